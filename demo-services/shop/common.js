@@ -1,0 +1,100 @@
+// Shared pieces of the three shop services: identity (/api/v1/info), a tiny
+// path+method router with the routes every service has (/, /health/live,
+// /health/ready, /api/v1/info, /metrics), and small validation helpers.
+
+import {
+  serve,
+  lifecycle,
+  POD,
+  sendJson,
+  sendError,
+  notFound,
+  methodNotAllowed,
+  renderMetrics,
+  countStatus,
+  label,
+} from '../lib/runtime.js';
+
+export { sendJson, sendBody, readJson, readBody, HttpError, POD } from '../lib/runtime.js';
+
+export const REGION = process.env.REGION || 'local';
+export const VERSION = process.env.VERSION || '1.0.0';
+
+export function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Round to cents (half away from zero, tolerant of binary fractions such as 1.005). */
+export function cents(x) {
+  return Math.sign(x) * Math.round((Math.abs(x) + Number.EPSILON) * 100) / 100;
+}
+
+/**
+ * Start a shop service.
+ *
+ * `routes` maps an exact path to `{ METHOD: handler }`; a handler is
+ * `(req, res, query: URLSearchParams) => void | Promise<void>` and sends its
+ * own response; a thrown/rejected HttpError becomes its status and body.
+ *
+ * `readiness` (optional) is `() => Promise<{ ready: boolean, ...details }>`;
+ * without it the service is ready as soon as it listens (until SIGTERM).
+ */
+export function startShopService(service, routes, { readiness } = {}) {
+  const info = { service, version: VERSION, pod: POD, region: REGION };
+  const infoRoute = { GET: (req, res) => sendJson(res, 200, info) };
+
+  const table = {
+    '/': infoRoute,
+    '/api/v1/info': infoRoute,
+    '/health/live': { GET: (req, res) => sendJson(res, 200, { status: 'alive', service }) },
+    '/health/ready': {
+      GET: async (req, res) => {
+        if (lifecycle.shuttingDown) {
+          return sendJson(res, 503, { status: 'not ready', service, reason: 'shutting down' });
+        }
+        if (!readiness) return sendJson(res, 200, { status: 'ready', service });
+        const { ready, ...details } = await readiness();
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', service, ...details });
+      },
+    },
+    '/metrics': {
+      GET: (req, res) => {
+        countStatus(200);
+        const extra =
+          `# HELP shop_info Static information about this process.\n` +
+          `# TYPE shop_info gauge\n` +
+          `shop_info{service="${label(service)}",version="${label(VERSION)}",pod="${label(POD)}",region="${label(REGION)}"} 1\n`;
+        const body = Buffer.from(renderMetrics('shop', extra));
+        const h = ['content-type', 'text/plain; version=0.0.4; charset=utf-8', 'content-length', String(body.length)];
+        if (lifecycle.shuttingDown) h.push('connection', 'close');
+        res.writeHead(200, h);
+        res.end(body);
+      },
+    },
+    ...routes,
+  };
+
+  for (const route of Object.values(table)) {
+    if (route.GET && !route.HEAD) route.HEAD = route.GET;
+  }
+  const allowed = new Map(Object.entries(table).map(([p, r]) => [p, Object.keys(r).join(', ')]));
+
+  function handler(req, res) {
+    const url = req.url;
+    const q = url.indexOf('?');
+    let path = q === -1 ? url : url.slice(0, q);
+    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    const route = table[path];
+    if (route === undefined || !Object.hasOwn(table, path)) return notFound(req, res);
+    const fn = route[req.method];
+    if (fn === undefined) return methodNotAllowed(res, allowed.get(path));
+    try {
+      const p = fn(req, res, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)));
+      if (p && typeof p.then === 'function') p.catch((err) => sendError(res, err));
+    } catch (err) {
+      sendError(res, err);
+    }
+  }
+
+  return serve(handler);
+}

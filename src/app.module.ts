@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ConfigModule } from './common/config/config.module.js';
+import type { GridConfig } from './common/config/config.js';
+import { ClockModule } from './common/clock/clock.js';
+import { EventsCoreModule } from './common/events/events-core.module.js';
+import { DatabaseModule } from './common/database/database.module.js';
+import { GridExceptionFilter } from './common/errors/grid.exception.js';
+import { EventsModule } from './modules/events/events.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { RuntimeModule } from './modules/runtime/runtime.module.js';
+import { SpecsModule } from './modules/specs/specs.module.js';
+import { ReconcilerModule } from './modules/reconciler/reconciler.module.js';
+import { ChaosModule } from './modules/chaos/chaos.module.js';
+import { GatewayModule } from './modules/gateway/gateway.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GridConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ClockModule,
+        EventsCoreModule,
+        DatabaseModule,
+        EventsModule,
+        MetricsModule,
+        SpecsModule,
+        RuntimeModule,
+        ReconcilerModule,
+        GatewayModule,
+        ChaosModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: GridExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,82 @@
+// The one place that reads process.env. Everything else receives a typed,
+// validated GridConfig through the GRID_CONFIG provider.
+import * as path from 'node:path';
+
+export interface GridConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  tickMs: number;
+  apiKey?: string;
+  /** Leave process/docker pods running when Grid exits (they are adopted on the next boot). */
+  keepPodsOnExit: boolean;
+  /** Optional dedicated gateway listener (routes /<service>/... or by Host header); undefined = off. */
+  gatewayPort?: number;
+  gatewayLb: 'round-robin' | 'least-request';
+  /** Simulated runtime: time from create to Ready. */
+  simStartDelayMs: number;
+  /** How many recent events the SSE stream replays on connect. */
+  sseReplay: number;
+  logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** Directory relative paths in spec.command/workingDir resolve against. */
+  workDir: string;
+}
+
+export const GRID_CONFIG = Symbol('GRID_CONFIG');
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer ${min}..${max} (got "${raw}")`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be an integer ${min}..${max} (got ${n})`);
+  return n;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${raw}")`);
+  return raw as T;
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridConfig {
+  const host = env.GRID_HOST || '127.0.0.1';
+  if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw new ConfigError('GRID_HOST', `must be a host name or IP address (got "${host}")`);
+  const apiKey = env.GRID_API_KEY || env.X_API_KEY || undefined;
+  if (apiKey !== undefined && apiKey.length < 8) throw new ConfigError(env.GRID_API_KEY ? 'GRID_API_KEY' : 'X_API_KEY', 'must be at least 8 characters');
+  const gatewayPortRaw = env.GRID_GATEWAY_PORT;
+  return {
+    port: int(env, 'GRID_PORT', 8080, 0, 65535),
+    host,
+    dataDir: path.resolve(cwd, env.GRID_DATA_DIR || './data'),
+    tickMs: int(env, 'TICK_MS', 1000, 10, 3_600_000),
+    apiKey,
+    keepPodsOnExit: bool(env, 'GRID_KEEP_PODS_ON_EXIT', false),
+    gatewayPort: gatewayPortRaw === undefined || gatewayPortRaw === '' ? undefined : int(env, 'GRID_GATEWAY_PORT', 0, 0, 65535),
+    gatewayLb: oneOf(env, 'GRID_GATEWAY_LB', 'round-robin', ['round-robin', 'least-request'] as const),
+    simStartDelayMs: int(env, 'GRID_SIM_START_DELAY_MS', 300, 0, 600_000),
+    sseReplay: int(env, 'GRID_SSE_REPLAY', 50, 0, 10_000),
+    logLevel: oneOf(env, 'GRID_LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
+    workDir: path.resolve(cwd, env.GRID_WORK_DIR || '.'),
+  };
+}

@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GRID_CONFIG, type GridConfig } from '../config/config.js';
+import { ServiceEntity } from '../../modules/specs/service.entity.js';
+import { SpecRevisionEntity } from '../../modules/specs/spec-revision.entity.js';
+import { PodEntity } from '../../modules/runtime/pod.entity.js';
+import { EventEntity } from '../../modules/events/event.entity.js';
+import { Initial1795000000000 } from './migrations/0001-initial.js';
+
+export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity];
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [GRID_CONFIG],
+      useFactory: (config: GridConfig) => {
+        fs.mkdirSync(config.dataDir, { recursive: true });
+        return {
+          type: 'better-sqlite3' as const,
+          database: path.join(config.dataDir, 'grid.db'),
+          entities: ENTITIES,
+          migrations: [Initial1795000000000],
+          migrationsRun: true,
+          synchronize: false,
+          retryAttempts: 0,
+          // WAL lets the SSE and REST readers run beside the reconciler's writes.
+          prepareDatabase: (db: { pragma(s: string): unknown }) => {
+            db.pragma('journal_mode = WAL');
+            db.pragma('synchronous = NORMAL');
+            db.pragma('busy_timeout = 5000');
+          },
+        };
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

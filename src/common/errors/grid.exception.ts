@@ -1,0 +1,91 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+
+export enum GridErrorCode {
+  Validation = 'VALIDATION',
+  NotFound = 'NOT_FOUND',
+  Conflict = 'CONFLICT',
+  Unauthorized = 'UNAUTHORIZED',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  Unavailable = 'UNAVAILABLE',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+}
+
+const STATUS: Record<GridErrorCode, [number, string]> = {
+  [GridErrorCode.Validation]: [400, 'Bad Request'],
+  [GridErrorCode.Unauthorized]: [401, 'Unauthorized'],
+  [GridErrorCode.NotFound]: [404, 'Not Found'],
+  [GridErrorCode.Conflict]: [409, 'Conflict'],
+  [GridErrorCode.PayloadTooLarge]: [413, 'Payload Too Large'],
+  [GridErrorCode.UnsupportedMediaType]: [415, 'Unsupported Media Type'],
+  [GridErrorCode.Unavailable]: [503, 'Service Unavailable'],
+};
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** The one exception Grid's modules throw; GridExceptionFilter maps its code to an HTTP status. */
+export class GridException extends Error {
+  constructor(
+    readonly code: GridErrorCode,
+    message: string,
+    readonly errors?: FieldProblem[],
+  ) {
+    super(message);
+  }
+
+  static notFound(kind: string, name: string): GridException {
+    return new GridException(GridErrorCode.NotFound, `${kind} '${name}' not found`);
+  }
+
+  static invalid(path: string, message: string): GridException {
+    return new GridException(GridErrorCode.Validation, `${path}: ${message}`, [{ path, message }]);
+  }
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  errors?: FieldProblem[];
+}
+
+export function errorBody(code: GridErrorCode, message: string, errors?: FieldProblem[]): ErrorBody {
+  const [statusCode, error] = STATUS[code];
+  return errors ? { statusCode, error, message, errors } : { statusCode, error, message };
+}
+
+@Catch()
+export class GridExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    let body: ErrorBody;
+    if (exception instanceof GridException) {
+      body = errorBody(exception.code, exception.message, exception.errors);
+    } else if (exception instanceof HttpException) {
+      const r = exception.getResponse();
+      const status = exception.getStatus();
+      const message = typeof r === 'string' ? r : String((r as { message?: unknown }).message ?? exception.message);
+      body = { statusCode: status, error: exception.name.replace(/Exception$/, ''), message };
+    } else if (isFastifyError(exception)) {
+      // Fastify's own client errors (body too large, bad JSON, bad content type) stay 4xx.
+      const status = exception.statusCode;
+      const message = status === 413 ? 'request body is larger than 1 MiB' : exception.message;
+      body = { statusCode: status, error: status === 413 ? 'Payload Too Large' : 'Bad Request', message };
+    } else {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      body = { statusCode: 500, error: 'Internal Server Error', message: 'internal error; see Grid logs' };
+    }
+    if (reply.sent) return;
+    reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+}
+
+function isFastifyError(e: unknown): e is { statusCode: number; message: string } {
+  const s = (e as { statusCode?: unknown })?.statusCode;
+  return typeof s === 'number' && s >= 400 && s < 500;
+}

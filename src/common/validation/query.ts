@@ -1,0 +1,46 @@
+import { GridException } from '../errors/grid.exception.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function requiredName(value: unknown, param: string): string {
+  if (typeof value !== 'string' || value === '') throw GridException.invalid(param, 'is required');
+  if (value.length > 63 || !DNS_LABEL.test(value)) throw GridException.invalid(param, `must be a DNS label such as "api" (got "${value}")`);
+  return value;
+}
+
+export function optionalName(value: unknown, param: string): string | undefined {
+  return value === undefined || value === '' ? undefined : requiredName(value, param);
+}
+
+export function intParam(value: unknown, param: string, opts: { min: number; max: number; def?: number }): number {
+  if (value === undefined || value === '') {
+    if (opts.def === undefined) throw GridException.invalid(param, 'is required');
+    return opts.def;
+  }
+  const s = String(value);
+  if (!/^[-+]?\d+$/.test(s)) throw GridException.invalid(param, `must be an integer ${opts.min}..${opts.max} (got "${s}")`);
+  const n = Number(s);
+  if (n < opts.min || n > opts.max) throw GridException.invalid(param, `must be an integer ${opts.min}..${opts.max} (got ${n})`);
+  return n;
+}
+
+export function numberParam(value: unknown, param: string, opts: { min: number; max: number; def?: number }): number {
+  if (value === undefined || value === '') {
+    if (opts.def === undefined) throw GridException.invalid(param, 'is required');
+    return opts.def;
+  }
+  const s = String(value);
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n)) throw GridException.invalid(param, `must be a number ${opts.min}..${opts.max} (got "${s}")`);
+  if (n < opts.min || n > opts.max) throw GridException.invalid(param, `must be a number ${opts.min}..${opts.max} (got ${n})`);
+  return n;
+}
+
+/** An ISO-8601 time or epoch milliseconds. */
+export function timeParam(value: unknown, param: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const s = String(value);
+  const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isFinite(n)) throw GridException.invalid(param, `must be an ISO-8601 time or epoch milliseconds (got "${s}")`);
+  return n;
+}

@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger, type LogLevel } from '@nestjs/common';
+import { ConfigError, loadConfig, type GridConfig } from './common/config/config.js';
+import { AppModule } from './app.module.js';
+import { setupSwagger } from './common/swagger.js';
+import { RuntimeService } from './modules/runtime/runtime.service.js';
+import { SpecsService } from './modules/specs/specs.service.js';
+import { GatewayService } from './modules/gateway/gateway.service.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug'];
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function createGrid(config: GridConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, return503OnClosing: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bodyParser: false,
+    logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  // YAML, and anything else a plain `curl --data-binary @file` sends, reaches /apply as text.
+  fastify.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.get(GatewayService).mount(fastify);
+  setupSwagger(app);
+  return app;
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  let config: GridConfig;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`grid: invalid configuration: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = new Logger('Grid');
+  if (config.host !== '127.0.0.1' && config.host !== 'localhost' && !config.apiKey) {
+    log.warn(`listening on ${config.host} without an API key: anyone who can reach it can change your services; set GRID_API_KEY`);
+  }
+  const app = await createGrid(config);
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.getHttpServer().address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  app.get(RuntimeService).gridUrl = url;
+  const gw = await app.get(GatewayService).listenDedicated();
+  // Tests and scripts wait for this exact line.
+  process.stdout.write(`Grid listening on ${url}${gw ? ` (gateway on ${gw})` : ''}\n`);
+  // Our own handlers rather than enableShutdownHooks(): Nest re-raises the signal after closing, and a clean stop should exit 0.
+  let closing = false;
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      if (closing) return;
+      closing = true;
+      log.log(`${sig}: stopping${config.keepPodsOnExit ? ' (pods keep running: GRID_KEEP_PODS_ON_EXIT=true)' : ' pods and shutting down'}`);
+      app.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          log.error(`shutdown failed: ${String(e)}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+  const demo = argv.includes('--demo');
+  if (demo) await applyDemo(app, log);
+}
+
+async function applyDemo(app: NestFastifyApplication, log: Logger): Promise<void> {
+  const specs = app.get(SpecsService);
+  if (specs.list().length > 0) {
+    log.log('demo: services already exist in the data dir; not re-applying the demo');
+    return;
+  }
+  const files = ['examples/demo.yaml', 'examples/shop.yaml'].map((f) => path.join(ROOT, f)).filter((f) => fs.existsSync(f));
+  for (const f of files) {
+    const r = await specs.applyBody(fs.readFileSync(f, 'utf8'), 'application/yaml', `demo ${path.basename(f)}`);
+    log.log(`demo: applied ${path.basename(f)}: ${r.map((x) => `${x.service} ${x.result}`).join(', ')}`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`grid: failed to start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,75 @@
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { EventsService } from './events.service.js';
+import { EventBus } from '../../common/events/event-bus.js';
+import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
+import { intParam, optionalName, timeParam } from '../../common/validation/query.js';
+import { GridException } from '../../common/errors/grid.exception.js';
+import type { GridEventRecord } from '../../common/events/event-map.js';
+
+const HEARTBEAT_MS = 15_000;
+
+@ApiTags('events')
+@Controller('events')
+export class EventsController {
+  constructor(
+    private readonly events: EventsService,
+    private readonly bus: EventBus,
+    @Inject(GRID_CONFIG) private readonly config: GridConfig,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Query the event log', description: 'Oldest first, the most recent `limit` matches. Each event has an `explain` sentence saying why it happened.' })
+  @ApiQuery({ name: 'service', required: false })
+  @ApiQuery({ name: 'type', required: false, description: 'exact type, or a prefix ending in * (e.g. pod.*)' })
+  @ApiQuery({ name: 'since', required: false, description: 'ISO-8601 time or epoch ms' })
+  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
+  @ApiOkResponse({ description: '{ events: [...] }' })
+  @ApiBadRequestResponse({ description: 'a query parameter is invalid; the message names it' })
+  list(@Query('service') service?: string, @Query('type') type?: string, @Query('since') since?: string, @Query('limit') limit?: string) {
+    if (type !== undefined && !/^[a-z*][a-z.*-]{0,63}$/.test(type)) {
+      throw GridException.invalid('type', `must be an event type such as pod.exited or a prefix such as pod.* (got "${type}")`);
+    }
+    return {
+      events: this.events.query({
+        service: optionalName(service, 'service'),
+        type: type || undefined,
+        since: timeParam(since, 'since'),
+        limit: intParam(limit, 'limit', { min: 1, max: 1000, def: 100 }),
+      }),
+    };
+  }
+
+  @Get('stream')
+  @ApiOperation({ summary: 'Live event stream (Server-Sent Events)', description: 'Replays the last N events on connect (`replay`, default GRID_SSE_REPLAY), then streams each new event as `event: grid` with a JSON body.' })
+  @ApiProduces('text/event-stream')
+  @ApiQuery({ name: 'replay', required: false, description: '0..1000' })
+  @ApiQuery({ name: 'service', required: false })
+  stream(@Res() reply: FastifyReply, @Query('replay') replay?: string, @Query('service') service?: string): void {
+    const n = intParam(replay, 'replay', { min: 0, max: 1000, def: this.config.sseReplay });
+    const only = optionalName(service, 'service');
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const send = (e: GridEventRecord) => {
+      if (only && e.service !== only) return;
+      res.write(`id: ${e.id}\nevent: grid\ndata: ${JSON.stringify(e)}\n\n`);
+    };
+    res.write(`retry: 2000\n\n`);
+    for (const e of this.events.lastEvents(n)) send(e);
+    const off = this.bus.on('event.recorded', send);
+    const beat = setInterval(() => res.write(`: heartbeat ${Date.now()}\n\n`), HEARTBEAT_MS);
+    const close = () => {
+      clearInterval(beat);
+      off();
+    };
+    res.on('close', close);
+    res.on('error', close);
+  }
+}

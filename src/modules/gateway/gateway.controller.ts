@@ -1,0 +1,51 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
+import { intParam, requiredName } from '../../common/validation/query.js';
+import { SpecsService } from '../specs/specs.service.js';
+import { GatewayService } from './gateway.service.js';
+
+@ApiTags('gateway')
+@Controller()
+export class GatewayController {
+  constructor(
+    private readonly gateway: GatewayService,
+    private readonly specs: SpecsService,
+  ) {}
+
+  @Get('lb/select')
+  @ApiOperation({ summary: 'Which pod the load balancer would pick next', description: 'Weighted version pick, then round robin over Ready pods only. Advances the round robin like a real request.' })
+  @ApiQuery({ name: 'service', required: true })
+  @ApiOkResponse({ description: '{ service, pod, version, address }' })
+  @ApiBadRequestResponse({ description: 'bad service name' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiServiceUnavailableResponse({ description: 'no Ready pod' })
+  select(@Query('service') service?: string) {
+    const name = requiredName(service, 'service');
+    this.specs.require(name);
+    const s = this.gateway.proxy.select(name);
+    if (!s) throw new GridException(GridErrorCode.Unavailable, `no ready pods for service '${name}'`);
+    return { service: name, pod: s.endpoint.podId, version: s.version, address: `${s.endpoint.host}:${s.endpoint.port}` };
+  }
+
+  @Get('traffic')
+  @ApiOperation({ summary: "The gateway's per-version numbers for a service: totals, a recent window, weights and ejected pods" })
+  @ApiQuery({ name: 'service', required: true })
+  @ApiQuery({ name: 'window', required: false, description: 'seconds, 1..300 (default 60)' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  traffic(@Query('service') service?: string, @Query('window') window?: string) {
+    const name = requiredName(service, 'service');
+    this.specs.require(name);
+    const secs = intParam(window, 'window', { min: 1, max: 300, def: 60 });
+    const now = Date.now();
+    const route = this.gateway.route(name);
+    const stats = this.gateway.proxy.stats;
+    return {
+      service: name,
+      versions: (route?.versions ?? []).map((v) => ({ version: v.version, weight: v.weight, pods: v.endpoints.map((e) => e.podId) })),
+      totals: stats.totals(name),
+      window: { seconds: secs, byVersion: (route?.versions ?? []).map((v) => ({ version: v.version, ...stats.window(name, v.version, now - secs * 1000, now) })) },
+      ejected: this.gateway.proxy.ejections().filter((e) => e.service === name),
+    };
+  }
+}

@@ -1,0 +1,198 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import * as http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { FastifyInstance } from 'fastify';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
+import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
+import { EventBus } from '../../common/events/event-bus.js';
+import { EventsService } from '../events/events.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { RuntimeService } from '../runtime/runtime.service.js';
+import { SpecsService } from '../specs/specs.service.js';
+import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
+import { GatewayProxy, routeGatewayUrl } from './proxy.js';
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * Keeps one route per service (Ready pods grouped by version, with weights) and
+ * serves /gateway/<service>/... on the main port and, if configured, on a dedicated
+ * listener. Weights default to each version's share of Ready pods (what a Kubernetes
+ * Service does during a rolling update); rollouts override them with exact weights.
+ */
+@Injectable()
+export class GatewayService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(GatewayService.name);
+  readonly proxy: GatewayProxy;
+  private readonly routes = new Map<string, GatewayRoute>();
+  private readonly dirty = new Set<string>();
+  /** Explicit weights by version (set by rollouts); absent = proportional to Ready pods. */
+  private readonly weights = new Map<string, Map<string, number>>();
+  private dedicated?: http.Server;
+
+  constructor(
+    private readonly runtime: RuntimeService,
+    private readonly specs: SpecsService,
+    private readonly events: EventsService,
+    private readonly bus: EventBus,
+    private readonly metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(GRID_CONFIG) private readonly config: GridConfig,
+  ) {
+    this.proxy = new GatewayProxy({
+      routes: (service) => this.route(service),
+      lb: config.gatewayLb,
+      now: () => this.clock.now(),
+      onEvent: (e) =>
+        this.events.record({
+          type: `gateway.${e.type}`,
+          service: e.service,
+          pod: e.podId,
+          reason: e.type === 'ejected' ? 'OutlierEjected' : e.type === 'returned' ? 'OutlierReturned' : e.type === 'retried' ? 'Retried' : 'UpstreamError',
+          message: e.message,
+          explain:
+            e.type === 'ejected'
+              ? `The gateway stopped sending traffic to ${e.podId} (${e.version}) for a while because its recent requests kept failing: ${e.message}`
+              : e.type === 'returned'
+                ? `The gateway sends traffic to ${e.podId} again: ${e.message}`
+                : e.message,
+        }),
+      observe: (service, version, status, seconds) => {
+        this.metrics.gatewayRequests.inc({ service, version, code: String(status) });
+        this.metrics.gatewayDuration.observe({ service, version }, seconds);
+      },
+    });
+  }
+
+  onModuleInit(): void {
+    const touch = (service: string): void => {
+      this.dirty.add(service);
+    };
+    this.bus.on('pod.changed', (e) => touch(e.service));
+    this.bus.on('pod.removed', (e) => touch(e.service));
+    this.bus.on('spec.applied', (e) => touch(e.service));
+    this.bus.on('spec.deleted', (e) => {
+      this.weights.delete(e.service);
+      touch(e.service);
+    });
+    this.runtime.setDrainHook(async (pod, timeoutMs) => {
+      await this.proxy.drain(pod.id, timeoutMs);
+    });
+    this.runtime.onProbePassed((podId) => this.proxy.probePassed(podId));
+  }
+
+  /** Route for a service, rebuilt lazily after its pods changed. `x--preview` is the blue/green preview. */
+  route(service: string): GatewayRoute | undefined {
+    if (this.dirty.size > 0) this.rebuild();
+    return this.routes.get(service);
+  }
+
+  setWeights(service: string, weights: Map<string, number> | undefined): void {
+    if (weights) this.weights.set(service, weights);
+    else this.weights.delete(service);
+    this.dirty.add(service);
+  }
+
+  private rebuild(): void {
+    const services = [...this.dirty];
+    this.dirty.clear();
+    const live: GatewayEndpoint[] = [];
+    for (const service of services) {
+      if (!this.specs.get(service)) {
+        this.routes.delete(service);
+        continue;
+      }
+      const byVersion = new Map<string, VersionBackend>();
+      for (const p of this.runtime.list(service)) {
+        // Simulated pods have no port; they stay in the route (for /lb/select and simulated answers) with port 0.
+        if (!p.ready || (p.port === undefined && p.runtime !== 'sim')) continue;
+        let b = byVersion.get(p.version);
+        if (!b) byVersion.set(p.version, (b = { version: p.version, weight: 0, endpoints: [] }));
+        b.endpoints.push({ podId: p.id, version: p.version, host: '127.0.0.1', port: p.port ?? 0 });
+      }
+      const explicit = this.weights.get(service);
+      for (const b of byVersion.values()) b.weight = explicit ? (explicit.get(b.version) ?? 0) : b.endpoints.length;
+      this.routes.set(service, { service, versions: [...byVersion.values()] });
+    }
+    for (const r of this.routes.values()) for (const v of r.versions) live.push(...v.endpoints);
+    this.proxy.prune(live);
+  }
+
+  serve(req: http.IncomingMessage, res: http.ServerResponse, service: string, path: string): void {
+    if (this.specs.get(service)?.manifest.spec.runtime === 'sim') return this.simulate(req, res, service, path);
+    this.proxy.handle(req, res, service, path);
+  }
+
+  /** Simulated pods cannot answer HTTP, so the gateway answers for the pod it picked: the seeds' teaching flow, with real load balancing. */
+  private simulate(req: http.IncomingMessage, res: http.ServerResponse, service: string, path: string): void {
+    req.resume();
+    const s = this.proxy.select(service);
+    const t0 = performance.now();
+    const body = s
+      ? { service, version: s.version, pod: s.endpoint.podId, path, method: req.method, simulated: true }
+      : { statusCode: 503, error: 'Service Unavailable', message: `no ready pods for service '${service}'` };
+    const status = s ? 200 : 503;
+    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8' };
+    if (s) {
+      headers['x-grid-pod'] = s.endpoint.podId;
+      headers['x-grid-version'] = s.version;
+      this.proxy.stats.record(service, s.version, status, performance.now() - t0, this.clock.now());
+      this.metrics.gatewayRequests.inc({ service, version: s.version, code: String(status) });
+    }
+    res.writeHead(status, headers).end(JSON.stringify(body));
+  }
+
+  /** Serves /gateway/* and /proxy/* from a route-level onRequest hook, before Fastify parses any body. */
+  mount(fastify: FastifyInstance): void {
+    for (const prefix of ['/gateway', '/proxy']) {
+      for (const url of [`${prefix}/:service`, `${prefix}/:service/*`]) {
+        fastify.route({
+          method: [...METHODS],
+          url,
+          onRequest: (req, reply, done) => {
+            const target = routeGatewayUrl(req.raw.url ?? '');
+            if (!target) return done();
+            reply.hijack();
+            this.serve(req.raw, reply.raw, target.service, target.path);
+          },
+          handler: async (_req, reply) => reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: 'service: must be a DNS label such as "api"' }),
+        });
+      }
+    }
+  }
+
+  /** Optional dedicated listener: /<service>/... or Host: <service>.<anything>. */
+  async listenDedicated(): Promise<string | undefined> {
+    const config = this.config;
+    if (config.gatewayPort === undefined) return undefined;
+    const server = http.createServer((req, res) => {
+      const url = req.url ?? '/';
+      const host = req.headers.host ?? '';
+      const dot = host.indexOf('.');
+      const byHost = dot > 0 ? host.slice(0, dot) : '';
+      if (byHost && this.route(byHost)) return this.serve(req, res, byHost, url);
+      const slash = url.indexOf('/', 1);
+      const q = url.indexOf('?');
+      const end = slash > 0 ? slash : q > 0 ? q : url.length;
+      const service = url.slice(1, end);
+      const rest = end < url.length ? (url[end] === '/' ? url.slice(end) : `/${url.slice(end)}`) : '/';
+      this.serve(req, res, service, rest);
+    });
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.gatewayPort, config.host, resolve);
+    });
+    this.dedicated = server;
+    const a = server.address() as { port: number };
+    return `http://${config.host}:${a.port}`;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dedicated) {
+      this.dedicated.closeAllConnections();
+      await new Promise<void>((r) => this.dedicated!.close(() => r()));
+    }
+    await this.proxy.close().catch((e: Error) => this.logger.warn(`closing gateway pools: ${e.message}`));
+  }
+}

@@ -1,0 +1,31 @@
+export interface GatewayEndpoint {
+  podId: string;
+  version: string;
+  host: string;
+  port: number;
+}
+
+export interface VersionBackend {
+  version: string;
+  /** Relative share of traffic (0..100 by convention, any non-negative number works). */
+  weight: number;
+  /** Ready pods only. */
+  endpoints: GatewayEndpoint[];
+}
+
+export interface GatewayRoute {
+  service: string;
+  versions: VersionBackend[];
+}
+
+export type RouteLookup = (service: string) => GatewayRoute | undefined;
+
+export type GatewayEventType = 'ejected' | 'returned' | 'retried' | 'upstreamError';
+
+export interface GatewayEvent {
+  type: GatewayEventType;
+  service: string;
+  podId: string;
+  version: string;
+  message: string;
+}

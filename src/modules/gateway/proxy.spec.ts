@@ -1,0 +1,521 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayEndpoint, GatewayEvent, GatewayRoute } from './gateway.types.js';
+import { GatewayProxy, routeGatewayUrl, type GatewayProxyOptions } from './proxy.js';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+interface Backend {
+  endpoint: GatewayEndpoint;
+  hits: number;
+  seen: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders }>;
+}
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const servers: http.Server[] = [];
+let sut: GatewayProxy | undefined;
+let table: Record<string, GatewayRoute>;
+let events: GatewayEvent[];
+let proxyPort: number;
+
+async function listen(handler: Handler): Promise<number> {
+  const server = http.createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** A port with nothing listening: connecting to it is refused. */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function reply(body: unknown, status = 200): Handler {
+  return (req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    });
+  };
+}
+
+async function backend(podId: string, version: string, handler: Handler = reply({ podId })): Promise<Backend> {
+  const b: Backend = { endpoint: { podId, version, host: '127.0.0.1', port: 0 }, hits: 0, seen: [] };
+  b.endpoint.port = await listen((req, res) => {
+    b.hits++;
+    b.seen.push({ method: req.method!, url: req.url!, headers: req.headers });
+    handler(req, res);
+  });
+  return b;
+}
+
+function deadEndpoint(podId: string, version: string, port: number): GatewayEndpoint {
+  return { podId, version, host: '127.0.0.1', port };
+}
+
+function setRoute(service: string, ...versions: Array<[string, number, GatewayEndpoint[]]>): void {
+  table[service] = { service, versions: versions.map(([version, weight, endpoints]) => ({ version, weight, endpoints })) };
+}
+
+async function startProxy(options: Partial<GatewayProxyOptions> = {}): Promise<GatewayProxy> {
+  const proxy = new GatewayProxy({ routes: (s) => table[s], onEvent: (e) => events.push(e), ...options });
+  sut = proxy;
+  proxyPort = await listen((req, res) => {
+    const target = routeGatewayUrl(req.url!);
+    if (target === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    proxy.handle(req, res, target.service, target.path);
+  });
+  return proxy;
+}
+
+function send(method: string, path: string, headers: http.OutgoingHttpHeaders = {}, body?: Buffer | Buffer[]): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: proxyPort, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+      res.on('close', () => {
+        if (!res.complete) reject(new Error('response cut short'));
+      });
+    });
+    req.on('error', reject);
+    if (Array.isArray(body)) for (const part of body) req.write(part);
+    else if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function json(r: Reply): Record<string, unknown> {
+  return JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
+}
+
+describe(GatewayProxy.name, () => {
+  beforeEach(() => {
+    table = {};
+    events = [];
+  });
+
+  afterEach(async () => {
+    await sut?.close();
+    sut = undefined;
+    await Promise.all(
+      servers.splice(0).map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.closeAllConnections();
+            s.close(() => resolve());
+          }),
+      ),
+    );
+  });
+
+  describe('forwarding', () => {
+    it.each([
+      { method: 'GET', url: '/gateway/api/items/7?x=1&y=%20z', want: '/items/7?x=1&y=%20z' },
+      { method: 'DELETE', url: '/proxy/api/items/7', want: '/items/7' },
+      { method: 'PUT', url: '/gateway/api?q=1', want: '/?q=1' },
+      { method: 'OPTIONS', url: '/gateway/api', want: '/' },
+    ])('$method $url reaches the pod as $want', async ({ method, url, want }) => {
+      const b = await backend('api-1', 'v1');
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+
+      const r = await send(method, url);
+
+      expect(r.status).toBe(200);
+      expect(b.seen).toEqual([expect.objectContaining({ method, url: want })]);
+    });
+
+    it('streams a 1 MiB POST body to the pod and the echo back byte-exact', async () => {
+      const b = await backend('api-1', 'v1', (req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        req.pipe(res);
+      });
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+      const payload = randomBytes(1024 * 1024);
+
+      const fixed = await send('POST', '/gateway/api/echo', { 'content-length': payload.length }, payload);
+      const chunked = await send('POST', '/gateway/api/echo', {}, [payload.subarray(0, 300_000), payload.subarray(300_000)]);
+
+      expect(fixed.status).toBe(200);
+      expect(fixed.body.equals(payload)).toBe(true);
+      expect(b.seen[0].headers['content-length']).toBe(String(payload.length));
+      expect(chunked.status).toBe(200);
+      expect(chunked.body.equals(payload)).toBe(true);
+      expect(b.seen[1].headers['transfer-encoding']).toBe('chunked');
+    });
+
+    it('answers HEAD with the headers and no body', async () => {
+      const b = await backend('api-1', 'v1', (req, res) => {
+        res.writeHead(200, { 'content-length': '42', 'content-type': 'text/plain' });
+        res.end();
+      });
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+
+      const r = await send('HEAD', '/gateway/api/x');
+
+      expect(r.status).toBe(200);
+      expect(r.headers['content-length']).toBe('42');
+      expect(r.body.length).toBe(0);
+    });
+  });
+
+  describe('headers', () => {
+    it('drops hop-by-hop headers both ways and adds the forwarding headers', async () => {
+      const b = await backend('api-1', 'v1', (req, res) => {
+        res.setHeader('Connection', 'keep-alive, X-Resp-Hop');
+        res.setHeader('X-Resp-Hop', 'secret');
+        res.setHeader('Proxy-Authenticate', 'Basic realm="x"');
+        res.setHeader('X-App', 'ok');
+        res.end('hi');
+      });
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+
+      const r = await send('GET', '/gateway/api/h', {
+        Host: 'shop.example',
+        Connection: 'keep-alive, X-Hop',
+        'X-Hop': 'secret',
+        'Keep-Alive': 'timeout=5',
+        TE: 'trailers',
+        'Proxy-Authorization': 'Basic eDp5',
+        'X-Forwarded-For': '10.1.2.3',
+        'X-Forwarded-Proto': 'https',
+        'X-Custom': 'yes',
+      });
+
+      const up = b.seen[0].headers;
+      expect(up).not.toHaveProperty('x-hop');
+      expect(up).not.toHaveProperty('te');
+      expect(up).not.toHaveProperty('proxy-authorization');
+      expect(up.connection).not.toContain('X-Hop');
+      expect(up).toMatchObject({
+        host: `127.0.0.1:${b.endpoint.port}`,
+        'x-forwarded-for': '10.1.2.3, 127.0.0.1',
+        'x-forwarded-proto': 'http',
+        'x-forwarded-host': 'shop.example',
+        'x-custom': 'yes',
+      });
+      expect(up['x-request-id']).toMatch(/^[0-9a-z]+-[0-9a-z]+$/);
+      expect(r.status).toBe(200);
+      expect(r.body.toString()).toBe('hi');
+      expect(r.headers).not.toHaveProperty('x-resp-hop');
+      expect(r.headers).not.toHaveProperty('proxy-authenticate');
+      expect(r.headers).toMatchObject({ 'x-app': 'ok', 'x-grid-pod': 'api-1', 'x-grid-version': 'v1', 'x-request-id': up['x-request-id'] });
+    });
+
+    it('keeps an incoming X-Request-Id and numbers the others uniquely', async () => {
+      const b = await backend('api-1', 'v1');
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+
+      await send('GET', '/gateway/api/', { 'X-Request-Id': 'abc-123' });
+      await send('GET', '/gateway/api/');
+      await send('GET', '/gateway/api/');
+
+      const ids = b.seen.map((s) => s.headers['x-request-id']);
+      expect(ids[0]).toBe('abc-123');
+      expect(new Set(ids).size).toBe(3);
+    });
+  });
+
+  describe('balancing', () => {
+    it('spreads requests round robin over 3 pods', async () => {
+      const pods = await Promise.all(['a', 'b', 'c'].map((p) => backend(p, 'v1')));
+      setRoute('api', ['v1', 100, pods.map((p) => p.endpoint)]);
+      await startProxy();
+
+      const seen: string[] = [];
+      for (let i = 0; i < 30; i++) seen.push((await send('GET', '/gateway/api/')).headers['x-grid-pod'] as string);
+
+      expect(pods.map((p) => p.hits)).toEqual([10, 10, 10]);
+      expect(seen.slice(0, 6)).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    });
+
+    it('splits 25/75 exactly over 100 requests and counts them per version', async () => {
+      const stable = await backend('s-1', 'v1');
+      const canary = await backend('c-1', 'v2');
+      setRoute('api', ['v1', 25, [stable.endpoint]], ['v2', 75, [canary.endpoint]]);
+      const observed: string[] = [];
+      const proxy = await startProxy({ observe: (service, version, status) => observed.push(`${service}/${version}/${status}`) });
+
+      for (let i = 0; i < 100; i++) await send('GET', '/gateway/api/');
+
+      expect([stable.hits, canary.hits]).toEqual([25, 75]);
+      expect(proxy.stats.totals('api')).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ version: 'v1', requests: 25, errors5xx: 0 }),
+          expect.objectContaining({ version: 'v2', requests: 75, errors5xx: 0 }),
+        ]),
+      );
+      expect(proxy.stats.window('api', 'v2', Date.now() - 60_000, Date.now()).requests).toBe(75);
+      expect(observed.filter((o) => o === 'api/v2/200')).toHaveLength(75);
+    });
+
+    it('selects without proxying for /lb/select', async () => {
+      setRoute('api', ['v1', 100, [deadEndpoint('p1', 'v1', 1), deadEndpoint('p2', 'v1', 2)]]);
+      const proxy = await startProxy();
+
+      expect([proxy.select('api')?.endpoint.podId, proxy.select('api')?.endpoint.podId]).toEqual(['p1', 'p2']);
+      expect(proxy.select('nope')).toBeUndefined();
+    });
+  });
+
+  describe('errors', () => {
+    it('answers 404 for an unknown service', async () => {
+      await startProxy();
+
+      const r = await send('GET', '/gateway/nope/x');
+
+      expect(r.status).toBe(404);
+      expect(json(r)).toEqual({ statusCode: 404, error: 'Not Found', message: "service 'nope' not found" });
+    });
+
+    it('answers 503 when the service has no ready pod', async () => {
+      setRoute('api', ['v1', 100, []]);
+      await startProxy();
+
+      const r = await send('GET', '/gateway/api/x');
+
+      expect(r.status).toBe(503);
+      expect(json(r)).toEqual({ statusCode: 503, error: 'Service Unavailable', message: "no ready pods for service 'api'" });
+    });
+
+    it('retries an idempotent request once on another pod when the first refuses connections', async () => {
+      const live = await backend('live', 'v1');
+      setRoute('api', ['v1', 100, [deadEndpoint('dead', 'v1', await closedPort()), live.endpoint]]);
+      await startProxy();
+
+      const replies = [];
+      for (let i = 0; i < 4; i++) replies.push(await send('GET', '/gateway/api/r'));
+
+      expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect(replies.map((r) => r.headers['x-grid-pod'])).toEqual(['live', 'live', 'live', 'live']);
+      expect(live.hits).toBe(4);
+      expect(events.filter((e) => e.type === 'retried').map((e) => e.podId)).toEqual(['live', 'live']);
+      expect(events.filter((e) => e.type === 'upstreamError')).toEqual([
+        expect.objectContaining({ podId: 'dead', service: 'api', version: 'v1', message: expect.stringContaining('ECONNREFUSED') }),
+        expect.objectContaining({ podId: 'dead' }),
+      ]);
+    });
+
+    it('retries on another version when the failed pod was the only one of its version', async () => {
+      const live = await backend('v2-pod', 'v2');
+      setRoute('api', ['v1', 100, [deadEndpoint('dead', 'v1', await closedPort())]], ['v2', 0, [live.endpoint]]);
+      await startProxy();
+
+      const r = await send('GET', '/gateway/api/');
+
+      expect(r.status).toBe(200);
+      expect(r.headers).toMatchObject({ 'x-grid-pod': 'v2-pod', 'x-grid-version': 'v2' });
+    });
+
+    it('does not retry a POST: 502 naming the service and pod', async () => {
+      const live = await backend('live', 'v1');
+      setRoute('api', ['v1', 100, [deadEndpoint('dead', 'v1', await closedPort()), live.endpoint]]);
+      await startProxy();
+
+      const first = await send('POST', '/gateway/api/orders', { 'content-type': 'application/json' }, Buffer.from('{"n":1}'));
+      const second = await send('POST', '/gateway/api/orders', { 'content-type': 'application/json' }, Buffer.from('{"n":2}'));
+
+      expect(first.status).toBe(502);
+      expect(json(first)).toMatchObject({ statusCode: 502, error: 'Bad Gateway' });
+      expect(json(first).message).toEqual(expect.stringContaining("pod 'dead' of service 'api'"));
+      expect(second.status).toBe(200);
+      expect(live.hits).toBe(1);
+      expect(events.filter((e) => e.type === 'retried')).toEqual([]);
+    });
+
+    it('retries a POST carrying an Idempotency-Key, body intact', async () => {
+      const live = await backend('live', 'v1', (req, res) => req.pipe(res));
+      setRoute('api', ['v1', 100, [deadEndpoint('dead', 'v1', await closedPort()), live.endpoint]]);
+      await startProxy();
+      const payload = randomBytes(64 * 1024);
+
+      const r = await send('POST', '/gateway/api/pay', { 'idempotency-key': 'k1', 'content-length': payload.length }, payload);
+
+      expect(r.status).toBe(200);
+      expect(r.body.equals(payload)).toBe(true);
+      expect(events.map((e) => e.type)).toEqual(['upstreamError', 'retried']);
+    });
+
+    it('answers 502 when a GET has no other pod to retry on', async () => {
+      setRoute('api', ['v1', 100, [deadEndpoint('dead', 'v1', await closedPort())]]);
+      await startProxy();
+
+      const r = await send('GET', '/gateway/api/');
+
+      expect(r.status).toBe(502);
+      expect(r.headers['x-grid-pod']).toBe('dead');
+    });
+
+    it('answers 504 when the pod sends no headers within the upstream timeout', async () => {
+      const held: http.ServerResponse[] = [];
+      const slow = await backend('slow', 'v1', (_req, res) => held.push(res));
+      setRoute('api', ['v1', 100, [slow.endpoint]]);
+      await startProxy({ upstreamTimeoutMs: 150 });
+
+      const r = await send('GET', '/gateway/api/slow');
+
+      expect(r.status).toBe(504);
+      expect(json(r)).toMatchObject({ statusCode: 504, error: 'Gateway Timeout' });
+      expect(json(r).message).toEqual(expect.stringContaining("pod 'slow' of service 'api'"));
+      expect(slow.hits).toBe(1);
+    });
+
+    it('cuts the client connection when the pod dies mid-body', async () => {
+      const b = await backend('api-1', 'v1', (_req, res) => {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('partial');
+        setImmediate(() => res.destroy());
+      });
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      const proxy = await startProxy();
+
+      await expect(send('GET', '/gateway/api/')).rejects.toThrow();
+      await until(() => proxy.stats.totals('api')[0]?.requests === 1);
+      expect(proxy.stats.totals('api')[0].byCode).toEqual({ '502': 1 });
+      expect(proxy.inflight('api-1')).toBe(0);
+    });
+  });
+
+  describe('outlier ejection', () => {
+    it('ejects a pod after 5 consecutive 500s and sends it no more traffic', async () => {
+      const bad = await backend('bad', 'v1', reply({ err: true }, 500));
+      const good = await backend('good', 'v1');
+      setRoute('api', ['v1', 100, [bad.endpoint, good.endpoint]]);
+      const proxy = await startProxy();
+
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await send('GET', '/gateway/api/')).status);
+
+      expect(bad.hits).toBe(5);
+      expect(good.hits).toBe(15);
+      expect(statuses.filter((s) => s === 500)).toHaveLength(5);
+      expect(events.filter((e) => e.type === 'ejected')).toEqual([
+        expect.objectContaining({ service: 'api', podId: 'bad', version: 'v1' }),
+      ]);
+      expect(proxy.ejections()).toEqual([expect.objectContaining({ podId: 'bad', timesEjected: 1 })]);
+    });
+
+    it('returns an ejected pod when its readiness probe passes', async () => {
+      const bad = await backend('bad', 'v1', reply({ err: true }, 500));
+      const good = await backend('good', 'v1');
+      setRoute('api', ['v1', 100, [bad.endpoint, good.endpoint]]);
+      const proxy = await startProxy();
+      for (let i = 0; i < 10; i++) await send('GET', '/gateway/api/');
+
+      proxy.probePassed('bad');
+      for (let i = 0; i < 2; i++) await send('GET', '/gateway/api/');
+
+      expect(events.filter((e) => e.type === 'returned')).toEqual([
+        expect.objectContaining({ podId: 'bad', version: 'v1', message: expect.stringContaining('readiness probe') }),
+      ]);
+      expect(bad.hits).toBe(6);
+    });
+
+    it('returns an ejected pod when the ejection time has elapsed', async () => {
+      let now = 1_000_000;
+      const bad = await backend('bad', 'v1', reply({ err: true }, 500));
+      const good = await backend('good', 'v1');
+      setRoute('api', ['v1', 100, [bad.endpoint, good.endpoint]]);
+      await startProxy({ now: () => now });
+      for (let i = 0; i < 10; i++) await send('GET', '/gateway/api/');
+
+      now += 30_000;
+      for (let i = 0; i < 2; i++) await send('GET', '/gateway/api/');
+
+      expect(events.filter((e) => e.type === 'returned')).toEqual([expect.objectContaining({ podId: 'bad' })]);
+      expect(bad.hits).toBe(6);
+    });
+  });
+
+  describe('in-flight and drain', () => {
+    it('drain() resolves once the in-flight request completes', async () => {
+      const held: http.ServerResponse[] = [];
+      const b = await backend('api-1', 'v1', (_req, res) => held.push(res));
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      const proxy = await startProxy();
+
+      const pending = send('GET', '/gateway/api/slow');
+      await until(() => held.length === 1 && proxy.inflight('api-1') === 1);
+      let drained: boolean | undefined;
+      const drain = proxy.drain('api-1', 10_000).then((d) => (drained = d));
+      expect(await proxy.drain('api-1', 20)).toBe(false);
+      expect(drained).toBeUndefined();
+
+      held[0].end('done');
+
+      await expect(drain).resolves.toBe(true);
+      expect((await pending).body.toString()).toBe('done');
+      expect(proxy.inflight('api-1')).toBe(0);
+      await expect(proxy.drain('api-1', 10)).resolves.toBe(true);
+    });
+
+    it('aborts the upstream request when the client goes away', async () => {
+      let upstreamClosed = false;
+      const b = await backend('api-1', 'v1', (req) => req.socket.on('close', () => (upstreamClosed = true)));
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      const proxy = await startProxy();
+
+      const client = http.request({ host: '127.0.0.1', port: proxyPort, path: '/gateway/api/', agent: false });
+      client.on('error', () => undefined);
+      client.end();
+      await until(() => proxy.inflight('api-1') === 1 && b.hits === 1);
+      client.destroy();
+
+      await until(() => upstreamClosed && proxy.inflight('api-1') === 0);
+      await until(() => proxy.stats.totals('api')[0]?.requests === 1);
+      expect(proxy.stats.totals('api')[0].byCode).toEqual({ '499': 1 });
+      expect(events).toEqual([]);
+    });
+  });
+});
+
+describe(routeGatewayUrl.name, () => {
+  it.each([
+    ['/gateway/api/v1/items?x=1', { service: 'api', path: '/v1/items?x=1' }],
+    ['/proxy/api/v1/items', { service: 'api', path: '/v1/items' }],
+    ['/gateway/api', { service: 'api', path: '/' }],
+    ['/gateway/api/', { service: 'api', path: '/' }],
+    ['/gateway/api?x=1', { service: 'api', path: '/?x=1' }],
+    ['/gateway/api--preview/x', { service: 'api--preview', path: '/x' }],
+    ['/gateway/my-svc-2/x', { service: 'my-svc-2', path: '/x' }],
+    ['/gateway/', undefined],
+    ['/gateway', undefined],
+    ['/gatewayx/api', undefined],
+    ['/other/api/x', undefined],
+    ['/gateway/API/x', undefined],
+    ['/gateway/-api/x', undefined],
+    ['/gateway/api-/x', undefined],
+    ['/gateway/a_b/x', undefined],
+    [`/gateway/${'a'.repeat(64)}/x`, undefined],
+  ])('%s -> %o', (url, want) => {
+    expect(routeGatewayUrl(url)).toEqual(want);
+  });
+});

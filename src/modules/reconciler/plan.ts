@@ -1,0 +1,232 @@
+// The planner: a pure function from (desired, observed, now) to the next actions.
+// No Nest, no I/O, no clock of its own: the reconciler supplies everything, which
+// is what lets plan.spec.ts test it table-driven with fake time.
+import type { RestartBackoff, ServiceSpec } from '../specs/spec.types.js';
+import type { Pod, PodPhase } from '../runtime/pod.types.js';
+
+export interface DesiredService {
+  name: string;
+  generation: number;
+  /** Template revision the pods should run. */
+  revision: number;
+  /** Pods are matched by template hash, as Kubernetes matches ReplicaSets: re-applying an old template adopts its pods instead of replacing them. */
+  templateHash: string;
+  /** Effective replica count (spec, or the autoscaler's decision). */
+  replicas: number;
+  spec: ServiceSpec;
+}
+
+export type PodAction =
+  | { type: 'create'; count: number; revision: number; reason: string; explain: string }
+  | { type: 'delete'; podIds: string[]; reason: string; explain: string }
+  | { type: 'restart'; podId: string; backoffStep: number; reason: string; explain: string }
+  | { type: 'backoff'; podId: string; until: number; reason: string; explain: string };
+
+export interface Plan {
+  actions: PodAction[];
+  /** Come back then even if nothing happens (a backoff or minReadySeconds expiring). */
+  requeueAfterMs?: number;
+}
+
+const DOWN_PHASES: ReadonlySet<PodPhase> = new Set(['Exited', 'Failed', 'CrashLoopBackOff']);
+
+/** Kubernetes-style restart delay: the first restart is immediate, then initial × 2^(n-1), capped. */
+export function restartDelayMs(step: number, b: RestartBackoff): number {
+  if (step <= 0) return 0;
+  return Math.min(b.initialSeconds * 1000 * 2 ** (step - 1), b.maxSeconds * 1000);
+}
+
+/** A run at least resetAfterSeconds long before the exit wipes the failure streak. */
+export function effectiveBackoffStep(pod: Pod, b: RestartBackoff): number {
+  const exit = pod.lastExit;
+  if (!exit || pod.startedAt === undefined) return pod.backoffStep;
+  return exit.at - pod.startedAt >= b.resetAfterSeconds * 1000 ? 0 : pod.backoffStep;
+}
+
+/** Resolves "25%" or 2 against a replica count; surge rounds up, unavailable rounds down (Kubernetes). */
+export function resolveIntOrPercent(v: number | string, total: number, roundUp: boolean): number {
+  if (typeof v === 'number') return v;
+  const pct = Number(v.slice(0, -1));
+  const exact = (pct * total) / 100;
+  return roundUp ? Math.ceil(exact) : Math.floor(exact);
+}
+
+export function rollingBounds(spec: ServiceSpec, replicas: number): { maxSurge: number; maxUnavailable: number } {
+  const maxSurge = resolveIntOrPercent(spec.rollout.maxSurge, replicas, true);
+  let maxUnavailable = resolveIntOrPercent(spec.rollout.maxUnavailable, replicas, false);
+  // As Kubernetes does: if both resolve to 0 the rollout could never move, so allow one unavailable.
+  if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
+  return { maxSurge, maxUnavailable };
+}
+
+export function isAvailable(pod: Pod, minReadySeconds: number, now: number): boolean {
+  return pod.ready && pod.readySince !== undefined && pod.readySince + minReadySeconds * 1000 <= now;
+}
+
+const PHASE_RANK: Record<PodPhase, number> = {
+  Failed: 0,
+  CrashLoopBackOff: 1,
+  Exited: 2,
+  Pending: 3,
+  Starting: 4,
+  Running: 5,
+  Ready: 6,
+  Terminating: 7,
+};
+
+/** Which pods to remove first: not ready before ready, more restarts first, newest first (Kubernetes' ActivePods order). */
+export function deletionOrder(a: Pod, b: Pod): number {
+  const ra = a.ready ? 6 : PHASE_RANK[a.phase];
+  const rb = b.ready ? 6 : PHASE_RANK[b.phase];
+  if (ra !== rb) return ra - rb;
+  if (a.restarts !== b.restarts) return b.restarts - a.restarts;
+  return b.createdAt - a.createdAt;
+}
+
+function names(pods: Pod[]): string {
+  const shown = pods.slice(0, 3).map((p) => p.id);
+  return pods.length > 3 ? `${shown.join(', ')} and ${pods.length - 3} more` : shown.join(', ');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Decides the next step for one service. Restarts of crashed pods happen alongside
+ * the replica step; of the replica steps (create new, delete old, delete surplus)
+ * at most one is returned per pass, as in Kubernetes' rolling.go.
+ */
+export function plan(desired: DesiredService | undefined, pods: Pod[], now: number): Plan {
+  const live = pods.filter((p) => p.phase !== 'Terminating');
+  if (!desired) {
+    if (live.length === 0) return { actions: [] };
+    return {
+      actions: [
+        { type: 'delete', podIds: live.map((p) => p.id), reason: 'ServiceDeleted', explain: `Stopping ${plural(live.length, 'pod')} because the service was deleted` },
+      ],
+    };
+  }
+
+  const actions: PodAction[] = [];
+  let requeueAfterMs: number | undefined;
+  const wakeAt = (t: number) => {
+    const ms = Math.max(1, t - now);
+    requeueAfterMs = requeueAfterMs === undefined ? ms : Math.min(requeueAfterMs, ms);
+  };
+
+  const current = live.filter((p) => p.templateHash === desired.templateHash);
+  const old = live.filter((p) => p.templateHash !== desired.templateHash);
+
+  for (const pod of current) {
+    if (!DOWN_PHASES.has(pod.phase)) continue;
+    const b = desired.spec.restartBackoff;
+    const step = effectiveBackoffStep(pod, b);
+    const exitAt = pod.lastExit?.at ?? pod.createdAt;
+    const due = exitAt + restartDelayMs(step, b);
+    const why = pod.lastExit ? `${pod.lastExit.reason}${pod.lastExit.code !== null ? ` (exit code ${pod.lastExit.code})` : ''}` : 'it stopped';
+    if (now >= due) {
+      actions.push({
+        type: 'restart',
+        podId: pod.id,
+        backoffStep: step + 1,
+        reason: 'Restarting',
+        explain: `Restarting pod ${pod.id} because it stopped: ${why}${step > 0 ? ` (restart ${pod.restarts + 1}, after a ${restartDelayMs(step, b) / 1000}s backoff)` : ''}`,
+      });
+    } else {
+      if (pod.phase !== 'CrashLoopBackOff' || pod.backoffUntil !== due) {
+        actions.push({
+          type: 'backoff',
+          podId: pod.id,
+          until: due,
+          reason: 'CrashLoopBackOff',
+          explain: `Waiting ${((due - now) / 1000).toFixed(1)}s before restarting pod ${pod.id} because it failed ${plural(step, 'time')} in a row (${why}); the delay doubles each time up to ${b.maxSeconds}s`,
+        });
+      }
+      wakeAt(due);
+    }
+  }
+
+  const replicaStep = old.length > 0 ? rollingStep(desired, current, old, live, now, wakeAt) : scaleStep(desired, current);
+  if (replicaStep) actions.push(replicaStep);
+  return requeueAfterMs === undefined ? { actions } : { actions, requeueAfterMs };
+}
+
+function scaleStep(desired: DesiredService, current: Pod[]): PodAction | undefined {
+  const want = desired.replicas;
+  const have = current.length;
+  if (have < want) {
+    return {
+      type: 'create',
+      count: want - have,
+      revision: desired.revision,
+      reason: 'ScaledUp',
+      explain: `Starting ${plural(want - have, 'pod')} because ${have} of ${want} desired replicas were running`,
+    };
+  }
+  if (have > want) {
+    const victims = [...current].sort(deletionOrder).slice(0, have - want);
+    return {
+      type: 'delete',
+      podIds: victims.map((p) => p.id),
+      reason: 'ScaledDown',
+      explain: `Stopping ${names(victims)} because ${have} pods were running and ${want} are desired (not-ready and newest pods go first)`,
+    };
+  }
+  return undefined;
+}
+
+function rollingStep(
+  desired: DesiredService,
+  current: Pod[],
+  old: Pod[],
+  live: Pod[],
+  now: number,
+  wakeAt: (t: number) => void,
+): PodAction | undefined {
+  const replicas = desired.replicas;
+  const { maxSurge, maxUnavailable } = rollingBounds(desired.spec, replicas);
+  const minReady = desired.spec.rollout.minReadySeconds;
+  const maxTotal = replicas + maxSurge;
+  const minAvailable = Math.max(0, replicas - maxUnavailable);
+  const rev = `revision ${desired.revision}`;
+
+  if (current.length < replicas && live.length < maxTotal) {
+    const count = Math.min(replicas - current.length, maxTotal - live.length);
+    return {
+      type: 'create',
+      count,
+      revision: desired.revision,
+      reason: 'RollingUpdate',
+      explain: `Starting ${plural(count, 'pod')} of ${rev} because the rollout may run up to ${maxTotal} pods (${replicas} + maxSurge ${maxSurge}) and ${current.length} of ${replicas} are on the new revision`,
+    };
+  }
+
+  const available = live.filter((p) => isAvailable(p, minReady, now));
+  for (const p of live) {
+    if (p.ready && p.readySince !== undefined && !isAvailable(p, minReady, now)) wakeAt(p.readySince + minReady * 1000);
+  }
+  const oldUnavailable = old.filter((p) => !isAvailable(p, minReady, now)).sort(deletionOrder);
+  const oldAvailable = old.filter((p) => isAvailable(p, minReady, now)).sort(deletionOrder);
+  const canRemove = Math.max(0, available.length - minAvailable);
+  const victims = [...oldUnavailable, ...oldAvailable.slice(0, canRemove)];
+  if (victims.length > 0) {
+    return {
+      type: 'delete',
+      podIds: victims.map((p) => p.id),
+      reason: 'RollingUpdate',
+      explain: `Stopping ${names(victims)} of the old revision because ${available.length} pods are available and at least ${minAvailable} must stay (${replicas} - maxUnavailable ${maxUnavailable})`,
+    };
+  }
+
+  if (current.length > replicas) {
+    const extra = [...current].sort(deletionOrder).slice(0, current.length - replicas);
+    return {
+      type: 'delete',
+      podIds: extra.map((p) => p.id),
+      reason: 'ScaledDown',
+      explain: `Stopping ${names(extra)} because ${current.length} pods of ${rev} are running and ${replicas} are desired`,
+    };
+  }
+  return undefined;
+}

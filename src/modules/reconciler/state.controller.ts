@@ -1,0 +1,38 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RuntimeService } from '../runtime/runtime.service.js';
+import { podView } from '../runtime/pod-view.js';
+import { SpecsService } from '../specs/specs.service.js';
+import { ServiceViews } from '../specs/service-views.js';
+import { ReconcilerService } from './reconciler.service.js';
+
+@ApiTags('state')
+@Controller()
+export class StateController {
+  constructor(
+    private readonly specs: SpecsService,
+    private readonly runtime: RuntimeService,
+    private readonly views: ServiceViews,
+    private readonly reconciler: ReconcilerService,
+  ) {}
+
+  @Get('state')
+  @ApiOperation({ summary: 'The whole cluster: services (desired and actual) and every pod with its state, restarts, age and readiness' })
+  @ApiOkResponse({ description: '{ time, services: [...], pods: [...], reconciler: {...} }' })
+  state() {
+    const now = Date.now();
+    const d = this.reconciler.resyncDurations;
+    return {
+      time: new Date(now).toISOString(),
+      services: this.specs.list().map((s) => this.views.summary(s)),
+      pods: this.runtime.all().map((p) => podView(p, now, this.runtime.cpuOf(p))),
+      reconciler: { passes: this.reconciler.passes, lastResyncMs: d.length ? Math.round(d[d.length - 1] * 100) / 100 : null },
+    };
+  }
+
+  @Get('healthz')
+  @ApiOperation({ summary: "Grid's own liveness" })
+  health() {
+    return { status: 'ok' };
+  }
+}

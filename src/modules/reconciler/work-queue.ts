@@ -1,0 +1,89 @@
+/**
+ * A keyed work queue in the controller-runtime mould: a key is queued at most once,
+ * never processed twice at the same time (a key added while it runs is run again
+ * afterwards), and can be re-added after a delay. Processing is synchronous per key
+ * and yields to the event loop between chunks so HTTP stays responsive.
+ */
+export class WorkQueue {
+  private readonly queued = new Set<string>();
+  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private running: string | undefined;
+  private scheduled = false;
+  private stopped = false;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly process: (key: string) => void,
+    private readonly now: () => number = Date.now,
+    private readonly chunk = 500,
+  ) {}
+
+  add(key: string): void {
+    if (this.stopped) return;
+    this.queued.add(key);
+    this.schedule();
+  }
+
+  addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    const at = this.now() + ms;
+    const cur = this.delayed.get(key);
+    if (cur && cur.at <= at) return;
+    if (cur) clearTimeout(cur.timer);
+    const timer = setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, ms);
+    timer.unref?.();
+    this.delayed.set(key, { at, timer });
+  }
+
+  get length(): number {
+    return this.queued.size;
+  }
+
+  /** Resolves when nothing is queued (delayed keys do not count). */
+  drained(): Promise<void> {
+    if (this.queued.size === 0 && !this.running) return Promise.resolve();
+    return new Promise((r) => this.drainWaiters.push(r));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const d of this.delayed.values()) clearTimeout(d.timer);
+    this.delayed.clear();
+    this.queued.clear();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.run());
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    // A snapshot: a key re-added while it runs waits for the next round instead of spinning here.
+    const batch: string[] = [];
+    for (const key of this.queued) {
+      batch.push(key);
+      if (batch.length >= this.chunk) break;
+    }
+    for (const key of batch) {
+      if (this.stopped) return;
+      this.queued.delete(key);
+      this.running = key;
+      try {
+        this.process(key);
+      } finally {
+        this.running = undefined;
+      }
+    }
+    if (this.queued.size > 0) this.schedule();
+    else {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

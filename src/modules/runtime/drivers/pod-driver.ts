@@ -1,0 +1,58 @@
+import type { RuntimeName, ServiceSpec } from '../../specs/spec.types.js';
+import type { Pod, PodExit } from '../pod.types.js';
+
+export interface PodStartSpec {
+  podId: string;
+  service: string;
+  revision: number;
+  templateHash: string;
+  version: string;
+  spec: ServiceSpec;
+  labels: Record<string, string>;
+  /** spec.env plus what Grid injects (PORT, POD_NAME, GRID_URL, ...). Drivers add PORT themselves. */
+  env: Record<string, string>;
+}
+
+export interface StartedPod {
+  pid?: number;
+  port?: number;
+  procStart?: string;
+  containerId?: string;
+}
+
+/** What a driver tells the runtime about its pods. */
+export interface DriverSink {
+  update(podId: string, patch: Partial<Pick<Pod, 'phase' | 'ready' | 'readySince' | 'port' | 'pid' | 'message'>>): void;
+  exited(podId: string, exit: Omit<PodExit, 'at'>): void;
+}
+
+/** A pod a driver found running that Grid recorded before it restarted. */
+export interface AdoptCandidate {
+  podId: string;
+  pid: number | null;
+  port: number | null;
+  procStart: string | null;
+  containerId: string | null;
+}
+
+/**
+ * One way of running pods. Implementations are picked by name (sim, process, docker)
+ * and never leak their own types (ChildProcess, dockerode) through this interface.
+ */
+export interface PodDriver {
+  readonly name: RuntimeName;
+  /** True when Grid should probe the pod over HTTP on 127.0.0.1:<port>; sim simulates its probes. */
+  readonly probesOverHttp: boolean;
+  attach(sink: DriverSink): void;
+  start(pod: PodStartSpec): Promise<StartedPod>;
+  /** Graceful stop: SIGTERM (or equivalent), then SIGKILL after graceMs. Resolves when the pod is gone. */
+  stop(podId: string, graceMs: number): Promise<void>;
+  /** Immediate, ungraceful kill (chaos). */
+  kill(podId: string): Promise<void>;
+  /** CPU use in percent of one core, if the driver can measure it. */
+  cpu(podId: string): number | undefined;
+  /** Re-attach to a pod from before Grid's restart; false if it is gone or is not ours. */
+  adopt(c: AdoptCandidate): Promise<boolean>;
+  /** Grid is exiting: stop everything unless keep is set. */
+  shutdown(keep: boolean): Promise<void>;
+}

@@ -1,0 +1,245 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { RuntimeName } from '../../specs/spec.types.js';
+import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './pod-driver.js';
+
+const CPU_SAMPLE_MS = 1000;
+const ADOPTED_POLL_MS = 250;
+const LOG_MAX_BYTES = 8 * 1024 * 1024;
+const LOG_KEEP_BYTES = 1024 * 1024;
+const CLK_TCK = 100;
+
+interface Proc {
+  podId: string;
+  pid: number;
+  child?: ChildProcess;
+  /** Set once Grid asked it to stop: its exit is then expected and not reported as a crash. */
+  stopping: boolean;
+  exited: Promise<void>;
+  markExited: () => void;
+  cpu: number;
+  lastTicks?: number;
+  lastAt?: number;
+  poll?: NodeJS.Timeout;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** utime+stime (clock ticks) and start time (field 22) from /proc/<pid>/stat; undefined if the process is gone. */
+export function procStat(pid: number): { ticks: number; start: string } | undefined {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm (field 2) may contain spaces and parentheses: split after the last ')'.
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { ticks: Number(rest[11]) + Number(rest[12]), start: rest[19] };
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Real child processes, spawned without a shell. Each pod gets a free 127.0.0.1 port
+ * in PORT and its own process group (so Ctrl-C on Grid's terminal does not hit the pods
+ * directly and Grid can stop them in order). stdout/stderr go to a per-pod log file,
+ * capped in size, which survives a Grid restart so adopted pods keep their logs.
+ */
+export class ProcessDriver implements PodDriver {
+  readonly name: RuntimeName = 'process';
+  readonly probesOverHttp = true;
+  private sink!: DriverSink;
+  private readonly procs = new Map<string, Proc>();
+  private readonly sampler: NodeJS.Timeout;
+
+  constructor(
+    private readonly workDir: string,
+    private readonly logDir: string,
+    private readonly baseEnv: Record<string, string | undefined>,
+  ) {
+    fs.mkdirSync(logDir, { recursive: true });
+    this.sampler = setInterval(() => this.sample(), CPU_SAMPLE_MS);
+    this.sampler.unref();
+  }
+
+  attach(sink: DriverSink): void {
+    this.sink = sink;
+  }
+
+  logFile(podId: string): string {
+    return path.join(this.logDir, `${podId}.log`);
+  }
+
+  async start(p: PodStartSpec): Promise<StartedPod> {
+    const [file, ...args] = p.spec.command!;
+    const port = await freePort();
+    const cwd = path.resolve(this.workDir, p.spec.workingDir ?? '.');
+    if (!fs.existsSync(cwd)) throw new Error(`workingDir ${cwd} does not exist`);
+    const env = { ...this.baseEnv, ...p.env, PORT: String(port), HOST: '127.0.0.1' };
+    const log = fs.openSync(this.logFile(p.podId), 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { cwd, env, stdio: ['ignore', log, log], detached: true, shell: false });
+    } finally {
+      fs.closeSync(log);
+    }
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot start ${JSON.stringify(file)}: ${e.code === 'ENOENT' ? 'no such file or directory (is it installed and on PATH?)' : e.message}`)));
+    });
+    const pid = child.pid!;
+    const proc = this.track(p.podId, pid, child);
+    child.once('exit', (code, signal) => {
+      proc.markExited();
+      if (this.procs.get(p.podId) !== proc) return;
+      this.procs.delete(p.podId);
+      if (proc.stopping) return;
+      this.sink.exited(p.podId, {
+        code,
+        signal,
+        reason: code === 0 ? 'Completed' : 'Error',
+        message: `${file} exited ${code !== null ? `with code ${code}` : `on ${signal}`}${tail(this.logFile(p.podId))}`,
+      });
+    });
+    return { pid, port, procStart: procStat(pid)?.start };
+  }
+
+  private track(podId: string, pid: number, child?: ChildProcess): Proc {
+    let markExited!: () => void;
+    const exited = new Promise<void>((r) => (markExited = r));
+    const proc: Proc = { podId, pid, child, stopping: false, exited, markExited, cpu: 0 };
+    this.procs.set(podId, proc);
+    return proc;
+  }
+
+  async stop(podId: string, graceMs: number): Promise<void> {
+    const proc = this.procs.get(podId);
+    if (!proc) return;
+    proc.stopping = true;
+    this.signal(proc, 'SIGTERM');
+    const timer = setTimeout(() => this.signal(proc, 'SIGKILL'), graceMs);
+    await proc.exited;
+    clearTimeout(timer);
+    if (this.procs.get(podId) === proc) this.procs.delete(podId);
+  }
+
+  async kill(podId: string): Promise<void> {
+    const proc = this.procs.get(podId);
+    if (!proc) return;
+    proc.stopping = true;
+    this.signal(proc, 'SIGKILL');
+    await proc.exited;
+    if (this.procs.get(podId) === proc) this.procs.delete(podId);
+  }
+
+  /** Signal the pod's process group, so helpers it spawned go too. */
+  private signal(proc: Proc, sig: NodeJS.Signals): void {
+    try {
+      process.kill(-proc.pid, sig);
+    } catch {
+      try {
+        process.kill(proc.pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  cpu(podId: string): number | undefined {
+    return this.procs.get(podId)?.cpu;
+  }
+
+  async adopt(c: AdoptCandidate): Promise<boolean> {
+    const { pid, procStart } = c;
+    if (!pid || !procStart) return false;
+    const stat = procStat(pid);
+    if (!stat || stat.start !== procStart) return false;
+    const proc = this.track(c.podId, pid);
+    // Not our child any more: watch the pid instead of waiting on it.
+    proc.poll = setInterval(() => {
+      if (alive(pid) && procStat(pid)?.start === procStart) return;
+      clearInterval(proc.poll);
+      proc.markExited();
+      if (this.procs.get(c.podId) !== proc) return;
+      this.procs.delete(c.podId);
+      if (!proc.stopping) this.sink.exited(c.podId, { code: null, signal: null, reason: 'Error', message: `adopted process ${c.pid} exited${tail(this.logFile(c.podId))}` });
+    }, ADOPTED_POLL_MS);
+    proc.poll.unref();
+    return true;
+  }
+
+  async shutdown(keep: boolean): Promise<void> {
+    clearInterval(this.sampler);
+    const procs = [...this.procs.values()];
+    for (const p of procs) if (p.poll) clearInterval(p.poll);
+    if (keep) return;
+    await Promise.all(procs.map((p) => this.stop(p.podId, 5000)));
+  }
+
+  private sample(): void {
+    const now = Date.now();
+    for (const proc of this.procs.values()) {
+      const s = procStat(proc.pid);
+      if (!s) continue;
+      if (proc.lastTicks !== undefined && proc.lastAt !== undefined && now > proc.lastAt) {
+        proc.cpu = Math.round((((s.ticks - proc.lastTicks) / CLK_TCK) * 1000 * 100) / (now - proc.lastAt));
+      }
+      proc.lastTicks = s.ticks;
+      proc.lastAt = now;
+      capLog(this.logFile(proc.podId));
+    }
+  }
+}
+
+/** The last lines a crashed process printed, for the exit event. */
+function tail(file: string): string {
+  const t = readTail(file, 400).trim();
+  return t ? `; last output: ${t.split('\n').slice(-3).join(' | ')}` : '';
+}
+
+export function readTail(file: string, bytes: number): string {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const n = Math.min(size, bytes);
+    const buf = Buffer.alloc(n);
+    fs.readSync(fd, buf, 0, n, size - n);
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Logs are appended with O_APPEND, so truncating in place is safe: the writer carries on at the new end. */
+function capLog(file: string): void {
+  try {
+    if (fs.statSync(file).size <= LOG_MAX_BYTES) return;
+    const keep = readTail(file, LOG_KEEP_BYTES);
+    fs.truncateSync(file, 0);
+    fs.appendFileSync(file, `[grid: log truncated to its last ${LOG_KEEP_BYTES} bytes]\n${keep}`);
+  } catch {
+    // the pod may be gone
+  }
+}

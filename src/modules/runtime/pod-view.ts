@@ -1,0 +1,24 @@
+import type { Pod } from './pod.types.js';
+
+/** The public JSON face of a pod in /state, /services/:name and /pods/:id. */
+export function podView(pod: Pod, now: number, cpu: number) {
+  const last = pod.probes.readiness[pod.probes.readiness.length - 1] ?? pod.probes.liveness[pod.probes.liveness.length - 1];
+  return {
+    id: pod.id,
+    service: pod.service,
+    revision: pod.revision,
+    version: pod.version,
+    runtime: pod.runtime,
+    state: pod.phase,
+    ready: pod.ready,
+    restarts: pod.restarts,
+    ageSeconds: Math.max(0, Math.round((now - pod.createdAt) / 1000)),
+    createdAt: new Date(pod.createdAt).toISOString(),
+    cpu,
+    pid: pod.pid ?? null,
+    port: pod.port ?? null,
+    backoffUntil: pod.backoffUntil ? new Date(pod.backoffUntil).toISOString() : null,
+    message: pod.lastExit && !pod.ready ? `${pod.lastExit.reason}: ${pod.lastExit.message}` : null,
+    probeLatencyMs: last ? last.latencyMs : null,
+  };
+}

@@ -1,0 +1,1 @@
+export const POD_DRIVERS = Symbol('POD_DRIVERS');

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { RuntimeService } from '../runtime/runtime.service.js';
+import { podView } from '../runtime/pod-view.js';
+import type { Pod } from '../runtime/pod.types.js';
+import type { ServiceRecord } from './specs.service.js';
+
+export interface DiffEntry {
+  field: string;
+  desired: unknown;
+  actual: unknown;
+}
+
+/** Desired vs actual, in words a user can act on. Pure apart from reading the runtime's pods. */
+export function diffOf(s: ServiceRecord, pods: Pod[]): DiffEntry[] {
+  const want = s.manifest.spec.replicas;
+  const live = pods.filter((p) => p.phase !== 'Terminating');
+  const out: DiffEntry[] = [];
+  if (live.length !== want) out.push({ field: 'replicas', desired: want, actual: live.length });
+  const ready = live.filter((p) => p.ready).length;
+  if (ready !== want) out.push({ field: 'readyReplicas', desired: want, actual: ready });
+  const stale = live.filter((p) => p.revision !== s.revision);
+  if (stale.length > 0) {
+    const byRev: Record<string, number> = {};
+    for (const p of live) byRev[`${p.revision} (${p.version})`] = (byRev[`${p.revision} (${p.version})`] ?? 0) + 1;
+    out.push({ field: 'revision', desired: `${s.revision} (${s.version})`, actual: byRev });
+  }
+  const crashing = live.filter((p) => p.phase === 'CrashLoopBackOff' || p.phase === 'Failed' || p.phase === 'Exited');
+  if (crashing.length > 0) out.push({ field: 'pods', desired: 'all running', actual: crashing.map((p) => `${p.id}: ${p.phase}`) });
+  return out;
+}
+
+@Injectable()
+export class ServiceViews {
+  constructor(private readonly runtime: RuntimeService) {}
+
+  summary(s: ServiceRecord) {
+    const pods = this.runtime.list(s.name).filter((p) => p.phase !== 'Terminating');
+    const status = s.status as { conditions?: unknown[]; observedGeneration?: number } | undefined;
+    return {
+      name: s.name,
+      generation: s.generation,
+      observedGeneration: status?.observedGeneration ?? null,
+      revision: s.revision,
+      version: s.version,
+      runtime: s.manifest.spec.runtime,
+      desired: s.manifest.spec.replicas,
+      actual: pods.length,
+      ready: pods.filter((p) => p.ready).length,
+      conditions: status?.conditions ?? [],
+    };
+  }
+
+  detail(s: ServiceRecord, history: unknown[]) {
+    const now = Date.now();
+    const pods = this.runtime.list(s.name);
+    const diff = diffOf(s, pods);
+    return {
+      ...this.summary(s),
+      createdAt: new Date(s.createdAt).toISOString(),
+      updatedAt: new Date(s.updatedAt).toISOString(),
+      spec: s.manifest.spec,
+      metadata: s.manifest.metadata,
+      pods: pods.map((p) => podView(p, now, this.runtime.cpuOf(p))),
+      inSync: diff.length === 0,
+      diff,
+      status: s.status ?? null,
+      history,
+    };
+  }
+}

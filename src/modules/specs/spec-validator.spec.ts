@@ -1,0 +1,731 @@
+import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { parseManifests, specHash, templateHash, validateManifest } from './spec-validator.js';
+import type { FieldError, Probe, ServiceManifest } from './spec.types.js';
+
+// Tests build manifests as plain objects and patch them freely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Raw = Record<string, any>;
+
+const EXAMPLES = new URL('../../../examples/', import.meta.url);
+const readExample = (name: string): string => readFileSync(new URL(name, EXAMPLES), 'utf8');
+
+function baseManifest(): Raw {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'api' },
+    spec: {
+      replicas: 3,
+      image: 'local://demo@v1',
+      env: [{ name: 'VERSION', value: 'v1' }],
+      readinessProbe: { httpGet: { path: '/health/ready' } },
+    },
+  };
+}
+
+function canary(m: Raw, steps: unknown[]): void {
+  m.spec.rollout = { strategy: 'Canary', steps };
+}
+
+function errorsOf(body: unknown, contentType?: string): FieldError[] {
+  const sut = parseManifests(body, contentType);
+  if (sut.ok) throw new Error(`expected failure, got ${JSON.stringify(sut.manifests)}`);
+  return sut.errors;
+}
+
+function manifestsOf(body: unknown, contentType?: string): ServiceManifest[] {
+  const sut = parseManifests(body, contentType);
+  if (!sut.ok) throw new Error(`expected success, got ${JSON.stringify(sut.errors)}`);
+  return sut.manifests;
+}
+
+function specOf(patch: (m: Raw) => void): ServiceManifest['spec'] {
+  const m = baseManifest();
+  patch(m);
+  return manifestsOf(stringify(m))[0].spec;
+}
+
+const PROBE_DEFAULTS: Omit<Probe, 'httpGet'> = {
+  initialDelaySeconds: 0,
+  periodSeconds: 10,
+  timeoutSeconds: 1,
+  successThreshold: 1,
+  failureThreshold: 3,
+};
+
+describe('parseManifests', () => {
+  describe('rejects a bad field (patched into a valid manifest, sent as YAML)', () => {
+    const cases: Array<[string, (m: Raw) => void, string, string]> = [
+      // top level and metadata
+      ['unknown kind', (m) => (m.kind = 'Foo'), 'kind', "unknown kind 'Foo' (expected Service)"],
+      ['missing kind', (m) => delete m.kind, 'kind', 'is required'],
+      ['apiVersion v2', (m) => (m.apiVersion = 'v2'), 'apiVersion', 'must be v1 (got string "v2")'],
+      ['spec not a mapping', (m) => (m.spec = 'x'), 'spec', 'must be a mapping (got string "x")'],
+      ['missing spec', (m) => delete m.spec, 'spec', 'is required'],
+      ['missing metadata', (m) => delete m.metadata, 'metadata', 'is required'],
+      ['missing name', (m) => delete m.metadata.name, 'metadata.name', 'is required'],
+      ['name not a string', (m) => (m.metadata.name = 42), 'metadata.name', 'must be a string (got number 42)'],
+      ['non-DNS name', (m) => (m.metadata.name = 'My_Api'), 'metadata.name', "DNS-1123 label"],
+      ['name ending in -', (m) => (m.metadata.name = 'api-'), 'metadata.name', "DNS-1123 label"],
+      ['name with --', (m) => (m.metadata.name = 'api--preview'), 'metadata.name', "must not contain '--'"],
+      ['name of 64 chars', (m) => (m.metadata.name = 'a'.repeat(64)), 'metadata.name', 'at most 63 characters (got 64)'],
+      ['label not a string', (m) => (m.metadata.labels = { tier: 1 }), 'metadata.labels.tier', 'must be a string (got number 1)'],
+      // replicas
+      ['replicas -1', (m) => (m.spec.replicas = -1), 'spec.replicas', 'must be an integer 0..1000 (got -1)'],
+      ['replicas 1001', (m) => (m.spec.replicas = 1001), 'spec.replicas', 'must be an integer 0..1000 (got 1001)'],
+      ['replicas 2.5', (m) => (m.spec.replicas = 2.5), 'spec.replicas', 'must be an integer 0..1000 (got 2.5)'],
+      ['replicas "3"', (m) => (m.spec.replicas = '3'), 'spec.replicas', 'must be an integer 0..1000 (got string "3")'],
+      // unknown fields at every depth
+      ['unknown top-level field', (m) => (m.status = {}), 'status', 'unknown field'],
+      ['unknown metadata field', (m) => (m.metadata.namespace = 'x'), 'metadata.namespace', 'unknown field'],
+      ['unknown spec field', (m) => (m.spec.replicaz = 3), 'spec.replicaz', 'unknown field'],
+      ['unknown probe field', (m) => (m.spec.readinessProbe.foo = 1), 'spec.readinessProbe.foo', 'unknown field'],
+      [
+        'unknown httpGet field',
+        (m) => (m.spec.readinessProbe.httpGet.httpHeaders = []),
+        'spec.readinessProbe.httpGet.httpHeaders',
+        'unknown field',
+      ],
+      ['unknown env item field', (m) => (m.spec.env[0].valueFrom = {}), 'spec.env[0].valueFrom', 'unknown field'],
+      [
+        'unknown restartBackoff field',
+        (m) => (m.spec.restartBackoff = { jitter: 1 }),
+        'spec.restartBackoff.jitter',
+        'unknown field',
+      ],
+      [
+        'unknown autoscale field',
+        (m) => (m.spec.autoscale = { targetCPU: 50, max: 3, targetMemory: 1 }),
+        'spec.autoscale.targetMemory',
+        'unknown field',
+      ],
+      [
+        'unknown autoscale.behavior field',
+        (m) => (m.spec.autoscale = { targetCPU: 50, max: 3, behavior: { scaleUp: {} } }),
+        'spec.autoscale.behavior.scaleUp',
+        'unknown field',
+      ],
+      [
+        'unknown scaleDown field',
+        (m) => (m.spec.autoscale = { targetCPU: 50, max: 3, behavior: { scaleDown: { policies: [] } } }),
+        'spec.autoscale.behavior.scaleDown.policies',
+        'unknown field',
+      ],
+      ['unknown rollout field', (m) => (m.spec.rollout = { canaryService: 'x' }), 'spec.rollout.canaryService', 'unknown field'],
+      [
+        'unknown analysis field',
+        (m) => (m.spec.rollout = { analysis: { metric: 'x' } }),
+        'spec.rollout.analysis.metric',
+        'unknown field',
+      ],
+      ['unknown step field', (m) => canary(m, [{ setWeight: 10 }, { analysis: {} }]), 'spec.rollout.steps[1].analysis', 'unknown field'],
+      // runtime selection
+      ['neither image nor command', (m) => delete m.spec.image, 'spec', 'one of image or command is required'],
+      [
+        'command with a local image',
+        (m) => (m.spec.command = ['node', 'server.js']),
+        'spec',
+        'use either image local://… (simulated) or command (process runtime)',
+      ],
+      [
+        'command with a docker image',
+        (m) => Object.assign(m.spec, { image: 'nginx:1.27', command: ['nginx'] }),
+        'spec',
+        'use either image (docker) or command (process runtime)',
+      ],
+      ['local image without version', (m) => (m.spec.image = 'local://demo'), 'spec.image', 'must be local://<name>@<version>'],
+      ['local image with empty name', (m) => (m.spec.image = 'local://@v1'), 'spec.image', 'must be local://<name>@<version>'],
+      ['docker image without port', (m) => (m.spec.image = 'nginx:1.27'), 'spec.port', 'is required for a docker image'],
+      ['docker image with a space', (m) => (m.spec.image = 'nginx latest'), 'spec.image', 'docker image reference'],
+      ['docker image as a URL', (m) => Object.assign(m.spec, { image: 'http://x/y', port: 80 }), 'spec.image', 'docker image reference'],
+      ['image not a string', (m) => (m.spec.image = ['x']), 'spec.image', 'must be a string (got array)'],
+      [
+        'explicit runtime disagreeing',
+        (m) => (m.spec.runtime = 'docker'),
+        'spec.runtime',
+        "'docker' does not match the runtime implied by spec.image (sim)",
+      ],
+      ['unknown runtime', (m) => (m.spec.runtime = 'vm'), 'spec.runtime', 'must be one of sim, process, docker (got string "vm")'],
+      [
+        'command as a string',
+        (m) => Object.assign(m.spec, { image: undefined, command: 'node server.js' }),
+        'spec.command',
+        'must be an array of strings (no shell is used) (got string "node server.js")',
+      ],
+      ['empty command', (m) => Object.assign(m.spec, { image: undefined, command: [] }), 'spec.command', 'must not be empty'],
+      [
+        'command with an empty argument',
+        (m) => Object.assign(m.spec, { image: undefined, command: ['node', ''] }),
+        'spec.command[1]',
+        'must be a non-empty string (got string "")',
+      ],
+      [
+        'command of 65 entries',
+        (m) => Object.assign(m.spec, { image: undefined, command: Array(65).fill('x') }),
+        'spec.command',
+        'at most 64 items (got 65)',
+      ],
+      ['port 70000', (m) => (m.spec.port = 70000), 'spec.port', 'must be an integer 1..65535 (got 70000)'],
+      ['workingDir not a string', (m) => (m.spec.workingDir = 5), 'spec.workingDir', 'must be a string (got number 5)'],
+      // env
+      ['env not an array', (m) => (m.spec.env = { VERSION: 'v1' }), 'spec.env', 'must be an array (got mapping)'],
+      ['env item not a mapping', (m) => (m.spec.env = ['VERSION=v1']), 'spec.env[0]', 'must be a mapping (got string'],
+      ['env name invalid', (m) => (m.spec.env = [{ name: '1ABC', value: 'x' }]), 'spec.env[0].name', 'must match'],
+      ['env name missing', (m) => (m.spec.env = [{ value: 'x' }]), 'spec.env[0].name', 'is required'],
+      [
+        'env value a number',
+        (m) => (m.spec.env = [{ name: 'PORT', value: 8080 }]),
+        'spec.env[0].value',
+        'must be a string; quote it (got number 8080)',
+      ],
+      [
+        'env value a boolean',
+        (m) => (m.spec.env = [{ name: 'DEBUG', value: true }]),
+        'spec.env[0].value',
+        'must be a string; quote it (got boolean true)',
+      ],
+      [
+        'env duplicate names',
+        (m) => m.spec.env.push({ name: 'VERSION', value: 'v2' }),
+        'spec.env[1].name',
+        "duplicate name 'VERSION' (first at spec.env[0])",
+      ],
+      [
+        'env with 257 entries',
+        (m) => (m.spec.env = Array.from({ length: 257 }, (_, i) => ({ name: `V${i}`, value: 'x' }))),
+        'spec.env',
+        'at most 256 items (got 257)',
+      ],
+      // probes
+      [
+        'probe with host',
+        (m) => (m.spec.readinessProbe.httpGet.host = 'example.com'),
+        'spec.readinessProbe.httpGet.host',
+        "only path is allowed; Grid probes 127.0.0.1 on the pod's port",
+      ],
+      [
+        'probe with port',
+        (m) => (m.spec.livenessProbe = { httpGet: { path: '/l', port: 9000 } }),
+        'spec.livenessProbe.httpGet.port',
+        'only path is allowed',
+      ],
+      [
+        'probe with scheme',
+        (m) => (m.spec.readinessProbe.httpGet.scheme = 'HTTPS'),
+        'spec.readinessProbe.httpGet.scheme',
+        'only path is allowed',
+      ],
+      [
+        'probe path without leading slash',
+        (m) => (m.spec.readinessProbe.httpGet.path = 'health'),
+        'spec.readinessProbe.httpGet.path',
+        "must start with '/'",
+      ],
+      [
+        'probe path starting with //',
+        (m) => (m.spec.readinessProbe.httpGet.path = '//evil.example/x'),
+        'spec.readinessProbe.httpGet.path',
+        "must not start with '//'",
+      ],
+      [
+        'probe path containing a URL',
+        (m) => (m.spec.readinessProbe.httpGet.path = '/x?next=http://evil'),
+        'spec.readinessProbe.httpGet.path',
+        "contains '://'",
+      ],
+      [
+        'probe path with whitespace',
+        (m) => (m.spec.readinessProbe.httpGet.path = '/a b'),
+        'spec.readinessProbe.httpGet.path',
+        'must not contain whitespace',
+      ],
+      ['probe without httpGet', (m) => (m.spec.readinessProbe = { periodSeconds: 5 }), 'spec.readinessProbe.httpGet', 'is required'],
+      [
+        'exec probe',
+        (m) => (m.spec.livenessProbe = { exec: { command: ['true'] } }),
+        'spec.livenessProbe.exec',
+        'unknown field (Grid supports httpGet probes only)',
+      ],
+      [
+        'probe periodSeconds 0',
+        (m) => (m.spec.readinessProbe.periodSeconds = 0),
+        'spec.readinessProbe.periodSeconds',
+        'must be an integer 1..3600 (got 0)',
+      ],
+      [
+        'probe failureThreshold 101',
+        (m) => (m.spec.readinessProbe.failureThreshold = 101),
+        'spec.readinessProbe.failureThreshold',
+        'must be an integer 1..100 (got 101)',
+      ],
+      [
+        'liveness successThreshold 2',
+        (m) => (m.spec.livenessProbe = { httpGet: { path: '/l' }, successThreshold: 2 }),
+        'spec.livenessProbe.successThreshold',
+        'must be 1 for livenessProbe (got 2)',
+      ],
+      [
+        'startup successThreshold 3',
+        (m) => (m.spec.startupProbe = { httpGet: { path: '/s' }, successThreshold: 3 }),
+        'spec.startupProbe.successThreshold',
+        'must be 1 for startupProbe (got 3)',
+      ],
+      // lifecycle
+      [
+        'terminationGracePeriodSeconds 3601',
+        (m) => (m.spec.terminationGracePeriodSeconds = 3601),
+        'spec.terminationGracePeriodSeconds',
+        'must be an integer 0..3600 (got 3601)',
+      ],
+      [
+        'restartBackoff initialSeconds 0',
+        (m) => (m.spec.restartBackoff = { initialSeconds: 0 }),
+        'spec.restartBackoff.initialSeconds',
+        'must be a number greater than 0 and at most 3600 (got 0)',
+      ],
+      [
+        'restartBackoff max below initial',
+        (m) => (m.spec.restartBackoff = { initialSeconds: 5, maxSeconds: 2 }),
+        'spec.restartBackoff.maxSeconds',
+        'must be at least initialSeconds (5) (got 2)',
+      ],
+      // autoscale
+      ['autoscale without targetCPU', (m) => (m.spec.autoscale = { max: 3 }), 'spec.autoscale.targetCPU', 'is required'],
+      ['autoscale without max', (m) => (m.spec.autoscale = { targetCPU: 50 }), 'spec.autoscale.max', 'is required'],
+      [
+        'autoscale targetCPU 0',
+        (m) => (m.spec.autoscale = { targetCPU: 0, max: 3 }),
+        'spec.autoscale.targetCPU',
+        'must be an integer 1..100 (got 0)',
+      ],
+      [
+        'autoscale min above max',
+        (m) => (m.spec.autoscale = { targetCPU: 50, min: 11, max: 10 }),
+        'spec.autoscale.min',
+        'must be at most max (10) (got 11)',
+      ],
+      [
+        'stabilization window too long',
+        (m) => (m.spec.autoscale = { targetCPU: 50, max: 3, behavior: { scaleDown: { stabilizationWindowSeconds: 3601 } } }),
+        'spec.autoscale.behavior.scaleDown.stabilizationWindowSeconds',
+        'must be an integer 0..3600 (got 3601)',
+      ],
+      // rollout
+      [
+        'unknown strategy',
+        (m) => (m.spec.rollout = { strategy: 'Recreate' }),
+        'spec.rollout.strategy',
+        'must be one of Rolling, BlueGreen, Canary (got string "Recreate")',
+      ],
+      [
+        'maxSurge and maxUnavailable both 0',
+        (m) => (m.spec.rollout = { maxSurge: 0, maxUnavailable: '0%' }),
+        'spec.rollout',
+        'maxSurge and maxUnavailable must not both be 0',
+      ],
+      [
+        'maxSurge 150%',
+        (m) => (m.spec.rollout = { maxSurge: '150%' }),
+        'spec.rollout.maxSurge',
+        'must be an integer 0..1000 or a percentage 0%..100% (got string "150%")',
+      ],
+      [
+        'maxUnavailable -1',
+        (m) => (m.spec.rollout = { maxUnavailable: -1 }),
+        'spec.rollout.maxUnavailable',
+        'or a percentage 0%..100% (got -1)',
+      ],
+      [
+        'steps with BlueGreen',
+        (m) => (m.spec.rollout = { strategy: 'BlueGreen', steps: [{ setWeight: 50 }] }),
+        'spec.rollout.steps',
+        'steps are only used by the Canary strategy',
+      ],
+      [
+        'step with both setWeight and pause',
+        (m) => canary(m, [{ setWeight: 25, pause: {} }]),
+        'spec.rollout.steps[0]',
+        'must have exactly one of setWeight or pause',
+      ],
+      ['empty step', (m) => canary(m, [{}]), 'spec.rollout.steps[0]', 'must have exactly one of setWeight or pause'],
+      ['step as a string', (m) => canary(m, ['pause']), 'spec.rollout.steps[0]', 'must be a mapping (got string "pause")'],
+      [
+        'setWeight 101',
+        (m) => canary(m, [{ setWeight: 101 }]),
+        'spec.rollout.steps[0].setWeight',
+        'must be an integer 0..100 (got 101)',
+      ],
+      [
+        'bad duration unit',
+        (m) => canary(m, [{ setWeight: 25 }, { pause: { duration: '10x' } }]),
+        'spec.rollout.steps[1].pause.duration',
+        'must be a duration such as 30s, 5m, 1h, 500ms or a number of seconds',
+      ],
+      [
+        'negative duration',
+        (m) => canary(m, [{ pause: { duration: '-5s' } }]),
+        'spec.rollout.steps[0].pause.duration',
+        'must be a duration',
+      ],
+      [
+        'duration over a day',
+        (m) => canary(m, [{ pause: { duration: '25h' } }]),
+        'spec.rollout.steps[0].pause.duration',
+        'at most 86400s',
+      ],
+      [
+        '101 steps',
+        (m) => canary(m, Array.from({ length: 101 }, () => ({ setWeight: 10 }))),
+        'spec.rollout.steps',
+        'at most 100 items (got 101)',
+      ],
+      [
+        'autoPromotionEnabled "yes"',
+        (m) => (m.spec.rollout = { strategy: 'BlueGreen', autoPromotionEnabled: 'yes' }),
+        'spec.rollout.autoPromotionEnabled',
+        'must be a boolean (got string "yes")',
+      ],
+      [
+        'progressDeadlineSeconds 0',
+        (m) => (m.spec.rollout = { progressDeadlineSeconds: 0 }),
+        'spec.rollout.progressDeadlineSeconds',
+        'must be an integer 1..86400 (got 0)',
+      ],
+      [
+        'analysis interval 0s',
+        (m) => (m.spec.rollout = { analysis: { interval: '0s' } }),
+        'spec.rollout.analysis.interval',
+        'greater than 0',
+      ],
+      [
+        'analysis maxErrorRate 1.5',
+        (m) => (m.spec.rollout = { analysis: { maxErrorRate: 1.5 } }),
+        'spec.rollout.analysis.maxErrorRate',
+        'must be a number 0..1 (got 1.5)',
+      ],
+      [
+        'analysis maxP99LatencyMs 0',
+        (m) => (m.spec.rollout = { analysis: { maxP99LatencyMs: 0 } }),
+        'spec.rollout.analysis.maxP99LatencyMs',
+        'must be a number greater than 0',
+      ],
+      [
+        'revisionHistoryLimit 101',
+        (m) => (m.spec.revisionHistoryLimit = 101),
+        'spec.revisionHistoryLimit',
+        'must be an integer 0..100 (got 101)',
+      ],
+    ];
+
+    it.each(cases)('%s', (_name, patch, path, message) => {
+      const m = baseManifest();
+      patch(m);
+
+      const errors = errorsOf(stringify(m), 'application/yaml');
+
+      expect(errors).toContainEqual({ path, message: expect.stringContaining(message) });
+    });
+  });
+
+  describe('rejects a bad body', () => {
+    const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) bomb.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+
+    const cases: Array<[string, unknown, string | undefined, string, string]> = [
+      ['malformed YAML', 'kind: Service\nmetadata: {name: api\n', 'application/yaml', '(yaml)', 'at line 3, column 1'],
+      ['nested compact mapping', 'kind: Service: x\n', undefined, '(yaml)', 'at line 1'],
+      ['duplicate keys', 'kind: Service\nkind: Service\n', 'application/yaml', '(yaml)', 'Map keys must be unique at line 2'],
+      ['alias bomb', bomb.join('\n'), 'application/yaml', '(yaml)', 'Excessive alias count'],
+      ['empty YAML', '', 'application/yaml', '(body)', 'is empty'],
+      ['YAML with only comments and separators', '# nothing\n---\n', undefined, '(body)', 'is empty'],
+      ['no body at all', undefined, 'application/json', '(body)', 'is empty'],
+      ['empty JSON array', '[]', 'application/json', '(body)', 'is empty'],
+      ['malformed JSON', '{"kind": ', 'application/json', '(json)', 'JSON'],
+      ['YAML sequence as the root', '- a\n- b\n', undefined, '(root)', 'must be a mapping (got array)'],
+      ['scalar as the root', 'hello', 'text/yaml', '(root)', 'must be a mapping (got string "hello")'],
+    ];
+
+    it.each(cases)('%s', (_name, body, contentType, path, message) => {
+      expect(errorsOf(body, contentType)).toContainEqual({ path, message: expect.stringContaining(message) });
+    });
+
+    it('fails fast on an alias bomb', () => {
+      const started = performance.now();
+
+      errorsOf(bomb.join('\n'), 'application/yaml');
+
+      expect(performance.now() - started).toBeLessThan(500);
+    });
+  });
+
+  it('reports every error, not just the first', () => {
+    const m = baseManifest();
+    m.metadata.name = 'Bad_Name';
+    m.spec.replicas = -1;
+    m.spec.replicaz = 3;
+
+    const errors = errorsOf(stringify(m));
+
+    expect(errors.map((e) => e.path).sort()).toEqual(['metadata.name', 'spec.replicas', 'spec.replicaz']);
+  });
+
+  describe('multi-document YAML', () => {
+    const web = (): Raw => ({ ...baseManifest(), metadata: { name: 'web' } });
+    const docs = (...ms: Raw[]): string => ms.map((m) => stringify(m)).join('---\n');
+
+    it('returns one manifest per document', () => {
+      const sut = manifestsOf(docs(baseManifest(), web()));
+
+      expect(sut.map((m) => m.metadata.name)).toEqual(['api', 'web']);
+    });
+
+    it('prefixes errors with the document index and fails the whole request', () => {
+      const bad = web();
+      bad.spec.replicas = 1001;
+
+      const errors = errorsOf(docs(baseManifest(), bad));
+
+      expect(errors).toEqual([{ path: '[1].spec.replicas', message: 'must be an integer 0..1000 (got 1001)' }]);
+    });
+
+    it('reports a root that is not a mapping by its index alone', () => {
+      expect(errorsOf(`${stringify(baseManifest())}---\n- x\n`)).toEqual([
+        { path: '[1]', message: 'must be a mapping (got array)' },
+      ]);
+    });
+
+    it('rejects two documents with the same name', () => {
+      const errors = errorsOf(docs(baseManifest(), baseManifest()));
+
+      expect(errors).toEqual([{ path: '[1].metadata.name', message: "duplicate name 'api' in this request" }]);
+    });
+
+    it('skips empty documents, so a lone manifest keeps unprefixed paths', () => {
+      const bad = baseManifest();
+      bad.spec.replicas = -1;
+
+      const errors = errorsOf(`---\n# leading empty document\n---\n${stringify(bad)}---\n`);
+
+      expect(errors).toEqual([{ path: 'spec.replicas', message: 'must be an integer 0..1000 (got -1)' }]);
+    });
+  });
+
+  describe('JSON', () => {
+    it.each([
+      ['a JSON object string', JSON.stringify(baseManifest()), 'application/json'],
+      ['a JSON string with charset', JSON.stringify(baseManifest()), 'application/json; charset=utf-8'],
+      ['a JSON Buffer', Buffer.from(JSON.stringify(baseManifest())), 'application/json'],
+      ['an object Fastify already parsed', baseManifest(), 'application/json'],
+      ['a YAML Buffer', Buffer.from(stringify(baseManifest())), 'application/yaml'],
+    ])('accepts %s', (_name, body, contentType) => {
+      const [sut] = manifestsOf(body, contentType);
+
+      expect(sut.metadata.name).toBe('api');
+      expect(sut.spec.replicas).toBe(3);
+    });
+
+    it('treats a JSON array as several documents', () => {
+      const web = { ...baseManifest(), metadata: { name: 'web' }, spec: { ...baseManifest().spec, replicas: -1 } };
+
+      const errors = errorsOf(JSON.stringify([baseManifest(), web]), 'application/json');
+
+      expect(errors).toEqual([{ path: '[1].spec.replicas', message: 'must be an integer 0..1000 (got -1)' }]);
+    });
+
+    it('reports a JSON __proto__ key as unknown rather than merging it', () => {
+      const body = JSON.stringify(baseManifest()).replace('"spec":{', '"spec":{"__proto__":{"replicas":5},');
+
+      expect(errorsOf(body, 'application/json')).toEqual([{ path: 'spec.__proto__', message: 'unknown field' }]);
+    });
+  });
+
+  describe('example files', () => {
+    it.each(['api-v1.yaml', 'api-v2.yaml', 'api-canary.yaml'])('%s applies unchanged', (file) => {
+      const sut = manifestsOf(readExample(file), 'application/yaml');
+
+      expect(sut).toHaveLength(1);
+      expect(sut[0].metadata).toEqual({ name: 'api', labels: {} });
+    });
+
+    it('fills in every default for api-v1.yaml', () => {
+      const [sut] = manifestsOf(readExample('api-v1.yaml'));
+
+      expect(sut).toEqual({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'api', labels: {} },
+        spec: {
+          replicas: 3,
+          runtime: 'sim',
+          image: 'local://demo@v1',
+          env: [{ name: 'VERSION', value: 'v1' }],
+          readinessProbe: { httpGet: { path: '/health/ready' }, ...PROBE_DEFAULTS },
+          livenessProbe: { httpGet: { path: '/health/live' }, ...PROBE_DEFAULTS },
+          terminationGracePeriodSeconds: 10,
+          restartBackoff: { initialSeconds: 1, maxSeconds: 60, resetAfterSeconds: 600 },
+          autoscale: { targetCPU: 70, min: 2, max: 10, scaleDownStabilizationSeconds: 300 },
+          rollout: {
+            strategy: 'Rolling',
+            maxSurge: '25%',
+            maxUnavailable: '25%',
+            minReadySeconds: 0,
+            steps: [],
+            autoPromotionEnabled: true,
+            scaleDownDelaySeconds: 30,
+            progressDeadlineSeconds: 600,
+            progressDeadlineAbort: true,
+          },
+          revisionHistoryLimit: 10,
+        },
+      });
+    });
+
+    it('reads api-v2.yaml as a BlueGreen rollout of v2', () => {
+      const [sut] = manifestsOf(readExample('api-v2.yaml'));
+
+      expect(sut.spec.image).toBe('local://demo@v2');
+      expect(sut.spec.env).toEqual([{ name: 'VERSION', value: 'v2' }]);
+      expect(sut.spec.rollout.strategy).toBe('BlueGreen');
+    });
+
+    it('reads api-canary.yaml steps with durations in seconds', () => {
+      const [sut] = manifestsOf(readExample('api-canary.yaml'));
+
+      expect(sut.spec.rollout.strategy).toBe('Canary');
+      expect(sut.spec.rollout.steps).toEqual([
+        { setWeight: 25 },
+        { pause: { duration: 10 } },
+        { setWeight: 50 },
+        { pause: { duration: 10 } },
+        { setWeight: 100 },
+      ]);
+    });
+  });
+
+  describe('accepted variants', () => {
+    it.each([
+      ['500ms', 0.5],
+      ['30s', 30],
+      ['5m', 300],
+      ['1h', 3600],
+      ['1m30s', 90],
+      [15, 15],
+      [2.5, 2.5],
+    ])('pause duration %p is %p seconds', (duration, seconds) => {
+      const sut = specOf((m) => canary(m, [{ pause: { duration } }]));
+
+      expect(sut.rollout.steps).toEqual([{ pause: { duration: seconds } }]);
+    });
+
+    it.each([
+      ['pause: {}', {}],
+      ['pause: null (a bare `- pause:`)', null],
+    ])('%s means wait for promotion', (_name, pause) => {
+      const sut = specOf((m) => canary(m, [{ pause }]));
+
+      expect(sut.rollout.steps).toEqual([{ pause: {} }]);
+    });
+
+    it('derives the process runtime from command', () => {
+      const sut = specOf((m) => Object.assign(m.spec, { image: undefined, command: ['node', 'server.js'], workingDir: '/srv' }));
+
+      expect(sut).toMatchObject({ runtime: 'process', command: ['node', 'server.js'], workingDir: '/srv' });
+      expect(sut).not.toHaveProperty('image');
+    });
+
+    it('derives the docker runtime from a docker image', () => {
+      const sut = specOf((m) => Object.assign(m.spec, { image: 'ghcr.io/acme/api:1.2', port: 8080, runtime: 'docker' }));
+
+      expect(sut).toMatchObject({ runtime: 'docker', image: 'ghcr.io/acme/api:1.2', port: 8080 });
+    });
+
+    it('normalises grid/v1 and RollingUpdate', () => {
+      const m = baseManifest();
+      m.apiVersion = 'grid/v1';
+      m.spec.rollout = { strategy: 'RollingUpdate', maxSurge: 1, maxUnavailable: '0%' };
+
+      const [sut] = manifestsOf(stringify(m));
+
+      expect(sut.apiVersion).toBe('v1');
+      expect(sut.spec.rollout).toMatchObject({ strategy: 'Rolling', maxSurge: 1, maxUnavailable: '0%' });
+    });
+
+    it('keeps given probe, backoff and analysis values and defaults the rest', () => {
+      const sut = specOf((m) => {
+        m.spec.readinessProbe = { httpGet: { path: '/r' }, periodSeconds: 2, successThreshold: 2 };
+        m.spec.restartBackoff = { initialSeconds: 0.5 };
+        m.spec.rollout = { strategy: 'Canary', analysis: { interval: '30s', maxErrorRate: 0.01 } };
+      });
+
+      expect(sut.readinessProbe).toEqual({ ...PROBE_DEFAULTS, httpGet: { path: '/r' }, periodSeconds: 2, successThreshold: 2 });
+      expect(sut.restartBackoff).toEqual({ initialSeconds: 0.5, maxSeconds: 60, resetAfterSeconds: 600 });
+      expect(sut.rollout.analysis).toEqual({
+        intervalSeconds: 30,
+        minRequests: 20,
+        maxErrorRate: 0.01,
+        maxP99LatencyMs: 500,
+        failureLimit: 2,
+      });
+    });
+
+    it('treats an env entry without value as the empty string', () => {
+      expect(specOf((m) => (m.spec.env = [{ name: 'EMPTY' }])).env).toEqual([{ name: 'EMPTY', value: '' }]);
+    });
+
+    it('defaults replicas to 1 and env to []', () => {
+      const sut = specOf((m) => {
+        delete m.spec.replicas;
+        delete m.spec.env;
+      });
+
+      expect(sut.replicas).toBe(1);
+      expect(sut.env).toEqual([]);
+    });
+  });
+});
+
+describe('validateManifest', () => {
+  it('validates an already-parsed object', () => {
+    const sut = validateManifest(baseManifest());
+
+    expect(sut.ok && sut.manifest.spec.runtime).toBe('sim');
+  });
+
+  it('reports a root that is not a mapping', () => {
+    expect(validateManifest(null)).toEqual({ ok: false, errors: [{ path: '(root)', message: 'must be a mapping (got null)' }] });
+  });
+});
+
+describe('specHash / templateHash', () => {
+  const spec = (patch: (m: Raw) => void = () => undefined): ServiceManifest['spec'] => specOf(patch);
+
+  it('is 16 hex characters', () => {
+    expect(specHash(spec())).toMatch(/^[0-9a-f]{16}$/);
+    expect(templateHash(spec())).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('is stable across key order', () => {
+    const reordered = `spec:\n  readinessProbe: {httpGet: {path: /health/ready}}\n  env: [{value: v1, name: VERSION}]\n  image: local://demo@v1\n  replicas: 3\nmetadata: {name: api}\nkind: Service\napiVersion: v1\n`;
+
+    const [sut] = manifestsOf(reordered);
+
+    expect(specHash(sut.spec)).toBe(specHash(spec()));
+    expect(templateHash(sut.spec)).toBe(templateHash(spec()));
+  });
+
+  it.each<[string, boolean, boolean, (m: Raw) => void]>([
+    ['replicas', true, false, (m) => (m.spec.replicas = 5)],
+    ['autoscale', true, false, (m) => (m.spec.autoscale = { targetCPU: 50, max: 4 })],
+    ['rollout', true, false, (m) => (m.spec.rollout = { strategy: 'BlueGreen' })],
+    ['env', true, true, (m) => (m.spec.env[0].value = 'v2')],
+    ['image', true, true, (m) => (m.spec.image = 'local://demo@v2')],
+    ['probe', true, true, (m) => (m.spec.readinessProbe.periodSeconds = 3)],
+  ])('a %s change: spec hash changes=%p, template hash changes=%p', (_name, specChanges, templateChanges, patch) => {
+    const before = spec();
+    const after = spec(patch);
+
+    expect(specHash(after) !== specHash(before)).toBe(specChanges);
+    expect(templateHash(after) !== templateHash(before)).toBe(templateChanges);
+  });
+});

@@ -1,0 +1,789 @@
+// Turns untrusted YAML/JSON into ServiceManifests. Pure: no Nest, no I/O, so
+// the API, the CLI and the tests all share one definition of "valid".
+import { createHash } from 'node:crypto';
+import { parseAllDocuments } from 'yaml';
+import type {
+  AnalysisSpec,
+  AutoscaleSpec,
+  CanaryStep,
+  EnvVar,
+  FieldError,
+  Probe,
+  RestartBackoff,
+  RolloutSpec,
+  RolloutStrategy,
+  RuntimeName,
+  ServiceManifest,
+  ServiceSpec,
+} from './spec.types.js';
+
+export type ParseResult = { ok: true; manifests: ServiceManifest[] } | { ok: false; errors: FieldError[] };
+export type ValidateResult = { ok: true; manifest: ServiceManifest } | { ok: false; errors: FieldError[] };
+
+// Aliases are legitimate YAML, but each one can multiply the output size;
+// capping them turns a "billion laughs" document into an error, not an OOM.
+const YAML_PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: true } as const;
+const YAML_TOJS_OPTIONS = { maxAliasCount: 100 } as const;
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LOCAL_IMAGE = /^local:\/\/([A-Za-z0-9._-]+)@([A-Za-z0-9._-]+)$/;
+const DOCKER_IMAGE = /^[a-z0-9][a-z0-9._/:@-]*$/i;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PERCENT = /^(\d{1,3})%$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+const DURATION_UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+// Upper bounds the brief leaves open; they keep timers below setTimeout's
+// 2^31 ms limit and reject values that can only be typos.
+const MAX_PAUSE_SECONDS = 86_400;
+const MAX_LONG_SECONDS = 86_400;
+
+type Obj = Record<string, unknown>;
+
+function isMapping(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+/** YAML `key:` with no value yields null; like Kubernetes, treat it as unset. */
+function isAbsent(value: unknown): value is null | undefined {
+  return value === undefined || value === null;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return `number ${value}`;
+  if (typeof value === 'string') {
+    const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+    return `string ${JSON.stringify(shown)}`;
+  }
+  if (typeof value === 'boolean') return `boolean ${value}`;
+  if (Array.isArray(value)) return 'array';
+  if (isMapping(value)) return 'mapping';
+  return typeof value;
+}
+
+function got(value: unknown): string {
+  return `(got ${describe(value)})`;
+}
+
+/** For range checks: a number is shown bare ("got -1"), anything else with its type. */
+function gotInRange(value: unknown): string {
+  return typeof value === 'number' ? `(got ${value})` : got(value);
+}
+
+function join(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return base ? `${base}.${key}` : key;
+}
+
+class Errors {
+  readonly list: FieldError[] = [];
+  add(path: string, message: string): void {
+    this.list.push({ path, message });
+  }
+}
+
+/**
+ * A mapping at a known path. Reports unknown keys on construction; each
+ * getter reports its own errors and returns undefined when the field is
+ * absent or invalid, so callers write `?? default` and keep going.
+ */
+class Fields {
+  constructor(
+    private readonly errors: Errors,
+    readonly path: string,
+    private readonly obj: Obj,
+    allowed: readonly string[],
+    hints: Readonly<Record<string, string>> = {},
+  ) {
+    for (const key of Object.keys(obj)) {
+      if (!allowed.includes(key)) this.fail(key, Object.hasOwn(hints, key) ? hints[key] : 'unknown field');
+    }
+  }
+
+  at(key: string): string {
+    return join(this.path, key);
+  }
+
+  fail(key: string, message: string): void {
+    this.errors.add(this.at(key), message);
+  }
+
+  raw(key: string): unknown {
+    return Object.hasOwn(this.obj, key) ? this.obj[key] : undefined;
+  }
+
+  has(key: string): boolean {
+    return !isAbsent(this.raw(key));
+  }
+
+  required(key: string, why = 'is required'): boolean {
+    if (this.has(key)) return true;
+    this.fail(key, why);
+    return false;
+  }
+
+  int(key: string, min: number, max: number): number | undefined {
+    const value = this.raw(key);
+    if (isAbsent(value)) return undefined;
+    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+    this.fail(key, `must be an integer ${min}..${max} ${gotInRange(value)}`);
+    return undefined;
+  }
+
+  /** A finite number in [min, max], or (min, max] when minExclusive. */
+  num(key: string, min: number, max: number, minExclusive = false): number | undefined {
+    const value = this.raw(key);
+    if (isAbsent(value)) return undefined;
+    const inRange =
+      typeof value === 'number' && Number.isFinite(value) && (minExclusive ? value > min : value >= min) && value <= max;
+    if (inRange) return value;
+    const range = minExclusive ? `greater than ${min} and at most ${max}` : `${min}..${max}`;
+    this.fail(key, `must be a number ${range} ${gotInRange(value)}`);
+    return undefined;
+  }
+
+  bool(key: string): boolean | undefined {
+    const value = this.raw(key);
+    if (isAbsent(value)) return undefined;
+    if (typeof value === 'boolean') return value;
+    this.fail(key, `must be a boolean ${got(value)}`);
+    return undefined;
+  }
+
+  str(key: string, maxLength: number): string | undefined {
+    const value = this.raw(key);
+    if (isAbsent(value)) return undefined;
+    if (typeof value !== 'string') {
+      this.fail(key, `must be a string ${got(value)}`);
+      return undefined;
+    }
+    if (value.length > maxLength) {
+      this.fail(key, `must be at most ${maxLength} characters (got ${value.length})`);
+      return undefined;
+    }
+    return value;
+  }
+
+  map(key: string, allowed: readonly string[], hints?: Readonly<Record<string, string>>): Fields | undefined {
+    const value = this.raw(key);
+    if (isAbsent(value)) return undefined;
+    return fieldsAt(this.errors, this.at(key), value, allowed, hints);
+  }
+
+  array(key: string, maxItems: number): unknown[] | undefined {
+    const value = this.raw(key);
+    if (isAbsent(value)) return undefined;
+    if (!Array.isArray(value)) {
+      this.fail(key, `must be an array ${got(value)}`);
+      return undefined;
+    }
+    if (value.length > maxItems) {
+      this.fail(key, `must have at most ${maxItems} items (got ${value.length})`);
+      return undefined;
+    }
+    return value;
+  }
+}
+
+function fieldsAt(
+  errors: Errors,
+  path: string,
+  value: unknown,
+  allowed: readonly string[],
+  hints?: Readonly<Record<string, string>>,
+): Fields | undefined {
+  if (isMapping(value)) return new Fields(errors, path, value, allowed, hints);
+  errors.add(path, `must be a mapping ${got(value)}`);
+  return undefined;
+}
+
+/** Seconds from a number or a Go-style duration string ("30s", "1m30s", "500ms"). */
+function parseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string' || !DURATION.test(value)) return undefined;
+  let seconds = 0;
+  for (const [, amount, unit] of value.matchAll(DURATION_PART)) seconds += Number(amount) * DURATION_UNIT_SECONDS[unit];
+  return seconds;
+}
+
+function duration(f: Fields, key: string, max: number, allowZero: boolean): number | undefined {
+  const value = f.raw(key);
+  if (isAbsent(value)) return undefined;
+  const seconds = parseDuration(value);
+  if (seconds !== undefined && seconds <= max && (allowZero || seconds > 0)) return seconds;
+  const bound = `${allowZero ? '' : 'greater than 0 and '}at most ${max}s`;
+  f.fail(key, `must be a duration such as 30s, 5m, 1h, 500ms or a number of seconds, ${bound} ${got(value)}`);
+  return undefined;
+}
+
+export function validateManifest(raw: unknown): ValidateResult {
+  const errors = new Errors();
+  const manifest = readManifest(errors, raw);
+  if (errors.list.length > 0 || manifest === undefined) return { ok: false, errors: errors.list };
+  return { ok: true, manifest };
+}
+
+function readManifest(errors: Errors, raw: unknown): ServiceManifest | undefined {
+  if (!isMapping(raw)) {
+    errors.add('(root)', `must be a mapping ${got(raw)}`);
+    return undefined;
+  }
+  const top = new Fields(errors, '', raw, ['apiVersion', 'kind', 'metadata', 'spec']);
+
+  const apiVersion = top.raw('apiVersion');
+  if (!isAbsent(apiVersion) && apiVersion !== 'v1' && apiVersion !== 'grid/v1') {
+    errors.add('apiVersion', `must be v1 ${got(apiVersion)}`);
+  }
+
+  const kind = top.raw('kind');
+  let kindOk = false;
+  if (isAbsent(kind)) errors.add('kind', 'is required');
+  else if (typeof kind !== 'string') errors.add('kind', `must be a string ${got(kind)}`);
+  else if (kind !== 'Service') errors.add('kind', `unknown kind '${kind}' (expected Service)`);
+  else kindOk = true;
+
+  const metadata = readMetadata(errors, top);
+  // The spec's shape depends on the kind; validating a foreign kind's spec as
+  // a Service would only bury the one error that matters.
+  const spec = kindOk ? readSpec(errors, top) : undefined;
+  if (metadata === undefined || spec === undefined) return undefined;
+  return { apiVersion: 'v1', kind: 'Service', metadata, spec };
+}
+
+function readMetadata(errors: Errors, top: Fields): ServiceManifest['metadata'] | undefined {
+  if (!top.required('metadata')) return undefined;
+  const m = top.map('metadata', ['name', 'labels']);
+  if (!m) return undefined;
+
+  let name: string | undefined;
+  if (m.required('name')) {
+    const value = m.raw('name');
+    const path = m.at('name');
+    if (typeof value !== 'string') errors.add(path, `must be a string ${got(value)}`);
+    else if (value.length > 63) errors.add(path, `must be at most 63 characters (got ${value.length})`);
+    else if (!DNS_1123_LABEL.test(value)) {
+      errors.add(
+        path,
+        `must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit (got '${value}')`,
+      );
+    } else if (value.includes('--')) errors.add(path, `must not contain '--' (reserved by Grid, e.g. for --preview)`);
+    else name = value;
+  }
+
+  const labels: Record<string, string> = {};
+  const labelFields = m.raw('labels');
+  if (!isAbsent(labelFields)) {
+    if (!isMapping(labelFields)) m.fail('labels', `must be a mapping of strings ${got(labelFields)}`);
+    else {
+      for (const [key, value] of Object.entries(labelFields)) {
+        if (typeof value === 'string') labels[key] = value;
+        else errors.add(join(m.at('labels'), key), `must be a string ${got(value)}`);
+      }
+    }
+  }
+  return name === undefined ? undefined : { name, labels };
+}
+
+const SPEC_FIELDS = [
+  'replicas',
+  'runtime',
+  'image',
+  'command',
+  'workingDir',
+  'port',
+  'env',
+  'readinessProbe',
+  'livenessProbe',
+  'startupProbe',
+  'terminationGracePeriodSeconds',
+  'restartBackoff',
+  'autoscale',
+  'rollout',
+  'revisionHistoryLimit',
+] as const;
+
+function readSpec(errors: Errors, top: Fields): ServiceSpec | undefined {
+  if (!top.required('spec')) return undefined;
+  const s = top.map('spec', SPEC_FIELDS);
+  if (!s) return undefined;
+
+  const replicas = s.int('replicas', 0, 1000) ?? 1;
+  const workload = readWorkload(errors, s);
+  const workingDir = s.str('workingDir', 4096);
+  const env = readEnv(errors, s);
+  const readinessProbe = readProbe(s, 'readinessProbe');
+  const livenessProbe = readProbe(s, 'livenessProbe');
+  const startupProbe = readProbe(s, 'startupProbe');
+  const terminationGracePeriodSeconds = s.int('terminationGracePeriodSeconds', 0, 3600) ?? 10;
+  const restartBackoff = readRestartBackoff(s);
+  const autoscale = readAutoscale(s);
+  const rollout = readRollout(errors, s);
+  const revisionHistoryLimit = s.int('revisionHistoryLimit', 0, 100) ?? 10;
+
+  if (!workload) return undefined;
+  const spec: ServiceSpec = {
+    replicas,
+    ...workload,
+    env,
+    terminationGracePeriodSeconds,
+    restartBackoff,
+    rollout,
+    revisionHistoryLimit,
+  };
+  // Optional fields are left out rather than set to undefined so that two
+  // equal specs are also equal under toEqual and produce the same hash.
+  if (workingDir !== undefined) spec.workingDir = workingDir;
+  if (readinessProbe) spec.readinessProbe = readinessProbe;
+  if (livenessProbe) spec.livenessProbe = livenessProbe;
+  if (startupProbe) spec.startupProbe = startupProbe;
+  if (autoscale) spec.autoscale = autoscale;
+  return spec;
+}
+
+type Workload = Pick<ServiceSpec, 'runtime' | 'image' | 'command' | 'port'>;
+
+function readWorkload(errors: Errors, s: Fields): Workload | undefined {
+  const port = s.int('port', 1, 65535);
+  const image = s.str('image', 255);
+  const command = readCommand(errors, s);
+  const imageGiven = s.has('image');
+  const commandGiven = s.has('command');
+
+  let derived: RuntimeName | undefined;
+  if (imageGiven && commandGiven) {
+    const imageRaw = s.raw('image');
+    const isLocal = typeof imageRaw === 'string' && imageRaw.startsWith('local://');
+    errors.add(
+      s.path,
+      isLocal
+        ? 'use either image local://… (simulated) or command (process runtime), not both'
+        : 'use either image (docker) or command (process runtime), not both',
+    );
+  } else if (!imageGiven && !commandGiven) {
+    errors.add(s.path, 'one of image or command is required');
+  } else if (commandGiven) {
+    derived = 'process';
+  } else if (image !== undefined) {
+    derived = readImageRuntime(errors, s, image, port);
+  }
+
+  const runtimeRaw = s.raw('runtime');
+  if (!isAbsent(runtimeRaw)) {
+    if (runtimeRaw !== 'sim' && runtimeRaw !== 'process' && runtimeRaw !== 'docker') {
+      s.fail('runtime', `must be one of sim, process, docker ${got(runtimeRaw)}`);
+    } else if (derived !== undefined && runtimeRaw !== derived) {
+      const source = derived === 'process' ? 'spec.command' : 'spec.image';
+      s.fail('runtime', `'${runtimeRaw}' does not match the runtime implied by ${source} (${derived})`);
+    }
+  }
+
+  if (derived === undefined) return undefined;
+  const workload: Workload = { runtime: derived };
+  if (derived === 'process') workload.command = command;
+  else workload.image = image;
+  if (port !== undefined) workload.port = port;
+  return workload;
+}
+
+function readImageRuntime(errors: Errors, s: Fields, image: string, port: number | undefined): RuntimeName | undefined {
+  const path = s.at('image');
+  if (image.startsWith('local://')) {
+    if (LOCAL_IMAGE.test(image)) return 'sim';
+    errors.add(path, `must be local://<name>@<version> using [A-Za-z0-9._-] (got '${image}')`);
+    return undefined;
+  }
+  // A URL-looking reference would otherwise pass the character check below.
+  if (!DOCKER_IMAGE.test(image) || image.includes('://')) {
+    errors.add(path, `must be local://<name>@<version> or a docker image reference such as nginx:1.27 (got '${image}')`);
+    return undefined;
+  }
+  if (port === undefined && !s.has('port')) {
+    s.fail('port', 'is required for a docker image (the port the container listens on)');
+  }
+  return 'docker';
+}
+
+function readCommand(errors: Errors, s: Fields): string[] | undefined {
+  const value = s.raw('command');
+  if (isAbsent(value)) return undefined;
+  const path = s.at('command');
+  if (!Array.isArray(value)) {
+    errors.add(path, `must be an array of strings (no shell is used) ${got(value)}`);
+    return undefined;
+  }
+  if (value.length === 0) errors.add(path, 'must not be empty');
+  if (value.length > 64) errors.add(path, `must have at most 64 items (got ${value.length})`);
+  let ok = value.length > 0 && value.length <= 64;
+  value.forEach((arg: unknown, i) => {
+    if (typeof arg !== 'string' || arg.length === 0) {
+      errors.add(join(path, i), `must be a non-empty string ${got(arg)}`);
+      ok = false;
+    } else if (arg.length > 4096) {
+      errors.add(join(path, i), `must be at most 4096 characters (got ${arg.length})`);
+      ok = false;
+    }
+  });
+  return ok ? (value as string[]) : undefined;
+}
+
+function readEnv(errors: Errors, s: Fields): EnvVar[] {
+  const items = s.array('env', 256);
+  if (!items) return [];
+  const env: EnvVar[] = [];
+  const firstIndex = new Map<string, number>();
+  items.forEach((item, i) => {
+    const e = fieldsAt(errors, join(s.at('env'), i), item, ['name', 'value']);
+    if (!e) return;
+    let name: string | undefined;
+    if (e.required('name')) {
+      const raw = e.raw('name');
+      if (typeof raw !== 'string') e.fail('name', `must be a string ${got(raw)}`);
+      else if (!ENV_NAME.test(raw)) e.fail('name', `must match ${ENV_NAME.source} (got '${raw}')`);
+      else name = raw;
+    }
+    if (name !== undefined) {
+      const earlier = firstIndex.get(name);
+      if (earlier === undefined) firstIndex.set(name, i);
+      else e.fail('name', `duplicate name '${name}' (first at ${join(s.at('env'), earlier)})`);
+    }
+    // Like Kubernetes: `value: 8080` is an error, not a silent conversion;
+    // an absent value means the empty string.
+    const rawValue = e.raw('value');
+    let value = '';
+    if (!isAbsent(rawValue)) {
+      if (typeof rawValue === 'string') value = rawValue;
+      else e.fail('value', `must be a string; quote it ${got(rawValue)}`);
+    }
+    if (name !== undefined) env.push({ name, value });
+  });
+  return env;
+}
+
+const PROBE_HINT = 'unknown field (Grid supports httpGet probes only)';
+const HTTP_GET_HINT = "only path is allowed; Grid probes 127.0.0.1 on the pod's port";
+
+function readProbe(s: Fields, key: 'readinessProbe' | 'livenessProbe' | 'startupProbe'): Probe | undefined {
+  const p = s.map(
+    key,
+    ['httpGet', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold'],
+    { exec: PROBE_HINT, tcpSocket: PROBE_HINT, grpc: PROBE_HINT },
+  );
+  if (!p) return undefined;
+
+  let path: string | undefined;
+  if (p.required('httpGet')) {
+    const h = p.map('httpGet', ['path'], { host: HTTP_GET_HINT, port: HTTP_GET_HINT, scheme: HTTP_GET_HINT });
+    if (h && h.required('path')) path = readProbePath(h);
+  }
+
+  const initialDelaySeconds = p.int('initialDelaySeconds', 0, 3600) ?? 0;
+  const periodSeconds = p.int('periodSeconds', 1, 3600) ?? 10;
+  const timeoutSeconds = p.int('timeoutSeconds', 1, 3600) ?? 1;
+  const failureThreshold = p.int('failureThreshold', 1, 100) ?? 3;
+  const successThreshold = p.int('successThreshold', 1, 100) ?? 1;
+  // As in Kubernetes: a liveness or startup probe acts on the first success.
+  if (key !== 'readinessProbe' && successThreshold !== 1) {
+    p.fail('successThreshold', `must be 1 for ${key} (got ${successThreshold})`);
+  }
+
+  if (path === undefined) return undefined;
+  return { httpGet: { path }, initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold, failureThreshold };
+}
+
+function readProbePath(h: Fields): string | undefined {
+  const value = h.str('path', 2048);
+  if (value === undefined) return undefined;
+  // The path is appended to http://127.0.0.1:<port>; anything that could
+  // change the authority would turn a probe into a request elsewhere.
+  let problem: string | undefined;
+  if (!value.startsWith('/')) problem = "must start with '/'";
+  else if (value.startsWith('//')) problem = "must not start with '//'";
+  else if (value.includes('://')) problem = "must be a path, not a URL (contains '://')";
+  else if (/[\s\x00-\x1f\x7f]/.test(value)) problem = 'must not contain whitespace or control characters';
+  if (problem === undefined) return value;
+  h.fail('path', `${problem} (got '${value}')`);
+  return undefined;
+}
+
+function readRestartBackoff(s: Fields): RestartBackoff {
+  const b = s.map('restartBackoff', ['initialSeconds', 'maxSeconds', 'resetAfterSeconds']);
+  const initialSeconds = b?.num('initialSeconds', 0, 3600, true) ?? 1;
+  const maxSeconds = b?.num('maxSeconds', 0, 3600, true) ?? 60;
+  const resetAfterSeconds = b?.num('resetAfterSeconds', 0, MAX_LONG_SECONDS, true) ?? 600;
+  if (b && maxSeconds < initialSeconds) {
+    b.fail('maxSeconds', `must be at least initialSeconds (${initialSeconds}) (got ${maxSeconds})`);
+  }
+  return { initialSeconds, maxSeconds, resetAfterSeconds };
+}
+
+function readAutoscale(s: Fields): AutoscaleSpec | undefined {
+  const a = s.map('autoscale', ['targetCPU', 'min', 'max', 'behavior']);
+  if (!a) return undefined;
+  a.required('targetCPU');
+  a.required('max');
+  const targetCPU = a.int('targetCPU', 1, 100);
+  const min = a.int('min', 0, 1000) ?? 1;
+  const max = a.int('max', 1, 1000);
+  if (max !== undefined && min > max) a.fail('min', `must be at most max (${max}) (got ${min})`);
+
+  const scaleDown = a.map('behavior', ['scaleDown'])?.map('scaleDown', ['stabilizationWindowSeconds']);
+  const scaleDownStabilizationSeconds = scaleDown?.int('stabilizationWindowSeconds', 0, 3600) ?? 300;
+
+  if (targetCPU === undefined || max === undefined) return undefined;
+  return { targetCPU, min, max, scaleDownStabilizationSeconds };
+}
+
+const ROLLOUT_FIELDS = [
+  'strategy',
+  'maxSurge',
+  'maxUnavailable',
+  'minReadySeconds',
+  'steps',
+  'autoPromotionEnabled',
+  'autoPromotionSeconds',
+  'scaleDownDelaySeconds',
+  'progressDeadlineSeconds',
+  'progressDeadlineAbort',
+  'analysis',
+] as const;
+
+function readRollout(errors: Errors, s: Fields): RolloutSpec {
+  const r = s.map('rollout', ROLLOUT_FIELDS);
+  const rollout: RolloutSpec = {
+    strategy: 'Rolling',
+    maxSurge: '25%',
+    maxUnavailable: '25%',
+    minReadySeconds: 0,
+    steps: [],
+    autoPromotionEnabled: true,
+    scaleDownDelaySeconds: 30,
+    progressDeadlineSeconds: 600,
+    progressDeadlineAbort: true,
+  };
+  if (!r) return rollout;
+
+  rollout.strategy = readStrategy(r) ?? 'Rolling';
+  const maxSurge = readIntOrPercent(r, 'maxSurge');
+  const maxUnavailable = readIntOrPercent(r, 'maxUnavailable');
+  if (maxSurge !== undefined) rollout.maxSurge = maxSurge;
+  if (maxUnavailable !== undefined) rollout.maxUnavailable = maxUnavailable;
+  if (isZero(rollout.maxSurge) && isZero(rollout.maxUnavailable)) {
+    errors.add(r.path, 'maxSurge and maxUnavailable must not both be 0 (the rollout could never make progress)');
+  }
+  rollout.minReadySeconds = r.int('minReadySeconds', 0, 3600) ?? 0;
+  rollout.steps = readSteps(errors, r, rollout.strategy);
+  rollout.autoPromotionEnabled = r.bool('autoPromotionEnabled') ?? true;
+  const autoPromotionSeconds = r.int('autoPromotionSeconds', 0, MAX_LONG_SECONDS);
+  if (autoPromotionSeconds !== undefined) rollout.autoPromotionSeconds = autoPromotionSeconds;
+  rollout.scaleDownDelaySeconds = r.int('scaleDownDelaySeconds', 0, MAX_LONG_SECONDS) ?? 30;
+  rollout.progressDeadlineSeconds = r.int('progressDeadlineSeconds', 1, MAX_LONG_SECONDS) ?? 600;
+  rollout.progressDeadlineAbort = r.bool('progressDeadlineAbort') ?? true;
+  const analysis = readAnalysis(r);
+  if (analysis) rollout.analysis = analysis;
+  return rollout;
+}
+
+function readStrategy(r: Fields): RolloutStrategy | undefined {
+  const value = r.raw('strategy');
+  if (isAbsent(value)) return undefined;
+  if (value === 'Rolling' || value === 'RollingUpdate') return 'Rolling';
+  if (value === 'BlueGreen' || value === 'Canary') return value;
+  r.fail('strategy', `must be one of Rolling, BlueGreen, Canary ${got(value)}`);
+  return undefined;
+}
+
+function readIntOrPercent(r: Fields, key: string): number | string | undefined {
+  const value = r.raw(key);
+  if (isAbsent(value)) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 1000) return value;
+  if (typeof value === 'string') {
+    const match = PERCENT.exec(value);
+    const percent = match ? Number(match[1]) : NaN;
+    // Normalised ("025%" -> "25%") so equivalent specs hash the same.
+    if (percent <= 100) return `${percent}%`;
+  }
+  r.fail(key, `must be an integer 0..1000 or a percentage 0%..100% ${gotInRange(value)}`);
+  return undefined;
+}
+
+function isZero(value: number | string): boolean {
+  return value === 0 || value === '0%';
+}
+
+function readSteps(errors: Errors, r: Fields, strategy: RolloutStrategy): CanaryStep[] {
+  if (!r.has('steps')) return [];
+  if (strategy !== 'Canary') {
+    r.fail('steps', 'steps are only used by the Canary strategy');
+    return [];
+  }
+  const items = r.array('steps', 100);
+  if (!items) return [];
+  const steps: CanaryStep[] = [];
+  items.forEach((item, i) => {
+    const step = fieldsAt(errors, join(r.at('steps'), i), item, ['setWeight', 'pause']);
+    if (!step) return;
+    const hasWeight = Object.hasOwn(item as Obj, 'setWeight');
+    const hasPause = Object.hasOwn(item as Obj, 'pause');
+    if (hasWeight === hasPause) {
+      errors.add(step.path, `must have exactly one of setWeight or pause`);
+      return;
+    }
+    if (hasWeight) {
+      if (!step.required('setWeight')) return;
+      const setWeight = step.int('setWeight', 0, 100);
+      if (setWeight !== undefined) steps.push({ setWeight });
+      return;
+    }
+    // `- pause:` (null) reads naturally as "pause until promoted", same as `pause: {}`.
+    const pauseRaw = step.raw('pause');
+    if (isAbsent(pauseRaw)) {
+      steps.push({ pause: {} });
+      return;
+    }
+    const pause = step.map('pause', ['duration']);
+    if (!pause) return;
+    if (!pause.has('duration')) {
+      steps.push({ pause: {} });
+      return;
+    }
+    const seconds = duration(pause, 'duration', MAX_PAUSE_SECONDS, true);
+    if (seconds !== undefined) steps.push({ pause: { duration: seconds } });
+  });
+  return steps;
+}
+
+function readAnalysis(r: Fields): AnalysisSpec | undefined {
+  const a = r.map('analysis', ['interval', 'minRequests', 'maxErrorRate', 'maxP99LatencyMs', 'failureLimit']);
+  if (!a) return undefined;
+  return {
+    intervalSeconds: duration(a, 'interval', 3600, false) ?? 10,
+    minRequests: a.int('minRequests', 0, 1_000_000) ?? 20,
+    maxErrorRate: a.num('maxErrorRate', 0, 1) ?? 0.05,
+    maxP99LatencyMs: a.num('maxP99LatencyMs', 0, 600_000, true) ?? 500,
+    failureLimit: a.int('failureLimit', 0, 100) ?? 2,
+  };
+}
+
+/**
+ * Parses a request body (YAML, possibly multi-document, or JSON) and validates
+ * every manifest in it. All-or-nothing: one bad document fails the request,
+ * with the errors of every document.
+ */
+export function parseManifests(body: string | Buffer | unknown, contentType: string | undefined): ParseResult {
+  const docs = readDocuments(body, contentType);
+  if (!docs.ok) return docs;
+  if (docs.values.length === 0) return { ok: false, errors: [{ path: '(body)', message: 'is empty' }] };
+
+  const multi = docs.values.length > 1;
+  const prefix = (i: number, path: string): string => {
+    if (!multi) return path;
+    return path === '(root)' ? `[${i}]` : `[${i}].${path}`;
+  };
+
+  const errors: FieldError[] = [];
+  const manifests: ServiceManifest[] = [];
+  const seen = new Set<string>();
+  docs.values.forEach((raw, i) => {
+    const result = validateManifest(raw);
+    if (result.ok) manifests.push(result.manifest);
+    else errors.push(...result.errors.map((e) => ({ path: prefix(i, e.path), message: e.message })));
+    const name = rawName(raw);
+    if (name === undefined) return;
+    if (seen.has(name)) errors.push({ path: prefix(i, 'metadata.name'), message: `duplicate name '${name}' in this request` });
+    seen.add(name);
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, manifests };
+}
+
+type Documents = { ok: true; values: unknown[] } | { ok: false; errors: FieldError[] };
+
+function readDocuments(body: unknown, contentType: string | undefined): Documents {
+  if (isAbsent(body)) return { ok: true, values: [] };
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) return { ok: true, values: Array.isArray(body) ? body : [body] };
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
+  return contentType?.toLowerCase().includes('json') ? readJson(text) : readYaml(text);
+}
+
+function readJson(text: string): Documents {
+  if (text.trim() === '') return { ok: true, values: [] };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, errors: [{ path: '(json)', message: (err as Error).message }] };
+  }
+  return { ok: true, values: Array.isArray(value) ? value : [value] };
+}
+
+function readYaml(text: string): Documents {
+  const errors: FieldError[] = [];
+  const values: unknown[] = [];
+  for (const doc of parseAllDocuments(text, YAML_PARSE_OPTIONS)) {
+    if (doc.errors.length > 0) {
+      // prettyErrors appends a source excerpt after the first line; the first
+      // line already names the line and column.
+      for (const e of doc.errors) errors.push({ path: '(yaml)', message: e.message.split('\n')[0].replace(/:$/, '') });
+      continue;
+    }
+    try {
+      const value: unknown = doc.toJS(YAML_TOJS_OPTIONS);
+      if (!isAbsent(value)) values.push(value);
+    } catch (err) {
+      errors.push({ path: '(yaml)', message: (err as Error).message });
+    }
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, values };
+}
+
+function rawName(raw: unknown): string | undefined {
+  if (!isMapping(raw) || !isMapping(raw.metadata)) return undefined;
+  const name = raw.metadata.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+const TEMPLATE_FIELDS = [
+  'runtime',
+  'image',
+  'command',
+  'workingDir',
+  'port',
+  'env',
+  'readinessProbe',
+  'livenessProbe',
+  'startupProbe',
+  'terminationGracePeriodSeconds',
+  'restartBackoff',
+] as const satisfies readonly (keyof ServiceSpec)[];
+
+/** Identifies a whole spec revision; stable across key order. */
+export function specHash(spec: ServiceSpec): string {
+  return hash(spec);
+}
+
+/**
+ * Identifies the pod template: pods whose template hash differs from the
+ * spec's must be replaced, while replicas/autoscale/rollout changes never
+ * restart a pod.
+ */
+export function templateHash(spec: ServiceSpec): string {
+  return hash(Object.fromEntries(TEMPLATE_FIELDS.map((key) => [key, spec[key]])));
+}
+
+function hash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isMapping(value)) {
+    const entries = Object.keys(value)
+      .filter((key) => value[key] !== undefined)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

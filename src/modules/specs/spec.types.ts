@@ -1,0 +1,100 @@
+// The validated, defaulted shape of a Grid Service spec. The validator
+// (spec-validator.ts) turns untrusted YAML/JSON into this; everything after
+// it can trust every field to be present and in range.
+
+export type RuntimeName = 'sim' | 'process' | 'docker';
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export interface HttpGetAction {
+  path: string;
+}
+
+/** Kubernetes probe fields with Kubernetes defaults filled in. */
+export interface Probe {
+  httpGet: HttpGetAction;
+  initialDelaySeconds: number; // default 0
+  periodSeconds: number; // default 10, min 1
+  timeoutSeconds: number; // default 1, min 1
+  successThreshold: number; // default 1 (must be 1 for liveness/startup)
+  failureThreshold: number; // default 3, min 1
+}
+
+export interface AutoscaleSpec {
+  targetCPU: number; // 1..100 (percent of one core per pod)
+  min: number;
+  max: number;
+  /** Scale-down stabilization window; Kubernetes default 300. */
+  scaleDownStabilizationSeconds: number;
+}
+
+export type RolloutStrategy = 'Rolling' | 'BlueGreen' | 'Canary';
+
+export type CanaryStep =
+  | { setWeight: number }
+  | { pause: { duration?: number } }; // duration in seconds; absent = wait for promote
+
+export interface AnalysisSpec {
+  intervalSeconds: number; // default 10
+  minRequests: number; // default 20
+  maxErrorRate: number; // default 0.05
+  maxP99LatencyMs: number; // default 500
+  failureLimit: number; // default 2
+}
+
+export interface RolloutSpec {
+  strategy: RolloutStrategy; // default Rolling
+  /** Integer or percentage string such as "25%". */
+  maxSurge: number | string; // default "25%"
+  maxUnavailable: number | string; // default "25%"
+  minReadySeconds: number; // default 0
+  steps: CanaryStep[]; // Canary only; default []
+  autoPromotionEnabled: boolean; // BlueGreen; default true
+  autoPromotionSeconds?: number; // BlueGreen
+  scaleDownDelaySeconds: number; // BlueGreen; default 30
+  analysis?: AnalysisSpec;
+  progressDeadlineSeconds: number; // default 600
+  progressDeadlineAbort: boolean; // default true (Grid rolls back; Kubernetes only reports)
+}
+
+export interface RestartBackoff {
+  initialSeconds: number; // default 1
+  maxSeconds: number; // default 60
+  resetAfterSeconds: number; // default 600 (10 min clean run, as in Kubernetes)
+}
+
+export interface ServiceSpec {
+  replicas: number; // 0..1000, default 1
+  runtime: RuntimeName; // derived: local://... -> sim, command -> process, image -> docker
+  image?: string;
+  command?: string[];
+  workingDir?: string;
+  port?: number; // docker: container port (host network)
+  env: EnvVar[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+  terminationGracePeriodSeconds: number; // default 10
+  restartBackoff: RestartBackoff;
+  autoscale?: AutoscaleSpec;
+  rollout: RolloutSpec;
+  revisionHistoryLimit: number; // default 10
+}
+
+export interface ServiceManifest {
+  apiVersion: 'v1';
+  kind: 'Service';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: ServiceSpec;
+}
+
+export type Manifest = ServiceManifest;
+
+/** One problem with one field, e.g. { path: 'spec.replicas', message: 'must be an integer 0..1000 (got -1)' }. */
+export interface FieldError {
+  path: string;
+  message: string;
+}

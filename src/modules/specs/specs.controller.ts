@@ -1,0 +1,84 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
+import { intParam, requiredName } from '../../common/validation/query.js';
+import { ServiceViews } from './service-views.js';
+import { SpecsService } from './specs.service.js';
+
+const EXAMPLE = `apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  replicas: 3
+  image: local://demo@v1
+`;
+
+@ApiTags('specs')
+@ApiHeader({ name: 'X-API-Key', required: false, description: 'Required on mutating routes when Grid runs with GRID_API_KEY / X_API_KEY' })
+@UseGuards(ApiKeyGuard)
+@Controller()
+export class SpecsController {
+  constructor(
+    private readonly specs: SpecsService,
+    private readonly views: ServiceViews,
+  ) {}
+
+  @Post('apply')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({
+    summary: 'Apply service specs (YAML or JSON)',
+    description:
+      'Accepts application/yaml (one or more documents separated by ---) or application/json (an object or an array). Every document is validated first; if any is invalid nothing is stored. A document identical to the current spec is reported as `unchanged`.',
+  })
+  @ApiConsumes('application/yaml', 'application/json', 'text/plain')
+  @ApiBody({ schema: { type: 'string', example: EXAMPLE } })
+  @ApiOkResponse({ description: '{ applied: [{ service, result: created|configured|unchanged, generation, revision, version }] }' })
+  @ApiBadRequestResponse({ description: '{ statusCode, error, message, errors: [{ path, message }] } naming each bad field' })
+  @ApiPayloadTooLargeResponse({ description: 'body over 1 MiB' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong (only when a key is configured)' })
+  async apply(@Body() body: unknown, @Headers('content-type') contentType?: string) {
+    return { applied: await this.specs.applyBody(body ?? '', contentType, 'apply') };
+  }
+
+  @Get('services')
+  @ApiOperation({ summary: 'All services with desired and actual replica counts and conditions' })
+  list() {
+    return { services: this.specs.list().map((s) => this.views.summary(s)) };
+  }
+
+  @Get('services/:name')
+  @ApiOperation({ summary: 'One service: desired spec, actual pods, a desired-vs-actual diff, status conditions and revision history' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  async get(@Param('name') name: string) {
+    return this.views.detail(this.specs.require(requiredName(name, 'name')), await this.specs.history(name));
+  }
+
+  @Delete('services/:name')
+  @Mutating()
+  @ApiOperation({ summary: 'Delete a service; its pods are drained and stopped' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
+  async remove(@Param('name') name: string) {
+    await this.specs.delete(requiredName(name, 'name'));
+    return { deleted: name };
+  }
+
+  @Post('scale')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({ summary: 'Change desired replicas by delta (like kubectl scale); creates a new generation' })
+  @ApiQuery({ name: 'service', required: true })
+  @ApiQuery({ name: 'delta', required: true, description: 'integer, e.g. 1 or -1' })
+  @ApiBadRequestResponse({ description: 'bad parameter, or replicas would leave 0..1000' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
+  async scale(@Query('service') service?: string, @Query('delta') delta?: string) {
+    const name = requiredName(service, 'service');
+    const d = intParam(delta, 'delta', { min: -1000, max: 1000 });
+    this.specs.require(name);
+    const r = await this.specs.scale(name, d);
+    return { ...r, replicas: this.specs.require(name).manifest.spec.replicas };
+  }
+}

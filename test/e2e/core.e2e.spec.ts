@@ -1,0 +1,248 @@
+// Issue 2 end to end: the real Grid process over HTTP with the simulated runtime.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { applyYaml, cleanupAll, example, expectEventually, json, podsOf, readyPods, ROOT, startGrid, tempDataDir, type GridHandle } from '../utils/grid.js';
+
+const crashing = `apiVersion: v1
+kind: Service
+metadata: { name: crashy }
+spec:
+  replicas: 1
+  image: local://crashy@v1
+  env: [{ name: SIM_CRASH_AFTER_MS, value: "50" }]
+  restartBackoff: { initialSeconds: 0.2, maxSeconds: 1 }
+`;
+
+describe('Grid core (sim runtime)', () => {
+  let g: GridHandle;
+
+  beforeAll(async () => {
+    g = await startGrid({ env: { GRID_SIM_START_DELAY_MS: '100' } });
+  });
+  afterAll(cleanupAll);
+
+  it('applies the seed example and converges to 3 Ready pods; a second identical apply is unchanged', async () => {
+    const r = await applyYaml(g, example('api-v1.yaml'));
+    expect(r.status).toBe(200);
+    expect(r.body.applied).toEqual([{ service: 'api', result: 'created', generation: 1, revision: 1, version: 'v1' }]);
+    await expectEventually(() => readyPods(g, 'api', 3));
+    const again = await applyYaml(g, example('api-v1.yaml'));
+    expect(again.body.applied[0].result).toBe('unchanged');
+    expect(again.body.applied[0].generation).toBe(1);
+    const svc = await json(`${g.url}/services/api`);
+    expect(svc.status).toBe(200);
+    await expectEventually(async () => (await json(`${g.url}/services/api`)).body.inSync === true);
+    expect(svc.body.history).toHaveLength(1);
+    expect(svc.body.spec.readinessProbe).toMatchObject({ httpGet: { path: '/health/ready' }, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 });
+    const conds = (await json(`${g.url}/services/api`)).body.status.conditions;
+    expect(conds.find((c: any) => c.type === 'Available').status).toBe('True');
+    expect((await json(`${g.url}/services/api`)).body.status.observedGeneration).toBe(1);
+  });
+
+  it('applies all three seed examples unchanged (v2 and the canary are new revisions)', async () => {
+    for (const f of ['api-v2.yaml', 'api-canary.yaml']) {
+      const r = await applyYaml(g, example(f));
+      expect(r.status).toBe(200);
+      expect(r.body.applied[0].result).toBe('configured');
+    }
+    const svc = (await json(`${g.url}/services/api`)).body;
+    expect(svc.revision).toBe(2);
+    expect(svc.generation).toBe(3);
+    await applyYaml(g, example('api-v1.yaml'));
+    await expectEventually(async () => {
+      const pods = await readyPods(g, 'api', 3);
+      return pods.every((p) => p.version === 'v1');
+    });
+  });
+
+  it.each([
+    ['malformed YAML', 'kind: Service\nmetadata: [oops', '(yaml)'],
+    ['unknown kind', 'apiVersion: v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 1, image: "local://a@v1"}', 'kind'],
+    ['missing name', 'apiVersion: v1\nkind: Service\nmetadata: {}\nspec: {replicas: 1, image: "local://a@v1"}', 'metadata.name'],
+    ['name not a DNS label', 'apiVersion: v1\nkind: Service\nmetadata: {name: Bad_Name}\nspec: {replicas: 1, image: "local://a@v1"}', 'metadata.name'],
+    ['replicas out of range', 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {replicas: 1001, image: "local://a@v1"}', 'spec.replicas'],
+    ['replicas not an integer', 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {replicas: "3", image: "local://a@v1"}', 'spec.replicas'],
+    ['unknown field', 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {replicas: 1, image: "local://a@v1", replicaz: 2}', 'spec.replicaz'],
+    ['wrong type', 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {replicas: 1, image: "local://a@v1", env: {A: b}}', 'spec.env'],
+  ])('rejects %s with 400 naming the field, storing nothing', async (_what, body, field) => {
+    const before = (await json(`${g.url}/services`)).body.services.length;
+    const r = await applyYaml(g, body);
+    expect(r.status).toBe(400);
+    expect(r.body.errors.map((e: any) => e.path)).toContain(field);
+    expect(r.body.message).toContain(field);
+    expect((await json(`${g.url}/services`)).body.services.length).toBe(before);
+  });
+
+  it('rejects a YAML alias bomb with 400 and a body over 1 MiB with 413; a bad second document applies nothing', async () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    const r1 = await applyYaml(g, bomb.join('\n'));
+    expect(r1.status).toBe(400);
+    const big = `# ${'x'.repeat(1024 * 1024 + 10)}\n${example('api-v1.yaml')}`;
+    const r2 = await applyYaml(g, big);
+    expect(r2.status).toBe(413);
+    const two = `apiVersion: v1\nkind: Service\nmetadata: {name: fine}\nspec: {replicas: 1, image: "local://a@v1"}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: broken}\nspec: {replicas: -1, image: "local://a@v1"}\n`;
+    const r3 = await applyYaml(g, two);
+    expect(r3.status).toBe(400);
+    expect(r3.body.errors[0].path).toBe('[1].spec.replicas');
+    expect((await json(`${g.url}/services/fine`)).status).toBe(404);
+  });
+
+  it('answers 404 naming an unknown service on every route', async () => {
+    const calls: [string, string][] = [
+      ['GET', '/services/nope'],
+      ['DELETE', '/services/nope'],
+      ['POST', '/scale?service=nope&delta=1'],
+      ['POST', '/chaos/kill?service=nope&count=1'],
+      ['POST', '/load?service=nope&cpu=50'],
+      ['GET', '/lb/select?service=nope'],
+      ['GET', '/gateway/nope/'],
+    ];
+    for (const [method, p] of calls) {
+      const r = await json(`${g.url}${p}`, { method });
+      expect([p, r.status]).toEqual([p, 404]);
+      expect(r.body.message).toContain("'nope'");
+    }
+  });
+
+  it('replaces killed pods, scales, simulates load and balances over Ready pods', async () => {
+    const before = await readyPods(g, 'api', 3);
+    const killed = await json(`${g.url}/chaos/kill?service=api&count=2`, { method: 'POST' });
+    expect(killed.status).toBe(200);
+    expect(killed.body.killed).toHaveLength(2);
+    await expectEventually(async () => {
+      const pods = await readyPods(g, 'api', 3);
+      return killed.body.killed.every((id: string) => !pods.some((p) => p.id === id));
+    });
+    expect(before.length).toBe(3);
+
+    const up = await json(`${g.url}/scale?service=api&delta=1`, { method: 'POST' });
+    expect(up.body.replicas).toBe(4);
+    await expectEventually(() => readyPods(g, 'api', 4));
+    const bad = await json(`${g.url}/scale?service=api&delta=-5`, { method: 'POST' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('delta');
+    const down = await json(`${g.url}/scale?service=api&delta=-1`, { method: 'POST' });
+    expect(down.body.replicas).toBe(3);
+    const pods = await expectEventually(() => readyPods(g, 'api', 3));
+
+    const load = await json(`${g.url}/load?service=api&cpu=80`, { method: 'POST' });
+    expect(load.status).toBe(200);
+    await expectEventually(async () => (await podsOf(g, 'api')).every((p) => p.cpu === 80));
+
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const r = await json(`${g.url}/lb/select?service=api`);
+      expect(r.status).toBe(200);
+      seen.add(r.body.pod);
+    }
+    expect([...seen].sort()).toEqual(pods.map((p) => p.id).sort());
+  });
+
+  it('restarts a crashing pod with growing backoff and shows CrashLoopBackOff and Degraded', async () => {
+    await applyYaml(g, crashing);
+    await expectEventually(async () => (await podsOf(g, 'crashy')).some((p) => p.state === 'CrashLoopBackOff'), 10000);
+    await expectEventually(async () => (await podsOf(g, 'crashy'))[0].restarts >= 3, 15000);
+    const svc = (await json(`${g.url}/services/crashy`)).body;
+    expect(svc.status.conditions.find((c: any) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'CrashLoopBackOff' });
+    const ev = (await json(`${g.url}/events?service=crashy&type=pod.backoff`)).body.events;
+    expect(ev.length).toBeGreaterThan(0);
+    expect(ev[0].explain).toMatch(/Waiting [\d.]+s before restarting pod crashy-/);
+    const del = await json(`${g.url}/services/crashy`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    await expectEventually(async () => (await podsOf(g, 'crashy')).length === 0);
+  });
+
+  it('keeps an explained event log, filterable, and streams it over SSE with replay', async () => {
+    const all = (await json(`${g.url}/events?service=api&type=pod.created&limit=5`)).body.events;
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.every((e: any) => e.type === 'pod.created' && e.service === 'api')).toBe(true);
+    expect(all[0].explain).toMatch(/^Starting \d+ pods? because \d+ of \d+ desired replicas were running/);
+    expect((await json(`${g.url}/events?limit=0`)).status).toBe(400);
+
+    const ctrl = new AbortController();
+    const res = await fetch(`${g.url}/events/stream?replay=3`, { signal: ctrl.signal });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    const read = async (pred: (t: string) => boolean) =>
+      expectEventually(async () => {
+        const { value } = await reader.read();
+        text += new TextDecoder().decode(value);
+        return pred(text);
+      }, 10000, 0);
+    await read((t) => (t.match(/event: grid/g) ?? []).length >= 3);
+    await json(`${g.url}/scale?service=api&delta=1`, { method: 'POST' });
+    await read((t) => t.includes('scale +1'));
+    ctrl.abort();
+  });
+
+  it('exposes Prometheus metrics that promtool accepts', async () => {
+    const res = await fetch(`${g.url}/metrics`);
+    const text = await res.text();
+    for (const name of ['grid_service_desired_replicas{service="api"}', 'grid_service_ready_replicas', 'grid_pods{', 'grid_pod_restarts_total', 'grid_reconcile_duration_seconds_bucket', 'grid_events_total{type="pod.created"}', 'process_cpu_seconds_total']) {
+      expect(text).toContain(name);
+    }
+    const promtool = spawnSync('sh', ['-c', 'command -v promtool']).stdout.toString().trim();
+    if (!promtool) {
+      console.warn('promtool not installed (Debian package prometheus): skipping the promtool check; .ci/run installs it');
+      return;
+    }
+    const r = spawnSync(promtool, ['check', 'metrics'], { input: text });
+    expect({ status: r.status, out: r.stdout.toString() + r.stderr.toString() }).toEqual({ status: 0, out: '' });
+  });
+
+  it('serves Swagger UI and an OpenAPI document covering every route with its errors', async () => {
+    const ui = await fetch(`${g.url}/docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger-ui');
+    const doc = (await json(`${g.url}/docs-json`)).body;
+    for (const p of ['/apply', '/services', '/services/{name}', '/state', '/scale', '/chaos/kill', '/load', '/lb/select', '/events', '/events/stream', '/metrics', '/gateway/{service}/{path}']) {
+      expect(Object.keys(doc.paths)).toContain(p);
+    }
+    expect(Object.keys(doc.paths['/apply'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413']));
+  });
+});
+
+describe('Grid core: API key, restart, config', () => {
+  afterAll(cleanupAll);
+
+  it('requires X-API-Key on mutating routes when one is configured (and only there)', async () => {
+    const g = await startGrid({ env: { GRID_API_KEY: 'test-key-123456' } });
+    const y = example('api-v1.yaml');
+    expect((await applyYaml(g, y)).status).toBe(401);
+    expect((await applyYaml(g, y, { 'x-api-key': 'wrong-key-000000' })).status).toBe(401);
+    for (const p of ['/scale?service=api&delta=1', '/chaos/kill?service=api', '/load?service=api&cpu=1']) {
+      expect((await json(`${g.url}${p}`, { method: 'POST' })).status).toBe(401);
+    }
+    expect((await json(`${g.url}/services/api`, { method: 'DELETE' })).status).toBe(401);
+    expect((await applyYaml(g, y, { 'x-api-key': 'test-key-123456' })).status).toBe(200);
+    expect((await json(`${g.url}/state`)).status).toBe(200);
+    await g.stop();
+  });
+
+  it('keeps specs and events across a restart and rebuilds the simulated pods', async () => {
+    const dataDir = tempDataDir();
+    const g1 = await startGrid({ dataDir });
+    await applyYaml(g1, example('api-v1.yaml'));
+    await expectEventually(() => readyPods(g1, 'api', 3));
+    const events1 = (await json(`${g1.url}/events?limit=1000`)).body.events;
+    expect(await g1.stop()).toBe(0);
+    const g2 = await startGrid({ dataDir });
+    const svc = (await json(`${g2.url}/services/api`)).body;
+    expect(svc.generation).toBe(1);
+    await expectEventually(() => readyPods(g2, 'api', 3));
+    const events2 = (await json(`${g2.url}/events?limit=1000`)).body.events;
+    expect(events2.slice(0, events1.length).map((e: any) => e.id)).toEqual(events1.map((e: any) => e.id));
+    expect(events2.length).toBeGreaterThan(events1.length);
+    await g2.stop();
+  });
+
+  it('refuses to boot on a bad setting, naming the variable', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { env: { ...process.env, NODE_OPTIONS: '', GRID_PORT: 'eighty', GRID_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'grid-bad-')) }, encoding: 'utf8', timeout: 20000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('GRID_PORT');
+  });
+});
