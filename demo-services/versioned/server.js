@@ -32,7 +32,7 @@ import {
   label,
 } from '../lib/runtime.js';
 
-const SERVICE = process.env.SERVICE || 'versioned';
+const SERVICE = process.env.SERVICE || process.env.GRID_SERVICE || 'versioned';
 const VERSION = process.env.VERSION || 'v1';
 const STABLE = VERSION === 'v3';
 
