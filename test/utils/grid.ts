@@ -127,8 +127,9 @@ export function killRecordedPods(dataDir: string): number[] {
 export function sameProcess(pid: number, procStart: string | null): boolean {
   try {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const start = s.slice(s.lastIndexOf(')') + 2).split(' ')[19];
-    return procStart === null || start === procStart;
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return false;
+    return procStart === null || rest[19] === procStart;
   } catch {
     return false;
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
+import * as path from 'node:path';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { EventBus } from '../../common/events/event-bus.js';
 import type { GridEventRecord } from '../../common/events/event-map.js';
@@ -31,7 +31,9 @@ const RING = 1000;
 /**
  * The append-only event log. Records get their id at once (so SSE can carry it) and
  * are written to SQLite in batches: at 10,000 pods a row-per-statement write would
- * cost more than the reconcile itself.
+ * cost more than the reconcile itself. It writes through a connection of its own
+ * (WAL allows it) so the events of the last pods stopped at shutdown still land after
+ * TypeORM has closed its connection; TypeORM's migrations own the table.
  */
 @Injectable()
 export class EventsService implements OnModuleInit, OnApplicationShutdown {
@@ -42,10 +44,10 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private insert?: BetterSqlite3.Statement;
   private insertMany?: (rows: GridEventRecord[]) => void;
+  private conn?: BetterSqlite3.Database;
   written = 0;
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GRID_CONFIG) private readonly config: GridConfig,
     private readonly bus: EventBus,
@@ -68,6 +70,9 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.flush();
+    this.conn?.close();
+    this.conn = undefined;
+    this.insertMany = undefined;
   }
 
   record(input: GridEventInput): GridEventRecord {
@@ -123,6 +128,11 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private db(): BetterSqlite3.Database {
-    return (this.ds.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
+    if (!this.conn) {
+      this.conn = new Database(path.join(this.config.dataDir, 'grid.db'));
+      this.conn.pragma('journal_mode = WAL');
+      this.conn.pragma('busy_timeout = 5000');
+    }
+    return this.conn;
   }
 }

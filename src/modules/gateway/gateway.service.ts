@@ -73,6 +73,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     this.bus.on('spec.applied', (e) => touch(e.service));
     this.bus.on('spec.deleted', (e) => {
       this.weights.delete(e.service);
+      this.proxy.forgetService(e.service);
       touch(e.service);
     });
     this.runtime.setDrainHook(async (pod, timeoutMs) => {

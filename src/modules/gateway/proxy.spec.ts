@@ -455,6 +455,35 @@ describe(GatewayProxy.name, () => {
     });
   });
 
+  describe('route changes', () => {
+    it('prune() forgets removed pods and later requests open fresh pools', async () => {
+      const bad = await backend('bad', 'v1', reply({ err: true }, 500));
+      const good = await backend('good', 'v1');
+      setRoute('api', ['v1', 100, [bad.endpoint, good.endpoint]]);
+      const proxy = await startProxy();
+      for (let i = 0; i < 10; i++) await send('GET', '/gateway/api/');
+      expect(proxy.ejections()).toHaveLength(1);
+
+      setRoute('api', ['v1', 100, [good.endpoint]]);
+      proxy.prune([good.endpoint]);
+      expect(proxy.ejections()).toEqual([]);
+      proxy.prune([]);
+
+      expect((await send('GET', '/gateway/api/')).status).toBe(200);
+    });
+
+    it('forgetService() drops the statistics of a deleted service', async () => {
+      const b = await backend('api-1', 'v1');
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      const proxy = await startProxy();
+      await send('GET', '/gateway/api/');
+
+      proxy.forgetService('api');
+
+      expect(proxy.stats.totals('api')).toEqual([]);
+    });
+  });
+
   describe('in-flight and drain', () => {
     it('drain() resolves once the in-flight request completes', async () => {
       const held: http.ServerResponse[] = [];

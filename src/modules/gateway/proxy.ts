@@ -6,9 +6,11 @@
 // Hot-path rules kept here: one handler object per request (methods on the
 // prototype, no closures), headers passed as flat arrays (no header objects
 // built or parsed), no regexes, and undici's callback-style handler methods
-// (onConnect/onHeaders/onData/onComplete/onError). The newer onRequestStart
-// family is wrapped by undici 7 in an adapter that also parses every response
-// header into an object, costing an allocation per header per request.
+// (onConnect/onHeaders/onData/onComplete/onError). Those are what undici 7's
+// clients call natively (its types mark them deprecated); the newer
+// onRequestStart family goes through an adapter that also parses every response
+// header into an object, an allocation per header per request. Revisit when
+// moving to undici 8.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -235,8 +237,9 @@ class ProxyCore {
   }
 
   /** Ends due ejections and returns the availability predicate, or undefined when nobody is ejected. */
-  availability(now: number): PodPredicate | undefined {
+  availability(): PodPredicate | undefined {
     if (this.outlier.activeCount === 0) return undefined;
+    const now = this.now();
     for (const e of this.outlier.expire(now)) this.returned(e.podId, e.service, 'ejection time elapsed');
     this.clock = now;
     return this.outlier.activeCount === 0 ? undefined : this.available;
@@ -327,9 +330,10 @@ class ProxyCore {
 
   /** Another pod for a retry: same version if it has one, else any version, weighted ones first. */
   pickRetry(ex: Exchange): boolean {
-    const avail = this.availability(this.now());
+    const avail = this.availability();
     const failed = ex.endpoint.podId;
-    let ep = this.endpoints.pick(ex.service, ex.backend.version, ex.backend.endpoints, avail, failed);
+    const service = ex.route.service;
+    let ep = this.endpoints.pick(service, ex.backend.version, ex.backend.endpoints, avail, failed);
     if (ep !== undefined) {
       ex.endpoint = ep;
       return true;
@@ -337,7 +341,7 @@ class ProxyCore {
     for (const weighted of [true, false]) {
       for (const v of ex.route.versions) {
         if (v === ex.backend || v.weight > 0 !== weighted) continue;
-        ep = this.endpoints.pick(ex.service, v.version, v.endpoints, avail, failed);
+        ep = this.endpoints.pick(service, v.version, v.endpoints, avail, failed);
         if (ep !== undefined) {
           ex.backend = v;
           ex.endpoint = ep;
@@ -514,14 +518,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.abort?.(CLIENT_GONE);
   }
 
-  /**
-   * A body can be replayed only while undici has not started reading it, which
-   * holds after a refused connection: an idempotent POST is retried then.
-   */
-  private bodyUntouched(): boolean {
-    return !this.hasBody || (!this.req.readableDidRead && !this.req.destroyed);
-  }
-
   resumeUpstream(): void {
     this.resume?.();
   }
@@ -537,22 +533,26 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') return F_LOCAL;
     return F_UPSTREAM;
   }
+
+  /**
+   * A body can be replayed only while undici has not started reading it, which
+   * holds after a refused connection: an idempotent POST is retried then.
+   */
+  private bodyUntouched(): boolean {
+    return !this.hasBody || (!this.req.readableDidRead && !this.req.destroyed);
+  }
 }
 
 export class GatewayProxy {
+  /** Per-service, per-version request statistics (canary analysis, REST). */
+  readonly stats: VersionStats;
+  readonly outlier: OutlierDetector;
   private readonly core: ProxyCore;
 
   constructor(options: GatewayProxyOptions) {
     this.core = new ProxyCore(options);
-  }
-
-  /** Per-service, per-version request statistics. */
-  get stats(): VersionStats {
-    return this.core.stats;
-  }
-
-  get outlier(): OutlierDetector {
-    return this.core.outlier;
+    this.stats = this.core.stats;
+    this.outlier = this.core.outlier;
   }
 
   /** Proxies one request to a pod of `service`; `upstreamPath` starts with `/` and keeps the query. */
@@ -671,6 +671,13 @@ export class GatewayProxy {
     return this.core.drain(podId, timeoutMs);
   }
 
+  /** A deleted service: drops its balancing state and statistics. */
+  forgetService(service: string): void {
+    this.core.versions.forget(service);
+    this.core.endpoints.forget(service);
+    this.core.stats.forget(service);
+  }
+
   /** Drops pools and outlier state of upstreams absent from `activeEndpoints` (the live set). */
   prune(activeEndpoints: Iterable<GatewayEndpoint>): void {
     this.core.prune(activeEndpoints);
@@ -682,7 +689,7 @@ export class GatewayProxy {
 
   private pick(route: GatewayRoute): { backend: VersionBackend; endpoint: GatewayEndpoint } | undefined {
     const core = this.core;
-    const avail = core.availability(core.now());
+    const avail = core.availability();
     let backend = core.versions.pick(route, avail);
     let endpoint = backend && core.endpoints.pick(route.service, backend.version, backend.endpoints, avail);
     if (endpoint === undefined && avail !== undefined) {

@@ -70,7 +70,8 @@ export class WorkQueue {
       if (batch.length >= this.chunk) break;
     }
     for (const key of batch) {
-      if (this.stopped) return;
+      // break, not return: stop() cleared the queue, so falling through resolves drained() waiters.
+      if (this.stopped) break;
       this.queued.delete(key);
       this.running = key;
       try {

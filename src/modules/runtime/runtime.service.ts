@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +33,7 @@ const POD_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
  * their lifecycle as events, and persists pods of runtimes that can outlive Grid.
  */
 @Injectable()
-export class RuntimeService implements OnApplicationShutdown {
+export class RuntimeService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(RuntimeService.name);
   private readonly pods = new Map<string, Pod>();
   private readonly byService = new Map<string, Map<string, Pod>>();
@@ -404,7 +404,8 @@ export class RuntimeService implements OnApplicationShutdown {
     return { adopted, forgotten };
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before TypeORM closes: stopping pods still writes their records and events. */
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     this.probes.stopAll();

@@ -37,24 +37,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** utime+stime (clock ticks) and start time (field 22) from /proc/<pid>/stat; undefined if the process is gone. */
+/** utime+stime (clock ticks) and start time (field 22) from /proc/<pid>/stat; undefined if the process is gone or a zombie. */
 export function procStat(pid: number): { ticks: number; start: string } | undefined {
   try {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // comm (field 2) may contain spaces and parentheses: split after the last ')'.
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // A zombie has exited; it only waits for a parent (not Grid, after a restart) to reap it.
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
     return { ticks: Number(rest[11]) + Number(rest[12]), start: rest[19] };
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -176,7 +169,7 @@ export class ProcessDriver implements PodDriver {
     const proc = this.track(c.podId, pid);
     // Not our child any more: watch the pid instead of waiting on it.
     proc.poll = setInterval(() => {
-      if (alive(pid) && procStat(pid)?.start === procStart) return;
+      if (procStat(pid)?.start === procStart) return;
       clearInterval(proc.poll);
       proc.markExited();
       if (this.procs.get(c.podId) !== proc) return;
@@ -190,8 +183,10 @@ export class ProcessDriver implements PodDriver {
   async shutdown(keep: boolean): Promise<void> {
     clearInterval(this.sampler);
     const procs = [...this.procs.values()];
-    for (const p of procs) if (p.poll) clearInterval(p.poll);
-    if (keep) return;
+    if (keep) {
+      for (const p of procs) if (p.poll) clearInterval(p.poll);
+      return;
+    }
     await Promise.all(procs.map((p) => this.stop(p.podId, 5000)));
   }
 

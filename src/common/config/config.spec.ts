@@ -1,0 +1,87 @@
+import * as path from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+const CWD = path.resolve('/srv/grid');
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
+
+describe(loadConfig.name, () => {
+  const sut = loadConfig;
+
+  it('uses the defaults for an empty environment', () => {
+    expect(sut({}, CWD)).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: path.join(CWD, 'data'),
+      tickMs: 1000,
+      apiKey: undefined,
+      keepPodsOnExit: false,
+      gatewayPort: undefined,
+      gatewayLb: 'round-robin',
+      simStartDelayMs: 300,
+      sseReplay: 50,
+      logLevel: 'log',
+      workDir: CWD,
+    });
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = sut({ GRID_PORT: '', TICK_MS: '', GRID_DATA_DIR: '', GRID_GATEWAY_PORT: '', GRID_KEEP_PODS_ON_EXIT: '', GRID_API_KEY: '' }, CWD);
+
+    expect([config.port, config.tickMs, config.dataDir, config.gatewayPort, config.keepPodsOnExit, config.apiKey]).toEqual([
+      8080,
+      1000,
+      path.join(CWD, 'data'),
+      undefined,
+      false,
+      undefined,
+    ]);
+  });
+
+  it.each([
+    { env: { GRID_PORT: '0' }, key: 'port', want: 0 },
+    { env: { GRID_PORT: '65535' }, key: 'port', want: 65535 },
+    { env: { GRID_HOST: '0.0.0.0' }, key: 'host', want: '0.0.0.0' },
+    { env: { GRID_HOST: '::1' }, key: 'host', want: '::1' },
+    { env: { TICK_MS: '10' }, key: 'tickMs', want: 10 },
+    { env: { GRID_DATA_DIR: 'state/db' }, key: 'dataDir', want: path.join(CWD, 'state/db') },
+    { env: { GRID_DATA_DIR: '/var/lib/grid' }, key: 'dataDir', want: path.resolve('/var/lib/grid') },
+    { env: { GRID_KEEP_PODS_ON_EXIT: 'true' }, key: 'keepPodsOnExit', want: true },
+    { env: { GRID_KEEP_PODS_ON_EXIT: 'YES' }, key: 'keepPodsOnExit', want: true },
+    { env: { GRID_KEEP_PODS_ON_EXIT: '0' }, key: 'keepPodsOnExit', want: false },
+    { env: { GRID_GATEWAY_PORT: '8081' }, key: 'gatewayPort', want: 8081 },
+    { env: { GRID_GATEWAY_LB: 'least-request' }, key: 'gatewayLb', want: 'least-request' },
+    { env: { GRID_LOG_LEVEL: 'debug' }, key: 'logLevel', want: 'debug' },
+    { env: { X_API_KEY: 'x-key-123' }, key: 'apiKey', want: 'x-key-123' },
+    { env: { GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123' }, key: 'apiKey', want: 'grid-key-1' },
+  ])('reads $env into $key', ({ env, key, want }) => {
+    expect(sut(env, CWD)[key as keyof ReturnType<typeof loadConfig>]).toEqual(want);
+  });
+
+  it.each([
+    { env: { GRID_PORT: 'abc' }, variable: 'GRID_PORT', message: 'GRID_PORT: must be an integer 0..65535 (got "abc")' },
+    { env: { GRID_PORT: '70000' }, variable: 'GRID_PORT', message: 'GRID_PORT: must be an integer 0..65535 (got 70000)' },
+    { env: { GRID_PORT: '-1' }, variable: 'GRID_PORT', message: 'GRID_PORT: must be an integer 0..65535 (got -1)' },
+    { env: { GRID_PORT: '80.5' }, variable: 'GRID_PORT', message: 'GRID_PORT: must be an integer 0..65535 (got "80.5")' },
+    { env: { TICK_MS: '0' }, variable: 'TICK_MS', message: 'TICK_MS: must be an integer 10..3600000 (got 0)' },
+    { env: { GRID_KEEP_PODS_ON_EXIT: 'maybe' }, variable: 'GRID_KEEP_PODS_ON_EXIT', message: 'GRID_KEEP_PODS_ON_EXIT: must be true or false (got "maybe")' },
+    { env: { X_API_KEY: 'short' }, variable: 'X_API_KEY', message: 'X_API_KEY: must be at least 8 characters' },
+    { env: { GRID_API_KEY: 'short', X_API_KEY: 'long-enough-key' }, variable: 'GRID_API_KEY', message: 'GRID_API_KEY: must be at least 8 characters' },
+    { env: { GRID_GATEWAY_LB: 'foo' }, variable: 'GRID_GATEWAY_LB', message: 'GRID_GATEWAY_LB: must be one of round-robin, least-request (got "foo")' },
+    { env: { GRID_GATEWAY_PORT: 'x' }, variable: 'GRID_GATEWAY_PORT', message: 'GRID_GATEWAY_PORT: must be an integer 0..65535 (got "x")' },
+    { env: { GRID_HOST: 'evil host' }, variable: 'GRID_HOST', message: 'GRID_HOST: must be a host name or IP address (got "evil host")' },
+    { env: { GRID_LOG_LEVEL: 'verbose' }, variable: 'GRID_LOG_LEVEL', message: 'GRID_LOG_LEVEL: must be one of error, warn, log, debug (got "verbose")' },
+  ])('rejects $env with a ConfigError naming $variable', ({ env, variable, message }) => {
+    const err = thrown(() => sut(env, CWD));
+
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toMatchObject({ variable, message });
+  });
+});

@@ -1,0 +1,185 @@
+// Issue 3 end to end: real child processes, real HTTP probes, the gateway.
+import { applyYaml, cleanupAll, example, expectEventually, json, killRecordedPods, podsOf, readyPods, sameProcess, startGrid, tempDataDir, type GridHandle } from '../utils/grid.js';
+
+function webSpec(name: string, extra = '', env = '', replicas = 3): string {
+  return `apiVersion: v1
+kind: Service
+metadata: { name: ${name} }
+spec:
+  replicas: ${replicas}
+  command: ["node", "demo-services/versioned/server.js"]
+  env:
+    - { name: VERSION, value: v1 }${env}
+  readinessProbe: { httpGet: { path: /health/ready }, periodSeconds: 1, failureThreshold: 1 }
+  livenessProbe: { httpGet: { path: /health/live }, periodSeconds: 1, failureThreshold: 2 }
+  restartBackoff: { initialSeconds: 0.5, maxSeconds: 2 }
+  terminationGracePeriodSeconds: 3
+${extra}`;
+}
+
+/** Sends requests to the gateway in a bounded loop (count and time) and counts outcomes. */
+async function load(url: string, opts: { concurrency: number; maxRequests: number; maxMs: number; until?: (sent: number) => boolean }) {
+  const codes = new Map<number | string, number>();
+  const pods = new Map<string, number>();
+  let sent = 0;
+  const deadline = Date.now() + opts.maxMs;
+  const worker = async () => {
+    while (sent < opts.maxRequests && Date.now() < deadline && !(opts.until?.(sent) ?? false)) {
+      sent++;
+      try {
+        const r = await fetch(url);
+        await r.arrayBuffer();
+        codes.set(r.status, (codes.get(r.status) ?? 0) + 1);
+        const pod = r.headers.get('x-grid-pod');
+        if (pod) pods.set(pod, (pods.get(pod) ?? 0) + 1);
+      } catch (e) {
+        const k = `error: ${(e as Error).message}`;
+        codes.set(k, (codes.get(k) ?? 0) + 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  const total = [...codes.values()].reduce((a, b) => a + b, 0);
+  const ok = codes.get(200) ?? 0;
+  return { total, ok, failed: total - ok, codes: Object.fromEntries(codes), pods };
+}
+
+describe('process runtime and gateway', () => {
+  let g: GridHandle;
+  afterAll(cleanupAll);
+
+  beforeAll(async () => {
+    g = await startGrid();
+  });
+
+  it('runs examples/demo.yaml as 3 Ready processes within 5 s and spreads gateway traffic over them', async () => {
+    const t0 = Date.now();
+    expect((await applyYaml(g, example('demo.yaml'))).status).toBe(200);
+    const pods = await expectEventually(() => readyPods(g, 'web', 3), 5000, 20);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(pods.every((p) => typeof p.pid === 'number' && typeof p.port === 'number')).toBe(true);
+    const r = await load(`${g.url}/gateway/web/version`, { concurrency: 3, maxRequests: 30, maxMs: 10000 });
+    expect(r.codes).toEqual({ 200: 30 });
+    expect([...r.pods.keys()].sort()).toEqual(pods.map((p) => p.id).sort());
+    expect([...r.pods.values()]).toEqual([10, 10, 10]);
+    const one = await fetch(`${g.url}/gateway/web/version`);
+    expect(one.headers.get('x-grid-version')).toBe('v1');
+    expect((await one.json()).version).toBe('v1');
+    const proxyAlias = await fetch(`${g.url}/proxy/web/headers`, { headers: { 'x-request-id': 'abc-123' } });
+    const h = await proxyAlias.json();
+    expect(h['x-request-id']).toBe('abc-123');
+    expect(h['x-forwarded-for']).toBe('127.0.0.1');
+    expect(h['x-forwarded-host']).toBe(`127.0.0.1:${g.port}`);
+    const logs = await fetch(`${g.url}/pods/${pods[0].id}/logs?tail=5`);
+    expect(await logs.text()).toContain('listening on 127.0.0.1:');
+  });
+
+  it('restarts a crashed process (same pod, restart counted)', async () => {
+    const all = await readyPods(g, 'web', 3);
+    const r = await fetch(`${g.url}/gateway/web/chaos/crash`, { method: 'POST' });
+    expect(r.status).toBe(202);
+    const victim = r.headers.get('x-grid-pod')!;
+    const before = all.find((p) => p.id === victim)!;
+    await expectEventually(async () => {
+      const p = (await podsOf(g, 'web')).find((x) => x.id === victim);
+      return p && p.restarts === before.restarts + 1 && p.ready && p.pid !== before.pid;
+    }, 10000);
+    const ev = (await json(`${g.url}/events?service=web&type=pod.exited`)).body.events;
+    expect(ev.some((e: any) => e.pod === victim && /exited with code 1/.test(e.message))).toBe(true);
+    await expectEventually(() => readyPods(g, 'web', 3));
+  });
+
+  it('keeps an unready pod out of the gateway and restarts a pod whose liveness fails, with backoff', async () => {
+    await applyYaml(g, webSpec('probed'));
+    await expectEventually(() => readyPods(g, 'probed', 3), 10000);
+    const r = await fetch(`${g.url}/gateway/probed/chaos/unready?value=true`, { method: 'POST' });
+    const unready = r.headers.get('x-grid-pod')!;
+    await expectEventually(async () => (await podsOf(g, 'probed')).find((p) => p.id === unready)?.ready === false, 10000);
+    const traffic = await load(`${g.url}/gateway/probed/version`, { concurrency: 2, maxRequests: 40, maxMs: 10000 });
+    expect(traffic.codes).toEqual({ 200: 40 });
+    expect(traffic.pods.has(unready)).toBe(false);
+    const port = (await podsOf(g, 'probed')).find((p) => p.id === unready)!.port;
+    await fetch(`http://127.0.0.1:${port}/reset`, { method: 'POST' });
+    await expectEventually(() => readyPods(g, 'probed', 3), 10000);
+
+    const l = await fetch(`${g.url}/gateway/probed/chaos/liveness?fail=true`, { method: 'POST' });
+    const dying = l.headers.get('x-grid-pod')!;
+    await expectEventually(async () => (await podsOf(g, 'probed')).find((p) => p.id === dying)!.restarts >= 1, 15000);
+    const ev = (await json(`${g.url}/events?service=probed&type=pod.exited`)).body.events;
+    expect(ev.some((e: any) => e.pod === dying && e.reason === 'LivenessProbeFailed')).toBe(true);
+    await expectEventually(() => readyPods(g, 'probed', 3), 15000);
+  });
+
+  it('scales down under load with zero failed requests', async () => {
+    await expectEventually(() => readyPods(g, 'web', 3));
+    let scaled = false;
+    let mark: number | undefined;
+    // Keep the load on until 300 more requests have gone to the single remaining pod.
+    const until = (sent: number) => {
+      if (scaled && mark === undefined) mark = sent;
+      return mark !== undefined && sent > mark + 300;
+    };
+    const running = load(`${g.url}/gateway/web/version`, { concurrency: 8, maxRequests: 20000, maxMs: 20000, until });
+    await expectEventually(async () => (await json(`${g.url}/traffic?service=web&window=5`)).body.totals.length > 0);
+    const s = await json(`${g.url}/scale?service=web&delta=-2`, { method: 'POST' });
+    expect(s.body.replicas).toBe(1);
+    await expectEventually(async () => (await podsOf(g, 'web')).length === 1, 15000);
+    scaled = true;
+    const r = await running;
+    expect(r.total).toBeGreaterThan(300);
+    expect(r.codes).toEqual({ 200: r.total });
+    await json(`${g.url}/scale?service=web&delta=2`, { method: 'POST' });
+    await expectEventually(() => readyPods(g, 'web', 3), 10000);
+  });
+
+  it('marks a pod Failed with the spawn error when the binary does not exist, and stays healthy', async () => {
+    const bad = `apiVersion: v1\nkind: Service\nmetadata: { name: broken }\nspec:\n  replicas: 1\n  command: ["/nonexistent/grid-test-binary"]\n  restartBackoff: { initialSeconds: 1, maxSeconds: 5 }\n`;
+    expect((await applyYaml(g, bad)).status).toBe(200);
+    await expectEventually(async () => ['Failed', 'CrashLoopBackOff'].includes((await podsOf(g, 'broken'))[0]?.state), 10000);
+    const ev = (await json(`${g.url}/events?service=broken&type=pod.failed`)).body.events;
+    expect(ev[0].message).toContain('no such file or directory');
+    expect((await json(`${g.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${g.url}/gateway/broken/`)).status).toBe(503);
+    expect((await json(`${g.url}/services/broken`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it('runs the shop app end to end through the gateway', async () => {
+    expect((await applyYaml(g, example('shop.yaml'))).status).toBe(200);
+    for (const s of ['data-ingest', 'business-logic', 'frontend-api']) await expectEventually(() => readyPods(g, s, 2), 15000);
+    const created = await json(`${g.url}/gateway/frontend-api/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice_1', email: 'alice@example.com' }) });
+    expect(created.status).toBe(201);
+    const invalid = await json(`${g.url}/gateway/frontend-api/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'x', email: 'nope' }) });
+    expect(invalid.status).toBe(400);
+    const ingest = await json(`${g.url}/gateway/frontend-api/api/v1/data/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'sensor', data: { t: 25.5 }, source: 'api' }) });
+    expect(ingest.status).toBe(201);
+    const order = await json(`${g.url}/gateway/frontend-api/api/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 1, amount: 10 }) });
+    expect(order.status).toBe(201);
+    expect(order.body.total).toBeCloseTo(10.8);
+  });
+});
+
+describe('Grid restart adopts process pods', () => {
+  afterAll(cleanupAll);
+
+  it('after SIGKILL, a new Grid adopts the same pods: none duplicated, none orphaned', async () => {
+    const dataDir = tempDataDir();
+    try {
+      const g1 = await startGrid({ dataDir });
+      await applyYaml(g1, webSpec('adoptee'));
+      const before = await expectEventually(() => readyPods(g1, 'adoptee', 3), 10000);
+      await g1.kill();
+      for (const p of before) expect(sameProcess(p.pid!, null)).toBe(true);
+      const g2 = await startGrid({ dataDir });
+      const after = await expectEventually(() => readyPods(g2, 'adoptee', 3), 10000);
+      expect(after.map((p) => `${p.id}:${p.pid}`).sort()).toEqual(before.map((p) => `${p.id}:${p.pid}`).sort());
+      const ev = (await json(`${g2.url}/events?service=adoptee&type=pod.adopted`)).body.events;
+      expect(ev).toHaveLength(3);
+      // Traffic still flows to the adopted pods, and a clean stop ends them.
+      expect((await fetch(`${g2.url}/gateway/adoptee/version`)).status).toBe(200);
+      expect(await g2.stop()).toBe(0);
+      await expectEventually(() => before.every((p) => !sameProcess(p.pid!, null)), 10000);
+    } finally {
+      killRecordedPods(dataDir);
+    }
+  });
+});
