@@ -19,7 +19,8 @@ describe('Grid core (sim runtime)', () => {
   let g: GridHandle;
 
   beforeAll(async () => {
-    g = await startGrid({ env: { GRID_SIM_START_DELAY_MS: '100' } });
+    // The seed's api is autoscaled; a long HPA period keeps the autoscaler from moving replicas under these tests (autoscaler tests set their own).
+    g = await startGrid({ env: { GRID_SIM_START_DELAY_MS: '100', GRID_HPA_SYNC_MS: '600000' } });
   });
   afterAll(cleanupAll);
 
@@ -121,12 +122,20 @@ describe('Grid core (sim runtime)', () => {
     const up = await json(`${g.url}/scale?service=api&delta=1`, { method: 'POST' });
     expect(up.body.replicas).toBe(4);
     await expectEventually(() => readyPods(g, 'api', 4));
-    const bad = await json(`${g.url}/scale?service=api&delta=-5`, { method: 'POST' });
-    expect(bad.status).toBe(400);
-    expect(bad.body.message).toContain('delta');
-    const down = await json(`${g.url}/scale?service=api&delta=-1`, { method: 'POST' });
+    // api is autoscaled (min 2): /scale moves the current value within the bounds and says the autoscaler keeps ruling.
+    const clamped = await json(`${g.url}/scale?service=api&delta=-5`, { method: 'POST' });
+    expect(clamped.status).toBe(200);
+    expect(clamped.body).toMatchObject({ autoscaled: true, replicas: 2 });
+    expect(clamped.body.note).toContain('autoscaler keeps ruling');
+    await expectEventually(() => readyPods(g, 'api', 2));
+    const down = await json(`${g.url}/scale?service=api&delta=1`, { method: 'POST' });
     expect(down.body.replicas).toBe(3);
     const pods = await expectEventually(() => readyPods(g, 'api', 3));
+    await applyYaml(g, 'apiVersion: v1\nkind: Service\nmetadata: {name: plain}\nspec: {replicas: 2, image: "local://plain@v1"}\n');
+    const bad = await json(`${g.url}/scale?service=plain&delta=-5`, { method: 'POST' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('delta');
+    expect((await json(`${g.url}/services/plain`)).body.spec.replicas).toBe(2);
 
     const load = await json(`${g.url}/load?service=api&cpu=80`, { method: 'POST' });
     expect(load.status).toBe(200);
@@ -159,7 +168,7 @@ describe('Grid core (sim runtime)', () => {
     const all = (await json(`${g.url}/events?service=api&type=pod.created&limit=5`)).body.events;
     expect(all.length).toBeGreaterThan(0);
     expect(all.every((e: any) => e.type === 'pod.created' && e.service === 'api')).toBe(true);
-    expect(all[0].explain).toMatch(/^Starting \d+ pods? because \d+ of \d+ desired replicas were running/);
+    expect(all[0].explain).toMatch(/^Starting \d+ pods?( of revision \d+ \([^)]*\))? because \d+ of \d+ desired replicas were running/);
     expect((await json(`${g.url}/events?limit=0`)).status).toBe(400);
 
     const ctrl = new AbortController();
@@ -174,7 +183,7 @@ describe('Grid core (sim runtime)', () => {
         return pred(text);
       }, 10000, 0);
     await read((t) => (t.match(/event: grid/g) ?? []).length >= 3);
-    await json(`${g.url}/scale?service=api&delta=1`, { method: 'POST' });
+    await json(`${g.url}/scale?service=plain&delta=1`, { method: 'POST' });
     await read((t) => t.includes('scale +1'));
     ctrl.abort();
   });

@@ -29,6 +29,7 @@ describe(loadConfig.name, () => {
       sseReplay: 50,
       logLevel: 'log',
       workDir: CWD,
+      hpaSyncMs: 15000,
     });
   });
 

@@ -20,6 +20,8 @@ export interface GridConfig {
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** Directory relative paths in spec.command/workingDir resolve against. */
   workDir: string;
+  /** How often the autoscaler decides (Kubernetes' HPA: 15 s). */
+  hpaSyncMs: number;
 }
 
 export const GRID_CONFIG = Symbol('GRID_CONFIG');
@@ -78,5 +80,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridCon
     sseReplay: int(env, 'GRID_SSE_REPLAY', 50, 0, 10_000),
     logLevel: oneOf(env, 'GRID_LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
     workDir: path.resolve(cwd, env.GRID_WORK_DIR || '.'),
+    hpaSyncMs: int(env, 'GRID_HPA_SYNC_MS', 15_000, 100, 600_000),
   };
 }

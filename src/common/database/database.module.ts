@@ -8,6 +8,7 @@ import { SpecRevisionEntity } from '../../modules/specs/spec-revision.entity.js'
 import { PodEntity } from '../../modules/runtime/pod.entity.js';
 import { EventEntity } from '../../modules/events/event.entity.js';
 import { Initial1795000000000 } from './migrations/0001-initial.js';
+import { RolloutState1795000000001 } from './migrations/0002-rollout-state.js';
 
 export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity];
 
@@ -21,7 +22,7 @@ export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEnti
           type: 'better-sqlite3' as const,
           database: path.join(config.dataDir, 'grid.db'),
           entities: ENTITIES,
-          migrations: [Initial1795000000000],
+          migrations: [Initial1795000000000, RolloutState1795000000001],
           migrationsRun: true,
           synchronize: false,
           retryAttempts: 0,

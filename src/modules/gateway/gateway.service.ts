@@ -12,6 +12,7 @@ import { SpecsService } from '../specs/specs.service.js';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
 import { GatewayProxy, routeGatewayUrl } from './proxy.js';
 
+const PREVIEW = '--preview';
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
@@ -28,6 +29,9 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
   private readonly dirty = new Set<string>();
   /** Explicit weights by version (set by rollouts); absent = proportional to Ready pods. */
   private readonly weights = new Map<string, Map<string, number>>();
+  /** Version served at <service>--preview (blue/green). */
+  private readonly previews = new Map<string, string>();
+  private readonly ejectionCounts = new Map<string, number>();
   private dedicated?: http.Server;
 
   constructor(
@@ -43,7 +47,8 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
       routes: (service) => this.route(service),
       lb: config.gatewayLb,
       now: () => this.clock.now(),
-      onEvent: (e) =>
+      onEvent: (e) => {
+        if (e.type === 'ejected') this.ejectionCounts.set(`${e.service}\u0000${e.version}`, this.ejectionCount(e.service, e.version) + 1);
         this.events.record({
           type: `gateway.${e.type}`,
           service: e.service,
@@ -56,7 +61,8 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
               : e.type === 'returned'
                 ? `The gateway sends traffic to ${e.podId} again: ${e.message}`
                 : e.message,
-        }),
+        });
+      },
       observe: (service, version, status, seconds) => {
         this.metrics.gatewayRequests.inc({ service, version, code: String(status) });
         this.metrics.gatewayDuration.observe({ service, version }, seconds);
@@ -88,10 +94,30 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     return this.routes.get(service);
   }
 
-  setWeights(service: string, weights: Map<string, number> | undefined): void {
-    if (weights) this.weights.set(service, weights);
+  /** Exact weights by version (rollouts); undefined returns to weights proportional to Ready pods. */
+  setWeights(service: string, weights: Record<string, number> | undefined): void {
+    const cur = this.weights.get(service);
+    const same = weights ? cur !== undefined && cur.size === Object.keys(weights).length && Object.entries(weights).every(([v, w]) => cur.get(v) === w) : cur === undefined;
+    if (same) return;
+    if (weights) this.weights.set(service, new Map(Object.entries(weights)));
     else this.weights.delete(service);
     this.dirty.add(service);
+  }
+
+  weightsOf(service: string): Record<string, number> | undefined {
+    const w = this.weights.get(service);
+    return w ? Object.fromEntries(w) : undefined;
+  }
+
+  setPreview(service: string, version: string | undefined): void {
+    if (this.previews.get(service) === version) return;
+    if (version) this.previews.set(service, version);
+    else this.previews.delete(service);
+    this.dirty.add(service);
+  }
+
+  ejectionCount(service: string, version: string): number {
+    return this.ejectionCounts.get(`${service}\u0000${version}`) ?? 0;
   }
 
   private rebuild(): void {
@@ -101,6 +127,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     for (const service of services) {
       if (!this.specs.get(service)) {
         this.routes.delete(service);
+        this.routes.delete(`${service}${PREVIEW}`);
         continue;
       }
       const byVersion = new Map<string, VersionBackend>();
@@ -113,14 +140,21 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
       }
       const explicit = this.weights.get(service);
       for (const b of byVersion.values()) b.weight = explicit ? (explicit.get(b.version) ?? 0) : b.endpoints.length;
-      this.routes.set(service, { service, versions: [...byVersion.values()] });
+      const preview = this.previews.get(service);
+      const versions = [...byVersion.values()];
+      this.routes.set(service, { service, versions: preview ? versions.filter((v) => v.version !== preview) : versions });
+      const pv = preview ? byVersion.get(preview) : undefined;
+      if (preview) this.routes.set(`${service}${PREVIEW}`, { service: `${service}${PREVIEW}`, versions: pv ? [{ ...pv, weight: 100 }] : [] });
+      else this.routes.delete(`${service}${PREVIEW}`);
     }
     for (const r of this.routes.values()) for (const v of r.versions) live.push(...v.endpoints);
     this.proxy.prune(live);
   }
 
   serve(req: http.IncomingMessage, res: http.ServerResponse, service: string, path: string): void {
-    if (this.specs.get(service)?.manifest.spec.runtime === 'sim') return this.simulate(req, res, service, path);
+    if (req.headers['x-grid-preview'] === '1' && !service.endsWith(PREVIEW) && this.previews.has(service)) service = `${service}${PREVIEW}`;
+    const base = service.endsWith(PREVIEW) ? service.slice(0, -PREVIEW.length) : service;
+    if (this.specs.get(base)?.manifest.spec.runtime === 'sim') return this.simulate(req, res, service, path);
     this.proxy.handle(req, res, service, path);
   }
 

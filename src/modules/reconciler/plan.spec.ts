@@ -106,6 +106,7 @@ describe(plan.name, () => {
             type: 'create',
             count: 3,
             revision: 1,
+            templateHash: 'h1',
             reason: 'ScaledUp',
             explain: 'Starting 3 pods because 0 of 3 desired replicas were running',
           },
@@ -118,7 +119,7 @@ describe(plan.name, () => {
       const result = sut(desired(), readyPods(2, 1), now);
 
       expect(result.actions).toEqual([
-        { type: 'create', count: 1, revision: 1, reason: 'ScaledUp', explain: 'Starting 1 pod because 2 of 3 desired replicas were running' },
+        { type: 'create', count: 1, revision: 1, templateHash: 'h1', reason: 'ScaledUp', explain: 'Starting 1 pod because 2 of 3 desired replicas were running' },
       ]);
       expect(result.requeueAfterMs).toBeUndefined();
     });
@@ -168,7 +169,7 @@ describe(plan.name, () => {
       const pods = [...readyPods(2, 1), pod({ id: 'going', phase: 'Terminating', ready: false })];
 
       expect(sut(desired(), pods, now).actions).toEqual([
-        { type: 'create', count: 1, revision: 1, reason: 'ScaledUp', explain: 'Starting 1 pod because 2 of 3 desired replicas were running' },
+        { type: 'create', count: 1, revision: 1, templateHash: 'h1', reason: 'ScaledUp', explain: 'Starting 1 pod because 2 of 3 desired replicas were running' },
       ]);
     });
 
@@ -352,6 +353,7 @@ describe(plan.name, () => {
             type: 'create',
             count: 1,
             revision: 2,
+            templateHash: 'h2',
             reason: 'RollingUpdate',
             explain: 'Starting 1 pod of revision 2 because the rollout may run up to 4 pods (3 + maxSurge 1) and 0 of 3 are on the new revision',
           },

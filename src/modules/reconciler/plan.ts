@@ -14,10 +14,20 @@ export interface DesiredService {
   /** Effective replica count (spec, or the autoscaler's decision). */
   replicas: number;
   spec: ServiceSpec;
+  /** Sets held at an exact size beside the target: a canary, or blue/green's other colour. */
+  keep?: PodSetRef[];
+  /** A paused rolling update: restart crashed pods but take no rolling step. */
+  hold?: boolean;
+}
+
+export interface PodSetRef {
+  revision: number;
+  templateHash: string;
+  replicas: number;
 }
 
 export type PodAction =
-  | { type: 'create'; count: number; revision: number; reason: string; explain: string }
+  | { type: 'create'; count: number; revision: number; templateHash: string; reason: string; explain: string }
   | { type: 'delete'; podIds: string[]; reason: string; explain: string }
   | { type: 'restart'; podId: string; backoffStep: number; reason: string; explain: string }
   | { type: 'backoff'; podId: string; until: number; reason: string; explain: string };
@@ -115,10 +125,13 @@ export function plan(desired: DesiredService | undefined, pods: Pod[], now: numb
     requeueAfterMs = requeueAfterMs === undefined ? ms : Math.min(requeueAfterMs, ms);
   };
 
+  const keep = (desired.keep ?? []).filter((k) => k.templateHash !== desired.templateHash);
+  const keepHashes = new Set(keep.map((k) => k.templateHash));
   const current = live.filter((p) => p.templateHash === desired.templateHash);
-  const old = live.filter((p) => p.templateHash !== desired.templateHash);
+  const kept = live.filter((p) => keepHashes.has(p.templateHash));
+  const old = live.filter((p) => p.templateHash !== desired.templateHash && !keepHashes.has(p.templateHash));
 
-  for (const pod of current) {
+  for (const pod of [...current, ...kept]) {
     if (!DOWN_PHASES.has(pod.phase)) continue;
     const b = desired.spec.restartBackoff;
     const step = effectiveBackoffStep(pod, b);
@@ -147,21 +160,28 @@ export function plan(desired: DesiredService | undefined, pods: Pod[], now: numb
     }
   }
 
-  const replicaStep = old.length > 0 ? rollingStep(desired, current, old, live, now, wakeAt) : scaleStep(desired, current);
+  for (const k of keep) {
+    const step = scaleStep(k, kept.filter((p) => p.templateHash === k.templateHash), 'beside the stable pods');
+    if (step) actions.push(step);
+  }
+  const unkept = live.filter((p) => !keepHashes.has(p.templateHash));
+  const replicaStep = desired.hold ? undefined : old.length > 0 ? rollingStep(desired, current, old, unkept, now, wakeAt) : scaleStep(desired, current);
   if (replicaStep) actions.push(replicaStep);
   return requeueAfterMs === undefined ? { actions } : { actions, requeueAfterMs };
 }
 
-function scaleStep(desired: DesiredService, current: Pod[]): PodAction | undefined {
-  const want = desired.replicas;
+function scaleStep(set: { revision: number; templateHash: string; replicas: number }, current: Pod[], role = ''): PodAction | undefined {
+  const want = set.replicas;
   const have = current.length;
+  const of = role ? ` of revision ${set.revision} (${role})` : '';
   if (have < want) {
     return {
       type: 'create',
       count: want - have,
-      revision: desired.revision,
+      revision: set.revision,
+      templateHash: set.templateHash,
       reason: 'ScaledUp',
-      explain: `Starting ${plural(want - have, 'pod')} because ${have} of ${want} desired replicas were running`,
+      explain: `Starting ${plural(want - have, 'pod')}${of} because ${have} of ${want} desired replicas were running`,
     };
   }
   if (have > want) {
@@ -170,7 +190,7 @@ function scaleStep(desired: DesiredService, current: Pod[]): PodAction | undefin
       type: 'delete',
       podIds: victims.map((p) => p.id),
       reason: 'ScaledDown',
-      explain: `Stopping ${names(victims)} because ${have} pods were running and ${want} are desired (not-ready and newest pods go first)`,
+      explain: `Stopping ${names(victims)}${of} because ${have} pods were running and ${want} are desired (not-ready and newest pods go first)`,
     };
   }
   return undefined;
@@ -197,6 +217,7 @@ function rollingStep(
       type: 'create',
       count,
       revision: desired.revision,
+      templateHash: desired.templateHash,
       reason: 'RollingUpdate',
       explain: `Starting ${plural(count, 'pod')} of ${rev} because the rollout may run up to ${maxTotal} pods (${replicas} + maxSurge ${maxSurge}) and ${current.length} of ${replicas} are on the new revision`,
     };

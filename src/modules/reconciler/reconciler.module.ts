@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { ReconcilerService } from './reconciler.service.js';
 import { StateController } from './state.controller.js';
+import { RolloutController } from './rollout.controller.js';
 
 @Global()
-@Module({ providers: [ReconcilerService], controllers: [StateController], exports: [ReconcilerService] })
+@Module({ providers: [ReconcilerService], controllers: [StateController, RolloutController], exports: [ReconcilerService] })
 export class ReconcilerModule {}

@@ -8,6 +8,11 @@ import { SpecsService, versionOf, type ServiceRecord } from '../specs/specs.serv
 import { templateHash } from '../specs/spec-validator.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { plan, type DesiredService, type PodAction } from './plan.js';
+import { command, startRollout, stepRollout, type RolloutCommand, type RolloutState } from './rollout.js';
+import { autoscale, emptyHpaState, type HpaState } from './autoscaler.js';
+import { GatewayService } from '../gateway/gateway.service.js';
+import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
+import type { Pod } from '../runtime/pod.types.js';
 import { computeStatus, sameStatus, type ServiceStatus } from './status.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -26,6 +31,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger(ReconcilerService.name);
   private readonly queue: WorkQueue;
   private readonly statuses = new Map<string, ServiceStatus>();
+  private readonly rollouts = new Map<string, RolloutState>();
+  private readonly hpa = new Map<string, { replicas: number; state: HpaState; averageCpu?: number }>();
   private readonly errors = new Map<string, number>();
   private ticker?: NodeJS.Timeout;
   private resyncStart?: number;
@@ -39,6 +46,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly events: EventsService,
     private readonly bus: EventBus,
     private readonly metrics: MetricsService,
+    private readonly gateway: GatewayService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GRID_CONFIG) private readonly config: GridConfig,
   ) {
@@ -48,6 +56,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     for (const s of this.specs.list()) {
       if (s.status) this.statuses.set(s.name, s.status as ServiceStatus);
+      if (s.rollout) this.rollouts.set(s.name, s.rollout as RolloutState);
+      if (s.autoscale) this.hpa.set(s.name, s.autoscale as { replicas: number; state: HpaState });
     }
     const adopted = await this.runtime.adopt(async (service, revision) => {
       const s = this.specs.get(service);
@@ -102,11 +112,56 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   template(s: ServiceRecord): PodTemplate {
-    return { service: s.name, revision: s.revision, templateHash: s.templateHash, version: versionOf(s.manifest.spec, s.revision), spec: s.manifest.spec };
+    return { service: s.name, revision: s.revision, templateHash: s.templateHash, version: s.version, spec: s.manifest.spec };
+  }
+
+  /** The pod template of any remembered revision (the stable side of a rollout may be an older one). */
+  templateOf(s: ServiceRecord, revision: number): PodTemplate | undefined {
+    if (revision === s.revision) return this.template(s);
+    const r = this.specs.revision(s.name, revision);
+    return r && { service: s.name, revision, templateHash: r.templateHash, version: r.version, spec: r.manifest.spec };
   }
 
   desiredOf(s: ServiceRecord): DesiredService {
-    return { name: s.name, generation: s.generation, revision: s.revision, templateHash: s.templateHash, replicas: s.manifest.spec.replicas, spec: s.manifest.spec };
+    return { name: s.name, generation: s.generation, revision: s.revision, templateHash: s.templateHash, replicas: this.replicasOf(s), spec: s.manifest.spec };
+  }
+
+  /** Desired replicas: the autoscaler's current value when it rules the service, else spec.replicas. */
+  replicasOf(s: ServiceRecord): number {
+    const a = s.manifest.spec.autoscale;
+    if (!a) return s.manifest.spec.replicas;
+    const cur = this.hpa.get(s.name)?.replicas ?? s.manifest.spec.replicas;
+    return Math.max(a.min, Math.min(a.max, cur));
+  }
+
+  rolloutOf(service: string): RolloutState | undefined {
+    return this.rollouts.get(service);
+  }
+
+  /** Operator command on a service's rollout (promote/abort/retry/pause/resume). */
+  async command(service: string, cmd: RolloutCommand): Promise<{ message: string; rollout: RolloutState }> {
+    const s = this.specs.require(service);
+    const r = command(this.rollouts.get(service), cmd, this.clock.now());
+    if ('error' in r) throw new GridException(GridErrorCode.Conflict, `${service}: ${r.error}`);
+    this.rollouts.set(service, r.state);
+    await this.specs.saveControllerState(s.name, { rollout: r.state });
+    this.events.record({ type: `rollout.${cmd === 'promoteFull' ? 'promoted' : cmd === 'abort' ? 'aborted' : cmd === 'retry' ? 'retried' : cmd === 'pause' ? 'paused' : cmd === 'resume' ? 'resumed' : 'promoted'}`, service, reason: `User${cmd[0].toUpperCase()}${cmd.slice(1)}`, message: r.message, explain: `Rollout of ${service} ${r.message}, as requested over the API` });
+    this.queue.add(service);
+    return { message: r.message, rollout: r.state };
+  }
+
+  /** Manual /scale on an autoscaled service: moves the autoscaler's current value; the autoscaler keeps ruling. */
+  nudgeAutoscaled(service: string, delta: number): { replicas: number; note: string } {
+    const s = this.specs.require(service);
+    const a = s.manifest.spec.autoscale!;
+    const cur = this.replicasOf(s);
+    const replicas = Math.max(a.min, Math.min(a.max, cur + delta));
+    const st = this.hpa.get(service) ?? { replicas: cur, state: emptyHpaState() };
+    this.hpa.set(service, { ...st, replicas });
+    void this.specs.saveControllerState(service, { autoscale: this.hpa.get(service) });
+    this.events.record({ type: 'autoscale.nudged', service, reason: 'ManualScale', message: `replicas ${cur} → ${replicas} by /scale (bounds ${a.min}..${a.max})`, explain: `${service} is autoscaled, so /scale moved its current replica count within ${a.min}..${a.max}; the autoscaler keeps deciding from the CPU it sees` });
+    this.queue.add(service);
+    return { replicas, note: `${service} is autoscaled (targetCPU ${a.targetCPU}%, ${a.min}..${a.max}): replicas moved to ${replicas} within the bounds, and the autoscaler keeps ruling from here` };
   }
 
   private process(key: string): void {
@@ -134,32 +189,101 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const pods = this.runtime.list(key);
     if (!rec) {
       this.statuses.delete(key);
+      this.rollouts.delete(key);
+      this.hpa.delete(key);
       const p = plan(undefined, pods, now);
       this.execute(undefined, p.actions);
       return p.requeueAfterMs;
     }
-    const desired = this.desiredOf(rec);
-    const t = this.template(rec);
-    this.runtime.rememberTemplate(t);
-    this.runtime.relabel(key, t);
+    const spec = rec.manifest.spec;
+    const current = this.template(rec);
+    this.runtime.rememberTemplate(current);
+    this.runtime.relabel(key, current);
+    const hpaWake = this.autoscale(rec, pods, now);
+    const replicas = this.replicasOf(rec);
+
+    let state = this.rollouts.get(key);
+    if (!state || state.canary.templateHash !== current.templateHash) {
+      state = startRollout(state, spec, { revision: current.revision, templateHash: current.templateHash, version: current.version }, pods, now);
+      if (state.phase === 'Progressing') {
+        this.events.record({ type: 'rollout.started', service: key, reason: state.strategy, message: `${state.strategy} rollout ${state.stable.version} (revision ${state.stable.revision}) → ${state.canary.version} (revision ${state.canary.revision})`, explain: `The pod template of ${key} changed, so Grid replaces ${state.stable.version} with ${state.canary.version} using the ${state.strategy} strategy` });
+      }
+    }
+    const decision = stepRollout(state, {
+      spec,
+      replicas,
+      current: state.canary,
+      pods,
+      now,
+      window: (version, since) => this.gateway.proxy.stats.window(key, version, since, now),
+      ejections: (version) => this.gateway.ejectionCount(key, version),
+    });
+    for (const e of decision.events) this.events.record({ ...e, service: key });
+    if (JSON.stringify(decision.state) !== JSON.stringify(this.rollouts.get(key))) {
+      this.rollouts.set(key, decision.state);
+      this.specs.saveControllerState(key, { rollout: decision.state }).catch((e: Error) => this.logger.warn(`saving rollout of ${key}: ${e.message}`));
+    }
+    this.gateway.setWeights(key, decision.weights);
+    this.gateway.setPreview(key, decision.preview);
+
+    const target = this.templateOf(rec, decision.target.template.revision) ?? current;
+    const keep = decision.keep.map((k) => ({ set: k, t: this.templateOf(rec, k.template.revision) })).filter((k) => k.t !== undefined);
+    for (const k of keep) this.runtime.rememberTemplate(k.t!);
+    this.runtime.rememberTemplate(target);
+    const desired: DesiredService = {
+      name: key,
+      generation: rec.generation,
+      revision: target.revision,
+      templateHash: target.templateHash,
+      replicas: decision.target.replicas,
+      spec,
+      keep: keep.map((k) => ({ revision: k.t!.revision, templateHash: k.t!.templateHash, replicas: k.set.replicas })),
+      hold: decision.hold,
+    };
     const p = plan(desired, pods, now);
-    this.execute(t, p.actions);
+    this.execute(rec, p.actions);
     const after = p.actions.length > 0 ? this.runtime.list(key) : pods;
     const prev = this.statuses.get(key);
-    const status = computeStatus(desired, after, prev?.conditions ?? [], now);
+    const status = computeStatus({ ...desired, revision: rec.revision, templateHash: rec.templateHash, replicas }, after, prev?.conditions ?? [], now, {
+      progressing: decision.progressing && { type: 'Progressing', ...decision.progressing },
+      degraded: decision.degraded && { type: 'Degraded', ...decision.degraded },
+    });
     if (!sameStatus(prev, status)) {
       this.statuses.set(key, status);
       this.specs.saveStatus(key, status).catch((e: Error) => this.logger.warn(`saving status of ${key}: ${e.message}`));
     }
-    return p.requeueAfterMs;
+    return minDefined(p.requeueAfterMs, decision.requeueAfterMs, hpaWake);
   }
 
-  private execute(t: PodTemplate | undefined, actions: PodAction[]): void {
+  /** Runs the HPA at most every GRID_HPA_SYNC_MS; returns when it wants to run next. */
+  private autoscale(rec: ServiceRecord, pods: Pod[], now: number): number | undefined {
+    const a = rec.manifest.spec.autoscale;
+    if (!a) return undefined;
+    const cur = this.hpa.get(rec.name) ?? { replicas: Math.max(a.min, Math.min(a.max, rec.manifest.spec.replicas)), state: emptyHpaState() };
+    const last = cur.state.lastDecisionAt;
+    if (last !== undefined && now - last < this.config.hpaSyncMs) return last + this.config.hpaSyncMs - now;
+    const readyCpu = pods.filter((p) => p.ready && p.phase !== 'Terminating').map((p) => this.runtime.cpuOf(p));
+    const d = autoscale({ spec: a, current: this.replicasOf(rec), readyCpu, now, state: cur.state });
+    const next = { replicas: d.replicas, state: d.state, averageCpu: d.averageCpu };
+    this.hpa.set(rec.name, next);
+    if (d.explain && d.replicas !== cur.replicas) {
+      this.events.record({ type: 'autoscale.scaled', service: rec.name, reason: d.replicas > cur.replicas ? 'ScaledUp' : 'ScaledDown', message: `replicas ${cur.replicas} → ${d.replicas} (average CPU ${Math.round((d.averageCpu ?? 0) * 10) / 10}%)`, explain: d.explain });
+    }
+    if (d.replicas !== cur.replicas || last === undefined) {
+      this.specs.saveControllerState(rec.name, { autoscale: next }).catch((e: Error) => this.logger.warn(`saving autoscaler of ${rec.name}: ${e.message}`));
+    }
+    return this.config.hpaSyncMs;
+  }
+
+  private execute(rec: ServiceRecord | undefined, actions: PodAction[]): void {
     for (const a of actions) {
       switch (a.type) {
-        case 'create':
+        case 'create': {
+          const t = rec && this.templateOf(rec, a.revision);
           if (t) this.runtime.create(t, a.count, a.reason, a.explain);
+          else this.logger.warn(`no template for revision ${a.revision} of ${rec?.name}; not creating pods`);
           break;
+        }
         case 'delete':
           this.runtime.delete(a.podIds, a.reason, a.explain).catch((e: Error) => this.logger.warn(`delete failed: ${e.message}`));
           break;
@@ -172,4 +296,10 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       }
     }
   }
+}
+
+function minDefined(...xs: (number | undefined)[]): number | undefined {
+  let m: number | undefined;
+  for (const x of xs) if (x !== undefined && (m === undefined || x < m)) m = x;
+  return m;
 }

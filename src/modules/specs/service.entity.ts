@@ -10,6 +10,8 @@ export class ServiceEntity {
   @Column('text', { name: 'template_hash' }) templateHash: string;
   @Column('text') manifest: string;
   @Column('text', { nullable: true }) status: string | null;
+  @Column('text', { nullable: true }) rollout: string | null;
+  @Column('text', { nullable: true }) autoscale: string | null;
   @Column('integer', { name: 'created_at' }) createdAt: number;
   @Column('integer', { name: 'updated_at' }) updatedAt: number;
 }

@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
-import { intParam, requiredName } from '../../common/validation/query.js';
+import { requiredName } from '../../common/validation/query.js';
 import { ServiceViews } from './service-views.js';
 import { SpecsService } from './specs.service.js';
 
@@ -63,22 +63,5 @@ export class SpecsController {
   async remove(@Param('name') name: string) {
     await this.specs.delete(requiredName(name, 'name'));
     return { deleted: name };
-  }
-
-  @Post('scale')
-  @HttpCode(200)
-  @Mutating()
-  @ApiOperation({ summary: 'Change desired replicas by delta (like kubectl scale); creates a new generation' })
-  @ApiQuery({ name: 'service', required: true })
-  @ApiQuery({ name: 'delta', required: true, description: 'integer, e.g. 1 or -1' })
-  @ApiBadRequestResponse({ description: 'bad parameter, or replicas would leave 0..1000' })
-  @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
-  async scale(@Query('service') service?: string, @Query('delta') delta?: string) {
-    const name = requiredName(service, 'service');
-    const d = intParam(delta, 'delta', { min: -1000, max: 1000 });
-    this.specs.require(name);
-    const r = await this.specs.scale(name, d);
-    return { ...r, replicas: this.specs.require(name).manifest.spec.replicas };
   }
 }

@@ -21,6 +21,16 @@ export interface ServiceRecord {
   createdAt: number;
   updatedAt: number;
   status?: unknown;
+  /** Rollout and autoscaler state, owned by the reconciler, persisted here. */
+  rollout?: unknown;
+  autoscale?: unknown;
+}
+
+export interface RevisionTemplate {
+  revision: number;
+  templateHash: string;
+  version: string;
+  manifest: ServiceManifest;
 }
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
@@ -32,6 +42,9 @@ export interface ApplyResult {
   revision: number;
   version: string;
 }
+
+/** The fields that make up the pod template: changing one starts a rollout; undo restores them. */
+export const TEMPLATE_FIELDS = ['runtime', 'image', 'command', 'workingDir', 'port', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'terminationGracePeriodSeconds', 'restartBackoff'] as const;
 
 /** What the pods of a revision report as their version: the image tag, the VERSION env, or r<revision>. */
 export function versionOf(spec: ServiceSpec, revision: number): string {
@@ -53,6 +66,8 @@ export function versionOf(spec: ServiceSpec, revision: number): string {
 @Injectable()
 export class SpecsService implements OnModuleInit {
   private readonly services = new Map<string, ServiceRecord>();
+  /** Template revisions per service (newest generation of each), for rollouts and undo without a DB read. */
+  private readonly revisions = new Map<string, Map<number, RevisionTemplate>>();
   /** Applies run one at a time so two requests never both build on the same previous generation. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -78,8 +93,29 @@ export class SpecsService implements OnModuleInit {
         createdAt: r.createdAt,
         updatedAt: r.updatedAt,
         status: r.status ? JSON.parse(r.status) : undefined,
+        rollout: r.rollout ? JSON.parse(r.rollout) : undefined,
+        autoscale: r.autoscale ? JSON.parse(r.autoscale) : undefined,
       });
     }
+    const revs = await this.ds.getRepository(SpecRevisionEntity).find({ order: { generation: 'ASC' } });
+    for (const r of revs) this.rememberRevision(r.service, r.revision, r.templateHash, JSON.parse(r.manifest) as ServiceManifest);
+  }
+
+  private rememberRevision(service: string, revision: number, templateHash: string, manifest: ServiceManifest): void {
+    let m = this.revisions.get(service);
+    if (!m) this.revisions.set(service, (m = new Map()));
+    m.set(revision, { revision, templateHash, version: versionOf(manifest.spec, revision), manifest });
+    const limit = manifest.spec.revisionHistoryLimit;
+    // Keep revisionHistoryLimit old revisions besides the current one.
+    while (m.size > limit + 1) m.delete(Math.min(...m.keys()));
+  }
+
+  revision(service: string, revision: number): RevisionTemplate | undefined {
+    return this.revisions.get(service)?.get(revision);
+  }
+
+  revisionsOf(service: string): RevisionTemplate[] {
+    return [...(this.revisions.get(service)?.values() ?? [])].sort((a, b) => b.revision - a.revision);
   }
 
   get(name: string): ServiceRecord | undefined {
@@ -137,6 +173,7 @@ export class SpecsService implements OnModuleInit {
       if (p.result === 'unchanged') continue;
       this.services.set(p.record.name, p.record);
       const r = p.record;
+      this.rememberRevision(r.name, r.revision, r.templateHash, r.manifest);
       this.events.record({
         type: 'spec.applied',
         service: r.name,
@@ -168,6 +205,28 @@ export class SpecsService implements OnModuleInit {
     });
   }
 
+  /** kubectl rollout undo: a new generation whose pod template is that of an earlier revision (default: the one before the current). */
+  undo(name: string, toRevision?: number): Promise<ApplyResult> {
+    return this.serial(async () => {
+      const s = this.require(name);
+      const revs = this.revisionsOf(name).filter((r) => r.revision !== s.revision);
+      const target = toRevision === undefined ? revs[0] : this.revision(name, toRevision);
+      if (!target) {
+        const known = this.revisionsOf(name).map((r) => r.revision).join(', ');
+        throw GridException.invalid('toRevision', toRevision === undefined ? `${name} has no earlier revision to go back to` : `revision ${toRevision} of ${name} is not kept (kept: ${known})`);
+      }
+      if (target.revision === s.revision) throw GridException.invalid('toRevision', `revision ${toRevision} is already the current one`);
+      const old = target.manifest.spec;
+      const spec: ServiceSpec = { ...s.manifest.spec };
+      for (const k of TEMPLATE_FIELDS) {
+        if (old[k] === undefined) delete spec[k];
+        else (spec as unknown as Record<string, unknown>)[k] = old[k];
+      }
+      const [result] = await this.applyNow([{ ...s.manifest, spec }], `undo to revision ${target.revision}`);
+      return result;
+    });
+  }
+
   delete(name: string): Promise<void> {
     return this.serial(() => this.deleteNow(name));
   }
@@ -179,6 +238,7 @@ export class SpecsService implements OnModuleInit {
       await em.getRepository(SpecRevisionEntity).delete({ service: name });
     });
     this.services.delete(name);
+    this.revisions.delete(name);
     this.events.record({ type: 'spec.deleted', service: name, reason: 'Deleted', message: `deleted service ${name}`, explain: `Service ${name} was deleted, so all of its pods are being stopped` });
     this.bus.emit('spec.deleted', { service: name });
   }
@@ -196,6 +256,16 @@ export class SpecsService implements OnModuleInit {
   async revisionManifest(name: string, revision: number): Promise<ServiceManifest | undefined> {
     const row = await this.ds.getRepository(SpecRevisionEntity).findOne({ where: { service: name, revision }, order: { generation: 'DESC' } });
     return row ? (JSON.parse(row.manifest) as ServiceManifest) : undefined;
+  }
+
+  /** Rollout/autoscaler state: written only when it changed (the reconciler compares). */
+  async saveControllerState(name: string, patch: { rollout?: unknown; autoscale?: unknown }): Promise<void> {
+    const s = this.services.get(name);
+    if (!s) return;
+    const cols: { rollout?: string; autoscale?: string } = {};
+    if ('rollout' in patch) (s.rollout = patch.rollout), (cols.rollout = JSON.stringify(patch.rollout));
+    if ('autoscale' in patch) (s.autoscale = patch.autoscale), (cols.autoscale = JSON.stringify(patch.autoscale));
+    await this.ds.getRepository(ServiceEntity).update({ name }, cols);
   }
 
   /** Status is written only when it changed (the reconciler compares). */
@@ -227,6 +297,8 @@ export class SpecsService implements OnModuleInit {
       createdAt: prev?.createdAt ?? now,
       updatedAt: now,
       status: prev?.status,
+      rollout: prev?.rollout,
+      autoscale: prev?.autoscale,
     };
     return { record, result: prev ? 'configured' : 'created', templateChanged };
   }
@@ -240,6 +312,8 @@ export class SpecsService implements OnModuleInit {
       templateHash: r.templateHash,
       manifest: JSON.stringify(r.manifest),
       status: r.status ? JSON.stringify(r.status) : null,
+      rollout: r.rollout !== undefined ? JSON.stringify(r.rollout) : null,
+      autoscale: r.autoscale !== undefined ? JSON.stringify(r.autoscale) : null,
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
     });

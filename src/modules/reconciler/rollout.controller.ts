@@ -1,0 +1,141 @@
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
+import { GridException } from '../../common/errors/grid.exception.js';
+import { intParam, requiredName } from '../../common/validation/query.js';
+import { SpecsService } from '../specs/specs.service.js';
+import { GatewayService } from '../gateway/gateway.service.js';
+import { ReconcilerService } from './reconciler.service.js';
+import type { RolloutCommand } from './rollout.js';
+
+@ApiTags('rollouts')
+@UseGuards(ApiKeyGuard)
+@Controller()
+export class RolloutController {
+  constructor(
+    private readonly reconciler: ReconcilerService,
+    private readonly specs: SpecsService,
+    private readonly gateway: GatewayService,
+  ) {}
+
+  @Get('services/:name/rollout')
+  @ApiOperation({ summary: 'Rollout status: strategy, step, weights, analysis results so far, and history' })
+  @ApiOkResponse({ description: '{ service, strategy, phase, step, weights, stable, canary, analysis, history }' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  get(@Param('name') name: string) {
+    const s = this.specs.require(requiredName(name, 'name'));
+    const r = this.reconciler.rolloutOf(s.name);
+    const steps = s.manifest.spec.rollout.steps;
+    return {
+      service: s.name,
+      strategy: s.manifest.spec.rollout.strategy,
+      phase: r?.phase ?? 'Completed',
+      pauseReason: r?.pauseReason ?? null,
+      step: r && s.manifest.spec.rollout.strategy === 'Canary' ? { index: Math.min(r.stepIndex, steps.length), of: steps.length, current: steps[r.stepIndex] ?? null } : null,
+      canaryWeight: r?.weight ?? 100,
+      weights: this.gateway.weightsOf(s.name) ?? null,
+      stable: r?.stable ?? null,
+      canary: r?.canary ?? null,
+      startedAt: r ? new Date(r.startedAt).toISOString() : null,
+      abort: r?.abort ?? null,
+      analysis: r ? { failures: r.analysis.failures, runs: r.analysis.runs.map((x) => ({ ...x, at: new Date(x.at).toISOString() })) } : null,
+      history: this.specs.revisionsOf(s.name).map((x) => ({ revision: x.revision, version: x.version, templateHash: x.templateHash, current: x.revision === s.revision })),
+    };
+  }
+
+  @Post('services/:name/rollout/promote')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({ summary: 'Promote: go to the next step (Canary) or switch now (BlueGreen); ?full=true skips every remaining step' })
+  @ApiQuery({ name: 'full', required: false, description: 'true to promote fully' })
+  @ApiConflictResponse({ description: 'no rollout in a state that can be promoted' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
+  promote(@Param('name') name: string, @Query('full') full?: string) {
+    if (full !== undefined && full !== 'true' && full !== 'false') throw GridException.invalid('full', `must be true or false (got "${full}")`);
+    return this.run(name, full === 'true' ? 'promoteFull' : 'promote');
+  }
+
+  @Post('services/:name/rollout/abort')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({ summary: 'Abort: all traffic back to the stable version, new pods removed; the service stays Degraded until retry, undo or a new spec' })
+  @ApiConflictResponse({ description: 'no rollout in progress' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
+  abort(@Param('name') name: string) {
+    return this.run(name, 'abort');
+  }
+
+  @Post('services/:name/rollout/retry')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({ summary: 'Retry an aborted rollout from its first step' })
+  @ApiConflictResponse({ description: 'the rollout is not aborted' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
+  retry(@Param('name') name: string) {
+    return this.run(name, 'retry');
+  }
+
+  @Post('services/:name/rollout/pause')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({ summary: 'Pause the rollout where it is' })
+  @ApiConflictResponse({ description: 'no rollout in progress' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
+  pause(@Param('name') name: string) {
+    return this.run(name, 'pause');
+  }
+
+  @Post('services/:name/rollout/resume')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({ summary: 'Resume a paused rollout (a step pause counts as done)' })
+  @ApiConflictResponse({ description: 'the rollout is not paused' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
+  resume(@Param('name') name: string) {
+    return this.run(name, 'resume');
+  }
+
+  @Post('services/:name/rollout/undo')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({ summary: 'Roll back to an earlier revision (default: the previous one); creates a new generation with that pod template' })
+  @ApiQuery({ name: 'toRevision', required: false })
+  @ApiBadRequestResponse({ description: 'no such revision kept' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
+  async undo(@Param('name') name: string, @Query('toRevision') toRevision?: string) {
+    const n = requiredName(name, 'name');
+    this.specs.require(n);
+    const rev = toRevision === undefined || toRevision === '' ? undefined : intParam(toRevision, 'toRevision', { min: 1, max: 1_000_000 });
+    return { undone: await this.specs.undo(n, rev) };
+  }
+
+  @Post('scale')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({ summary: 'Change desired replicas by delta (like kubectl scale); on an autoscaled service it moves the current value and the autoscaler keeps ruling' })
+  @ApiQuery({ name: 'service', required: true })
+  @ApiQuery({ name: 'delta', required: true, description: 'integer, e.g. 1 or -1' })
+  @ApiBadRequestResponse({ description: 'bad parameter, or replicas would leave 0..1000' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
+  async scale(@Query('service') service?: string, @Query('delta') delta?: string) {
+    const name = requiredName(service, 'service');
+    const d = intParam(delta, 'delta', { min: -1000, max: 1000 });
+    const s = this.specs.require(name);
+    if (s.manifest.spec.autoscale) return { service: name, autoscaled: true, ...this.reconciler.nudgeAutoscaled(name, d) };
+    const r = await this.specs.scale(name, d);
+    return { ...r, replicas: this.specs.require(name).manifest.spec.replicas };
+  }
+
+  private async run(name: string, cmd: RolloutCommand) {
+    const n = requiredName(name, 'name');
+    const r = await this.reconciler.command(n, cmd);
+    return { service: n, message: r.message, phase: r.rollout.phase };
+  }
+}

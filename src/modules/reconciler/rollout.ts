@@ -1,0 +1,454 @@
+// Rollout strategies as one pure state machine (Rolling, BlueGreen, Canary), in the
+// manner of Argo Rollouts but fed by the gateway's own per-version numbers. No I/O:
+// the reconciler passes pods, stats and `now`, and applies what comes back.
+import type { AnalysisSpec, ServiceSpec } from '../specs/spec.types.js';
+import type { Pod } from '../runtime/pod.types.js';
+import { isAvailable } from './plan.js';
+
+export interface TemplateRef {
+  revision: number;
+  templateHash: string;
+  version: string;
+}
+
+export type RolloutPhase = 'Progressing' | 'Paused' | 'Aborted' | 'Completed';
+
+export interface AnalysisRun {
+  at: number;
+  version: string;
+  requests: number;
+  errorRate: number;
+  p99Ms: number;
+  result: 'Successful' | 'Failed' | 'Inconclusive';
+  message: string;
+}
+
+export interface RolloutState {
+  strategy: ServiceSpec['rollout']['strategy'];
+  /** What served traffic before this rollout; traffic returns here on abort. */
+  stable: TemplateRef;
+  /** The revision being rolled out (equal to stable once completed). */
+  canary: TemplateRef;
+  phase: RolloutPhase;
+  pauseReason?: 'Step' | 'Manual' | 'AwaitingPromotion';
+  stepIndex: number;
+  /** Exact share of traffic for the canary (Canary), or 0/100 for BlueGreen's active switch. */
+  weight: number;
+  stepStartedAt: number;
+  startedAt: number;
+  lastProgressAt: number;
+  /** Progress marker: available canary pods at the last check. */
+  progressMark: number;
+  previewReadyAt?: number;
+  promotedAt?: number;
+  /** Set by promote?full=true: skip the remaining steps. */
+  fullPromote?: boolean;
+  analysis: { lastAt: number; failures: number; ejections: number; runs: AnalysisRun[] };
+  abort?: { at: number; reason: string; message: string };
+  deadlineExceeded?: boolean;
+  completedAt?: number;
+}
+
+export interface WindowNumbers {
+  requests: number;
+  errors5xx: number;
+  errorRate: number;
+  p99Ms: number;
+}
+
+export interface RolloutInput {
+  spec: ServiceSpec;
+  replicas: number;
+  current: TemplateRef;
+  pods: Pod[];
+  now: number;
+  /** Gateway numbers of one version since a time. */
+  window: (version: string, sinceMs: number) => WindowNumbers;
+  /** How many times pods of this version were passively ejected so far. */
+  ejections: (version: string) => number;
+}
+
+export interface PodSet {
+  template: TemplateRef;
+  replicas: number;
+}
+
+export interface RolloutEvent {
+  type: string;
+  reason: string;
+  message: string;
+  explain: string;
+}
+
+export interface RolloutDecision {
+  state: RolloutState;
+  /** The set the rolling algorithm converges to; pods of other templates (not in keep) are removed within maxSurge/maxUnavailable. */
+  target: PodSet;
+  /** Extra sets held at an exact size beside the target (the canary, or blue/green's other colour). */
+  keep: PodSet[];
+  /** Hold the rolling steps (a paused Rolling update). */
+  hold: boolean;
+  /** Traffic weights by version; undefined = proportional to Ready pods. */
+  weights?: Record<string, number>;
+  /** Version reachable at <service>--preview. */
+  preview?: string;
+  events: RolloutEvent[];
+  /** When the reconciler should come back (pause or analysis interval). */
+  requeueAfterMs?: number;
+  progressing?: { status: 'True' | 'False'; reason: string; message: string };
+  degraded?: { status: 'True' | 'False'; reason: string; message: string };
+}
+
+const HISTORY = 20;
+
+function pct(x: number): string {
+  return `${Math.round(x * 1000) / 10}%`;
+}
+
+export function canaryReplicas(replicas: number, weight: number): number {
+  if (weight <= 0) return replicas > 0 ? 1 : 0;
+  return Math.max(1, Math.min(replicas, Math.ceil((replicas * weight) / 100)));
+}
+
+/** A new template was applied: start (or restart) a rollout from what runs now. */
+export function startRollout(prev: RolloutState | undefined, spec: ServiceSpec, current: TemplateRef, pods: Pod[], now: number): RolloutState {
+  let stable: TemplateRef;
+  if (prev && prev.phase !== 'Completed' && prev.stable.templateHash !== current.templateHash) stable = prev.stable;
+  else if (prev) stable = prev.phase === 'Completed' ? prev.canary : prev.stable;
+  else stable = dominantTemplate(pods) ?? current;
+  const base: RolloutState = {
+    strategy: spec.rollout.strategy,
+    stable,
+    canary: current,
+    phase: 'Progressing',
+    stepIndex: 0,
+    weight: 0,
+    stepStartedAt: now,
+    startedAt: now,
+    lastProgressAt: now,
+    progressMark: 0,
+    analysis: { lastAt: now, failures: 0, ejections: 0, runs: [] },
+  };
+  // Nothing to roll from (first apply), or the new template is what already runs (a revert): done at once.
+  if (stable.templateHash === current.templateHash) return { ...base, stable: current, phase: 'Completed', weight: 100, completedAt: now };
+  return base;
+}
+
+function dominantTemplate(pods: Pod[]): TemplateRef | undefined {
+  const counts = new Map<string, { ref: TemplateRef; n: number }>();
+  for (const p of pods) {
+    if (p.phase === 'Terminating') continue;
+    const c = counts.get(p.templateHash) ?? { ref: { revision: p.revision, templateHash: p.templateHash, version: p.version }, n: 0 };
+    c.n += p.ready ? 2 : 1;
+    counts.set(p.templateHash, c);
+  }
+  let best: { ref: TemplateRef; n: number } | undefined;
+  for (const c of counts.values()) if (!best || c.n > best.n) best = c;
+  return best?.ref;
+}
+
+function availableOf(pods: Pod[], t: TemplateRef, minReady: number, now: number): number {
+  let n = 0;
+  for (const p of pods) if (p.templateHash === t.templateHash && p.phase !== 'Terminating' && isAvailable(p, minReady, now)) n++;
+  return n;
+}
+
+function settled(state: RolloutState, target: TemplateRef, replicas: number): PodSet {
+  return { template: target, replicas };
+}
+
+/** One reconcile's worth of rollout: decide sets, weights, and maybe move one step. */
+export function stepRollout(state: RolloutState, input: RolloutInput): RolloutDecision {
+  const { spec, replicas, now } = input;
+  const s: RolloutState = { ...state, analysis: { ...state.analysis, runs: [...state.analysis.runs] } };
+  const events: RolloutEvent[] = [];
+  const d: RolloutDecision = { state: s, target: settled(s, s.canary, replicas), keep: [], hold: false, events };
+  const minReady = spec.rollout.minReadySeconds;
+  const canaryAvail = availableOf(input.pods, s.canary, minReady, now);
+  const wake = (ms: number) => {
+    const v = Math.max(1, ms);
+    d.requeueAfterMs = d.requeueAfterMs === undefined ? v : Math.min(d.requeueAfterMs, v);
+  };
+
+  if (s.phase === 'Completed') return d;
+
+  if (s.phase === 'Aborted') {
+    d.target = { template: s.stable, replicas };
+    d.weights = { [s.stable.version]: 100 };
+    d.degraded = { status: 'True', reason: 'RolloutAborted', message: s.abort?.message ?? 'rollout aborted' };
+    d.progressing = { status: 'False', reason: 'RolloutAborted', message: `revision ${s.canary.revision} (${s.canary.version}) was aborted; ${s.stable.version} serves all traffic. Retry, undo, or apply a new spec.` };
+    return d;
+  }
+
+  // Progress deadline: time without any new available canary pod or step, while not paused.
+  if (canaryAvail > s.progressMark) {
+    s.progressMark = canaryAvail;
+    s.lastProgressAt = now;
+  }
+  if (s.phase === 'Paused') s.lastProgressAt = now;
+  const deadlineMs = spec.rollout.progressDeadlineSeconds * 1000;
+  if (s.phase === 'Progressing' && now - s.lastProgressAt > deadlineMs) {
+    const msg = `no progress for ${spec.rollout.progressDeadlineSeconds}s: ${canaryAvail} of the wanted pods of revision ${s.canary.revision} (${s.canary.version}) became available`;
+    if (spec.rollout.progressDeadlineAbort) return abortNow(s, input, 'ProgressDeadlineExceeded', msg, d);
+    if (!s.deadlineExceeded) {
+      s.deadlineExceeded = true;
+      events.push({ type: 'rollout.stalled', reason: 'ProgressDeadlineExceeded', message: msg, explain: `The rollout of ${s.canary.version} made no progress within its deadline; it is left running because progressDeadlineAbort is false` });
+    }
+    d.progressing = { status: 'False', reason: 'ProgressDeadlineExceeded', message: msg };
+  }
+
+  // Automatic analysis of whichever new version is taking traffic.
+  const analysis = spec.rollout.analysis;
+  const underTest = s.strategy === 'Canary' ? s.weight > 0 : s.strategy === 'BlueGreen' ? s.promotedAt !== undefined : canaryAvail > 0;
+  if (analysis && underTest) {
+    const verdict = analyse(s, analysis, input);
+    if (verdict) return abortNow(s, input, 'AnalysisFailed', verdict, d);
+    wake(s.analysis.lastAt + analysis.intervalSeconds * 1000 - now);
+  }
+
+  if (s.strategy === 'Rolling') return rolling(s, input, d, canaryAvail);
+  if (s.strategy === 'BlueGreen') return blueGreen(s, input, d, canaryAvail, wake);
+  return canary(s, input, d, canaryAvail, wake);
+}
+
+function analyse(s: RolloutState, a: AnalysisSpec, input: RolloutInput): string | undefined {
+  const { now } = input;
+  const ej = input.ejections(s.canary.version);
+  if (ej > s.analysis.ejections) {
+    const n = ej - s.analysis.ejections;
+    s.analysis.ejections = ej;
+    s.analysis.failures += n;
+    s.analysis.runs.push({ at: now, version: s.canary.version, requests: 0, errorRate: 0, p99Ms: 0, result: 'Failed', message: `the gateway ejected a ${s.canary.version} pod for failing requests` });
+  }
+  if (now - s.analysis.lastAt >= a.intervalSeconds * 1000) {
+    const w = input.window(s.canary.version, s.analysis.lastAt);
+    let run: AnalysisRun;
+    if (w.requests < a.minRequests) {
+      run = { at: now, version: s.canary.version, requests: w.requests, errorRate: w.errorRate, p99Ms: w.p99Ms, result: 'Inconclusive', message: `${w.requests} requests < minRequests ${a.minRequests}` };
+    } else if (w.errorRate > a.maxErrorRate || w.p99Ms > a.maxP99LatencyMs) {
+      const why = w.errorRate > a.maxErrorRate ? `5xx ${pct(w.errorRate)} > ${pct(a.maxErrorRate)}` : `p99 ${w.p99Ms} ms > ${a.maxP99LatencyMs} ms`;
+      run = { at: now, version: s.canary.version, requests: w.requests, errorRate: w.errorRate, p99Ms: w.p99Ms, result: 'Failed', message: why };
+      s.analysis.failures++;
+    } else {
+      run = { at: now, version: s.canary.version, requests: w.requests, errorRate: w.errorRate, p99Ms: w.p99Ms, result: 'Successful', message: `5xx ${pct(w.errorRate)}, p99 ${w.p99Ms} ms over ${w.requests} requests` };
+    }
+    s.analysis.runs.push(run);
+    s.analysis.lastAt = now;
+  }
+  if (s.analysis.runs.length > HISTORY) s.analysis.runs.splice(0, s.analysis.runs.length - HISTORY);
+  if (s.analysis.failures > a.failureLimit) {
+    const failed = s.analysis.runs.filter((r) => r.result === 'Failed');
+    const requests = failed.reduce((n, r) => n + r.requests, 0);
+    const errors = failed.reduce((n, r) => n + r.errorRate * r.requests, 0);
+    const rate = requests > 0 ? errors / requests : 0;
+    const last = failed[failed.length - 1];
+    const what = requests > 0 && rate > a.maxErrorRate ? `5xx ${pct(rate)} > ${pct(a.maxErrorRate)}` : (last?.message ?? 'failures');
+    return `${s.strategy === 'Canary' ? 'canary' : 'new version'} ${s.canary.version} ${what} over ${s.analysis.failures} failed intervals (failureLimit ${a.failureLimit}), ${requests} requests`;
+  }
+  return undefined;
+}
+
+function abortNow(s: RolloutState, input: RolloutInput, reason: string, message: string, d: RolloutDecision): RolloutDecision {
+  s.phase = 'Aborted';
+  s.weight = 0;
+  s.abort = { at: input.now, reason, message };
+  d.events.push({
+    type: 'rollout.aborted',
+    reason,
+    message,
+    explain: `Rolled back to ${s.stable.version}: ${message}. All traffic goes to ${s.stable.version} and the ${s.canary.version} pods are removed; retry or apply a new spec to try again`,
+  });
+  d.target = { template: s.stable, replicas: input.replicas };
+  d.keep = [];
+  d.weights = { [s.stable.version]: 100 };
+  d.preview = undefined;
+  d.degraded = { status: 'True', reason: 'RolloutAborted', message };
+  d.progressing = { status: 'False', reason, message };
+  return d;
+}
+
+function complete(s: RolloutState, input: RolloutInput, d: RolloutDecision, how: string): RolloutDecision {
+  d.events.push({
+    type: 'rollout.completed',
+    reason: 'RolloutCompleted',
+    message: `revision ${s.canary.revision} (${s.canary.version}) is now stable`,
+    explain: `The rollout from ${s.stable.version} to ${s.canary.version} finished: ${how}`,
+  });
+  s.phase = 'Completed';
+  s.completedAt = input.now;
+  s.stable = s.canary;
+  s.weight = 100;
+  s.pauseReason = undefined;
+  d.target = { template: s.canary, replicas: input.replicas };
+  d.keep = [];
+  d.weights = undefined;
+  return d;
+}
+
+function rolling(s: RolloutState, input: RolloutInput, d: RolloutDecision, canaryAvail: number): RolloutDecision {
+  d.target = { template: s.canary, replicas: input.replicas };
+  d.hold = s.phase === 'Paused';
+  const others = input.pods.some((p) => p.phase !== 'Terminating' && p.templateHash !== s.canary.templateHash);
+  if (!others && canaryAvail >= input.replicas) return complete(s, input, d, `all ${input.replicas} pods run the new revision`);
+  return d;
+}
+
+function blueGreen(s: RolloutState, input: RolloutInput, d: RolloutDecision, previewAvail: number, wake: (ms: number) => void): RolloutDecision {
+  const { spec, replicas, now } = input;
+  if (s.promotedAt === undefined) {
+    // Blue (active) serves everything; green comes up beside it at full size.
+    d.target = { template: s.stable, replicas };
+    d.keep = [{ template: s.canary, replicas }];
+    d.weights = { [s.stable.version]: 100 };
+    d.preview = s.canary.version;
+    if (previewAvail < replicas) return d;
+    if (s.previewReadyAt === undefined) {
+      s.previewReadyAt = now;
+      d.events.push({ type: 'rollout.previewReady', reason: 'PreviewReady', message: `${replicas} ${s.canary.version} pods are ready at <service>--preview`, explain: `The new version ${s.canary.version} is fully up beside ${s.stable.version} and reachable for testing at /gateway/<service>--preview/ or with X-Grid-Preview: 1` });
+    }
+    const manual = !spec.rollout.autoPromotionEnabled || s.phase === 'Paused';
+    if (manual && !s.fullPromote) {
+      s.phase = 'Paused';
+      s.pauseReason ??= 'AwaitingPromotion';
+      return d;
+    }
+    const due = s.previewReadyAt + (spec.rollout.autoPromotionSeconds ?? 0) * 1000;
+    if (!s.fullPromote && now < due) {
+      wake(due - now);
+      return d;
+    }
+    s.promotedAt = now;
+    s.phase = 'Progressing';
+    s.pauseReason = undefined;
+    s.weight = 100;
+    s.analysis = { ...s.analysis, lastAt: now };
+    d.events.push({ type: 'rollout.promoted', reason: 'Promoted', message: `switched traffic from ${s.stable.version} to ${s.canary.version}`, explain: `All traffic now goes to ${s.canary.version}; ${s.stable.version} stays up for ${spec.rollout.scaleDownDelaySeconds}s so the switch can be undone instantly` });
+  }
+  // Green is active; blue waits scaleDownDelaySeconds, then goes.
+  d.target = { template: s.canary, replicas };
+  d.keep = [{ template: s.stable, replicas }];
+  d.weights = { [s.canary.version]: 100 };
+  const downAt = s.promotedAt + spec.rollout.scaleDownDelaySeconds * 1000;
+  if (now < downAt) {
+    wake(downAt - now);
+    return d;
+  }
+  return complete(s, input, d, `traffic switched to ${s.canary.version} and ${s.stable.version} was scaled down after ${spec.rollout.scaleDownDelaySeconds}s`);
+}
+
+function canary(s: RolloutState, input: RolloutInput, d: RolloutDecision, canaryAvail: number, wake: (ms: number) => void): RolloutDecision {
+  const { spec, replicas, now } = input;
+  const steps = spec.rollout.steps;
+  d.target = { template: s.stable, replicas };
+  const stableW = (w: number) => ({ [s.stable.version]: 100 - w, [s.canary.version]: w });
+
+  if (s.fullPromote) s.stepIndex = steps.length;
+  if (s.phase === 'Paused' && s.pauseReason === 'Manual') {
+    d.keep = s.stepIndex < steps.length ? [{ template: s.canary, replicas: canaryReplicas(replicas, s.weight) }] : [];
+    d.weights = stableW(s.weight);
+    return d;
+  }
+  // Walk the steps; each loop iteration either waits (returns) or moves one step on.
+  for (let guard = 0; guard <= steps.length + 1; guard++) {
+    if (s.stepIndex >= steps.length) {
+      // Full promotion: the canary becomes the whole service, then the old pods go.
+      s.weight = 100;
+      d.target = { template: s.canary, replicas };
+      d.keep = [];
+      d.weights = stableW(100);
+      if (canaryAvail < replicas || input.pods.some((p) => p.phase !== 'Terminating' && p.templateHash !== s.canary.templateHash)) return d;
+      return complete(s, input, d, `every step passed and ${replicas} pods of ${s.canary.version} take all traffic`);
+    }
+    const step = steps[s.stepIndex];
+    if ('setWeight' in step) {
+      const want = canaryReplicas(replicas, step.setWeight);
+      d.keep = [{ template: s.canary, replicas: want }];
+      // Traffic moves only once the canary pods for that weight are available.
+      if (canaryAvail < want) {
+        d.weights = stableW(s.weight);
+        return d;
+      }
+      if (s.weight !== step.setWeight) {
+        d.events.push({
+          type: 'rollout.weightSet',
+          reason: 'SetWeight',
+          message: `canary ${s.canary.version} weight ${s.weight}% → ${step.setWeight}% (step ${s.stepIndex + 1}/${steps.length})`,
+          explain: `The gateway now sends exactly ${step.setWeight}% of requests to ${s.canary.version} and ${100 - step.setWeight}% to ${s.stable.version}`,
+        });
+        s.weight = step.setWeight;
+      }
+      s.lastProgressAt = now;
+      s.stepIndex++;
+      s.stepStartedAt = now;
+      d.weights = stableW(s.weight);
+      continue;
+    }
+    d.keep = [{ template: s.canary, replicas: canaryReplicas(replicas, s.weight) }];
+    d.weights = stableW(s.weight);
+    if (step.pause.duration === undefined || s.phase === 'Paused') {
+      if (s.phase !== 'Paused') {
+        s.phase = 'Paused';
+        s.pauseReason = 'Step';
+        d.events.push({ type: 'rollout.paused', reason: 'PausedAtStep', message: `paused at step ${s.stepIndex + 1}/${steps.length} with ${s.weight}% on ${s.canary.version}`, explain: `The canary waits here until someone promotes it (POST /services/<name>/rollout/promote)` });
+      }
+      return d;
+    }
+    const due = s.stepStartedAt + step.pause.duration * 1000;
+    if (now < due) {
+      wake(due - now);
+      return d;
+    }
+    s.stepIndex++;
+    s.stepStartedAt = now;
+    s.lastProgressAt = now;
+  }
+  return d;
+}
+
+export type RolloutCommand = 'promote' | 'promoteFull' | 'abort' | 'retry' | 'pause' | 'resume';
+
+/** Operator commands; returns the new state or an error sentence for a 409. */
+export function command(state: RolloutState | undefined, cmd: RolloutCommand, now: number): { state: RolloutState; message: string } | { error: string } {
+  if (!state) return { error: 'no rollout has run for this service yet' };
+  const s: RolloutState = { ...state };
+  switch (cmd) {
+    case 'promote':
+    case 'promoteFull': {
+      if (s.phase === 'Completed' || s.phase === 'Aborted') return { error: `the rollout is ${s.phase}; nothing to promote` };
+      if (s.strategy === 'Rolling') return { error: 'Rolling updates have no steps to promote; use pause/resume' };
+      // BlueGreen has one step (the switch); a Canary moves past its current step (a pause, usually).
+      if (cmd === 'promoteFull' || s.strategy === 'BlueGreen') s.fullPromote = true;
+      else s.stepIndex++;
+      s.phase = 'Progressing';
+      s.pauseReason = undefined;
+      s.stepStartedAt = now;
+      s.lastProgressAt = now;
+      return { state: s, message: cmd === 'promoteFull' || s.strategy === 'BlueGreen' ? `promoting ${s.canary.version} fully` : `moving to step ${s.stepIndex + 1}` };
+    }
+    case 'abort':
+      if (s.phase === 'Completed' || s.phase === 'Aborted') return { error: `the rollout is ${s.phase}; nothing to abort` };
+      s.phase = 'Aborted';
+      s.weight = 0;
+      s.abort = { at: now, reason: 'AbortedByUser', message: 'aborted by request (POST /rollout/abort)' };
+      return { state: s, message: `aborted: all traffic back to ${s.stable.version}` };
+    case 'retry':
+      if (s.phase !== 'Aborted') return { error: `only an aborted rollout can be retried (it is ${s.phase})` };
+      return {
+        state: { ...s, phase: 'Progressing', abort: undefined, stepIndex: 0, weight: 0, fullPromote: undefined, promotedAt: undefined, previewReadyAt: undefined, deadlineExceeded: undefined, stepStartedAt: now, startedAt: now, lastProgressAt: now, progressMark: 0, analysis: { lastAt: now, failures: 0, ejections: s.analysis.ejections, runs: [] } },
+        message: `retrying the rollout of ${s.canary.version} from the first step`,
+      };
+    case 'pause':
+      if (s.phase === 'Completed' || s.phase === 'Aborted') return { error: `the rollout is ${s.phase}; nothing to pause` };
+      s.phase = 'Paused';
+      s.pauseReason = 'Manual';
+      return { state: s, message: 'paused' };
+    case 'resume':
+      if (s.phase !== 'Paused') return { error: `the rollout is ${s.phase}, not paused` };
+      if (s.pauseReason === 'Step') s.stepIndex++;
+      s.phase = 'Progressing';
+      s.pauseReason = undefined;
+      s.stepStartedAt = now;
+      s.lastProgressAt = now;
+      return { state: s, message: 'resumed' };
+  }
+}
