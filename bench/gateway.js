@@ -44,6 +44,8 @@ const CONNECTIONS = String(args.connections ?? '16,64')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0 && n <= 1024);
 const WARMUP_S = 1;
+const FIRST_WARMUP_S = 3; // before a target's first run: Grid's proxy path is still being JIT-compiled
+const ROUNDS = Math.max(1, Math.min(5, Number(args.rounds ?? 3)));
 const KILL_AT_S = Math.min(3, DURATION_S / 3);
 const APPLY_RUNS = 5;
 const LOAD_CPU = '0';
@@ -175,8 +177,8 @@ function ticksOf(pids) {
 }
 
 /** One measured wrk run with the proxy's CPU accounted (pids: the proxy's processes, or [] for none). */
-async function measure(label, url, connections, pids) {
-  await wrk(url, connections, WARMUP_S);
+async function measure(label, url, connections, pids, warmupS = WARMUP_S) {
+  await wrk(url, connections, warmupS);
   const cpu0 = cpuStat();
   const t0 = ticksOf(pids);
   const w0 = performance.now();
@@ -325,17 +327,20 @@ async function main() {
   let applyTest;
   let profile;
   let shutdown;
+  let gridIdle;
   let leftovers = [];
   try {
-    // --- backends, direct, nginx ------------------------------------------------
-    process.stdout.write(`gateway: ${DURATION_S} s per run (+${WARMUP_S} s warm-up), connections ${CONNECTIONS.join(', ')}; load generator + backends on CPU ${LOAD_CPU}, proxy on CPU ${PROXY_CPU}\n`);
+    process.stdout.write(
+      `gateway: ${ROUNDS} round(s) × ${DURATION_S} s per run (+${WARMUP_S} s warm-up, ${FIRST_WARMUP_S} s before a target's first run), connections ${CONNECTIONS.join(', ')}; ` +
+        `load generator + backends on CPU ${LOAD_CPU}, proxy on CPU ${PROXY_CPU}\n`,
+    );
+    // --- every target up first; the rounds then interleave them ------------------------
     backends = [0, 1].map((i) =>
       startProcess(`backend ${i}`, 'taskset', ['-c', LOAD_CPU, process.execPath, BACKEND], { cwd: ROOT, env: { ...baseEnv, PORT: '0', VERSION: 'v1', SERVICE: 'bench', POD_NAME: `backend-${i}` } }),
     );
     const ports = [];
     for (const b of backends) ports.push(Number((await waitForOutput(b, /listening on 127\.0\.0\.1:(\d+)/, 15_000, 'backend start-up line'))[1]));
-
-    for (const c of CONNECTIONS) runs.push(await measure('direct', `http://127.0.0.1:${ports[0]}/version`, c, []));
+    const targets = [{ label: 'direct', url: `http://127.0.0.1:${ports[0]}/version`, pids: () => [] }];
 
     if (NGINX) {
       const nginxPort = await freePort();
@@ -353,25 +358,48 @@ async function main() {
       await waitPort(nginxPort, 10_000);
       await sleep(100);
       const nginxPids = [nginx.pid, ...childrenOf(nginx.pid)];
-      for (const c of CONNECTIONS) runs.push(await measure('nginx', `http://127.0.0.1:${nginxPort}/version`, c, nginxPids));
-      await stopProcess(nginx, 10_000);
-      nginx = undefined;
+      targets.push({ label: 'nginx', url: `http://127.0.0.1:${nginxPort}/version`, pids: () => nginxPids });
     } else {
       notes.push('nginx is not installed: no nginx baseline, CPU ratios vs nginx are n/a.');
     }
-    for (const b of backends) await stopProcess(b, 5_000);
-    backends = [];
 
-    // --- Grid --------------------------------------------------------------------
     grid = await startGrid(tmp, 'grid');
     await deploy(grid, 'bench', 2);
-    for (const c of CONNECTIONS) runs.push(await measure('grid-dedicated', `${grid.gatewayUrl}/bench/version`, c, [grid.pid]));
-    for (const c of CONNECTIONS) runs.push(await measure('grid-main', `${grid.url}/gateway/bench/version`, c, [grid.pid]));
+    // Grid's own background work (resync ticks, probes, CPU sampler) with no traffic, for scale.
+    {
+      const t0 = procTicks(grid.pid);
+      const w0 = performance.now();
+      await sleep(3000);
+      gridIdle = { cpuMsPerS: round(((procTicks(grid.pid) - t0) / CLK_TCK) * 1000 / ((performance.now() - w0) / 1000), 1) };
+    }
+    targets.push({ label: 'grid-dedicated', url: `${grid.gatewayUrl}/bench/version`, pids: () => [grid.pid] });
+    targets.push({ label: 'grid-main', url: `${grid.url}/gateway/bench/version`, pids: () => [grid.pid] });
+
+    // --- the rounds: every target × every connection count, order rotated per round -----
+    const warmed = new Set();
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = targets.map((_, i) => targets[(i + r) % targets.length]);
+      process.stdout.write(`  round ${r + 1}/${ROUNDS}\n`);
+      for (const t of order) {
+        for (const c of CONNECTIONS) {
+          const warm = warmed.has(t.label) ? WARMUP_S : FIRST_WARMUP_S;
+          warmed.add(t.label);
+          runs.push({ round: r + 1, ...(await measure(t.label, t.url, c, t.pids(), warm)) });
+        }
+      }
+    }
+    if (nginx) {
+      await stopProcess(nginx, 10_000);
+      nginx = undefined;
+    }
+    for (const b of backends) await stopProcess(b, 5_000);
+    backends = [];
 
     // --- pod kill under load --------------------------------------------------------
     process.stdout.write(`  pod kill: 3 replicas, wrk c16 ${DURATION_S} s through the dedicated gateway, kill 1 pod at ${KILL_AT_S} s\n`);
     await deploy(grid, 'victim', 3);
     const before = (await podsOf(grid, 'victim')).map((p) => p.id);
+    await wrk(`${grid.gatewayUrl}/victim/version`, 16, WARMUP_S);
     const load = wrk(`${grid.gatewayUrl}/victim/version`, 16, DURATION_S);
     await sleep(KILL_AT_S * 1000);
     const tKill = performance.now();
@@ -436,6 +464,7 @@ async function main() {
       process.stdout.write(`  apply → 3 Ready (${mode === 'pinned' ? `Grid and new pods on CPU ${PROXY_CPU}` : 'Grid and new pods on both CPUs'}): ${ms.join(', ')} ms → median ${fmt(median(ms), 0)} ms\n`);
     }
 
+    await podsOf(grid, 'bench');
     shutdown = await stopGrid(grid);
     grid = undefined;
 
@@ -448,9 +477,11 @@ async function main() {
       const g = await startGrid(tmp, 'grid-profiled', ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=gateway-grid.cpuprofile']);
       try {
         await deploy(g, 'bench', 2);
+        await wrk(`${g.gatewayUrl}/bench/version`, 64, FIRST_WARMUP_S);
         process.stdout.write(`  profiling a separate Grid process (pid ${g.pid}) under c64 load on the dedicated gateway for ${DURATION_S} s\n`);
         const w2 = await wrk(`${g.gatewayUrl}/bench/version`, 64, DURATION_S);
         profile = { requests: w2.requests, rps: round(w2.rps, 0) };
+        await podsOf(g, 'bench');
       } finally {
         await stopGrid(g);
       }
@@ -467,7 +498,7 @@ async function main() {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   if (leftovers.length > 0) notes.push(`after Grid stopped, ${leftovers.length} pod process(es) of this run were still alive and were killed by PID: ${leftovers.map((l) => l.pid).join(', ')}`);
-  report(runs, killTest, applyTest, shutdown, profile, notes, leftovers);
+  report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, gridIdle);
 }
 
 async function freePort() {

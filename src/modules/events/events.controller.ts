@@ -28,7 +28,7 @@ export class EventsController {
   @ApiOkResponse({ description: '{ events: [...] }' })
   @ApiBadRequestResponse({ description: 'a query parameter is invalid; the message names it' })
   list(@Query('service') service?: string, @Query('type') type?: string, @Query('since') since?: string, @Query('limit') limit?: string) {
-    if (type !== undefined && !/^[a-z*][a-z.*-]{0,63}$/.test(type)) {
+    if (type !== undefined && !/^[a-zA-Z*][a-zA-Z.*-]{0,63}$/.test(type)) {
       throw GridException.invalid('type', `must be an event type such as pod.exited or a prefix such as pod.* (got "${type}")`);
     }
     return {
