@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { FastifyInstance } from 'fastify';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
 import { EventBus } from '../../common/events/event-bus.js';
@@ -13,7 +12,6 @@ import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.ty
 import { GatewayProxy, routeGatewayUrl } from './proxy.js';
 
 const PREVIEW = '--preview';
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
  * Keeps one route per service (Ready pods grouped by version, with weights) and
@@ -63,11 +61,23 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
                 : e.message,
         });
       },
-      observe: (service, version, status, seconds) => {
-        this.metrics.gatewayRequests.inc({ service, version, code: String(status) });
-        this.metrics.gatewayDuration.observe({ service, version }, seconds);
-      },
+      observe: (service, version, status, seconds) => this.observe(service, version, status, seconds),
     });
+  }
+
+  /** prom-client children cached per label set: hashing labels on every proxied request cost more than the rest of the bookkeeping. */
+  private readonly counters = new Map<string, { inc(): void }>();
+  private readonly histograms = new Map<string, { observe(v: number): void }>();
+
+  private observe(service: string, version: string, status: number, seconds: number): void {
+    const hk = `${service}\u0000${version}`;
+    const ck = `${hk}\u0000${status}`;
+    let c = this.counters.get(ck);
+    if (!c) this.counters.set(ck, (c = this.metrics.gatewayRequests.labels(service, version, String(status))));
+    c.inc();
+    let h = this.histograms.get(hk);
+    if (!h) this.histograms.set(hk, (h = this.metrics.gatewayDuration.labels(service, version)));
+    h.observe(seconds);
   }
 
   onModuleInit(): void {
@@ -171,29 +181,26 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     if (s) {
       headers['x-grid-pod'] = s.endpoint.podId;
       headers['x-grid-version'] = s.version;
-      this.proxy.stats.record(service, s.version, status, performance.now() - t0, this.clock.now());
-      this.metrics.gatewayRequests.inc({ service, version: s.version, code: String(status) });
+      const ms = performance.now() - t0;
+      this.proxy.stats.record(service, s.version, status, ms, this.clock.now());
+      this.observe(service, s.version, status, ms / 1000);
     }
     res.writeHead(status, headers).end(JSON.stringify(body));
   }
 
-  /** Serves /gateway/* and /proxy/* from a route-level onRequest hook, before Fastify parses any body. */
-  mount(fastify: FastifyInstance): void {
-    for (const prefix of ['/gateway', '/proxy']) {
-      for (const url of [`${prefix}/:service`, `${prefix}/:service/*`]) {
-        fastify.route({
-          method: [...METHODS],
-          url,
-          onRequest: (req, reply, done) => {
-            const target = routeGatewayUrl(req.raw.url ?? '');
-            if (!target) return done();
-            reply.hijack();
-            this.serve(req.raw, reply.raw, target.service, target.path);
-          },
-          handler: async (_req, reply) => reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: 'service: must be a DNS label such as "api"' }),
-        });
+  /** For the main port's raw server: serves /gateway/* and /proxy/* and says whether it did. */
+  interceptor(): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+    return (req, res) => {
+      const url = req.url;
+      if (url === undefined || (!url.startsWith('/gateway/') && !url.startsWith('/proxy/'))) return false;
+      const target = routeGatewayUrl(url);
+      if (!target) {
+        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ statusCode: 400, error: 'Bad Request', message: 'service: must be a DNS label such as "api"' }));
+        return true;
       }
-    }
+      this.serve(req, res, target.service, target.path);
+      return true;
+    };
   }
 
   /** Optional dedicated listener: /<service>/... or Host: <service>.<anything>. */

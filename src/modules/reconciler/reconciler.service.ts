@@ -219,7 +219,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       ejections: (version) => this.gateway.ejectionCount(key, version),
     });
     for (const e of decision.events) this.events.record({ ...e, service: key });
-    if (JSON.stringify(decision.state) !== JSON.stringify(this.rollouts.get(key))) {
+    const before = this.rollouts.get(key);
+    if (decision.state !== before && JSON.stringify(decision.state) !== JSON.stringify(before)) {
       this.rollouts.set(key, decision.state);
       this.specs.saveControllerState(key, { rollout: decision.state }).catch((e: Error) => this.logger.warn(`saving rollout of ${key}: ${e.message}`));
     }

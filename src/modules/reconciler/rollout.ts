@@ -160,6 +160,8 @@ function settled(state: RolloutState, target: TemplateRef, replicas: number): Po
 /** One reconcile's worth of rollout: decide sets, weights, and maybe move one step. */
 export function stepRollout(state: RolloutState, input: RolloutInput): RolloutDecision {
   const { spec, replicas, now } = input;
+  // The steady state of every service: nothing to decide, and the same object back tells the caller nothing changed.
+  if (state.phase === 'Completed') return { state, target: { template: state.canary, replicas }, keep: [], hold: false, events: [] };
   const s: RolloutState = { ...state, analysis: { ...state.analysis, runs: [...state.analysis.runs] } };
   const events: RolloutEvent[] = [];
   const d: RolloutDecision = { state: s, target: settled(s, s.canary, replicas), keep: [], hold: false, events };
@@ -169,8 +171,6 @@ export function stepRollout(state: RolloutState, input: RolloutInput): RolloutDe
     const v = Math.max(1, ms);
     d.requeueAfterMs = d.requeueAfterMs === undefined ? v : Math.min(d.requeueAfterMs, v);
   };
-
-  if (s.phase === 'Completed') return d;
 
   if (s.phase === 'Aborted') {
     d.target = { template: s.stable, replicas };
