@@ -106,7 +106,8 @@ function pct(x: number): string {
 }
 
 export function canaryReplicas(replicas: number, weight: number): number {
-  if (weight <= 0) return replicas > 0 ? 1 : 0;
+  if (replicas <= 0) return 0;
+  if (weight <= 0) return 1;
   return Math.max(1, Math.min(replicas, Math.ceil((replicas * weight) / 100)));
 }
 
@@ -127,7 +128,8 @@ export function startRollout(prev: RolloutState | undefined, spec: ServiceSpec, 
     startedAt: now,
     lastProgressAt: now,
     progressMark: 0,
-    analysis: { lastAt: now, failures: 0, ejections: 0, runs: [] },
+    // -1: take the gateway's running ejection count as the baseline on the first analysis, so older ejections are not blamed on this rollout.
+    analysis: { lastAt: now, failures: 0, ejections: -1, runs: [] },
   };
   // Nothing to roll from (first apply), or the new template is what already runs (a revert): done at once.
   if (stable.templateHash === current.templateHash) return { ...base, stable: current, phase: 'Completed', weight: 100, completedAt: now };
@@ -167,6 +169,7 @@ export function stepRollout(state: RolloutState, input: RolloutInput): RolloutDe
   const d: RolloutDecision = { state: s, target: settled(s, s.canary, replicas), keep: [], hold: false, events };
   const minReady = spec.rollout.minReadySeconds;
   const canaryAvail = availableOf(input.pods, s.canary, minReady, now);
+  if (s.analysis.ejections < 0) s.analysis.ejections = input.ejections(s.canary.version);
   const wake = (ms: number) => {
     const v = Math.max(1, ms);
     d.requeueAfterMs = d.requeueAfterMs === undefined ? v : Math.min(d.requeueAfterMs, v);
@@ -184,8 +187,14 @@ export function stepRollout(state: RolloutState, input: RolloutInput): RolloutDe
   if (canaryAvail > s.progressMark) {
     s.progressMark = canaryAvail;
     s.lastProgressAt = now;
+    s.deadlineExceeded = undefined;
   }
-  if (s.phase === 'Paused') s.lastProgressAt = now;
+  // Paused, or waiting out a timer (a timed pause step; BlueGreen's autoPromotionSeconds/scaleDownDelaySeconds with green fully up), is not a stall.
+  const steps = spec.rollout.steps;
+  const timedWait =
+    (s.strategy === 'Canary' && !s.fullPromote && s.stepIndex < steps.length && 'pause' in steps[s.stepIndex]) ||
+    (s.strategy === 'BlueGreen' && s.previewReadyAt !== undefined && canaryAvail >= replicas);
+  if (s.phase === 'Paused' || timedWait) s.lastProgressAt = now;
   const deadlineMs = spec.rollout.progressDeadlineSeconds * 1000;
   if (s.phase === 'Progressing' && now - s.lastProgressAt > deadlineMs) {
     const msg = `no progress for ${spec.rollout.progressDeadlineSeconds}s: ${canaryAvail} of the wanted pods of revision ${s.canary.revision} (${s.canary.version}) became available`;
@@ -242,14 +251,17 @@ function analyse(s: RolloutState, a: AnalysisSpec, input: RolloutInput): string 
     const errors = failed.reduce((n, r) => n + r.errorRate * r.requests, 0);
     const rate = requests > 0 ? errors / requests : 0;
     const last = failed[failed.length - 1];
-    const what = requests > 0 && rate > a.maxErrorRate ? `5xx ${pct(rate)} > ${pct(a.maxErrorRate)}` : (last?.message ?? 'failures');
-    return `${s.strategy === 'Canary' ? 'canary' : 'new version'} ${s.canary.version} ${what} over ${s.analysis.failures} failed intervals (failureLimit ${a.failureLimit}), ${requests} requests`;
+    const who = `${s.strategy === 'Canary' ? 'canary' : 'new version'} ${s.canary.version}`;
+    if (requests === 0) return `${who} failed analysis ${s.analysis.failures} times (failureLimit ${a.failureLimit}): ${last?.message ?? 'failures'}`;
+    const what = rate > a.maxErrorRate ? `5xx ${pct(rate)} > ${pct(a.maxErrorRate)}` : (last?.message ?? 'failures');
+    return `${who} ${what} over ${s.analysis.failures} failed intervals (failureLimit ${a.failureLimit}), ${requests} requests`;
   }
   return undefined;
 }
 
 function abortNow(s: RolloutState, input: RolloutInput, reason: string, message: string, d: RolloutDecision): RolloutDecision {
   s.phase = 'Aborted';
+  s.pauseReason = undefined;
   s.weight = 0;
   s.abort = { at: input.now, reason, message };
   d.events.push({
@@ -328,7 +340,9 @@ function blueGreen(s: RolloutState, input: RolloutInput, d: RolloutDecision, pre
   d.target = { template: s.canary, replicas };
   d.keep = [{ template: s.stable, replicas }];
   d.weights = { [s.canary.version]: 100 };
+  d.preview = undefined;
   const downAt = s.promotedAt + spec.rollout.scaleDownDelaySeconds * 1000;
+  if (s.phase === 'Paused') return d;
   if (now < downAt) {
     wake(downAt - now);
     return d;
@@ -344,19 +358,35 @@ function canary(s: RolloutState, input: RolloutInput, d: RolloutDecision, canary
 
   if (s.fullPromote) s.stepIndex = steps.length;
   if (s.phase === 'Paused' && s.pauseReason === 'Manual') {
-    d.keep = s.stepIndex < steps.length ? [{ template: s.canary, replicas: canaryReplicas(replicas, s.weight) }] : [];
+    if (s.stepIndex < steps.length) d.keep = [{ template: s.canary, replicas: canaryReplicas(replicas, s.weight) }];
+    else {
+      // Paused during the full promotion: freeze the replacement where it is; never turn back to stable.
+      d.target = { template: s.canary, replicas };
+      d.hold = true;
+    }
     d.weights = stableW(s.weight);
     return d;
   }
   // Walk the steps; each loop iteration either waits (returns) or moves one step on.
   for (let guard = 0; guard <= steps.length + 1; guard++) {
     if (s.stepIndex >= steps.length) {
-      // Full promotion: the canary becomes the whole service, then the old pods go.
-      s.weight = 100;
+      // Full promotion: the canary grows to the whole service; traffic moves to 100% only once it is all
+      // available (as Argo does), and then the old pods go.
       d.target = { template: s.canary, replicas };
       d.keep = [];
+      if (canaryAvail < replicas) {
+        // Keep stable at full size until then, so a half-started canary never carries everything.
+        d.target = { template: s.stable, replicas };
+        d.keep = [{ template: s.canary, replicas }];
+        d.weights = stableW(s.weight);
+        return d;
+      }
+      if (s.weight !== 100) {
+        d.events.push({ type: 'rollout.weightSet', reason: 'SetWeight', message: `canary ${s.canary.version} weight ${s.weight}% → 100% (full promotion)`, explain: `All ${replicas} pods of ${s.canary.version} are available, so the gateway now sends it all traffic` });
+        s.weight = 100;
+      }
       d.weights = stableW(100);
-      if (canaryAvail < replicas || input.pods.some((p) => p.phase !== 'Terminating' && p.templateHash !== s.canary.templateHash)) return d;
+      if (input.pods.some((p) => p.phase !== 'Terminating' && p.templateHash !== s.canary.templateHash)) return d;
       return complete(s, input, d, `every step passed and ${replicas} pods of ${s.canary.version} take all traffic`);
     }
     const step = steps[s.stepIndex];
@@ -428,13 +458,14 @@ export function command(state: RolloutState | undefined, cmd: RolloutCommand, no
     case 'abort':
       if (s.phase === 'Completed' || s.phase === 'Aborted') return { error: `the rollout is ${s.phase}; nothing to abort` };
       s.phase = 'Aborted';
+      s.pauseReason = undefined;
       s.weight = 0;
       s.abort = { at: now, reason: 'AbortedByUser', message: 'aborted by request (POST /rollout/abort)' };
       return { state: s, message: `aborted: all traffic back to ${s.stable.version}` };
     case 'retry':
       if (s.phase !== 'Aborted') return { error: `only an aborted rollout can be retried (it is ${s.phase})` };
       return {
-        state: { ...s, phase: 'Progressing', abort: undefined, stepIndex: 0, weight: 0, fullPromote: undefined, promotedAt: undefined, previewReadyAt: undefined, deadlineExceeded: undefined, stepStartedAt: now, startedAt: now, lastProgressAt: now, progressMark: 0, analysis: { lastAt: now, failures: 0, ejections: s.analysis.ejections, runs: [] } },
+        state: { ...s, phase: 'Progressing', pauseReason: undefined, abort: undefined, stepIndex: 0, weight: 0, fullPromote: undefined, promotedAt: undefined, previewReadyAt: undefined, deadlineExceeded: undefined, stepStartedAt: now, startedAt: now, lastProgressAt: now, progressMark: 0, analysis: { lastAt: now, failures: 0, ejections: s.analysis.ejections, runs: [] } },
         message: `retrying the rollout of ${s.canary.version} from the first step`,
       };
     case 'pause':
