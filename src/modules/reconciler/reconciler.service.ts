@@ -31,6 +31,12 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger(ReconcilerService.name);
   private readonly queue: WorkQueue;
   private readonly statuses = new Map<string, ServiceStatus>();
+  /**
+   * Services whose inputs changed since their last status: an event, a command, or a
+   * timer (backoff, minReadySeconds, pause) coming due. A resync of an untouched service
+   * still plans (so nothing is missed) but skips recomputing a status that cannot differ.
+   */
+  private readonly touched = new Set<string>();
   private readonly rollouts = new Map<string, RolloutState>();
   private readonly hpa = new Map<string, { replicas: number; state: HpaState; averageCpu?: number }>();
   private readonly errors = new Map<string, number>();
@@ -50,7 +56,12 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GRID_CONFIG) private readonly config: GridConfig,
   ) {
-    this.queue = new WorkQueue((key) => this.process(key), () => this.clock.now());
+    this.queue = new WorkQueue(
+      (key) => this.process(key),
+      () => this.clock.now(),
+      500,
+      (key) => this.touched.add(key),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -67,10 +78,9 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       return m ? { service, revision, templateHash: templateHash(m.spec), version: versionOf(m.spec, revision), spec: m.spec } : undefined;
     });
     if (adopted.adopted + adopted.forgotten > 0) this.logger.log(`adopted ${adopted.adopted} pods, forgot ${adopted.forgotten}`);
-    this.bus.on('spec.applied', (e) => this.queue.add(e.service));
-    this.bus.on('spec.deleted', (e) => this.queue.add(e.service));
-    this.bus.on('pod.changed', (e) => this.queue.add(e.service));
-    this.bus.on('pod.removed', (e) => this.queue.add(e.service));
+    for (const name of ['spec.applied', 'spec.deleted', 'pod.changed', 'pod.removed'] as const) {
+      this.bus.on(name, (e) => this.enqueue(e.service));
+    }
     this.resync();
     this.ticker = setInterval(() => this.resync(), this.config.tickMs);
     this.ticker.unref();
@@ -82,6 +92,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   enqueue(service: string): void {
+    this.touched.add(service);
     this.queue.add(service);
   }
 
@@ -144,7 +155,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const r = command(this.rollouts.get(service), cmd, this.clock.now());
     if ('error' in r) throw new GridException(GridErrorCode.Conflict, `${service}: ${r.error}`);
     this.rollouts.set(service, r.state);
-    await this.specs.saveControllerState(s.name, { rollout: r.state });
+    this.specs.saveControllerState(s.name, { rollout: r.state });
+    this.touched.add(service);
     this.events.record({ type: `rollout.${cmd === 'promoteFull' ? 'promoted' : cmd === 'abort' ? 'aborted' : cmd === 'retry' ? 'retried' : cmd === 'pause' ? 'paused' : cmd === 'resume' ? 'resumed' : 'promoted'}`, service, reason: `User${cmd[0].toUpperCase()}${cmd.slice(1)}`, message: r.message, explain: `Rollout of ${service} ${r.message}, as requested over the API` });
     this.queue.add(service);
     return { message: r.message, rollout: r.state };
@@ -158,7 +170,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const replicas = Math.max(a.min, Math.min(a.max, cur + delta));
     const st = this.hpa.get(service) ?? { replicas: cur, state: emptyHpaState() };
     this.hpa.set(service, { ...st, replicas });
-    void this.specs.saveControllerState(service, { autoscale: this.hpa.get(service) });
+    this.specs.saveControllerState(service, { autoscale: this.hpa.get(service) });
+    this.touched.add(service);
     this.events.record({ type: 'autoscale.nudged', service, reason: 'ManualScale', message: `replicas ${cur} → ${replicas} by /scale (bounds ${a.min}..${a.max})`, explain: `${service} is autoscaled, so /scale moved its current replica count within ${a.min}..${a.max}; the autoscaler keeps deciding from the CPU it sees` });
     this.queue.add(service);
     return { replicas, note: `${service} is autoscaled (targetCPU ${a.targetCPU}%, ${a.min}..${a.max}): replicas moved to ${replicas} within the bounds, and the autoscaler keeps ruling from here` };
@@ -222,7 +235,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const before = this.rollouts.get(key);
     if (decision.state !== before && JSON.stringify(decision.state) !== JSON.stringify(before)) {
       this.rollouts.set(key, decision.state);
-      this.specs.saveControllerState(key, { rollout: decision.state }).catch((e: Error) => this.logger.warn(`saving rollout of ${key}: ${e.message}`));
+      this.specs.saveControllerState(key, { rollout: decision.state });
     }
     this.gateway.setWeights(key, decision.weights);
     this.gateway.setPreview(key, decision.preview);
@@ -243,17 +256,20 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     };
     const p = plan(desired, pods, now);
     this.execute(rec, p.actions);
-    const after = p.actions.length > 0 ? this.runtime.list(key) : pods;
+    const requeue = minDefined(p.requeueAfterMs, decision.requeueAfterMs, hpaWake);
     const prev = this.statuses.get(key);
+    const touched = this.touched.delete(key);
+    if (!touched && prev && p.actions.length === 0 && decision.events.length === 0 && decision.state === before) return requeue;
+    const after = p.actions.length > 0 ? this.runtime.list(key) : pods;
     const status = computeStatus({ ...desired, revision: rec.revision, templateHash: rec.templateHash, replicas }, after, prev?.conditions ?? [], now, {
       progressing: decision.progressing && { type: 'Progressing', ...decision.progressing },
       degraded: decision.degraded && { type: 'Degraded', ...decision.degraded },
     });
     if (!sameStatus(prev, status)) {
       this.statuses.set(key, status);
-      this.specs.saveStatus(key, status).catch((e: Error) => this.logger.warn(`saving status of ${key}: ${e.message}`));
+      this.specs.saveStatus(key, status);
     }
-    return minDefined(p.requeueAfterMs, decision.requeueAfterMs, hpaWake);
+    return requeue;
   }
 
   /** Runs the HPA at most every GRID_HPA_SYNC_MS; returns when it wants to run next. */
@@ -271,7 +287,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       this.events.record({ type: 'autoscale.scaled', service: rec.name, reason: d.replicas > cur.replicas ? 'ScaledUp' : 'ScaledDown', message: `replicas ${cur.replicas} → ${d.replicas} (average CPU ${Math.round((d.averageCpu ?? 0) * 10) / 10}%)`, explain: d.explain });
     }
     if (d.replicas !== cur.replicas || last === undefined) {
-      this.specs.saveControllerState(rec.name, { autoscale: next }).catch((e: Error) => this.logger.warn(`saving autoscaler of ${rec.name}: ${e.message}`));
+      this.specs.saveControllerState(rec.name, { autoscale: next });
     }
     return this.config.hpaSyncMs;
   }

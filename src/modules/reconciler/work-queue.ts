@@ -16,6 +16,8 @@ export class WorkQueue {
     private readonly process: (key: string) => void,
     private readonly now: () => number = Date.now,
     private readonly chunk = 500,
+    /** Told when a delayed key comes due (it is then added as usual). */
+    private readonly onDue?: (key: string) => void,
   ) {}
 
   add(key: string): void {
@@ -32,6 +34,7 @@ export class WorkQueue {
     if (cur) clearTimeout(cur.timer);
     const timer = setTimeout(() => {
       this.delayed.delete(key);
+      this.onDue?.(key);
       this.add(key);
     }, ms);
     timer.unref?.();

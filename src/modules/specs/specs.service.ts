@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
@@ -43,6 +43,8 @@ export interface ApplyResult {
   version: string;
 }
 
+const STATE_FLUSH_MS = 100;
+
 /** The fields that make up the pod template: changing one starts a rollout; undo restores them. */
 export const TEMPLATE_FIELDS = ['runtime', 'image', 'command', 'workingDir', 'port', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'terminationGracePeriodSeconds', 'restartBackoff'] as const;
 
@@ -64,10 +66,13 @@ export function versionOf(spec: ServiceSpec, revision: number): string {
  * so a request either applies every document or none.
  */
 @Injectable()
-export class SpecsService implements OnModuleInit {
+export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly services = new Map<string, ServiceRecord>();
   /** Template revisions per service (newest generation of each), for rollouts and undo without a DB read. */
   private readonly revisions = new Map<string, Map<number, RevisionTemplate>>();
+  private pendingState = new Map<string, { status?: string; rollout?: string; autoscale?: string }>();
+  private stateTimer?: NodeJS.Timeout;
+  private readonly logger = new Logger(SpecsService.name);
   /** Applies run one at a time so two requests never both build on the same previous generation. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -258,23 +263,49 @@ export class SpecsService implements OnModuleInit {
     return row ? (JSON.parse(row.manifest) as ServiceManifest) : undefined;
   }
 
-  /** Rollout/autoscaler state: written only when it changed (the reconciler compares). */
-  async saveControllerState(name: string, patch: { rollout?: unknown; autoscale?: unknown }): Promise<void> {
-    const s = this.services.get(name);
-    if (!s) return;
-    const cols: { rollout?: string; autoscale?: string } = {};
-    if ('rollout' in patch) (s.rollout = patch.rollout), (cols.rollout = JSON.stringify(patch.rollout));
-    if ('autoscale' in patch) (s.autoscale = patch.autoscale), (cols.autoscale = JSON.stringify(patch.autoscale));
-    await this.ds.getRepository(ServiceEntity).update({ name }, cols);
+  /**
+   * Controller state (status, rollout, autoscaler) is updated in memory at once and written
+   * to SQLite in one transaction per flush: at 10,000 pods a row-per-statement write was
+   * a sixth of the convergence CPU. The reconciler only calls this when something changed.
+   */
+  saveStatus(name: string, status: unknown): void {
+    this.saveControllerState(name, { status });
   }
 
-  /** Status is written only when it changed (the reconciler compares). */
-  async saveStatus(name: string, status: unknown): Promise<void> {
+  saveControllerState(name: string, patch: { status?: unknown; rollout?: unknown; autoscale?: unknown }): void {
     const s = this.services.get(name);
     if (!s) return;
-    s.status = status;
-    // Persisting status is for restarts only; readers use the in-memory record.
-    await this.ds.getRepository(ServiceEntity).update({ name }, { status: JSON.stringify(status) });
+    const pending = this.pendingState.get(name) ?? {};
+    for (const k of ['status', 'rollout', 'autoscale'] as const) {
+      if (!(k in patch)) continue;
+      s[k] = patch[k];
+      pending[k] = JSON.stringify(patch[k]);
+    }
+    this.pendingState.set(name, pending);
+    this.stateTimer ??= setTimeout(() => void this.flushState(), STATE_FLUSH_MS);
+  }
+
+  /** Writes pending controller state; also runs before shutdown, while the database is still open. */
+  async flushState(): Promise<void> {
+    if (this.stateTimer) clearTimeout(this.stateTimer);
+    this.stateTimer = undefined;
+    if (this.pendingState.size === 0) return;
+    const batch = this.pendingState;
+    this.pendingState = new Map();
+    try {
+      await this.ds.transaction(async (em) => {
+        for (const [name, cols] of batch) {
+          const sets = Object.keys(cols).map((c) => `${c} = ?`);
+          await em.query(`UPDATE services SET ${sets.join(', ')} WHERE name = ?`, [...Object.values(cols), name]);
+        }
+      });
+    } catch (e) {
+      this.logger.warn(`could not save controller state of ${batch.size} services: ${(e as Error).message}`);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flushState();
   }
 
   private planApply(m: ServiceManifest, now: number): { record: ServiceRecord; result: ApplyOutcome; templateChanged: boolean } {
