@@ -64,9 +64,9 @@ describe('process runtime and gateway', () => {
     expect([...r.pods.values()]).toEqual([10, 10, 10]);
     const one = await fetch(`${g.url}/gateway/web/version`);
     expect(one.headers.get('x-grid-version')).toBe('v1');
-    expect((await one.json()).version).toBe('v1');
+    expect(((await one.json()) as { version: string }).version).toBe('v1');
     const proxyAlias = await fetch(`${g.url}/proxy/web/headers`, { headers: { 'x-request-id': 'abc-123' } });
-    const h = await proxyAlias.json();
+    const h = (await proxyAlias.json()) as Record<string, string>;
     expect(h['x-request-id']).toBe('abc-123');
     expect(h['x-forwarded-for']).toBe('127.0.0.1');
     expect(h['x-forwarded-host']).toBe(`127.0.0.1:${g.port}`);

@@ -1,3 +1,4 @@
+import { specFixture } from '../../../test/utils/fixtures.js';
 import type { Pod } from '../runtime/pod.types.js';
 import type { RolloutSpec, ServiceSpec } from '../specs/spec.types.js';
 import {
@@ -55,28 +56,7 @@ function exited(overrides: Partial<Pod> & { exitAt: number; ranMs?: number }): P
 }
 
 function spec(overrides: Partial<ServiceSpec> = {}, rollout: Partial<RolloutSpec> = {}): ServiceSpec {
-  return {
-    replicas: 3,
-    runtime: 'sim',
-    image: 'local://demo@v1',
-    env: [],
-    terminationGracePeriodSeconds: 10,
-    restartBackoff: { ...BACKOFF },
-    rollout: {
-      strategy: 'Rolling',
-      maxSurge: '25%',
-      maxUnavailable: '25%',
-      minReadySeconds: 0,
-      steps: [],
-      autoPromotionEnabled: true,
-      scaleDownDelaySeconds: 30,
-      progressDeadlineSeconds: 600,
-      progressDeadlineAbort: true,
-      ...rollout,
-    },
-    revisionHistoryLimit: 10,
-    ...overrides,
-  };
+  return specFixture({ restartBackoff: { ...BACKOFF }, ...overrides }, rollout);
 }
 
 function desired(

@@ -1,3 +1,4 @@
+import { specFixture } from '../../../test/utils/fixtures.js';
 import type { Pod } from '../runtime/pod.types.js';
 import type { AnalysisSpec, RolloutSpec, ServiceSpec } from '../specs/spec.types.js';
 import {
@@ -24,28 +25,7 @@ const CANARY_STEPS: RolloutSpec['steps'] = [{ setWeight: 25 }, { pause: { durati
 const ANALYSIS: AnalysisSpec = { intervalSeconds: 10, minRequests: 20, maxErrorRate: 0.05, maxP99LatencyMs: 500, failureLimit: 2 };
 
 function spec(rollout: Partial<RolloutSpec> = {}, overrides: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    replicas: 3,
-    runtime: 'sim',
-    image: 'local://demo@v2',
-    env: [],
-    terminationGracePeriodSeconds: 10,
-    restartBackoff: { initialSeconds: 1, maxSeconds: 60, resetAfterSeconds: 600 },
-    rollout: {
-      strategy: 'Rolling',
-      maxSurge: '25%',
-      maxUnavailable: '25%',
-      minReadySeconds: 0,
-      steps: [],
-      autoPromotionEnabled: true,
-      scaleDownDelaySeconds: 30,
-      progressDeadlineSeconds: 600,
-      progressDeadlineAbort: true,
-      ...rollout,
-    },
-    revisionHistoryLimit: 10,
-    ...overrides,
-  };
+  return specFixture({ image: 'local://demo@v2', ...overrides }, rollout);
 }
 
 function pod(t: TemplateRef, id: string, overrides: Partial<Pod> = {}): Pod {

@@ -2,6 +2,7 @@ import type { Pod } from '../runtime/pod.types.js';
 import type { RolloutSpec, ServiceSpec } from '../specs/spec.types.js';
 import type { DesiredService } from './plan.js';
 import { computeStatus, sameStatus, setCondition, type Condition } from './status.js';
+import { specFixture } from '../../../test/utils/fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const iso = (t: number): string => new Date(t).toISOString();
@@ -35,27 +36,7 @@ function readyPods(n: number, revision: number): Pod[] {
 }
 
 function spec(rollout: Partial<RolloutSpec> = {}): ServiceSpec {
-  return {
-    replicas: 3,
-    runtime: 'sim',
-    image: 'local://demo@v1',
-    env: [],
-    terminationGracePeriodSeconds: 10,
-    restartBackoff: { initialSeconds: 1, maxSeconds: 60, resetAfterSeconds: 600 },
-    rollout: {
-      strategy: 'Rolling',
-      maxSurge: '25%',
-      maxUnavailable: '25%',
-      minReadySeconds: 0,
-      steps: [],
-      autoPromotionEnabled: true,
-      scaleDownDelaySeconds: 30,
-      progressDeadlineSeconds: 600,
-      progressDeadlineAbort: true,
-      ...rollout,
-    },
-    revisionHistoryLimit: 10,
-  };
+  return specFixture({}, rollout);
 }
 
 function desired(overrides: Partial<Omit<DesiredService, 'spec'>> & { rollout?: Partial<RolloutSpec> } = {}): DesiredService {

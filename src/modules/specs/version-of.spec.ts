@@ -1,28 +1,9 @@
 import type { ServiceSpec } from './spec.types.js';
 import { versionOf } from './specs.service.js';
+import { specFixture } from '../../../test/utils/fixtures.js';
 
 function spec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    replicas: 3,
-    runtime: 'sim',
-    image: 'local://demo@v1',
-    env: [],
-    terminationGracePeriodSeconds: 10,
-    restartBackoff: { initialSeconds: 1, maxSeconds: 60, resetAfterSeconds: 600 },
-    rollout: {
-      strategy: 'Rolling',
-      maxSurge: '25%',
-      maxUnavailable: '25%',
-      minReadySeconds: 0,
-      steps: [],
-      autoPromotionEnabled: true,
-      scaleDownDelaySeconds: 30,
-      progressDeadlineSeconds: 600,
-      progressDeadlineAbort: true,
-    },
-    revisionHistoryLimit: 10,
-    ...overrides,
-  };
+  return specFixture(overrides);
 }
 
 describe(versionOf.name, () => {
