@@ -28,7 +28,12 @@ import {
   parseArgs,
   procCmdline,
   procTicks,
+  procTimes,
+  gitInfo,
+  foreignBetween,
   round,
+  systemTicks,
+  waitQuiet,
   run,
   sleep,
   startProcess,
@@ -45,17 +50,21 @@ const CONNECTIONS = String(args.connections ?? '16,64')
   .filter((n) => Number.isInteger(n) && n > 0 && n <= 1024);
 const WARMUP_S = 1;
 const FIRST_WARMUP_S = 3; // before a target's first run: Grid's proxy path is still being JIT-compiled
-const ROUNDS = Math.max(1, Math.min(5, Number(args.rounds ?? 3)));
+const ROUNDS = Math.max(1, Math.min(5, Number(args.rounds ?? 2)));
+const NOISY_RETRIES = 6; // a noisy run is repeated once (after waiting for quiet), at most this many times per benchmark
+const QUIET_PCT = 15; // wait before a run until other sessions use at most this much of a core …
+const QUIET_BUDGET_MS = 60_000; // … but never more than this in total
+const FOREIGN_MAX_PCT = 25; // a run with more foreign load than this is marked noisy and left out of the medians (if a clean one exists)
 const KILL_AT_S = Math.min(3, DURATION_S / 3);
 const APPLY_RUNS = 5;
 const LOAD_CPU = '0';
 const PROXY_CPU = '1';
 const BACKEND = path.join('demo-services', 'versioned', 'server.js');
 const RUN_ID = randomBytes(6).toString('hex');
-const MARKER = `GRID_BENCH_RUN_MARKER=${RUN_ID}`; // env of every process this run starts (Grid passes it on to its pods)
+const MARKER = `BENCH_RUN_MARKER=${RUN_ID}`; // env of every process this run starts (Grid passes it on to its pods)
 const NGINX = fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined;
 
-const baseEnv = { ...process.env, GRID_BENCH_RUN_MARKER: RUN_ID };
+const baseEnv = { ...process.env, BENCH_RUN_MARKER: RUN_ID };
 
 // ---------------------------------------------------------------------------
 // Cleanup of pods Grid started: by PID, only processes carrying this run's marker.
@@ -138,12 +147,35 @@ function parseWrk(out) {
 }
 
 async function wrk(url, connections, seconds) {
-  const r = await run('wrk', 'taskset', ['-c', LOAD_CPU, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], (seconds + 20) * 1000, { env: baseEnv });
-  if (r.code !== 0) throw new Error(`wrk failed (${r.code ?? r.signal}): ${r.stderr || r.stdout}`);
-  const parsed = parseWrk(r.stdout);
-  if (parsed.requests === 0) throw new Error(`wrk made no requests against ${url}: ${r.stdout}`);
-  return { ...parsed, raw: r.stdout };
+  const child = startProcess('wrk', 'taskset', ['-c', LOAD_CPU, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], { env: baseEnv });
+  // wrk's own CPU, sampled while it runs (it is gone by the time the run is accounted).
+  let wrkTicks = 0;
+  const poll = setInterval(() => {
+    const t = procTicks(child.pid);
+    if (t !== undefined) wrkTicks = t;
+  }, 100);
+  const killer = setTimeout(() => {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }, (seconds + 20) * 1000);
+  const r = await child.exited;
+  clearInterval(poll);
+  clearTimeout(killer);
+  if (r.code !== 0) throw new Error(`wrk failed (${r.code ?? r.signal}): ${child.stderrText || child.stdoutText}`);
+  const parsed = parseWrk(child.stdoutText);
+  if (parsed.requests === 0) throw new Error(`wrk made no requests against ${url}: ${child.stdoutText}`);
+  return { ...parsed, wrkTicks, raw: child.stdoutText };
 }
+
+/** CPU ticks of every long-lived process of this run (marked), plus this one. */
+function oursTicks() {
+  return ticksOf([process.pid, ...markedProcesses()]);
+}
+
+const quietBudget = { remainingMs: QUIET_BUDGET_MS };
 
 /** Per-CPU jiffies from /proc/stat: { cpu0: {busy, idle, steal}, ... }. */
 function cpuStat() {
@@ -170,6 +202,35 @@ function cpuUtil(a, b) {
   return out;
 }
 
+/** read/write syscalls (syscr/syscw from /proc/<pid>/io) summed over pids. */
+function syscallsOf(pids) {
+  let r = 0;
+  let w = 0;
+  for (const pid of pids) {
+    try {
+      const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
+      r += Number(/syscr: (\d+)/.exec(io)?.[1] ?? 0);
+      w += Number(/syscw: (\d+)/.exec(io)?.[1] ?? 0);
+    } catch {
+      // gone or not readable
+    }
+  }
+  return { r, w };
+}
+
+function timesOf(pids) {
+  let u = 0;
+  let st = 0;
+  for (const pid of pids) {
+    const t = procTimes(pid);
+    if (t) {
+      u += t.utime;
+      st += t.stime;
+    }
+  }
+  return { u, s: st };
+}
+
 function ticksOf(pids) {
   let t = 0;
   for (const pid of pids) t += procTicks(pid) ?? 0;
@@ -178,14 +239,23 @@ function ticksOf(pids) {
 
 /** One measured wrk run with the proxy's CPU accounted (pids: the proxy's processes, or [] for none). */
 async function measure(label, url, connections, pids, warmupS = WARMUP_S) {
+  const quiet = await waitQuiet({ thresholdPct: QUIET_PCT, maxWaitMs: 20_000, oursTicks, budget: quietBudget });
+  if (quiet.waitedMs >= 50) process.stdout.write(`  (waited ${fmt(quiet.waitedMs / 1000, 1)} s for other load on the machine to settle: ${quiet.foreignPct}% of a core${quiet.gaveUp ? ', gave up' : ''})\n`);
   await wrk(url, connections, warmupS);
+  const ours = [...new Set([process.pid, ...markedProcesses(), ...pids])];
+  const snapA = { sys: systemTicks(), ours: ticksOf(ours) };
   const cpu0 = cpuStat();
   const t0 = ticksOf(pids);
+  const us0 = timesOf(pids);
+  const io0 = syscallsOf(pids);
   const w0 = performance.now();
   const w = await wrk(url, connections, DURATION_S);
   const wallS = (performance.now() - w0) / 1000;
   const t1 = ticksOf(pids);
+  const us1 = timesOf(pids);
+  const io1 = syscallsOf(pids);
   const util = cpuUtil(cpu0, cpuStat());
+  const foreignPct = foreignBetween(snapA, { sys: systemTicks(), ours: ticksOf(ours) + w.wrkTicks });
   const proxyCpuS = (t1 - t0) / CLK_TCK;
   const r = {
     config: label,
@@ -201,12 +271,20 @@ async function measure(label, url, connections, pids, warmupS = WARMUP_S) {
     proxyCpuS: pids.length ? round(proxyCpuS, 2) : null,
     proxyCpuPct: pids.length ? round((100 * proxyCpuS) / wallS, 1) : null,
     cpuUsPerRequest: pids.length ? round((proxyCpuS * 1e6) / w.requests, 1) : null,
+    // user vs kernel CPU of the proxy per request
+    userUsPerRequest: pids.length ? round((((us1.u - us0.u) / CLK_TCK) * 1e6) / w.requests, 1) : null,
+    sysUsPerRequest: pids.length ? round((((us1.s - us0.s) / CLK_TCK) * 1e6) / w.requests, 1) : null,
+    // read-type and write-type syscalls (read/recv*/readv, write/send*/writev) of the proxy per request
+    syscallsPerRequest: pids.length ? { read: round((io1.r - io0.r) / w.requests, 2), write: round((io1.w - io0.w) / w.requests, 2) } : null,
     cpu: util,
+    foreignPct,
+    clean: foreignPct <= FOREIGN_MAX_PCT,
+    quietWaitMs: quiet.waitedMs,
   };
   process.stdout.write(
     `  ${label.padEnd(15)} c${String(connections).padEnd(3)} ${fmt(r.rps, 0).padStart(7)} rps  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  non-2xx ${r.non2xx}  errors ${r.socketErrors}` +
-      (r.cpuUsPerRequest !== null ? `  ${fmt(r.cpuUsPerRequest, 1)} µs CPU/req (proxy core ${fmt(r.proxyCpuPct, 0)}% busy)` : '') +
-      `  [cpu0 ${util.cpu0?.busyPct}% cpu1 ${util.cpu1?.busyPct}% steal ${util.cpu0?.stealPct}/${util.cpu1?.stealPct}%]\n`,
+      (r.cpuUsPerRequest !== null ? `  ${fmt(r.cpuUsPerRequest, 1)} µs CPU/req = ${fmt(r.userUsPerRequest, 1)} user + ${fmt(r.sysUsPerRequest, 1)} sys (proxy core ${fmt(r.proxyCpuPct, 0)}% busy, ${r.syscallsPerRequest.read}r+${r.syscallsPerRequest.write}w syscalls/req)` : '') +
+      `  [cpu0 ${util.cpu0?.busyPct}% cpu1 ${util.cpu1?.busyPct}%, other load ${foreignPct}% of a core${r.clean ? '' : ' NOISY'}]\n`,
   );
   return r;
 }
@@ -348,7 +426,7 @@ async function main() {
       for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) fs.mkdirSync(path.join(tmp, d), { recursive: true });
       fs.writeFileSync(
         conf,
-        `worker_processes 1;\ndaemon off;\npid ${tmp}/nginx.pid;\nerror_log ${tmp}/error.log warn;\n` +
+        `worker_processes 1;\ndaemon off;\nenv BENCH_RUN_MARKER;\npid ${tmp}/nginx.pid;\nerror_log ${tmp}/error.log warn;\n` +
           `events { worker_connections 4096; }\n` +
           `http {\n  access_log off;\n  client_body_temp_path ${tmp}/body;\n  proxy_temp_path ${tmp}/proxy;\n  fastcgi_temp_path ${tmp}/fastcgi;\n  uwsgi_temp_path ${tmp}/uwsgi;\n  scgi_temp_path ${tmp}/scgi;\n` +
           `  upstream backends {\n    server 127.0.0.1:${ports[0]};\n    server 127.0.0.1:${ports[1]};\n    keepalive 256;\n  }\n` +
@@ -377,6 +455,7 @@ async function main() {
 
     // --- the rounds: every target × every connection count, order rotated per round -----
     const warmed = new Set();
+    let retriesLeft = NOISY_RETRIES;
     for (let r = 0; r < ROUNDS; r++) {
       const order = targets.map((_, i) => targets[(i + r) % targets.length]);
       process.stdout.write(`  round ${r + 1}/${ROUNDS}\n`);
@@ -384,7 +463,14 @@ async function main() {
         for (const c of CONNECTIONS) {
           const warm = warmed.has(t.label) ? WARMUP_S : FIRST_WARMUP_S;
           warmed.add(t.label);
-          runs.push({ round: r + 1, ...(await measure(t.label, t.url, c, t.pids(), warm)) });
+          let m = await measure(t.label, t.url, c, t.pids(), warm);
+          if (!m.clean && retriesLeft > 0) {
+            retriesLeft--;
+            process.stdout.write(`  (noisy: other load ${m.foreignPct}% of a core; repeating the run)\n`);
+            runs.push({ round: r + 1, ...m, retried: true });
+            m = await measure(t.label, t.url, c, t.pids(), WARMUP_S);
+          }
+          runs.push({ round: r + 1, ...m });
         }
       }
     }
@@ -396,9 +482,10 @@ async function main() {
     backends = [];
 
     // --- pod kill under load --------------------------------------------------------
-    process.stdout.write(`  pod kill: 3 replicas, wrk c16 ${DURATION_S} s through the dedicated gateway, kill 1 pod at ${KILL_AT_S} s\n`);
+    process.stdout.write(`  pod kill: 3 replicas, wrk c16 ${DURATION_S} s through the dedicated gateway, kill 1 pod at ${fmt(KILL_AT_S, 1)} s\n`);
     await deploy(grid, 'victim', 3);
     const before = (await podsOf(grid, 'victim')).map((p) => p.id);
+    await waitQuiet({ thresholdPct: QUIET_PCT, maxWaitMs: 20_000, oursTicks, budget: quietBudget });
     await wrk(`${grid.gatewayUrl}/victim/version`, 16, WARMUP_S);
     const load = wrk(`${grid.gatewayUrl}/victim/version`, 16, DURATION_S);
     await sleep(KILL_AT_S * 1000);
@@ -446,6 +533,7 @@ async function main() {
     applyTest = {};
     for (const mode of ['pinned', 'unpinned']) {
       if (mode === 'unpinned') await pin(grid.pid, `${LOAD_CPU},${PROXY_CPU}`);
+      await waitQuiet({ thresholdPct: QUIET_PCT, maxWaitMs: 20_000, oursTicks, budget: quietBudget });
       const ms = [];
       for (let i = 1; i <= APPLY_RUNS; i++) {
         const name = `ready-${mode === 'pinned' ? 'p' : 'u'}${i}`;
@@ -475,18 +563,44 @@ async function main() {
       const file = path.join(dir, 'gateway-grid.cpuprofile');
       fs.rmSync(file, { force: true });
       const g = await startGrid(tmp, 'grid-profiled', ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=gateway-grid.cpuprofile']);
+      const windows = [];
       try {
         await deploy(g, 'bench', 2);
-        await wrk(`${g.gatewayUrl}/bench/version`, 64, FIRST_WARMUP_S);
-        process.stdout.write(`  profiling a separate Grid process (pid ${g.pid}) under c64 load on the dedicated gateway for ${DURATION_S} s\n`);
-        const w2 = await wrk(`${g.gatewayUrl}/bench/version`, 64, DURATION_S);
-        profile = { requests: w2.requests, rps: round(w2.rps, 0) };
+        for (const [label, url] of [
+          ['grid-dedicated', `${g.gatewayUrl}/bench/version`],
+          ['grid-main', `${g.url}/gateway/bench/version`],
+        ]) {
+          await waitQuiet({ thresholdPct: QUIET_PCT, maxWaitMs: 20_000, oursTicks, budget: quietBudget });
+          await wrk(url, 64, FIRST_WARMUP_S);
+          process.stdout.write(`  profiling: ${label} c64 for ${DURATION_S} s (separate Grid process ${g.pid} under --cpu-prof)\n`);
+          // CLOCK_MONOTONIC µs, the clock of the profile's sample timestamps.
+          const fromUs = Number(process.hrtime.bigint() / 1000n);
+          const c0 = procTicks(g.pid);
+          const w2 = await wrk(url, 64, DURATION_S);
+          const toUs = Number(process.hrtime.bigint() / 1000n);
+          windows.push({ label, fromUs, toUs, requests: w2.requests, rps: round(w2.rps, 0), cpuUsPerRequest: round((((procTicks(g.pid) - c0) / CLK_TCK) * 1e6) / w2.requests, 1) });
+        }
         await podsOf(g, 'bench');
       } finally {
         await stopGrid(g);
       }
       if (fs.existsSync(file)) {
-        Object.assign(profile, { file: path.relative(ROOT, file), ...topSelf(JSON.parse(fs.readFileSync(file, 'utf8')), 15) });
+        const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
+        profile = {
+          file: path.relative(ROOT, file),
+          windows: windows.map((w) => {
+            const t = topSelf(prof, 15, { fromUs: w.fromUs, toUs: w.toUs });
+            const perReq = (ms) => round((ms * 1000) / w.requests, 2);
+            return {
+              ...w,
+              sampledMs: t.totalMs,
+              busyMs: t.busyMs,
+              busyUsPerRequest: perReq(t.busyMs),
+              top: t.top.map((x) => ({ ...x, usPerRequest: perReq(x.selfMs) })),
+              groups: t.groups.map((x) => ({ ...x, usPerRequest: perReq(x.selfMs) })),
+            };
+          }),
+        };
       } else notes.push('the CPU profile was not written (Grid did not exit normally)');
     }
   } finally {
@@ -522,7 +636,9 @@ function aggregate(runs) {
     groups.get(key).push(r);
   }
   const rows = [];
-  for (const rs of groups.values()) {
+  for (const all of groups.values()) {
+    const cleanRuns = all.filter((r) => r.clean);
+    const rs = cleanRuns.length > 0 ? cleanRuns : all;
     const med = (f) => {
       const v = rs.map(f).filter((x) => typeof x === 'number' && Number.isFinite(x));
       return v.length ? median(v) : null;
@@ -530,7 +646,9 @@ function aggregate(runs) {
     rows.push({
       config: rs[0].config,
       connections: rs[0].connections,
-      rounds: rs.length,
+      rounds: all.length,
+      roundsUsed: rs.length,
+      foreignPctMax: Math.max(...rs.map((r) => r.foreignPct)),
       rps: round(med((r) => r.rps), 0),
       rpsMin: Math.min(...rs.map((r) => r.rps)),
       rpsMax: Math.max(...rs.map((r) => r.rps)),
@@ -542,7 +660,9 @@ function aggregate(runs) {
       cpuUsPerRequest: med((r) => r.cpuUsPerRequest) === null ? null : round(med((r) => r.cpuUsPerRequest), 1),
       cpuUsPerRequestAll: rs.map((r) => r.cpuUsPerRequest),
       proxyCpuPct: med((r) => r.proxyCpuPct) === null ? null : round(med((r) => r.proxyCpuPct), 1),
-      stealMaxPct: Math.max(...rs.map((r) => Math.max(r.cpu.cpu0?.stealPct ?? 0, r.cpu.cpu1?.stealPct ?? 0))),
+      userUsPerRequest: med((r) => r.userUsPerRequest) === null ? null : round(med((r) => r.userUsPerRequest), 1),
+      sysUsPerRequest: med((r) => r.sysUsPerRequest) === null ? null : round(med((r) => r.sysUsPerRequest), 1),
+      syscallsPerRequest: rs[0].syscallsPerRequest ? { read: round(med((r) => r.syscallsPerRequest.read), 2), write: round(med((r) => r.syscallsPerRequest.write), 2) } : null,
     });
   }
   const find = (config, c) => rows.find((r) => r.config === config && r.connections === c);
@@ -552,9 +672,10 @@ function aggregate(runs) {
     // Per-round CPU/request ratios against nginx's run of the same round: the spread says how noisy the ratio is.
     const perRound = n
       ? runs
-          .filter((x) => x.config === r.config && x.connections === r.connections && x.cpuUsPerRequest !== null)
+          .filter((x) => x.config === r.config && x.connections === r.connections && x.cpuUsPerRequest !== null && (x.clean || r.roundsUsed === r.rounds))
           .map((x) => {
-            const nx = runs.find((y) => y.config === 'nginx' && y.connections === r.connections && y.round === x.round);
+            const same = runs.filter((y) => y.config === 'nginx' && y.connections === r.connections && y.round === x.round);
+            const nx = same.find((y) => y.clean) ?? same[same.length - 1];
             return nx?.cpuUsPerRequest ? round(x.cpuUsPerRequest / nx.cpuUsPerRequest) : null;
           })
           .filter((x) => x !== null)
@@ -610,6 +731,7 @@ function report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, 
   const json = {
     benchmark: 'gateway',
     date: new Date().toISOString(),
+    git: gitInfo(),
     node: process.version,
     cpus: os.cpus().length,
     durationS: DURATION_S,
@@ -633,7 +755,7 @@ function report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, 
   const md = [];
   md.push('# Gateway benchmark: Grid vs nginx vs direct');
   md.push('');
-  md.push(`Run ${json.date} · Node ${process.version} · ${os.cpus().length} CPUs · wrk 4.1 · nginx 1.22 · \`node bench/gateway.js${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\``);
+  md.push(`Run ${json.date} · commit ${json.git.commit}${json.git.srcDirty ? ' + uncommitted src/ changes' : ''}${json.git.distStale ? ' (WARNING: dist/ is older than src/; run npm run build)' : ''} · Node ${process.version} · ${os.cpus().length} CPUs · wrk 4.1 · nginx 1.22 · \`node bench/gateway.js${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\``);
   md.push('');
   md.push('## Method');
   md.push('');
@@ -645,27 +767,33 @@ function report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, 
   md.push('- **direct** = wrk against **one** backend (wrk targets one host:port per thread and runs with `-t1` here), so it has half the backend processes of the proxied rows.');
   md.push('- **nginx**: `worker_processes 1`, upstream with both backends, `keepalive 256`, `proxy_http_version 1.1`, `proxy_set_header Connection ""`, access log off.');
   md.push('- **grid-dedicated** = Grid\'s dedicated gateway listener (`GRID_GATEWAY_PORT`, `/<service>/version`, a raw `node:http` server);');
-  md.push('  **grid-main** = the main port (`/gateway/<service>/version`, through Fastify\'s router and an `onRequest` hook that hijacks the reply).');
+  md.push('  **grid-main** = the main port (`/gateway/<service>/version`; at the measured commit the main port\'s raw `node:http` server hands `/gateway/*`');
+  md.push('  to the proxy before Fastify routes the request, so both paths run the same proxy code).');
   md.push(`- **Rounds.** ${ROUNDS} round(s); each round runs every target at every connection count (order rotated per round), each as ${WARMUP_S} s warm-up`);
   md.push(`  (${FIRST_WARMUP_S} s before a target's first run) and then \`wrk -t1 -c<N> -d${DURATION_S}s --latency\`. The summary shows the median over rounds; all runs are listed below.`);
   md.push('- **CPU µs/request** = the proxy\'s utime+stime delta from `/proc/<pid>/stat` (nginx: master + worker; Grid: the Grid process only, not its pods) over the');
   md.push('  measured run, divided by the requests wrk completed (10 ms tick resolution). *Proxy core busy* = that CPU time / wall time. p50/p99 from wrk\'s latency distribution.');
-  md.push(`- **Pod kill**: 3 replicas behind the dedicated gateway, wrk c16 for ${DURATION_S} s, \`POST /chaos/kill?service=…&count=1\` (SIGKILL, no drain) after ${KILL_AT_S} s;`);
+  md.push('  *user / kernel* splits it by utime and stime. *Syscalls/req* = `syscr`/`syscw` deltas from `/proc/<pid>/io` per request: they count read/readv and write/writev');
+  md.push('  but not recv*/send* (nginx reads sockets with recv(), so its reads show as 0; Node/libuv uses read()).');
+  md.push(`- **Pod kill**: 3 replicas behind the dedicated gateway, wrk c16 for ${DURATION_S} s, \`POST /chaos/kill?service=…&count=1\` (SIGKILL, no drain) after ${fmt(KILL_AT_S, 1)} s;`);
   md.push('  success = 2xx / (requests + socket errors). The replacement pod starts on CPU 1 (not re-pinned).');
   md.push(`- **apply → 3 Ready**: \`POST /apply\` of a new 3-replica process service, then \`GET /services/<name>\` every 5 ms until \`ready == 3\`; ${APPLY_RUNS} runs, median; each service is deleted`);
   md.push(`  (and its pods gone) before the next. Measured with Grid pinned to CPU ${PROXY_CPU} (its new pods start there too) and with Grid allowed on both CPUs.`);
   md.push('  Node start-up dominates (≈30 ms bare, ≈65 ms with NODE_EXTRA_CA_CERTS set, as here; see shared/reference/proxy-baseline.md); the environment is passed through unchanged.');
-  md.push('- **Noise.** A shared 2-core VM: absolute numbers move by 10–30 % between runs; compare ratios within one run. `/proc/stat` steal is recorded per run');
-  md.push('  (this VM may not report the host\'s steal). Per-round CPU/request ratios vs nginx are given to show the spread.');
+  md.push('- **Noise.** A shared 2-core VM where other sessions run builds and tests at the same time (seen: `tsc`, jest, other Grid processes).');
+  md.push(`  Before each run the script waits (≤ 20 s, ≤ ${QUIET_BUDGET_MS / 1000} s in total) until foreign load is ≤ ${QUIET_PCT} % of a core. *Other load* = machine-wide busy CPU`);
+  md.push(`  (\`/proc/stat\`) minus the CPU of every process of this run (wrk, backends, nginx, Grid, its pods, this script), in % of one core. Runs above ${FOREIGN_MAX_PCT} %`);
+  md.push('  are marked noisy and left out of the medians when the same row has a clean round. Compare ratios within one run, not absolute numbers across runs.');
   md.push('');
   md.push('## Summary (median of rounds)');
   md.push('');
   md.push(
     mdTable(
-      ['config', 'conns', 'rps', 'rps range', 'p50 ms', 'p99 ms', 'non-2xx', 'socket err', 'proxy CPU µs/req', 'proxy core busy', 'CPU/req vs nginx (per round)', 'rps vs nginx', 'rps vs direct', 'p99 vs direct'],
+      ['config', 'conns', 'runs used (clean/all)', 'rps', 'rps range', 'p50 ms', 'p99 ms', 'non-2xx', 'socket err', 'proxy CPU µs/req', 'of which user / kernel', 'proxy core busy', 'proxy syscalls/req (read+write)', 'CPU/req vs nginx (per round)', 'rps vs nginx', 'rps vs direct', 'p99 vs direct', 'max other load'],
       rows.map((r) => [
         r.config,
         r.connections,
+        `${r.roundsUsed}/${r.rounds}`,
         fmt(r.rps, 0),
         `${fmt(r.rpsMin, 0)}–${fmt(r.rpsMax, 0)}`,
         fmt(r.p50Ms, 2),
@@ -673,11 +801,14 @@ function report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, 
         r.non2xx,
         r.socketErrors,
         r.cpuUsPerRequest === null ? '–' : fmt(r.cpuUsPerRequest, 1),
+        r.userUsPerRequest === null ? '–' : `${fmt(r.userUsPerRequest, 1)} / ${fmt(r.sysUsPerRequest, 1)}`,
         r.proxyCpuPct === null ? '–' : `${fmt(r.proxyCpuPct, 0)}%`,
+        r.syscallsPerRequest ? `${fmt(r.syscallsPerRequest.read)} + ${fmt(r.syscallsPerRequest.write)}` : '–',
         r.vsNginx?.cpuPerRequest ? `${fmt(r.vsNginx.cpuPerRequest)}× (${r.vsNginx.cpuPerRequestPerRound.map((x) => fmt(x)).join(', ')})` : '–',
         r.vsNginx ? `${fmt(r.vsNginx.rps)}×` : '–',
         r.vsDirect ? `${fmt(r.vsDirect.rps)}×` : '–',
         r.vsDirect ? `${fmt(r.vsDirect.p99)}×` : '–',
+        `${fmt(r.foreignPctMax, 0)}%`,
       ]),
     ),
   );
@@ -726,7 +857,7 @@ function report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, 
   md.push('');
   md.push(
     mdTable(
-      ['round', 'config', 'conns', 'rps', 'p50 ms', 'p99 ms', 'non-2xx', 'socket err', 'proxy CPU µs/req', 'proxy core busy', 'cpu0 / cpu1 busy', 'steal cpu0/cpu1'],
+      ['round', 'config', 'conns', 'rps', 'p50 ms', 'p99 ms', 'non-2xx', 'socket err', 'proxy CPU µs/req', 'proxy core busy', 'cpu0 / cpu1 busy', 'other load (% of a core)', 'waited for quiet'],
       runs.map((r) => [
         r.round,
         r.config,
@@ -739,23 +870,27 @@ function report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, 
         r.cpuUsPerRequest === null ? '–' : fmt(r.cpuUsPerRequest, 1),
         r.proxyCpuPct === null ? '–' : `${fmt(r.proxyCpuPct, 0)}%`,
         `${r.cpu.cpu0?.busyPct}% / ${r.cpu.cpu1?.busyPct}%`,
-        `${r.cpu.cpu0?.stealPct}% / ${r.cpu.cpu1?.stealPct}%`,
+        `${fmt(r.foreignPct, 0)}%${r.clean ? '' : ' (noisy)'}`,
+        r.quietWaitMs >= 50 ? `${fmt(r.quietWaitMs / 1000, 1)} s` : '–',
       ]),
     ),
   );
   md.push('');
-  if (profile?.top) {
+  if (profile?.windows?.length) {
     md.push('## CPU profile of Grid under load (a separate Grid process, not the measured one)');
     md.push('');
-    md.push(`\`node --cpu-prof dist/main.js\` pinned to CPU ${PROXY_CPU}, 2 pods, wrk c64 for ${DURATION_S} s on the dedicated gateway (${fmt(profile.rps, 0)} rps under the profiler); \`${profile.file}\`,`);
-    md.push(`${profile.totalMs} ms sampled over the process's life, ${profile.busyMs} ms busy. Top self time:`);
+    md.push(`\`node --cpu-prof dist/main.js\` pinned to CPU ${PROXY_CPU} with 2 pods on CPU ${LOAD_CPU}; wrk c64 for ${DURATION_S} s on each path after a ${FIRST_WARMUP_S} s warm-up;`);
+    md.push(`only samples inside each measured window are counted (\`${profile.file}\`). µs/req = self time / requests (inflated by the profiler).`);
+    md.push('Native functions are named after their JavaScript caller (`writev [native] ← writevGeneric …` is the socket write syscall).');
     md.push('');
-    md.push(mdTable(['self ms', '% of busy', 'function'], profile.top.map((t) => [fmt(t.selfMs, 1), fmt(t.pctOfBusy, 1), t.fn])));
-    md.push('');
-    md.push('By file (self time):');
-    md.push('');
-    md.push(mdTable(['self ms', '% of busy', 'file'], profile.topFiles.map((t) => [fmt(t.selfMs, 1), fmt(t.pctOfBusy, 1), t.file])));
-    md.push('');
+    for (const w of profile.windows) {
+      md.push(`### ${w.label}: ${fmt(w.rps, 0)} rps under the profiler, ${fmt(w.cpuUsPerRequest, 1)} µs CPU/req (/proc), ${fmt(w.busyUsPerRequest, 1)} µs/req busy in samples`);
+      md.push('');
+      md.push(mdTable(['self ms', '% of busy', 'µs/req', 'function (top 15 by self time)'], w.top.map((t) => [fmt(t.selfMs, 1), fmt(t.pctOfBusy, 1), fmt(t.usPerRequest, 2), t.fn])));
+      md.push('');
+      md.push(mdTable(['self ms', '% of busy', 'µs/req', 'owner'], w.groups.map((t) => [fmt(t.selfMs, 1), fmt(t.pctOfBusy, 1), fmt(t.usPerRequest, 2), t.group])));
+      md.push('');
+    }
   }
   md.push(`Grid shutdown (SIGTERM → exit): ${shutdown ? `exit ${shutdown.exit} after ${shutdown.ms} ms` : 'n/a'}; leftover pod processes after shutdown: ${leftovers.length}.`);
   for (const n of notes) md.push(`\nNote: ${n}`);

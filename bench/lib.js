@@ -1,6 +1,6 @@
 // Small helpers shared by the benchmarks: statistics, markdown, /proc readers,
 // and a registry of child processes that is always cleaned up (by PID) on exit.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,45 @@ export function procTicks(pid) {
   } catch {
     return undefined;
   }
+}
+
+/** { utime, stime } in clock ticks of one process (not its children), or undefined if gone. */
+export function procTimes(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { utime: Number(rest[11]), stime: Number(rest[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Commit and whether src/ differs from it, for the record (the tree may move while a benchmark runs). */
+export function gitInfo() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return { commit: head, srcDirty: dirty !== '', distStale: newestMtime(path.join(ROOT, 'src')) > newestMtime(path.join(ROOT, 'dist')) };
+  } catch {
+    return { commit: 'unknown', srcDirty: null };
+  }
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  try {
+    walk(dir);
+  } catch {
+    // missing
+  }
+  return newest;
 }
 
 export function procPpid(pid) {
@@ -226,4 +265,49 @@ export async function run(name, cmd, args, timeoutMs, opts = {}) {
   const r = await child.exited;
   clearTimeout(t);
   return { code: r.code, signal: r.signal, stdout: child.stdoutText, stderr: child.stderrText };
+}
+
+// ---------------------------------------------------------------------------
+// Foreign load: other sessions share this VM. CPU time the whole machine spent
+// minus what our own processes spent, in % of one core.
+
+export function systemTicks() {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
+  return { busy: user + nice + system + irq + softirq, total: user + nice + system + idle + iowait + irq + softirq + (steal || 0) };
+}
+
+const NCPU = fs.readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
+
+/** Busy % of one core not spent by oursTicks() processes, between two snapshots. */
+export function foreignBetween(a, b) {
+  const total = b.sys.total - a.sys.total;
+  if (total <= 0) return 0;
+  const busy = b.sys.busy - a.sys.busy - (b.ours - a.ours);
+  return Math.max(0, round((busy / total) * NCPU * 100, 1));
+}
+
+export function snapshot(oursTicks) {
+  return { sys: systemTicks(), ours: oursTicks() };
+}
+
+/**
+ * Waits (bounded) until the machine's foreign load over a 1 s window is at most
+ * thresholdPct of one core. Returns { waitedMs, foreignPct, gaveUp }.
+ */
+export async function waitQuiet({ thresholdPct = 15, maxWaitMs = 20_000, oursTicks = () => procTicks(process.pid) ?? 0, budget }) {
+  const t0 = Date.now();
+  const limit = budget ? Math.min(maxWaitMs, Math.max(0, budget.remainingMs)) : maxWaitMs;
+  let foreignPct = 0;
+  for (;;) {
+    const a = snapshot(oursTicks);
+    await sleep(1000);
+    foreignPct = foreignBetween(a, snapshot(oursTicks));
+    const waited = Date.now() - t0;
+    if (foreignPct <= thresholdPct || waited >= limit) {
+      const extra = Math.max(0, waited - 1000);
+      if (budget) budget.remainingMs -= extra;
+      return { waitedMs: extra, foreignPct, gaveUp: foreignPct > thresholdPct };
+    }
+  }
 }

@@ -14,7 +14,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Session } from 'node:inspector/promises';
 import { topSelf } from './profile-top.js';
-import { BENCH_DIR, MB, ROOT, fmt, mdTable, parseArgs, percentile, round, startProcess, writeResults } from './lib.js';
+import { BENCH_DIR, MB, ROOT, fmt, foreignBetween, mdTable, parseArgs, percentile, procTicks, gitInfo, onExitCleanup, round, snapshot, startProcess, waitQuiet, writeResults } from './lib.js';
 
 const TICK_MS = 1000;
 const START_DELAY_MS = 1000;
@@ -24,16 +24,18 @@ const STEADY_SAMPLES = 11; // the first pass after Ready is skipped (it may have
 const STEADY_DEADLINE_MS = 20_000;
 const CHILD_WATCHDOG_MS = 200_000;
 const CHILD_TIMEOUT_MS = 240_000;
-const LINEAR_TOLERANCE = 1.25; // "linear" = ratio ≤ 1.25 × the pod ratio
+const LINEAR_TOLERANCE = 1.25;
+const quietBudget = { remainingMs: 30_000 }; // "linear" = ratio ≤ 1.25 × the pod ratio
 
 const args = parseArgs();
-if (args.child) await child(Number(args.services), Number(args.replicas ?? REPLICAS));
+if (args.child) await child(Number(args.services), Number(args.replicas ?? REPLICAS), String(args['data-dir']));
 else await parent();
 
 // ---------------------------------------------------------------------------
 // Child: one size, one fresh process.
 
-async function child(services, replicas) {
+async function child(services, replicas, dataDir) {
+  if (!dataDir || !fs.existsSync(dataDir)) throw new Error('--data-dir: the parent creates the directory');
   const watchdog = setTimeout(() => {
     process.stderr.write(`reconcile child: watchdog fired after ${CHILD_WATCHDOG_MS} ms\n`);
     process.exit(3);
@@ -49,7 +51,6 @@ async function child(services, replicas) {
   const { ReconcilerService } = await import(dist('modules/reconciler/reconciler.service.js'));
   const { EventsService } = await import(dist('modules/events/events.service.js'));
 
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'grid-bench-reconcile-'));
   let app;
   const mem = { peakRss: 0, peakHeapUsed: 0 };
   const sampleMem = () => {
@@ -70,6 +71,7 @@ async function child(services, replicas) {
     const reconciler = app.get(ReconcilerService);
     const events = app.get(EventsService);
     sampleMem();
+    global.gc?.();
     const baseline = process.memoryUsage();
 
     // Specs: generated and validated before the clock starts.
@@ -90,6 +92,9 @@ async function child(services, replicas) {
     const prof = args['cpu-prof'] ? await startProfile() : undefined;
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
+    const own = () => procTicks(process.pid) ?? 0;
+    const snap0 = snapshot(own);
+    const cpu0 = process.cpuUsage();
     const written0 = events.written;
     const passes0 = reconciler.passes;
     const resyncs0 = reconciler.resyncDurations.length;
@@ -121,6 +126,8 @@ async function child(services, replicas) {
     const results = await applied;
     if (results.length !== services) throw new Error(`apply returned ${results.length} results, expected ${services}`);
     const writtenAtReady = events.written;
+    const snapReady = snapshot(own);
+    const cpuReady = process.cpuUsage(cpu0);
     const passesAtReady = reconciler.passes;
     const convergeLag = { max: lag.max / 1e6, p99: lag.percentile(99) / 1e6 };
     const resyncsDuringConverge = reconciler.resyncDurations.slice(resyncs0);
@@ -147,8 +154,13 @@ async function child(services, replicas) {
       prof.disconnect();
     }
     const writtenEnd = events.written;
+    const snapEnd = snapshot(own);
+    const cpuSteady = process.cpuUsage();
     sampleMem();
     const end = process.memoryUsage();
+    // Live heap: what 'steady heapUsed' means once garbage is gone (the child runs with --expose-gc).
+    global.gc?.();
+    const live = process.memoryUsage();
     const status = fs.readFileSync('/proc/self/status', 'utf8');
     const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
     const readyNow = runtime.all().filter((p) => p.ready).length;
@@ -168,6 +180,9 @@ async function child(services, replicas) {
       reconcilesDuringConvergence: passesAtReady - passes0,
       resyncsDuringConvergenceMs: resyncsDuringConverge.map((x) => round(x)),
       convergenceEventLoopLagMs: { max: round(convergeLag.max), p99: round(convergeLag.p99) },
+      convergenceCpuMs: round((cpuReady.user + cpuReady.system) / 1000, 0),
+      steadyCpuMsPerS: round(((cpuSteady.user + cpuSteady.system - cpu0.user - cpu0.system - cpuReady.user - cpuReady.system) / 1000) / (steadyMs / 1000), 1),
+      foreignLoadPct: { convergence: foreignBetween(snap0, snapReady), steady: foreignBetween(snapReady, snapEnd) },
       eventsDuringConvergence: writtenAtReady - written0,
       eventsPerSecond: round((writtenAtReady - written0) / (readyMs / 1000), 0),
       eventsTotal: writtenEnd - written0,
@@ -193,6 +208,8 @@ async function child(services, replicas) {
         peakHeapUsedMB: round(mem.peakHeapUsed / MB, 1),
         steadyRssMB: round(end.rss / MB, 1),
         steadyHeapUsedMB: round(end.heapUsed / MB, 1),
+        liveHeapAfterGcMB: round(live.heapUsed / MB, 1),
+        rssAfterGcMB: round(live.rss / MB, 1),
       },
     };
     clearInterval(memTimer);
@@ -204,7 +221,6 @@ async function child(services, replicas) {
   } finally {
     clearInterval(memTimer);
     if (app) await app.close().catch(() => undefined);
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
   // Nest may leave handles (e.g. SQLite) open; the result is out, so leave now.
   process.exit(0);
@@ -232,9 +248,12 @@ async function stopProfile(session, name) {
 // ---------------------------------------------------------------------------
 // Parent: each size in its own child, then ratios and the markdown.
 
-async function runChild(services) {
-  const childArgs = [path.join(BENCH_DIR, 'reconcile.js'), '--child', `--services=${services}`, `--replicas=${REPLICAS}`];
-  if (args['cpu-prof']) childArgs.push('--cpu-prof');
+async function runChild(services, profile = false) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'grid-bench-reconcile-'));
+  const removeDir = () => fs.rmSync(dataDir, { recursive: true, force: true });
+  onExitCleanup(removeDir);
+  const childArgs = ['--expose-gc', path.join(BENCH_DIR, 'reconcile.js'), '--child', `--services=${services}`, `--replicas=${REPLICAS}`, `--data-dir=${dataDir}`];
+  if (profile) childArgs.push('--cpu-prof');
   const c = startProcess(`reconcile ${services}`, process.execPath, childArgs, { cwd: ROOT });
   c.stderr.on('data', (d) => process.stderr.write(d));
   const timer = setTimeout(() => {
@@ -247,6 +266,7 @@ async function runChild(services) {
   }, CHILD_TIMEOUT_MS);
   const r = await c.exited;
   clearTimeout(timer);
+  removeDir();
   const line = c.stdoutText.split('\n').find((l) => l.startsWith('RESULT '));
   if (r.code !== 0 || !line) throw new Error(`reconcile child (${services} services) failed: exit ${r.code ?? r.signal}; stderr: ${c.stderrText.slice(-2000)}`);
   return JSON.parse(line.slice(7));
@@ -264,13 +284,28 @@ async function parent() {
   if (sizes.length === 0) throw new Error('--sizes: give numbers of services, e.g. --sizes=1000,5000');
   const rows = [];
   for (const n of sizes) {
+    const quiet = await waitQuiet({ thresholdPct: 15, maxWaitMs: 20_000, budget: quietBudget });
+    if (quiet.waitedMs >= 50) process.stdout.write(`(waited ${fmt(quiet.waitedMs / 1000, 1)} s for other load on the machine to settle: ${quiet.foreignPct}% of a core${quiet.gaveUp ? ', gave up' : ''})\n`);
     process.stdout.write(`reconcile: ${n} services × ${REPLICAS} replicas = ${n * REPLICAS} pods ... `);
     const r = await runChild(n);
+    r.quietWaitMs = quiet.waitedMs;
     rows.push(r);
     process.stdout.write(
       `ready ${fmt(r.readyMs, 0)} ms (${r.ticks} tick(s) after the ${r.startDelayMs} ms start delay), resync p50 ${fmt(r.steady.resyncP50Ms)} ms p99 ${fmt(r.steady.resyncP99Ms)} ms, ` +
-        `${fmt(r.eventsPerSecond, 0)} events/s, peak RSS ${fmt(r.memory.peakRssMB, 0)} MB\n`,
+        `${fmt(r.eventsPerSecond, 0)} events/s, peak RSS ${fmt(r.memory.peakRssMB, 0)} MB; other load ${r.foreignLoadPct.convergence}% / ${r.foreignLoadPct.steady}% of a core\n`,
     );
+  }
+
+  // Profiles come from extra runs, so the sampling overhead never touches the numbers above.
+  if (args['cpu-prof']) {
+    for (const r of rows) {
+      process.stdout.write(`reconcile: profiling ${r.pods} pods in a separate run ... `);
+      await waitQuiet({ thresholdPct: 15, maxWaitMs: 20_000, budget: quietBudget });
+      const p = await runChild(r.services, true);
+      r.profiles = p.profiles;
+      r.profiledRun = { readyMs: p.readyMs, resyncP50Ms: p.steady.resyncP50Ms };
+      process.stdout.write(`done (under the profiler: ready ${fmt(p.readyMs, 0)} ms, resync p50 ${fmt(p.steady.resyncP50Ms)} ms)\n`);
+    }
   }
 
   // Ratios between the smallest and the largest size (10k → 50k by default).
@@ -289,7 +324,7 @@ async function parent() {
       readyAfterDelayMs: round(b.readyAfterDelayMs / a.readyAfterDelayMs),
       peakRss: round(b.memory.peakRssMB / a.memory.peakRssMB),
       peakRssAboveBaseline: round((b.memory.peakRssMB - b.memory.baselineRssMB) / (a.memory.peakRssMB - a.memory.baselineRssMB)),
-      steadyHeapUsedAboveBaseline: round((b.memory.steadyHeapUsedMB - b.memory.baselineHeapUsedMB) / (a.memory.steadyHeapUsedMB - a.memory.baselineHeapUsedMB)),
+      liveHeapAboveBaseline: round((b.memory.liveHeapAfterGcMB - b.memory.baselineHeapUsedMB) / (a.memory.liveHeapAfterGcMB - a.memory.baselineHeapUsedMB)),
       eventsPerSecond: round(b.eventsPerSecond / a.eventsPerSecond),
     };
   }
@@ -317,16 +352,17 @@ async function parent() {
       value: ratios
         ? `${ratios.from}→${ratios.to} pods (${ratios.podRatio}×): resync p50 ${ratios.resyncP50}×, ready-after-delay ${ratios.readyAfterDelayMs}×, RSS above baseline ${ratios.peakRssAboveBaseline}×`
         : 'n/a (one size)',
-      result: ratios ? verdict(ratios.resyncP50 <= limit && ratios.readyAfterDelayMs <= limit && ratios.peakRssAboveBaseline <= limit) : 'n/a',
+      // Below 10,000 pods fixed costs dominate (RSS above baseline is a few MB), so the ratio says little.
+      result: !ratios ? 'n/a' : ratios.from < 10_000 ? 'n/a (smallest size < 10,000 pods)' : verdict(ratios.resyncP50 <= limit && ratios.readyAfterDelayMs <= limit && ratios.peakRssAboveBaseline <= limit),
     },
   ];
 
-  const json = { benchmark: 'reconcile', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, tickMs: TICK_MS, startDelayMs: START_DELAY_MS, sizes: rows, ratios, targets };
+  const json = { benchmark: 'reconcile', date: new Date().toISOString(), git: gitInfo(), node: process.version, cpus: os.cpus().length, tickMs: TICK_MS, startDelayMs: START_DELAY_MS, sizes: rows, ratios, targets };
 
   const md = [];
   md.push('# Reconciler scale benchmark (simulated runtime)');
   md.push('');
-  md.push(`Run ${json.date} · Node ${process.version} · ${os.cpus().length} CPUs (shared, noisy machine) · \`node bench/reconcile.js\``);
+  md.push(`Run ${json.date} · commit ${json.git.commit}${json.git.srcDirty ? ' + uncommitted src/ changes' : ''}${json.git.distStale ? ' (WARNING: dist/ is older than src/; run npm run build)' : ''} · Node ${process.version} · ${os.cpus().length} CPUs (shared, noisy machine) · \`node bench/reconcile.js\``);
   md.push('');
   md.push('Method: each size runs in a fresh Node process that boots Grid in-process (`createGrid` + `app.init()`, no HTTP listener),');
   md.push(`with TICK_MS=${TICK_MS} and GRID_SIM_START_DELAY_MS=${START_DELAY_MS}. N services of ${REPLICAS} replicas (\`image: local://bench@v1\`,`);
@@ -335,11 +371,12 @@ async function parent() {
   md.push('*Resync* is `ReconcilerService.resyncDurations` (enqueue every service → queue drained) for passes that finished after all pods were Ready,');
   md.push('skipping the first; p50/p99 are nearest-rank over those (~11) samples, so p99 ≈ the max. *Events/s* = rows flushed to SQLite');
   md.push('(`EventsService.written`) between apply and all-Ready divided by that time. *Peak RSS* is the larger of a 50 ms `memoryUsage()` sample');
-  md.push('and the kernel\'s VmHWM; *baseline* is RSS right after `app.init()`.');
+  md.push('and the kernel\'s VmHWM; *baseline* is RSS right after `app.init()`; *live heap* is heapUsed after a forced GC at the end of the steady state. *Other load* is machine-wide busy CPU minus this process\'s, in % of one core:');
+  md.push('other sessions share this 2-core VM (builds, test runs), so before each size the script waits (≤ 20 s) for it to drop to ≤ 15 %, and reports it.');
   md.push('');
   md.push(
     mdTable(
-      ['pods', 'services', 'apply ms', 'all created ms', 'all Ready ms', 'Ready − delay ms', 'ticks', 'resync p50 ms', 'resync p99 ms', 'n', 'events (converge)', 'events/s', 'peak RSS MB', 'baseline RSS MB', 'peak heapUsed MB', 'steady heapUsed MB', 'max loop lag ms (converge)'],
+      ['pods', 'services', 'apply ms', 'all created ms', 'all Ready ms', 'Ready − delay ms', 'ticks', 'resync p50 ms', 'resync p99 ms', 'n', 'events (converge)', 'events/s', 'peak RSS MB', 'baseline RSS MB', 'peak heapUsed MB', 'live heap after GC MB (baseline)', 'max loop lag ms (converge)', 'CPU ms (converge)', 'steady CPU ms/s', 'other load % (converge / steady)'],
       rows.map((r) => [
         r.pods.toLocaleString('en-US'),
         r.services.toLocaleString('en-US'),
@@ -356,8 +393,11 @@ async function parent() {
         fmt(r.memory.peakRssMB, 0),
         fmt(r.memory.baselineRssMB, 0),
         fmt(r.memory.peakHeapUsedMB, 0),
-        fmt(r.memory.steadyHeapUsedMB, 0),
+        `${fmt(r.memory.liveHeapAfterGcMB, 0)} (${fmt(r.memory.baselineHeapUsedMB, 0)})`,
         fmt(r.convergenceEventLoopLagMs.max, 0),
+        fmt(r.convergenceCpuMs, 0),
+        fmt(r.steadyCpuMsPerS, 1),
+        `${fmt(r.foreignLoadPct.convergence, 0)} / ${fmt(r.foreignLoadPct.steady, 0)}`,
       ]),
     ),
   );
@@ -375,7 +415,7 @@ async function parent() {
           ['all Ready − start delay', `${ratios.readyAfterDelayMs}×`, `${round(ratios.readyAfterDelayMs / ratios.podRatio)} of linear`],
           ['peak RSS', `${ratios.peakRss}×`, `${round(ratios.peakRss / ratios.podRatio)} of linear`],
           ['peak RSS above baseline', `${ratios.peakRssAboveBaseline}×`, `${round(ratios.peakRssAboveBaseline / ratios.podRatio)} of linear`],
-          ['steady heapUsed above baseline', `${ratios.steadyHeapUsedAboveBaseline}×`, `${round(ratios.steadyHeapUsedAboveBaseline / ratios.podRatio)} of linear`],
+          ['live heap after GC above baseline', `${ratios.liveHeapAboveBaseline}×`, `${round(ratios.liveHeapAboveBaseline / ratios.podRatio)} of linear`],
           ['events/s during convergence', `${ratios.eventsPerSecond}×`, '(throughput: higher is better)'],
         ],
       ),
@@ -389,9 +429,11 @@ async function parent() {
   for (const r of rows) {
     if (!r.profiles) continue;
     for (const [phase, p] of Object.entries(r.profiles)) {
-      md.push(`### CPU profile, ${r.pods.toLocaleString('en-US')} pods, ${phase} (${p.file}; ${p.totalMs} ms sampled, ${p.busyMs} ms busy)`);
+      md.push(`### CPU profile, ${r.pods.toLocaleString('en-US')} pods, ${phase} (separate profiled run; ${p.file}; ${p.totalMs} ms sampled, ${p.busyMs} ms busy)`);
       md.push('');
       md.push(mdTable(['self ms', '% of busy', 'function'], p.top.map((t) => [fmt(t.selfMs, 1), fmt(t.pctOfBusy, 1), t.fn])));
+      md.push('');
+      md.push(mdTable(['self ms', '% of busy', 'owner'], p.groups.map((t) => [fmt(t.selfMs, 1), fmt(t.pctOfBusy, 1), t.group])));
       md.push('');
     }
   }
