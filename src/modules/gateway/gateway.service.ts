@@ -13,6 +13,15 @@ import { GatewayProxy, routeGatewayUrl } from './proxy.js';
 
 const PREVIEW = '--preview';
 
+/** The first Host header (what req.headers.host holds), without building req.headers. */
+function firstHost(raw: string[]): string {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 4 && name.toLowerCase() === 'host') return raw[i + 1];
+  }
+  return '';
+}
+
 /**
  * Keeps one route per service (Ready pods grouped by version, with weights) and
  * serves /gateway/<service>/... on the main port and, if configured, on a dedicated
@@ -65,19 +74,9 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** prom-client children cached per label set: hashing labels on every proxied request cost more than the rest of the bookkeeping. */
-  private readonly counters = new Map<string, { inc(): void }>();
-  private readonly histograms = new Map<string, { observe(v: number): void }>();
-
+  /** Plain counters read at scrape time (MetricsService.gateway): no prom-client label hashing per proxied request. */
   private observe(service: string, version: string, status: number, seconds: number): void {
-    const hk = `${service}\u0000${version}`;
-    const ck = `${hk}\u0000${status}`;
-    let c = this.counters.get(ck);
-    if (!c) this.counters.set(ck, (c = this.metrics.gatewayRequests.labels(service, version, String(status))));
-    c.inc();
-    let h = this.histograms.get(hk);
-    if (!h) this.histograms.set(hk, (h = this.metrics.gatewayDuration.labels(service, version)));
-    h.observe(seconds);
+    this.metrics.gateway.observe(service, version, status, seconds);
   }
 
   onModuleInit(): void {
@@ -162,7 +161,8 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
   }
 
   serve(req: http.IncomingMessage, res: http.ServerResponse, service: string, path: string): void {
-    if (req.headers['x-grid-preview'] === '1' && !service.endsWith(PREVIEW) && this.previews.has(service)) service = `${service}${PREVIEW}`;
+    // req.headers is built lazily from rawHeaders: only touched when a preview exists.
+    if (this.previews.size > 0 && this.previews.has(service) && !service.endsWith(PREVIEW) && req.headers['x-grid-preview'] === '1') service = `${service}${PREVIEW}`;
     const base = service.endsWith(PREVIEW) ? service.slice(0, -PREVIEW.length) : service;
     if (this.specs.get(base)?.manifest.spec.runtime === 'sim') return this.simulate(req, res, service, path);
     this.proxy.handle(req, res, service, path);
@@ -209,7 +209,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     if (config.gatewayPort === undefined) return undefined;
     const server = http.createServer((req, res) => {
       const url = req.url ?? '/';
-      const host = req.headers.host ?? '';
+      const host = firstHost(req.rawHeaders);
       const dot = host.indexOf('.');
       const byHost = dot > 0 ? host.slice(0, dot) : '';
       if (byHost && this.route(byHost)) return this.serve(req, res, byHost, url);

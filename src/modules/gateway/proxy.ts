@@ -115,6 +115,17 @@ const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
+/** 1 at the lengths of the response header names onHeaders acts on (hop-by-hop, x-request-id, content-length). */
+const RESPONSE_SPECIAL_LENGTH: Uint8Array = lengthTable([...RESPONSE_HOP_BY_HOP, 'x-request-id', 'content-length']);
+/** 1 at the lengths of the request header names REQUEST_HEADER_KIND lists. */
+const REQUEST_SPECIAL_LENGTH: Uint8Array = lengthTable([...REQUEST_HEADER_KIND.keys()]);
+
+function lengthTable(names: string[]): Uint8Array {
+  const t = new Uint8Array(256);
+  for (const n of names) t[n.length] = 1;
+  return t;
+}
+
 /** Removes the headers a `Connection` header names (RFC 9110 7.6.1). */
 function dropConnectionListed(headers: string[], connection: string): string[] {
   const listed = new Set<string>();
@@ -127,6 +138,18 @@ function dropConnectionListed(headers: string[], connection: string): string[] {
     if (!listed.has(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1]);
   }
   return out;
+}
+
+/** A content-length value as a number, -2 when it is not a plain decimal. */
+function parseContentLength(value: string): number {
+  if (value.length === 0 || value.length > 15) return -2;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -2;
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 function isPlainConnection(value: string): boolean {
@@ -211,6 +234,7 @@ class ProxyCore {
   readonly upstreamTimeoutMs: number;
   private readonly poolOptions: Pool.Options;
   private readonly pools = new Map<string, Pool>();
+  private readonly poolOf = new WeakMap<GatewayEndpoint, Pool>();
   private readonly inflightByPod = new Map<string, number>();
   private readonly drainWaiters = new Map<string, Set<(drained: boolean) => void>>();
   /** Version of each ejected pod, for the 'returned' event. */
@@ -253,12 +277,18 @@ class ProxyCore {
 
   dispatch(ex: Exchange): void {
     const ep = ex.endpoint;
-    const key = ep.host + ':' + ep.port;
-    let pool = this.pools.get(key);
-    if (pool === undefined) {
-      const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
-      pool = new Pool(`http://${host}:${ep.port}`, this.poolOptions);
-      this.pools.set(key, pool);
+    // Endpoint objects live until the next route rebuild: their pool is cached on
+    // them, checked against pruning (a pruned pool is closed).
+    let pool = this.poolOf.get(ep);
+    if (pool === undefined || pool.closed || pool.destroyed) {
+      const key = ep.host + ':' + ep.port;
+      pool = this.pools.get(key);
+      if (pool === undefined) {
+        const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
+        pool = new Pool(`http://${host}:${ep.port}`, this.poolOptions);
+        this.pools.set(key, pool);
+      }
+      this.poolOf.set(ep, pool);
     }
     this.inflightByPod.set(ep.podId, (this.inflightByPod.get(ep.podId) ?? 0) + 1);
     pool.dispatch({ path: ex.path, method: ex.req.method as Dispatcher.HttpMethod, headers: ex.headers, body: ex.hasBody ? ex.req : null }, ex);
@@ -395,6 +425,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   retried = false;
   /** Response headers went to the client: from here on, failures can only cut the connection. */
   responded = false;
+  /** Body bytes still to come per the upstream's content-length; -1 when it sent none. */
+  remaining = -1;
+  /** The whole body, held from onData to onComplete so headers and body leave in one res.end(). */
+  held: Buffer | null = null;
   clientGone = false;
   done = false;
 
@@ -426,17 +460,25 @@ class Exchange implements Dispatcher.DispatchHandler {
     const out: string[] = [];
     let connection = '';
     let hasRequestId = false;
+    let contentLength = -1;
     for (let i = 0; i < rawHeaders.length; i += 2) {
       // latin1 maps bytes 1:1, and node writes header strings back as latin1.
       const name = rawHeaders[i].toString('latin1');
-      const lower = name.toLowerCase();
-      if (RESPONSE_HOP_BY_HOP.has(lower)) {
-        if (lower === 'connection') connection = rawHeaders[i + 1].toString('latin1');
-        continue;
+      const value = rawHeaders[i + 1].toString('latin1');
+      // Only names of a length some special header has are lower-cased and looked at.
+      const special = RESPONSE_SPECIAL_LENGTH[name.length];
+      if (special === 1) {
+        const lower = name.toLowerCase();
+        if (RESPONSE_HOP_BY_HOP.has(lower)) {
+          if (lower === 'connection') connection = value;
+          continue;
+        }
+        if (lower === 'x-request-id') hasRequestId = true;
+        else if (lower === 'content-length') contentLength = contentLength === -1 ? parseContentLength(value) : -2;
       }
-      if (lower === 'x-request-id') hasRequestId = true;
-      out.push(name, rawHeaders[i + 1].toString('latin1'));
+      out.push(name, value);
     }
+    this.remaining = contentLength >= 0 ? contentLength : -1;
     const headers = connection === '' || isPlainConnection(connection) ? out : dropConnectionListed(out, connection);
     headers.push('x-grid-pod', this.endpoint.podId, 'x-grid-version', this.backend.version);
     if (!hasRequestId) headers.push('x-request-id', this.requestId);
@@ -447,6 +489,19 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    // A chunk that completes a content-length body is the last one: undici calls
+    // onComplete right after it (same parser pass). Holding it lets a one-chunk
+    // body go out with the headers in a single res.end(), without res.write()'s
+    // cork-until-next-tick; streamed bodies are written as they come.
+    if (this.remaining >= 0 && (this.remaining -= chunk.length) === 0 && this.held === null) {
+      this.held = chunk;
+      return true;
+    }
+    if (this.held !== null) {
+      const held = this.held;
+      this.held = null;
+      this.res.write(held);
+    }
     if (this.res.write(chunk)) return true;
     this.res.once('drain', onResponseDrain);
     return false;
@@ -454,7 +509,13 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.done = true;
-    this.res.end();
+    const held = this.held;
+    if (held !== null) {
+      this.held = null;
+      this.res.end(held);
+    } else {
+      this.res.end();
+    }
     this.core.release(this.endpoint.podId);
     this.core.finish(this, this.status);
   }
@@ -580,7 +641,7 @@ export class GatewayProxy {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i];
       const value = raw[i + 1];
-      const kind = REQUEST_HEADER_KIND.get(name.toLowerCase());
+      const kind = REQUEST_SPECIAL_LENGTH[name.length] === 1 ? REQUEST_HEADER_KIND.get(name.toLowerCase()) : undefined;
       if (kind === undefined) {
         headers.push(name, value);
         continue;

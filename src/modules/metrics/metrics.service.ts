@@ -1,6 +1,110 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** Upper bounds (seconds) of grid_gateway_request_duration_seconds. */
+export const GATEWAY_DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+
+interface MetricValue {
+  value: number;
+  labels: Record<string, string | number>;
+  metricName?: string;
+}
+
+/**
+ * A metric whose values are computed when scraped, in the shape prom-client's
+ * Registry formats (what a Counter's or Histogram's get() returns).
+ */
+class ScrapeTimeMetric {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    private readonly values: () => MetricValue[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  get(): { name: string; help: string; type: string; values: MetricValue[]; aggregator: string } {
+    return { name: this.name, help: this.help, type: this.type, values: this.values(), aggregator: this.aggregator };
+  }
+
+  /** Registry.resetMetrics(): these mirror monotonic counts kept elsewhere. */
+  reset(): void {}
+}
+
+class GatewaySeries {
+  readonly codes = new Map<number, number>();
+  /** Per-bucket (not cumulative) counts; observations above the last bound are only in count. */
+  readonly buckets: Float64Array;
+  count = 0;
+  sum = 0;
+  constructor(
+    readonly service: string,
+    readonly version: string,
+    nb: number,
+  ) {
+    this.buckets = new Float64Array(nb);
+  }
+}
+
+/**
+ * What prom-client's Counter and Histogram with labels did for the gateway, without
+ * hashing label sets on every proxied request: plain counters per (service, version),
+ * read at scrape time. Series are never dropped (as with the prom-client metrics).
+ */
+export class GatewayRequestStats {
+  private readonly series = new Map<string, Map<string, GatewaySeries>>();
+
+  constructor(private readonly bounds: readonly number[]) {}
+
+  observe(service: string, version: string, status: number, seconds: number): void {
+    let byVersion = this.series.get(service);
+    if (byVersion === undefined) this.series.set(service, (byVersion = new Map()));
+    let s = byVersion.get(version);
+    if (s === undefined) byVersion.set(version, (s = new GatewaySeries(service, version, this.bounds.length)));
+    s.codes.set(status, (s.codes.get(status) ?? 0) + 1);
+    s.count++;
+    s.sum += seconds;
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (seconds <= bounds[i]) {
+        s.buckets[i]++;
+        break;
+      }
+    }
+  }
+
+  counterValues(): MetricValue[] {
+    const out: MetricValue[] = [];
+    for (const byVersion of this.series.values()) {
+      for (const s of byVersion.values()) {
+        for (const [code, n] of s.codes) out.push({ value: n, labels: { service: s.service, version: s.version, code: String(code) } });
+      }
+    }
+    return out;
+  }
+
+  histogramValues(): MetricValue[] {
+    const out: MetricValue[] = [];
+    const bucketName = 'grid_gateway_request_duration_seconds_bucket';
+    for (const byVersion of this.series.values()) {
+      for (const s of byVersion.values()) {
+        let acc = 0;
+        for (let i = 0; i < this.bounds.length; i++) {
+          acc += s.buckets[i];
+          out.push({ value: acc, labels: { le: this.bounds[i], service: s.service, version: s.version }, metricName: bucketName });
+        }
+        out.push({ value: s.count, labels: { le: '+Inf', service: s.service, version: s.version }, metricName: bucketName });
+        out.push({ value: s.sum, labels: { service: s.service, version: s.version }, metricName: 'grid_gateway_request_duration_seconds_sum' });
+        out.push({ value: s.count, labels: { service: s.service, version: s.version }, metricName: 'grid_gateway_request_duration_seconds_count' });
+      }
+    }
+    return out;
+  }
+}
+
 /** One prom-client registry for the whole process. Gauges that mirror state are filled at scrape time. */
 @Injectable()
 export class MetricsService {
@@ -22,14 +126,16 @@ export class MetricsService {
     registers: [this.registry],
   });
   readonly eventsTotal = new Counter({ name: 'grid_events_total', help: 'Events recorded, by type.', labelNames: ['type'], registers: [this.registry] });
-  readonly gatewayRequests = new Counter({ name: 'grid_gateway_requests_total', help: 'Requests proxied by the gateway.', labelNames: ['service', 'version', 'code'], registers: [this.registry] });
-  readonly gatewayDuration = new Histogram({
-    name: 'grid_gateway_request_duration_seconds',
-    help: 'Gateway request latency, upstream included.',
-    labelNames: ['service', 'version'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  /** Per-request gateway counts; exported as the two grid_gateway_* metrics below at scrape time. */
+  readonly gateway = new GatewayRequestStats(GATEWAY_DURATION_BUCKETS);
+  readonly gatewayRequests = new ScrapeTimeMetric('grid_gateway_requests_total', 'Requests proxied by the gateway.', 'counter', () => this.gateway.counterValues(), this.registry);
+  readonly gatewayDuration = new ScrapeTimeMetric(
+    'grid_gateway_request_duration_seconds',
+    'Gateway request latency, upstream included.',
+    'histogram',
+    () => this.gateway.histogramValues(),
+    this.registry,
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
