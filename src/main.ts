@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NestFactory } from '@nestjs/core';
@@ -43,10 +44,70 @@ export async function createGrid(config: GridConfig): Promise<NestFastifyApplica
   return app;
 }
 
+/** The data dir must be usable and ours alone: two Grids on one database would adopt each other's pods. */
+function claimDataDir(config: GridConfig): void {
+  const lock = path.join(config.dataDir, 'grid.lock');
+  try {
+    mkdirp(path.join(config.dataDir, 'logs'));
+    fs.accessSync(config.dataDir, fs.constants.W_OK);
+  } catch (e) {
+    throw new ConfigError('GRID_DATA_DIR', `${config.dataDir} is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      process.on('exit', () => fs.rmSync(lock, { force: true }));
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError('GRID_DATA_DIR', `cannot create ${lock}: ${(e as Error).message}`);
+      const pid = Number(fs.readFileSync(lock, 'utf8'));
+      if (pid > 0 && pid !== process.pid && isGrid(pid)) throw new ConfigError('GRID_DATA_DIR', `${config.dataDir} is in use by another Grid (pid ${pid}); stop it or choose another GRID_DATA_DIR`);
+      fs.rmSync(lock, { force: true });
+    }
+  }
+}
+
+/** mkdir -p one level at a time: Node's recursive mkdir never returns for a path under /proc. */
+function mkdirp(dir: string): void {
+  let cur = path.parse(dir).root;
+  for (const part of path.relative(cur, dir).split(path.sep)) {
+    cur = path.join(cur, part);
+    const st = fs.statSync(cur, { throwIfNoEntry: false });
+    if (!st) fs.mkdirSync(cur);
+    else if (!st.isDirectory()) throw Object.assign(new Error(`${cur} is not a directory`), { code: 'ENOTDIR' });
+  }
+}
+
+function isGrid(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.js');
+  } catch {
+    return false;
+  }
+}
+
+/** Fails fast, before any pod starts, if the port is taken. */
+async function portFree(host: string, port: number, variable: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new ConfigError(variable, e.code === 'EADDRINUSE' ? `${host}:${port} is already in use` : `cannot listen on ${host}:${port} (${e.code ?? e.message})`)),
+    );
+    srv.listen(port, host, () => srv.close(() => resolve()));
+  });
+}
+
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   let config: GridConfig;
   try {
     config = loadConfig();
+    if (config.gatewayPort !== undefined && config.gatewayPort !== 0 && config.gatewayPort === config.port) {
+      throw new ConfigError('GRID_GATEWAY_PORT', `must differ from GRID_PORT (both ${config.port})`);
+    }
+    claimDataDir(config);
+    await portFree(config.host, config.port, 'GRID_PORT');
+    if (config.gatewayPort !== undefined) await portFree(config.host, config.gatewayPort, 'GRID_GATEWAY_PORT');
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`grid: invalid configuration: ${e.message}\n`);

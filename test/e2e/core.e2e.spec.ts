@@ -91,6 +91,28 @@ describe('Grid core (sim runtime)', () => {
     expect((await json(`${g.url}/services/fine`)).status).toBe(404);
   });
 
+  it('refuses a spec for a runtime this Grid does not have, naming spec.image', async () => {
+    const r = await applyYaml(g, 'apiVersion: v1\nkind: Service\nmetadata: {name: web2}\nspec: {replicas: 1, image: "nginx:1.25", port: 80}\n');
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([{ path: 'spec.image', message: expect.stringContaining('docker runtime') }]);
+    expect((await json(`${g.url}/services/web2`)).status).toBe(404);
+  });
+
+  it('keeps one error shape for router and parser errors, and rejects repeated parameters', async () => {
+    const unknown = await json(`${g.url}/no/such/route?x=1`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'no route GET /no/such/route; see /docs for the API' });
+    const badJson = await json(`${g.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind": ' });
+    expect(badJson.status).toBe(400);
+    expect(badJson.body.error).toBe('Bad Request');
+    const twice = await json(`${g.url}/lb/select?service=api&service=api`);
+    expect(twice.status).toBe(400);
+    expect(twice.body.message).toBe('service: must be given once (got 2 values)');
+    const since = await json(`${g.url}/events?since=-5`);
+    expect(since.status).toBe(400);
+    expect(since.body.message).toContain('since');
+  });
+
   it('answers 404 naming an unknown service on every route', async () => {
     const calls: [string, string][] = [
       ['GET', '/services/nope'],
@@ -186,6 +208,28 @@ describe('Grid core (sim runtime)', () => {
     await json(`${g.url}/scale?service=plain&delta=1`, { method: 'POST' });
     await read((t) => t.includes('scale +1'));
     ctrl.abort();
+
+    // Replay is per service when filtered, and a reconnect with Last-Event-ID gets exactly what it missed.
+    const mine = async (qs: string, headers: Record<string, string> = {}) => {
+      const c = new AbortController();
+      const r = await fetch(`${g.url}/events/stream?${qs}`, { signal: c.signal, headers });
+      const rd = r.body!.getReader();
+      let t = '';
+      await expectEventually(async () => {
+        const { value } = await rd.read();
+        t += new TextDecoder().decode(value);
+        return /event: grid/.test(t);
+      }, 10000, 0);
+      c.abort();
+      return [...t.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]) as { id: number; service: string | null });
+    };
+    const plainOnly = await mine('replay=2&service=plain');
+    expect(plainOnly.length).toBeGreaterThan(0);
+    expect(plainOnly.every((e) => e.service === 'plain')).toBe(true);
+    const latest = (await json(`${g.url}/events?limit=5`)).body.events as { id: number }[];
+    const resumed = await mine('replay=0', { 'last-event-id': String(latest[0].id) });
+    expect(resumed[0].id).toBe(latest[1].id);
+    expect((await json(`${g.url}/events?type=pod&limit=50`)).body.events.every((e: any) => e.type.startsWith('pod.'))).toBe(true);
   });
 
   it('exposes Prometheus metrics that promtool accepts', async () => {
@@ -247,6 +291,22 @@ describe('Grid core: API key, restart, config', () => {
     expect(events2.slice(0, events1.length).map((e: any) => e.id)).toEqual(events1.map((e: any) => e.id));
     expect(events2.length).toBeGreaterThan(events1.length);
     await g2.stop();
+  });
+
+  it('refuses a second Grid on the same data dir and a port in use, before starting any pod', async () => {
+    const dataDir = tempDataDir();
+    const g = await startGrid({ dataDir });
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { env: { ...process.env, NODE_OPTIONS: '', ...env }, encoding: 'utf8', timeout: 20000 });
+    const same = run({ GRID_PORT: '0', GRID_DATA_DIR: dataDir });
+    expect(same.status).toBe(2);
+    expect(same.stderr).toContain(`GRID_DATA_DIR: ${dataDir} is in use by another Grid (pid ${g.proc.pid})`);
+    const port = run({ GRID_PORT: String(g.port), GRID_DATA_DIR: tempDataDir() });
+    expect(port.status).toBe(2);
+    expect(port.stderr).toContain(`GRID_PORT: 127.0.0.1:${g.port} is already in use`);
+    const notDir = run({ GRID_DATA_DIR: '/etc/passwd' });
+    expect(notDir.status).toBe(2);
+    expect(notDir.stderr).toContain('GRID_DATA_DIR: /etc/passwd is not a writable directory');
+    await g.stop();
   });
 
   it('refuses to boot on a bad setting, naming the variable', () => {

@@ -165,6 +165,21 @@ analysis: { interval: 1s, minRequests: 10, maxErrorRate: 0.05, failureLimit: 1 }
     await expectEventually(async () => (await podsOf(g, 'bad')).every((p) => p.version === 'v1'), 10000);
   });
 
+  it('keeps a canary apart from stable when only its env changed (same VERSION)', async () => {
+    const steps = 'strategy: Canary\nsteps:\n  - setWeight: 50\n  - pause: {}';
+    await applyYaml(g, spec('same', 'v1', steps, { replicas: 2 }));
+    await expectEventually(() => readyPods(g, 'same', 2), 10000);
+    await applyYaml(g, spec('same', 'v1', steps, { replicas: 2, env: { GREETING: 'hi' } }));
+    await expectEventually(async () => (await rollout(g, 'same')).pauseReason === 'Step', 15000);
+    expect((await rollout(g, 'same')).weights).toEqual({ v1: 50, 'v1-r2': 50 });
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < 20; i++) {
+      const v = (await fetch(`${g.url}/gateway/same/version`)).headers.get('x-grid-version')!;
+      seen[v] = (seen[v] ?? 0) + 1;
+    }
+    expect(seen).toEqual({ v1: 10, 'v1-r2': 10 });
+  });
+
   it('undoes to the previous revision', async () => {
     await applyYaml(g, spec('undo', 'v1', 'strategy: Rolling', { replicas: 2 }));
     await expectEventually(() => readyPods(g, 'undo', 2), 10000);

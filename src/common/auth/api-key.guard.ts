@@ -1,4 +1,5 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -6,8 +7,9 @@ import { GRID_CONFIG, type GridConfig } from '../config/config.js';
 import { GridErrorCode, GridException } from '../errors/grid.exception.js';
 
 export const MUTATING = 'grid:mutating';
-/** Marks a route as changing state: it then needs X-API-Key when one is configured. */
-export const Mutating = () => SetMetadata(MUTATING, true);
+/** Marks a route as changing state: it then needs X-API-Key when one is configured (and Swagger says so). */
+export const Mutating = () =>
+  applyDecorators(SetMetadata(MUTATING, true), ApiSecurity('api-key'), ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong (only when Grid runs with GRID_API_KEY)' }));
 
 /** Hashing both sides first gives equal-length buffers, so the compare is constant-time whatever the input length. */
 export function safeEqual(a: string, b: string): boolean {

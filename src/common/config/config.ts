@@ -1,5 +1,6 @@
 // The one place that reads process.env. Everything else receives a typed,
 // validated GridConfig through the GRID_CONFIG provider.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export interface GridConfig {
@@ -61,6 +62,11 @@ function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readon
   return raw as T;
 }
 
+function existingDir(env: Env, name: string, dir: string): string {
+  if (env[name] && !fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError(name, `${dir} is not a directory`);
+  return dir;
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridConfig {
   const host = env.GRID_HOST || '127.0.0.1';
   if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw new ConfigError('GRID_HOST', `must be a host name or IP address (got "${host}")`);
@@ -79,7 +85,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridCon
     simStartDelayMs: int(env, 'GRID_SIM_START_DELAY_MS', 300, 0, 600_000),
     sseReplay: int(env, 'GRID_SSE_REPLAY', 50, 0, 10_000),
     logLevel: oneOf(env, 'GRID_LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
-    workDir: path.resolve(cwd, env.GRID_WORK_DIR || '.'),
+    workDir: existingDir(env, 'GRID_WORK_DIR', path.resolve(cwd, env.GRID_WORK_DIR || '.')),
     hpaSyncMs: int(env, 'GRID_HPA_SYNC_MS', 15_000, 100, 600_000),
   };
 }

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import * as http from 'node:http';
 
 export enum GridErrorCode {
   Validation = 'VALIDATION',
@@ -66,16 +67,14 @@ export class GridExceptionFilter implements ExceptionFilter {
     let body: ErrorBody;
     if (exception instanceof GridException) {
       body = errorBody(exception.code, exception.message, exception.errors);
-    } else if (exception instanceof HttpException) {
-      const r = exception.getResponse();
-      const status = exception.getStatus();
-      const message = typeof r === 'string' ? r : String((r as { message?: unknown }).message ?? exception.message);
-      body = { statusCode: status, error: exception.name.replace(/Exception$/, ''), message };
-    } else if (isFastifyError(exception)) {
-      // Fastify's own client errors (body too large, bad JSON, bad content type) stay 4xx.
-      const status = exception.statusCode;
-      const message = status === 413 ? 'request body is larger than 1 MiB' : exception.message;
-      body = { statusCode: status, error: status === 413 ? 'Payload Too Large' : 'Bad Request', message };
+    } else if (exception instanceof HttpException || isFastifyError(exception)) {
+      // Nest's (unknown route) and Fastify's own client errors (body too large, bad JSON) in Grid's error shape.
+      const status = exception instanceof HttpException ? exception.getStatus() : exception.statusCode;
+      const r = exception instanceof HttpException ? exception.getResponse() : undefined;
+      let message = typeof r === 'string' ? r : String((r as { message?: unknown } | undefined)?.message ?? exception.message);
+      if (status === 413) message = 'request body is larger than 1 MiB';
+      else if (status === 404 && /^Cannot [A-Z]+ /.test(message)) message = `no route ${message.slice(7).split('?')[0]}; see /docs for the API`;
+      body = { statusCode: status, error: http.STATUS_CODES[status] ?? 'Error', message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
       body = { statusCode: 500, error: 'Internal Server Error', message: 'internal error; see Grid logs' };

@@ -2,7 +2,14 @@ import { GridException } from '../errors/grid.exception.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** A query parameter given twice arrives as an array; say so rather than "is required". */
+function single(value: unknown, param: string): unknown {
+  if (Array.isArray(value)) throw GridException.invalid(param, `must be given once (got ${value.length} values)`);
+  return value;
+}
+
 export function requiredName(value: unknown, param: string): string {
+  value = single(value, param);
   if (typeof value !== 'string' || value === '') throw GridException.invalid(param, 'is required');
   if (value.length > 63 || !DNS_LABEL.test(value)) throw GridException.invalid(param, `must be a DNS label such as "api" (got "${value}")`);
   return value;
@@ -13,6 +20,7 @@ export function optionalName(value: unknown, param: string): string | undefined 
 }
 
 export function intParam(value: unknown, param: string, opts: { min: number; max: number; def?: number }): number {
+  value = single(value, param);
   if (value === undefined || value === '') {
     if (opts.def === undefined) throw GridException.invalid(param, 'is required');
     return opts.def;
@@ -25,6 +33,7 @@ export function intParam(value: unknown, param: string, opts: { min: number; max
 }
 
 export function numberParam(value: unknown, param: string, opts: { min: number; max: number; def?: number }): number {
+  value = single(value, param);
   if (value === undefined || value === '') {
     if (opts.def === undefined) throw GridException.invalid(param, 'is required');
     return opts.def;
@@ -38,9 +47,10 @@ export function numberParam(value: unknown, param: string, opts: { min: number; 
 
 /** An ISO-8601 time or epoch milliseconds. */
 export function timeParam(value: unknown, param: string): number | undefined {
+  value = single(value, param);
   if (value === undefined || value === '') return undefined;
   const s = String(value);
-  const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+  const n = /^\d+$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : NaN;
   if (!Number.isFinite(n)) throw GridException.invalid(param, `must be an ISO-8601 time or epoch milliseconds (got "${s}")`);
   return n;
 }

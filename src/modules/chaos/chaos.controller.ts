@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
 import { intParam, numberParam, requiredName } from '../../common/validation/query.js';
 import { ChaosService } from './chaos.service.js';
@@ -18,7 +18,6 @@ export class ChaosController {
   @ApiQuery({ name: 'count', required: false, description: '1..1000, default 1' })
   @ApiBadRequestResponse({ description: 'bad parameter' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   kill(@Query('service') service?: string, @Query('count') count?: string) {
     return this.chaos.kill(requiredName(service, 'service'), intParam(count, 'count', { min: 1, max: 1000, def: 1 }));
   }
@@ -34,7 +33,6 @@ export class ChaosController {
   @ApiQuery({ name: 'cpu', required: true, description: '0..100 percent per pod' })
   @ApiBadRequestResponse({ description: 'bad parameter, or the service does not run on the sim runtime' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   load(@Query('service') service?: string, @Query('cpu') cpu?: string) {
     return this.chaos.load(requiredName(service, 'service'), numberParam(cpu, 'cpu', { min: 0, max: 100 }));
   }

@@ -1,5 +1,5 @@
-import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EventsService } from './events.service.js';
 import { EventBus } from '../../common/events/event-bus.js';
@@ -9,6 +9,7 @@ import { GridException } from '../../common/errors/grid.exception.js';
 import type { GridEventRecord } from '../../common/events/event-map.js';
 
 const HEARTBEAT_MS = 15_000;
+const REPLAY_AFTER_MAX = 10_000;
 
 @ApiTags('events')
 @Controller('events')
@@ -45,10 +46,12 @@ export class EventsController {
   @ApiOperation({ summary: 'Live event stream (Server-Sent Events)', description: 'Replays the last N events on connect (`replay`, default GRID_SSE_REPLAY), then streams each new event as `event: grid` with a JSON body.' })
   @ApiProduces('text/event-stream')
   @ApiQuery({ name: 'replay', required: false, description: '0..1000' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'resume after this event id (sent by EventSource on reconnect)' })
   @ApiQuery({ name: 'service', required: false })
-  stream(@Res() reply: FastifyReply, @Query('replay') replay?: string, @Query('service') service?: string): void {
+  stream(@Res() reply: FastifyReply, @Query('replay') replay?: string, @Query('service') service?: string, @Headers('last-event-id') lastEventId?: string): void {
     const n = intParam(replay, 'replay', { min: 0, max: 1000, def: this.config.sseReplay });
     const only = optionalName(service, 'service');
+    const resumeFrom = lastEventId === undefined || lastEventId === '' ? undefined : intParam(lastEventId, 'Last-Event-ID', { min: 0, max: Number.MAX_SAFE_INTEGER });
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -62,7 +65,8 @@ export class EventsController {
       res.write(`id: ${e.id}\nevent: grid\ndata: ${JSON.stringify(e)}\n\n`);
     };
     res.write(`retry: 2000\n\n`);
-    for (const e of this.events.lastEvents(n)) send(e);
+    // A reconnecting client gets exactly what it missed; a new one gets the last `replay` events.
+    for (const e of resumeFrom !== undefined ? this.events.after(resumeFrom, only, REPLAY_AFTER_MAX) : this.events.lastEvents(n, only)) send(e);
     const off = this.bus.on('event.recorded', send);
     const beat = setInterval(() => res.write(`: heartbeat ${Date.now()}\n\n`), HEARTBEAT_MS);
     const close = () => {

@@ -64,7 +64,7 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     });
     const replay = db
       .prepare('SELECT * FROM events ORDER BY id DESC LIMIT ?')
-      .all(Math.max(this.config.sseReplay, 1)) as GridEventRecord[];
+      .all(RING) as GridEventRecord[];
     this.recent.push(...replay.reverse());
   }
 
@@ -95,9 +95,20 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     return rec;
   }
 
-  /** The last n events, oldest first (what SSE replays on connect). */
-  lastEvents(n: number): GridEventRecord[] {
-    return n <= 0 ? [] : this.recent.slice(-n);
+  /** The last n events (of one service, if given), oldest first: what SSE replays on connect. */
+  lastEvents(n: number, service?: string): GridEventRecord[] {
+    if (n <= 0) return [];
+    if (!service) return this.recent.slice(-n);
+    const out: GridEventRecord[] = [];
+    for (let i = this.recent.length - 1; i >= 0 && out.length < n; i--) if (this.recent[i].service === service) out.push(this.recent[i]);
+    return out.reverse();
+  }
+
+  /** Events after an id (an SSE client reconnecting with Last-Event-ID), oldest first. */
+  after(id: number, service: string | undefined, limit: number): GridEventRecord[] {
+    this.flush();
+    const sql = `SELECT * FROM events WHERE id > ?${service ? ' AND service = ?' : ''} ORDER BY id ASC LIMIT ?`;
+    return this.db().prepare(sql).all(...(service ? [id, service, limit] : [id, limit])) as GridEventRecord[];
   }
 
   query(q: EventQuery): GridEventRecord[] {
@@ -105,7 +116,12 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.service) (where.push('service = ?'), args.push(q.service));
-    if (q.type) (where.push(q.type.endsWith('*') ? 'type LIKE ?' : 'type = ?'), args.push(q.type.endsWith('*') ? `${q.type.slice(0, -1)}%` : q.type));
+    // "pod.*" and a bare domain such as "pod" match every pod.<verb> event; "pod.exited" matches exactly.
+    if (q.type) {
+      const prefix = q.type.endsWith('*') ? q.type.slice(0, -1) : q.type.includes('.') ? undefined : `${q.type}.`;
+      where.push(prefix !== undefined ? 'type LIKE ?' : 'type = ?');
+      args.push(prefix !== undefined ? `${prefix}%` : q.type);
+    }
     if (q.since !== undefined) (where.push('time >= ?'), args.push(q.since));
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return (this.db().prepare(sql).all(...args, q.limit) as GridEventRecord[]).reverse();

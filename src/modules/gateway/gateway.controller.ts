@@ -25,13 +25,15 @@ export class GatewayController {
     this.specs.require(name);
     const s = this.gateway.proxy.select(name);
     if (!s) throw new GridException(GridErrorCode.Unavailable, `no ready pods for service '${name}'`);
-    return { service: name, pod: s.endpoint.podId, version: s.version, address: `${s.endpoint.host}:${s.endpoint.port}` };
+    // Simulated pods have no address.
+    return { service: name, pod: s.endpoint.podId, version: s.version, address: s.endpoint.port ? `${s.endpoint.host}:${s.endpoint.port}` : null };
   }
 
   @Get('traffic')
   @ApiOperation({ summary: "The gateway's per-version numbers for a service: totals, a recent window, weights and ejected pods" })
   @ApiQuery({ name: 'service', required: true })
   @ApiQuery({ name: 'window', required: false, description: 'seconds, 1..300 (default 60)' })
+  @ApiOkResponse({ description: '{ service, versions: [{version, weight, pods}], totals, window: { seconds, byVersion: [{version, requests, errors5xx, errorRate, p50Ms, p99Ms}] }, ejected }' })
   @ApiNotFoundResponse({ description: 'no such service' })
   traffic(@Query('service') service?: string, @Query('window') window?: string) {
     const name = requiredName(service, 'service');

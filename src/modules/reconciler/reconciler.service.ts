@@ -4,8 +4,7 @@ import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
 import { EventBus } from '../../common/events/event-bus.js';
 import { EventsService } from '../events/events.service.js';
 import { RuntimeService, type PodTemplate } from '../runtime/runtime.service.js';
-import { SpecsService, versionOf, type ServiceRecord } from '../specs/specs.service.js';
-import { templateHash } from '../specs/spec-validator.js';
+import { effectiveReplicas, SpecsService, type ServiceRecord } from '../specs/specs.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { plan, type DesiredService, type PodAction } from './plan.js';
 import { command, startRollout, stepRollout, type RolloutCommand, type RolloutState } from './rollout.js';
@@ -70,14 +69,22 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       if (s.rollout) this.rollouts.set(s.name, s.rollout as RolloutState);
       if (s.autoscale) this.hpa.set(s.name, s.autoscale as { replicas: number; state: HpaState });
     }
+    // Pods of a revision no longer kept (revisionHistoryLimit) have no template: they are stopped, not adopted.
     const adopted = await this.runtime.adopt(async (service, revision) => {
       const s = this.specs.get(service);
-      if (!s) return undefined;
-      if (s.revision === revision) return this.template(s);
-      const m = await this.specs.revisionManifest(service, revision);
-      return m ? { service, revision, templateHash: templateHash(m.spec), version: versionOf(m.spec, revision), spec: m.spec } : undefined;
+      return s && this.templateOf(s, revision);
     });
     if (adopted.adopted + adopted.forgotten > 0) this.logger.log(`adopted ${adopted.adopted} pods, forgot ${adopted.forgotten}`);
+    const services = this.specs.list().length;
+    this.events.record({
+      type: 'grid.started',
+      reason: 'Started',
+      message: `Grid started with ${services} services; adopted ${adopted.adopted} running pods, forgot ${adopted.forgotten}`,
+      explain:
+        services > 0
+          ? `Grid (re)started: it reads every service from its database and starts the pods that are missing; process pods that kept running were adopted instead of started twice`
+          : 'Grid started with no services yet; apply a spec with POST /apply',
+    });
     for (const name of ['spec.applied', 'spec.deleted', 'pod.changed', 'pod.removed'] as const) {
       this.bus.on(name, (e) => this.enqueue(e.service));
     }
@@ -139,10 +146,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
   /** Desired replicas: the autoscaler's current value when it rules the service, else spec.replicas. */
   replicasOf(s: ServiceRecord): number {
-    const a = s.manifest.spec.autoscale;
-    if (!a) return s.manifest.spec.replicas;
-    const cur = this.hpa.get(s.name)?.replicas ?? s.manifest.spec.replicas;
-    return Math.max(a.min, Math.min(a.max, cur));
+    return effectiveReplicas(s);
   }
 
   rolloutOf(service: string): RolloutState | undefined {

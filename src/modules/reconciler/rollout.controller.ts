@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { intParam, requiredName } from '../../common/validation/query.js';
@@ -31,7 +31,8 @@ export class RolloutController {
       strategy: s.manifest.spec.rollout.strategy,
       phase: r?.phase ?? 'Completed',
       pauseReason: r?.pauseReason ?? null,
-      step: r && s.manifest.spec.rollout.strategy === 'Canary' ? { index: Math.min(r.stepIndex, steps.length), of: steps.length, current: steps[r.stepIndex] ?? null } : null,
+      // 1-based, as the events count steps; null outside a Canary rollout in progress.
+      step: r && r.phase !== 'Completed' && r.strategy === 'Canary' ? { number: Math.min(r.stepIndex + 1, steps.length), of: steps.length, current: steps[r.stepIndex] ?? null } : null,
       canaryWeight: r?.weight ?? 100,
       weights: this.gateway.weightsOf(s.name) ?? null,
       stable: r?.stable ?? null,
@@ -50,7 +51,6 @@ export class RolloutController {
   @ApiQuery({ name: 'full', required: false, description: 'true to promote fully' })
   @ApiConflictResponse({ description: 'no rollout in a state that can be promoted' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   promote(@Param('name') name: string, @Query('full') full?: string) {
     if (full !== undefined && full !== 'true' && full !== 'false') throw GridException.invalid('full', `must be true or false (got "${full}")`);
     return this.run(name, full === 'true' ? 'promoteFull' : 'promote');
@@ -62,7 +62,6 @@ export class RolloutController {
   @ApiOperation({ summary: 'Abort: all traffic back to the stable version, new pods removed; the service stays Degraded until retry, undo or a new spec' })
   @ApiConflictResponse({ description: 'no rollout in progress' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   abort(@Param('name') name: string) {
     return this.run(name, 'abort');
   }
@@ -73,7 +72,6 @@ export class RolloutController {
   @ApiOperation({ summary: 'Retry an aborted rollout from its first step' })
   @ApiConflictResponse({ description: 'the rollout is not aborted' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   retry(@Param('name') name: string) {
     return this.run(name, 'retry');
   }
@@ -84,7 +82,6 @@ export class RolloutController {
   @ApiOperation({ summary: 'Pause the rollout where it is' })
   @ApiConflictResponse({ description: 'no rollout in progress' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   pause(@Param('name') name: string) {
     return this.run(name, 'pause');
   }
@@ -95,7 +92,6 @@ export class RolloutController {
   @ApiOperation({ summary: 'Resume a paused rollout (a step pause counts as done)' })
   @ApiConflictResponse({ description: 'the rollout is not paused' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   resume(@Param('name') name: string) {
     return this.run(name, 'resume');
   }
@@ -107,7 +103,6 @@ export class RolloutController {
   @ApiQuery({ name: 'toRevision', required: false })
   @ApiBadRequestResponse({ description: 'no such revision kept' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   async undo(@Param('name') name: string, @Query('toRevision') toRevision?: string) {
     const n = requiredName(name, 'name');
     this.specs.require(n);
@@ -123,7 +118,6 @@ export class RolloutController {
   @ApiQuery({ name: 'delta', required: true, description: 'integer, e.g. 1 or -1' })
   @ApiBadRequestResponse({ description: 'bad parameter, or replicas would leave 0..1000' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   async scale(@Query('service') service?: string, @Query('delta') delta?: string) {
     const name = requiredName(service, 'service');
     const d = intParam(delta, 'delta', { min: -1000, max: 1000 });

@@ -16,6 +16,7 @@ export class PodsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One pod: phase, readiness, restarts, last exit, CPU and the latency of its recent probes' })
+  @ApiOkResponse({ description: '{ id, service, revision, version, state, ready, restarts, cpu, pid, port, labels, lastExit, probes: { readiness, liveness, startup } }' })
   @ApiNotFoundResponse({ description: 'no such pod' })
   get(@Param('id') id: string) {
     const pod = this.runtime.get(id);

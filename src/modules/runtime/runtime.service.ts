@@ -62,6 +62,10 @@ export class RuntimeService implements BeforeApplicationShutdown {
     });
   }
 
+  has(name: RuntimeName): boolean {
+    return this.drivers.has(name);
+  }
+
   driver(name: RuntimeName): PodDriver {
     const d = this.drivers.get(name);
     if (!d) throw new Error(`runtime '${name}' is not available`);
@@ -234,8 +238,12 @@ export class RuntimeService implements BeforeApplicationShutdown {
   }
 
   private launch(pod: Pod, t: PodTemplate): void {
-    const driver = this.driver(pod.runtime);
+    const driver = this.drivers.get(pod.runtime);
     const run = pod.restarts;
+    if (!driver) {
+      this.onExit(pod, { code: null, signal: null, reason: 'SpawnError', message: `the ${pod.runtime} runtime is not available in this Grid` }, 'Failed');
+      return;
+    }
     driver
       .start(this.startSpec(pod, t))
       .then(async (started) => {
@@ -410,6 +418,19 @@ export class RuntimeService implements BeforeApplicationShutdown {
     this.shuttingDown = true;
     this.probes.stopAll();
     const keep = this.config.keepPodsOnExit;
+    for (const [service, pods] of this.byService) {
+      const kept = keep ? [...pods.values()].filter((p) => p.runtime !== 'sim').length : 0;
+      this.events.record({
+        type: 'pod.stopped',
+        service,
+        reason: 'GridShutdown',
+        message: kept > 0 ? `Grid is stopping; ${kept} of ${pods.size} pods keep running` : `Grid is stopping; stopping ${pods.size} pods`,
+        explain:
+          kept > 0
+            ? `Grid is shutting down with GRID_KEEP_PODS_ON_EXIT=true, so ${kept} process pods keep running and the next Grid adopts them`
+            : `Grid is shutting down, so the pods of ${service} are stopped; the next Grid starts them again from the spec`,
+      });
+    }
     await Promise.all([...this.drivers.values()].map((d) => d.shutdown(keep).catch((e: Error) => this.logger.warn(`${d.name} shutdown: ${e.message}`))));
     if (!keep) await this.podRepo.clear().catch(() => undefined);
   }

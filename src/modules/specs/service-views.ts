@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { podView } from '../runtime/pod-view.js';
 import type { Pod } from '../runtime/pod.types.js';
-import type { ServiceRecord } from './specs.service.js';
+import { effectiveReplicas, type ServiceRecord } from './specs.service.js';
 
 export interface DiffEntry {
   field: string;
@@ -12,7 +12,7 @@ export interface DiffEntry {
 
 /** Desired vs actual, in words a user can act on. Pure apart from reading the runtime's pods. */
 export function diffOf(s: ServiceRecord, pods: Pod[]): DiffEntry[] {
-  const want = s.manifest.spec.replicas;
+  const want = effectiveReplicas(s);
   const live = pods.filter((p) => p.phase !== 'Terminating');
   const out: DiffEntry[] = [];
   if (live.length !== want) out.push({ field: 'replicas', desired: want, actual: live.length });
@@ -43,7 +43,7 @@ export class ServiceViews {
       revision: s.revision,
       version: s.version,
       runtime: s.manifest.spec.runtime,
-      desired: s.manifest.spec.replicas,
+      desired: effectiveReplicas(s),
       actual: pods.length,
       ready: pods.filter((p) => p.ready).length,
       conditions: status?.conditions ?? [],

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
 import { requiredName } from '../../common/validation/query.js';
 import { ServiceViews } from './service-views.js';
@@ -15,7 +15,6 @@ spec:
 `;
 
 @ApiTags('specs')
-@ApiHeader({ name: 'X-API-Key', required: false, description: 'Required on mutating routes when Grid runs with GRID_API_KEY / X_API_KEY' })
 @UseGuards(ApiKeyGuard)
 @Controller()
 export class SpecsController {
@@ -37,7 +36,6 @@ export class SpecsController {
   @ApiOkResponse({ description: '{ applied: [{ service, result: created|configured|unchanged, generation, revision, version }] }' })
   @ApiBadRequestResponse({ description: '{ statusCode, error, message, errors: [{ path, message }] } naming each bad field' })
   @ApiPayloadTooLargeResponse({ description: 'body over 1 MiB' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong (only when a key is configured)' })
   async apply(@Body() body: unknown, @Headers('content-type') contentType?: string) {
     return { applied: await this.specs.applyBody(body ?? '', contentType, 'apply') };
   }
@@ -50,6 +48,7 @@ export class SpecsController {
 
   @Get('services/:name')
   @ApiOperation({ summary: 'One service: desired spec, actual pods, a desired-vs-actual diff, status conditions and revision history' })
+  @ApiOkResponse({ description: '{ name, generation, observedGeneration, revision, version, desired, actual, ready, conditions, spec, pods, inSync, diff, status, history }' })
   @ApiNotFoundResponse({ description: 'no such service' })
   async get(@Param('name') name: string) {
     return this.views.detail(this.specs.require(requiredName(name, 'name')), await this.specs.history(name));
@@ -59,7 +58,6 @@ export class SpecsController {
   @Mutating()
   @ApiOperation({ summary: 'Delete a service; its pods are drained and stopped' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  @ApiUnauthorizedResponse({ description: 'X-API-Key missing or wrong' })
   async remove(@Param('name') name: string) {
     await this.specs.delete(requiredName(name, 'name'));
     return { deleted: name };

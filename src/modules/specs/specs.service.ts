@@ -5,6 +5,7 @@ import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { EventBus } from '../../common/events/event-bus.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { EventsService } from '../events/events.service.js';
+import { RuntimeService } from '../runtime/runtime.service.js';
 import { ServiceEntity } from './service.entity.js';
 import { SpecRevisionEntity } from './spec-revision.entity.js';
 import { parseManifests, specHash, templateHash } from './spec-validator.js';
@@ -45,6 +46,14 @@ export interface ApplyResult {
 
 const STATE_FLUSH_MS = 100;
 
+/** Desired replicas: the autoscaler's current value (kept on the record) when it rules the service, else spec.replicas. */
+export function effectiveReplicas(s: ServiceRecord): number {
+  const a = s.manifest.spec.autoscale;
+  if (!a) return s.manifest.spec.replicas;
+  const cur = (s.autoscale as { replicas?: number } | undefined)?.replicas ?? s.manifest.spec.replicas;
+  return Math.max(a.min, Math.min(a.max, cur));
+}
+
 /** The fields that make up the pod template: changing one starts a rollout; undo restores them. */
 export const TEMPLATE_FIELDS = ['runtime', 'image', 'command', 'workingDir', 'port', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'terminationGracePeriodSeconds', 'restartBackoff'] as const;
 
@@ -81,6 +90,7 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly bus: EventBus,
     private readonly events: EventsService,
+    private readonly runtime: RuntimeService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -104,12 +114,28 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
     }
     const revs = await this.ds.getRepository(SpecRevisionEntity).find({ order: { generation: 'ASC' } });
     for (const r of revs) this.rememberRevision(r.service, r.revision, r.templateHash, JSON.parse(r.manifest) as ServiceManifest);
+    // Versions depend on the revisions before them (see versionFor), so they are known only now.
+    for (const rec of this.services.values()) rec.version = this.revision(rec.name, rec.revision)?.version ?? rec.version;
+  }
+
+  /**
+   * The version label of a template revision. Traffic weights and canary analysis are
+   * keyed by it, so two different templates of one service must never share it: a new
+   * template that would repeat a kept revision's label (say only FAIL_RATE changed and
+   * VERSION stayed v2) gets "-r<revision>" appended. The same template keeps its label.
+   */
+  private versionFor(service: string, revision: number, templateHash: string, spec: ServiceSpec): string {
+    const kept = [...(this.revisions.get(service)?.values() ?? [])];
+    const same = kept.find((r) => r.templateHash === templateHash);
+    if (same) return same.version;
+    const base = versionOf(spec, revision);
+    return kept.some((r) => r.version === base) ? `${base}-r${revision}` : base;
   }
 
   private rememberRevision(service: string, revision: number, templateHash: string, manifest: ServiceManifest): void {
     let m = this.revisions.get(service);
     if (!m) this.revisions.set(service, (m = new Map()));
-    m.set(revision, { revision, templateHash, version: versionOf(manifest.spec, revision), manifest });
+    m.set(revision, { revision, templateHash, version: this.versionFor(service, revision, templateHash, manifest.spec), manifest });
     const limit = manifest.spec.revisionHistoryLimit;
     // Keep revisionHistoryLimit old revisions besides the current one.
     while (m.size > limit + 1) m.delete(Math.min(...m.keys()));
@@ -149,6 +175,14 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
       const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : '';
       throw new GridException(GridErrorCode.Validation, `${first.path}: ${first.message}${more}`, parsed.errors);
     }
+    const unsupported = parsed.manifests
+      .map((m, i) => ({ m, i }))
+      .filter(({ m }) => !this.runtime.has(m.spec.runtime))
+      .map(({ m, i }) => ({
+        path: `${parsed.manifests.length > 1 ? `[${i}].` : ''}spec.image`,
+        message: `needs the ${m.spec.runtime} runtime, which this Grid does not have yet; use image local://<name>@<version> (simulated) or command: [...] (process)`,
+      }));
+    if (unsupported.length > 0) throw new GridException(GridErrorCode.Validation, `${unsupported[0].path}: ${unsupported[0].message}`, unsupported);
     return this.apply(parsed.manifests, source);
   }
 
@@ -253,15 +287,10 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
     const rows = await this.ds.getRepository(SpecRevisionEntity).find({ where: { service: name }, order: { generation: 'DESC' }, take: 100 });
     return rows.map((r) => {
       const m = JSON.parse(r.manifest) as ServiceManifest;
-      return { generation: r.generation, revision: r.revision, version: versionOf(m.spec, r.revision), specHash: r.specHash, source: r.source, createdAt: new Date(r.createdAt).toISOString(), replicas: m.spec.replicas };
+      return { generation: r.generation, revision: r.revision, version: this.revision(name, r.revision)?.version ?? versionOf(m.spec, r.revision), specHash: r.specHash, source: r.source, createdAt: new Date(r.createdAt).toISOString(), replicas: m.spec.replicas };
     });
   }
 
-  /** The manifest of a template revision, for undo and for adopting pods of an older revision. */
-  async revisionManifest(name: string, revision: number): Promise<ServiceManifest | undefined> {
-    const row = await this.ds.getRepository(SpecRevisionEntity).findOne({ where: { service: name, revision }, order: { generation: 'DESC' } });
-    return row ? (JSON.parse(row.manifest) as ServiceManifest) : undefined;
-  }
 
   /**
    * Controller state (status, rollout, autoscaler) is updated in memory at once and written
@@ -324,7 +353,7 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
       specHash: sh,
       templateHash: th,
       manifest: m,
-      version: versionOf(m.spec, revision),
+      version: this.versionFor(m.metadata.name, revision, th, m.spec),
       createdAt: prev?.createdAt ?? now,
       updatedAt: now,
       status: prev?.status,
