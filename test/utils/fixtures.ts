@@ -1,6 +1,7 @@
 // Shared fixtures for the pure-logic unit tests: a complete, defaulted ServiceSpec
 // (what the validator produces for `replicas: 3, image: local://demo@v1`).
 import type { RolloutSpec, ServiceSpec } from '../../src/modules/specs/spec.types.js';
+import type { Pod } from '../../src/modules/runtime/pod.types.js';
 
 export function specFixture(overrides: Partial<ServiceSpec> = {}, rollout: Partial<RolloutSpec> = {}): ServiceSpec {
   return {
@@ -23,6 +24,30 @@ export function specFixture(overrides: Partial<ServiceSpec> = {}, rollout: Parti
       ...rollout,
     },
     revisionHistoryLimit: 10,
+    ...overrides,
+  };
+}
+
+/** A Ready simulated pod of revision `overrides.revision` (default 1); template hash h<revision>, version v<revision>. */
+export function podFixture(times: { createdAt: number; readySince: number }, overrides: Partial<Pod> = {}): Pod {
+  const revision = overrides.revision ?? 1;
+  return {
+    id: 'p1',
+    service: 'api',
+    revision,
+    templateHash: `h${revision}`,
+    version: `v${revision}`,
+    runtime: 'sim',
+    phase: 'Ready',
+    ready: true,
+    createdAt: times.createdAt,
+    startedAt: times.createdAt,
+    readySince: times.readySince,
+    restarts: 0,
+    backoffStep: 0,
+    cpu: 0,
+    labels: {},
+    probes: { readiness: [], liveness: [], startup: [] },
     ...overrides,
   };
 }

@@ -42,9 +42,11 @@ export class GatewayController {
     const now = Date.now();
     const route = this.gateway.route(name);
     const stats = this.gateway.proxy.stats;
+    const total = (route?.versions ?? []).reduce((n, v) => n + (v.endpoints.length > 0 ? v.weight : 0), 0);
     return {
       service: name,
-      versions: (route?.versions ?? []).map((v) => ({ version: v.version, weight: v.weight, pods: v.endpoints.map((e) => e.podId) })),
+      // weight: exact rollout weights, or each version's count of Ready pods outside a rollout; share: the resulting % of traffic.
+      versions: (route?.versions ?? []).map((v) => ({ version: v.version, weight: v.weight, share: total > 0 && v.endpoints.length > 0 ? Math.round((v.weight / total) * 1000) / 10 : 0, pods: v.endpoints.map((e) => e.podId) })),
       totals: stats.totals(name),
       window: { seconds: secs, byVersion: (route?.versions ?? []).map((v) => ({ version: v.version, ...stats.window(name, v.version, now - secs * 1000, now) })) },
       ejected: this.gateway.proxy.ejections().filter((e) => e.service === name),

@@ -1,4 +1,4 @@
-import { specFixture } from '../../../test/utils/fixtures.js';
+import { podFixture, specFixture } from '../../../test/utils/fixtures.js';
 import type { Pod } from '../runtime/pod.types.js';
 import type { RolloutSpec, ServiceSpec } from '../specs/spec.types.js';
 import {
@@ -20,26 +20,7 @@ const BACKOFF = { initialSeconds: 1, maxSeconds: 60, resetAfterSeconds: 600 };
 const hashOf = (revision: number): string => `h${revision}`;
 
 function pod(overrides: Partial<Pod> = {}): Pod {
-  const revision = overrides.revision ?? 1;
-  return {
-    id: 'p1',
-    service: 'api',
-    revision,
-    templateHash: hashOf(revision),
-    version: 'v1',
-    runtime: 'sim',
-    phase: 'Ready',
-    ready: true,
-    createdAt: T0,
-    startedAt: T0,
-    readySince: T0,
-    restarts: 0,
-    backoffStep: 0,
-    cpu: 0,
-    labels: {},
-    probes: { readiness: [], liveness: [], startup: [] },
-    ...overrides,
-  };
+  return podFixture({ createdAt: T0, readySince: T0 }, { version: 'v1', ...overrides });
 }
 
 /** A pod of the given revision that exited at `exitAt` after running `ranMs`. */

@@ -1,4 +1,4 @@
-import { specFixture } from '../../../test/utils/fixtures.js';
+import { podFixture, specFixture } from '../../../test/utils/fixtures.js';
 import type { Pod } from '../runtime/pod.types.js';
 import type { AnalysisSpec, RolloutSpec, ServiceSpec } from '../specs/spec.types.js';
 import {
@@ -29,25 +29,7 @@ function spec(rollout: Partial<RolloutSpec> = {}, overrides: Partial<ServiceSpec
 }
 
 function pod(t: TemplateRef, id: string, overrides: Partial<Pod> = {}): Pod {
-  return {
-    id,
-    service: 'api',
-    revision: t.revision,
-    templateHash: t.templateHash,
-    version: t.version,
-    runtime: 'sim',
-    phase: 'Ready',
-    ready: true,
-    createdAt: T0 - 120 * S,
-    startedAt: T0 - 120 * S,
-    readySince: T0 - 100 * S,
-    restarts: 0,
-    backoffStep: 0,
-    cpu: 0,
-    labels: {},
-    probes: { readiness: [], liveness: [], startup: [] },
-    ...overrides,
-  };
+  return podFixture({ createdAt: T0 - 120 * S, readySince: T0 - 100 * S }, { id, revision: t.revision, templateHash: t.templateHash, version: t.version, ...overrides });
 }
 
 const NO_TRAFFIC: WindowNumbers = { requests: 0, errors5xx: 0, errorRate: 0, p99Ms: 0 };

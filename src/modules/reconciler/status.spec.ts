@@ -2,33 +2,14 @@ import type { Pod } from '../runtime/pod.types.js';
 import type { RolloutSpec, ServiceSpec } from '../specs/spec.types.js';
 import type { DesiredService } from './plan.js';
 import { computeStatus, sameStatus, setCondition, type Condition } from './status.js';
-import { specFixture } from '../../../test/utils/fixtures.js';
+import { podFixture, specFixture } from '../../../test/utils/fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const iso = (t: number): string => new Date(t).toISOString();
 const hashOf = (revision: number): string => `h${revision}`;
 
 function pod(overrides: Partial<Pod> = {}): Pod {
-  const revision = overrides.revision ?? 1;
-  return {
-    id: 'p1',
-    service: 'api',
-    revision,
-    templateHash: hashOf(revision),
-    version: `v${revision}`,
-    runtime: 'sim',
-    phase: 'Ready',
-    ready: true,
-    createdAt: T0 - 60_000,
-    startedAt: T0 - 60_000,
-    readySince: T0 - 50_000,
-    restarts: 0,
-    backoffStep: 0,
-    cpu: 0,
-    labels: {},
-    probes: { readiness: [], liveness: [], startup: [] },
-    ...overrides,
-  };
+  return podFixture({ createdAt: T0 - 60_000, readySince: T0 - 50_000 }, overrides);
 }
 
 function readyPods(n: number, revision: number): Pod[] {
