@@ -143,6 +143,16 @@ describe('process runtime and gateway', () => {
     expect((await json(`${g.url}/services/broken`, { method: 'DELETE' })).status).toBe(200);
   });
 
+  it('restarts a pod whose port never opens once its liveness budget runs out', async () => {
+    const mute = `apiVersion: v1\nkind: Service\nmetadata: { name: mute }\nspec:\n  replicas: 1\n  command: ["node", "-e", "setInterval(() => {}, 1000)"]\n  livenessProbe: { httpGet: { path: /health/live }, periodSeconds: 1, failureThreshold: 2 }\n  restartBackoff: { initialSeconds: 1, maxSeconds: 2 }\n  terminationGracePeriodSeconds: 1\n`;
+    expect((await applyYaml(g, mute)).status).toBe(200);
+    await expectEventually(async () => (await podsOf(g, 'mute'))[0]?.restarts >= 1, 15000);
+    const ev = (await json(`${g.url}/events?service=mute&type=pod.exited`)).body.events;
+    expect(ev[0]).toMatchObject({ reason: 'LivenessProbeFailed' });
+    expect(ev[0].message).toContain('did not accept connections within 2s');
+    expect((await json(`${g.url}/services/mute`, { method: 'DELETE' })).status).toBe(200);
+  });
+
   it('runs the shop app end to end through the gateway', async () => {
     expect((await applyYaml(g, example('shop.yaml'))).status).toBe(200);
     for (const s of ['data-ingest', 'business-logic', 'frontend-api']) await expectEventually(() => readyPods(g, s, 2), 15000);

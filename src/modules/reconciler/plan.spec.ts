@@ -337,12 +337,12 @@ describe(plan.name, () => {
       expect(result.requeueAfterMs).toBeUndefined();
     });
 
-    it('deletes old unready pods first without counting them against availability', () => {
+    it('deletes old unready pods first, once the new pod is available (maxScaledDown)', () => {
       const pods = [
         pod({ id: 'old-a', createdAt: T0 }),
         pod({ id: 'old-b', createdAt: T0 + 1 }),
         pod({ id: 'old-sick', phase: 'Running', ready: false, readySince: undefined, createdAt: T0 + 2 }),
-        pod({ id: 'new', revision: 2, phase: 'Running', ready: false, readySince: undefined }),
+        pod({ id: 'new', revision: 2 }),
       ];
 
       expect(sut(desired({ revision: 2 }), pods, now).actions).toEqual([
@@ -350,9 +350,18 @@ describe(plan.name, () => {
           type: 'delete',
           podIds: ['old-sick'],
           reason: 'RollingUpdate',
-          explain: 'Stopping old-sick of the old revision because 2 pods are available and at least 3 must stay (3 - maxUnavailable 0)',
+          explain: 'Stopping old-sick of the old revision because 3 pods are available and at least 3 must stay (3 - maxUnavailable 0)',
         },
       ]);
+    });
+
+    it('keeps unready old pods while the new ones are not available either (no outage when old pods flap or were just adopted)', () => {
+      const pods = [
+        ...['a', 'b', 'c'].map((id, i) => pod({ id: `old-${id}`, phase: 'Running', ready: false, readySince: undefined, createdAt: T0 + i })),
+        pod({ id: 'new', revision: 2, phase: 'Running', ready: false, readySince: undefined }),
+      ];
+
+      expect(sut(desired({ revision: 2 }), pods, now).actions).toEqual([]);
     });
 
     it('deletes crashed old pods instead of restarting them', () => {

@@ -167,7 +167,10 @@ export function plan(desired: DesiredService | undefined, pods: Pod[], now: numb
   const unkept = live.filter((p) => !keepHashes.has(p.templateHash));
   const replicaStep = desired.hold ? undefined : old.length > 0 ? rollingStep(desired, current, old, unkept, now, wakeAt) : scaleStep(desired, current);
   if (replicaStep) actions.push(replicaStep);
-  return requeueAfterMs === undefined ? { actions } : { actions, requeueAfterMs };
+  // A pod this pass deletes is not also restarted (a restart would spawn a process the delete then misses).
+  const deleted = new Set(actions.flatMap((a) => (a.type === 'delete' ? a.podIds : [])));
+  const final = deleted.size === 0 ? actions : actions.filter((a) => (a.type !== 'restart' && a.type !== 'backoff') || !deleted.has(a.podId));
+  return requeueAfterMs === undefined ? { actions: final } : { actions: final, requeueAfterMs };
 }
 
 function scaleStep(set: { revision: number; templateHash: string; replicas: number }, current: Pod[], role = ''): PodAction | undefined {
@@ -227,10 +230,15 @@ function rollingStep(
   for (const p of live) {
     if (p.ready && p.readySince !== undefined && !isAvailable(p, minReady, now)) wakeAt(p.readySince + minReady * 1000);
   }
+  // Kubernetes' reconcileOldReplicaSets: never take more than would leave fewer than minAvailable,
+  // counting new pods that are not available yet as unavailable, unhealthy old pods first.
+  const newUnavailable = current.filter((p) => !isAvailable(p, minReady, now)).length;
+  const maxScaledDown = live.length - minAvailable - newUnavailable;
   const oldUnavailable = old.filter((p) => !isAvailable(p, minReady, now)).sort(deletionOrder);
   const oldAvailable = old.filter((p) => isAvailable(p, minReady, now)).sort(deletionOrder);
-  const canRemove = Math.max(0, available.length - minAvailable);
-  const victims = [...oldUnavailable, ...oldAvailable.slice(0, canRemove)];
+  const cleanup = oldUnavailable.slice(0, Math.max(0, maxScaledDown));
+  const canRemove = Math.max(0, Math.min(maxScaledDown - cleanup.length, available.length - minAvailable));
+  const victims = [...cleanup, ...oldAvailable.slice(0, canRemove)];
   if (victims.length > 0) {
     return {
       type: 'delete',

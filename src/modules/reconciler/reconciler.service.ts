@@ -66,7 +66,11 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     for (const s of this.specs.list()) {
       if (s.status) this.statuses.set(s.name, s.status as ServiceStatus);
-      if (s.rollout) this.rollouts.set(s.name, s.rollout as RolloutState);
+      if (s.rollout) {
+        const r = s.rollout as RolloutState;
+        // The gateway's ejection counters start from zero with this process: take a new baseline.
+        this.rollouts.set(s.name, r.phase === 'Completed' ? r : { ...r, analysis: { ...r.analysis, ejections: -1 } });
+      }
       if (s.autoscale) this.hpa.set(s.name, s.autoscale as { replicas: number; state: HpaState });
     }
     // Pods of a revision no longer kept (revisionHistoryLimit) have no template: they are stopped, not adopted.
@@ -137,7 +141,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   templateOf(s: ServiceRecord, revision: number): PodTemplate | undefined {
     if (revision === s.revision) return this.template(s);
     const r = this.specs.revision(s.name, revision);
-    return r && { service: s.name, revision, templateHash: r.templateHash, version: r.version, spec: r.manifest.spec };
+    return r ? { service: s.name, revision, templateHash: r.templateHash, version: r.version, spec: r.manifest.spec } : this.runtime.templateFor(s.name, revision);
   }
 
   desiredOf(s: ServiceRecord): DesiredService {
@@ -208,6 +212,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       this.statuses.delete(key);
       this.rollouts.delete(key);
       this.hpa.delete(key);
+      if (pods.length === 0) this.runtime.forgetService(key);
       const p = plan(undefined, pods, now);
       this.execute(undefined, p.actions);
       return p.requeueAfterMs;
@@ -244,7 +249,12 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.gateway.setWeights(key, decision.weights);
     this.gateway.setPreview(key, decision.preview);
 
-    const target = this.templateOf(rec, decision.target.template.revision) ?? current;
+    const target = this.templateOf(rec, decision.target.template.revision);
+    if (!target) {
+      // Never fall back to the new template here: that would replace stable wholesale in the middle of a canary.
+      this.logger.warn(`${key}: no template for revision ${decision.target.template.revision}; holding pods as they are`);
+      return minDefined(decision.requeueAfterMs, this.config.tickMs);
+    }
     const keep = decision.keep.map((k) => ({ set: k, t: this.templateOf(rec, k.template.revision) })).filter((k) => k.t !== undefined);
     for (const k of keep) this.runtime.rememberTemplate(k.t!);
     this.runtime.rememberTemplate(target);

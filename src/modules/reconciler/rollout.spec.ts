@@ -502,9 +502,10 @@ describe(stepRollout.name, () => {
       expect(sim.at(15).step().requeueAfterMs).toBe(5 * S);
       expect(sim.at(20).step().requeueAfterMs).toBe(10 * S);
 
+      // Each window starts after the second that held the previous check, so no second counts twice.
       expect(sim.windowCalls).toEqual([
-        ['v2', T0],
-        ['v2', T0 + 10 * S],
+        ['v2', T0 + 1 * S],
+        ['v2', T0 + 11 * S],
       ]);
     });
 
@@ -790,9 +791,9 @@ describe(stepRollout.name, () => {
       const d = sim.at(31).step();
 
       expect(sim.windowCalls).toEqual([
-        ['v2', T0 + 1 * S],
-        ['v2', T0 + 11 * S],
-        ['v2', T0 + 21 * S],
+        ['v2', T0 + 2 * S],
+        ['v2', T0 + 12 * S],
+        ['v2', T0 + 22 * S],
       ]);
       expect(sim.state.abort?.message).toBe('new version v2 5xx 100% > 5% over 3 failed intervals (failureLimit 2), 300 requests');
       expect(d).toMatchObject({ target: { template: STABLE, replicas: 3 }, keep: [], weights: { v1: 100 } });

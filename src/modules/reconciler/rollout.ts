@@ -230,7 +230,8 @@ function analyse(s: RolloutState, a: AnalysisSpec, input: RolloutInput): string 
     s.analysis.runs.push({ at: now, version: s.canary.version, requests: 0, errorRate: 0, p99Ms: 0, result: 'Failed', message: `the gateway ejected a ${s.canary.version} pod for failing requests` });
   }
   if (now - s.analysis.lastAt >= a.intervalSeconds * 1000) {
-    const w = input.window(s.canary.version, s.analysis.lastAt);
+    // Windows count whole seconds; start after the second that held the last check so no second counts twice.
+    const w = input.window(s.canary.version, (Math.floor(s.analysis.lastAt / 1000) + 1) * 1000);
     let run: AnalysisRun;
     if (w.requests < a.minRequests) {
       run = { at: now, version: s.canary.version, requests: w.requests, errorRate: w.errorRate, p99Ms: w.p99Ms, result: 'Inconclusive', message: `${w.requests} requests < minRequests ${a.minRequests}` };

@@ -10,8 +10,8 @@ export interface ProbeSink {
 }
 
 const SAMPLES = 20;
-const PORT_POLL_MS = 10;
-const PORT_WAIT_MAX_MS = 120_000;
+const PORT_POLL_MIN_MS = 10;
+const PORT_POLL_MAX_MS = 500;
 /** Until a pod is first ready, readiness is retried this often (capped by periodSeconds) so a slow starter is not held back a full period. */
 const FIRST_READY_RETRY_MS = 200;
 
@@ -93,12 +93,24 @@ export class ProbeRunner {
     w.timers.add(t);
   }
 
+  /**
+   * Until the port accepts connections every probe would fail, so the startup probe (or, without
+   * one, the liveness probe) gets its Kubernetes budget — initialDelay + period × failureThreshold —
+   * and the pod is failed when the port stays closed that long. Without either it waits as long as it takes.
+   */
   private async waitForPort(w: Watch, spec: ServiceSpec): Promise<void> {
     const port = w.pod.port!;
-    const deadline = Date.now() + PORT_WAIT_MAX_MS;
+    const gate = spec.startupProbe ? { kind: 'startup' as const, p: spec.startupProbe } : spec.livenessProbe ? { kind: 'liveness' as const, p: spec.livenessProbe } : undefined;
+    const budgetS = gate ? gate.p.initialDelaySeconds + gate.p.periodSeconds * gate.p.failureThreshold : Infinity;
+    const deadline = Date.now() + budgetS * 1000;
+    let pollMs = PORT_POLL_MIN_MS;
     while (!w.stopped && !(await portOpen(port))) {
-      if (Date.now() > deadline) return;
-      await new Promise<void>((r) => this.later(w, PORT_POLL_MS, r));
+      if (gate && Date.now() > deadline) {
+        this.sink?.failed(w.pod.id, gate.kind, `port ${port} did not accept connections within ${budgetS}s (${gate.kind} probe budget: initialDelay + period × failureThreshold)`);
+        return;
+      }
+      await new Promise<void>((r) => this.later(w, pollMs, r));
+      pollMs = Math.min(pollMs * 2, PORT_POLL_MAX_MS);
     }
     if (w.stopped) return;
     if (spec.startupProbe) this.runStartup(w, spec, spec.startupProbe, 0);

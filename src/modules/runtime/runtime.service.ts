@@ -110,6 +110,7 @@ export class RuntimeService implements BeforeApplicationShutdown {
   /** Creates `count` pods from a template. Start-up continues in the background; progress arrives as pod.changed. */
   create(t: PodTemplate, count: number, reason: string, explain: string): Pod[] {
     const created: Pod[] = [];
+    if (this.shuttingDown) return created;
     for (let i = 0; i < count; i++) {
       const pod = this.newPod(t);
       created.push(pod);
@@ -122,11 +123,12 @@ export class RuntimeService implements BeforeApplicationShutdown {
   restart(podId: string, backoffStep: number, reason: string, explain: string): void {
     const pod = this.pods.get(podId);
     const t = this.templates.get(`${pod?.service}/${pod?.revision}`);
-    if (!pod || !t || pod.phase === 'Terminating') return;
+    if (!pod || !t || pod.phase === 'Terminating' || this.shuttingDown) return;
     pod.restarts += 1;
     pod.backoffStep = backoffStep;
     pod.backoffUntil = undefined;
-    this.patch(pod, { phase: 'Pending', ready: false, readySince: undefined, port: undefined, pid: undefined });
+    // startedAt goes too: a start that fails must not be measured against the previous run (that reset the backoff).
+    this.patch(pod, { phase: 'Pending', ready: false, readySince: undefined, port: undefined, pid: undefined, startedAt: undefined });
     this.events.record({ type: 'pod.restarted', service: pod.service, pod: pod.id, reason, message: `restarting pod ${pod.id} (restart ${pod.restarts})`, explain });
     this.launch(pod, t);
   }
@@ -222,6 +224,14 @@ export class RuntimeService implements BeforeApplicationShutdown {
     }
   }
 
+  templateFor(service: string, revision: number): PodTemplate | undefined {
+    return this.templates.get(`${service}/${revision}`);
+  }
+
+  forgetService(service: string): void {
+    for (const k of [...this.templates.keys()]) if (k.startsWith(`${service}/`)) this.templates.delete(k);
+  }
+
   rememberTemplate(t: PodTemplate): void {
     this.templates.set(`${t.service}/${t.revision}`, t);
   }
@@ -252,6 +262,7 @@ export class RuntimeService implements BeforeApplicationShutdown {
         live.startedAt = this.clock.now();
         if (started.pid !== undefined) live.pid = started.pid;
         if (started.port !== undefined) live.port = started.port;
+        if (live.phase === 'Pending' || live.phase === 'Starting') this.patch(live, { phase: 'Running' });
         this.events.record({ type: 'pod.started', service: pod.service, pod: pod.id, reason: 'Started', message: `pod ${pod.id} started${started.pid ? ` (pid ${started.pid}, port ${started.port})` : ''}`, explain: `Pod ${pod.id} is running revision ${pod.revision} (${pod.version})` });
         if (driver.probesOverHttp && live.port !== undefined) this.probes.start(live, t.spec);
         if (pod.runtime !== 'sim') await this.persist(live, started.procStart ?? null, started.containerId ?? null);
@@ -335,6 +346,7 @@ export class RuntimeService implements BeforeApplicationShutdown {
     m?.delete(pod.id);
     if (m && m.size === 0) this.byService.delete(pod.service);
     this.bus.emit('pod.removed', { service: pod.service, podId: pod.id });
+    this.drivers.get(pod.runtime)?.release?.(pod.id);
     if (pod.runtime !== 'sim') this.podRepo.delete({ id: pod.id }).catch((e: Error) => this.logger.warn(`forgetting ${pod.id}: ${e.message}`));
   }
 
@@ -412,12 +424,26 @@ export class RuntimeService implements BeforeApplicationShutdown {
     return { adopted, forgotten };
   }
 
+  /** Out of the gateway, drain, then the pod's own grace period: the same order as a delete, without per-pod events. */
+  private async stopForShutdown(pod: Pod): Promise<void> {
+    const wasServing = pod.ready;
+    this.patch(pod, { phase: 'Terminating', ready: false });
+    const graceMs = (this.templates.get(`${pod.service}/${pod.revision}`)?.spec.terminationGracePeriodSeconds ?? 10) * 1000;
+    try {
+      if (wasServing && this.drainHook) await this.drainHook(pod, Math.min(graceMs, DRAIN_MAX_MS));
+      await this.driver(pod.runtime).stop(pod.id, graceMs);
+    } catch (e) {
+      this.logger.warn(`stopping ${pod.id}: ${(e as Error).message}`);
+    }
+  }
+
   /** Before TypeORM closes: stopping pods still writes their records and events. */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     this.probes.stopAll();
     const keep = this.config.keepPodsOnExit;
+    const stopping: Promise<void>[] = [];
     for (const [service, pods] of this.byService) {
       const kept = keep ? [...pods.values()].filter((p) => p.runtime !== 'sim').length : 0;
       this.events.record({
@@ -430,7 +456,9 @@ export class RuntimeService implements BeforeApplicationShutdown {
             ? `Grid is shutting down with GRID_KEEP_PODS_ON_EXIT=true, so ${kept} process pods keep running and the next Grid adopts them`
             : `Grid is shutting down, so the pods of ${service} are stopped; the next Grid starts them again from the spec`,
       });
+      for (const pod of pods.values()) if (!(keep && pod.runtime !== 'sim')) stopping.push(this.stopForShutdown(pod));
     }
+    await Promise.all(stopping);
     await Promise.all([...this.drivers.values()].map((d) => d.shutdown(keep).catch((e: Error) => this.logger.warn(`${d.name} shutdown: ${e.message}`))));
     if (!keep) await this.podRepo.clear().catch(() => undefined);
   }

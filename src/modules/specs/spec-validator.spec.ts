@@ -399,6 +399,12 @@ describe('parseManifests', () => {
         'greater than 0',
       ],
       [
+        'analysis interval beyond the gateway window (301s)',
+        (m) => (m.spec.rollout = { analysis: { interval: '301s' } }),
+        'spec.rollout.analysis.interval',
+        '300',
+      ],
+      [
         'analysis maxErrorRate 1.5',
         (m) => (m.spec.rollout = { analysis: { maxErrorRate: 1.5 } }),
         'spec.rollout.analysis.maxErrorRate',

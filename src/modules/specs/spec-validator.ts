@@ -659,7 +659,8 @@ function readAnalysis(r: Fields): AnalysisSpec | undefined {
   const a = r.map('analysis', ['interval', 'minRequests', 'maxErrorRate', 'maxP99LatencyMs', 'failureLimit']);
   if (!a) return undefined;
   return {
-    intervalSeconds: duration(a, 'interval', 3600, false) ?? 10,
+    // The gateway keeps 300 s of per-second numbers; a longer interval could not be judged.
+    intervalSeconds: duration(a, 'interval', 300, false) ?? 10,
     minRequests: a.int('minRequests', 0, 1_000_000) ?? 20,
     maxErrorRate: a.num('maxErrorRate', 0, 1) ?? 0.05,
     maxP99LatencyMs: a.num('maxP99LatencyMs', 0, 600_000, true) ?? 500,

@@ -137,8 +137,11 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
     if (!m) this.revisions.set(service, (m = new Map()));
     m.set(revision, { revision, templateHash, version: this.versionFor(service, revision, templateHash, manifest.spec), manifest });
     const limit = manifest.spec.revisionHistoryLimit;
-    // Keep revisionHistoryLimit old revisions besides the current one.
-    while (m.size > limit + 1) m.delete(Math.min(...m.keys()));
+    // Keep revisionHistoryLimit old revisions besides the current one, and always the two a rollout stands on.
+    const r = this.services.get(service)?.rollout as { stable?: { revision: number }; canary?: { revision: number } } | undefined;
+    const pinned = new Set([revision, r?.stable?.revision, r?.canary?.revision]);
+    const prunable = [...m.keys()].filter((k) => !pinned.has(k)).sort((a, b) => a - b);
+    while (m.size > limit + 1 && prunable.length > 0) m.delete(prunable.shift()!);
   }
 
   revision(service: string, revision: number): RevisionTemplate | undefined {
@@ -278,6 +281,7 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
     });
     this.services.delete(name);
     this.revisions.delete(name);
+    this.pendingState.delete(name);
     this.events.record({ type: 'spec.deleted', service: name, reason: 'Deleted', message: `deleted service ${name}`, explain: `Service ${name} was deleted, so all of its pods are being stopped` });
     this.bus.emit('spec.deleted', { service: name });
   }

@@ -53,6 +53,8 @@ export interface PodDriver {
   cpu(podId: string): number | undefined;
   /** Re-attach to a pod from before Grid's restart; false if it is gone or is not ours. */
   adopt(c: AdoptCandidate): Promise<boolean>;
+  /** The pod was removed for good: drop what the driver kept for it (logs). */
+  release?(podId: string): void;
   /** Grid is exiting: stop everything unless keep is set. */
   shutdown(keep: boolean): Promise<void>;
 }

@@ -62,6 +62,8 @@ export class ProcessDriver implements PodDriver {
   readonly probesOverHttp = true;
   private sink!: DriverSink;
   private readonly procs = new Map<string, Proc>();
+  /** Pods between start() and their spawn: a stop in that gap cancels them, so no child outlives Grid's knowledge of it. */
+  private readonly starting = new Map<string, { cancelled: boolean }>();
   private readonly sampler: NodeJS.Timeout;
 
   constructor(
@@ -83,8 +85,19 @@ export class ProcessDriver implements PodDriver {
   }
 
   async start(p: PodStartSpec): Promise<StartedPod> {
+    const ticket = { cancelled: false };
+    this.starting.set(p.podId, ticket);
+    try {
+      return await this.spawnPod(p, ticket);
+    } finally {
+      if (this.starting.get(p.podId) === ticket) this.starting.delete(p.podId);
+    }
+  }
+
+  private async spawnPod(p: PodStartSpec, ticket: { cancelled: boolean }): Promise<StartedPod> {
     const [file, ...args] = p.spec.command!;
     const port = await freePort();
+    if (ticket.cancelled) throw new Error('stopped before it started');
     const cwd = path.resolve(this.workDir, p.spec.workingDir ?? '.');
     if (!fs.existsSync(cwd)) throw new Error(`workingDir ${cwd} does not exist`);
     const env = { ...this.baseEnv, ...p.env, PORT: String(port), HOST: '127.0.0.1' };
@@ -101,6 +114,10 @@ export class ProcessDriver implements PodDriver {
     });
     const pid = child.pid!;
     const proc = this.track(p.podId, pid, child);
+    if (ticket.cancelled) {
+      proc.stopping = true;
+      this.signal(proc, 'SIGKILL');
+    }
     child.once('exit', (code, signal) => {
       proc.markExited();
       if (this.procs.get(p.podId) !== proc) return;
@@ -125,6 +142,7 @@ export class ProcessDriver implements PodDriver {
   }
 
   async stop(podId: string, graceMs: number): Promise<void> {
+    this.cancelStart(podId);
     const proc = this.procs.get(podId);
     if (!proc) return;
     proc.stopping = true;
@@ -136,12 +154,23 @@ export class ProcessDriver implements PodDriver {
   }
 
   async kill(podId: string): Promise<void> {
+    this.cancelStart(podId);
     const proc = this.procs.get(podId);
     if (!proc) return;
     proc.stopping = true;
     this.signal(proc, 'SIGKILL');
     await proc.exited;
     if (this.procs.get(podId) === proc) this.procs.delete(podId);
+  }
+
+  private cancelStart(podId: string): void {
+    const t = this.starting.get(podId);
+    if (t) t.cancelled = true;
+  }
+
+  /** The pod is gone for good: its log goes with it. */
+  release(podId: string): void {
+    fs.rmSync(this.logFile(podId), { force: true });
   }
 
   /** Signal the pod's process group, so helpers it spawned go too. */
@@ -187,6 +216,8 @@ export class ProcessDriver implements PodDriver {
       for (const p of procs) if (p.poll) clearInterval(p.poll);
       return;
     }
+    for (const id of this.starting.keys()) this.cancelStart(id);
+    // The runtime has already drained and stopped its pods with their own grace periods; this catches any left.
     await Promise.all(procs.map((p) => this.stop(p.podId, 5000)));
   }
 

@@ -33,6 +33,8 @@ export class SimDriver implements PodDriver {
   private readonly demand = new Map<string, number>();
   private readonly readyCount = new Map<string, number>();
   private readonly ready = new Set<string>();
+  /** Run number per pod id; it outlives a crash so a timer of an earlier run never acts on the next. */
+  private readonly runs = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -46,11 +48,12 @@ export class SimDriver implements PodDriver {
   async start(p: PodStartSpec): Promise<StartedPod> {
     const env = p.env;
     const num = (k: string) => (env[k] !== undefined && /^\d+$/.test(env[k]) ? Number(env[k]) : undefined);
-    const prev = this.pods.get(p.podId);
+    const run = (this.runs.get(p.podId) ?? 0) + 1;
+    this.runs.set(p.podId, run);
     const pod: SimPod = {
       id: p.podId,
       service: p.service,
-      run: (prev?.run ?? 0) + 1,
+      run,
       startDelayMs: num('SIM_START_DELAY_MS') ?? this.defaultStartDelayMs,
       neverReady: env.SIM_READY === 'false',
       crashAfterMs: num('SIM_CRASH_AFTER_MS'),
@@ -69,10 +72,12 @@ export class SimDriver implements PodDriver {
 
   async stop(podId: string): Promise<void> {
     this.forget(podId);
+    this.runs.delete(podId);
   }
 
   async kill(podId: string): Promise<void> {
     this.forget(podId);
+    this.runs.delete(podId);
   }
 
   cpu(podId: string): number | undefined {
