@@ -37,7 +37,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
    */
   private readonly touched = new Set<string>();
   private readonly rollouts = new Map<string, RolloutState>();
-  private readonly hpa = new Map<string, { replicas: number; state: HpaState; averageCpu?: number }>();
   private readonly errors = new Map<string, number>();
   private ticker?: NodeJS.Timeout;
   private resyncStart?: number;
@@ -71,7 +70,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
         // The gateway's ejection counters start from zero with this process: take a new baseline.
         this.rollouts.set(s.name, r.phase === 'Completed' ? r : { ...r, analysis: { ...r.analysis, ejections: -1 } });
       }
-      if (s.autoscale) this.hpa.set(s.name, s.autoscale as { replicas: number; state: HpaState });
     }
     // Pods of a revision no longer kept (revisionHistoryLimit) have no template: they are stopped, not adopted.
     const adopted = await this.runtime.adopt(async (service, revision) => {
@@ -176,9 +174,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const a = s.manifest.spec.autoscale!;
     const cur = this.replicasOf(s);
     const replicas = Math.max(a.min, Math.min(a.max, cur + delta));
-    const st = this.hpa.get(service) ?? { replicas: cur, state: emptyHpaState() };
-    this.hpa.set(service, { ...st, replicas });
-    this.specs.saveControllerState(service, { autoscale: this.hpa.get(service) });
+    const st = autoscaleOf(s) ?? { replicas: cur, state: emptyHpaState() };
+    this.specs.saveControllerState(service, { autoscale: { ...st, replicas } });
     this.touched.add(service);
     this.events.record({ type: 'autoscale.nudged', service, reason: 'ManualScale', message: `replicas ${cur} → ${replicas} by /scale (bounds ${a.min}..${a.max})`, explain: `${service} is autoscaled, so /scale moved its current replica count within ${a.min}..${a.max}; the autoscaler keeps deciding from the CPU it sees` });
     this.queue.add(service);
@@ -211,7 +208,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     if (!rec) {
       this.statuses.delete(key);
       this.rollouts.delete(key);
-      this.hpa.delete(key);
       if (pods.length === 0) this.runtime.forgetService(key);
       const p = plan(undefined, pods, now);
       this.execute(undefined, p.actions);
@@ -290,18 +286,15 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private autoscale(rec: ServiceRecord, pods: Pod[], now: number): number | undefined {
     const a = rec.manifest.spec.autoscale;
     if (!a) return undefined;
-    const cur = this.hpa.get(rec.name) ?? { replicas: Math.max(a.min, Math.min(a.max, rec.manifest.spec.replicas)), state: emptyHpaState() };
+    const cur = autoscaleOf(rec) ?? { replicas: Math.max(a.min, Math.min(a.max, rec.manifest.spec.replicas)), state: emptyHpaState() };
     const last = cur.state.lastDecisionAt;
     if (last !== undefined && now - last < this.config.hpaSyncMs) return last + this.config.hpaSyncMs - now;
     const readyCpu = pods.filter((p) => p.ready && p.phase !== 'Terminating').map((p) => this.runtime.cpuOf(p));
     const d = autoscale({ spec: a, current: this.replicasOf(rec), readyCpu, now, state: cur.state });
-    const next = { replicas: d.replicas, state: d.state, averageCpu: d.averageCpu };
-    this.hpa.set(rec.name, next);
+    const next: AutoscaleState = { replicas: d.replicas, state: d.state, averageCpu: d.averageCpu };
+    this.specs.saveControllerState(rec.name, { autoscale: next });
     if (d.explain && d.replicas !== cur.replicas) {
       this.events.record({ type: 'autoscale.scaled', service: rec.name, reason: d.replicas > cur.replicas ? 'ScaledUp' : 'ScaledDown', message: `replicas ${cur.replicas} → ${d.replicas} (average CPU ${Math.round((d.averageCpu ?? 0) * 10) / 10}%)`, explain: d.explain });
-    }
-    if (d.replicas !== cur.replicas || last === undefined) {
-      this.specs.saveControllerState(rec.name, { autoscale: next });
     }
     return this.config.hpaSyncMs;
   }
@@ -327,6 +320,17 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       }
     }
   }
+}
+
+/** The autoscaler's state lives on the service record (persisted with it); this is its shape. */
+interface AutoscaleState {
+  replicas: number;
+  state: HpaState;
+  averageCpu?: number;
+}
+
+function autoscaleOf(s: ServiceRecord): AutoscaleState | undefined {
+  return s.autoscale as AutoscaleState | undefined;
 }
 
 function minDefined(...xs: (number | undefined)[]): number | undefined {
