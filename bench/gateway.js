@@ -400,6 +400,7 @@ async function main() {
   const notes = [];
   let backends = [];
   let nginx;
+  let floor;
   let grid;
   let killTest;
   let applyTest;
@@ -441,6 +442,11 @@ async function main() {
       notes.push('nginx is not installed: no nginx baseline, CPU ratios vs nginx are n/a.');
     }
 
+    // The Node floor: what a bare undici Pool.stream proxy costs on this machine, in this run.
+    floor = startProcess('node-floor', 'taskset', ['-c', PROXY_CPU, process.execPath, path.join(BENCH_DIR, 'floor-proxy.js')], { cwd: ROOT, env: { ...baseEnv, PORT: '0', BACKENDS: ports.join(',') } });
+    const floorPort = Number((await waitForOutput(floor, /listening on 127\.0\.0\.1:(\d+)/, 15_000, 'floor proxy start-up line'))[1]);
+    targets.push({ label: 'node-floor', url: `http://127.0.0.1:${floorPort}/version`, pids: () => [floor.pid] });
+
     grid = await startGrid(tmp, 'grid');
     await deploy(grid, 'bench', 2);
     // Grid's own background work (resync ticks, probes, CPU sampler) with no traffic, for scale.
@@ -473,6 +479,10 @@ async function main() {
           runs.push({ round: r + 1, ...m });
         }
       }
+    }
+    if (floor) {
+      await stopProcess(floor, 10_000);
+      floor = undefined;
     }
     if (nginx) {
       await stopProcess(nginx, 10_000);
@@ -605,6 +615,7 @@ async function main() {
     }
   } finally {
     if (nginx) await stopProcess(nginx, 10_000);
+    if (floor) await stopProcess(floor, 10_000);
     for (const b of backends) await stopProcess(b, 5_000);
     if (grid) shutdown = await stopGrid(grid);
     await sleep(200);
@@ -766,6 +777,7 @@ function report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, 
   md.push('  backends; Grid proxies to two pods it started itself from the same file (`spec.command`).');
   md.push('- **direct** = wrk against **one** backend (wrk targets one host:port per thread and runs with `-t1` here), so it has half the backend processes of the proxied rows.');
   md.push('- **nginx**: `worker_processes 1`, upstream with both backends, `keepalive 256`, `proxy_http_version 1.1`, `proxy_set_header Connection ""`, access log off.');
+  md.push('- **node-floor**: `bench/floor-proxy.js`, a bare node:http server + undici `Pool.stream` round robin over both backends (no stats, retries or added headers), pinned like the other proxies: what any Node proxy costs here, measured in the same run.');
   md.push('- **grid-dedicated** = Grid\'s dedicated gateway listener (`GRID_GATEWAY_PORT`, `/<service>/version`, a raw `node:http` server);');
   md.push('  **grid-main** = the main port (`/gateway/<service>/version`; at the measured commit the main port\'s raw `node:http` server hands `/gateway/*`');
   md.push('  to the proxy before Fastify routes the request, so both paths run the same proxy code).');
