@@ -213,7 +213,12 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
     }
     for (const p of plans) {
       if (p.result === 'unchanged') continue;
+      // The reconciler may have moved status/rollout/autoscaler state while the transaction ran: keep the newest.
+      const latest = this.services.get(p.record.name);
       this.services.set(p.record.name, p.record);
+      if (latest && (latest.status !== p.record.status || latest.rollout !== p.record.rollout || latest.autoscale !== p.record.autoscale)) {
+        this.saveControllerState(p.record.name, { status: latest.status, rollout: latest.rollout, autoscale: latest.autoscale });
+      }
       const r = p.record;
       this.rememberRevision(r.name, r.revision, r.templateHash, r.manifest);
       this.events.record({
