@@ -36,7 +36,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
    * still plans (so nothing is missed) but skips recomputing a status that cannot differ.
    */
   private readonly touched = new Set<string>();
-  private readonly rollouts = new Map<string, RolloutState>();
   private readonly errors = new Map<string, number>();
   private ticker?: NodeJS.Timeout;
   private resyncStart?: number;
@@ -65,11 +64,9 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     for (const s of this.specs.list()) {
       if (s.status) this.statuses.set(s.name, s.status as ServiceStatus);
-      if (s.rollout) {
-        const r = s.rollout as RolloutState;
-        // The gateway's ejection counters start from zero with this process: take a new baseline.
-        this.rollouts.set(s.name, r.phase === 'Completed' ? r : { ...r, analysis: { ...r.analysis, ejections: -1 } });
-      }
+      const r = rolloutOf(s);
+      // The gateway's ejection counters start from zero with this process: take a new baseline.
+      if (r && r.phase !== 'Completed') this.specs.saveControllerState(s.name, { rollout: { ...r, analysis: { ...r.analysis, ejections: -1 } } });
     }
     // Pods of a revision no longer kept (revisionHistoryLimit) have no template: they are stopped, not adopted.
     const adopted = await this.runtime.adopt(async (service, revision) => {
@@ -152,18 +149,18 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   rolloutOf(service: string): RolloutState | undefined {
-    return this.rollouts.get(service);
+    const s = this.specs.get(service);
+    return s && rolloutOf(s);
   }
 
   /** Operator command on a service's rollout (promote/abort/retry/pause/resume). */
   async command(service: string, cmd: RolloutCommand): Promise<{ message: string; rollout: RolloutState }> {
     const s = this.specs.require(service);
-    const r = command(this.rollouts.get(service), cmd, this.clock.now());
+    const r = command(rolloutOf(s), cmd, this.clock.now());
     if ('error' in r) throw new GridException(GridErrorCode.Conflict, `${service}: ${r.error}`);
-    this.rollouts.set(service, r.state);
     this.specs.saveControllerState(s.name, { rollout: r.state });
     this.touched.add(service);
-    this.events.record({ type: `rollout.${cmd === 'promoteFull' ? 'promoted' : cmd === 'abort' ? 'aborted' : cmd === 'retry' ? 'retried' : cmd === 'pause' ? 'paused' : cmd === 'resume' ? 'resumed' : 'promoted'}`, service, reason: `User${cmd[0].toUpperCase()}${cmd.slice(1)}`, message: r.message, explain: `Rollout of ${service} ${r.message}, as requested over the API` });
+    this.events.record({ type: `rollout.${COMMAND_EVENT[cmd]}`, service, reason: `User${cmd[0].toUpperCase()}${cmd.slice(1)}`, message: r.message, explain: `Rollout of ${service} ${r.message}, as requested over the API` });
     this.queue.add(service);
     return { message: r.message, rollout: r.state };
   }
@@ -173,7 +170,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const s = this.specs.require(service);
     const a = s.manifest.spec.autoscale!;
     const cur = this.replicasOf(s);
-    const replicas = Math.max(a.min, Math.min(a.max, cur + delta));
+    const replicas = clamp(cur + delta, a.min, a.max);
     const st = autoscaleOf(s) ?? { replicas: cur, state: emptyHpaState() };
     this.specs.saveControllerState(service, { autoscale: { ...st, replicas } });
     this.touched.add(service);
@@ -207,7 +204,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const pods = this.runtime.list(key);
     if (!rec) {
       this.statuses.delete(key);
-      this.rollouts.delete(key);
       if (pods.length === 0) this.runtime.forgetService(key);
       const p = plan(undefined, pods, now);
       this.execute(undefined, p.actions);
@@ -220,7 +216,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const hpaWake = this.autoscale(rec, pods, now);
     const replicas = this.replicasOf(rec);
 
-    let state = this.rollouts.get(key);
+    const before = rolloutOf(rec);
+    let state = before;
     if (!state || state.canary.templateHash !== current.templateHash) {
       state = startRollout(state, spec, { revision: current.revision, templateHash: current.templateHash, version: current.version }, pods, now);
       if (state.phase === 'Progressing') {
@@ -237,9 +234,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       ejections: (version) => this.gateway.ejectionCount(key, version),
     });
     for (const e of decision.events) this.events.record({ ...e, service: key });
-    const before = this.rollouts.get(key);
     if (decision.state !== before && JSON.stringify(decision.state) !== JSON.stringify(before)) {
-      this.rollouts.set(key, decision.state);
       this.specs.saveControllerState(key, { rollout: decision.state });
     }
     this.gateway.setWeights(key, decision.weights);
@@ -286,7 +281,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private autoscale(rec: ServiceRecord, pods: Pod[], now: number): number | undefined {
     const a = rec.manifest.spec.autoscale;
     if (!a) return undefined;
-    const cur = autoscaleOf(rec) ?? { replicas: Math.max(a.min, Math.min(a.max, rec.manifest.spec.replicas)), state: emptyHpaState() };
+    const cur = autoscaleOf(rec) ?? { replicas: effectiveReplicas(rec), state: emptyHpaState() };
     const last = cur.state.lastDecisionAt;
     if (last !== undefined && now - last < this.config.hpaSyncMs) return last + this.config.hpaSyncMs - now;
     const readyCpu = pods.filter((p) => p.ready && p.phase !== 'Terminating').map((p) => this.runtime.cpuOf(p));
@@ -331,6 +326,17 @@ interface AutoscaleState {
 
 function autoscaleOf(s: ServiceRecord): AutoscaleState | undefined {
   return s.autoscale as AutoscaleState | undefined;
+}
+
+/** Rollout state lives on the service record too (persisted with it), like the autoscaler's. */
+function rolloutOf(s: ServiceRecord): RolloutState | undefined {
+  return s.rollout as RolloutState | undefined;
+}
+
+const COMMAND_EVENT: Record<RolloutCommand, string> = { promote: 'promoted', promoteFull: 'promoted', abort: 'aborted', retry: 'retried', pause: 'paused', resume: 'resumed' };
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.max(min, Math.min(max, n));
 }
 
 function minDefined(...xs: (number | undefined)[]): number | undefined {
