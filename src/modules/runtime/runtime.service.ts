@@ -166,17 +166,9 @@ export class RuntimeService implements BeforeApplicationShutdown {
   private async deleteOne(podId: string, reason: string, explain: string): Promise<void> {
     const pod = this.pods.get(podId);
     if (!pod || pod.phase === 'Terminating') return;
-    const wasServing = pod.ready;
-    this.patch(pod, { phase: 'Terminating', ready: false });
-    this.probes.stop(pod.id);
     this.events.record({ type: 'pod.terminating', service: pod.service, pod: pod.id, reason, message: `stopping pod ${pod.id}`, explain });
-    const t = this.templates.get(`${pod.service}/${pod.revision}`);
-    const graceMs = (t?.spec.terminationGracePeriodSeconds ?? 10) * 1000;
     try {
-      if (wasServing && this.drainHook) await this.drainHook(pod, Math.min(graceMs, DRAIN_MAX_MS));
-      await this.driver(pod.runtime).stop(pod.id, graceMs);
-    } catch (e) {
-      this.logger.warn(`stopping ${pod.id}: ${(e as Error).message}`);
+      await this.drainAndStop(pod);
     } finally {
       this.remove(pod);
       this.events.record({ type: 'pod.deleted', service: pod.service, pod: pod.id, reason, message: `pod ${pod.id} stopped and removed`, explain });
@@ -322,8 +314,7 @@ export class RuntimeService implements BeforeApplicationShutdown {
     const pod = this.pods.get(podId);
     if (!pod || pod.phase === 'Terminating') return;
     const reason = kind === 'liveness' ? 'LivenessProbeFailed' : 'StartupProbeFailed';
-    const t = this.templates.get(`${pod.service}/${pod.revision}`);
-    const graceMs = (t?.spec.terminationGracePeriodSeconds ?? 10) * 1000;
+    const graceMs = this.graceMs(pod);
     this.onExit(pod, { code: null, signal: 'SIGTERM', reason, message: why }, 'Exited');
     this.driver(pod.runtime)
       .stop(pod.id, graceMs)
@@ -424,11 +415,16 @@ export class RuntimeService implements BeforeApplicationShutdown {
     return { adopted, forgotten };
   }
 
-  /** Out of the gateway, drain, then the pod's own grace period: the same order as a delete, without per-pod events. */
-  private async stopForShutdown(pod: Pod): Promise<void> {
+  private graceMs(pod: Pod): number {
+    return (this.templates.get(`${pod.service}/${pod.revision}`)?.spec.terminationGracePeriodSeconds ?? 10) * 1000;
+  }
+
+  /** Out of the gateway, drain in-flight requests (bounded), then SIGTERM and SIGKILL after the pod's grace period. */
+  private async drainAndStop(pod: Pod): Promise<void> {
     const wasServing = pod.ready;
     this.patch(pod, { phase: 'Terminating', ready: false });
-    const graceMs = (this.templates.get(`${pod.service}/${pod.revision}`)?.spec.terminationGracePeriodSeconds ?? 10) * 1000;
+    this.probes.stop(pod.id);
+    const graceMs = this.graceMs(pod);
     try {
       if (wasServing && this.drainHook) await this.drainHook(pod, Math.min(graceMs, DRAIN_MAX_MS));
       await this.driver(pod.runtime).stop(pod.id, graceMs);
@@ -456,7 +452,7 @@ export class RuntimeService implements BeforeApplicationShutdown {
             ? `Grid is shutting down with GRID_KEEP_PODS_ON_EXIT=true, so ${kept} process pods keep running and the next Grid adopts them`
             : `Grid is shutting down, so the pods of ${service} are stopped; the next Grid starts them again from the spec`,
       });
-      for (const pod of pods.values()) if (!(keep && pod.runtime !== 'sim')) stopping.push(this.stopForShutdown(pod));
+      for (const pod of pods.values()) if (!(keep && pod.runtime !== 'sim')) stopping.push(this.drainAndStop(pod));
     }
     await Promise.all(stopping);
     await Promise.all([...this.drivers.values()].map((d) => d.shutdown(keep).catch((e: Error) => this.logger.warn(`${d.name} shutdown: ${e.message}`))));
