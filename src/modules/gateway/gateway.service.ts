@@ -10,6 +10,7 @@ import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
 import { GatewayProxy, routeGatewayUrl } from './proxy.js';
+import { WireProxy } from './wire-proxy.js';
 
 const PREVIEW = '--preview';
 
@@ -39,7 +40,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
   /** Version served at <service>--preview (blue/green). */
   private readonly previews = new Map<string, string>();
   private readonly ejectionCounts = new Map<string, number>();
-  private dedicated?: http.Server;
+  private dedicated?: { wire: WireProxy; fallback: http.Server };
 
   constructor(
     private readonly runtime: RuntimeService,
@@ -203,37 +204,56 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  /** Optional dedicated listener: /<service>/... or Host: <service>.<anything>. */
+  /**
+   * Optional dedicated listener: /<service>/... or Host: <service>.<anything>.
+   * Served by the raw-socket fast path (wire-proxy.ts); requests outside its
+   * HTTP/1.1 subset, and simulated services, go to a node:http server on the
+   * same connection, which uses the full proxy.
+   */
   async listenDedicated(): Promise<string | undefined> {
     const config = this.config;
     if (config.gatewayPort === undefined) return undefined;
-    const server = http.createServer((req, res) => {
-      const url = req.url ?? '/';
-      const host = firstHost(req.rawHeaders);
-      const dot = host.indexOf('.');
-      const byHost = dot > 0 ? host.slice(0, dot) : '';
-      if (byHost && this.route(byHost)) return this.serve(req, res, byHost, url);
-      const slash = url.indexOf('/', 1);
-      const q = url.indexOf('?');
-      const end = slash > 0 ? slash : q > 0 ? q : url.length;
-      const service = url.slice(1, end);
-      const rest = end < url.length ? (url[end] === '/' ? url.slice(end) : `/${url.slice(end)}`) : '/';
-      this.serve(req, res, service, rest);
+    const fallback = http.createServer((req, res) => {
+      const target = this.dedicatedTarget(req.url ?? '/', firstHost(req.rawHeaders));
+      this.serve(req, res, target.service, target.path);
     });
-    server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.gatewayPort, config.host, resolve);
+    fallback.keepAliveTimeout = 65_000;
+    const wire = new WireProxy({
+      core: this.proxy.core,
+      fallback,
+      router: (url, host, preview) => {
+        const target = this.dedicatedTarget(url, host);
+        let service = target.service;
+        if (preview && this.previews.size > 0 && this.previews.has(service) && !service.endsWith(PREVIEW)) service = `${service}${PREVIEW}`;
+        const base = service.endsWith(PREVIEW) ? service.slice(0, -PREVIEW.length) : service;
+        // Simulated pods answer through serve() (no sockets to forward to).
+        if (this.specs.get(base)?.manifest.spec.runtime === 'sim') return undefined;
+        return service === target.service ? target : { service, path: target.path };
+      },
     });
-    this.dedicated = server;
-    const a = server.address() as { port: number };
-    return `http://${config.host}:${a.port}`;
+    const address = await wire.listen(config.gatewayPort, config.host);
+    this.dedicated = { wire, fallback };
+    return `http://${config.host}:${address.port}`;
+  }
+
+  /** Service and upstream path of a request on the dedicated listener. */
+  private dedicatedTarget(url: string, host: string): { service: string; path: string } {
+    const dot = host.indexOf('.');
+    const byHost = dot > 0 ? host.slice(0, dot) : '';
+    if (byHost && this.route(byHost)) return { service: byHost, path: url };
+    const slash = url.indexOf('/', 1);
+    const q = url.indexOf('?');
+    const end = slash > 0 ? slash : q > 0 ? q : url.length;
+    const service = url.slice(1, end);
+    const path = end < url.length ? (url[end] === '/' ? url.slice(end) : `/${url.slice(end)}`) : '/';
+    return { service, path };
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.dedicated) {
-      this.dedicated.closeAllConnections();
-      await new Promise<void>((r) => this.dedicated!.close(() => r()));
+      const { wire, fallback } = this.dedicated;
+      wire.close();
+      fallback.closeAllConnections();
     }
     await this.proxy.close().catch((e: Error) => this.logger.warn(`closing gateway pools: ${e.message}`));
   }

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayEndpoint, GatewayEvent, GatewayRoute } from './gateway.types.js';
 import { GatewayProxy, routeGatewayUrl, type GatewayProxyOptions } from './proxy.js';
+import { WireProxy } from './wire-proxy.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -20,6 +21,9 @@ interface Reply {
 
 const servers: http.Server[] = [];
 let sut: GatewayProxy | undefined;
+let wire: WireProxy | undefined;
+/** 'node': node:http + undici (the main port); 'wire': the raw-socket fast path with node:http behind it (the dedicated listener). */
+let mode: 'node' | 'wire' = 'node';
 let table: Record<string, GatewayRoute>;
 let events: GatewayEvent[];
 let proxyPort: number;
@@ -71,14 +75,22 @@ function setRoute(service: string, ...versions: Array<[string, number, GatewayEn
 async function startProxy(options: Partial<GatewayProxyOptions> = {}): Promise<GatewayProxy> {
   const proxy = new GatewayProxy({ routes: (s) => table[s], onEvent: (e) => events.push(e), ...options });
   sut = proxy;
-  proxyPort = await listen((req, res) => {
+  const handler: Handler = (req, res) => {
     const target = routeGatewayUrl(req.url!);
     if (target === undefined) {
       res.writeHead(404).end();
       return;
     }
     proxy.handle(req, res, target.service, target.path);
-  });
+  };
+  if (mode === 'node') {
+    proxyPort = await listen(handler);
+    return proxy;
+  }
+  const fallback = http.createServer(handler);
+  servers.push(fallback);
+  wire = new WireProxy({ core: proxy.core, fallback, router: (target) => routeGatewayUrl(target) });
+  proxyPort = (await wire.listen(0, '127.0.0.1')).port;
   return proxy;
 }
 
@@ -112,8 +124,9 @@ function json(r: Reply): Record<string, unknown> {
   return JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
 }
 
-describe(GatewayProxy.name, () => {
+describe.each(['node', 'wire'] as const)('%s path', (path) => {
   beforeEach(() => {
+    mode = path;
     table = {};
     events = [];
   });
@@ -121,6 +134,8 @@ describe(GatewayProxy.name, () => {
   afterEach(async () => {
     await sut?.close();
     sut = undefined;
+    wire?.close();
+    wire = undefined;
     await Promise.all(
       servers.splice(0).map(
         (s) =>

@@ -161,6 +161,11 @@ function isPlainConnection(value: string): boolean {
 const REQUEST_ID_PREFIX = Math.round(performance.timeOrigin).toString(36) + '-';
 let requestSeq = 0;
 
+/** An X-Request-Id for a request that came without one. */
+export function newRequestId(): string {
+  return REQUEST_ID_PREFIX + (++requestSeq).toString(36);
+}
+
 // Failure kinds of one upstream attempt.
 const F_CLIENT_GONE = 0;
 const F_BAD_REQUEST = 1;
@@ -221,8 +226,24 @@ function onResponseDrain(this: ResponseWithExchange): void {
   this[kExchange]?.resumeUpstream();
 }
 
-/** The proxy's state, shared by the facade and the per-request handlers. */
-class ProxyCore {
+/** What the core needs of one request attempt, whichever path (node:http + undici, or the raw-socket fast path) serves it. */
+export interface Attempt {
+  readonly service: string;
+  readonly route: GatewayRoute;
+  backend: VersionBackend;
+  endpoint: GatewayEndpoint;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+}
+
+/** Upstream connections kept outside undici (the fast path's), pruned and closed with the core's pools. */
+export interface UpstreamConnections {
+  prune(liveKeys: ReadonlySet<string>): void;
+  close(): void;
+}
+
+/** The proxy's state, shared by the facade, the per-request handlers and the raw-socket fast path. */
+export class ProxyCore {
   readonly routes: RouteLookup;
   readonly now: () => number;
   readonly stats = new VersionStats();
@@ -239,6 +260,7 @@ class ProxyCore {
   private readonly drainWaiters = new Map<string, Set<(drained: boolean) => void>>();
   /** Version of each ejected pod, for the 'returned' event. */
   private readonly ejectedVersion = new Map<string, string>();
+  private readonly extraConnections: UpstreamConnections[] = [];
   /** The clock reading availability checks use; set before each pick. */
   private clock = 0;
   private readonly available: PodPredicate = (podId) => !this.outlier.isEjected(podId, this.clock);
@@ -290,8 +312,13 @@ class ProxyCore {
       }
       this.poolOf.set(ep, pool);
     }
-    this.inflightByPod.set(ep.podId, (this.inflightByPod.get(ep.podId) ?? 0) + 1);
+    this.claim(ep.podId);
     pool.dispatch({ path: ex.path, method: ex.req.method as Dispatcher.HttpMethod, headers: ex.headers, body: ex.hasBody ? ex.req : null }, ex);
+  }
+
+  /** Starts one attempt's claim on its pod (least-request balancing and drains count claims). */
+  claim(podId: string): void {
+    this.inflightByPod.set(podId, (this.inflightByPod.get(podId) ?? 0) + 1);
   }
 
   /** Ends one attempt's claim on its pod. */
@@ -333,12 +360,12 @@ class ProxyCore {
     });
   }
 
-  recordUpstreamStatus(ex: Exchange, status: number): void {
+  recordUpstreamStatus(ex: Attempt, status: number): void {
     if (status >= 500) this.recordFailure(ex, `HTTP ${status}`);
     else this.outlier.recordSuccess(ex.service, ex.endpoint.podId);
   }
 
-  recordFailure(ex: Exchange, what: string): void {
+  recordFailure(ex: Attempt, what: string): void {
     const ep = ex.endpoint;
     const version = ex.backend.version;
     let total = 0;
@@ -359,7 +386,7 @@ class ProxyCore {
   }
 
   /** Another pod for a retry: same version if it has one, else any version, weighted ones first. */
-  pickRetry(ex: Exchange): boolean {
+  pickRetry(ex: Attempt): boolean {
     const avail = this.availability();
     const failed = ex.endpoint.podId;
     const service = ex.route.service;
@@ -382,13 +409,13 @@ class ProxyCore {
     return false;
   }
 
-  finish(ex: Exchange, status: number): void {
+  finish(ex: Attempt, status: number): void {
     const latencyMs = performance.now() - ex.startedAt;
     this.stats.record(ex.service, ex.backend.version, status, latencyMs, this.now());
     this.observe?.(ex.service, ex.backend.version, status, latencyMs / 1000);
   }
 
-  emit(type: GatewayEvent['type'], ex: Exchange, message: string): void {
+  emit(type: GatewayEvent['type'], ex: Attempt, message: string): void {
     this.onEvent?.({ type, service: ex.service, podId: ex.endpoint.podId, version: ex.backend.version, message });
   }
 
@@ -405,11 +432,31 @@ class ProxyCore {
       // close() lets in-flight requests finish: pruning must not cut a drain short.
       pool.close().catch(() => undefined);
     }
+    for (const c of this.extraConnections) c.prune(keys);
     this.outlier.retain(pods);
     for (const podId of this.ejectedVersion.keys()) if (!pods.has(podId)) this.ejectedVersion.delete(podId);
   }
 
+  addConnections(c: UpstreamConnections): void {
+    this.extraConnections.push(c);
+  }
+
+  /** The pick for a new request: weighted version, then a pod of it; undefined when none is Ready. */
+  pick(route: GatewayRoute): { backend: VersionBackend; endpoint: GatewayEndpoint } | undefined {
+    const avail = this.availability();
+    let backend = this.versions.pick(route, avail);
+    let endpoint = backend && this.endpoints.pick(route.service, backend.version, backend.endpoints, avail);
+    if (endpoint === undefined && avail !== undefined) {
+      // Every pod is ejected (the route shrank under the ejections): serving
+      // from a suspect pod beats a certain 503, as in Envoy's panic mode.
+      backend = this.versions.pick(route);
+      endpoint = backend && this.endpoints.pick(route.service, backend.version, backend.endpoints);
+    }
+    return backend && endpoint && { backend, endpoint };
+  }
+
   async close(): Promise<void> {
+    for (const c of this.extraConnections) c.close();
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
@@ -608,7 +655,8 @@ export class GatewayProxy {
   /** Per-service, per-version request statistics (canary analysis, REST). */
   readonly stats: VersionStats;
   readonly outlier: OutlierDetector;
-  private readonly core: ProxyCore;
+  /** Shared with the raw-socket fast path (wire-proxy.ts). */
+  readonly core: ProxyCore;
 
   constructor(options: GatewayProxyOptions) {
     this.core = new ProxyCore(options);
@@ -624,7 +672,7 @@ export class GatewayProxy {
       sendJson(res, 404, 'Not Found', `service '${service}' not found`, []);
       return;
     }
-    const selected = this.pick(route);
+    const selected = core.pick(route);
     if (selected === undefined) {
       sendJson(res, 503, 'Service Unavailable', `no ready pods for service '${service}'`, []);
       return;
@@ -673,7 +721,7 @@ export class GatewayProxy {
       }
     }
     if (connection !== '' && !isPlainConnection(connection)) headers = dropConnectionListed(headers, connection);
-    if (requestId === '') requestId = REQUEST_ID_PREFIX + (++requestSeq).toString(36);
+    if (requestId === '') requestId = newRequestId();
     const client = req.socket.remoteAddress ?? '';
     headers.push(
       'x-forwarded-for',
@@ -709,7 +757,7 @@ export class GatewayProxy {
   /** The pick handle() would make, without proxying (for `/lb/select`). */
   select(service: string): GatewaySelection | undefined {
     const route = this.core.routes(service);
-    const selected = route && this.pick(route);
+    const selected = route && this.core.pick(route);
     return selected && { version: selected.backend.version, endpoint: selected.endpoint };
   }
 
@@ -746,19 +794,5 @@ export class GatewayProxy {
 
   close(): Promise<void> {
     return this.core.close();
-  }
-
-  private pick(route: GatewayRoute): { backend: VersionBackend; endpoint: GatewayEndpoint } | undefined {
-    const core = this.core;
-    const avail = core.availability();
-    let backend = core.versions.pick(route, avail);
-    let endpoint = backend && core.endpoints.pick(route.service, backend.version, backend.endpoints, avail);
-    if (endpoint === undefined && avail !== undefined) {
-      // Every pod is ejected (the route shrank under the ejections): serving
-      // from a suspect pod beats a certain 503, as in Envoy's panic mode.
-      backend = core.versions.pick(route);
-      endpoint = backend && core.endpoints.pick(route.service, backend.version, backend.endpoints);
-    }
-    return backend && endpoint && { backend, endpoint };
   }
 }

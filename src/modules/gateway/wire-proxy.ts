@@ -1,0 +1,777 @@
+// The gateway's raw-socket fast path, for the dedicated listener (GRID_GATEWAY_PORT).
+//
+// Why: Node's http server plus undici costs ~2.5x nginx's CPU per proxied
+// request on this machine, the Grid proxy on top ~3x (bench/results/gateway.md);
+// a proxy that reads and writes the sockets itself costs ~1.3x. So requests in
+// a strict HTTP/1.1 subset (wire.ts: origin-form, one Host, no
+// Transfer-Encoding/Expect/Upgrade, bodies up to 64 KiB, which are buffered
+// like nginx does) are parsed here and forwarded over pooled keep-alive upstream
+// sockets, with the response head rewritten and its body passed through with
+// its own framing (Content-Length, chunked, or until close). Anything else
+// (and every request for a simulated service) is handed, with the bytes already
+// read, to a Node http.Server on the same connection, which serves it with the
+// full proxy (proxy.ts) from then on.
+//
+// Selection, outlier ejection, statistics, in-flight counts (drains) and
+// events are the shared ProxyCore's: both paths behave the same.
+import type * as http from 'node:http';
+import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
+import { newRequestId, type Attempt, type ProxyCore, type UpstreamConnections } from './proxy.js';
+import {
+  ChunkedScanner,
+  FALLBACK,
+  FRAME_CHUNKED,
+  FRAME_CLOSE,
+  FRAME_LENGTH,
+  FRAME_NONE,
+  INCOMPLETE,
+  MAX_RESPONSE_HEAD,
+  findHeadEnd,
+  parseRequestHead,
+  parseResponseHead,
+  type RequestHead,
+  type ResponseHead,
+} from './wire.js';
+
+export interface WireRoute {
+  service: string;
+  /** Upstream path (starts with '/', keeps the query). */
+  path: string;
+}
+
+/** Maps a request to a service, or undefined to let the fallback http.Server take it (and the connection). */
+export type WireRouter = (target: string, host: string, preview: boolean) => WireRoute | undefined;
+
+export interface WireProxyOptions {
+  core: ProxyCore;
+  router: WireRouter;
+  /** Serves what the fast path does not: gets the connection with the bytes read so far. */
+  fallback: http.Server;
+  /** No response bytes from the upstream for this long -> 504. */
+  upstreamTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Idle client keep-alive connections are closed after this long (Node server's keepAliveTimeout as Grid sets it). */
+  clientIdleMs?: number;
+  /** A request head must arrive within this long (Node's headersTimeout). */
+  headersTimeoutMs?: number;
+  /** Idle upstream connections kept per pod. */
+  maxIdlePerUpstream?: number;
+}
+
+/** Used when the upstream gives no Keep-Alive timeout (Node servers default to 5 s). */
+const DEFAULT_UPSTREAM_IDLE_MS = 4_000;
+/** Margin under the upstream's announced keep-alive timeout, as undici keeps. */
+const KEEP_ALIVE_MARGIN_MS = 1_000;
+/** Pipelined bytes buffered while a request is in flight before the client is paused. */
+const MAX_PIPELINED = 1024 * 1024;
+
+const kExchange = Symbol('wire.exchange');
+const kError = Symbol('wire.error');
+const kPool = Symbol('wire.pool');
+const kIdleUntil = Symbol('wire.idleUntil');
+const kConn = Symbol('wire.conn');
+
+interface UpstreamSocket extends net.Socket {
+  [kExchange]: Exchange | null;
+  [kError]: Error | null;
+  [kPool]: UpstreamPool;
+  [kIdleUntil]: number;
+}
+
+interface ClientSocket extends net.Socket {
+  [kConn]: ClientConn;
+}
+
+class UpstreamPool {
+  readonly idle: UpstreamSocket[] = [];
+  closed = false;
+  constructor(
+    readonly key: string,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  closeIdle(): void {
+    for (const s of this.idle.splice(0)) s.destroy();
+  }
+}
+
+// Upstream socket listeners: installed once per socket, dispatching to its current exchange.
+function onUpstreamData(this: UpstreamSocket, chunk: Buffer): void {
+  const ex = this[kExchange];
+  if (ex === null) {
+    // Bytes on an idle connection: nothing asked for them, the connection is unusable.
+    this.destroy();
+    return;
+  }
+  ex.upstreamData(chunk);
+}
+
+function onUpstreamError(this: UpstreamSocket, err: Error): void {
+  this[kError] = err;
+}
+
+function onUpstreamClose(this: UpstreamSocket): void {
+  const pool = this[kPool];
+  const i = pool.idle.indexOf(this);
+  if (i >= 0) pool.idle.splice(i, 1);
+  const ex = this[kExchange];
+  if (ex !== null) {
+    this[kExchange] = null;
+    ex.upstreamClosed(this[kError]);
+  }
+}
+
+function onClientData(this: ClientSocket, chunk: Buffer): void {
+  this[kConn].data(chunk);
+}
+
+function onClientDrain(this: ClientSocket): void {
+  this[kConn].ex?.clientDrained();
+}
+
+function onClientClose(this: ClientSocket): void {
+  this[kConn].closed();
+}
+
+function onClientError(): void {
+  // 'close' follows; a client resetting its connection is not Grid's error.
+}
+
+function errorCode(err: Error | null): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'ECONNRESET';
+}
+
+function jsonReply(status: number, error: string, message: string, extraLines: string, close: boolean): string {
+  const body = JSON.stringify({ statusCode: status, error, message });
+  return (
+    `HTTP/1.1 ${status} ${error}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    extraLines +
+    (close ? 'connection: close\r\n' : '') +
+    '\r\n' +
+    body
+  );
+}
+
+export class WireProxy implements UpstreamConnections {
+  readonly server: net.Server;
+  readonly core: ProxyCore;
+  readonly router: WireRouter;
+  readonly fallback: http.Server;
+  readonly upstreamTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  private readonly clientIdleMs: number;
+  private readonly headersTimeoutMs: number;
+  private readonly maxIdle: number;
+  private readonly pools = new Map<string, UpstreamPool>();
+  readonly conns = new Set<ClientConn>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(options: WireProxyOptions) {
+    this.core = options.core;
+    this.router = options.router;
+    this.fallback = options.fallback;
+    this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? options.core.upstreamTimeoutMs;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+    this.clientIdleMs = options.clientIdleMs ?? 65_000;
+    this.headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
+    this.maxIdle = options.maxIdlePerUpstream ?? 256;
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket as ClientSocket));
+    this.core.addConnections(this);
+    // Timeouts are checked by one coarse sweep instead of a timer per request.
+    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(this.upstreamTimeoutMs, this.connectTimeoutMs) / 4)));
+    this.sweeper = setInterval(() => this.sweep(), period);
+    this.sweeper.unref();
+  }
+
+  listen(port: number, host: string): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  private accept(socket: ClientSocket): void {
+    const conn = new ClientConn(this, socket);
+    socket[kConn] = conn;
+    this.conns.add(conn);
+    socket.on('data', onClientData);
+    socket.on('drain', onClientDrain);
+    socket.on('close', onClientClose);
+    socket.on('error', onClientError);
+  }
+
+  private poolFor(ep: GatewayEndpoint): UpstreamPool {
+    const key = ep.host + ':' + ep.port;
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      pool = new UpstreamPool(key, ep.host, ep.port);
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** A new upstream connection to the endpoint. */
+  connectTo(ep: GatewayEndpoint): UpstreamSocket {
+    return this.connect(this.poolFor(ep));
+  }
+
+  /** An upstream connection to the endpoint: an idle pooled one if any is still fresh, else a new one. */
+  acquire(ep: GatewayEndpoint): { socket: UpstreamSocket; reused: boolean } {
+    const pool = this.poolFor(ep);
+    const now = performance.now();
+    while (pool.idle.length > 0) {
+      const s = pool.idle.pop()!;
+      if (s[kIdleUntil] > now && !s.destroyed) return { socket: s, reused: true };
+      s.destroy();
+    }
+    return { socket: this.connect(pool), reused: false };
+  }
+
+  private connect(pool: UpstreamPool): UpstreamSocket {
+    const s = net.connect({ host: pool.host, port: pool.port, noDelay: true }) as UpstreamSocket;
+    s[kExchange] = null;
+    s[kError] = null;
+    s[kPool] = pool;
+    s[kIdleUntil] = 0;
+    s.on('data', onUpstreamData);
+    s.on('error', onUpstreamError);
+    s.on('close', onUpstreamClose);
+    return s;
+  }
+
+  /** A finished exchange's upstream connection: back to the pool when it can carry another request. */
+  release(s: UpstreamSocket, reusable: boolean, keepAliveMs: number): void {
+    s[kExchange] = null;
+    const pool = s[kPool];
+    if (!reusable || pool.closed || s.destroyed || pool.idle.length >= this.maxIdle || this.pools.get(pool.key) !== pool) {
+      s.destroy();
+      return;
+    }
+    const idleMs = keepAliveMs > 0 ? Math.max(0, keepAliveMs - KEEP_ALIVE_MARGIN_MS) : DEFAULT_UPSTREAM_IDLE_MS;
+    s[kIdleUntil] = performance.now() + idleMs;
+    pool.idle.push(s);
+  }
+
+  prune(liveKeys: ReadonlySet<string>): void {
+    for (const [key, pool] of this.pools) {
+      if (liveKeys.has(key)) continue;
+      // In-flight exchanges finish on their sockets; those are destroyed on release.
+      this.pools.delete(key);
+      pool.closed = true;
+      pool.closeIdle();
+    }
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const pool of this.pools.values()) {
+      for (let i = pool.idle.length - 1; i >= 0; i--) {
+        if (pool.idle[i][kIdleUntil] <= now) pool.idle.splice(i, 1)[0].destroy();
+      }
+    }
+    for (const conn of this.conns) {
+      const ex = conn.ex;
+      if (ex !== null) ex.checkTimeout(now);
+      else if (conn.headSince > 0 && now - conn.headSince > this.headersTimeoutMs) conn.socket.destroy();
+      else if (conn.headSince === 0 && now - conn.lastActive > this.clientIdleMs) conn.socket.destroy();
+    }
+  }
+
+  /** Stops accepting, cuts every client connection and every upstream connection. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.server.close();
+    for (const conn of [...this.conns]) conn.socket.destroy();
+    for (const pool of this.pools.values()) {
+      pool.closed = true;
+      pool.closeIdle();
+    }
+    this.pools.clear();
+  }
+}
+
+/** One client connection served by the fast path. */
+class ClientConn {
+  buf: Buffer | null = null;
+  /** Where the search for the end of the next head resumes. */
+  scanFrom = 0;
+  /** A parsed head whose body has not fully arrived yet. */
+  pendingHead: RequestHead | null = null;
+  ex: Exchange | null = null;
+  /** performance.now() of the last completed exchange (or accept). */
+  lastActive = performance.now();
+  /** performance.now() when the first bytes of an unfinished head arrived; 0 when none are waiting. */
+  headSince = 0;
+  readonly remote: string;
+  private pausedForPipeline = false;
+  private handedOff = false;
+
+  constructor(
+    readonly proxy: WireProxy,
+    readonly socket: ClientSocket,
+  ) {
+    this.remote = socket.remoteAddress ?? '';
+  }
+
+  data(chunk: Buffer): void {
+    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.ex !== null) {
+      // Pipelined: served after the current exchange.
+      if (this.buf.length > MAX_PIPELINED && !this.pausedForPipeline) {
+        this.pausedForPipeline = true;
+        this.socket.pause();
+      }
+      return;
+    }
+    this.next();
+  }
+
+  /** Serves buffered requests until one is in flight, more bytes are needed, or the connection is handed off. */
+  next(): void {
+    if (this.pausedForPipeline) {
+      this.pausedForPipeline = false;
+      this.socket.resume();
+    }
+    while (this.ex === null && this.buf !== null && !this.socket.destroyed) {
+      const buf = this.buf;
+      let head = this.pendingHead;
+      if (head === null) {
+        const end = findHeadEnd(buf, this.scanFrom);
+        const parsed = parseRequestHead(buf, end);
+        if (parsed === INCOMPLETE) {
+          this.scanFrom = buf.length;
+          if (this.headSince === 0) this.headSince = performance.now();
+          return;
+        }
+        if (parsed === FALLBACK) return this.handOff();
+        head = parsed;
+      }
+      const total = head.headEnd + head.contentLength;
+      if (buf.length < total) {
+        // Body still arriving: buffered whole (up to 64 KiB) before the request goes out.
+        this.pendingHead = head;
+        if (this.headSince === 0) this.headSince = performance.now();
+        return;
+      }
+      const route = this.proxy.router(head.target, head.host, head.preview);
+      if (route === undefined) return this.handOff();
+      this.pendingHead = null;
+      this.headSince = 0;
+      this.scanFrom = 0;
+      const body = head.contentLength > 0 ? buf.subarray(head.headEnd, total) : null;
+      this.buf = buf.length > total ? buf.subarray(total) : null;
+      this.start(head, route, body);
+    }
+  }
+
+  private start(head: RequestHead, target: WireRoute, body: Buffer | null): void {
+    const core = this.proxy.core;
+    const requestId = head.requestId === '' ? newRequestId() : head.requestId;
+    const route = core.routes(target.service);
+    if (route === undefined) return this.reply(404, 'Not Found', `service '${target.service}' not found`, head.close, requestId);
+    const selected = core.pick(route);
+    if (selected === undefined) return this.reply(503, 'Service Unavailable', `no ready pods for service '${target.service}'`, head.close, requestId);
+    const method = head.method;
+    const forwardedFor = head.xff === '' ? this.remote : head.xff + ', ' + this.remote;
+    const tail =
+      '\r\n' +
+      head.forwarded +
+      'x-forwarded-for: ' +
+      forwardedFor +
+      '\r\nx-forwarded-proto: http\r\nx-request-id: ' +
+      requestId +
+      (head.host === '' ? '\r\n\r\n' : '\r\nx-forwarded-host: ' + head.host + '\r\n\r\n');
+    const ex = new Exchange(
+      this,
+      target.service,
+      route,
+      selected.backend,
+      selected.endpoint,
+      method,
+      target.path,
+      method + ' ' + target.path + ' HTTP/1.1\r\nHost: ',
+      tail,
+      body,
+      method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || head.idempotencyKey,
+      requestId,
+      head.close,
+    );
+    this.ex = ex;
+    ex.send(false);
+  }
+
+  /** An answer of the gateway's own (no pod involved). */
+  reply(status: number, error: string, message: string, close: boolean, requestId: string, extra = ''): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(jsonReply(status, error, message, 'x-request-id: ' + requestId + '\r\n' + extra, close), 'latin1');
+    if (close) this.socket.end();
+  }
+
+  /** The exchange in flight is over (answered or failed); the connection carries on unless it must close. */
+  finished(closeClient: boolean): void {
+    this.ex = null;
+    this.lastActive = performance.now();
+    if (closeClient) {
+      this.buf = null;
+      this.socket.end();
+      return;
+    }
+    if (this.buf !== null) this.next();
+  }
+
+  /** Hands the connection, with the bytes read so far, to Node's http server. */
+  private handOff(): void {
+    if (this.handedOff) return;
+    this.handedOff = true;
+    const socket = this.socket;
+    this.proxy.conns.delete(this);
+    socket.removeListener('data', onClientData);
+    socket.removeListener('drain', onClientDrain);
+    socket.removeListener('close', onClientClose);
+    socket.pause();
+    if (this.buf !== null) socket.unshift(this.buf);
+    this.buf = null;
+    this.proxy.fallback.emit('connection', socket);
+    socket.resume();
+  }
+
+  closed(): void {
+    this.proxy.conns.delete(this);
+    this.buf = null;
+    this.ex?.clientGone();
+  }
+}
+
+// Failure kinds, as proxy.ts classifies them.
+const F_CONNECT = 0;
+const F_TIMEOUT = 1;
+const F_UPSTREAM = 2;
+
+/** One client request on the fast path, over at most two upstream attempts (plus a fresh-connection resend after a stale keep-alive one). */
+class Exchange implements Attempt {
+  readonly startedAt = performance.now();
+  upstream: UpstreamSocket | null = null;
+  reused = false;
+  /** performance.now() of the last upstream activity (sent, or bytes received). */
+  lastActivity = 0;
+  gotBytes = false;
+  retried = false;
+  staleResent = false;
+  /** Response head bytes so far. */
+  rbuf: Buffer | null = null;
+  rscan = 0;
+  res: ResponseHead | null = null;
+  remaining = 0;
+  chunked: ChunkedScanner | null = null;
+  /** Bytes after the response's end: the upstream connection cannot be reused. */
+  overrun = false;
+  closeClient: boolean;
+  done = false;
+  status = 0;
+
+  constructor(
+    readonly conn: ClientConn,
+    readonly service: string,
+    readonly route: GatewayRoute,
+    public backend: VersionBackend,
+    public endpoint: GatewayEndpoint,
+    readonly method: string,
+    readonly path: string,
+    readonly headPrefix: string,
+    readonly headTail: string,
+    readonly body: Buffer | null,
+    readonly idempotent: boolean,
+    readonly requestId: string,
+    closeRequested: boolean,
+  ) {
+    this.closeClient = closeRequested;
+  }
+
+  /** Sends the request to the current endpoint; `fresh` forces a new connection. */
+  send(fresh: boolean): void {
+    const proxy = this.conn.proxy;
+    const ep = this.endpoint;
+    let s: UpstreamSocket;
+    if (fresh) {
+      s = proxy.connectTo(ep);
+      this.reused = false;
+    } else {
+      const got = proxy.acquire(ep);
+      s = got.socket;
+      this.reused = got.reused;
+    }
+    s[kExchange] = this;
+    s[kError] = null;
+    this.upstream = s;
+    this.gotBytes = false;
+    this.rbuf = null;
+    this.rscan = 0;
+    this.lastActivity = performance.now();
+    proxy.core.claim(ep.podId);
+    const head = this.headPrefix + ep.host + ':' + ep.port + this.headTail;
+    if (this.body === null) s.write(head, 'latin1');
+    else {
+      s.cork();
+      s.write(head, 'latin1');
+      s.write(this.body);
+      s.uncork();
+    }
+  }
+
+  upstreamData(chunk: Buffer): void {
+    this.gotBytes = true;
+    this.lastActivity = performance.now();
+    if (this.res === null) {
+      const buf = this.rbuf === null ? chunk : Buffer.concat([this.rbuf, chunk]);
+      this.parseHead(buf);
+      return;
+    }
+    this.forwardBody(chunk, 0);
+  }
+
+  private parseHead(buf: Buffer): void {
+    const conn = this.conn;
+    let from = 0;
+    for (;;) {
+      const end = findHeadEnd(buf, from === 0 ? this.rscan : from);
+      if (end < 0) {
+        if (buf.length - from > MAX_RESPONSE_HEAD) return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', 'response head too large');
+        this.rbuf = from === 0 ? buf : buf.subarray(from);
+        this.rscan = this.rbuf.length;
+        return;
+      }
+      let res: ResponseHead;
+      try {
+        res = parseResponseHead(from === 0 ? buf : buf.subarray(from), end - from, this.method === 'HEAD');
+      } catch (err) {
+        return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', (err as Error).message);
+      }
+      if (res.status < 200) {
+        if (res.status === 101) return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', 'unrequested protocol switch');
+        // 1xx informational (e.g. 103 Early Hints): passed on, the final response follows.
+        if (!conn.socket.destroyed) conn.socket.write(buf.subarray(from, end));
+        from = end;
+        this.rscan = 0;
+        continue;
+      }
+      this.rbuf = null;
+      this.respond(res, buf, end);
+      return;
+    }
+  }
+
+  private respond(res: ResponseHead, buf: Buffer, bodyStart: number): void {
+    const proxy = this.conn.proxy;
+    this.res = res;
+    this.status = res.status;
+    proxy.core.recordUpstreamStatus(this, res.status);
+    if (res.framing === FRAME_CLOSE) this.closeClient = true;
+    const head =
+      'HTTP/1.1 ' +
+      res.statusText +
+      '\r\n' +
+      res.lines +
+      'x-grid-pod: ' +
+      this.endpoint.podId +
+      '\r\nx-grid-version: ' +
+      this.backend.version +
+      (res.hasRequestId ? '\r\n' : '\r\nx-request-id: ' + this.requestId + '\r\n') +
+      (this.closeClient ? 'connection: close\r\n\r\n' : '\r\n');
+    const client = this.conn.socket;
+    if (res.framing === FRAME_LENGTH) this.remaining = res.contentLength;
+    else if (res.framing === FRAME_CHUNKED) this.chunked = new ChunkedScanner();
+    // Head and the body bytes that came with it leave in one write (one syscall).
+    if (bodyStart === buf.length || res.framing === FRAME_NONE) {
+      client.write(head, 'latin1');
+      if (res.framing === FRAME_NONE) {
+        this.overrun = bodyStart < buf.length;
+        this.complete();
+        return;
+      }
+      if (res.framing === FRAME_LENGTH && this.remaining === 0) {
+        this.complete();
+        return;
+      }
+      return;
+    }
+    client.cork();
+    client.write(head, 'latin1');
+    this.forwardBody(buf, bodyStart);
+    // complete() may have ended the socket already; uncork is harmless then.
+    client.uncork();
+  }
+
+  private forwardBody(buf: Buffer, from: number): void {
+    const client = this.conn.socket;
+    let end = buf.length;
+    let last = false;
+    const framing = this.res!.framing;
+    if (framing === FRAME_LENGTH) {
+      const take = Math.min(this.remaining, end - from);
+      this.remaining -= take;
+      if (this.remaining === 0) {
+        last = true;
+        end = from + take;
+      }
+    } else if (framing === FRAME_CHUNKED) {
+      let e: number;
+      try {
+        e = this.chunked!.scan(buf, from);
+      } catch (err) {
+        return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', (err as Error).message);
+      }
+      if (e >= 0) {
+        last = true;
+        end = e;
+      }
+    }
+    if (last && end < buf.length) this.overrun = true;
+    if (end > from) {
+      const ok = client.destroyed || client.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
+      if (!ok && !last) this.upstream?.pause();
+    }
+    if (last) this.complete();
+  }
+
+  clientDrained(): void {
+    this.upstream?.resume();
+  }
+
+  /** The response is complete: the upstream connection goes back to the pool, the client connection carries on. */
+  private complete(): void {
+    if (this.done) return;
+    this.done = true;
+    const proxy = this.conn.proxy;
+    const s = this.upstream!;
+    this.upstream = null;
+    const res = this.res!;
+    if (s.isPaused()) s.resume();
+    proxy.release(s, res.reusable && !this.overrun, res.keepAliveMs);
+    proxy.core.release(this.endpoint.podId);
+    proxy.core.finish(this, this.status);
+    this.conn.finished(this.closeClient);
+  }
+
+  upstreamClosed(err: Error | null): void {
+    if (this.done) return;
+    this.upstream = null;
+    if (this.res !== null && this.res.framing === FRAME_CLOSE) {
+      // The close is the end of this body.
+      this.done = true;
+      const proxy = this.conn.proxy;
+      proxy.core.release(this.endpoint.podId);
+      proxy.core.finish(this, this.status);
+      this.conn.finished(true);
+      return;
+    }
+    const code = err === null ? 'ECONNRESET' : errorCode(err);
+    const message = err === null ? 'upstream closed the connection' : err.message;
+    this.fail(F_CONNECT, code, message, false);
+  }
+
+  checkTimeout(now: number): void {
+    if (this.done || this.upstream === null) return;
+    const s = this.upstream;
+    if (s.connecting) {
+      if (now - this.lastActivity > this.conn.proxy.connectTimeoutMs) {
+        this.fail(F_CONNECT, 'ETIMEDOUT', `no connection within ${this.conn.proxy.connectTimeoutMs} ms`);
+      }
+    } else if (!s.isPaused() && now - this.lastActivity > this.conn.proxy.upstreamTimeoutMs) {
+      // (A paused upstream waits for a slow client, not the other way round.)
+      this.fail(F_TIMEOUT, 'UPSTREAM_TIMEOUT', `no response within ${this.conn.proxy.upstreamTimeoutMs} ms`);
+    }
+  }
+
+  clientGone(): void {
+    if (this.done) return;
+    this.done = true;
+    const proxy = this.conn.proxy;
+    const s = this.upstream;
+    this.upstream = null;
+    if (s !== null) {
+      s[kExchange] = null;
+      s.destroy();
+    }
+    proxy.core.release(this.endpoint.podId);
+    proxy.core.finish(this, 499);
+  }
+
+  /**
+   * One attempt failed. Before any response byte: a stale pooled connection is
+   * resent once on a fresh one (idempotent requests); a refused or reset one
+   * counts against the pod and an idempotent request is retried once on another
+   * pod; otherwise the gateway answers 502/504. After the response started, the
+   * client connection is cut.
+   */
+  private fail(kind: number, code: string, message: string, destroy = true): void {
+    if (this.done) return;
+    const proxy = this.conn.proxy;
+    const core = proxy.core;
+    const s = this.upstream;
+    this.upstream = null;
+    if (s !== null) {
+      s[kExchange] = null;
+      if (destroy) s.destroy();
+    }
+    const podId = this.endpoint.podId;
+    core.release(podId);
+    const client = this.conn.socket;
+    if (client.destroyed) {
+      this.done = true;
+      core.finish(this, 499);
+      return;
+    }
+    if (kind === F_CONNECT && !this.gotBytes && this.reused && !this.staleResent && this.idempotent) {
+      // The pod closed a keep-alive connection as this request went out on it: not the pod's failure.
+      this.staleResent = true;
+      this.send(true);
+      return;
+    }
+    core.emit('upstreamError', this, `${code} from pod '${podId}' for ${this.method} ${this.path}: ${message}`);
+    core.recordFailure(this, code);
+    if (kind === F_CONNECT && !this.gotBytes) core.stats.recordConnectError(this.service, this.backend.version);
+
+    const responded = this.res !== null;
+    if (responded) {
+      this.done = true;
+      client.destroy();
+      core.finish(this, this.status >= 500 ? this.status : 502);
+      return;
+    }
+    if (kind === F_CONNECT && !this.gotBytes && this.idempotent && !this.retried && core.pickRetry(this)) {
+      this.retried = true;
+      core.emit('retried', this, `retrying ${this.method} ${this.path} on pod '${this.endpoint.podId}' after ${code} from pod '${podId}'`);
+      this.send(false);
+      return;
+    }
+    this.done = true;
+    const extra = `x-grid-pod: ${podId}\r\nx-grid-version: ${this.backend.version}\r\n`;
+    let status: number;
+    if (kind === F_TIMEOUT) {
+      status = 504;
+      this.conn.reply(status, 'Gateway Timeout', `pod '${podId}' of service '${this.service}' sent no response within ${proxy.upstreamTimeoutMs} ms`, this.closeClient, this.requestId, extra);
+    } else {
+      status = 502;
+      this.conn.reply(
+        status,
+        'Bad Gateway',
+        `upstream error from pod '${podId}' of service '${this.service}': ${code}${this.retried ? ' (after a retry)' : ''}`,
+        this.closeClient,
+        this.requestId,
+        extra,
+      );
+    }
+    core.finish(this, status);
+    this.conn.finished(this.closeClient);
+  }
+}

@@ -1,0 +1,568 @@
+// HTTP/1.1 message heads for the gateway's raw-socket fast path (wire-proxy.ts).
+// Pure: bytes in, a description out; no I/O.
+//
+// The fast path serves only a strict subset of HTTP/1.1 and hands everything
+// else to Node's own HTTP server (llhttp) on the same connection: a request the
+// parser here is unsure about is never guessed at. So parseRequestHead answers
+// FALLBACK for anything outside the subset (HTTP/1.0, absolute-form targets,
+// Transfer-Encoding, Expect, Upgrade, obs-fold, bytes a strict parser refuses,
+// repeated Content-Length or Host, Connection options other than keep-alive/close,
+// bodies over the buffering limit), and Node decides what those mean.
+
+/** Result of parseRequestHead when more bytes are needed. */
+export const INCOMPLETE = 0;
+/** Result of parseRequestHead when Node's HTTP server should take the request (and the connection). */
+export const FALLBACK = 1;
+
+export interface RequestHead {
+  method: string;
+  /** Origin-form request target as sent (path and query). */
+  target: string;
+  /** Offset just past the blank line that ends the head. */
+  headEnd: number;
+  /** Declared body length; 0 when there is none. */
+  contentLength: number;
+  /** Host header value ('' when absent). */
+  host: string;
+  /** Header lines passed upstream as they came, each ending CRLF (hop-by-hop, Host, X-Forwarded-*, X-Request-Id removed). */
+  forwarded: string;
+  /** X-Forwarded-For values joined with ', ' ('' when absent). */
+  xff: string;
+  /** The first X-Request-Id ('' when absent). */
+  requestId: string;
+  /** X-Grid-Preview: 1 was sent. */
+  preview: boolean;
+  idempotencyKey: boolean;
+  /** The client asked to close the connection after this exchange. */
+  close: boolean;
+}
+
+export interface ResponseHead {
+  status: number;
+  /** Status code and reason as sent, e.g. "200 OK". */
+  statusText: string;
+  headEnd: number;
+  /** How the body is delimited. */
+  framing: number;
+  /** For FRAME_LENGTH: the body length. */
+  contentLength: number;
+  /** The upstream allows the connection to be reused afterwards. */
+  reusable: boolean;
+  /** Keep-Alive: timeout=N in ms, -1 when not given. */
+  keepAliveMs: number;
+  /** Header lines for the client, each ending CRLF: hop-by-hop headers and those Connection lists removed. */
+  lines: string;
+  hasRequestId: boolean;
+}
+
+export const FRAME_NONE = 0;
+export const FRAME_LENGTH = 1;
+export const FRAME_CHUNKED = 2;
+/** Delimited by the upstream closing the connection. */
+export const FRAME_CLOSE = 3;
+
+/** Largest request head the fast path reads (Node's default maxHeaderSize); beyond it Node answers 431. */
+export const MAX_REQUEST_HEAD = 16 * 1024;
+/** Largest request body the fast path buffers before sending (nginx buffers request bodies too); larger ones stream through Node. */
+export const MAX_BUFFERED_BODY = 64 * 1024;
+export const MAX_RESPONSE_HEAD = 64 * 1024;
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+/** Offset of the CRLFCRLF ending a head, searching from `from`; -1 when absent. */
+export function findHeadEnd(buf: Buffer, from: number): number {
+  const i = buf.indexOf(CRLF2, from > 3 ? from - 3 : 0);
+  return i < 0 ? -1 : i + 4;
+}
+
+// Byte classes. TCHAR: RFC 9110 token characters. FIELD: bytes allowed in a
+// header line between its CRLFs (visible ASCII, space, tab, obs-text).
+const TCHAR = new Uint8Array(256);
+const FIELD = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const ch = String.fromCharCode(c);
+  TCHAR[c] = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(ch) ? 1 : 0;
+  FIELD[c] = c === 9 || (c >= 32 && c !== 127) ? 1 : 0;
+}
+/** Request-target characters: visible ASCII, no space, no obs-text (what llhttp accepts in strict mode, minus '#'). */
+const TARGET = new Uint8Array(256);
+for (let c = 33; c < 127; c++) TARGET[c] = c === 35 /* # */ ? 0 : 1;
+
+// Request header names the fast path acts on.
+const R_HOST = 1;
+const R_CONNECTION = 2;
+const R_DROP = 3;
+const R_FALLBACK = 4;
+const R_XFF = 5;
+const R_REQUEST_ID = 6;
+const R_CONTENT_LENGTH = 7;
+const R_IDEMPOTENCY_KEY = 8;
+const R_PREVIEW = 9;
+const REQUEST_KIND: ReadonlyMap<string, number> = new Map([
+  ['host', R_HOST],
+  ['connection', R_CONNECTION],
+  ['keep-alive', R_DROP],
+  ['te', R_DROP],
+  ['trailer', R_DROP],
+  ['proxy-authorization', R_DROP],
+  ['proxy-authenticate', R_DROP],
+  ['proxy-connection', R_DROP],
+  ['x-forwarded-proto', R_DROP],
+  ['x-forwarded-host', R_DROP],
+  ['transfer-encoding', R_FALLBACK],
+  ['upgrade', R_FALLBACK],
+  ['expect', R_FALLBACK],
+  ['x-forwarded-for', R_XFF],
+  ['x-request-id', R_REQUEST_ID],
+  ['content-length', R_CONTENT_LENGTH],
+  ['idempotency-key', R_IDEMPOTENCY_KEY],
+  ['x-grid-preview', R_PREVIEW],
+]);
+const REQUEST_KIND_LENGTH = lengthTable(REQUEST_KIND.keys());
+
+const S_CONNECTION = 1;
+const S_KEEP_ALIVE = 2;
+const S_DROP = 3;
+const S_TRANSFER_ENCODING = 4;
+const S_CONTENT_LENGTH = 5;
+const S_REQUEST_ID = 6;
+const RESPONSE_KIND: ReadonlyMap<string, number> = new Map([
+  ['connection', S_CONNECTION],
+  ['keep-alive', S_KEEP_ALIVE],
+  ['proxy-authenticate', S_DROP],
+  ['proxy-authorization', S_DROP],
+  ['proxy-connection', S_DROP],
+  ['te', S_DROP],
+  ['trailer', S_DROP],
+  ['upgrade', S_DROP],
+  ['transfer-encoding', S_TRANSFER_ENCODING],
+  ['content-length', S_CONTENT_LENGTH],
+  ['x-request-id', S_REQUEST_ID],
+]);
+const RESPONSE_KIND_LENGTH = lengthTable(RESPONSE_KIND.keys());
+
+function lengthTable(names: Iterable<string>): Uint8Array {
+  const t = new Uint8Array(256);
+  for (const n of names) t[n.length] = 1;
+  return t;
+}
+
+/** A decimal Content-Length, -1 when it is not plain digits (RFC 9110 8.6; no sign, no spaces, no list). */
+export function parseDecimal(s: string): number {
+  if (s.length === 0 || s.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Optional whitespace around a field value removed (RFC 9110 5.5). */
+function trimOws(s: string, from: number): string {
+  let a = from;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return s.slice(a, b);
+}
+
+/** Checks every byte of a head line-by-line: token names, clean values, CRLF only as a line end. */
+function headBytesOk(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (FIELD[c] === 1) continue;
+    if (c === 13 && buf[i + 1] === 10) {
+      i++;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The request at the start of `buf`: INCOMPLETE (need more bytes), FALLBACK
+ * (Node's server must take it), or the parsed head. `headEnd` is the result of
+ * findHeadEnd on the same buffer (or -1).
+ */
+export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | typeof INCOMPLETE | typeof FALLBACK {
+  if (headEnd < 0) return buf.length > MAX_REQUEST_HEAD ? FALLBACK : INCOMPLETE;
+  if (headEnd > MAX_REQUEST_HEAD) return FALLBACK;
+  // Request line: METHOD SP origin-form SP HTTP/1.1 CRLF, nothing else.
+  let i = 0;
+  while (TCHAR[buf[i]] === 1) i++;
+  if (i === 0 || buf[i] !== 32 || buf[i + 1] !== 47 /* / */) return FALLBACK;
+  const methodEnd = i;
+  i++;
+  const targetStart = i;
+  while (TARGET[buf[i]] === 1) i++;
+  const targetEnd = i;
+  // "HTTP/1.1\r\n" after one space.
+  if (
+    buf[i] !== 32 ||
+    buf[i + 1] !== 72 ||
+    buf[i + 2] !== 84 ||
+    buf[i + 3] !== 84 ||
+    buf[i + 4] !== 80 ||
+    buf[i + 5] !== 47 ||
+    buf[i + 6] !== 49 ||
+    buf[i + 7] !== 46 ||
+    buf[i + 8] !== 49 ||
+    buf[i + 9] !== 13 ||
+    buf[i + 10] !== 10
+  ) {
+    return FALLBACK;
+  }
+  const linesStart = i + 11;
+  if (!headBytesOk(buf, linesStart, headEnd)) return FALLBACK;
+  const head = buf.toString('latin1', 0, headEnd);
+
+  let forwarded = '';
+  let host = '';
+  let hosts = 0;
+  let xff = '';
+  let requestId = '';
+  let contentLength = -1;
+  let preview = false;
+  let idempotencyKey = false;
+  let close = false;
+  let pos = linesStart;
+  const last = headEnd - 2;
+  while (pos < last) {
+    const eol = head.indexOf('\r\n', pos);
+    const colon = head.indexOf(':', pos);
+    // obs-fold (a line starting with whitespace) and lines without a colon or with an empty name go to Node.
+    if (colon <= pos || colon > eol) return FALLBACK;
+    for (let k = pos; k < colon; k++) if (TCHAR[head.charCodeAt(k)] !== 1) return FALLBACK;
+    const nameLength = colon - pos;
+    const kind = REQUEST_KIND_LENGTH[nameLength] === 1 ? REQUEST_KIND.get(head.slice(pos, colon).toLowerCase()) : undefined;
+    if (kind === undefined) {
+      forwarded += head.slice(pos, eol + 2);
+    } else {
+      const value = trimOws(head.slice(colon + 1, eol), 0);
+      switch (kind) {
+        case R_HOST:
+          host = value;
+          hosts++;
+          break;
+        case R_CONNECTION:
+          for (const token of value.split(',')) {
+            const t = token.trim().toLowerCase();
+            if (t === 'close') close = true;
+            else if (t !== 'keep-alive' && t !== '') return FALLBACK;
+          }
+          break;
+        case R_DROP:
+          break;
+        case R_FALLBACK:
+          return FALLBACK;
+        case R_XFF:
+          xff = xff === '' ? value : xff + ', ' + value;
+          break;
+        case R_REQUEST_ID:
+          if (requestId === '') requestId = value;
+          break;
+        case R_CONTENT_LENGTH: {
+          const n = parseDecimal(value);
+          if (n < 0 || contentLength >= 0) return FALLBACK;
+          contentLength = n;
+          forwarded += head.slice(pos, eol + 2);
+          break;
+        }
+        case R_IDEMPOTENCY_KEY:
+          idempotencyKey = true;
+          forwarded += head.slice(pos, eol + 2);
+          break;
+        case R_PREVIEW:
+          preview = value === '1';
+          forwarded += head.slice(pos, eol + 2);
+          break;
+      }
+    }
+    pos = eol + 2;
+  }
+  // HTTP/1.1 requires exactly one Host (RFC 9112 3.2); Node decides about the others.
+  if (hosts !== 1) return FALLBACK;
+  if (contentLength > MAX_BUFFERED_BODY) return FALLBACK;
+  return {
+    method: head.slice(0, methodEnd),
+    target: head.slice(targetStart, targetEnd),
+    headEnd,
+    contentLength: contentLength < 0 ? 0 : contentLength,
+    host,
+    forwarded,
+    xff,
+    requestId,
+    preview,
+    idempotencyKey,
+    close,
+  };
+}
+
+/** Error from parseResponseHead: the upstream sent something that is not an HTTP/1.1 response. */
+export class UpstreamProtocolError extends Error {
+  readonly code = 'UPSTREAM_PROTOCOL';
+}
+
+/** Parses a Keep-Alive header's timeout parameter (seconds) into ms; -1 when absent. */
+function keepAliveTimeout(value: string): number {
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim().toLowerCase() !== 'timeout') continue;
+    const n = parseDecimal(part.slice(eq + 1).trim());
+    if (n >= 0) return n * 1000;
+  }
+  return -1;
+}
+
+/**
+ * The response head in `buf` (ending at `headEnd`, from findHeadEnd). `head`
+ * tells whether the request was HEAD (no body whatever the headers say).
+ * Throws UpstreamProtocolError for malformed responses.
+ */
+export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): ResponseHead {
+  // "HTTP/1.x NNN"
+  if (
+    buf[0] !== 72 ||
+    buf[1] !== 84 ||
+    buf[2] !== 84 ||
+    buf[3] !== 80 ||
+    buf[4] !== 47 ||
+    buf[5] !== 49 ||
+    buf[6] !== 46 ||
+    (buf[7] !== 49 && buf[7] !== 48) ||
+    buf[8] !== 32
+  ) {
+    throw new UpstreamProtocolError('response does not start with HTTP/1.x');
+  }
+  const http10 = buf[7] === 48;
+  const d0 = buf[9] - 48;
+  const d1 = buf[10] - 48;
+  const d2 = buf[11] - 48;
+  if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (buf[12] !== 32 && buf[12] !== 13)) {
+    throw new UpstreamProtocolError('invalid status code');
+  }
+  const status = d0 * 100 + d1 * 10 + d2;
+  if (!headBytesOk(buf, 9, headEnd)) throw new UpstreamProtocolError('invalid bytes in the response head');
+  const text = buf.toString('latin1', 0, headEnd);
+  const statusEol = text.indexOf('\r\n', 9);
+  const statusText = text.slice(9, statusEol);
+
+  let lines = '';
+  let contentLength = -1;
+  let chunked = false;
+  let transferEncoding = false;
+  let hasRequestId = false;
+  let sawClose = false;
+  let sawKeepAlive = false;
+  let keepAliveMs = -1;
+  let listed: string[] | undefined;
+  let pos = statusEol + 2;
+  const last = headEnd - 2;
+  while (pos < last) {
+    const eol = text.indexOf('\r\n', pos);
+    const colon = text.indexOf(':', pos);
+    if (colon <= pos || colon > eol) throw new UpstreamProtocolError('malformed response header line');
+    for (let k = pos; k < colon; k++) if (TCHAR[text.charCodeAt(k)] !== 1) throw new UpstreamProtocolError('invalid response header name');
+    const kind = RESPONSE_KIND_LENGTH[colon - pos] === 1 ? RESPONSE_KIND.get(text.slice(pos, colon).toLowerCase()) : undefined;
+    if (kind === undefined) {
+      lines += text.slice(pos, eol + 2);
+    } else {
+      const value = trimOws(text.slice(colon + 1, eol), 0);
+      switch (kind) {
+        case S_CONNECTION:
+          for (const token of value.split(',')) {
+            const t = token.trim().toLowerCase();
+            if (t === 'close') sawClose = true;
+            else if (t === 'keep-alive') sawKeepAlive = true;
+            // The framing headers stay whatever Connection lists: the body is passed on with its framing.
+            else if (t !== '' && t !== 'content-length' && t !== 'transfer-encoding') (listed ??= []).push(t);
+          }
+          break;
+        case S_KEEP_ALIVE:
+          keepAliveMs = keepAliveTimeout(value);
+          break;
+        case S_DROP:
+          break;
+        case S_TRANSFER_ENCODING: {
+          transferEncoding = true;
+          const tokens = value.toLowerCase().split(',');
+          chunked = tokens[tokens.length - 1].trim() === 'chunked';
+          lines += text.slice(pos, eol + 2);
+          break;
+        }
+        case S_CONTENT_LENGTH: {
+          const n = parseDecimal(value);
+          if (n < 0 || (contentLength >= 0 && n !== contentLength)) throw new UpstreamProtocolError('invalid Content-Length');
+          if (contentLength < 0) lines += text.slice(pos, eol + 2);
+          contentLength = n;
+          break;
+        }
+        case S_REQUEST_ID:
+          hasRequestId = true;
+          lines += text.slice(pos, eol + 2);
+          break;
+      }
+    }
+    pos = eol + 2;
+  }
+  if (listed !== undefined) lines = dropListed(lines, listed);
+  // HTTP/1.0 connections close unless kept alive explicitly; close wins over keep-alive.
+  const connectionClose = sawClose || (http10 && !sawKeepAlive);
+
+  let framing: number;
+  if (head || status < 200 || status === 204 || status === 304) framing = FRAME_NONE;
+  else if (transferEncoding) {
+    // RFC 9112 6.3: Transfer-Encoding overrides Content-Length; a response whose
+    // final coding is not chunked is delimited by the connection closing.
+    if (contentLength >= 0) throw new UpstreamProtocolError('both Transfer-Encoding and Content-Length');
+    framing = chunked ? FRAME_CHUNKED : FRAME_CLOSE;
+  } else if (contentLength >= 0) framing = FRAME_LENGTH;
+  else framing = FRAME_CLOSE;
+  return {
+    status,
+    statusText,
+    headEnd,
+    framing,
+    contentLength: contentLength < 0 ? 0 : contentLength,
+    reusable: !connectionClose && framing !== FRAME_CLOSE,
+    keepAliveMs,
+    lines,
+    hasRequestId,
+  };
+}
+
+/** Removes the header lines whose (lower-cased) names are in `names`. */
+function dropListed(lines: string, names: string[]): string {
+  let out = '';
+  let pos = 0;
+  while (pos < lines.length) {
+    const eol = lines.indexOf('\r\n', pos);
+    const colon = lines.indexOf(':', pos);
+    if (!names.includes(lines.slice(pos, colon).toLowerCase())) out += lines.slice(pos, eol + 2);
+    pos = eol + 2;
+  }
+  return out;
+}
+
+// Chunked body scanner states.
+const C_SIZE = 0;
+const C_EXT = 1;
+const C_SIZE_LF = 2;
+const C_DATA = 3;
+const C_DATA_CR = 4;
+const C_DATA_LF = 5;
+const C_TRAILER_START = 6;
+const C_TRAILER = 7;
+const C_TRAILER_LF = 8;
+const C_END_LF = 9;
+const C_DONE = 10;
+const C_SIZE_WS = 11;
+
+/**
+ * Finds where a chunked body ends without decoding it (the gateway passes the
+ * chunked framing through unchanged). Feed it the body bytes in order.
+ */
+export class ChunkedScanner {
+  private state = C_SIZE;
+  private size = 0;
+  private digits = 0;
+  private remaining = 0;
+  private lastSize = -1;
+
+  /**
+   * Scans buf[from..]: the offset just past the body's end, -1 when the body
+   * continues past this buffer. Throws UpstreamProtocolError on bad framing.
+   */
+  scan(buf: Buffer, from: number): number {
+    let i = from;
+    const n = buf.length;
+    while (i < n) {
+      switch (this.state) {
+        case C_DATA: {
+          const take = Math.min(this.remaining, n - i);
+          i += take;
+          this.remaining -= take;
+          if (this.remaining === 0) this.state = C_DATA_CR;
+          continue;
+        }
+        case C_SIZE: {
+          const c = buf[i];
+          const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+          if (v >= 0) {
+            if (++this.digits > 12) throw new UpstreamProtocolError('chunk size too large');
+            this.size = this.size * 16 + v;
+          } else if (this.digits === 0) {
+            throw new UpstreamProtocolError('invalid chunk size');
+          } else if (c === 13) {
+            this.state = C_SIZE_LF;
+          } else if (c === 59 /* ; */) {
+            this.state = C_EXT;
+          } else if (c === 32 || c === 9) {
+            this.state = C_SIZE_WS;
+          } else {
+            throw new UpstreamProtocolError('invalid chunk size');
+          }
+          break;
+        }
+        case C_SIZE_WS: {
+          // BWS after the size (RFC 9112 7.1.1): only more whitespace, an extension or the line end may follow.
+          const c = buf[i];
+          if (c === 59) this.state = C_EXT;
+          else if (c === 13) this.state = C_SIZE_LF;
+          else if (c !== 32 && c !== 9) throw new UpstreamProtocolError('invalid chunk size');
+          break;
+        }
+        case C_EXT: {
+          const c = buf[i];
+          if (c === 13) this.state = C_SIZE_LF;
+          else if (FIELD[c] !== 1) throw new UpstreamProtocolError('invalid chunk extension');
+          break;
+        }
+        case C_SIZE_LF:
+          if (buf[i] !== 10) throw new UpstreamProtocolError('chunk size line not ended by CRLF');
+          this.lastSize = this.size;
+          this.remaining = this.size;
+          this.size = 0;
+          this.digits = 0;
+          this.state = this.lastSize === 0 ? C_TRAILER_START : C_DATA;
+          break;
+        case C_DATA_CR:
+          if (buf[i] !== 13) throw new UpstreamProtocolError('chunk data not followed by CRLF');
+          this.state = C_DATA_LF;
+          break;
+        case C_DATA_LF:
+          if (buf[i] !== 10) throw new UpstreamProtocolError('chunk data not followed by CRLF');
+          this.state = C_SIZE;
+          break;
+        case C_TRAILER_START:
+          if (buf[i] === 13) this.state = C_END_LF;
+          else if (FIELD[buf[i]] === 1) this.state = C_TRAILER;
+          else throw new UpstreamProtocolError('invalid trailer');
+          break;
+        case C_TRAILER:
+          if (buf[i] === 13) this.state = C_TRAILER_LF;
+          else if (FIELD[buf[i]] !== 1) throw new UpstreamProtocolError('invalid trailer');
+          break;
+        case C_TRAILER_LF:
+          if (buf[i] !== 10) throw new UpstreamProtocolError('trailer line not ended by CRLF');
+          this.state = C_TRAILER_START;
+          break;
+        case C_END_LF:
+          if (buf[i] !== 10) throw new UpstreamProtocolError('chunked body not ended by CRLF');
+          this.state = C_DONE;
+          return i + 1;
+        default:
+          throw new UpstreamProtocolError('data after the end of a chunked body');
+      }
+      i++;
+    }
+    return -1;
+  }
+
+  get done(): boolean {
+    return this.state === C_DONE;
+  }
+}
