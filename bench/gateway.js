@@ -778,9 +778,10 @@ function report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, 
   md.push('- **direct** = wrk against **one** backend (wrk targets one host:port per thread and runs with `-t1` here), so it has half the backend processes of the proxied rows.');
   md.push('- **nginx**: `worker_processes 1`, upstream with both backends, `keepalive 256`, `proxy_http_version 1.1`, `proxy_set_header Connection ""`, access log off.');
   md.push('- **node-floor**: `bench/floor-proxy.js`, a bare node:http server + undici `Pool.stream` round robin over both backends (no stats, retries or added headers), pinned like the other proxies: what any Node proxy costs here, measured in the same run.');
-  md.push('- **grid-dedicated** = Grid\'s dedicated gateway listener (`GRID_GATEWAY_PORT`, `/<service>/version`, a raw `node:http` server);');
-  md.push('  **grid-main** = the main port (`/gateway/<service>/version`; at the measured commit the main port\'s raw `node:http` server hands `/gateway/*`');
-  md.push('  to the proxy before Fastify routes the request, so both paths run the same proxy code).');
+  md.push('- **grid-dedicated** = Grid\'s dedicated gateway listener (`GRID_GATEWAY_PORT`, `/<service>/version`);');
+  md.push('  **grid-main** = the main port (`/gateway/<service>/version`). Both start every connection on Grid\'s raw-socket fast path');
+  md.push('  (`src/modules/gateway/wire-proxy.ts`: its own HTTP/1.1 parsing, pooled keep-alive upstream sockets, bodies passed through with their framing);');
+  md.push('  requests outside its subset go to node:http + undici (`proxy.ts`) on the same connection. wrk\'s plain GETs all stay on the fast path.');
   md.push(`- **Rounds.** ${ROUNDS} round(s); each round runs every target at every connection count (order rotated per round), each as ${WARMUP_S} s warm-up`);
   md.push(`  (${FIRST_WARMUP_S} s before a target's first run) and then \`wrk -t1 -c<N> -d${DURATION_S}s --latency\`. The summary shows the median over rounds; all runs are listed below.`);
   md.push('- **CPU µs/request** = the proxy\'s utime+stime delta from `/proc/<pid>/stat` (nginx: master + worker; Grid: the Grid process only, not its pods) over the');

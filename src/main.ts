@@ -22,14 +22,15 @@ export async function createGrid(config: GridConfig): Promise<NestFastifyApplica
   // Gateway traffic is taken off the raw server before Fastify routes it: the proxy
   // wants the untouched request stream, and skipping the router saves CPU per request.
   let intercept: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
+  let server: http.Server | undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     return503OnClosing: false,
     serverFactory: (handler: http.RequestListener) =>
-      http.createServer((req, res) => {
+      (server = http.createServer((req, res) => {
         if (intercept?.(req, res)) return;
         handler(req, res);
-      }),
+      })),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bodyParser: false,
@@ -39,7 +40,10 @@ export async function createGrid(config: GridConfig): Promise<NestFastifyApplica
   // YAML, and anything else a plain `curl --data-binary @file` sends, reaches /apply as text.
   fastify.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
   fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
-  intercept = app.get(GatewayService).interceptor();
+  const gateway = app.get(GatewayService);
+  intercept = gateway.interceptor();
+  // Plain gateway requests do not even reach node:http: the raw-socket fast path takes them first.
+  if (server && config.gatewayFastPath && !gateway.attachMainServer(server)) new Logger('Grid').warn('gateway fast path not attached to the main port: unexpected connection listeners');
   setupSwagger(app);
   return app;
 }

@@ -11,6 +11,8 @@ export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 
 export interface GridHandle {
   url: string;
+  /** The dedicated gateway listener, when GRID_GATEWAY_PORT was set. */
+  gatewayUrl?: string;
   port: number;
   dataDir: string;
   proc: ChildProcess;
@@ -61,8 +63,10 @@ export async function startGrid(opts: { env?: Record<string, string>; dataDir?: 
       reject(new Error(`Grid exited with ${code} before listening:\n${out}`));
     });
   });
+  const gatewayUrl = /Grid listening on [^\s]+ \(gateway on (http:\/\/[^\s)]+)\)/.exec(out)?.[1];
   const handle: GridHandle = {
     url,
+    gatewayUrl,
     port: Number(new URL(url).port),
     dataDir,
     proc,

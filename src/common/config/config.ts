@@ -13,6 +13,8 @@ export interface GridConfig {
   keepPodsOnExit: boolean;
   /** Optional dedicated gateway listener (routes /<service>/... or by Host header); undefined = off. */
   gatewayPort?: number;
+  /** Serve plain HTTP/1.1 gateway requests on the raw-socket fast path (wire-proxy.ts); false = node:http only. */
+  gatewayFastPath: boolean;
   gatewayLb: 'round-robin' | 'least-request';
   /** Simulated runtime: time from create to Ready. */
   simStartDelayMs: number;
@@ -81,6 +83,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridCon
     apiKey,
     keepPodsOnExit: bool(env, 'GRID_KEEP_PODS_ON_EXIT', false),
     gatewayPort: gatewayPortRaw === undefined || gatewayPortRaw === '' ? undefined : int(env, 'GRID_GATEWAY_PORT', 0, 0, 65535),
+    gatewayFastPath: bool(env, 'GRID_GATEWAY_FAST_PATH', true),
     gatewayLb: oneOf(env, 'GRID_GATEWAY_LB', 'round-robin', ['round-robin', 'least-request'] as const),
     simStartDelayMs: int(env, 'GRID_SIM_START_DELAY_MS', 300, 0, 600_000),
     sseReplay: int(env, 'GRID_SSE_REPLAY', 50, 0, 10_000),

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import * as http from 'node:http';
+import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
@@ -40,7 +41,8 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
   /** Version served at <service>--preview (blue/green). */
   private readonly previews = new Map<string, string>();
   private readonly ejectionCounts = new Map<string, number>();
-  private dedicated?: { wire: WireProxy; fallback: http.Server };
+  private dedicated?: { wire?: WireProxy; fallback: http.Server };
+  private mainWire?: WireProxy;
 
   constructor(
     private readonly runtime: RuntimeService,
@@ -189,7 +191,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     res.writeHead(status, headers).end(JSON.stringify(body));
   }
 
-  /** For the main port's raw server: serves /gateway/* and /proxy/* and says whether it did. */
+  /** For the main port's http.Server: serves /gateway/* and /proxy/* and says whether it did. */
   interceptor(): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
     return (req, res) => {
       const url = req.url;
@@ -205,10 +207,36 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * Puts the raw-socket fast path (wire-proxy.ts) in front of the main port's
+   * http.Server: connections start on the fast path, and the first request that
+   * is not plain gateway traffic hands the connection to the server's own
+   * connection listener (Fastify, and the interceptor above). Returns false,
+   * changing nothing, if the server does not look as expected.
+   */
+  attachMainServer(server: http.Server): boolean {
+    const listeners = server.listeners('connection');
+    if (listeners.length !== 1) return false;
+    const nodeHttp = listeners[0] as (socket: net.Socket) => void;
+    const wire = new WireProxy({
+      core: this.proxy.core,
+      fallback: (socket) => nodeHttp.call(server, socket),
+      router: (url, _host, preview) => {
+        if (!url.startsWith('/gateway/') && !url.startsWith('/proxy/')) return undefined;
+        const target = routeGatewayUrl(url);
+        return target && this.fastTarget(target, preview);
+      },
+    });
+    server.removeListener('connection', nodeHttp);
+    server.on('connection', (socket: net.Socket) => wire.handle(socket));
+    this.mainWire = wire;
+    return true;
+  }
+
+  /**
    * Optional dedicated listener: /<service>/... or Host: <service>.<anything>.
-   * Served by the raw-socket fast path (wire-proxy.ts); requests outside its
-   * HTTP/1.1 subset, and simulated services, go to a node:http server on the
-   * same connection, which uses the full proxy.
+   * Served by the raw-socket fast path; requests outside its HTTP/1.1 subset, and
+   * simulated services, go to a node:http server on the same connection, which
+   * uses the full proxy.
    */
   async listenDedicated(): Promise<string | undefined> {
     const config = this.config;
@@ -218,22 +246,31 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
       this.serve(req, res, target.service, target.path);
     });
     fallback.keepAliveTimeout = 65_000;
+    if (!config.gatewayFastPath) {
+      await new Promise<void>((resolve, reject) => {
+        fallback.once('error', reject);
+        fallback.listen(config.gatewayPort, config.host, resolve);
+      });
+      this.dedicated = { fallback };
+      return `http://${config.host}:${(fallback.address() as net.AddressInfo).port}`;
+    }
     const wire = new WireProxy({
       core: this.proxy.core,
-      fallback,
-      router: (url, host, preview) => {
-        const target = this.dedicatedTarget(url, host);
-        let service = target.service;
-        if (preview && this.previews.size > 0 && this.previews.has(service) && !service.endsWith(PREVIEW)) service = `${service}${PREVIEW}`;
-        const base = service.endsWith(PREVIEW) ? service.slice(0, -PREVIEW.length) : service;
-        // Simulated pods answer through serve() (no sockets to forward to).
-        if (this.specs.get(base)?.manifest.spec.runtime === 'sim') return undefined;
-        return service === target.service ? target : { service, path: target.path };
-      },
+      fallback: (socket) => fallback.emit('connection', socket),
+      router: (url, host, preview) => this.fastTarget(this.dedicatedTarget(url, host), preview),
     });
     const address = await wire.listen(config.gatewayPort, config.host);
     this.dedicated = { wire, fallback };
     return `http://${config.host}:${address.port}`;
+  }
+
+  /** What serve() would do, for the fast path: the preview route if asked for, undefined for simulated services (served by serve()). */
+  private fastTarget(target: { service: string; path: string }, preview: boolean): { service: string; path: string } | undefined {
+    let service = target.service;
+    if (preview && this.previews.size > 0 && this.previews.has(service) && !service.endsWith(PREVIEW)) service = `${service}${PREVIEW}`;
+    const base = service.endsWith(PREVIEW) ? service.slice(0, -PREVIEW.length) : service;
+    if (this.specs.get(base)?.manifest.spec.runtime === 'sim') return undefined;
+    return service === target.service ? target : { service, path: target.path };
   }
 
   /** Service and upstream path of a request on the dedicated listener. */
@@ -250,10 +287,13 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // Pods have been drained and stopped (RuntimeService.beforeApplicationShutdown): cut what is left.
+    this.mainWire?.close();
     if (this.dedicated) {
       const { wire, fallback } = this.dedicated;
-      wire.close();
+      wire?.close();
       fallback.closeAllConnections();
+      if (fallback.listening) fallback.close();
     }
     await this.proxy.close().catch((e: Error) => this.logger.warn(`closing gateway pools: ${e.message}`));
   }

@@ -89,7 +89,7 @@ async function startProxy(options: Partial<GatewayProxyOptions> = {}): Promise<G
   }
   const fallback = http.createServer(handler);
   servers.push(fallback);
-  wire = new WireProxy({ core: proxy.core, fallback, router: (target) => routeGatewayUrl(target) });
+  wire = new WireProxy({ core: proxy.core, fallback: (socket) => fallback.emit('connection', socket), router: (target) => routeGatewayUrl(target) });
   proxyPort = (await wire.listen(0, '127.0.0.1')).port;
   return proxy;
 }

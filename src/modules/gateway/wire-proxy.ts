@@ -1,4 +1,5 @@
-// The gateway's raw-socket fast path, for the dedicated listener (GRID_GATEWAY_PORT).
+// The gateway's raw-socket fast path: every connection to the dedicated listener
+// (GRID_GATEWAY_PORT), and every connection to the main port, starts here.
 //
 // Why: Node's http server plus undici costs ~2.5x nginx's CPU per proxied
 // request on this machine, the Grid proxy on top ~3x (bench/results/gateway.md);
@@ -8,13 +9,13 @@
 // like nginx does) are parsed here and forwarded over pooled keep-alive upstream
 // sockets, with the response head rewritten and its body passed through with
 // its own framing (Content-Length, chunked, or until close). Anything else
-// (and every request for a simulated service) is handed, with the bytes already
-// read, to a Node http.Server on the same connection, which serves it with the
-// full proxy (proxy.ts) from then on.
+// (every request for a simulated service, and on the main port every request
+// outside /gateway/ and /proxy/) is handed, with the bytes already read, to a
+// Node http.Server on the same connection, which serves it (with the full proxy,
+// proxy.ts, or with Fastify) from then on.
 //
 // Selection, outlier ejection, statistics, in-flight counts (drains) and
 // events are the shared ProxyCore's: both paths behave the same.
-import type * as http from 'node:http';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
@@ -47,8 +48,11 @@ export type WireRouter = (target: string, host: string, preview: boolean) => Wir
 export interface WireProxyOptions {
   core: ProxyCore;
   router: WireRouter;
-  /** Serves what the fast path does not: gets the connection with the bytes read so far. */
-  fallback: http.Server;
+  /**
+   * Serves what the fast path does not: gets the connection, with the bytes read
+   * so far pushed back into it (typically an http.Server's connection listener).
+   */
+  fallback: (socket: net.Socket) => void;
   /** No response bytes from the upstream for this long -> 504. */
   upstreamTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -64,6 +68,8 @@ export interface WireProxyOptions {
 const DEFAULT_UPSTREAM_IDLE_MS = 4_000;
 /** Margin under the upstream's announced keep-alive timeout, as undici keeps. */
 const KEEP_ALIVE_MARGIN_MS = 1_000;
+/** Bodies up to this size that arrive with their head are copied into the head's write rather than corked beside it. */
+const SMALL_BODY = 16 * 1024;
 /** Pipelined bytes buffered while a request is in flight before the client is paused. */
 const MAX_PIPELINED = 1024 * 1024;
 
@@ -87,6 +93,10 @@ interface ClientSocket extends net.Socket {
 class UpstreamPool {
   readonly idle: UpstreamSocket[] = [];
   closed = false;
+  /** The last response head parsed from this upstream, by its exact text: pods tend to send the same head again and again. */
+  lastHeadText = '';
+  lastHeadIsHead = false;
+  lastHead: ResponseHead | null = null;
   constructor(
     readonly key: string,
     readonly host: string,
@@ -129,7 +139,10 @@ function onClientData(this: ClientSocket, chunk: Buffer): void {
 }
 
 function onClientDrain(this: ClientSocket): void {
-  this[kConn].ex?.clientDrained();
+  const conn = this[kConn];
+  if (conn.ex !== null) conn.ex.clientDrained();
+  // The idle time of a keep-alive connection starts once its last response is flushed.
+  else conn.lastActive = conn.proxy.coarseNow;
 }
 
 function onClientClose(this: ClientSocket): void {
@@ -157,19 +170,23 @@ function jsonReply(status: number, error: string, message: string, extraLines: s
 }
 
 export class WireProxy implements UpstreamConnections {
-  readonly server: net.Server;
+  /** The listener of listen(), if this proxy has its own. */
+  server?: net.Server;
   readonly core: ProxyCore;
   readonly router: WireRouter;
-  readonly fallback: http.Server;
+  readonly fallback: (socket: net.Socket) => void;
   readonly upstreamTimeoutMs: number;
   readonly connectTimeoutMs: number;
   private readonly clientIdleMs: number;
   private readonly headersTimeoutMs: number;
   private readonly maxIdle: number;
   private readonly pools = new Map<string, UpstreamPool>();
+  private readonly poolOf = new WeakMap<GatewayEndpoint, UpstreamPool>();
   readonly conns = new Set<ClientConn>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
+  /** performance.now() as of the last sweep: for idle times, where a sweep period of error is fine. */
+  coarseNow = performance.now();
 
   constructor(options: WireProxyOptions) {
     this.core = options.core;
@@ -180,7 +197,6 @@ export class WireProxy implements UpstreamConnections {
     this.clientIdleMs = options.clientIdleMs ?? 65_000;
     this.headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
     this.maxIdle = options.maxIdlePerUpstream ?? 256;
-    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket as ClientSocket));
     this.core.addConnections(this);
     // Timeouts are checked by one coarse sweep instead of a timer per request.
     const period = Math.max(10, Math.min(1000, Math.floor(Math.min(this.upstreamTimeoutMs, this.connectTimeoutMs) / 4)));
@@ -188,17 +204,22 @@ export class WireProxy implements UpstreamConnections {
     this.sweeper.unref();
   }
 
+  /** Listens on its own port (the dedicated gateway listener). */
   listen(port: number, host: string): Promise<net.AddressInfo> {
+    const server = net.createServer({ noDelay: true }, (socket) => this.handle(socket));
+    this.server = server;
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as net.AddressInfo);
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve(server.address() as net.AddressInfo);
       });
     });
   }
 
-  private accept(socket: ClientSocket): void {
+  /** Serves a newly accepted client connection. */
+  handle(client: net.Socket): void {
+    const socket = client as ClientSocket;
     const conn = new ClientConn(this, socket);
     socket[kConn] = conn;
     this.conns.add(conn);
@@ -209,12 +230,16 @@ export class WireProxy implements UpstreamConnections {
   }
 
   private poolFor(ep: GatewayEndpoint): UpstreamPool {
+    // Endpoint objects live until the next route rebuild: their pool is cached on them.
+    let pool = this.poolOf.get(ep);
+    if (pool !== undefined && !pool.closed) return pool;
     const key = ep.host + ':' + ep.port;
-    let pool = this.pools.get(key);
+    pool = this.pools.get(key);
     if (pool === undefined) {
       pool = new UpstreamPool(key, ep.host, ep.port);
       this.pools.set(key, pool);
     }
+    this.poolOf.set(ep, pool);
     return pool;
   }
 
@@ -224,9 +249,8 @@ export class WireProxy implements UpstreamConnections {
   }
 
   /** An upstream connection to the endpoint: an idle pooled one if any is still fresh, else a new one. */
-  acquire(ep: GatewayEndpoint): { socket: UpstreamSocket; reused: boolean } {
+  acquire(ep: GatewayEndpoint, now: number): { socket: UpstreamSocket; reused: boolean } {
     const pool = this.poolFor(ep);
-    const now = performance.now();
     while (pool.idle.length > 0) {
       const s = pool.idle.pop()!;
       if (s[kIdleUntil] > now && !s.destroyed) return { socket: s, reused: true };
@@ -247,8 +271,8 @@ export class WireProxy implements UpstreamConnections {
     return s;
   }
 
-  /** A finished exchange's upstream connection: back to the pool when it can carry another request. */
-  release(s: UpstreamSocket, reusable: boolean, keepAliveMs: number): void {
+  /** A finished exchange's upstream connection: back to the pool when it can carry another request; its idle time counts from `since`. */
+  release(s: UpstreamSocket, reusable: boolean, keepAliveMs: number, since: number): void {
     s[kExchange] = null;
     const pool = s[kPool];
     if (!reusable || pool.closed || s.destroyed || pool.idle.length >= this.maxIdle || this.pools.get(pool.key) !== pool) {
@@ -256,7 +280,7 @@ export class WireProxy implements UpstreamConnections {
       return;
     }
     const idleMs = keepAliveMs > 0 ? Math.max(0, keepAliveMs - KEEP_ALIVE_MARGIN_MS) : DEFAULT_UPSTREAM_IDLE_MS;
-    s[kIdleUntil] = performance.now() + idleMs;
+    s[kIdleUntil] = since + idleMs;
     pool.idle.push(s);
   }
 
@@ -272,6 +296,7 @@ export class WireProxy implements UpstreamConnections {
 
   private sweep(): void {
     const now = performance.now();
+    this.coarseNow = now;
     for (const pool of this.pools.values()) {
       for (let i = pool.idle.length - 1; i >= 0; i--) {
         if (pool.idle[i][kIdleUntil] <= now) pool.idle.splice(i, 1)[0].destroy();
@@ -281,7 +306,7 @@ export class WireProxy implements UpstreamConnections {
       const ex = conn.ex;
       if (ex !== null) ex.checkTimeout(now);
       else if (conn.headSince > 0 && now - conn.headSince > this.headersTimeoutMs) conn.socket.destroy();
-      else if (conn.headSince === 0 && now - conn.lastActive > this.clientIdleMs) conn.socket.destroy();
+      else if (conn.headSince === 0 && conn.socket.writableLength === 0 && now - conn.lastActive > this.clientIdleMs) conn.socket.destroy();
     }
   }
 
@@ -290,7 +315,7 @@ export class WireProxy implements UpstreamConnections {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
-    this.server.close();
+    this.server?.close();
     for (const conn of [...this.conns]) conn.socket.destroy();
     for (const pool of this.pools.values()) {
       pool.closed = true;
@@ -414,13 +439,17 @@ class ClientConn {
   reply(status: number, error: string, message: string, close: boolean, requestId: string, extra = ''): void {
     if (this.socket.destroyed) return;
     this.socket.write(jsonReply(status, error, message, 'x-request-id: ' + requestId + '\r\n' + extra, close), 'latin1');
-    if (close) this.socket.end();
+    if (close) {
+      // Requests pipelined behind a `Connection: close` one are not served.
+      this.buf = null;
+      this.socket.end();
+    }
   }
 
   /** The exchange in flight is over (answered or failed); the connection carries on unless it must close. */
   finished(closeClient: boolean): void {
     this.ex = null;
-    this.lastActive = performance.now();
+    this.lastActive = this.proxy.coarseNow;
     if (closeClient) {
       this.buf = null;
       this.socket.end();
@@ -441,7 +470,7 @@ class ClientConn {
     socket.pause();
     if (this.buf !== null) socket.unshift(this.buf);
     this.buf = null;
-    this.proxy.fallback.emit('connection', socket);
+    this.proxy.fallback(socket);
     socket.resume();
   }
 
@@ -462,8 +491,10 @@ class Exchange implements Attempt {
   readonly startedAt = performance.now();
   upstream: UpstreamSocket | null = null;
   reused = false;
-  /** performance.now() of the last upstream activity (sent, or bytes received). */
+  /** performance.now() of the last upstream activity seen by the timeout sweep (or of the send). */
   lastActivity = 0;
+  /** Bytes came from the upstream since the last sweep (a flag, not a clock read per chunk). */
+  active = false;
   gotBytes = false;
   retried = false;
   staleResent = false;
@@ -506,7 +537,7 @@ class Exchange implements Attempt {
       s = proxy.connectTo(ep);
       this.reused = false;
     } else {
-      const got = proxy.acquire(ep);
+      const got = proxy.acquire(ep, this.lastActivity === 0 ? this.startedAt : performance.now());
       s = got.socket;
       this.reused = got.reused;
     }
@@ -516,7 +547,8 @@ class Exchange implements Attempt {
     this.gotBytes = false;
     this.rbuf = null;
     this.rscan = 0;
-    this.lastActivity = performance.now();
+    this.lastActivity = this.lastActivity === 0 ? this.startedAt : performance.now();
+    this.active = false;
     proxy.core.claim(ep.podId);
     const head = this.headPrefix + ep.host + ':' + ep.port + this.headTail;
     if (this.body === null) s.write(head, 'latin1');
@@ -530,7 +562,7 @@ class Exchange implements Attempt {
 
   upstreamData(chunk: Buffer): void {
     this.gotBytes = true;
-    this.lastActivity = performance.now();
+    this.active = true;
     if (this.res === null) {
       const buf = this.rbuf === null ? chunk : Buffer.concat([this.rbuf, chunk]);
       this.parseHead(buf);
@@ -550,11 +582,21 @@ class Exchange implements Attempt {
         this.rscan = this.rbuf.length;
         return;
       }
+      const isHead = this.method === 'HEAD';
+      const pool = this.upstream![kPool];
+      const text = buf.toString('latin1', from, end);
       let res: ResponseHead;
-      try {
-        res = parseResponseHead(from === 0 ? buf : buf.subarray(from), end - from, this.method === 'HEAD');
-      } catch (err) {
-        return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', (err as Error).message);
+      if (pool.lastHead !== null && pool.lastHeadText === text && pool.lastHeadIsHead === isHead) {
+        res = pool.lastHead;
+      } else {
+        try {
+          res = parseResponseHead(from === 0 ? buf : buf.subarray(from), end - from, isHead);
+        } catch (err) {
+          return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', (err as Error).message);
+        }
+        pool.lastHeadText = text;
+        pool.lastHeadIsHead = isHead;
+        pool.lastHead = res;
       }
       if (res.status < 200) {
         if (res.status === 101) return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', 'unrequested protocol switch');
@@ -588,8 +630,18 @@ class Exchange implements Attempt {
       (res.hasRequestId ? '\r\n' : '\r\nx-request-id: ' + this.requestId + '\r\n') +
       (this.closeClient ? 'connection: close\r\n\r\n' : '\r\n');
     const client = this.conn.socket;
-    if (res.framing === FRAME_LENGTH) this.remaining = res.contentLength;
-    else if (res.framing === FRAME_CHUNKED) this.chunked = new ChunkedScanner();
+    if (res.framing === FRAME_LENGTH) {
+      const length = res.contentLength;
+      if (length <= SMALL_BODY && buf.length - bodyStart >= length) {
+        // The whole (small) body came with the head: one string, one write, no cork.
+        const end = bodyStart + length;
+        this.overrun = end < buf.length;
+        client.write(length === 0 ? head : head + buf.toString('latin1', bodyStart, end), 'latin1');
+        this.complete();
+        return;
+      }
+      this.remaining = length;
+    } else if (res.framing === FRAME_CHUNKED) this.chunked = new ChunkedScanner();
     // Head and the body bytes that came with it leave in one write (one syscall).
     if (bodyStart === buf.length || res.framing === FRAME_NONE) {
       client.write(head, 'latin1');
@@ -644,7 +696,12 @@ class Exchange implements Attempt {
   }
 
   clientDrained(): void {
-    this.upstream?.resume();
+    const s = this.upstream;
+    if (s === null || !s.isPaused()) return;
+    // The pause was the client's doing: the pod's timeout starts again from here.
+    this.lastActivity = performance.now();
+    this.active = false;
+    s.resume();
   }
 
   /** The response is complete: the upstream connection goes back to the pool, the client connection carries on. */
@@ -656,7 +713,8 @@ class Exchange implements Attempt {
     this.upstream = null;
     const res = this.res!;
     if (s.isPaused()) s.resume();
-    proxy.release(s, res.reusable && !this.overrun, res.keepAliveMs);
+    // Idle from now; the coarse clock lags, so the socket is retired early rather than late.
+    proxy.release(s, res.reusable && !this.overrun, res.keepAliveMs, Math.max(this.startedAt, proxy.coarseNow));
     proxy.core.release(this.endpoint.podId);
     proxy.core.finish(this, this.status);
     this.conn.finished(this.closeClient);
@@ -681,6 +739,11 @@ class Exchange implements Attempt {
 
   checkTimeout(now: number): void {
     if (this.done || this.upstream === null) return;
+    if (this.active) {
+      this.active = false;
+      this.lastActivity = now;
+      return;
+    }
     const s = this.upstream;
     if (s.connecting) {
       if (now - this.lastActivity > this.conn.proxy.connectTimeoutMs) {
