@@ -269,6 +269,24 @@ describe('dedicated gateway listener (GRID_GATEWAY_PORT, raw-socket fast path)',
     expect(JSON.parse(old[0].body)).toMatchObject({ service: 'web' });
   });
 
+  it('on the main port, a connection that starts with gateway traffic carries on to the REST API', async () => {
+    const host = new URL(g.url).host;
+    const replies = await rawExchange(
+      g.url,
+      `GET /gateway/web/version HTTP/1.1\r\nHost: ${host}\r\n\r\n` +
+        `GET /healthz HTTP/1.1\r\nHost: ${host}\r\n\r\n` +
+        `GET /gateway/web/version HTTP/1.1\r\nHost: ${host}\r\n\r\n` +
+        `GET /gateway/BAD/x HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+      4,
+    );
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 400]);
+    expect(JSON.parse(replies[0].body)).toMatchObject({ service: 'web' });
+    expect(replies[1].headers['x-grid-pod']).toBeUndefined();
+    expect(JSON.parse(replies[1].body)).toMatchObject({ status: 'ok' });
+    expect(JSON.parse(replies[2].body)).toMatchObject({ service: 'web' });
+    expect(JSON.parse(replies[3].body).message).toContain('service');
+  });
+
   it('keeps serving with zero failed requests while a pod crashes and while the service scales down', async () => {
     let crashed = false;
     let mark: number | undefined;
@@ -299,6 +317,24 @@ describe('dedicated gateway listener (GRID_GATEWAY_PORT, raw-socket fast path)',
     const d = await during;
     expect(d.total).toBeGreaterThan(300);
     expect(d.codes).toEqual({ 200: d.total });
+  });
+});
+
+describe('GRID_GATEWAY_FAST_PATH=false', () => {
+  afterAll(cleanupAll);
+
+  it('serves both gateway ports with node:http + undici only', async () => {
+    const g = await startGrid({ env: { GRID_GATEWAY_PORT: '0', GRID_GATEWAY_FAST_PATH: 'false' } });
+    expect((await applyYaml(g, webSpec('slow-path', '', '', 1))).status).toBe(200);
+    await expectEventually(() => readyPods(g, 'slow-path', 1), 10000);
+    for (const url of [`${g.url}/gateway/slow-path/version`, `${g.gatewayUrl}/slow-path/version`]) {
+      const r = await fetch(url);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-grid-version')).toBe('v1');
+      // node:http answers keep-alive with its own Keep-Alive header; the fast path passes the connection through without one.
+      expect(r.headers.get('keep-alive')).toMatch(/^timeout=\d+$/);
+      await r.arrayBuffer();
+    }
   });
 });
 

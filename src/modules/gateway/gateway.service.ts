@@ -198,7 +198,8 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
       if (url === undefined || (!url.startsWith('/gateway/') && !url.startsWith('/proxy/'))) return false;
       const target = routeGatewayUrl(url);
       if (!target) {
-        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ statusCode: 400, error: 'Bad Request', message: 'service: must be a DNS label such as "api"' }));
+        const body = JSON.stringify({ statusCode: 400, error: 'Bad Request', message: 'service: must be a DNS label such as "api"' });
+        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
         return true;
       }
       this.serve(req, res, target.service, target.path);
