@@ -320,6 +320,44 @@ describe('dedicated gateway listener (GRID_GATEWAY_PORT, raw-socket fast path)',
   });
 });
 
+describe('shutdown with idle gateway connections open', () => {
+  afterAll(cleanupAll);
+
+  it('SIGTERM exits promptly while keep-alive clients sit idle on both ports', async () => {
+    const g = await startGrid({ env: { GRID_GATEWAY_PORT: '0' } });
+    expect((await applyYaml(g, webSpec('idle', '', '', 1))).status).toBe(200);
+    await expectEventually(() => readyPods(g, 'idle', 1), 10000);
+    const open: net.Socket[] = [];
+    const connectTo = (url: string) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const { hostname, port } = new URL(url);
+        const s = net.connect(Number(port), hostname, () => resolve(s));
+        s.on('error', reject);
+        open.push(s);
+      });
+    try {
+      // Served on the fast path, then left idle (keep-alive) on each port; and one that never sends a byte.
+      for (const [url, path] of [
+        [g.url, '/gateway/idle/version'],
+        [g.gatewayUrl!, '/idle/version'],
+      ]) {
+        const s = await connectTo(url);
+        const got = new Promise<void>((resolve) => s.once('data', () => resolve()));
+        s.write(`GET ${path} HTTP/1.1\r\nHost: ${new URL(url).host}\r\n\r\n`);
+        await got;
+      }
+      await connectTo(g.url);
+
+      const t0 = Date.now();
+      expect(await g.stop()).toBe(0);
+      // The client idle timeout is 65 s; without the fast path's connections being closed, Grid would wait for it.
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      for (const s of open) s.destroy();
+    }
+  });
+});
+
 describe('GRID_GATEWAY_FAST_PATH=false', () => {
   afterAll(cleanupAll);
 

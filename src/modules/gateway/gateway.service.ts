@@ -11,7 +11,7 @@ import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
 import { GatewayProxy, routeGatewayUrl } from './proxy.js';
-import { WireProxy } from './wire-proxy.js';
+import { WireProxy, type WireRouter } from './wire-proxy.js';
 
 const PREVIEW = '--preview';
 
@@ -41,7 +41,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
   /** Version served at <service>--preview (blue/green). */
   private readonly previews = new Map<string, string>();
   private readonly ejectionCounts = new Map<string, number>();
-  private dedicated?: { wire?: WireProxy; fallback: http.Server };
+  private dedicated?: http.Server;
   private mainWire?: WireProxy;
 
   constructor(
@@ -215,54 +215,63 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
    * changing nothing, if the server does not look as expected.
    */
   attachMainServer(server: http.Server): boolean {
-    const listeners = server.listeners('connection');
-    if (listeners.length !== 1) return false;
-    const nodeHttp = listeners[0] as (socket: net.Socket) => void;
-    const wire = new WireProxy({
-      core: this.proxy.core,
-      fallback: (socket) => nodeHttp.call(server, socket),
-      router: (url, _host, preview) => {
-        if (!url.startsWith('/gateway/') && !url.startsWith('/proxy/')) return undefined;
-        const target = routeGatewayUrl(url);
-        return target && this.fastTarget(target, preview);
-      },
+    const wire = this.attachFastPath(server, (url, _host, preview) => {
+      if (!url.startsWith('/gateway/') && !url.startsWith('/proxy/')) return undefined;
+      const target = routeGatewayUrl(url);
+      return target && this.fastTarget(target, preview);
     });
+    if (wire) this.mainWire = wire;
+    return wire !== undefined;
+  }
+
+  /**
+   * Routes the server's new connections through a WireProxy whose fallback is the
+   * server's own connection listener. The server keeps listening, timing out and
+   * closing as usual: its close paths (closeIdleConnections, closeAllConnections,
+   * which server.close() and Fastify's close call) also reach the fast path's
+   * connections, so a shutdown is not held up by an idle keep-alive client.
+   */
+  private attachFastPath(server: http.Server, router: WireRouter): WireProxy | undefined {
+    const listeners = server.listeners('connection');
+    if (listeners.length !== 1) return undefined;
+    const nodeHttp = listeners[0] as (socket: net.Socket) => void;
+    const wire = new WireProxy({ core: this.proxy.core, fallback: (socket) => nodeHttp.call(server, socket), router });
     server.removeListener('connection', nodeHttp);
     server.on('connection', (socket: net.Socket) => wire.handle(socket));
-    this.mainWire = wire;
-    return true;
+    const closeIdle = server.closeIdleConnections.bind(server);
+    const closeAll = server.closeAllConnections.bind(server);
+    server.closeIdleConnections = () => {
+      wire.closeIdle();
+      closeIdle();
+    };
+    server.closeAllConnections = () => {
+      wire.close();
+      closeAll();
+    };
+    return wire;
   }
 
   /**
    * Optional dedicated listener: /<service>/... or Host: <service>.<anything>.
-   * Served by the raw-socket fast path; requests outside its HTTP/1.1 subset, and
-   * simulated services, go to a node:http server on the same connection, which
-   * uses the full proxy.
+   * Its connections start on the fast path too; requests outside its HTTP/1.1
+   * subset, and simulated services, go to this node:http server's own handler,
+   * which uses the full proxy.
    */
   async listenDedicated(): Promise<string | undefined> {
     const config = this.config;
     if (config.gatewayPort === undefined) return undefined;
-    const fallback = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       const target = this.dedicatedTarget(req.url ?? '/', firstHost(req.rawHeaders));
       this.serve(req, res, target.service, target.path);
     });
-    fallback.keepAliveTimeout = 65_000;
-    if (!config.gatewayFastPath) {
-      await new Promise<void>((resolve, reject) => {
-        fallback.once('error', reject);
-        fallback.listen(config.gatewayPort, config.host, resolve);
-      });
-      this.dedicated = { fallback };
-      return `http://${config.host}:${(fallback.address() as net.AddressInfo).port}`;
-    }
-    const wire = new WireProxy({
-      core: this.proxy.core,
-      fallback: (socket) => fallback.emit('connection', socket),
-      router: (url, host, preview) => this.fastTarget(this.dedicatedTarget(url, host), preview),
+    server.keepAliveTimeout = 65_000;
+    if (config.gatewayFastPath) this.attachFastPath(server, (url, host, preview) => this.fastTarget(this.dedicatedTarget(url, host), preview));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.gatewayPort, config.host, resolve);
     });
-    const address = await wire.listen(config.gatewayPort, config.host);
-    this.dedicated = { wire, fallback };
-    return `http://${config.host}:${address.port}`;
+    this.dedicated = server;
+    return `http://${config.host}:${(server.address() as net.AddressInfo).port}`;
   }
 
   /** What serve() would do, for the fast path: the preview route if asked for, undefined for simulated services (served by serve()). */
@@ -291,10 +300,9 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     // Pods have been drained and stopped (RuntimeService.beforeApplicationShutdown): cut what is left.
     this.mainWire?.close();
     if (this.dedicated) {
-      const { wire, fallback } = this.dedicated;
-      wire?.close();
-      fallback.closeAllConnections();
-      if (fallback.listening) fallback.close();
+      const server = this.dedicated;
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
     }
     await this.proxy.close().catch((e: Error) => this.logger.warn(`closing gateway pools: ${e.message}`));
   }

@@ -145,6 +145,10 @@ function onClientDrain(this: ClientSocket): void {
   else conn.lastActive = conn.proxy.coarseNow;
 }
 
+function onClientEnd(this: ClientSocket): void {
+  this[kConn].clientEnded();
+}
+
 function onClientClose(this: ClientSocket): void {
   this[kConn].closed();
 }
@@ -185,6 +189,8 @@ export class WireProxy implements UpstreamConnections {
   readonly conns = new Set<ClientConn>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
+  /** Set by closeIdle(): connections close after their current response. */
+  draining = false;
   /** performance.now() as of the last sweep: for idle times, where a sweep period of error is fine. */
   coarseNow = performance.now();
 
@@ -204,9 +210,9 @@ export class WireProxy implements UpstreamConnections {
     this.sweeper.unref();
   }
 
-  /** Listens on its own port (the dedicated gateway listener). */
+  /** Listens on its own port, half-open like an http.Server (Grid itself attaches the fast path to http.Servers; this is for tests and embedding). */
   listen(port: number, host: string): Promise<net.AddressInfo> {
-    const server = net.createServer({ noDelay: true }, (socket) => this.handle(socket));
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.handle(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -226,6 +232,7 @@ export class WireProxy implements UpstreamConnections {
     socket.on('data', onClientData);
     socket.on('drain', onClientDrain);
     socket.on('close', onClientClose);
+    socket.on('end', onClientEnd);
     socket.on('error', onClientError);
   }
 
@@ -310,6 +317,15 @@ export class WireProxy implements UpstreamConnections {
     }
   }
 
+  /**
+   * For a server shutting down: idle client connections are closed now, busy ones
+   * after their response (what node's closeIdleConnections does for its own).
+   */
+  closeIdle(): void {
+    this.draining = true;
+    for (const conn of [...this.conns]) if (conn.ex === null) conn.socket.destroy();
+  }
+
   /** Stops accepting, cuts every client connection and every upstream connection. */
   close(): void {
     if (this.closed) return;
@@ -340,6 +356,11 @@ class ClientConn {
   readonly remote: string;
   private pausedForPipeline = false;
   private handedOff = false;
+  /** Chunks that arrived while an exchange was in flight. */
+  private queued: Buffer[] | null = null;
+  private queuedBytes = 0;
+  /** The client half-closed its side: no more requests will come. */
+  ended = false;
 
   constructor(
     readonly proxy: WireProxy,
@@ -349,20 +370,33 @@ class ClientConn {
   }
 
   data(chunk: Buffer): void {
-    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     if (this.ex !== null) {
-      // Pipelined: served after the current exchange.
-      if (this.buf.length > MAX_PIPELINED && !this.pausedForPipeline) {
+      // Pipelined: kept as chunks (joined once, when served after the current exchange).
+      (this.queued ??= []).push(chunk);
+      this.queuedBytes += chunk.length;
+      if (this.queuedBytes > MAX_PIPELINED && !this.pausedForPipeline) {
         this.pausedForPipeline = true;
         this.socket.pause();
       }
       return;
     }
+    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     this.next();
+  }
+
+  /** Moves the chunks queued during an exchange into buf. */
+  private unqueue(): void {
+    const queued = this.queued;
+    if (queued === null) return;
+    this.queued = null;
+    this.queuedBytes = 0;
+    if (this.buf !== null) queued.unshift(this.buf);
+    this.buf = queued.length === 1 ? queued[0] : Buffer.concat(queued);
   }
 
   /** Serves buffered requests until one is in flight, more bytes are needed, or the connection is handed off. */
   next(): void {
+    this.unqueue();
     if (this.pausedForPipeline) {
       this.pausedForPipeline = false;
       this.socket.resume();
@@ -442,6 +476,7 @@ class ClientConn {
     if (close) {
       // Requests pipelined behind a `Connection: close` one are not served.
       this.buf = null;
+      this.queued = null;
       this.socket.end();
     }
   }
@@ -450,12 +485,25 @@ class ClientConn {
   finished(closeClient: boolean): void {
     this.ex = null;
     this.lastActive = this.proxy.coarseNow;
-    if (closeClient) {
+    if (closeClient || this.proxy.draining) {
       this.buf = null;
+      this.queued = null;
       this.socket.end();
       return;
     }
-    if (this.buf !== null) this.next();
+    if (this.buf !== null || this.queued !== null) this.next();
+  }
+
+  /**
+   * The client sent FIN. Node's server (without httpAllowHalfOpen) aborts what is
+   * in flight and closes; so does the fast path, so both paths behave alike.
+   */
+  clientEnded(): void {
+    this.ended = true;
+    this.buf = null;
+    this.queued = null;
+    this.ex?.clientGone();
+    this.socket.end();
   }
 
   /** Hands the connection, with the bytes read so far, to Node's http server. */
@@ -467,7 +515,9 @@ class ClientConn {
     socket.removeListener('data', onClientData);
     socket.removeListener('drain', onClientDrain);
     socket.removeListener('close', onClientClose);
+    socket.removeListener('end', onClientEnd);
     socket.pause();
+    this.unqueue();
     if (this.buf !== null) socket.unshift(this.buf);
     this.buf = null;
     this.proxy.fallback(socket);
@@ -572,7 +622,6 @@ class Exchange implements Attempt {
   }
 
   private parseHead(buf: Buffer): void {
-    const conn = this.conn;
     let from = 0;
     for (;;) {
       const end = findHeadEnd(buf, from === 0 ? this.rscan : from);
@@ -600,8 +649,7 @@ class Exchange implements Attempt {
       }
       if (res.status < 200) {
         if (res.status === 101) return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', 'unrequested protocol switch');
-        // 1xx informational (e.g. 103 Early Hints): passed on, the final response follows.
-        if (!conn.socket.destroyed) conn.socket.write(buf.subarray(from, end));
+        // 1xx informational (e.g. 103 Early Hints): dropped, as the node:http path does; the final response follows.
         from = end;
         this.rscan = 0;
         continue;
@@ -617,7 +665,7 @@ class Exchange implements Attempt {
     this.res = res;
     this.status = res.status;
     proxy.core.recordUpstreamStatus(this, res.status);
-    if (res.framing === FRAME_CLOSE) this.closeClient = true;
+    if (res.framing === FRAME_CLOSE || proxy.draining) this.closeClient = true;
     const head =
       'HTTP/1.1 ' +
       res.statusText +
@@ -723,8 +771,8 @@ class Exchange implements Attempt {
   upstreamClosed(err: Error | null): void {
     if (this.done) return;
     this.upstream = null;
-    if (this.res !== null && this.res.framing === FRAME_CLOSE) {
-      // The close is the end of this body.
+    if (this.res !== null && this.res.framing === FRAME_CLOSE && err === null) {
+      // A clean close is the end of this body (a reset is a failure, below).
       this.done = true;
       const proxy = this.conn.proxy;
       proxy.core.release(this.endpoint.podId);

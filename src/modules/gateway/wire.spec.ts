@@ -153,8 +153,12 @@ describe(parseRequestHead.name, () => {
       { name: `unterminated, exactly MAX_REQUEST_HEAD (${MAX_REQUEST_HEAD}) bytes`, text: padTo(MAX_REQUEST_HEAD, false), want: INCOMPLETE },
       { name: 'unterminated, one byte over MAX_REQUEST_HEAD', text: padTo(MAX_REQUEST_HEAD + 1, false), want: FALLBACK },
       { name: 'terminated, head one byte over MAX_REQUEST_HEAD', text: padTo(MAX_REQUEST_HEAD + 1, true), want: FALLBACK },
-      // Garbage is still only INCOMPLETE until the terminator arrives: nothing is decided before the whole head is in.
-      { name: 'unterminated garbage', text: '\x00\x01\x02', want: INCOMPLETE },
+      // Junk goes to Node at once (which answers 400) instead of waiting for a blank line that never comes.
+      { name: 'unterminated garbage', text: '\x00\x01\x02', want: FALLBACK },
+      { name: 'a TLS ClientHello', text: '\x16\x03\x01\x02\x00\x01', want: FALLBACK },
+      { name: 'bare LF line ends, unterminated', text: 'GET / HTTP/1.1\nHost: x\n\n', want: FALLBACK },
+      { name: 'a lone CR at the end is still incomplete', text: 'GET / HTTP/1.1\r', want: INCOMPLETE },
+      { name: 'CR followed by something else', text: 'GET / HTTP/1.1\rX', want: FALLBACK },
     ])('$name → $want', ({ text, want }) => {
       expect(parseRequest(text)).toBe(want);
     });
@@ -170,6 +174,7 @@ describe(parseRequestHead.name, () => {
     it.each([
       // Request line.
       { name: 'HTTP/1.0', text: requestText(['Host: x'], 'GET / HTTP/1.0') },
+      { name: 'CONNECT (a tunnel, not a request to forward)', text: requestText(['Host: x'], 'CONNECT /x HTTP/1.1') },
       { name: 'HTTP/2 connection preface', text: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' },
       { name: 'HTTP/2.0 version with an origin-form target', text: requestText(['Host: x'], 'GET / HTTP/2.0') },
       { name: 'HTTP/1.10', text: requestText(['Host: x'], 'GET / HTTP/1.10') },
@@ -272,6 +277,7 @@ describe(parseRequestHead.name, () => {
         want: { requestId: 'first', forwarded: 'Accept: */*\r\n' },
       },
       { name: 'X-Grid-Preview: 1 sets preview and is forwarded', lines: ['Host: x', 'X-Grid-Preview: 1'], want: { preview: true, forwarded: 'X-Grid-Preview: 1\r\n' } },
+      { name: 'X-Grid-Preview repeated is a list, not "1" (as Node joins it)', lines: ['Host: x', 'X-Grid-Preview: 0', 'X-Grid-Preview: 1'], want: { preview: false, forwarded: 'X-Grid-Preview: 0\r\nX-Grid-Preview: 1\r\n' } },
       { name: 'X-Grid-Preview: 0 is forwarded without preview', lines: ['Host: x', 'X-Grid-Preview: 0'], want: { forwarded: 'X-Grid-Preview: 0\r\n' } },
       { name: 'Idempotency-Key sets the flag and is forwarded', lines: ['Host: x', 'Idempotency-Key: k-1'], want: { idempotencyKey: true, forwarded: 'Idempotency-Key: k-1\r\n' } },
       { name: 'Content-Length: 7', lines: ['Host: x', 'Content-Length: 7'], want: { contentLength: 7, forwarded: 'Content-Length: 7\r\n' } },

@@ -168,6 +168,28 @@ function trimOws(s: string, from: number): string {
   return s.slice(a, b);
 }
 
+/**
+ * Whether an unfinished head could still become one the fast path serves: a
+ * method token first, then only bytes a head may hold. Junk (bare LF line ends,
+ * a TLS handshake, binary) goes to Node at once, which answers 400, rather than
+ * waiting for a blank line that never comes.
+ */
+function plausiblePrefix(buf: Buffer): boolean {
+  if (buf.length === 0) return true;
+  if (TCHAR[buf[0]] !== 1) return false;
+  const n = buf.length;
+  for (let i = 1; i < n; i++) {
+    const c = buf[i];
+    if (FIELD[c] === 1) continue;
+    if (c === 13 && (i + 1 === n || buf[i + 1] === 10)) {
+      i++;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
 /** Checks every byte of a head line-by-line: token names, clean values, CRLF only as a line end. */
 function headBytesOk(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
@@ -188,12 +210,14 @@ function headBytesOk(buf: Buffer, start: number, end: number): boolean {
  * findHeadEnd on the same buffer (or -1).
  */
 export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | typeof INCOMPLETE | typeof FALLBACK {
-  if (headEnd < 0) return buf.length > MAX_REQUEST_HEAD ? FALLBACK : INCOMPLETE;
+  if (headEnd < 0) return buf.length > MAX_REQUEST_HEAD || !plausiblePrefix(buf) ? FALLBACK : INCOMPLETE;
   if (headEnd > MAX_REQUEST_HEAD) return FALLBACK;
   // Request line: METHOD SP origin-form SP HTTP/1.1 CRLF, nothing else.
   let i = 0;
   while (TCHAR[buf[i]] === 1) i++;
   if (i === 0 || buf[i] !== 32 || buf[i + 1] !== 47 /* / */) return FALLBACK;
+  // CONNECT asks for a tunnel: never forwarded as a request (Node's server refuses it).
+  if (i === 7 && buf.toString('latin1', 0, 7) === 'CONNECT') return FALLBACK;
   const methodEnd = i;
   i++;
   const targetStart = i;
@@ -226,6 +250,7 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
   let requestId = '';
   let contentLength = -1;
   let preview = false;
+  let previews = 0;
   let idempotencyKey = false;
   let close = false;
   let pos = linesStart;
@@ -276,7 +301,8 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
           forwarded += head.slice(pos, eol + 2);
           break;
         case R_PREVIEW:
-          preview = value === '1';
+          // Repeated, it is a list (as Node joins it), which is not "1".
+          preview = ++previews === 1 && value === '1';
           forwarded += head.slice(pos, eol + 2);
           break;
       }
