@@ -102,6 +102,11 @@ describe('Grid core (sim runtime)', () => {
     const unknown = await json(`${g.url}/no/such/route?x=1`);
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'no route GET /no/such/route; see /docs for the API' });
+    const wrongMethod = await json(`${g.url}/services?x=1`, { method: 'POST' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
+    expect(wrongMethod.body).toEqual({ statusCode: 405, error: 'Method Not Allowed', message: 'POST is not allowed on /services; allowed: GET, HEAD' });
+    expect((await json(`${g.url}/services/some-name`, { method: 'PUT' })).headers.get('allow')).toBe('GET, HEAD, DELETE');
     const badJson = await json(`${g.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind": ' });
     expect(badJson.status).toBe(400);
     expect(badJson.body.error).toBe('Bad Request');

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as http from 'node:http';
 
 export enum GridErrorCode {
@@ -72,9 +72,20 @@ export class GridExceptionFilter implements ExceptionFilter {
       const status = exception instanceof HttpException ? exception.getStatus() : exception.statusCode;
       const r = exception instanceof HttpException ? exception.getResponse() : undefined;
       let message = typeof r === 'string' ? r : String((r as { message?: unknown } | undefined)?.message ?? exception.message);
+      let status2 = status;
       if (status === 413) message = 'request body is larger than 1 MiB';
-      else if (status === 404 && /^Cannot [A-Z]+ /.test(message)) message = `no route ${message.slice(7).split('?')[0]}; see /docs for the API`;
-      body = { statusCode: status, error: http.STATUS_CODES[status] ?? 'Error', message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
+      else if (status === 404 && /^Cannot [A-Z]+ /.test(message)) {
+        const request = host.switchToHttp().getRequest<FastifyRequest>();
+        const path = (request.url ?? '').split('?')[0];
+        const allowed = allowedMethods(request, path);
+        if (allowed.length > 0) {
+          // The path exists with other methods: 405 with Allow (RFC 9110 15.5.6), as a REST client expects.
+          status2 = 405;
+          reply.header('allow', allowed.join(', '));
+          message = `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`;
+        } else message = `no route ${message.slice(7).split('?')[0]}; see /docs for the API`;
+      }
+      body = { statusCode: status2, error: http.STATUS_CODES[status2] ?? 'Error', message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
       body = { statusCode: 500, error: 'Internal Server Error', message: 'internal error; see Grid logs' };
@@ -82,6 +93,15 @@ export class GridExceptionFilter implements ExceptionFilter {
     if (reply.sent) return;
     reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Methods that have a route for this path. */
+function allowedMethods(request: FastifyRequest, path: string): string[] {
+  const server = request.server as { findRoute?: (o: { method: string; url: string }) => unknown } | undefined;
+  if (typeof server?.findRoute !== 'function' || path === '') return [];
+  return METHODS.filter((method) => server.findRoute!({ method, url: path }) !== null);
 }
 
 function isFastifyError(e: unknown): e is { statusCode: number; message: string } {
