@@ -43,6 +43,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
   private readonly ejectionCounts = new Map<string, number>();
   private dedicated?: http.Server;
   private mainWire?: WireProxy;
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly runtime: RuntimeService,
@@ -98,6 +99,19 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
       await this.proxy.drain(pod.id, timeoutMs);
     });
     this.runtime.onProbePassed((podId) => this.proxy.probePassed(podId));
+    this.pruneTimer = setInterval(() => this.pruneStats(), 60_000);
+    this.pruneTimer.unref();
+  }
+
+  /** Forgets the /traffic numbers of versions that left the route and have been idle for the whole window. */
+  pruneStats(): void {
+    const now = this.clock.now();
+    for (const service of this.proxy.stats.services()) {
+      const keep = new Set<string>();
+      for (const r of [this.route(service), this.route(`${service}${PREVIEW}`)]) for (const v of r?.versions ?? []) keep.add(v.version);
+      for (const w of this.weights.get(service)?.keys() ?? []) keep.add(w);
+      this.proxy.stats.pruneIdle(service, keep, now);
+    }
   }
 
   /** Route for a service, rebuilt lazily after its pods changed. `x--preview` is the blue/green preview. */
@@ -297,6 +311,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.pruneTimer);
     // Pods have been drained and stopped (RuntimeService.beforeApplicationShutdown): cut what is left.
     this.mainWire?.close();
     if (this.dedicated) {

@@ -88,4 +88,30 @@ describe(VersionStats.name, () => {
 
     expect(sut.services()).toEqual([]);
   });
+
+  describe('pruneIdle', () => {
+    const W = WINDOW_SECONDS * 1000;
+    it.each([
+      { name: 'kept versions stay however old', keep: ['v1', 'v2'], lastAt: T0, now: T0 + 10 * W, dropped: [] },
+      { name: 'a version left the route but served within the window stays', keep: [], lastAt: T0, now: T0 + W - 1000, dropped: [] },
+      { name: 'versions that left the route and idled for the whole window go', keep: [], lastAt: T0, now: T0 + W, dropped: ['v1', 'v2'] },
+      { name: 'only the idle one of two goes', keep: ['v2'], lastAt: T0, now: T0 + 2 * W, dropped: ['v1'] },
+    ])('$name', ({ keep, lastAt, now, dropped }) => {
+      const sut = new VersionStats();
+      sut.record('api', 'v1', 200, 3, lastAt);
+      sut.record('api', 'v2', 200, 3, lastAt);
+
+      expect(sut.pruneIdle('api', new Set(keep), now)).toEqual(dropped);
+      expect(sut.totals('api').map((t) => t.version).sort()).toEqual(['v1', 'v2'].filter((v) => !dropped.includes(v)));
+    });
+
+    it('forgets the service when no version is left', () => {
+      const sut = new VersionStats();
+      sut.record('api', 'v1', 200, 3, T0);
+
+      sut.pruneIdle('api', new Set(), T0 + W);
+
+      expect(sut.services()).toEqual([]);
+    });
+  });
 });

@@ -43,6 +43,8 @@ export interface VersionTotals {
 
 class Series {
   requests = 0;
+  /** Second of the last request recorded. */
+  lastSecond = -1;
   errors5xx = 0;
   connectErrors = 0;
   maxMs = 0;
@@ -93,6 +95,7 @@ export class VersionStats {
     s.hist[b]++;
 
     const sec = Math.floor(now / 1000);
+    s.lastSecond = sec;
     const slot = sec % WINDOW_SECONDS;
     const base = slot * SLOT;
     const slots = s.slots;
@@ -177,6 +180,25 @@ export class VersionStats {
     const byVersion = this.series.get(service);
     byVersion?.delete(version);
     if (byVersion?.size === 0) this.series.delete(service);
+  }
+
+  /**
+   * Drops the series of versions not in `keep` that saw no request in the last
+   * WINDOW_SECONDS (nothing windowed is left of them): old revisions' numbers do
+   * not pile up over many rollouts. Returns the versions dropped.
+   */
+  pruneIdle(service: string, keep: ReadonlySet<string>, now: number): string[] {
+    const byVersion = this.series.get(service);
+    if (byVersion === undefined) return [];
+    const nowSec = Math.floor(now / 1000);
+    const dropped: string[] = [];
+    for (const [version, s] of byVersion) {
+      if (keep.has(version) || nowSec - s.lastSecond < WINDOW_SECONDS) continue;
+      byVersion.delete(version);
+      dropped.push(version);
+    }
+    if (byVersion.size === 0) this.series.delete(service);
+    return dropped;
   }
 
   private get(service: string, version: string): Series {
