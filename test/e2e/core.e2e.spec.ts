@@ -107,6 +107,10 @@ describe('Grid core (sim runtime)', () => {
     expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
     expect(wrongMethod.body).toEqual({ statusCode: 405, error: 'Method Not Allowed', message: 'POST is not allowed on /services; allowed: GET, HEAD' });
     expect((await json(`${g.url}/services/some-name`, { method: 'PUT' })).headers.get('allow')).toBe('GET, HEAD, DELETE');
+    // A path the router matches with an empty parameter is not a method problem.
+    const trailing = await json(`${g.url}/services/`);
+    expect(trailing.status).toBe(404);
+    expect(trailing.headers.get('allow')).toBeNull();
     const badJson = await json(`${g.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind": ' });
     expect(badJson.status).toBe(400);
     expect(badJson.body.error).toBe('Bad Request');

@@ -250,6 +250,18 @@ describe('dedicated gateway listener (GRID_GATEWAY_PORT, raw-socket fast path)',
     expect(h.host).toMatch(/^127\.0\.0\.1:\d+$/);
 
     expect((await fetch(`${gw}/nope/x`)).status).toBe(404);
+    const bare = await json(`${gw}/`);
+    expect(bare.status).toBe(404);
+    expect(bare.body.message).toContain('no service named in the request');
+    // A Host that names no service: the 404 names it, not the first path segment.
+    expect(JSON.parse((await getWithHost(`${gw}/api/v1/users`, 'shop.local')).body).message).toBe("service 'shop' not found");
+    expect((await getWithHost(`${gw}/version`, 'WEB.grid.test')).status).toBe(200);
+    // Absolute form, as an HTTP proxy client sends it (curl -x).
+    const proxied = await rawExchange(gw, `GET http://web.local/version HTTP/1.1\r\nHost: web.local\r\n\r\n`, 1);
+    expect(proxied[0].status).toBe(200);
+    expect(JSON.parse(proxied[0].body)).toMatchObject({ service: 'web' });
+    // No blue/green preview waiting: the preview route serves the active version.
+    expect((await fetch(`${gw}/web--preview/version`)).headers.get('x-grid-version')).toBe('v1');
   });
 
   it('serves pipelined requests in order when one of them needs the full HTTP parser (chunked body, HTTP/1.0)', async () => {

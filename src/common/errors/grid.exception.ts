@@ -78,7 +78,8 @@ export class GridExceptionFilter implements ExceptionFilter {
         const request = host.switchToHttp().getRequest<FastifyRequest>();
         const path = (request.url ?? '').split('?')[0];
         const allowed = allowedMethods(request, path);
-        if (allowed.length > 0) {
+        // (Its own method listed means the path matched a parameterised route the controller refused: a plain 404.)
+        if (allowed.length > 0 && !allowed.includes(request.method)) {
           // The path exists with other methods: 405 with Allow (RFC 9110 15.5.6), as a REST client expects.
           status2 = 405;
           reply.header('allow', allowed.join(', '));

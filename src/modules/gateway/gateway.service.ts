@@ -171,7 +171,8 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
       this.routes.set(service, { service, versions: preview ? versions.filter((v) => v.version !== preview) : versions });
       const pv = preview ? byVersion.get(preview) : undefined;
       if (preview) this.routes.set(`${service}${PREVIEW}`, { service: `${service}${PREVIEW}`, versions: pv ? [{ ...pv, weight: 100 }] : [] });
-      else this.routes.delete(`${service}${PREVIEW}`);
+      // No preview waiting: the preview route is the active one (Argo Rollouts' preview service points at the active ReplicaSet then).
+      else this.routes.set(`${service}${PREVIEW}`, { service: `${service}${PREVIEW}`, versions: this.routes.get(service)!.versions });
     }
     for (const r of this.routes.values()) for (const v of r.versions) live.push(...v.endpoints);
     this.proxy.prune(live);
@@ -299,14 +300,26 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
 
   /** Service and upstream path of a request on the dedicated listener. */
   private dedicatedTarget(url: string, host: string): { service: string; path: string } {
+    if (url.startsWith('http://') || url.startsWith('https://')) {
+      // Absolute form (the listener used as an HTTP proxy, curl -x): host and path come from the URL.
+      try {
+        const u = new URL(url);
+        return this.dedicatedTarget(u.pathname + u.search, u.host);
+      } catch {
+        return { service: '', path: url };
+      }
+    }
     const dot = host.indexOf('.');
-    const byHost = dot > 0 ? host.slice(0, dot) : '';
+    const byHost = dot > 0 ? host.slice(0, dot).toLowerCase() : '';
     if (byHost && this.route(byHost)) return { service: byHost, path: url };
     const slash = url.indexOf('/', 1);
     const q = url.indexOf('?');
     const end = slash > 0 ? slash : q > 0 ? q : url.length;
     const service = url.slice(1, end);
     const path = end < url.length ? (url[end] === '/' ? url.slice(end) : `/${url.slice(end)}`) : '/';
+    // A Host that names no service and a path that names none either: the 404 names the Host's (what the user meant),
+    // unless the Host is an address (127.0.0.1:8081, localhost:8081).
+    if (byHost && !this.route(service) && !/^[0-9]/.test(byHost) && !host.toLowerCase().startsWith('localhost')) return { service: byHost, path: url };
     return { service, path };
   }
 

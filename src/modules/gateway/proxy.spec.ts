@@ -311,6 +311,18 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
       expect(json(r)).toEqual({ statusCode: 404, error: 'Not Found', message: "service 'nope' not found" });
     });
 
+    it('answers 501 to a protocol upgrade (WebSocket) without contacting a pod', async () => {
+      const b = await backend('api-1', 'v1');
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+
+      const r = await send('GET', '/gateway/api/ws', { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' });
+
+      expect(r.status).toBe(501);
+      expect(json(r).message).toContain('protocol upgrades (websocket) are not proxied');
+      expect(b.hits).toBe(0);
+    });
+
     it('answers 503 when the service has no ready pod', async () => {
       setRoute('api', ['v1', 100, []]);
       await startProxy();

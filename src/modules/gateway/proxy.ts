@@ -41,6 +41,11 @@ export interface GatewaySelection {
   endpoint: GatewayEndpoint;
 }
 
+/** The gateway's 404 message for a service name it has no route for. */
+export function serviceNotFound(service: string): string {
+  return service === '' ? 'no service named in the request: use /gateway/<service>/<path> (or /<service>/<path> and Host: <service>.<domain> on the dedicated listener)' : `service '${service}' not found`;
+}
+
 /** Splits `/gateway/<service>/<rest>` or `/proxy/<service>/<rest>`; `path` keeps the query string. */
 export function routeGatewayUrl(url: string): { service: string; path: string } | undefined {
   let start: number;
@@ -669,7 +674,11 @@ export class GatewayProxy {
     const core = this.core;
     const route = core.routes(service);
     if (route === undefined) {
-      sendJson(res, 404, 'Not Found', `service '${service}' not found`, []);
+      sendJson(res, 404, 'Not Found', serviceNotFound(service), []);
+      return;
+    }
+    if (req.headers.upgrade !== undefined) {
+      sendJson(res, 501, 'Not Implemented', `protocol upgrades (${req.headers.upgrade}) are not proxied by Grid's gateway; send plain HTTP requests to service '${service}'`, []);
       return;
     }
     const selected = core.pick(route);

@@ -19,7 +19,7 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
-import { newRequestId, type Attempt, type ProxyCore, type UpstreamConnections } from './proxy.js';
+import { newRequestId, serviceNotFound, type Attempt, type ProxyCore, type UpstreamConnections } from './proxy.js';
 import {
   ChunkedScanner,
   FALLBACK,
@@ -437,7 +437,7 @@ class ClientConn {
     const core = this.proxy.core;
     const requestId = head.requestId === '' ? newRequestId() : head.requestId;
     const route = core.routes(target.service);
-    if (route === undefined) return this.reply(404, 'Not Found', `service '${target.service}' not found`, head.close, requestId);
+    if (route === undefined) return this.reply(404, 'Not Found', serviceNotFound(target.service), head.close, requestId);
     const selected = core.pick(route);
     if (selected === undefined) return this.reply(503, 'Service Unavailable', `no ready pods for service '${target.service}'`, head.close, requestId);
     const method = head.method;

@@ -174,6 +174,8 @@ describe(parseRequestHead.name, () => {
     it.each([
       // Request line.
       { name: 'HTTP/1.0', text: requestText(['Host: x'], 'GET / HTTP/1.0') },
+      { name: 'a method Node does not know', text: requestText(['Host: x'], 'FROB / HTTP/1.1') },
+      { name: 'a lower-case method', text: requestText(['Host: x'], 'get / HTTP/1.1') },
       { name: 'CONNECT (a tunnel, not a request to forward)', text: requestText(['Host: x'], 'CONNECT /x HTTP/1.1') },
       { name: 'HTTP/2 connection preface', text: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' },
       { name: 'HTTP/2.0 version with an origin-form target', text: requestText(['Host: x'], 'GET / HTTP/2.0') },

@@ -9,6 +9,11 @@
 // repeated Content-Length or Host, Connection options other than keep-alive/close,
 // bodies over the buffering limit), and Node decides what those mean.
 
+import { METHODS } from 'node:http';
+
+/** Methods the fast path forwards: what Node's HTTP parser accepts, minus CONNECT. */
+const PROXIED_METHODS: ReadonlySet<string> = new Set(METHODS.filter((m) => m !== 'CONNECT'));
+
 /** Result of parseRequestHead when more bytes are needed. */
 export const INCOMPLETE = 0;
 /** Result of parseRequestHead when Node's HTTP server should take the request (and the connection). */
@@ -216,8 +221,8 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
   let i = 0;
   while (TCHAR[buf[i]] === 1) i++;
   if (i === 0 || buf[i] !== 32 || buf[i + 1] !== 47 /* / */) return FALLBACK;
-  // CONNECT asks for a tunnel: never forwarded as a request (Node's server refuses it).
-  if (i === 7 && buf.toString('latin1', 0, 7) === 'CONNECT') return FALLBACK;
+  // Only methods Node's parser knows (it refuses the others with 400), and never CONNECT (a tunnel).
+  if (!PROXIED_METHODS.has(buf.toString('latin1', 0, i))) return FALLBACK;
   const methodEnd = i;
   i++;
   const targetStart = i;
