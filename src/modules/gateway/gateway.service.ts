@@ -309,17 +309,18 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
         return { service: '', path: url };
       }
     }
+    // Host routing: the first label of a name with a dot; not of an address (127.0.0.1:8081) or localhost.
     const dot = host.indexOf('.');
-    const byHost = dot > 0 ? host.slice(0, dot).toLowerCase() : '';
+    const c = host.charCodeAt(0);
+    const byHost = dot > 0 && !(c >= 48 && c <= 57) && c !== 91 /* [ */ ? host.slice(0, dot).toLowerCase() : '';
     if (byHost && this.route(byHost)) return { service: byHost, path: url };
     const slash = url.indexOf('/', 1);
     const q = url.indexOf('?');
     const end = slash > 0 ? slash : q > 0 ? q : url.length;
     const service = url.slice(1, end);
     const path = end < url.length ? (url[end] === '/' ? url.slice(end) : `/${url.slice(end)}`) : '/';
-    // A Host that names no service and a path that names none either: the 404 names the Host's (what the user meant),
-    // unless the Host is an address (127.0.0.1:8081, localhost:8081).
-    if (byHost && !this.route(service) && !/^[0-9]/.test(byHost) && !host.toLowerCase().startsWith('localhost')) return { service: byHost, path: url };
+    // A Host that names no service and a path that names none either: the 404 names the Host's (what the user meant).
+    if (byHost && byHost !== 'localhost' && !this.route(service)) return { service: byHost, path: url };
     return { service, path };
   }
 
