@@ -12,7 +12,7 @@ import { AppModule } from './app.module.js';
 import { setupSwagger } from './common/swagger.js';
 import { RuntimeService } from './modules/runtime/runtime.service.js';
 import { SpecsService } from './modules/specs/specs.service.js';
-import { GatewayService } from './modules/gateway/gateway.service.js';
+import { GATEWAY_KEEP_ALIVE_MS, GatewayService } from './modules/gateway/gateway.service.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug'];
@@ -27,10 +27,13 @@ export async function createGrid(config: GridConfig): Promise<NestFastifyApplica
     bodyLimit: BODY_LIMIT,
     return503OnClosing: false,
     serverFactory: (handler: http.RequestListener) =>
-      (server = http.createServer((req, res) => {
-        if (intercept?.(req, res)) return;
-        handler(req, res);
-      })),
+      (server = Object.assign(
+        http.createServer((req, res) => {
+          if (intercept?.(req, res)) return;
+          handler(req, res);
+        }),
+        { keepAliveTimeout: GATEWAY_KEEP_ALIVE_MS },
+      )),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bodyParser: false,

@@ -14,6 +14,8 @@ import { GatewayProxy, routeGatewayUrl } from './proxy.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
 
 const PREVIEW = '--preview';
+/** Idle keep-alive connections are closed after this long, on both ports (longer than typical client pools keep them). */
+export const GATEWAY_KEEP_ALIVE_MS = 65_000;
 
 /** The first Host header (what req.headers.host holds), without building req.headers. */
 function firstHost(raw: string[]): string {
@@ -250,7 +252,14 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     const listeners = server.listeners('connection');
     if (listeners.length !== 1) return undefined;
     const nodeHttp = listeners[0] as (socket: net.Socket) => void;
-    const wire = new WireProxy({ core: this.proxy.core, fallback: (socket) => nodeHttp.call(server, socket), router });
+    // The server's own keep-alive and headers timeouts apply on the fast path too.
+    const wire = new WireProxy({
+      core: this.proxy.core,
+      fallback: (socket) => nodeHttp.call(server, socket),
+      router,
+      clientIdleMs: server.keepAliveTimeout,
+      headersTimeoutMs: server.headersTimeout,
+    });
     server.removeListener('connection', nodeHttp);
     server.on('connection', (socket: net.Socket) => wire.handle(socket));
     const closeIdle = server.closeIdleConnections.bind(server);
@@ -279,7 +288,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
       const target = this.dedicatedTarget(req.url ?? '/', firstHost(req.rawHeaders));
       this.serve(req, res, target.service, target.path);
     });
-    server.keepAliveTimeout = 65_000;
+    server.keepAliveTimeout = GATEWAY_KEEP_ALIVE_MS;
     if (config.gatewayFastPath) this.attachFastPath(server, (url, host, preview) => this.fastTarget(this.dedicatedTarget(url, host), preview));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
