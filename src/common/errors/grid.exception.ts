@@ -69,10 +69,9 @@ export class GridExceptionFilter implements ExceptionFilter {
       body = errorBody(exception.code, exception.message, exception.errors);
     } else if (exception instanceof HttpException || isFastifyError(exception)) {
       // Nest's (unknown route) and Fastify's own client errors (body too large, bad JSON) in Grid's error shape.
-      const status = exception instanceof HttpException ? exception.getStatus() : exception.statusCode;
+      let status = exception instanceof HttpException ? exception.getStatus() : exception.statusCode;
       const r = exception instanceof HttpException ? exception.getResponse() : undefined;
       let message = typeof r === 'string' ? r : String((r as { message?: unknown } | undefined)?.message ?? exception.message);
-      let status2 = status;
       if (status === 413) message = 'request body is larger than 1 MiB';
       else if (status === 404 && /^Cannot [A-Z]+ /.test(message)) {
         const request = host.switchToHttp().getRequest<FastifyRequest>();
@@ -81,12 +80,12 @@ export class GridExceptionFilter implements ExceptionFilter {
         // (Its own method listed means the path matched a parameterised route the controller refused: a plain 404.)
         if (allowed.length > 0 && !allowed.includes(request.method)) {
           // The path exists with other methods: 405 with Allow (RFC 9110 15.5.6), as a REST client expects.
-          status2 = 405;
+          status = 405;
           reply.header('allow', allowed.join(', '));
           message = `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`;
         } else message = `no route ${message.slice(7).split('?')[0]}; see /docs for the API`;
       }
-      body = { statusCode: status2, error: http.STATUS_CODES[status2] ?? 'Error', message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
+      body = { statusCode: status, error: http.STATUS_CODES[status] ?? 'Error', message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
       body = { statusCode: 500, error: 'Internal Server Error', message: 'internal error; see Grid logs' };
