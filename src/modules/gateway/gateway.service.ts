@@ -182,10 +182,20 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
 
   serve(req: http.IncomingMessage, res: http.ServerResponse, service: string, path: string): void {
     // req.headers is built lazily from rawHeaders: only touched when a preview exists.
-    if (this.previews.size > 0 && this.previews.has(service) && !service.endsWith(PREVIEW) && req.headers['x-grid-preview'] === '1') service = `${service}${PREVIEW}`;
-    const base = service.endsWith(PREVIEW) ? service.slice(0, -PREVIEW.length) : service;
-    if (this.specs.get(base)?.manifest.spec.runtime === 'sim') return this.simulate(req, res, service, path);
+    service = this.routedService(service, this.previews.has(service) && req.headers['x-grid-preview'] === '1');
+    if (this.simulated(service)) return this.simulate(req, res, service, path);
     this.proxy.handle(req, res, service, path);
+  }
+
+  /** The route a request for `service` takes: its preview route when the request asks for it (X-Grid-Preview: 1) and a preview is waiting. */
+  private routedService(service: string, previewAsked: boolean): string {
+    return previewAsked && this.previews.size > 0 && this.previews.has(service) && !service.endsWith(PREVIEW) ? `${service}${PREVIEW}` : service;
+  }
+
+  /** Whether the route's pods are simulated (the gateway answers for them). */
+  private simulated(service: string): boolean {
+    const base = service.endsWith(PREVIEW) ? service.slice(0, -PREVIEW.length) : service;
+    return this.specs.get(base)?.manifest.spec.runtime === 'sim';
   }
 
   /** Simulated pods cannot answer HTTP, so the gateway answers for the pod it picked: the seeds' teaching flow, with real load balancing. */
@@ -300,10 +310,8 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
 
   /** What serve() would do, for the fast path: the preview route if asked for, undefined for simulated services (served by serve()). */
   private fastTarget(target: { service: string; path: string }, preview: boolean): { service: string; path: string } | undefined {
-    let service = target.service;
-    if (preview && this.previews.size > 0 && this.previews.has(service) && !service.endsWith(PREVIEW)) service = `${service}${PREVIEW}`;
-    const base = service.endsWith(PREVIEW) ? service.slice(0, -PREVIEW.length) : service;
-    if (this.specs.get(base)?.manifest.spec.runtime === 'sim') return undefined;
+    const service = this.routedService(target.service, preview);
+    if (this.simulated(service)) return undefined;
     return service === target.service ? target : { service, path: target.path };
   }
 

@@ -359,8 +359,6 @@ class ClientConn {
   /** Chunks that arrived while an exchange was in flight. */
   private queued: Buffer[] | null = null;
   private queuedBytes = 0;
-  /** The client half-closed its side: no more requests will come. */
-  ended = false;
 
   constructor(
     readonly proxy: WireProxy,
@@ -499,7 +497,6 @@ class ClientConn {
    * in flight and closes; so does the fast path, so both paths behave alike.
    */
   clientEnded(): void {
-    this.ended = true;
     this.buf = null;
     this.queued = null;
     this.ex?.clientGone();
@@ -693,14 +690,10 @@ class Exchange implements Attempt {
     // Head and the body bytes that came with it leave in one write (one syscall).
     if (bodyStart === buf.length || res.framing === FRAME_NONE) {
       client.write(head, 'latin1');
+      // (A zero-length body was answered above, with the small ones.)
       if (res.framing === FRAME_NONE) {
         this.overrun = bodyStart < buf.length;
         this.complete();
-        return;
-      }
-      if (res.framing === FRAME_LENGTH && this.remaining === 0) {
-        this.complete();
-        return;
       }
       return;
     }

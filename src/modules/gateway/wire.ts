@@ -221,8 +221,6 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
   let i = 0;
   while (TCHAR[buf[i]] === 1) i++;
   if (i === 0 || buf[i] !== 32 || buf[i + 1] !== 47 /* / */) return FALLBACK;
-  // Only methods Node's parser knows (it refuses the others with 400), and never CONNECT (a tunnel).
-  if (!PROXIED_METHODS.has(buf.toString('latin1', 0, i))) return FALLBACK;
   const methodEnd = i;
   i++;
   const targetStart = i;
@@ -247,6 +245,9 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
   const linesStart = i + 11;
   if (!headBytesOk(buf, linesStart, headEnd)) return FALLBACK;
   const head = buf.toString('latin1', 0, headEnd);
+  // Only methods Node's parser knows (it refuses the others with 400), and never CONNECT (a tunnel).
+  const method = head.slice(0, methodEnd);
+  if (!PROXIED_METHODS.has(method)) return FALLBACK;
 
   let forwarded = '';
   let host = '';
@@ -318,7 +319,7 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
   if (hosts !== 1) return FALLBACK;
   if (contentLength > MAX_BUFFERED_BODY) return FALLBACK;
   return {
-    method: head.slice(0, methodEnd),
+    method,
     target: head.slice(targetStart, targetEnd),
     headEnd,
     contentLength: contentLength < 0 ? 0 : contentLength,
