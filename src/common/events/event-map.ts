@@ -18,6 +18,14 @@ export interface EventMap {
   'spec.deleted': { service: string };
   'pod.changed': { service: string; podId: string; phase: PodPhase; ready: boolean };
   'pod.removed': { service: string; podId: string };
+  /**
+   * A serving pod is about to be stopped; it is already out of the gateway's routes. Listeners
+   * holding in-flight work for it pass a promise to waitFor; the runtime stops the pod once all
+   * have settled or timeoutMs has passed. (A pull-free drain: the runtime never calls the gateway.)
+   */
+  'pod.draining': { service: string; podId: string; timeoutMs: number; waitFor(done: Promise<void>): void };
+  /** A readiness probe of the pod passed (the gateway returns an ejected pod, as Envoy does). */
+  'probe.passed': { service: string; podId: string };
   'event.recorded': GridEventRecord;
 }
 

@@ -1,7 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { GatewayService } from './gateway.service.js';
 import { GatewayController } from './gateway.controller.js';
+import { TrafficRouting, TrafficStats } from './traffic.js';
 
 @Global()
-@Module({ providers: [GatewayService], controllers: [GatewayController], exports: [GatewayService] })
+@Module({
+  providers: [GatewayService, { provide: TrafficStats, useExisting: GatewayService }, { provide: TrafficRouting, useExisting: GatewayService }],
+  controllers: [GatewayController],
+  exports: [GatewayService, TrafficStats, TrafficRouting],
+})
 export class GatewayModule {}

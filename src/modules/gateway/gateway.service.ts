@@ -12,6 +12,8 @@ import { SpecsService } from '../specs/specs.service.js';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
 import { GatewayProxy, routeGatewayUrl } from './proxy.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
+import { TrafficRouting, TrafficStats } from './traffic.js';
+import type { WindowStats } from './stats.js';
 
 const PREVIEW = '--preview';
 /** Idle keep-alive connections are closed after this long, on both ports (longer than typical client pools keep them). */
@@ -33,7 +35,7 @@ function firstHost(raw: string[]): string {
  * Service does during a rolling update); rollouts override them with exact weights.
  */
 @Injectable()
-export class GatewayService implements OnModuleInit, OnApplicationShutdown {
+export class GatewayService implements TrafficStats, TrafficRouting, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(GatewayService.name);
   readonly proxy: GatewayProxy;
   private readonly routes = new Map<string, GatewayRoute>();
@@ -61,7 +63,7 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
       lb: config.gatewayLb,
       now: () => this.clock.now(),
       onEvent: (e) => {
-        if (e.type === 'ejected') this.ejectionCounts.set(`${e.service}\u0000${e.version}`, this.ejectionCount(e.service, e.version) + 1);
+        if (e.type === 'ejected') this.ejectionCounts.set(`${e.service}\u0000${e.version}`, this.ejections(e.service, e.version) + 1);
         this.events.record({
           type: `gateway.${e.type}`,
           service: e.service,
@@ -144,8 +146,12 @@ export class GatewayService implements OnModuleInit, OnApplicationShutdown {
     this.dirty.add(service);
   }
 
-  ejectionCount(service: string, version: string): number {
+  ejections(service: string, version: string): number {
     return this.ejectionCounts.get(`${service}\u0000${version}`) ?? 0;
+  }
+
+  window(service: string, version: string, sinceMs: number): WindowStats {
+    return this.proxy.stats.window(service, version, sinceMs, this.clock.now());
   }
 
   private rebuild(): void {

@@ -9,7 +9,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { plan, type DesiredService, type PodAction } from './plan.js';
 import { command, startRollout, stepRollout, type RolloutCommand, type RolloutState } from './rollout.js';
 import { autoscale, emptyHpaState, type HpaState } from './autoscaler.js';
-import { GatewayService } from '../gateway/gateway.service.js';
+import { TrafficRouting, TrafficStats } from '../gateway/traffic.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import type { Pod } from '../runtime/pod.types.js';
 import { computeStatus, sameStatus, type ServiceStatus } from './status.js';
@@ -49,7 +49,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly events: EventsService,
     private readonly bus: EventBus,
     private readonly metrics: MetricsService,
-    private readonly gateway: GatewayService,
+    private readonly traffic: TrafficStats,
+    private readonly routing: TrafficRouting,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GRID_CONFIG) private readonly config: GridConfig,
   ) {
@@ -230,15 +231,15 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       current: state.canary,
       pods,
       now,
-      window: (version, since) => this.gateway.proxy.stats.window(key, version, since, now),
-      ejections: (version) => this.gateway.ejectionCount(key, version),
+      window: (version, since) => this.traffic.window(key, version, since),
+      ejections: (version) => this.traffic.ejections(key, version),
     });
     for (const e of decision.events) this.events.record({ ...e, service: key });
     if (decision.state !== before && JSON.stringify(decision.state) !== JSON.stringify(before)) {
       this.specs.saveControllerState(key, { rollout: decision.state });
     }
-    this.gateway.setWeights(key, decision.weights);
-    this.gateway.setPreview(key, decision.preview);
+    this.routing.setWeights(key, decision.weights);
+    this.routing.setPreview(key, decision.preview);
 
     const target = this.templateOf(rec, decision.target.template.revision);
     if (!target) {
