@@ -56,7 +56,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   ) {
     this.queue = new WorkQueue(
       (key) => this.process(key),
-      () => this.clock.now(),
+      this.clock,
       500,
       (key) => this.touched.add(key),
     );

@@ -1,3 +1,4 @@
+import { FakeClock } from '../../common/clock/fake-clock.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Polls until cond() holds; fails after timeoutMs instead of hanging the suite. */
@@ -11,6 +12,7 @@ async function until(cond: () => boolean, timeoutMs = 2_000): Promise<void> {
 
 /** A queue that records every processed key and the highest number of keys in process at once. */
 function recording(onProcess?: (key: string, sut: WorkQueue, calls: string[]) => void, chunk?: number) {
+  const clock = new FakeClock(1_000);
   const calls: string[] = [];
   let inFlight = 0;
   const probe = { calls, maxInFlight: 0 };
@@ -25,10 +27,10 @@ function recording(onProcess?: (key: string, sut: WorkQueue, calls: string[]) =>
         inFlight--;
       }
     },
-    Date.now,
+    clock,
     chunk,
   );
-  return { sut, probe };
+  return { sut, probe, clock };
 }
 
 describe(WorkQueue.name, () => {
@@ -119,34 +121,42 @@ describe(WorkQueue.name, () => {
 
   describe('addAfter', () => {
     it('replaces a later deadline with an earlier one', async () => {
-      const { sut, probe } = track(recording());
+      const { sut, probe, clock } = track(recording());
 
       sut.addAfter('api', 60_000);
       sut.addAfter('api', 5);
+      clock.advance(4);
+      await sut.drained();
+      expect(probe.calls).toEqual([]);
 
-      await until(() => probe.calls.length > 0);
+      clock.advance(1);
+      await sut.drained();
       expect(probe.calls).toEqual(['api']);
     });
 
     it('keeps an earlier deadline when a later one is requested', async () => {
-      const { sut, probe } = track(recording());
+      const { sut, probe, clock } = track(recording());
 
       sut.addAfter('api', 5);
       sut.addAfter('api', 60_000);
+      clock.advance(5);
+      await sut.drained();
 
-      await until(() => probe.calls.length > 0);
       expect(probe.calls).toEqual(['api']);
     });
 
     it('cancels the replaced timer, so the key runs once', async () => {
-      const { sut, probe } = track(recording());
+      const { sut, probe, clock } = track(recording());
 
       sut.addAfter('api', 40);
       sut.addAfter('api', 5);
-      sut.addAfter('sentinel', 150);
+      clock.advance(5);
+      await sut.drained();
+      clock.advance(100);
+      await sut.drained();
 
-      await until(() => probe.calls.includes('sentinel'));
-      expect(probe.calls).toEqual(['api', 'sentinel']);
+      expect(probe.calls).toEqual(['api']);
+      expect(clock.pending).toBe(0);
     });
 
     it('does not count delayed keys as queued', async () => {
@@ -157,6 +167,19 @@ describe(WorkQueue.name, () => {
       expect(sut.length).toBe(0);
       await sut.drained();
       expect(probe.calls).toEqual([]);
+    });
+
+    it('tells onDue when a delayed key comes due, before it runs', async () => {
+      const clock = new FakeClock();
+      const seen: string[] = [];
+      const sut = new WorkQueue((k) => seen.push(`run ${k}`), clock, 500, (k) => seen.push(`due ${k}`));
+      queues.push(sut);
+
+      sut.addAfter('api', 10);
+      clock.advance(10);
+      await sut.drained();
+
+      expect(seen).toEqual(['due api', 'run api']);
     });
   });
 
@@ -193,18 +216,17 @@ describe(WorkQueue.name, () => {
 
   describe('stop', () => {
     it('drops queued and delayed keys and ignores later adds', async () => {
-      const { sut, probe } = track(recording());
-      const sentinel = track(recording());
+      const { sut, probe, clock } = track(recording());
 
       sut.add('queued');
       sut.addAfter('delayed', 5);
       sut.stop();
       sut.add('after-stop');
       sut.addAfter('after-stop-delayed', 1);
-      sentinel.sut.addAfter('sentinel', 60);
 
       expect(sut.length).toBe(0);
-      await until(() => sentinel.probe.calls.length > 0);
+      expect(clock.pending).toBe(0);
+      clock.advance(60);
       await sut.drained();
       expect(probe.calls).toEqual([]);
     });

@@ -1,3 +1,5 @@
+import type { Clock, ClockTimer } from '../../common/clock/clock.js';
+
 /**
  * A keyed work queue in the controller-runtime mould: a key is queued at most once,
  * never processed twice at the same time (a key added while it runs is run again
@@ -6,7 +8,7 @@
  */
 export class WorkQueue {
   private readonly queued = new Set<string>();
-  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly delayed = new Map<string, { at: number; timer: ClockTimer }>();
   private running: string | undefined;
   private scheduled = false;
   private stopped = false;
@@ -14,7 +16,8 @@ export class WorkQueue {
 
   constructor(
     private readonly process: (key: string) => void,
-    private readonly now: () => number = Date.now,
+    /** Delays (addAfter) run on this clock's timers, so tests move time instead of waiting. */
+    private readonly clock: Clock,
     private readonly chunk = 500,
     /** Told when a delayed key comes due (it is then added as usual). */
     private readonly onDue?: (key: string) => void,
@@ -28,16 +31,15 @@ export class WorkQueue {
 
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
-    const at = this.now() + ms;
+    const at = this.clock.now() + ms;
     const cur = this.delayed.get(key);
     if (cur && cur.at <= at) return;
-    if (cur) clearTimeout(cur.timer);
-    const timer = setTimeout(() => {
+    if (cur) this.clock.clearTimeout(cur.timer);
+    const timer = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.onDue?.(key);
       this.add(key);
     }, ms);
-    timer.unref?.();
     this.delayed.set(key, { at, timer });
   }
 
@@ -53,7 +55,7 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
-    for (const d of this.delayed.values()) clearTimeout(d.timer);
+    for (const d of this.delayed.values()) this.clock.clearTimeout(d.timer);
     this.delayed.clear();
     this.queued.clear();
   }
