@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ConfigModule } from './common/config/config.module.js';
 import type { GridConfig } from './common/config/config.js';
 import { ClockModule } from './common/clock/clock.js';
@@ -20,10 +21,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        // Infrastructure (global): config, clock, the event bus, the database, periodic work.
         ConfigModule.forRoot(config),
         ClockModule,
         EventsCoreModule,
         DatabaseModule,
+        ScheduleModule.forRoot(),
+        // Domain modules: each imports what it uses (see its *.module.ts).
         EventsModule,
         MetricsModule,
         SpecsModule,

@@ -7,10 +7,12 @@ import { ServiceEntity } from '../../modules/specs/service.entity.js';
 import { SpecRevisionEntity } from '../../modules/specs/spec-revision.entity.js';
 import { PodEntity } from '../../modules/runtime/pod.entity.js';
 import { EventEntity } from '../../modules/events/event.entity.js';
+import { ControllerStateEntity } from '../../modules/reconciler/controller-state.entity.js';
 import { Initial1795000000000 } from './migrations/0001-initial.js';
 import { RolloutState1795000000001 } from './migrations/0002-rollout-state.js';
+import { ControllerState1795000000002 } from './migrations/0003-controller-state.js';
 
-export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity];
+export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity, ControllerStateEntity];
 
 @Module({
   imports: [
@@ -22,7 +24,7 @@ export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEnti
           type: 'better-sqlite3' as const,
           database: path.join(config.dataDir, 'grid.db'),
           entities: ENTITIES,
-          migrations: [Initial1795000000000, RolloutState1795000000001],
+          migrations: [Initial1795000000000, RolloutState1795000000001, ControllerState1795000000002],
           migrationsRun: true,
           synchronize: false,
           retryAttempts: 0,

@@ -7,6 +7,8 @@ export interface GridEventRecord {
   time: number;
   type: string;
   service: string | null;
+  /** The uid of the service the event is about, so a new service of the same name does not inherit its history. */
+  serviceUid: string | null;
   pod: string | null;
   reason: string;
   message: string;
@@ -14,8 +16,8 @@ export interface GridEventRecord {
 }
 
 export interface EventMap {
-  'spec.applied': { service: string; generation: number; revision: number; templateChanged: boolean };
-  'spec.deleted': { service: string };
+  'spec.applied': { service: string; uid: string; generation: number; revision: number; templateChanged: boolean };
+  'spec.deleted': { service: string; uid: string };
   'pod.changed': { service: string; podId: string; phase: PodPhase; ready: boolean };
   'pod.removed': { service: string; podId: string };
   /**

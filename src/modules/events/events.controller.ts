@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { EventsService } from './events.service.js';
 import { EventBus } from '../../common/events/event-bus.js';
 import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { intParam, optionalName, timeParam } from '../../common/validation/query.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import type { GridEventRecord } from '../../common/events/event-map.js';
@@ -18,6 +19,7 @@ export class EventsController {
     private readonly events: EventsService,
     private readonly bus: EventBus,
     @Inject(GRID_CONFIG) private readonly config: GridConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get()
@@ -68,7 +70,7 @@ export class EventsController {
     // A reconnecting client gets exactly what it missed; a new one gets the last `replay` events.
     for (const e of resumeFrom !== undefined ? this.events.after(resumeFrom, only, REPLAY_AFTER_MAX) : this.events.lastEvents(n, only)) send(e);
     const off = this.bus.on('event.recorded', send);
-    const beat = setInterval(() => res.write(`: heartbeat ${Date.now()}\n\n`), HEARTBEAT_MS);
+    const beat = setInterval(() => res.write(`: heartbeat ${this.clock.now()}\n\n`), HEARTBEAT_MS);
     const close = () => {
       clearInterval(beat);
       off();

@@ -1,7 +1,8 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { EventsService } from './events.service.js';
 import { EventsController } from './events.controller.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 
-@Global()
-@Module({ providers: [EventsService], controllers: [EventsController], exports: [EventsService] })
+/** The event log with its explanations, /events and the SSE stream. Everything else records through EventsService. */
+@Module({ imports: [MetricsModule], providers: [EventsService], controllers: [EventsController], exports: [EventsService] })
 export class EventsModule {}

@@ -1,10 +1,15 @@
 import { Global, Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { RuntimeModule } from '../runtime/runtime.module.js';
+import { SpecsModule } from '../specs/specs.module.js';
 import { GatewayService } from './gateway.service.js';
 import { GatewayController } from './gateway.controller.js';
 import { TrafficRouting, TrafficStats } from './traffic.js';
 
 @Global()
 @Module({
+  imports: [SpecsModule, RuntimeModule, EventsModule, MetricsModule],
   providers: [GatewayService, { provide: TrafficStats, useExisting: GatewayService }, { provide: TrafficRouting, useExisting: GatewayService }],
   controllers: [GatewayController],
   exports: [GatewayService, TrafficStats, TrafficRouting],

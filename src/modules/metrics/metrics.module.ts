@@ -1,9 +1,9 @@
-import { Global, Module, OnModuleInit } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from './metrics.service.js';
 import { MetricsController } from './metrics.controller.js';
 import { EventBus } from '../../common/events/event-bus.js';
 
-@Global()
+/** The registry and the counters fed from events; modules owning other state define their gauges on MetricsService.registry. */
 @Module({ providers: [MetricsService], controllers: [MetricsController], exports: [MetricsService] })
 export class MetricsModule implements OnModuleInit {
   constructor(

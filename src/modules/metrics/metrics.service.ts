@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** Upper bounds (seconds) of grid_gateway_request_duration_seconds. */
 export const GATEWAY_DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
@@ -105,13 +105,13 @@ export class GatewayRequestStats {
   }
 }
 
-/** One prom-client registry for the whole process. Gauges that mirror state are filled at scrape time. */
+/**
+ * One prom-client registry for the whole process. Gauges that mirror another module's state
+ * are defined by that module on this registry, filled at scrape time (collect()).
+ */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  readonly desiredReplicas = new Gauge({ name: 'grid_service_desired_replicas', help: 'Desired replicas per service (spec or autoscaler).', labelNames: ['service'], registers: [this.registry] });
-  readonly readyReplicas = new Gauge({ name: 'grid_service_ready_replicas', help: 'Ready pods per service.', labelNames: ['service'], registers: [this.registry] });
-  readonly pods = new Gauge({ name: 'grid_pods', help: 'Pods per service and phase.', labelNames: ['service', 'phase'], registers: [this.registry] });
   readonly restartsTotal = new Counter({ name: 'grid_pod_restarts_total', help: 'Pod restarts (crash or liveness failure) since Grid started.', labelNames: ['service'], registers: [this.registry] });
   readonly reconcileDuration = new Histogram({
     name: 'grid_reconcile_duration_seconds',
@@ -126,6 +126,7 @@ export class MetricsService {
     registers: [this.registry],
   });
   readonly eventsTotal = new Counter({ name: 'grid_events_total', help: 'Events recorded, by type.', labelNames: ['type'], registers: [this.registry] });
+  readonly persistErrors = new Counter({ name: 'grid_persist_errors_total', help: 'Failed writes to the database (each is retried), by store.', labelNames: ['store'], registers: [this.registry] });
   /** Per-request gateway counts; exported as the two grid_gateway_* metrics below at scrape time. */
   readonly gateway = new GatewayRequestStats(GATEWAY_DURATION_BUCKETS);
   readonly gatewayRequests = new ScrapeTimeMetric('grid_gateway_requests_total', 'Requests proxied by the gateway.', 'counter', () => this.gateway.counterValues(), this.registry);
@@ -139,6 +140,8 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Shown at 0 from the start, so an alert on rate() has a series before the first failure.
+    for (const store of ['controller_state', 'events']) this.persistErrors.inc({ store }, 0);
     // prom-client names these gauges *_total, which promtool rejects (the suffix is for counters);
     // the same numbers are there without it (nodejs_active_handles etc.).
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {

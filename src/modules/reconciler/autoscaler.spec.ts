@@ -53,7 +53,7 @@ describe(autoscale.name, () => {
     it('keeps the current size and says nothing when no pod is ready (no CPU numbers)', () => {
       const result = sut({ spec: spec(), current: 3, readyCpu: [], now: T0, state: settledState() });
 
-      expect(result).toEqual({ replicas: 3, state: { recommendations: [], scaleUps: [], lastDecisionAt: T0 } });
+      expect(result).toEqual({ replicas: 3, state: { recommendations: [], scaleUps: [], lastDecisionAt: T0 }, verdict: 'NoReadyPods', message: 'no ready pods to measure CPU from: keeping 3 replicas' });
     });
 
     it('says nothing when the size does not change for a reason worth telling (inside the tolerance)', () => {
@@ -217,5 +217,31 @@ describe(autoscale.name, () => {
 
       expect(decisions.map((d) => d.replicas)).toEqual([4, 6, 6]);
     });
+  });
+});
+
+describe('autoscale verdicts', () => {
+  const spec = { targetCPU: 50, min: 2, max: 5, scaleDownStabilizationSeconds: 300 };
+  const first = (current: number, readyCpu: number[], state = emptyHpaState()) => autoscale({ spec, current, readyCpu, now: 1_000_000, state });
+
+  it.each([
+    { why: 'inside the 10% tolerance', current: 3, cpu: [52, 52, 52], verdict: 'WithinTolerance', message: 'average CPU 52% of 3 ready pods is within 10% of the 50% target: keeping 3' },
+    { why: 'asking for more than max', current: 5, cpu: [90, 90, 90, 90, 90], verdict: 'AtMax', message: 'average CPU 90% vs target 50% asks for 9 replicas, but max is 5' },
+    { why: 'asking for fewer than min', current: 2, cpu: [5, 5], verdict: 'AtMin', message: 'average CPU 5% vs target 50% asks for 1 replicas, but min is 2' },
+    { why: 'no ready pod', current: 3, cpu: [], verdict: 'NoReadyPods', message: 'no ready pods to measure CPU from: keeping 3 replicas' },
+    { why: 'a scale-up', current: 2, cpu: [90, 90], verdict: 'ScaledUp', message: 'Scaled 2 → 4 replicas because average CPU of 2 ready pods is 90% against a target of 50% (ceil(2 × 90%/50%) = 4, bounds 2..5)' },
+  ])('$why → $verdict', ({ current, cpu, verdict, message }) => {
+    const sut = first(current, cpu);
+
+    expect([sut.verdict, sut.message]).toEqual([verdict, message]);
+  });
+
+  it('says until when a held scale-down may happen', () => {
+    const sut = first(4, [10, 10, 10, 10]);
+
+    expect(sut.verdict).toBe('Stabilizing');
+    expect(sut.message).toBe(
+      `Kept 4 replicas: average CPU 10% vs target 50% suggests 2 (held at 4 by the 300s scale-down stabilization window); stabilizing until ${new Date(1_000_000 + 300_000).toISOString()} at the latest`,
+    );
   });
 });

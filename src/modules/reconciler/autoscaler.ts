@@ -24,9 +24,15 @@ export interface HpaInput {
   state: HpaState;
 }
 
+/** Why the autoscaler chose what it chose: shown with its numbers in GET /services/:name. */
+export type HpaVerdict = 'ScaledUp' | 'ScaledDown' | 'WithinTolerance' | 'Stabilizing' | 'RateLimited' | 'AtMax' | 'AtMin' | 'OutOfBounds' | 'NoReadyPods' | 'Steady';
+
 export interface HpaDecision {
   replicas: number;
   state: HpaState;
+  verdict: HpaVerdict;
+  /** One line with the numbers, for every decision (explain is only for changes worth an event). */
+  message: string;
   /** Why, in words, with the numbers; undefined when nothing changed and nothing is worth saying. */
   explain?: string;
   averageCpu?: number;
@@ -50,9 +56,10 @@ export function autoscale(input: HpaInput): HpaDecision {
 
   if (current < spec.min || current > spec.max) {
     const replicas = clampToBounds(current);
-    return { replicas, state, explain: `Scaled to ${replicas} because ${current} replicas is outside the autoscaler's bounds ${spec.min}..${spec.max}` };
+    const explain = `Scaled to ${replicas} because ${current} replicas is outside the autoscaler's bounds ${spec.min}..${spec.max}`;
+    return { replicas, state, verdict: 'OutOfBounds', message: explain, explain };
   }
-  if (readyCpu.length === 0) return { replicas: current, state };
+  if (readyCpu.length === 0) return { replicas: current, state, verdict: 'NoReadyPods', message: `no ready pods to measure CPU from: keeping ${current} replicas` };
 
   const avg = readyCpu.reduce((a, b) => a + b, 0) / readyCpu.length;
   const ratio = avg / spec.targetCPU;
@@ -63,10 +70,18 @@ export function autoscale(input: HpaInput): HpaDecision {
 
   let replicas = recommended;
   let limitNote = '';
+  let held: HpaVerdict | undefined;
+  let heldUntil = '';
   if (recommended < current) {
     // Scale down only to the highest recommendation of the window, so a dip does not drop pods a burst will need.
     const stabilized = Math.max(...state.recommendations.map((r) => r.replicas));
-    if (stabilized > recommended) limitNote = ` (held at ${Math.min(stabilized, current)} by the ${spec.scaleDownStabilizationSeconds}s scale-down stabilization window)`;
+    if (stabilized > recommended) {
+      // The window forgets the newest recommendation of that height last.
+      const until = Math.max(...state.recommendations.filter((r) => r.replicas === stabilized).map((r) => r.at)) + windowMs;
+      limitNote = ` (held at ${Math.min(stabilized, current)} by the ${spec.scaleDownStabilizationSeconds}s scale-down stabilization window)`;
+      heldUntil = `; stabilizing until ${new Date(until).toISOString()} at the latest`;
+      held = 'Stabilizing';
+    }
     replicas = Math.min(current, stabilized);
   } else if (recommended > current) {
     const base = state.scaleUps.length > 0 ? state.scaleUps[0].from : current;
@@ -74,18 +89,35 @@ export function autoscale(input: HpaInput): HpaDecision {
     if (recommended > cap) {
       limitNote = ` (limited from ${recommended} to ${cap}: at most max(100%, ${SCALE_UP_PODS} pods) per 15s)`;
       replicas = Math.max(current, cap);
+      held = 'RateLimited';
     }
     if (replicas > current) state.scaleUps.push({ at: now, from: current, to: replicas });
   }
 
   const avgText = `${Math.round(avg * 10) / 10}%`;
   if (replicas === current) {
-    return { replicas, state, averageCpu: avg, explain: limitNote ? `Kept ${current} replicas: average CPU ${avgText} vs target ${spec.targetCPU}% suggests ${recommended}${limitNote}` : undefined };
+    const explain = limitNote ? `Kept ${current} replicas: average CPU ${avgText} vs target ${spec.targetCPU}% suggests ${recommended}${limitNote}` : undefined;
+    let verdict: HpaVerdict = held ?? 'Steady';
+    let message = explain ? explain + heldUntil : `average CPU ${avgText} vs target ${spec.targetCPU}% suggests ${raw}: keeping ${current}`;
+    if (!held && raw === current) {
+      verdict = 'WithinTolerance';
+      message = `average CPU ${avgText} of ${readyCpu.length} ready pods is within ${TOLERANCE * 100}% of the ${spec.targetCPU}% target: keeping ${current}`;
+    } else if (!held && raw > spec.max) {
+      verdict = 'AtMax';
+      message = `average CPU ${avgText} vs target ${spec.targetCPU}% asks for ${raw} replicas, but max is ${spec.max}`;
+    } else if (!held && raw < spec.min) {
+      verdict = 'AtMin';
+      message = `average CPU ${avgText} vs target ${spec.targetCPU}% asks for ${raw} replicas, but min is ${spec.min}`;
+    }
+    return { replicas, state, averageCpu: avg, verdict, message, explain };
   }
+  const explain = `Scaled ${current} → ${replicas} replicas because average CPU of ${readyCpu.length} ready pods is ${avgText} against a target of ${spec.targetCPU}% (ceil(${current} × ${avgText}/${spec.targetCPU}%) = ${raw}, bounds ${spec.min}..${spec.max})${limitNote}`;
   return {
     replicas,
     state,
     averageCpu: avg,
-    explain: `Scaled ${current} → ${replicas} replicas because average CPU of ${readyCpu.length} ready pods is ${avgText} against a target of ${spec.targetCPU}% (ceil(${current} × ${avgText}/${spec.targetCPU}%) = ${raw}, bounds ${spec.min}..${spec.max})${limitNote}`,
+    verdict: replicas > current ? 'ScaledUp' : 'ScaledDown',
+    message: explain,
+    explain,
   };
 }

@@ -1,10 +1,13 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
 import { EventBus } from '../../common/events/event-bus.js';
 import { EventsService } from '../events/events.service.js';
 import { RuntimeService, type PodTemplate } from '../runtime/runtime.service.js';
-import { effectiveReplicas, SpecsService, type ServiceRecord } from '../specs/specs.service.js';
+import { SpecsService, type ServiceRecord } from '../specs/specs.service.js';
+import { ControllerStateRepository } from './controller-state.repository.js';
+import { effectiveReplicas, type AutoscaleState } from './controller-state.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { plan, type DesiredService, type PodAction } from './plan.js';
 import { command, startRollout, stepRollout, type RolloutCommand, type RolloutState } from './rollout.js';
@@ -18,6 +21,8 @@ import { WorkQueue } from './work-queue.js';
 const ERROR_BACKOFF_BASE_MS = 100;
 const ERROR_BACKOFF_MAX_MS = 30_000;
 const RESYNC_SAMPLES = 200;
+/** The resync tick's name in the SchedulerRegistry. */
+const RESYNC_JOB = 'reconciler.resync';
 
 /**
  * The level-triggered control loop. Events only enqueue a service name; reconcile(name)
@@ -29,7 +34,6 @@ const RESYNC_SAMPLES = 200;
 export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ReconcilerService.name);
   private readonly queue: WorkQueue;
-  private readonly statuses = new Map<string, ServiceStatus>();
   /**
    * Services whose inputs changed since their last status: an event, a command, or a
    * timer (backoff, minReadySeconds, pause) coming due. A resync of an untouched service
@@ -37,7 +41,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
    */
   private readonly touched = new Set<string>();
   private readonly errors = new Map<string, number>();
-  private ticker?: NodeJS.Timeout;
   private resyncStart?: number;
   /** Durations of recent full resync passes (ms), for /state and the benchmark. */
   readonly resyncDurations: number[] = [];
@@ -45,6 +48,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
   constructor(
     private readonly specs: SpecsService,
+    private readonly state: ControllerStateRepository,
     private readonly runtime: RuntimeService,
     private readonly events: EventsService,
     private readonly bus: EventBus,
@@ -53,6 +57,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly routing: TrafficRouting,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GRID_CONFIG) private readonly config: GridConfig,
+    private readonly scheduler: SchedulerRegistry,
   ) {
     this.queue = new WorkQueue(
       (key) => this.process(key),
@@ -63,11 +68,12 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    for (const name of this.state.services()) if (!this.specs.get(name)) this.state.delete(name);
     for (const s of this.specs.list()) {
-      if (s.status) this.statuses.set(s.name, s.status as ServiceStatus);
-      const r = rolloutOf(s);
+      const r = this.state.get(s.name).rollout;
       // The gateway's ejection counters start from zero with this process: take a new baseline.
-      if (r && r.phase !== 'Completed') this.specs.saveControllerState(s.name, { rollout: { ...r, analysis: { ...r.analysis, ejections: -1 } } });
+      if (r && r.phase !== 'Completed') this.saveRollout(s.name, { ...r, analysis: { ...r.analysis, ejections: -1 } });
+      else this.specs.pinRevisions(s.name, r ? [r.stable.revision, r.canary.revision] : []);
     }
     // Pods of a revision no longer kept (revisionHistoryLimit) have no template: they are stopped, not adopted.
     const adopted = await this.runtime.adopt(async (service, revision) => {
@@ -89,12 +95,13 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       this.bus.on(name, (e) => this.enqueue(e.service));
     }
     this.resync();
-    this.ticker = setInterval(() => this.resync(), this.config.tickMs);
-    this.ticker.unref();
+    const tick = setInterval(() => this.resync(), this.config.tickMs);
+    tick.unref();
+    this.scheduler.addInterval(RESYNC_JOB, tick);
   }
 
   beforeApplicationShutdown(): void {
-    if (this.ticker) clearInterval(this.ticker);
+    if (this.scheduler.doesExist('interval', RESYNC_JOB)) this.scheduler.deleteInterval(RESYNC_JOB);
     this.queue.stop();
   }
 
@@ -104,7 +111,11 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   status(service: string): ServiceStatus | undefined {
-    return this.statuses.get(service);
+    return this.state.get(service).status;
+  }
+
+  autoscaleOf(service: string): AutoscaleState | undefined {
+    return this.state.get(service).autoscale;
   }
 
   /** Enqueue every key and time the pass until the queue drains. */
@@ -146,20 +157,25 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
   /** Desired replicas: the autoscaler's current value when it rules the service, else spec.replicas. */
   replicasOf(s: ServiceRecord): number {
-    return effectiveReplicas(s);
+    return effectiveReplicas(s.manifest.spec, this.state.get(s.name).autoscale);
   }
 
   rolloutOf(service: string): RolloutState | undefined {
-    const s = this.specs.get(service);
-    return s && rolloutOf(s);
+    return this.state.get(service).rollout;
+  }
+
+  /** Rollout state and the revisions it stands on change together: specs must not prune those. */
+  private saveRollout(service: string, rollout: RolloutState): void {
+    this.state.patch(service, { rollout });
+    this.specs.pinRevisions(service, [rollout.stable.revision, rollout.canary.revision]);
   }
 
   /** Operator command on a service's rollout (promote/abort/retry/pause/resume). */
   async command(service: string, cmd: RolloutCommand): Promise<{ message: string; rollout: RolloutState }> {
     const s = this.specs.require(service);
-    const r = command(rolloutOf(s), cmd, this.clock.now());
+    const r = command(this.rolloutOf(s.name), cmd, this.clock.now());
     if ('error' in r) throw new GridException(GridErrorCode.Conflict, `${service}: ${r.error}`);
-    this.specs.saveControllerState(s.name, { rollout: r.state });
+    this.saveRollout(s.name, r.state);
     this.touched.add(service);
     this.events.record({ type: `rollout.${COMMAND_EVENT[cmd]}`, service, reason: `User${cmd[0].toUpperCase()}${cmd.slice(1)}`, message: r.message, explain: `Rollout of ${service} ${r.message}, as requested over the API` });
     this.queue.add(service);
@@ -172,8 +188,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const a = s.manifest.spec.autoscale!;
     const cur = this.replicasOf(s);
     const replicas = clamp(cur + delta, a.min, a.max);
-    const st = autoscaleOf(s) ?? { replicas: cur, state: emptyHpaState() };
-    this.specs.saveControllerState(service, { autoscale: { ...st, replicas } });
+    const st = this.autoscaleOf(service) ?? { replicas: cur, state: emptyHpaState() };
+    this.state.patch(service, { autoscale: { ...st, replicas } });
     this.touched.add(service);
     this.events.record({ type: 'autoscale.nudged', service, reason: 'ManualScale', message: `replicas ${cur} → ${replicas} by /scale (bounds ${a.min}..${a.max})`, explain: `${service} is autoscaled, so /scale moved its current replica count within ${a.min}..${a.max}; the autoscaler keeps deciding from the CPU it sees` });
     this.queue.add(service);
@@ -204,7 +220,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const rec = this.specs.get(key);
     const pods = this.runtime.list(key);
     if (!rec) {
-      this.statuses.delete(key);
+      this.state.delete(key);
       if (pods.length === 0) this.runtime.forgetService(key);
       const p = plan(undefined, pods, now);
       this.execute(undefined, p.actions);
@@ -217,7 +233,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const hpaWake = this.autoscale(rec, pods, now);
     const replicas = this.replicasOf(rec);
 
-    const before = rolloutOf(rec);
+    const before = this.rolloutOf(key);
     let state = before;
     if (!state || state.canary.templateHash !== current.templateHash) {
       state = startRollout(state, spec, { revision: current.revision, templateHash: current.templateHash, version: current.version }, pods, now);
@@ -236,7 +252,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     });
     for (const e of decision.events) this.events.record({ ...e, service: key });
     if (decision.state !== before && JSON.stringify(decision.state) !== JSON.stringify(before)) {
-      this.specs.saveControllerState(key, { rollout: decision.state });
+      this.saveRollout(key, decision.state);
     }
     this.routing.setWeights(key, decision.weights);
     this.routing.setPreview(key, decision.preview);
@@ -263,7 +279,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const p = plan(desired, pods, now);
     this.execute(rec, p.actions);
     const requeue = minDefined(p.requeueAfterMs, decision.requeueAfterMs, hpaWake);
-    const prev = this.statuses.get(key);
+    const prev = this.status(key);
     const touched = this.touched.delete(key);
     if (!touched && prev && p.actions.length === 0 && decision.events.length === 0 && decision.state === before) return requeue;
     const after = p.actions.length > 0 ? this.runtime.list(key) : pods;
@@ -271,10 +287,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       progressing: decision.progressing && { type: 'Progressing', ...decision.progressing },
       degraded: decision.degraded && { type: 'Degraded', ...decision.degraded },
     });
-    if (!sameStatus(prev, status)) {
-      this.statuses.set(key, status);
-      this.specs.saveStatus(key, status);
-    }
+    if (!sameStatus(prev, status)) this.state.patch(key, { status });
     return requeue;
   }
 
@@ -282,13 +295,14 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private autoscale(rec: ServiceRecord, pods: Pod[], now: number): number | undefined {
     const a = rec.manifest.spec.autoscale;
     if (!a) return undefined;
-    const cur = autoscaleOf(rec) ?? { replicas: effectiveReplicas(rec), state: emptyHpaState() };
+    const cur = this.autoscaleOf(rec.name) ?? { replicas: this.replicasOf(rec), state: emptyHpaState() };
     const last = cur.state.lastDecisionAt;
     if (last !== undefined && now - last < this.config.hpaSyncMs) return last + this.config.hpaSyncMs - now;
     const readyCpu = pods.filter((p) => p.ready && p.phase !== 'Terminating').map((p) => this.runtime.cpuOf(p));
-    const d = autoscale({ spec: a, current: this.replicasOf(rec), readyCpu, now, state: cur.state });
-    const next: AutoscaleState = { replicas: d.replicas, state: d.state, averageCpu: d.averageCpu };
-    this.specs.saveControllerState(rec.name, { autoscale: next });
+    const current = this.replicasOf(rec);
+    const d = autoscale({ spec: a, current, readyCpu, now, state: cur.state });
+    const decision = { at: now, averageCpu: d.averageCpu === undefined ? null : Math.round(d.averageCpu * 10) / 10, readyPods: readyCpu.length, current, desired: d.replicas, verdict: d.verdict, message: d.message };
+    this.state.patch(rec.name, { autoscale: { replicas: d.replicas, state: d.state, averageCpu: d.averageCpu, last: decision } });
     if (d.explain && d.replicas !== cur.replicas) {
       this.events.record({ type: 'autoscale.scaled', service: rec.name, reason: d.replicas > cur.replicas ? 'ScaledUp' : 'ScaledDown', message: `replicas ${cur.replicas} → ${d.replicas} (average CPU ${Math.round((d.averageCpu ?? 0) * 10) / 10}%)`, explain: d.explain });
     }
@@ -316,22 +330,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       }
     }
   }
-}
-
-/** The autoscaler's state lives on the service record (persisted with it); this is its shape. */
-interface AutoscaleState {
-  replicas: number;
-  state: HpaState;
-  averageCpu?: number;
-}
-
-function autoscaleOf(s: ServiceRecord): AutoscaleState | undefined {
-  return s.autoscale as AutoscaleState | undefined;
-}
-
-/** Rollout state lives on the service record too (persisted with it), like the autoscaler's. */
-function rolloutOf(s: ServiceRecord): RolloutState | undefined {
-  return s.rollout as RolloutState | undefined;
 }
 
 const COMMAND_EVENT: Record<RolloutCommand, string> = { promote: 'promoted', promoteFull: 'promoted', abort: 'aborted', retry: 'retried', pause: 'paused', resume: 'resumed' };

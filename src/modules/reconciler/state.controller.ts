@@ -1,9 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { podView } from '../runtime/pod-view.js';
 import { SpecsService } from '../specs/specs.service.js';
-import { ServiceViews } from '../specs/service-views.js';
+import { ServiceViews } from './service-views.js';
 import { ReconcilerService } from './reconciler.service.js';
 
 @ApiTags('state')
@@ -14,13 +15,14 @@ export class StateController {
     private readonly runtime: RuntimeService,
     private readonly views: ServiceViews,
     private readonly reconciler: ReconcilerService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get('state')
   @ApiOperation({ summary: 'The whole cluster: services (desired and actual) and every pod with its state, restarts, age and readiness' })
   @ApiOkResponse({ description: '{ time, services: [...], pods: [...], reconciler: {...} }' })
   state() {
-    const now = Date.now();
+    const now = this.clock.now();
     const d = this.reconciler.resyncDurations;
     return {
       time: new Date(now).toISOString(),

@@ -7,6 +7,7 @@ import { PodEntity } from './pod.entity.js';
 import { RuntimeService } from './runtime.service.js';
 import { ProbeRunner } from './probe-runner.js';
 import { POD_DRIVERS } from './runtime.tokens.js';
+import { EventsModule } from '../events/events.module.js';
 import { SimDriver } from './drivers/sim.driver.js';
 import { ProcessDriver } from './drivers/process.driver.js';
 import { PodsController } from './pods.controller.js';
@@ -15,7 +16,7 @@ import type { PodDriver } from './drivers/pod-driver.js';
 /** Drivers are plain classes picked by name; Nest only wires them here. */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([PodEntity])],
+  imports: [TypeOrmModule.forFeature([PodEntity]), EventsModule],
   providers: [
     ProbeRunner,
     { provide: SimDriver, inject: [CLOCK, GRID_CONFIG], useFactory: (clock: Clock, c: GridConfig) => new SimDriver(clock, c.simStartDelayMs) },

@@ -1,8 +1,7 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
 import { requiredName } from '../../common/validation/query.js';
-import { ServiceViews } from './service-views.js';
 import { SpecsService } from './specs.service.js';
 
 const EXAMPLE = `apiVersion: v1
@@ -18,10 +17,7 @@ spec:
 @UseGuards(ApiKeyGuard)
 @Controller()
 export class SpecsController {
-  constructor(
-    private readonly specs: SpecsService,
-    private readonly views: ServiceViews,
-  ) {}
+  constructor(private readonly specs: SpecsService) {}
 
   @Post('apply')
   @HttpCode(200)
@@ -38,20 +34,6 @@ export class SpecsController {
   @ApiPayloadTooLargeResponse({ description: 'body over 1 MiB' })
   async apply(@Body() body: unknown, @Headers('content-type') contentType?: string) {
     return { applied: await this.specs.applyBody(body ?? '', contentType, 'apply') };
-  }
-
-  @Get('services')
-  @ApiOperation({ summary: 'All services with desired and actual replica counts and conditions' })
-  list() {
-    return { services: this.specs.list().map((s) => this.views.summary(s)) };
-  }
-
-  @Get('services/:name')
-  @ApiOperation({ summary: 'One service: desired spec, actual pods, a desired-vs-actual diff, status conditions and revision history' })
-  @ApiOkResponse({ description: '{ name, generation, observedGeneration, revision, version, desired, actual, ready, conditions, spec, pods, inSync, diff, status, history }' })
-  @ApiNotFoundResponse({ description: 'no such service' })
-  async get(@Param('name') name: string) {
-    return this.views.detail(this.specs.require(requiredName(name, 'name')), await this.specs.history(name));
   }
 
   @Delete('services/:name')

@@ -1,8 +1,9 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module.js';
+import { RuntimeModule } from '../runtime/runtime.module.js';
 import { SpecsService } from './specs.service.js';
 import { SpecsController } from './specs.controller.js';
-import { ServiceViews } from './service-views.js';
 
-@Global()
-@Module({ providers: [SpecsService, ServiceViews], controllers: [SpecsController], exports: [SpecsService, ServiceViews] })
+/** Desired state: validation, generations and revisions, /apply. Reads which runtimes exist from the runtime. */
+@Module({ imports: [EventsModule, RuntimeModule], providers: [SpecsService], controllers: [SpecsController], exports: [SpecsService] })
 export class SpecsModule {}

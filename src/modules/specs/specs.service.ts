@@ -1,4 +1,5 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
@@ -19,12 +20,10 @@ export interface ServiceRecord {
   templateHash: string;
   manifest: ServiceManifest;
   version: string;
+  /** Differs between a deleted service and a new one of the same name (events are kept apart by it). */
+  uid: string;
   createdAt: number;
   updatedAt: number;
-  status?: unknown;
-  /** Rollout and autoscaler state, owned by the reconciler, persisted here. */
-  rollout?: unknown;
-  autoscale?: unknown;
 }
 
 export interface RevisionTemplate {
@@ -42,16 +41,6 @@ export interface ApplyResult {
   generation: number;
   revision: number;
   version: string;
-}
-
-const STATE_FLUSH_MS = 100;
-
-/** Desired replicas: the autoscaler's current value (kept on the record) when it rules the service, else spec.replicas. */
-export function effectiveReplicas(s: ServiceRecord): number {
-  const a = s.manifest.spec.autoscale;
-  if (!a) return s.manifest.spec.replicas;
-  const cur = (s.autoscale as { replicas?: number } | undefined)?.replicas ?? s.manifest.spec.replicas;
-  return Math.max(a.min, Math.min(a.max, cur));
 }
 
 /** The fields that make up the pod template: changing one starts a rollout; undo restores them. */
@@ -75,13 +64,12 @@ export function versionOf(spec: ServiceSpec, revision: number): string {
  * so a request either applies every document or none.
  */
 @Injectable()
-export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
+export class SpecsService implements OnModuleInit {
   private readonly services = new Map<string, ServiceRecord>();
   /** Template revisions per service (newest generation of each), for rollouts and undo without a DB read. */
   private readonly revisions = new Map<string, Map<number, RevisionTemplate>>();
-  private pendingState = new Map<string, { status?: string; rollout?: string; autoscale?: string }>();
-  private stateTimer?: NodeJS.Timeout;
-  private readonly logger = new Logger(SpecsService.name);
+  /** Revisions a controller stands on (a rollout's stable and canary): never pruned. */
+  private readonly pins = new Map<string, ReadonlySet<number>>();
   /** Applies run one at a time so two requests never both build on the same previous generation. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -105,15 +93,14 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
         templateHash: r.templateHash,
         manifest,
         version: versionOf(manifest.spec, r.revision),
+        uid: r.uid,
         createdAt: r.createdAt,
         updatedAt: r.updatedAt,
-        status: r.status ? JSON.parse(r.status) : undefined,
-        rollout: r.rollout ? JSON.parse(r.rollout) : undefined,
-        autoscale: r.autoscale ? JSON.parse(r.autoscale) : undefined,
       });
     }
     const revs = await this.ds.getRepository(SpecRevisionEntity).find({ order: { generation: 'ASC' } });
-    for (const r of revs) this.rememberRevision(r.service, r.revision, r.templateHash, JSON.parse(r.manifest) as ServiceManifest);
+    // Not pruned yet: which revisions a rollout stands on is the reconciler's to say (pinRevisions, at its bootstrap).
+    for (const r of revs) this.rememberRevision(r.service, r.revision, r.templateHash, JSON.parse(r.manifest) as ServiceManifest, false);
     // Versions depend on the revisions before them (see versionFor), so they are known only now.
     for (const rec of this.services.values()) rec.version = this.revision(rec.name, rec.revision)?.version ?? rec.version;
   }
@@ -132,16 +119,31 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
     return kept.some((r) => r.version === base) ? `${base}-r${revision}` : base;
   }
 
-  private rememberRevision(service: string, revision: number, templateHash: string, manifest: ServiceManifest): void {
+  private rememberRevision(service: string, revision: number, templateHash: string, manifest: ServiceManifest, prune = true): void {
     let m = this.revisions.get(service);
     if (!m) this.revisions.set(service, (m = new Map()));
     m.set(revision, { revision, templateHash, version: this.versionFor(service, revision, templateHash, manifest.spec), manifest });
-    const limit = manifest.spec.revisionHistoryLimit;
-    // Keep revisionHistoryLimit old revisions besides the current one, and always the two a rollout stands on.
-    const r = this.services.get(service)?.rollout as { stable?: { revision: number }; canary?: { revision: number } } | undefined;
-    const pinned = new Set([revision, r?.stable?.revision, r?.canary?.revision]);
-    const prunable = [...m.keys()].filter((k) => !pinned.has(k)).sort((a, b) => a - b);
+    if (prune) this.prune(service, revision);
+  }
+
+  /** Keeps revisionHistoryLimit old revisions besides the current one, and always the pinned ones. */
+  private prune(service: string, current: number): void {
+    const m = this.revisions.get(service);
+    const limit = this.services.get(service)?.manifest.spec.revisionHistoryLimit ?? m?.get(current)?.manifest.spec.revisionHistoryLimit;
+    if (!m || limit === undefined) return;
+    const pinned = this.pins.get(service);
+    const prunable = [...m.keys()].filter((k) => k !== current && !pinned?.has(k)).sort((a, b) => a - b);
     while (m.size > limit + 1 && prunable.length > 0) m.delete(prunable.shift()!);
+  }
+
+  /**
+   * The revisions a controller stands on (a rollout's stable and canary) are kept whatever
+   * revisionHistoryLimit says. Replaces the service's earlier pins and prunes with the new ones.
+   */
+  pinRevisions(service: string, revisions: number[]): void {
+    this.pins.set(service, new Set(revisions));
+    const s = this.services.get(service);
+    if (s) this.prune(service, s.revision);
   }
 
   revision(service: string, revision: number): RevisionTemplate | undefined {
@@ -213,12 +215,7 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
     }
     for (const p of plans) {
       if (p.result === 'unchanged') continue;
-      // The reconciler may have moved status/rollout/autoscaler state while the transaction ran: keep the newest.
-      const latest = this.services.get(p.record.name);
       this.services.set(p.record.name, p.record);
-      if (latest && (latest.status !== p.record.status || latest.rollout !== p.record.rollout || latest.autoscale !== p.record.autoscale)) {
-        this.saveControllerState(p.record.name, { status: latest.status, rollout: latest.rollout, autoscale: latest.autoscale });
-      }
       const r = p.record;
       this.rememberRevision(r.name, r.revision, r.templateHash, r.manifest);
       this.events.record({
@@ -233,7 +230,7 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
               ? `The pod template of ${r.name} changed, so revision ${r.revision} (${r.version}) replaces the running pods using the ${r.manifest.spec.rollout.strategy} strategy`
               : `Service ${r.name} changed without touching the pod template (now ${r.manifest.spec.replicas} replicas), so pods are only added or removed`,
       });
-      this.bus.emit('spec.applied', { service: r.name, generation: r.generation, revision: r.revision, templateChanged: p.templateChanged });
+      this.bus.emit('spec.applied', { service: r.name, uid: r.uid, generation: r.generation, revision: r.revision, templateChanged: p.templateChanged });
     }
     return plans.map((p) => ({ service: p.record.name, result: p.result, generation: p.record.generation, revision: p.record.revision, version: p.record.version }));
   }
@@ -284,11 +281,12 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
       await em.getRepository(ServiceEntity).delete({ name });
       await em.getRepository(SpecRevisionEntity).delete({ service: name });
     });
+    const uid = this.services.get(name)!.uid;
     this.services.delete(name);
     this.revisions.delete(name);
-    this.pendingState.delete(name);
+    this.pins.delete(name);
     this.events.record({ type: 'spec.deleted', service: name, reason: 'Deleted', message: `deleted service ${name}`, explain: `Service ${name} was deleted, so all of its pods are being stopped` });
-    this.bus.emit('spec.deleted', { service: name });
+    this.bus.emit('spec.deleted', { service: name, uid });
   }
 
   async history(name: string): Promise<{ generation: number; revision: number; version: string; specHash: string; source: string; createdAt: string; replicas: number }[]> {
@@ -300,51 +298,6 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
     });
   }
 
-
-  /**
-   * Controller state (status, rollout, autoscaler) is updated in memory at once and written
-   * to SQLite in one transaction per flush: at 10,000 pods a row-per-statement write was
-   * a sixth of the convergence CPU. The reconciler only calls this when something changed.
-   */
-  saveStatus(name: string, status: unknown): void {
-    this.saveControllerState(name, { status });
-  }
-
-  saveControllerState(name: string, patch: { status?: unknown; rollout?: unknown; autoscale?: unknown }): void {
-    const s = this.services.get(name);
-    if (!s) return;
-    const pending = this.pendingState.get(name) ?? {};
-    for (const k of ['status', 'rollout', 'autoscale'] as const) {
-      if (!(k in patch)) continue;
-      s[k] = patch[k];
-      pending[k] = JSON.stringify(patch[k]);
-    }
-    this.pendingState.set(name, pending);
-    this.stateTimer ??= setTimeout(() => void this.flushState(), STATE_FLUSH_MS);
-  }
-
-  /** Writes pending controller state; also runs before shutdown, while the database is still open. */
-  async flushState(): Promise<void> {
-    if (this.stateTimer) clearTimeout(this.stateTimer);
-    this.stateTimer = undefined;
-    if (this.pendingState.size === 0) return;
-    const batch = this.pendingState;
-    this.pendingState = new Map();
-    try {
-      await this.ds.transaction(async (em) => {
-        for (const [name, cols] of batch) {
-          const sets = Object.keys(cols).map((c) => `${c} = ?`);
-          await em.query(`UPDATE services SET ${sets.join(', ')} WHERE name = ?`, [...Object.values(cols), name]);
-        }
-      });
-    } catch (e) {
-      this.logger.warn(`could not save controller state of ${batch.size} services: ${(e as Error).message}`);
-    }
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.flushState();
-  }
 
   private planApply(m: ServiceManifest, now: number): { record: ServiceRecord; result: ApplyOutcome; templateChanged: boolean } {
     const prev = this.services.get(m.metadata.name);
@@ -363,11 +316,9 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
       templateHash: th,
       manifest: m,
       version: this.versionFor(m.metadata.name, revision, th, m.spec),
+      uid: prev?.uid ?? randomBytes(8).toString('hex'),
       createdAt: prev?.createdAt ?? now,
       updatedAt: now,
-      status: prev?.status,
-      rollout: prev?.rollout,
-      autoscale: prev?.autoscale,
     };
     return { record, result: prev ? 'configured' : 'created', templateChanged };
   }
@@ -380,9 +331,7 @@ export class SpecsService implements OnModuleInit, BeforeApplicationShutdown {
       specHash: r.specHash,
       templateHash: r.templateHash,
       manifest: JSON.stringify(r.manifest),
-      status: r.status ? JSON.stringify(r.status) : null,
-      rollout: r.rollout !== undefined ? JSON.stringify(r.rollout) : null,
-      autoscale: r.autoscale !== undefined ? JSON.stringify(r.autoscale) : null,
+      uid: r.uid,
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
     });

@@ -1,8 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { podView } from '../runtime/pod-view.js';
 import type { Pod } from '../runtime/pod.types.js';
-import { effectiveReplicas, type ServiceRecord } from './specs.service.js';
+import type { ServiceRecord } from '../specs/specs.service.js';
+import { ControllerStateRepository } from './controller-state.repository.js';
+import { effectiveReplicas, type ControllerState } from './controller-state.js';
 
 export interface DiffEntry {
   field: string;
@@ -11,8 +14,8 @@ export interface DiffEntry {
 }
 
 /** Desired vs actual, in words a user can act on. Pure apart from reading the runtime's pods. */
-export function diffOf(s: ServiceRecord, pods: Pod[]): DiffEntry[] {
-  const want = effectiveReplicas(s);
+export function diffOf(s: ServiceRecord, state: Readonly<ControllerState>, pods: Pod[]): DiffEntry[] {
+  const want = effectiveReplicas(s.manifest.spec, state.autoscale);
   const live = pods.filter((p) => p.phase !== 'Terminating');
   const out: DiffEntry[] = [];
   if (live.length !== want) out.push({ field: 'replicas', desired: want, actual: live.length });
@@ -29,13 +32,19 @@ export function diffOf(s: ServiceRecord, pods: Pod[]): DiffEntry[] {
   return out;
 }
 
+/** What GET /services and /services/:name show: desired state (specs), observed pods (runtime) and the reconciler's status. */
 @Injectable()
 export class ServiceViews {
-  constructor(private readonly runtime: RuntimeService) {}
+  constructor(
+    private readonly runtime: RuntimeService,
+    private readonly state: ControllerStateRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   summary(s: ServiceRecord) {
     const pods = this.runtime.list(s.name).filter((p) => p.phase !== 'Terminating');
-    const status = s.status as { conditions?: unknown[]; observedGeneration?: number } | undefined;
+    const st = this.state.get(s.name);
+    const status = st.status;
     return {
       name: s.name,
       generation: s.generation,
@@ -43,7 +52,7 @@ export class ServiceViews {
       revision: s.revision,
       version: s.version,
       runtime: s.manifest.spec.runtime,
-      desired: effectiveReplicas(s),
+      desired: effectiveReplicas(s.manifest.spec, st.autoscale),
       actual: pods.length,
       ready: pods.filter((p) => p.ready).length,
       conditions: status?.conditions ?? [],
@@ -51,9 +60,11 @@ export class ServiceViews {
   }
 
   detail(s: ServiceRecord, history: unknown[]) {
-    const now = Date.now();
+    const now = this.clock.now();
     const pods = this.runtime.list(s.name);
-    const diff = diffOf(s, pods);
+    const st = this.state.get(s.name);
+    const diff = diffOf(s, st, pods);
+    const a = s.manifest.spec.autoscale;
     return {
       ...this.summary(s),
       createdAt: new Date(s.createdAt).toISOString(),
@@ -63,7 +74,17 @@ export class ServiceViews {
       pods: pods.map((p) => podView(p, now, this.runtime.cpuOf(p))),
       inSync: diff.length === 0,
       diff,
-      status: s.status ?? null,
+      status: st.status ?? null,
+      // The autoscaler's last decision and its numbers: why it scaled, or why not ("within tolerance", "stabilizing until …", "at max").
+      autoscaler: a
+        ? {
+            targetCPU: a.targetCPU,
+            min: a.min,
+            max: a.max,
+            replicas: effectiveReplicas(s.manifest.spec, st.autoscale),
+            lastDecision: st.autoscale?.last ? { ...st.autoscale.last, at: new Date(st.autoscale.last.at).toISOString() } : null,
+          }
+        : null,
       history,
     };
   }
