@@ -14,28 +14,30 @@ import { ControllerState1795000000002 } from './migrations/0003-controller-state
 
 export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity, ControllerStateEntity];
 
+/** Grid's SQLite file under the data dir, migrated at boot; unit tests open the same with a temp dir. */
+export function databaseOptions(dataDir: string) {
+  fs.mkdirSync(dataDir, { recursive: true });
+  return {
+    type: 'better-sqlite3' as const,
+    database: path.join(dataDir, 'grid.db'),
+    entities: ENTITIES,
+    migrations: [Initial1795000000000, RolloutState1795000000001, ControllerState1795000000002],
+    migrationsRun: true,
+    synchronize: false,
+    // WAL lets the SSE and REST readers run beside the reconciler's writes.
+    prepareDatabase: (db: { pragma(s: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+    },
+  };
+}
+
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [GRID_CONFIG],
-      useFactory: (config: GridConfig) => {
-        fs.mkdirSync(config.dataDir, { recursive: true });
-        return {
-          type: 'better-sqlite3' as const,
-          database: path.join(config.dataDir, 'grid.db'),
-          entities: ENTITIES,
-          migrations: [Initial1795000000000, RolloutState1795000000001, ControllerState1795000000002],
-          migrationsRun: true,
-          synchronize: false,
-          retryAttempts: 0,
-          // WAL lets the SSE and REST readers run beside the reconciler's writes.
-          prepareDatabase: (db: { pragma(s: string): unknown }) => {
-            db.pragma('journal_mode = WAL');
-            db.pragma('synchronous = NORMAL');
-            db.pragma('busy_timeout = 5000');
-          },
-        };
-      },
+      useFactory: (config: GridConfig) => ({ ...databaseOptions(config.dataDir), retryAttempts: 0 }),
     }),
   ],
 })

@@ -1,0 +1,101 @@
+import { openTestStore, removeStore, type TestStore } from '../../../test/utils/database.js';
+import type { RuntimeService } from '../runtime/runtime.service.js';
+import { SpecsService } from './specs.service.js';
+
+const runtime = { has: () => true } as unknown as RuntimeService;
+
+function manifest(name: string, spec: Record<string, unknown> = {}): string {
+  return JSON.stringify({ kind: 'Service', metadata: { name }, spec: { replicas: 1, image: 'local://demo@v1', ...spec } });
+}
+
+describe(SpecsService.name, () => {
+  let store: TestStore;
+  let sut: SpecsService;
+  const dirs: string[] = [];
+
+  async function open(dir?: string): Promise<void> {
+    store = await openTestStore({ dir });
+    dirs.push(store.dir);
+    sut = new SpecsService(store.ds, store.clock, store.bus, store.events, runtime);
+    await sut.onModuleInit();
+  }
+
+  beforeEach(() => open());
+  afterEach(async () => {
+    await store.close();
+    for (const d of dirs.splice(0)) removeStore(d);
+  });
+
+  it('creates generation 1, reports an identical apply as unchanged and a replicas change as configured', async () => {
+    const created = await sut.applyBody(manifest('api'), 'application/json', 'test');
+    const same = await sut.applyBody(manifest('api'), 'application/json', 'test');
+    const scaled = await sut.applyBody(manifest('api', { replicas: 2 }), 'application/json', 'test');
+
+    expect([created[0].result, same[0].result, scaled[0].result]).toEqual(['created', 'unchanged', 'configured']);
+    expect([scaled[0].generation, scaled[0].revision]).toEqual([2, 1]);
+  });
+
+  it('makes a new revision only when the pod template changes', async () => {
+    await sut.applyBody(manifest('api'), 'application/json', 'test');
+    const r = await sut.applyBody(manifest('api', { image: 'local://demo@v2' }), 'application/json', 'test');
+
+    expect([r[0].generation, r[0].revision, r[0].version]).toEqual([2, 2, 'v2']);
+  });
+
+  it('stores nothing when one document of a request is invalid', async () => {
+    const body = `[${manifest('good')}, ${manifest('bad', { replicas: -1 })}]`;
+
+    await expect(sut.applyBody(body, 'application/json', 'test')).rejects.toThrow('[1].spec.replicas');
+    expect(sut.names()).toEqual([]);
+  });
+
+  it('keeps what it stored across a restart (a new instance on the same file)', async () => {
+    await sut.applyBody(manifest('api', { image: 'local://demo@v1' }), 'application/json', 'test');
+    await sut.applyBody(manifest('api', { image: 'local://demo@v2' }), 'application/json', 'test');
+    const uid = sut.require('api').uid;
+
+    const dir = store.dir;
+    await store.close();
+    await open(dir);
+
+    const s = sut.require('api');
+    expect([s.generation, s.revision, s.version, s.uid]).toEqual([2, 2, 'v2', uid]);
+    expect(sut.revisionsOf('api').map((r) => r.version)).toEqual(['v2', 'v1']);
+  });
+
+  it('gives a service created again after a delete a new uid, and says both in its events', async () => {
+    const seen: { type: string; uid: string }[] = [];
+    store.bus.on('spec.applied', (e) => void seen.push({ type: 'applied', uid: e.uid }));
+    store.bus.on('spec.deleted', (e) => void seen.push({ type: 'deleted', uid: e.uid }));
+
+    await sut.applyBody(manifest('api'), 'application/json', 'test');
+    const first = sut.require('api').uid;
+    await sut.delete('api');
+    await sut.applyBody(manifest('api'), 'application/json', 'test');
+    const second = sut.require('api').uid;
+
+    expect(second).not.toBe(first);
+    expect(seen).toEqual([
+      { type: 'applied', uid: first },
+      { type: 'deleted', uid: first },
+      { type: 'applied', uid: second },
+    ]);
+  });
+
+  it('prunes revisions beyond revisionHistoryLimit but never a pinned one', async () => {
+    for (let v = 1; v <= 4; v++) await sut.applyBody(manifest('api', { image: `local://demo@v${v}`, revisionHistoryLimit: 1 }), 'application/json', 'test');
+    expect(sut.revisionsOf('api').map((r) => r.revision)).toEqual([4, 3]);
+
+    sut.pinRevisions('api', [4]);
+    for (let v = 5; v <= 6; v++) await sut.applyBody(manifest('api', { image: `local://demo@v${v}`, revisionHistoryLimit: 1 }), 'application/json', 'test');
+
+    expect(sut.revisionsOf('api').map((r) => r.revision)).toEqual([6, 4]);
+  });
+
+  it('refuses a spec that needs a runtime this Grid lacks, naming spec.image', async () => {
+    sut = new SpecsService(store.ds, store.clock, store.bus, store.events, { has: (r: string) => r !== 'docker' } as unknown as RuntimeService);
+
+    await expect(sut.applyBody(manifest('web', { image: 'nginx:1.25', port: 80 }), 'application/json', 'test')).rejects.toThrow('spec.image');
+    expect(sut.names()).toEqual([]);
+  });
+});
