@@ -72,7 +72,7 @@ describe(ControllerStateRepository.name, () => {
     store.clock.advance(200);
     await settle(sut);
 
-    expect(await store.ds.query('SELECT json_extract(status, '$.replicas') AS r FROM controller_state')).toEqual([{ r: 5 }]);
+    expect(await store.ds.query("SELECT json_extract(status, '$.replicas') AS r FROM controller_state")).toEqual([{ r: 5 }]);
     expect(await errors()).toBe(1);
   });
 });
