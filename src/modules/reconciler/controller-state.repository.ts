@@ -28,6 +28,7 @@ export class ControllerStateRepository implements OnModuleInit, BeforeApplicatio
   private failures = 0;
   /** After the final flush at shutdown nothing is scheduled: the database is about to close. */
   private closed = false;
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     @InjectRepository(ControllerStateEntity) private readonly repo: Repository<ControllerStateEntity>,
@@ -69,8 +70,18 @@ export class ControllerStateRepository implements OnModuleInit, BeforeApplicatio
     this.markDirty(service);
   }
 
-  /** Writes pending changes; also runs before shutdown, while the database is still open. */
-  async flush(): Promise<void> {
+  /**
+   * Writes pending changes; also runs before shutdown, while the database is still open.
+   * Flushes run one after another, so a caller's flush resolves only when what was pending
+   * at its call is written (or failed), whatever flush was already running.
+   */
+  flush(): Promise<void> {
+    const run = this.writing.then(() => this.write());
+    this.writing = run;
+    return run;
+  }
+
+  private async write(): Promise<void> {
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.dirty.size === 0) return;
