@@ -13,6 +13,7 @@ import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.ty
 import { GatewayProxy, routeGatewayUrl } from './proxy.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
 import { TrafficRouting, TrafficStats } from './traffic.js';
+import { JSON_CONTENT_TYPE, errorBody, noReadyPods } from './http-semantics.js';
 import type { WindowStats } from './stats.js';
 
 const PREVIEW = '--preview';
@@ -209,11 +210,9 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     req.resume();
     const s = this.proxy.select(service);
     const t0 = performance.now();
-    const body = s
-      ? { service, version: s.version, pod: s.endpoint.podId, path, method: req.method, simulated: true }
-      : { statusCode: 503, error: 'Service Unavailable', message: `no ready pods for service '${service}'` };
+    const body = s ? JSON.stringify({ service, version: s.version, pod: s.endpoint.podId, path, method: req.method, simulated: true }) : errorBody(503, noReadyPods(service));
     const status = s ? 200 : 503;
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8' };
+    const headers: http.OutgoingHttpHeaders = { 'content-type': JSON_CONTENT_TYPE };
     if (s) {
       headers['x-grid-pod'] = s.endpoint.podId;
       headers['x-grid-version'] = s.version;
@@ -221,7 +220,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
       this.proxy.stats.record(service, s.version, status, ms, this.clock.now());
       this.observe(service, s.version, status, ms / 1000);
     }
-    res.writeHead(status, headers).end(JSON.stringify(body));
+    res.writeHead(status, headers).end(body);
   }
 
   /** For the main port's http.Server: serves /gateway/* and /proxy/* and says whether it did. */
@@ -231,8 +230,8 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
       if (url === undefined || (!url.startsWith('/gateway/') && !url.startsWith('/proxy/'))) return false;
       const target = routeGatewayUrl(url);
       if (!target) {
-        const body = JSON.stringify({ statusCode: 400, error: 'Bad Request', message: 'service: must be a DNS label such as "api"' });
-        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+        const body = errorBody(400, 'service: must be a DNS label such as "api"');
+        res.writeHead(400, { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) }).end(body);
         return true;
       }
       this.serve(req, res, target.service, target.path);

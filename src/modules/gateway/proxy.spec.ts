@@ -206,6 +206,7 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
         res.setHeader('Connection', 'keep-alive, X-Resp-Hop');
         res.setHeader('X-Resp-Hop', 'secret');
         res.setHeader('Proxy-Authenticate', 'Basic realm="x"');
+        res.setHeader('Proxy-Connection', 'keep-alive');
         res.setHeader('X-App', 'ok');
         res.end('hi');
       });
@@ -219,6 +220,7 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
         'Keep-Alive': 'timeout=5',
         TE: 'trailers',
         'Proxy-Authorization': 'Basic eDp5',
+        'Proxy-Connection': 'keep-alive',
         'X-Forwarded-For': '10.1.2.3',
         'X-Forwarded-Proto': 'https',
         'X-Custom': 'yes',
@@ -228,6 +230,7 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
       expect(up).not.toHaveProperty('x-hop');
       expect(up).not.toHaveProperty('te');
       expect(up).not.toHaveProperty('proxy-authorization');
+      expect(up).not.toHaveProperty('proxy-connection');
       expect(up.connection).not.toContain('X-Hop');
       expect(up).toMatchObject({
         host: `127.0.0.1:${b.endpoint.port}`,
@@ -241,6 +244,7 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
       expect(r.body.toString()).toBe('hi');
       expect(r.headers).not.toHaveProperty('x-resp-hop');
       expect(r.headers).not.toHaveProperty('proxy-authenticate');
+      expect(r.headers).not.toHaveProperty('proxy-connection');
       expect(r.headers).toMatchObject({ 'x-app': 'ok', 'x-grid-pod': 'api-1', 'x-grid-version': 'v1', 'x-request-id': up['x-request-id'] });
     });
 

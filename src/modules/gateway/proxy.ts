@@ -19,6 +19,36 @@ import type { GatewayEndpoint, GatewayEvent, GatewayRoute, RouteLookup, VersionB
 import { EndpointPicker, WeightedVersionPicker, type LbMode, type PodPredicate } from './lb.js';
 import { OutlierDetector, type Ejection, type OutlierOptions } from './outlier.js';
 import { VersionStats } from './stats.js';
+import {
+  errorBody,
+  JSON_CONTENT_TYPE,
+  F_BAD_REQUEST,
+  F_CLIENT_GONE,
+  F_CONNECT,
+  F_LOCAL,
+  F_TIMEOUT,
+  F_UPSTREAM,
+  noReadyPods,
+  parseDecimal,
+  REQUEST_HEADER_KIND,
+  REQUEST_HEADER_LENGTH,
+  RESPONSE_HEADER_KIND,
+  RESPONSE_HEADER_LENGTH,
+  RQ_CONNECTION,
+  RQ_CONTENT_LENGTH,
+  RQ_HOST,
+  RQ_IDEMPOTENCY_KEY,
+  RQ_PREVIEW,
+  RQ_REQUEST_ID,
+  RQ_TRANSFER_ENCODING,
+  RQ_XFF,
+  RS_CONNECTION,
+  RS_CONTENT_LENGTH,
+  RS_REQUEST_ID,
+  serviceNotFound,
+  upstreamFailure,
+  type GatewayErrorStatus,
+} from './http-semantics.js';
 
 export interface GatewayProxyOptions {
   routes: RouteLookup;
@@ -39,11 +69,6 @@ export interface GatewayProxyOptions {
 export interface GatewaySelection {
   version: string;
   endpoint: GatewayEndpoint;
-}
-
-/** The gateway's 404 message for a service name it has no route for. */
-export function serviceNotFound(service: string): string {
-  return service === '' ? 'no service named in the request: use /gateway/<service>/<path> (or /<service>/<path> and Host: <service>.<domain> on the dedicated listener)' : `service '${service}' not found`;
 }
 
 /** Splits `/gateway/<service>/<rest>` or `/proxy/<service>/<rest>`; `path` keeps the query string. */
@@ -78,59 +103,6 @@ function isServiceName(name: string): boolean {
   return true;
 }
 
-// How the request-header pass treats a lower-cased name; names not listed are forwarded.
-const H_DROP = 1;
-const H_HOST = 2;
-const H_XFF = 3;
-const H_CONNECTION = 4;
-const H_REQUEST_ID = 5;
-const H_CONTENT_LENGTH = 6;
-const H_TRANSFER_ENCODING = 7;
-const H_IDEMPOTENCY_KEY = 8;
-const REQUEST_HEADER_KIND: ReadonlyMap<string, number> = new Map([
-  ['connection', H_CONNECTION],
-  ['keep-alive', H_DROP],
-  ['proxy-authenticate', H_DROP],
-  ['proxy-authorization', H_DROP],
-  ['te', H_DROP],
-  ['trailer', H_DROP],
-  // undici frames the body itself (and refuses this header).
-  ['transfer-encoding', H_TRANSFER_ENCODING],
-  ['upgrade', H_DROP],
-  // Node's server has already answered 100-continue; undici refuses the header.
-  ['expect', H_DROP],
-  // undici sends the upstream's host:port; the original goes in x-forwarded-host.
-  ['host', H_HOST],
-  ['x-forwarded-for', H_XFF],
-  ['x-forwarded-proto', H_DROP],
-  ['x-forwarded-host', H_DROP],
-  ['x-request-id', H_REQUEST_ID],
-  ['content-length', H_CONTENT_LENGTH],
-  ['idempotency-key', H_IDEMPOTENCY_KEY],
-]);
-
-const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-/** 1 at the lengths of the response header names onHeaders acts on (hop-by-hop, x-request-id, content-length). */
-const RESPONSE_SPECIAL_LENGTH: Uint8Array = lengthTable([...RESPONSE_HOP_BY_HOP, 'x-request-id', 'content-length']);
-/** 1 at the lengths of the request header names REQUEST_HEADER_KIND lists. */
-const REQUEST_SPECIAL_LENGTH: Uint8Array = lengthTable([...REQUEST_HEADER_KIND.keys()]);
-
-function lengthTable(names: string[]): Uint8Array {
-  const t = new Uint8Array(256);
-  for (const n of names) t[n.length] = 1;
-  return t;
-}
-
 /** Removes the headers a `Connection` header names (RFC 9110 7.6.1). */
 function dropConnectionListed(headers: string[], connection: string): string[] {
   const listed = new Set<string>();
@@ -143,18 +115,6 @@ function dropConnectionListed(headers: string[], connection: string): string[] {
     if (!listed.has(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1]);
   }
   return out;
-}
-
-/** A content-length value as a number, -2 when it is not a plain decimal. */
-function parseContentLength(value: string): number {
-  if (value.length === 0 || value.length > 15) return -2;
-  let n = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -2;
-    n = n * 10 + c;
-  }
-  return n;
 }
 
 function isPlainConnection(value: string): boolean {
@@ -170,14 +130,6 @@ let requestSeq = 0;
 export function newRequestId(): string {
   return REQUEST_ID_PREFIX + (++requestSeq).toString(36);
 }
-
-// Failure kinds of one upstream attempt.
-const F_CLIENT_GONE = 0;
-const F_BAD_REQUEST = 1;
-const F_LOCAL = 2;
-const F_TIMEOUT = 3;
-const F_CONNECT = 4;
-const F_UPSTREAM = 5;
 
 const CONNECT_OR_RESET: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
@@ -208,14 +160,14 @@ function errorCode(err: Error): string {
   return typeof code === 'string' ? code : err.name;
 }
 
-function sendJson(res: ServerResponse, status: number, error: string, message: string, extra: string[]): void {
+function sendJson(res: ServerResponse, status: GatewayErrorStatus, message: string, extra: string[]): void {
   if (res.destroyed) return;
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ statusCode: status, error, message });
-  extra.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body)));
+  const body = errorBody(status, message);
+  extra.push('content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(body)));
   res.writeHead(status, extra);
   res.end(body);
 }
@@ -518,15 +470,18 @@ class Exchange implements Dispatcher.DispatchHandler {
       const name = rawHeaders[i].toString('latin1');
       const value = rawHeaders[i + 1].toString('latin1');
       // Only names of a length some special header has are lower-cased and looked at.
-      const special = RESPONSE_SPECIAL_LENGTH[name.length];
-      if (special === 1) {
-        const lower = name.toLowerCase();
-        if (RESPONSE_HOP_BY_HOP.has(lower)) {
-          if (lower === 'connection') connection = value;
+      const kind = RESPONSE_HEADER_LENGTH[name.length] === 1 ? RESPONSE_HEADER_KIND.get(name.toLowerCase()) : undefined;
+      if (kind !== undefined) {
+        if (kind === RS_CONTENT_LENGTH) {
+          // A repeated Content-Length, or one that is not plain digits, leaves the body unheld.
+          const n = contentLength === -1 ? parseDecimal(value) : -1;
+          contentLength = n >= 0 ? n : -2;
+        } else if (kind === RS_REQUEST_ID) hasRequestId = true;
+        else {
+          // Hop-by-hop (and Transfer-Encoding: Node frames the body itself).
+          if (kind === RS_CONNECTION) connection = value;
           continue;
         }
-        if (lower === 'x-request-id') hasRequestId = true;
-        else if (lower === 'content-length') contentLength = contentLength === -1 ? parseContentLength(value) : -2;
       }
       out.push(name, value);
     }
@@ -599,28 +554,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.done = true;
     const extra = ['x-request-id', this.requestId, 'x-grid-pod', podId, 'x-grid-version', this.backend.version];
-    let status: number;
+    let status: GatewayErrorStatus;
     if (kind === F_BAD_REQUEST) {
       status = 400;
-      sendJson(this.res, status, 'Bad Request', `request to service '${this.service}' rejected: ${err.message}`, extra);
-    } else if (kind === F_TIMEOUT) {
-      status = 504;
-      sendJson(
-        this.res,
-        status,
-        'Gateway Timeout',
-        `pod '${podId}' of service '${this.service}' sent no response within ${core.upstreamTimeoutMs} ms`,
-        extra,
-      );
+      sendJson(this.res, status, `request to service '${this.service}' rejected: ${err.message}`, extra);
     } else {
-      status = 502;
-      sendJson(
-        this.res,
-        status,
-        'Bad Gateway',
-        `upstream error from pod '${podId}' of service '${this.service}': ${code}${this.retried ? ' (after a retry)' : ''}`,
-        extra,
-      );
+      const answer = upstreamFailure(kind, this.service, podId, code, this.retried, core.upstreamTimeoutMs);
+      status = answer.status;
+      sendJson(this.res, status, answer.message, extra);
     }
     core.finish(this, status);
   }
@@ -674,16 +615,16 @@ export class GatewayProxy {
     const core = this.core;
     const route = core.routes(service);
     if (route === undefined) {
-      sendJson(res, 404, 'Not Found', serviceNotFound(service), []);
+      sendJson(res, 404, serviceNotFound(service), []);
       return;
     }
     if (req.headers.upgrade !== undefined) {
-      sendJson(res, 501, 'Not Implemented', `protocol upgrades (${req.headers.upgrade}) are not proxied by Grid's gateway; send plain HTTP requests to service '${service}'`, []);
+      sendJson(res, 501, `protocol upgrades (${req.headers.upgrade}) are not proxied by Grid's gateway; send plain HTTP requests to service '${service}'`, []);
       return;
     }
     const selected = core.pick(route);
     if (selected === undefined) {
-      sendJson(res, 503, 'Service Unavailable', `no ready pods for service '${service}'`, []);
+      sendJson(res, 503, noReadyPods(service), []);
       return;
     }
 
@@ -698,35 +639,39 @@ export class GatewayProxy {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i];
       const value = raw[i + 1];
-      const kind = REQUEST_SPECIAL_LENGTH[name.length] === 1 ? REQUEST_HEADER_KIND.get(name.toLowerCase()) : undefined;
+      const kind = REQUEST_HEADER_LENGTH[name.length] === 1 ? REQUEST_HEADER_KIND.get(name.toLowerCase()) : undefined;
       if (kind === undefined) {
         headers.push(name, value);
         continue;
       }
       switch (kind) {
-        case H_HOST:
+        case RQ_HOST:
           host = value;
           break;
-        case H_XFF:
+        case RQ_XFF:
           xff = xff === '' ? value : xff + ', ' + value;
           break;
-        case H_CONNECTION:
+        case RQ_CONNECTION:
           connection = connection === '' ? value : connection + ',' + value;
           break;
-        case H_REQUEST_ID:
+        case RQ_REQUEST_ID:
           if (requestId === '') requestId = value;
           break;
-        case H_CONTENT_LENGTH:
+        case RQ_CONTENT_LENGTH:
           hasBody = value !== '0';
           headers.push(name, value);
           break;
-        case H_TRANSFER_ENCODING:
+        case RQ_TRANSFER_ENCODING:
           hasBody = true;
           break;
-        case H_IDEMPOTENCY_KEY:
+        case RQ_IDEMPOTENCY_KEY:
           idempotencyKey = true;
           headers.push(name, value);
           break;
+        case RQ_PREVIEW:
+          headers.push(name, value);
+          break;
+        // RQ_DROP, RQ_EXPECT (Node's server has answered 100-continue; undici refuses the header), RQ_UPGRADE (answered 501 above).
       }
     }
     if (connection !== '' && !isPlainConnection(connection)) headers = dropConnectionListed(headers, connection);

@@ -19,7 +19,7 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
-import { newRequestId, serviceNotFound, type Attempt, type ProxyCore, type UpstreamConnections } from './proxy.js';
+import { newRequestId, type Attempt, type ProxyCore, type UpstreamConnections } from './proxy.js';
 import {
   ChunkedScanner,
   FALLBACK,
@@ -35,6 +35,7 @@ import {
   type RequestHead,
   type ResponseHead,
 } from './wire.js';
+import { JSON_CONTENT_TYPE, errorBody, F_CONNECT, F_TIMEOUT, F_UPSTREAM, noReadyPods, reasonPhrase, serviceNotFound, upstreamFailure, type GatewayErrorStatus } from './http-semantics.js';
 
 export interface WireRoute {
   service: string;
@@ -162,10 +163,11 @@ function errorCode(err: Error | null): string {
   return typeof code === 'string' ? code : 'ECONNRESET';
 }
 
-function jsonReply(status: number, error: string, message: string, extraLines: string, close: boolean): string {
-  const body = JSON.stringify({ statusCode: status, error, message });
+/** An answer of the gateway's own as bytes on the wire; the body is the node path's, byte for byte. */
+function jsonReply(status: GatewayErrorStatus, message: string, extraLines: string, close: boolean): string {
+  const body = errorBody(status, message);
   return (
-    `HTTP/1.1 ${status} ${error}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
     extraLines +
     (close ? 'connection: close\r\n' : '') +
     '\r\n' +
@@ -435,9 +437,9 @@ class ClientConn {
     const core = this.proxy.core;
     const requestId = head.requestId === '' ? newRequestId() : head.requestId;
     const route = core.routes(target.service);
-    if (route === undefined) return this.reply(404, 'Not Found', serviceNotFound(target.service), head.close, requestId);
+    if (route === undefined) return this.reply(404, serviceNotFound(target.service), head.close, requestId);
     const selected = core.pick(route);
-    if (selected === undefined) return this.reply(503, 'Service Unavailable', `no ready pods for service '${target.service}'`, head.close, requestId);
+    if (selected === undefined) return this.reply(503, noReadyPods(target.service), head.close, requestId);
     const method = head.method;
     const forwardedFor = head.xff === '' ? this.remote : head.xff + ', ' + this.remote;
     const tail =
@@ -468,9 +470,9 @@ class ClientConn {
   }
 
   /** An answer of the gateway's own (no pod involved). */
-  reply(status: number, error: string, message: string, close: boolean, requestId: string, extra = ''): void {
+  reply(status: GatewayErrorStatus, message: string, close: boolean, requestId: string, extra = ''): void {
     if (this.socket.destroyed) return;
-    this.socket.write(jsonReply(status, error, message, 'x-request-id: ' + requestId + '\r\n' + extra, close), 'latin1');
+    this.socket.write(jsonReply(status, message, 'x-request-id: ' + requestId + '\r\n' + extra, close), 'latin1');
     if (close) {
       // Requests pipelined behind a `Connection: close` one are not served.
       this.buf = null;
@@ -527,11 +529,6 @@ class ClientConn {
     this.ex?.clientGone();
   }
 }
-
-// Failure kinds, as proxy.ts classifies them.
-const F_CONNECT = 0;
-const F_TIMEOUT = 1;
-const F_UPSTREAM = 2;
 
 /** One client request on the fast path, over at most two upstream attempts (plus a fresh-connection resend after a stale keep-alive one). */
 class Exchange implements Attempt {
@@ -860,22 +857,9 @@ class Exchange implements Attempt {
     }
     this.done = true;
     const extra = `x-grid-pod: ${podId}\r\nx-grid-version: ${this.backend.version}\r\n`;
-    let status: number;
-    if (kind === F_TIMEOUT) {
-      status = 504;
-      this.conn.reply(status, 'Gateway Timeout', `pod '${podId}' of service '${this.service}' sent no response within ${proxy.upstreamTimeoutMs} ms`, this.closeClient, this.requestId, extra);
-    } else {
-      status = 502;
-      this.conn.reply(
-        status,
-        'Bad Gateway',
-        `upstream error from pod '${podId}' of service '${this.service}': ${code}${this.retried ? ' (after a retry)' : ''}`,
-        this.closeClient,
-        this.requestId,
-        extra,
-      );
-    }
-    core.finish(this, status);
+    const answer = upstreamFailure(kind, this.service, podId, code, this.retried, proxy.upstreamTimeoutMs);
+    this.conn.reply(answer.status, answer.message, this.closeClient, this.requestId, extra);
+    core.finish(this, answer.status);
     this.conn.finished(this.closeClient);
   }
 }
