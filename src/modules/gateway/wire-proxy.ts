@@ -19,7 +19,7 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
-import { newRequestId, type Attempt, type ProxyCore, type UpstreamConnections } from './proxy.js';
+import { newRequestId, type Attempt, type ProxyCore, type UpstreamConnections } from './proxy-core.js';
 import {
   ChunkedScanner,
   FALLBACK,
