@@ -10,14 +10,24 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
-import { GatewayProxy } from './proxy.js';
+import { GatewayProxy, type GatewaySelection } from './proxy.js';
 import { routeGatewayUrl } from './routing.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
 import { TrafficRouting, TrafficStats } from './traffic.js';
 import { JSON_CONTENT_TYPE, errorBody, noReadyPods } from './http-semantics.js';
-import type { WindowStats } from './stats.js';
+import type { VersionTotals, WindowStats } from './stats.js';
+import type { Ejection } from './outlier.js';
 
 const PREVIEW = '--preview';
+
+/** GET /traffic's answer. */
+export interface TrafficView {
+  service: string;
+  versions: Array<{ version: string; weight: number; share: number; pods: string[] }>;
+  totals: VersionTotals[];
+  window: { seconds: number; byVersion: Array<{ version: string } & WindowStats> };
+  ejected: Ejection[];
+}
 /** Idle keep-alive connections are closed after this long, on both ports (longer than typical client pools keep them). */
 export const GATEWAY_KEEP_ALIVE_MS = 65_000;
 
@@ -39,7 +49,7 @@ function firstHost(raw: string[]): string {
 @Injectable()
 export class GatewayService implements TrafficStats, TrafficRouting, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(GatewayService.name);
-  readonly proxy: GatewayProxy;
+  private readonly proxy: GatewayProxy;
   private readonly routes = new Map<string, GatewayRoute>();
   private readonly dirty = new Set<string>();
   /** Explicit weights by version (set by rollouts); absent = proportional to Ready pods. */
@@ -101,10 +111,9 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
       this.proxy.forgetService(e.service);
       touch(e.service);
     });
-    this.runtime.setDrainHook(async (pod, timeoutMs) => {
-      await this.proxy.drain(pod.id, timeoutMs);
-    });
-    this.runtime.onProbePassed((podId) => this.proxy.probePassed(podId));
+    // The runtime stops a pod only once the drain it is handed here has settled.
+    this.bus.on('pod.draining', (e) => e.waitFor(this.proxy.drain(e.podId, e.timeoutMs).then(() => undefined)));
+    this.bus.on('probe.passed', (e) => this.proxy.probePassed(e.podId));
     this.pruneTimer = setInterval(() => this.pruneStats(), 60_000);
     this.pruneTimer.unref();
   }
@@ -120,8 +129,29 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     }
   }
 
+  /** The pod a request for `service` would go to next (advances the round robin like a request); undefined when none is Ready. */
+  select(service: string): GatewaySelection | undefined {
+    return this.proxy.select(service);
+  }
+
+  /** What /traffic shows: each version's weight and share of traffic, totals, the last `windowSeconds`, and ejected pods. */
+  traffic(service: string, windowSeconds: number): TrafficView {
+    const now = this.clock.now();
+    const versions = this.route(service)?.versions ?? [];
+    const stats = this.proxy.stats;
+    const total = versions.reduce((n, v) => n + (v.endpoints.length > 0 ? v.weight : 0), 0);
+    return {
+      service,
+      // weight: exact rollout weights, or each version's count of Ready pods outside a rollout; share: the resulting % of traffic.
+      versions: versions.map((v) => ({ version: v.version, weight: v.weight, share: total > 0 && v.endpoints.length > 0 ? Math.round((v.weight / total) * 1000) / 10 : 0, pods: v.endpoints.map((e) => e.podId) })),
+      totals: stats.totals(service),
+      window: { seconds: windowSeconds, byVersion: versions.map((v) => ({ version: v.version, ...stats.window(service, v.version, now - windowSeconds * 1000, now) })) },
+      ejected: this.proxy.ejections().filter((e) => e.service === service),
+    };
+  }
+
   /** Route for a service, rebuilt lazily after its pods changed. `x--preview` is the blue/green preview. */
-  route(service: string): GatewayRoute | undefined {
+  private route(service: string): GatewayRoute | undefined {
     if (this.dirty.size > 0) this.rebuild();
     return this.routes.get(service);
   }

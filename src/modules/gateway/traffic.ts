@@ -16,4 +16,6 @@ export abstract class TrafficRouting {
   abstract setWeights(service: string, weights: Record<string, number> | undefined): void;
   /** The version served at <service>--preview; undefined = none waits. */
   abstract setPreview(service: string, version: string | undefined): void;
+  /** The exact weights set for the service, if any. */
+  abstract weightsOf(service: string): Record<string, number> | undefined;
 }

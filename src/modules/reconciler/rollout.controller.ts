@@ -4,7 +4,7 @@ import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { intParam, requiredName } from '../../common/validation/query.js';
 import { SpecsService } from '../specs/specs.service.js';
-import { GatewayService } from '../gateway/gateway.service.js';
+import { TrafficRouting } from '../gateway/traffic.js';
 import { ReconcilerService } from './reconciler.service.js';
 import type { RolloutCommand } from './rollout.js';
 
@@ -15,7 +15,7 @@ export class RolloutController {
   constructor(
     private readonly reconciler: ReconcilerService,
     private readonly specs: SpecsService,
-    private readonly gateway: GatewayService,
+    private readonly routing: TrafficRouting,
   ) {}
 
   @Get('services/:name/rollout')
@@ -34,7 +34,7 @@ export class RolloutController {
       // 1-based, as the events count steps; null outside a Canary rollout in progress.
       step: r && r.phase !== 'Completed' && r.strategy === 'Canary' ? { number: Math.min(r.stepIndex + 1, steps.length), of: steps.length, current: steps[r.stepIndex] ?? null } : null,
       canaryWeight: r?.weight ?? 100,
-      weights: this.gateway.weightsOf(s.name) ?? null,
+      weights: this.routing.weightsOf(s.name) ?? null,
       stable: r?.stable ?? null,
       canary: r?.canary ?? null,
       startedAt: r ? new Date(r.startedAt).toISOString() : null,
