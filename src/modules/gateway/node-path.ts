@@ -1,6 +1,6 @@
 // The gateway's node path: requests Node's http server parsed, proxied with
-// undici (pooled keep-alive connections per pod). Written against raw node http objects and
-// undici's dispatch API rather than a framework proxy plugin: the measured cost
+// undici (pooled keep-alive connections per pod). Written against raw node http
+// objects and undici's dispatch API rather than a framework proxy plugin: the measured cost
 // is ~50 µs per request against ~90 for @fastify/http-proxy (see
 // shared/reference/proxy-baseline.md), and the target is 2x nginx.
 //

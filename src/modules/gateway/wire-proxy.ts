@@ -12,7 +12,7 @@
 // (every request for a simulated service, and on the main port every request
 // outside /gateway/ and /proxy/) is handed, with the bytes already read, to a
 // Node http.Server on the same connection, which serves it (with the full proxy,
-// proxy.ts, or with Fastify) from then on.
+// node-path.ts, or with Fastify) from then on.
 //
 // Here: the listener side (accepting, timeouts by one coarse sweep, closing).
 // wire-client.ts serves a client connection, wire-upstream.ts one request's
