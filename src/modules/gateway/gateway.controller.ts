@@ -4,6 +4,7 @@ import { GridErrorCode, GridException } from '../../common/errors/grid.exception
 import { intParam, requiredName } from '../../common/validation/query.js';
 import { SpecsService } from '../specs/specs.service.js';
 import { GatewayService } from './gateway.service.js';
+import { noReadyPods } from './http-semantics.js';
 
 @ApiTags('gateway')
 @Controller()
@@ -23,8 +24,8 @@ export class GatewayController {
   select(@Query('service') service?: string) {
     const name = requiredName(service, 'service');
     this.specs.require(name);
-    const s = this.gateway.proxy.select(name);
-    if (!s) throw new GridException(GridErrorCode.Unavailable, `no ready pods for service '${name}'`);
+    const s = this.gateway.select(name);
+    if (!s) throw new GridException(GridErrorCode.Unavailable, noReadyPods(name));
     // Simulated pods have no address.
     return { service: name, pod: s.endpoint.podId, version: s.version, address: s.endpoint.port ? `${s.endpoint.host}:${s.endpoint.port}` : null };
   }
@@ -39,17 +40,6 @@ export class GatewayController {
     const name = requiredName(service, 'service');
     this.specs.require(name);
     const secs = intParam(window, 'window', { min: 1, max: 300, def: 60 });
-    const now = Date.now();
-    const route = this.gateway.route(name);
-    const stats = this.gateway.proxy.stats;
-    const total = (route?.versions ?? []).reduce((n, v) => n + (v.endpoints.length > 0 ? v.weight : 0), 0);
-    return {
-      service: name,
-      // weight: exact rollout weights, or each version's count of Ready pods outside a rollout; share: the resulting % of traffic.
-      versions: (route?.versions ?? []).map((v) => ({ version: v.version, weight: v.weight, share: total > 0 && v.endpoints.length > 0 ? Math.round((v.weight / total) * 1000) / 10 : 0, pods: v.endpoints.map((e) => e.podId) })),
-      totals: stats.totals(name),
-      window: { seconds: secs, byVersion: (route?.versions ?? []).map((v) => ({ version: v.version, ...stats.window(name, v.version, now - secs * 1000, now) })) },
-      ejected: this.gateway.proxy.ejections().filter((e) => e.service === name),
-    };
+    return this.gateway.traffic(name, secs);
   }
 }

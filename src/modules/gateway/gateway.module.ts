@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RuntimeModule } from '../runtime/runtime.module.js';
@@ -7,11 +7,15 @@ import { GatewayService } from './gateway.service.js';
 import { GatewayController } from './gateway.controller.js';
 import { TrafficRouting, TrafficStats } from './traffic.js';
 
-@Global()
+/**
+ * Routes and traffic numbers. Others get the narrow TrafficStats/TrafficRouting
+ * views; main.ts reaches GatewayService through app.get() (it needs no export)
+ * to attach the fast path and the dedicated listener.
+ */
 @Module({
   imports: [SpecsModule, RuntimeModule, EventsModule, MetricsModule],
   providers: [GatewayService, { provide: TrafficStats, useExisting: GatewayService }, { provide: TrafficRouting, useExisting: GatewayService }],
   controllers: [GatewayController],
-  exports: [GatewayService, TrafficStats, TrafficRouting],
+  exports: [TrafficStats, TrafficRouting],
 })
 export class GatewayModule {}

@@ -10,12 +10,24 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
-import { GatewayProxy, routeGatewayUrl } from './proxy.js';
+import { GatewayProxy, type GatewaySelection } from './proxy.js';
+import { routeGatewayUrl } from './routing.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
 import { TrafficRouting, TrafficStats } from './traffic.js';
-import type { WindowStats } from './stats.js';
+import { JSON_CONTENT_TYPE, errorBody, noReadyPods } from './http-semantics.js';
+import type { VersionTotals, WindowStats } from './stats.js';
+import type { Ejection } from './outlier.js';
 
 const PREVIEW = '--preview';
+
+/** GET /traffic's answer. */
+export interface TrafficView {
+  service: string;
+  versions: Array<{ version: string; weight: number; share: number; pods: string[] }>;
+  totals: VersionTotals[];
+  window: { seconds: number; byVersion: Array<{ version: string } & WindowStats> };
+  ejected: Ejection[];
+}
 /** Idle keep-alive connections are closed after this long, on both ports (longer than typical client pools keep them). */
 export const GATEWAY_KEEP_ALIVE_MS = 65_000;
 
@@ -37,7 +49,7 @@ function firstHost(raw: string[]): string {
 @Injectable()
 export class GatewayService implements TrafficStats, TrafficRouting, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(GatewayService.name);
-  readonly proxy: GatewayProxy;
+  private readonly proxy: GatewayProxy;
   private readonly routes = new Map<string, GatewayRoute>();
   private readonly dirty = new Set<string>();
   /** Explicit weights by version (set by rollouts); absent = proportional to Ready pods. */
@@ -99,10 +111,9 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
       this.proxy.forgetService(e.service);
       touch(e.service);
     });
-    this.runtime.setDrainHook(async (pod, timeoutMs) => {
-      await this.proxy.drain(pod.id, timeoutMs);
-    });
-    this.runtime.onProbePassed((podId) => this.proxy.probePassed(podId));
+    // The runtime stops a pod only once the drain it is handed here has settled.
+    this.bus.on('pod.draining', (e) => e.waitFor(this.proxy.drain(e.podId, e.timeoutMs).then(() => undefined)));
+    this.bus.on('probe.passed', (e) => this.proxy.probePassed(e.podId));
     this.pruneTimer = setInterval(() => this.pruneStats(), 60_000);
     this.pruneTimer.unref();
   }
@@ -118,8 +129,29 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     }
   }
 
+  /** The pod a request for `service` would go to next (advances the round robin like a request); undefined when none is Ready. */
+  select(service: string): GatewaySelection | undefined {
+    return this.proxy.select(service);
+  }
+
+  /** What /traffic shows: each version's weight and share of traffic, totals, the last `windowSeconds`, and ejected pods. */
+  traffic(service: string, windowSeconds: number): TrafficView {
+    const now = this.clock.now();
+    const versions = this.route(service)?.versions ?? [];
+    const stats = this.proxy.stats;
+    const total = versions.reduce((n, v) => n + (v.endpoints.length > 0 ? v.weight : 0), 0);
+    return {
+      service,
+      // weight: exact rollout weights, or each version's count of Ready pods outside a rollout; share: the resulting % of traffic.
+      versions: versions.map((v) => ({ version: v.version, weight: v.weight, share: total > 0 && v.endpoints.length > 0 ? Math.round((v.weight / total) * 1000) / 10 : 0, pods: v.endpoints.map((e) => e.podId) })),
+      totals: stats.totals(service),
+      window: { seconds: windowSeconds, byVersion: versions.map((v) => ({ version: v.version, ...stats.window(service, v.version, now - windowSeconds * 1000, now) })) },
+      ejected: this.proxy.ejections().filter((e) => e.service === service),
+    };
+  }
+
   /** Route for a service, rebuilt lazily after its pods changed. `x--preview` is the blue/green preview. */
-  route(service: string): GatewayRoute | undefined {
+  private route(service: string): GatewayRoute | undefined {
     if (this.dirty.size > 0) this.rebuild();
     return this.routes.get(service);
   }
@@ -209,11 +241,9 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     req.resume();
     const s = this.proxy.select(service);
     const t0 = performance.now();
-    const body = s
-      ? { service, version: s.version, pod: s.endpoint.podId, path, method: req.method, simulated: true }
-      : { statusCode: 503, error: 'Service Unavailable', message: `no ready pods for service '${service}'` };
+    const body = s ? JSON.stringify({ service, version: s.version, pod: s.endpoint.podId, path, method: req.method, simulated: true }) : errorBody(503, noReadyPods(service));
     const status = s ? 200 : 503;
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8' };
+    const headers: http.OutgoingHttpHeaders = { 'content-type': JSON_CONTENT_TYPE };
     if (s) {
       headers['x-grid-pod'] = s.endpoint.podId;
       headers['x-grid-version'] = s.version;
@@ -221,7 +251,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
       this.proxy.stats.record(service, s.version, status, ms, this.clock.now());
       this.observe(service, s.version, status, ms / 1000);
     }
-    res.writeHead(status, headers).end(JSON.stringify(body));
+    res.writeHead(status, headers).end(body);
   }
 
   /** For the main port's http.Server: serves /gateway/* and /proxy/* and says whether it did. */
@@ -231,8 +261,8 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
       if (url === undefined || (!url.startsWith('/gateway/') && !url.startsWith('/proxy/'))) return false;
       const target = routeGatewayUrl(url);
       if (!target) {
-        const body = JSON.stringify({ statusCode: 400, error: 'Bad Request', message: 'service: must be a DNS label such as "api"' });
-        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+        const body = errorBody(400, 'service: must be a DNS label such as "api"');
+        res.writeHead(400, { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) }).end(body);
         return true;
       }
       this.serve(req, res, target.service, target.path);

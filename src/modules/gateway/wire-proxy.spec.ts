@@ -7,7 +7,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { GatewayEndpoint, GatewayEvent, GatewayRoute } from './gateway.types.js';
-import { GatewayProxy, routeGatewayUrl, type GatewayProxyOptions } from './proxy.js';
+import { GatewayProxy, type GatewayProxyOptions } from './proxy.js';
+import { routeGatewayUrl } from './routing.js';
 import { WireProxy, type WireProxyOptions, type WireRouter } from './wire-proxy.js';
 
 // ---------------------------------------------------------------------------
@@ -271,7 +272,7 @@ interface StartOptions {
 
 /** GatewayProxy + WireProxy as the dedicated listener runs them; the fallback answers a marker instead of proxying. */
 async function start(options: StartOptions = {}): Promise<{ proxy: GatewayProxy; wire: WireProxy }> {
-  const proxy = new GatewayProxy({ routes: (s) => table[s], onEvent: (e) => events.push(e), ...options.proxy });
+  const proxy = new GatewayProxy({ routes: (s) => table[s], now: () => Date.now(), onEvent: (e) => events.push(e), ...options.proxy });
   gateway = proxy;
   const fallback = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

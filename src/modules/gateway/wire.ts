@@ -10,6 +10,32 @@
 // bodies over the buffering limit), and Node decides what those mean.
 
 import { METHODS } from 'node:http';
+import {
+  parseDecimal,
+  REQUEST_HEADER_KIND,
+  REQUEST_HEADER_LENGTH,
+  RESPONSE_HEADER_KIND,
+  RESPONSE_HEADER_LENGTH,
+  RQ_CONNECTION,
+  RQ_CONTENT_LENGTH,
+  RQ_DROP,
+  RQ_EXPECT,
+  RQ_HOST,
+  RQ_IDEMPOTENCY_KEY,
+  RQ_PREVIEW,
+  RQ_REQUEST_ID,
+  RQ_TRANSFER_ENCODING,
+  RQ_UPGRADE,
+  RQ_XFF,
+  RS_CONNECTION,
+  RS_CONTENT_LENGTH,
+  RS_DROP,
+  RS_KEEP_ALIVE,
+  RS_REQUEST_ID,
+  RS_TRANSFER_ENCODING,
+} from './http-semantics.js';
+
+export { parseDecimal };
 
 /** Methods the fast path forwards: what Node's HTTP parser accepts, minus CONNECT. */
 const PROXIED_METHODS: ReadonlySet<string> = new Set(METHODS.filter((m) => m !== 'CONNECT'));
@@ -92,77 +118,6 @@ for (let c = 0; c < 256; c++) {
 /** Request-target characters: visible ASCII, no space, no obs-text (what llhttp accepts in strict mode, minus '#'). */
 const TARGET = new Uint8Array(256);
 for (let c = 33; c < 127; c++) TARGET[c] = c === 35 /* # */ ? 0 : 1;
-
-// Request header names the fast path acts on.
-const R_HOST = 1;
-const R_CONNECTION = 2;
-const R_DROP = 3;
-const R_FALLBACK = 4;
-const R_XFF = 5;
-const R_REQUEST_ID = 6;
-const R_CONTENT_LENGTH = 7;
-const R_IDEMPOTENCY_KEY = 8;
-const R_PREVIEW = 9;
-const REQUEST_KIND: ReadonlyMap<string, number> = new Map([
-  ['host', R_HOST],
-  ['connection', R_CONNECTION],
-  ['keep-alive', R_DROP],
-  ['te', R_DROP],
-  ['trailer', R_DROP],
-  ['proxy-authorization', R_DROP],
-  ['proxy-authenticate', R_DROP],
-  ['proxy-connection', R_DROP],
-  ['x-forwarded-proto', R_DROP],
-  ['x-forwarded-host', R_DROP],
-  ['transfer-encoding', R_FALLBACK],
-  ['upgrade', R_FALLBACK],
-  ['expect', R_FALLBACK],
-  ['x-forwarded-for', R_XFF],
-  ['x-request-id', R_REQUEST_ID],
-  ['content-length', R_CONTENT_LENGTH],
-  ['idempotency-key', R_IDEMPOTENCY_KEY],
-  ['x-grid-preview', R_PREVIEW],
-]);
-const REQUEST_KIND_LENGTH = lengthTable(REQUEST_KIND.keys());
-
-const S_CONNECTION = 1;
-const S_KEEP_ALIVE = 2;
-const S_DROP = 3;
-const S_TRANSFER_ENCODING = 4;
-const S_CONTENT_LENGTH = 5;
-const S_REQUEST_ID = 6;
-const RESPONSE_KIND: ReadonlyMap<string, number> = new Map([
-  ['connection', S_CONNECTION],
-  ['keep-alive', S_KEEP_ALIVE],
-  ['proxy-authenticate', S_DROP],
-  ['proxy-authorization', S_DROP],
-  ['proxy-connection', S_DROP],
-  ['te', S_DROP],
-  ['trailer', S_DROP],
-  ['upgrade', S_DROP],
-  ['transfer-encoding', S_TRANSFER_ENCODING],
-  ['content-length', S_CONTENT_LENGTH],
-  ['x-request-id', S_REQUEST_ID],
-]);
-const RESPONSE_KIND_LENGTH = lengthTable(RESPONSE_KIND.keys());
-
-function lengthTable(names: Iterable<string>): Uint8Array {
-  const t = new Uint8Array(256);
-  for (const n of names) t[n.length] = 1;
-  return t;
-}
-
-/** A decimal Content-Length, -1 when it is not plain digits (RFC 9110 8.6; no sign, no spaces, no list). */
-export function parseDecimal(s: string): number {
-  if (s.length === 0 || s.length > 15) return -1;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
 
 /** Optional whitespace around a field value removed (RFC 9110 5.5). */
 function trimOws(s: string, from: number): string {
@@ -268,45 +223,47 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
     if (colon <= pos || colon > eol) return FALLBACK;
     for (let k = pos; k < colon; k++) if (TCHAR[head.charCodeAt(k)] !== 1) return FALLBACK;
     const nameLength = colon - pos;
-    const kind = REQUEST_KIND_LENGTH[nameLength] === 1 ? REQUEST_KIND.get(head.slice(pos, colon).toLowerCase()) : undefined;
+    const kind = REQUEST_HEADER_LENGTH[nameLength] === 1 ? REQUEST_HEADER_KIND.get(head.slice(pos, colon).toLowerCase()) : undefined;
     if (kind === undefined) {
       forwarded += head.slice(pos, eol + 2);
     } else {
       const value = trimOws(head.slice(colon + 1, eol), 0);
       switch (kind) {
-        case R_HOST:
+        case RQ_HOST:
           host = value;
           hosts++;
           break;
-        case R_CONNECTION:
+        case RQ_CONNECTION:
           for (const token of value.split(',')) {
             const t = token.trim().toLowerCase();
             if (t === 'close') close = true;
             else if (t !== 'keep-alive' && t !== '') return FALLBACK;
           }
           break;
-        case R_DROP:
+        case RQ_DROP:
           break;
-        case R_FALLBACK:
+        case RQ_TRANSFER_ENCODING:
+        case RQ_EXPECT:
+        case RQ_UPGRADE:
           return FALLBACK;
-        case R_XFF:
+        case RQ_XFF:
           xff = xff === '' ? value : xff + ', ' + value;
           break;
-        case R_REQUEST_ID:
+        case RQ_REQUEST_ID:
           if (requestId === '') requestId = value;
           break;
-        case R_CONTENT_LENGTH: {
+        case RQ_CONTENT_LENGTH: {
           const n = parseDecimal(value);
           if (n < 0 || contentLength >= 0) return FALLBACK;
           contentLength = n;
           forwarded += head.slice(pos, eol + 2);
           break;
         }
-        case R_IDEMPOTENCY_KEY:
+        case RQ_IDEMPOTENCY_KEY:
           idempotencyKey = true;
           forwarded += head.slice(pos, eol + 2);
           break;
-        case R_PREVIEW:
+        case RQ_PREVIEW:
           // Repeated, it is a list (as Node joins it), which is not "1".
           preview = ++previews === 1 && value === '1';
           forwarded += head.slice(pos, eol + 2);
@@ -398,13 +355,13 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
     const colon = text.indexOf(':', pos);
     if (colon <= pos || colon > eol) throw new UpstreamProtocolError('malformed response header line');
     for (let k = pos; k < colon; k++) if (TCHAR[text.charCodeAt(k)] !== 1) throw new UpstreamProtocolError('invalid response header name');
-    const kind = RESPONSE_KIND_LENGTH[colon - pos] === 1 ? RESPONSE_KIND.get(text.slice(pos, colon).toLowerCase()) : undefined;
+    const kind = RESPONSE_HEADER_LENGTH[colon - pos] === 1 ? RESPONSE_HEADER_KIND.get(text.slice(pos, colon).toLowerCase()) : undefined;
     if (kind === undefined) {
       lines += text.slice(pos, eol + 2);
     } else {
       const value = trimOws(text.slice(colon + 1, eol), 0);
       switch (kind) {
-        case S_CONNECTION:
+        case RS_CONNECTION:
           for (const token of value.split(',')) {
             const t = token.trim().toLowerCase();
             if (t === 'close') sawClose = true;
@@ -413,26 +370,26 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
             else if (t !== '' && t !== 'content-length' && t !== 'transfer-encoding') (listed ??= []).push(t);
           }
           break;
-        case S_KEEP_ALIVE:
+        case RS_KEEP_ALIVE:
           keepAliveMs = keepAliveTimeout(value);
           break;
-        case S_DROP:
+        case RS_DROP:
           break;
-        case S_TRANSFER_ENCODING: {
+        case RS_TRANSFER_ENCODING: {
           transferEncoding = true;
           const tokens = value.toLowerCase().split(',');
           chunked = tokens[tokens.length - 1].trim() === 'chunked';
           lines += text.slice(pos, eol + 2);
           break;
         }
-        case S_CONTENT_LENGTH: {
+        case RS_CONTENT_LENGTH: {
           const n = parseDecimal(value);
           if (n < 0 || (contentLength >= 0 && n !== contentLength)) throw new UpstreamProtocolError('invalid Content-Length');
           if (contentLength < 0) lines += text.slice(pos, eol + 2);
           contentLength = n;
           break;
         }
-        case S_REQUEST_ID:
+        case RS_REQUEST_ID:
           hasRequestId = true;
           lines += text.slice(pos, eol + 2);
           break;

@@ -1,0 +1,254 @@
+// The fast path's client side: one client connection, its request heads parsed
+// (wire.ts) and served one at a time, pipelined ones queued, anything outside
+// the subset handed with the bytes read so far to the fallback http.Server.
+import type * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { errorBody, JSON_CONTENT_TYPE, noReadyPods, reasonPhrase, serviceNotFound, type GatewayErrorStatus } from './http-semantics.js';
+import { newRequestId } from './proxy-core.js';
+import { FALLBACK, INCOMPLETE, findHeadEnd, parseRequestHead, type RequestHead } from './wire.js';
+import type { WireProxy, WireRoute } from './wire-proxy.js';
+import { Exchange } from './wire-upstream.js';
+
+/** Pipelined bytes buffered while a request is in flight before the client is paused. */
+const MAX_PIPELINED = 1024 * 1024;
+
+const kConn = Symbol('wire.conn');
+
+interface ClientSocket extends net.Socket {
+  [kConn]: ClientConn;
+}
+
+/** Serves a newly accepted client connection on the fast path. */
+export function serveClient(proxy: WireProxy, client: net.Socket): ClientConn {
+  const socket = client as ClientSocket;
+  const conn = new ClientConn(proxy, socket);
+  socket[kConn] = conn;
+  socket.on('data', onClientData);
+  socket.on('drain', onClientDrain);
+  socket.on('close', onClientClose);
+  socket.on('end', onClientEnd);
+  socket.on('error', onClientError);
+  return conn;
+}
+
+function onClientData(this: ClientSocket, chunk: Buffer): void {
+  this[kConn].data(chunk);
+}
+
+function onClientDrain(this: ClientSocket): void {
+  const conn = this[kConn];
+  if (conn.ex !== null) conn.ex.clientDrained();
+  // The idle time of a keep-alive connection starts once its last response is flushed.
+  else conn.lastActive = conn.proxy.coarseNow;
+}
+
+function onClientEnd(this: ClientSocket): void {
+  this[kConn].clientEnded();
+}
+
+function onClientClose(this: ClientSocket): void {
+  this[kConn].closed();
+}
+
+function onClientError(): void {
+  // 'close' follows; a client resetting its connection is not Grid's error.
+}
+
+/** An answer of the gateway's own as bytes on the wire; the body is the node path's, byte for byte. */
+function jsonReply(status: GatewayErrorStatus, message: string, extraLines: string, close: boolean): string {
+  const body = errorBody(status, message);
+  return (
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    extraLines +
+    (close ? 'connection: close\r\n' : '') +
+    '\r\n' +
+    body
+  );
+}
+
+/** One client connection served by the fast path. */
+export class ClientConn {
+  buf: Buffer | null = null;
+  /** Where the search for the end of the next head resumes. */
+  scanFrom = 0;
+  /** A parsed head whose body has not fully arrived yet. */
+  pendingHead: RequestHead | null = null;
+  ex: Exchange | null = null;
+  /** performance.now() of the last completed exchange (or accept). */
+  lastActive = performance.now();
+  /** performance.now() when the first bytes of an unfinished head arrived; 0 when none are waiting. */
+  headSince = 0;
+  readonly remote: string;
+  private pausedForPipeline = false;
+  private handedOff = false;
+  /** Chunks that arrived while an exchange was in flight. */
+  private queued: Buffer[] | null = null;
+  private queuedBytes = 0;
+
+  constructor(
+    readonly proxy: WireProxy,
+    readonly socket: ClientSocket,
+  ) {
+    this.remote = socket.remoteAddress ?? '';
+  }
+
+  data(chunk: Buffer): void {
+    if (this.ex !== null) {
+      // Pipelined: kept as chunks (joined once, when served after the current exchange).
+      (this.queued ??= []).push(chunk);
+      this.queuedBytes += chunk.length;
+      if (this.queuedBytes > MAX_PIPELINED && !this.pausedForPipeline) {
+        this.pausedForPipeline = true;
+        this.socket.pause();
+      }
+      return;
+    }
+    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+    this.next();
+  }
+
+  /** Moves the chunks queued during an exchange into buf. */
+  private unqueue(): void {
+    const queued = this.queued;
+    if (queued === null) return;
+    this.queued = null;
+    this.queuedBytes = 0;
+    if (this.buf !== null) queued.unshift(this.buf);
+    this.buf = queued.length === 1 ? queued[0] : Buffer.concat(queued);
+  }
+
+  /** Serves buffered requests until one is in flight, more bytes are needed, or the connection is handed off. */
+  next(): void {
+    this.unqueue();
+    if (this.pausedForPipeline) {
+      this.pausedForPipeline = false;
+      this.socket.resume();
+    }
+    while (this.ex === null && this.buf !== null && !this.socket.destroyed) {
+      const buf = this.buf;
+      let head = this.pendingHead;
+      if (head === null) {
+        const end = findHeadEnd(buf, this.scanFrom);
+        const parsed = parseRequestHead(buf, end);
+        if (parsed === INCOMPLETE) {
+          this.scanFrom = buf.length;
+          if (this.headSince === 0) this.headSince = performance.now();
+          return;
+        }
+        if (parsed === FALLBACK) return this.handOff();
+        head = parsed;
+      }
+      const total = head.headEnd + head.contentLength;
+      if (buf.length < total) {
+        // Body still arriving: buffered whole (up to 64 KiB) before the request goes out.
+        this.pendingHead = head;
+        if (this.headSince === 0) this.headSince = performance.now();
+        return;
+      }
+      const route = this.proxy.router(head.target, head.host, head.preview);
+      if (route === undefined) return this.handOff();
+      this.pendingHead = null;
+      this.headSince = 0;
+      this.scanFrom = 0;
+      const body = head.contentLength > 0 ? buf.subarray(head.headEnd, total) : null;
+      this.buf = buf.length > total ? buf.subarray(total) : null;
+      this.start(head, route, body);
+    }
+  }
+
+  private start(head: RequestHead, target: WireRoute, body: Buffer | null): void {
+    const core = this.proxy.core;
+    const requestId = head.requestId === '' ? newRequestId() : head.requestId;
+    const route = core.routes(target.service);
+    if (route === undefined) return this.reply(404, serviceNotFound(target.service), head.close, requestId);
+    const selected = core.pick(route);
+    if (selected === undefined) return this.reply(503, noReadyPods(target.service), head.close, requestId);
+    const method = head.method;
+    const forwardedFor = head.xff === '' ? this.remote : head.xff + ', ' + this.remote;
+    const tail =
+      '\r\n' +
+      head.forwarded +
+      'x-forwarded-for: ' +
+      forwardedFor +
+      '\r\nx-forwarded-proto: http\r\nx-request-id: ' +
+      requestId +
+      (head.host === '' ? '\r\n\r\n' : '\r\nx-forwarded-host: ' + head.host + '\r\n\r\n');
+    const ex = new Exchange(
+      this,
+      target.service,
+      route,
+      selected.backend,
+      selected.endpoint,
+      method,
+      target.path,
+      method + ' ' + target.path + ' HTTP/1.1\r\nHost: ',
+      tail,
+      body,
+      method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || head.idempotencyKey,
+      requestId,
+      head.close,
+    );
+    this.ex = ex;
+    ex.send(false);
+  }
+
+  /** An answer of the gateway's own (no pod involved). */
+  reply(status: GatewayErrorStatus, message: string, close: boolean, requestId: string, extra = ''): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(jsonReply(status, message, 'x-request-id: ' + requestId + '\r\n' + extra, close), 'latin1');
+    if (close) {
+      // Requests pipelined behind a `Connection: close` one are not served.
+      this.buf = null;
+      this.queued = null;
+      this.socket.end();
+    }
+  }
+
+  /** The exchange in flight is over (answered or failed); the connection carries on unless it must close. */
+  finished(closeClient: boolean): void {
+    this.ex = null;
+    this.lastActive = this.proxy.coarseNow;
+    if (closeClient || this.proxy.draining) {
+      this.buf = null;
+      this.queued = null;
+      this.socket.end();
+      return;
+    }
+    if (this.buf !== null || this.queued !== null) this.next();
+  }
+
+  /**
+   * The client sent FIN. Node's server (without httpAllowHalfOpen) aborts what is
+   * in flight and closes; so does the fast path, so both paths behave alike.
+   */
+  clientEnded(): void {
+    this.buf = null;
+    this.queued = null;
+    this.ex?.clientGone();
+    this.socket.end();
+  }
+
+  /** Hands the connection, with the bytes read so far, to Node's http server. */
+  private handOff(): void {
+    if (this.handedOff) return;
+    this.handedOff = true;
+    const socket = this.socket;
+    this.proxy.conns.delete(this);
+    socket.removeListener('data', onClientData);
+    socket.removeListener('drain', onClientDrain);
+    socket.removeListener('close', onClientClose);
+    socket.removeListener('end', onClientEnd);
+    socket.pause();
+    this.unqueue();
+    if (this.buf !== null) socket.unshift(this.buf);
+    this.buf = null;
+    this.proxy.fallback(socket);
+    socket.resume();
+  }
+
+  closed(): void {
+    this.proxy.conns.delete(this);
+    this.buf = null;
+    this.ex?.clientGone();
+  }
+}
