@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module.js';
+import { RuntimeModule } from '../runtime/runtime.module.js';
+import { SpecsModule } from '../specs/specs.module.js';
 import { ChaosController } from './chaos.controller.js';
 import { ChaosService } from './chaos.service.js';
 
-@Module({ providers: [ChaosService], controllers: [ChaosController] })
+@Module({ imports: [SpecsModule, RuntimeModule, EventsModule], providers: [ChaosService], controllers: [ChaosController] })
 export class ChaosModule {}
