@@ -2,9 +2,10 @@ import { Global, Module, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from './metrics.service.js';
 import { MetricsController } from './metrics.controller.js';
 import { EventBus } from '../../common/events/event-bus.js';
+import { RuntimeModule } from '../runtime/runtime.module.js';
 
 @Global()
-@Module({ providers: [MetricsService], controllers: [MetricsController], exports: [MetricsService] })
+@Module({ imports: [RuntimeModule], providers: [MetricsService], controllers: [MetricsController], exports: [MetricsService] })
 export class MetricsModule implements OnModuleInit {
   constructor(
     private readonly metrics: MetricsService,
