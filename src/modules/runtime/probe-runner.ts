@@ -27,6 +27,7 @@ interface Watch {
 
 /** HTTP GET probe to 127.0.0.1:<port><path>: 200-399 passes (Kubernetes). The spec gives only a path, never a host. */
 export function httpProbe(port: number, path: string, timeoutMs: number): Promise<{ ok: boolean; status?: number; error?: string; latencyMs: number }> {
+  // A duration, not a time of day: the monotonic sub-millisecond timer, which the injected clock does not offer.
   const t0 = performance.now();
   return new Promise((resolve) => {
     const req = http.request({ host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: timeoutMs, headers: { 'user-agent': 'grid-probe/1', connection: 'close' } }, (res) => {
