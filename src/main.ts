@@ -7,10 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, type LogLevel } from '@nestjs/common';
-import { ConfigError, loadConfig, type GridConfig } from './common/config/config.js';
+import { ConfigError, gridUrl, loadConfig, type GridConfig } from './common/config/config.js';
 import { AppModule } from './app.module.js';
 import { setupSwagger } from './common/swagger.js';
-import { RuntimeService } from './modules/runtime/runtime.service.js';
 import { SpecsService } from './modules/specs/specs.service.js';
 import { GATEWAY_KEEP_ALIVE_MS, GatewayService } from './modules/gateway/gateway.service.js';
 
@@ -93,15 +92,20 @@ function isGrid(pid: number): boolean {
   }
 }
 
-/** Fails fast, before any pod starts, if the port is taken. */
-async function portFree(host: string, port: number, variable: string): Promise<void> {
-  if (port === 0) return;
-  await new Promise<void>((resolve, reject) => {
+/**
+ * Fails fast, before any pod starts, if the port is taken. Returns the port it could bind:
+ * for 0 a free one, so Grid's URL is known before the first pod is given GRID_URL.
+ */
+async function portFree(host: string, port: number, variable: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', (e: NodeJS.ErrnoException) =>
       reject(new ConfigError(variable, e.code === 'EADDRINUSE' ? `${host}:${port} is already in use` : `cannot listen on ${host}:${port} (${e.code ?? e.message})`)),
     );
-    srv.listen(port, host, () => srv.close(() => resolve()));
+    srv.listen(port, host, () => {
+      const bound = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(bound));
+    });
   });
 }
 
@@ -113,8 +117,9 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       throw new ConfigError('GRID_GATEWAY_PORT', `must differ from GRID_PORT (both ${config.port})`);
     }
     claimDataDir(config);
-    await portFree(config.host, config.port, 'GRID_PORT');
-    if (config.gatewayPort !== undefined) await portFree(config.host, config.gatewayPort, 'GRID_GATEWAY_PORT');
+    const port = await portFree(config.host, config.port, 'GRID_PORT');
+    config = { ...config, port, url: gridUrl(config.host, port) };
+    if (config.gatewayPort !== undefined && config.gatewayPort !== 0) await portFree(config.host, config.gatewayPort, 'GRID_GATEWAY_PORT');
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`grid: invalid configuration: ${e.message}\n`);
@@ -128,13 +133,9 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   }
   const app = await createGrid(config);
   await app.listen({ port: config.port, host: config.host });
-  const addr = app.getHttpServer().address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  app.get(RuntimeService).gridUrl = url;
   const gw = await app.get(GatewayService).listenDedicated();
   // Tests and scripts wait for this exact line.
-  process.stdout.write(`Grid listening on ${url}${gw ? ` (gateway on ${gw})` : ''}\n`);
+  process.stdout.write(`Grid listening on ${config.url}${gw ? ` (gateway on ${gw})` : ''}\n`);
   // Our own handlers rather than enableShutdownHooks(): Nest re-raises the signal after closing, and a clean stop should exit 0.
   let closing = false;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,4 +1,5 @@
 // Issue 3 end to end: real child processes, real HTTP probes, the gateway.
+import { spawnSync } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { applyYaml, cleanupAll, example, expectEventually, json, killRecordedPods, podsOf, readyPods, sameProcess, startGrid, tempDataDir, type GridHandle } from '../utils/grid.js';
@@ -153,6 +154,24 @@ describe('process runtime and gateway', () => {
     expect(ev[0]).toMatchObject({ reason: 'LivenessProbeFailed' });
     expect(ev[0].message).toContain('did not accept connections within 2s');
     expect((await json(`${g.url}/services/mute`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it('expands $(PORT) in command: examples/python-http.yaml runs python3 -m http.server behind the gateway', async () => {
+    if (spawnSync('python3', ['--version']).status !== 0) {
+      if (process.env.CI === 'true') throw new Error('python3 is not installed, and CI must run this test');
+      console.warn('skipping the python-http example: python3 is not installed');
+      return;
+    }
+    expect((await applyYaml(g, example('python-http.yaml'))).status).toBe(200);
+    const pods = await expectEventually(() => readyPods(g, 'python-http', 2), 15000);
+    const served = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const r = await fetch(`${g.url}/gateway/python-http/`);
+      expect([r.status, await r.text()]).toEqual([200, expect.stringContaining('Directory listing')]);
+      served.add(r.headers.get('x-grid-pod')!);
+    }
+    expect([...served].sort()).toEqual(pods.map((p) => p.id).sort());
+    expect((await json(`${g.url}/services/python-http`, { method: 'DELETE' })).status).toBe(200);
   });
 
   it('runs the shop app end to end through the gateway', async () => {

@@ -45,7 +45,7 @@ export function podFixture(times: { createdAt: number; readySince: number }, ove
     readySince: times.readySince,
     restarts: 0,
     backoffStep: 0,
-    cpu: 0,
+    template: { service: overrides.service ?? 'api', revision, templateHash: `h${revision}`, version: `v${revision}`, spec: specFixture() },
     labels: {},
     probes: { readiness: [], liveness: [], startup: [] },
     ...overrides,

@@ -31,6 +31,8 @@ describe(loadConfig.name, () => {
       logLevel: 'log',
       workDir: CWD,
       hpaSyncMs: 15000,
+      url: 'http://127.0.0.1:8080',
+      podEnv: {},
     });
   });
 
@@ -64,6 +66,13 @@ describe(loadConfig.name, () => {
     { env: { GRID_LOG_LEVEL: 'debug' }, key: 'logLevel', want: 'debug' },
     { env: { X_API_KEY: 'x-key-123' }, key: 'apiKey', want: 'x-key-123' },
     { env: { GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123' }, key: 'apiKey', want: 'grid-key-1' },
+    { env: { GRID_PORT: '9000' }, key: 'url', want: 'http://127.0.0.1:9000' },
+    { env: { GRID_HOST: '::1', GRID_PORT: '9000' }, key: 'url', want: 'http://[::1]:9000' },
+    {
+      env: { PATH: '/usr/bin', HOME: '/home/grid', GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123', SMTP_PASS: 'secret', TICK_MS: '500', XTICK_MS: 'kept' },
+      key: 'podEnv',
+      want: { PATH: '/usr/bin', HOME: '/home/grid', XTICK_MS: 'kept' },
+    },
   ])('reads $env into $key', ({ env, key, want }) => {
     expect(sut(env, CWD)[key as keyof ReturnType<typeof loadConfig>]).toEqual(want);
   });

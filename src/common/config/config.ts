@@ -25,6 +25,10 @@ export interface GridConfig {
   workDir: string;
   /** How often the autoscaler decides (Kubernetes' HPA: 15 s). */
   hpaSyncMs: number;
+  /** Grid's own URL, given to pods as GRID_URL. main.ts settles the port (GRID_PORT=0) before any pod starts. */
+  url: string;
+  /** The environment process pods inherit: Grid's, minus its own settings and secrets. */
+  podEnv: Record<string, string>;
 }
 
 export const GRID_CONFIG = Symbol('GRID_CONFIG');
@@ -69,14 +73,28 @@ function existingDir(env: Env, name: string, dir: string): string {
   return dir;
 }
 
+/** Grid's settings and secrets never reach a pod's environment. */
+const GRID_OWN = /^(GRID_|X_API_KEY$|SMTP_|TICK_MS$)/;
+
+function podEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !GRID_OWN.test(k)) out[k] = v;
+  return out;
+}
+
+export function gridUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridConfig {
   const host = env.GRID_HOST || '127.0.0.1';
   if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw new ConfigError('GRID_HOST', `must be a host name or IP address (got "${host}")`);
   const apiKey = env.GRID_API_KEY || env.X_API_KEY || undefined;
   if (apiKey !== undefined && apiKey.length < 8) throw new ConfigError(env.GRID_API_KEY ? 'GRID_API_KEY' : 'X_API_KEY', 'must be at least 8 characters');
   const gatewayPortRaw = env.GRID_GATEWAY_PORT;
+  const port = int(env, 'GRID_PORT', 8080, 0, 65535);
   return {
-    port: int(env, 'GRID_PORT', 8080, 0, 65535),
+    port,
     host,
     dataDir: path.resolve(cwd, env.GRID_DATA_DIR || './data'),
     tickMs: int(env, 'TICK_MS', 1000, 10, 3_600_000),
@@ -90,5 +108,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridCon
     logLevel: oneOf(env, 'GRID_LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
     workDir: existingDir(env, 'GRID_WORK_DIR', path.resolve(cwd, env.GRID_WORK_DIR || '.')),
     hpaSyncMs: int(env, 'GRID_HPA_SYNC_MS', 15_000, 100, 600_000),
+    url: gridUrl(host, port),
+    podEnv: podEnv(env),
   };
 }

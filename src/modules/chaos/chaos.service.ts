@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { EventsService } from '../events/events.service.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
-import { SimDriver } from '../runtime/drivers/sim.driver.js';
 import { SpecsService } from '../specs/specs.service.js';
 
 @Injectable()
@@ -10,7 +9,6 @@ export class ChaosService {
   constructor(
     private readonly specs: SpecsService,
     private readonly runtime: RuntimeService,
-    private readonly sim: SimDriver,
     private readonly events: EventsService,
   ) {}
 
@@ -32,7 +30,7 @@ export class ChaosService {
     if (s.manifest.spec.runtime !== 'sim') {
       throw GridException.invalid('service', `'${service}' runs on the ${s.manifest.spec.runtime} runtime; /load simulates CPU for simulated pods only (for process pods burn real CPU, e.g. POST /chaos/cpu on the demo service)`);
     }
-    const demand = this.sim.setLoad(service, cpu);
+    const demand = this.runtime.setSimulatedLoad(service, cpu);
     this.events.record({
       type: 'load.set',
       service,

@@ -221,14 +221,12 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const pods = this.runtime.list(key);
     if (!rec) {
       this.state.delete(key);
-      if (pods.length === 0) this.runtime.forgetService(key);
       const p = plan(undefined, pods, now);
       this.execute(undefined, p.actions);
       return p.requeueAfterMs;
     }
     const spec = rec.manifest.spec;
     const current = this.template(rec);
-    this.runtime.rememberTemplate(current);
     this.runtime.relabel(key, current);
     const hpaWake = this.autoscale(rec, pods, now);
     const replicas = this.replicasOf(rec);
@@ -264,8 +262,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       return minDefined(decision.requeueAfterMs, this.config.tickMs);
     }
     const keep = decision.keep.map((k) => ({ set: k, t: this.templateOf(rec, k.template.revision) })).filter((k) => k.t !== undefined);
-    for (const k of keep) this.runtime.rememberTemplate(k.t!);
-    this.runtime.rememberTemplate(target);
     const desired: DesiredService = {
       name: key,
       generation: rec.generation,

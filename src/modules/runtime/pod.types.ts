@@ -1,4 +1,4 @@
-import type { RuntimeName } from '../specs/spec.types.js';
+import type { RuntimeName, ServiceSpec } from '../specs/spec.types.js';
 
 /**
  * Pending → Starting → Running (not ready) → Ready. An exit or a failed liveness probe
@@ -24,6 +24,17 @@ export interface ProbeSample {
   error?: string;
 }
 
+/** What a pod is started from: one revision of a service's spec. */
+export interface PodTemplate {
+  service: string;
+  revision: number;
+  templateHash: string;
+  version: string;
+  spec: ServiceSpec;
+}
+
+export type ProbeKind = 'readiness' | 'liveness' | 'startup';
+
 export interface Pod {
   id: string;
   service: string;
@@ -44,10 +55,11 @@ export interface Pod {
   lastExit?: PodExit;
   port?: number;
   pid?: number;
-  cpu: number;
+  /** The template the pod runs, as a Kubernetes pod carries its spec: restarts, grace periods and probes read it here. */
+  template: PodTemplate;
   labels: Record<string, string>;
   message?: string;
-  probes: { readiness: ProbeSample[]; liveness: ProbeSample[]; startup: ProbeSample[] };
+  probes: Record<ProbeKind, ProbeSample[]>;
 }
 
 export const LABEL_SERVICE = 'grid.service';

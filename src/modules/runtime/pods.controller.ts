@@ -1,5 +1,6 @@
-import { Controller, Get, Header, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { intParam } from '../../common/validation/query.js';
 import { RuntimeService } from './runtime.service.js';
@@ -12,6 +13,7 @@ export class PodsController {
   constructor(
     private readonly runtime: RuntimeService,
     private readonly processes: ProcessDriver,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get(':id')
@@ -21,7 +23,7 @@ export class PodsController {
   get(@Param('id') id: string) {
     const pod = this.runtime.get(id);
     if (!pod) throw GridException.notFound('pod', id);
-    return { ...podView(pod, Date.now(), this.runtime.cpuOf(pod)), labels: pod.labels, lastExit: pod.lastExit ?? null, probes: pod.probes };
+    return { ...podView(pod, this.clock.now(), this.runtime.cpuOf(pod)), labels: pod.labels, lastExit: pod.lastExit ?? null, probes: pod.probes };
   }
 
   @Get(':id/logs')

@@ -1,15 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import type { Probe, ServiceSpec } from '../specs/spec.types.js';
-import type { Pod, ProbeSample } from './pod.types.js';
+import type { Pod, ProbeKind, ProbeSample } from './pod.types.js';
 
+/** Where probe results go: the runtime, which owns the pods. The runner only reads them. */
 export interface ProbeSink {
   ready(podId: string, ready: boolean, why: string): void;
   failed(podId: string, kind: 'liveness' | 'startup', why: string): void;
+  sample(podId: string, kind: ProbeKind, sample: ProbeSample): void;
+  /** Every passing readiness probe (not only transitions): the gateway returns ejected pods on it. */
+  passed(podId: string): void;
 }
-
-const SAMPLES = 20;
 const PORT_POLL_MIN_MS = 10;
 const PORT_POLL_MAX_MS = 500;
 /** Until a pod is first ready, readiness is retried this often (capped by periodSeconds) so a slow starter is not held back a full period. */
@@ -24,6 +27,7 @@ interface Watch {
 
 /** HTTP GET probe to 127.0.0.1:<port><path>: 200-399 passes (Kubernetes). The spec gives only a path, never a host. */
 export function httpProbe(port: number, path: string, timeoutMs: number): Promise<{ ok: boolean; status?: number; error?: string; latencyMs: number }> {
+  // A duration, not a time of day: the monotonic sub-millisecond timer, which the injected clock does not offer.
   const t0 = performance.now();
   return new Promise((resolve) => {
     const req = http.request({ host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: timeoutMs, headers: { 'user-agent': 'grid-probe/1', connection: 'close' } }, (res) => {
@@ -54,16 +58,12 @@ function portOpen(port: number): Promise<boolean> {
 @Injectable()
 export class ProbeRunner {
   private sink?: ProbeSink;
-  private readonly passListeners: ((podId: string) => void)[] = [];
   private readonly watches = new Map<string, Watch>();
+
+  constructor(@Inject(CLOCK) private readonly clock: Clock) {}
 
   attach(sink: ProbeSink): void {
     this.sink = sink;
-  }
-
-  /** Every passing readiness probe (not only transitions): the gateway returns ejected pods on it. */
-  onReadinessPass(fn: (podId: string) => void): void {
-    this.passListeners.push(fn);
   }
 
   start(pod: Pod, spec: ServiceSpec): void {
@@ -102,10 +102,10 @@ export class ProbeRunner {
     const port = w.pod.port!;
     const gate = spec.startupProbe ? { kind: 'startup' as const, p: spec.startupProbe } : spec.livenessProbe ? { kind: 'liveness' as const, p: spec.livenessProbe } : undefined;
     const budgetS = gate ? gate.p.initialDelaySeconds + gate.p.periodSeconds * gate.p.failureThreshold : Infinity;
-    const deadline = Date.now() + budgetS * 1000;
+    const deadline = this.clock.now() + budgetS * 1000;
     let pollMs = PORT_POLL_MIN_MS;
     while (!w.stopped && !(await portOpen(port))) {
-      if (gate && Date.now() > deadline) {
+      if (gate && this.clock.now() > deadline) {
         this.sink?.failed(w.pod.id, gate.kind, `port ${port} did not accept connections within ${budgetS}s (${gate.kind} probe budget: initialDelay + period × failureThreshold)`);
         return;
       }
@@ -124,14 +124,12 @@ export class ProbeRunner {
     if (spec.livenessProbe) this.later(w, Math.max(spec.livenessProbe.initialDelaySeconds, spec.livenessProbe.periodSeconds) * 1000, () => this.runLiveness(w, spec.livenessProbe!, 0));
   }
 
-  private async probe(w: Watch, p: Probe, kind: keyof Pod['probes']): Promise<ProbeSample> {
+  private async probe(w: Watch, p: Probe, kind: ProbeKind): Promise<ProbeSample> {
     const r = await httpProbe(w.pod.port!, p.httpGet.path, p.timeoutSeconds * 1000);
-    const sample: ProbeSample = { at: Date.now(), ok: r.ok, latencyMs: Math.round(r.latencyMs * 100) / 100 };
+    const sample: ProbeSample = { at: this.clock.now(), ok: r.ok, latencyMs: Math.round(r.latencyMs * 100) / 100 };
     if (r.status !== undefined) sample.status = r.status;
     if (r.error) sample.error = r.error;
-    const list = w.pod.probes[kind];
-    list.push(sample);
-    if (list.length > SAMPLES) list.shift();
+    if (!w.stopped) this.sink?.sample(w.pod.id, kind, sample);
     return sample;
   }
 
@@ -148,7 +146,7 @@ export class ProbeRunner {
     void this.probe(w, p, 'readiness').then((s) => {
       if (w.stopped) return;
       oks = s.ok ? oks + 1 : 0;
-      if (s.ok) for (const fn of this.passListeners) fn(w.pod.id);
+      if (s.ok) this.sink?.passed(w.pod.id);
       fails = s.ok ? 0 : fails + 1;
       if (s.ok && oks >= p.successThreshold && !w.pod.ready) this.sink?.ready(w.pod.id, true, `its readiness probe ${p.httpGet.path} passed (HTTP ${s.status}, ${s.latencyMs} ms)`);
       if (!s.ok && fails >= p.failureThreshold && w.pod.ready) this.sink?.ready(w.pod.id, false, `readiness probe ${p.httpGet.path} failed ${fails} times in a row: ${describe(s)}`);

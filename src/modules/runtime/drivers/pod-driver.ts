@@ -9,7 +9,7 @@ export interface PodStartSpec {
   version: string;
   spec: ServiceSpec;
   labels: Record<string, string>;
-  /** spec.env plus what Grid injects (PORT, POD_NAME, GRID_URL, ...). Drivers add PORT themselves. */
+  /** spec.env plus what Grid injects (POD_NAME, GRID_URL, ...). Drivers add PORT themselves, and expand $(VAR) in the command once they have. */
   env: Record<string, string>;
 }
 
@@ -51,6 +51,8 @@ export interface PodDriver {
   kill(podId: string): Promise<void>;
   /** CPU use in percent of one core, if the driver can measure it. */
   cpu(podId: string): number | undefined;
+  /** Drivers that simulate CPU: each ready pod of the service now uses `percent`; returns the total demand. */
+  setLoad?(service: string, percent: number): number;
   /** Re-attach to a pod from before Grid's restart; false if it is gone or is not ours. */
   adopt(c: AdoptCandidate): Promise<boolean>;
   /** The pod was removed for good: drop what the driver kept for it (logs). */

@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import type { Clock } from '../../../common/clock/clock.js';
 import type { RuntimeName } from '../../specs/spec.types.js';
+import { expandVars } from '../expand-vars.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './pod-driver.js';
 
 const CPU_SAMPLE_MS = 1000;
@@ -67,9 +69,10 @@ export class ProcessDriver implements PodDriver {
   private readonly sampler: NodeJS.Timeout;
 
   constructor(
+    private readonly clock: Clock,
     private readonly workDir: string,
     private readonly logDir: string,
-    private readonly baseEnv: Record<string, string | undefined>,
+    private readonly baseEnv: Readonly<Record<string, string>>,
   ) {
     fs.mkdirSync(logDir, { recursive: true });
     this.sampler = setInterval(() => this.sample(), CPU_SAMPLE_MS);
@@ -95,16 +98,17 @@ export class ProcessDriver implements PodDriver {
   }
 
   private async spawnPod(p: PodStartSpec, ticket: { cancelled: boolean }): Promise<StartedPod> {
-    const [file, ...args] = p.spec.command!;
     const port = await freePort();
     if (ticket.cancelled) throw new Error('stopped before it started');
     const cwd = path.resolve(this.workDir, p.spec.workingDir ?? '.');
     if (!fs.existsSync(cwd)) throw new Error(`workingDir ${cwd} does not exist`);
-    const env = { ...this.baseEnv, ...p.env, PORT: String(port), HOST: '127.0.0.1' };
+    const podEnv = { ...p.env, PORT: String(port), HOST: '127.0.0.1' };
+    // As in Kubernetes, $(VAR) comes from the pod's own environment, not Grid's: PORT is known only here.
+    const [file, ...args] = p.spec.command!.map((arg) => expandVars(arg, podEnv));
     const log = fs.openSync(this.logFile(p.podId), 'a');
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { cwd, env, stdio: ['ignore', log, log], detached: true, shell: false });
+      child = spawn(file, args, { cwd, env: { ...this.baseEnv, ...podEnv }, stdio: ['ignore', log, log], detached: true, shell: false });
     } finally {
       fs.closeSync(log);
     }
@@ -222,7 +226,7 @@ export class ProcessDriver implements PodDriver {
   }
 
   private sample(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const proc of this.procs.values()) {
       const s = procStat(proc.pid);
       if (!s) continue;

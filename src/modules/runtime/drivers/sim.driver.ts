@@ -95,10 +95,6 @@ export class SimDriver implements PodDriver {
     return percent * n;
   }
 
-  demandOf(service: string): number {
-    return this.demand.get(service) ?? 0;
-  }
-
   async adopt(_c: AdoptCandidate): Promise<boolean> {
     return false;
   }

@@ -1,0 +1,91 @@
+import type { RuntimeName } from '../specs/spec.types.js';
+import type { PodEntity } from './pod.entity.js';
+import type { Pod, PodTemplate } from './pod.types.js';
+import type { RuntimeDeps } from './runtime-deps.js';
+
+/** Stopping a live orphan (its service is gone) gets this long before SIGKILL. */
+const ORPHAN_GRACE_MS = 5000;
+
+export interface AdoptionResult {
+  adopted: number;
+  /** Recorded pods whose process is gone (or whose revision is no longer kept). */
+  forgotten: number;
+  /** Recorded pods the driver could not check: their process may still be running, unmanaged. */
+  failed: number;
+}
+
+export type TemplateLookup = (service: string, revision: number) => Promise<PodTemplate | undefined>;
+
+/**
+ * After a restart of Grid: re-attach to recorded pods whose process is still ours,
+ * forget the rest. Runs before the first reconcile so nothing is started twice.
+ */
+export async function adoptPods(d: RuntimeDeps, templateFor: TemplateLookup): Promise<AdoptionResult> {
+  const result: AdoptionResult = { adopted: 0, forgotten: 0, failed: 0 };
+  for (const row of await d.store.records()) {
+    const t = await templateFor(row.service, row.revision);
+    const driver = d.drivers.get(row.runtime as RuntimeName);
+    let alive = false;
+    try {
+      alive = driver ? await driver.adopt({ podId: row.id, pid: row.pid, port: row.port, procStart: row.procStart, containerId: row.containerId }) : false;
+    } catch (e) {
+      result.failed++;
+      await forgetUnchecked(d, row, e);
+      continue;
+    }
+    if (alive && !t) {
+      // Its service is gone: a live orphan must not keep running unmanaged.
+      await driver!.stop(row.id, ORPHAN_GRACE_MS).catch((e: Error) => d.logger.error(`stopping orphaned pod ${row.id} (pid ${row.pid}): ${e.message}`));
+    }
+    if (!alive || !t) {
+      result.forgotten++;
+      await d.store.forgetRecord(row.id);
+      const why = !driver ? `the ${row.runtime} runtime is not available in this Grid` : !alive ? 'its process is gone' : `revision ${row.revision} of ${row.service} is no longer kept`;
+      d.events.record({ type: 'pod.forgotten', service: row.service, pod: row.id, reason: 'NotFound', message: `pod ${row.id} from before the restart is gone: ${why}`, explain: `Grid found no live process for pod ${row.id} after restarting, so it forgot it; the reconciler starts a replacement if one is needed` });
+      continue;
+    }
+    result.adopted++;
+    const pod = podOf(row, t);
+    d.store.add(pod);
+    d.events.record({ type: 'pod.adopted', service: pod.service, pod: pod.id, reason: 'Adopted', message: `adopted pod ${pod.id} (pid ${pod.pid}, port ${pod.port})`, explain: `Pod ${pod.id} kept running while Grid restarted, so Grid took it over instead of starting a duplicate` });
+    if (driver!.probesOverHttp) d.probes.start(pod, t.spec);
+  }
+  return result;
+}
+
+/** The driver failed to check the pod: that is not "gone", so say so and name the process an operator may have to stop. */
+async function forgetUnchecked(d: RuntimeDeps, row: PodEntity, cause: unknown): Promise<void> {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  d.logger.error(`adopting pod ${row.id} (pid ${row.pid}) failed: ${cause instanceof Error ? (cause.stack ?? why) : why}`);
+  await d.store.forgetRecord(row.id);
+  d.events.record({
+    type: 'pod.forgotten',
+    service: row.service,
+    pod: row.id,
+    reason: 'AdoptionFailed',
+    message: `could not check pod ${row.id} from before the restart (pid ${row.pid}): ${why}`,
+    explain: `The ${row.runtime} runtime failed while checking whether pod ${row.id} still runs, so Grid does not manage it; if process ${row.pid} is still running it is unmanaged and should be stopped by hand. The reconciler starts a replacement if one is needed`,
+  });
+}
+
+function podOf(row: PodEntity, t: PodTemplate): Pod {
+  return {
+    id: row.id,
+    service: row.service,
+    revision: row.revision,
+    templateHash: row.templateHash,
+    version: row.version,
+    runtime: row.runtime as RuntimeName,
+    phase: 'Running',
+    ready: false,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    restarts: row.restarts,
+    backoffStep: 0,
+    pid: row.pid ?? undefined,
+    port: row.port ?? undefined,
+    template: t,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    probes: { readiness: [], liveness: [], startup: [] },
+  };
+}

@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import type { DriverSink, PodDriver, PodStartSpec } from './drivers/pod-driver.js';
+import type { ProbeSink } from './probe-runner.js';
+import type { RuntimeDeps } from './runtime-deps.js';
+import { LABEL_REVISION, LABEL_SERVICE, LABEL_SPEC_HASH, LABEL_VERSION, type Pod, type PodExit, type PodTemplate } from './pod.types.js';
+
+/** Upper bound on waiting for in-flight requests of a pod being removed (within its grace period). */
+export const DRAIN_MAX_MS = 5000;
+const POD_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * Create, start, restart, back off, stop and remove pods. Every change goes through the
+ * PodStore (so it is announced) and is recorded as an explained event.
+ */
+export class PodLifecycle {
+  private stopping = false;
+
+  constructor(private readonly d: RuntimeDeps) {}
+
+  get shuttingDown(): boolean {
+    return this.stopping;
+  }
+
+  beginShutdown(): void {
+    this.stopping = true;
+  }
+
+  create(t: PodTemplate, count: number, reason: string, explain: string): Pod[] {
+    const created: Pod[] = [];
+    if (this.stopping) return created;
+    for (let i = 0; i < count; i++) {
+      const pod = this.newPod(t);
+      created.push(pod);
+      this.d.events.record({ type: 'pod.created', service: t.service, pod: pod.id, reason, message: `created pod ${pod.id} (revision ${t.revision}, ${t.version})`, explain });
+      this.launch(pod);
+    }
+    return created;
+  }
+
+  restart(podId: string, backoffStep: number, reason: string, explain: string): void {
+    const pod = this.d.store.get(podId);
+    if (!pod || pod.phase === 'Terminating' || this.stopping) return;
+    const restarts = pod.restarts + 1;
+    // startedAt goes too: a start that fails must not be measured against the previous run (that reset the backoff).
+    this.d.store.patch(pod, { restarts, backoffStep, backoffUntil: undefined, phase: 'Pending', ready: false, readySince: undefined, port: undefined, pid: undefined, startedAt: undefined });
+    this.d.events.record({ type: 'pod.restarted', service: pod.service, pod: pod.id, reason, message: `restarting pod ${pod.id} (restart ${restarts})`, explain });
+    this.launch(pod);
+  }
+
+  markBackoff(podId: string, until: number, explain: string): void {
+    const pod = this.d.store.get(podId);
+    if (!pod || pod.phase === 'Terminating') return;
+    const first = pod.phase !== 'CrashLoopBackOff';
+    this.d.store.patch(pod, { phase: 'CrashLoopBackOff', backoffUntil: until });
+    if (first) {
+      this.d.events.record({ type: 'pod.backoff', service: pod.service, pod: pod.id, reason: 'CrashLoopBackOff', message: `pod ${pod.id} in CrashLoopBackOff until ${new Date(until).toISOString()}`, explain });
+    }
+  }
+
+  /** Pods whose template matches t belong to its revision (re-applying an old template adopts its pods). */
+  relabel(service: string, t: PodTemplate): void {
+    for (const p of this.d.store.list(service)) {
+      if (p.templateHash !== t.templateHash || p.revision === t.revision) continue;
+      this.d.store.patch(p, { revision: t.revision, version: t.version, template: t, labels: { ...p.labels, [LABEL_REVISION]: String(t.revision), [LABEL_VERSION]: t.version } });
+      if (p.runtime !== 'sim') this.d.store.persistRevision(p).catch((e: Error) => this.d.logger.warn(`recording revision ${t.revision} of ${p.id}: ${e.message}`));
+    }
+  }
+
+  async deleteOne(podId: string, reason: string, explain: string): Promise<void> {
+    const pod = this.d.store.get(podId);
+    if (!pod || pod.phase === 'Terminating') return;
+    this.d.events.record({ type: 'pod.terminating', service: pod.service, pod: pod.id, reason, message: `stopping pod ${pod.id}`, explain });
+    try {
+      await this.drainAndStop(pod);
+    } finally {
+      this.remove(pod);
+      this.d.events.record({ type: 'pod.deleted', service: pod.service, pod: pod.id, reason, message: `pod ${pod.id} stopped and removed`, explain });
+    }
+  }
+
+  async kill(podId: string, explain: string): Promise<void> {
+    const pod = this.d.store.get(podId);
+    if (!pod || pod.phase === 'Terminating') return;
+    this.d.store.patch(pod, { phase: 'Terminating', ready: false });
+    this.d.probes.stop(pod.id);
+    this.d.events.record({ type: 'pod.killed', service: pod.service, pod: pod.id, reason: 'Chaos', message: `killed pod ${pod.id}`, explain });
+    try {
+      await this.driver(pod).kill(pod.id);
+    } finally {
+      this.remove(pod);
+    }
+  }
+
+  /** Out of the gateway, drain in-flight requests (bounded), then SIGTERM and SIGKILL after the pod's grace period. */
+  async drainAndStop(pod: Pod): Promise<void> {
+    const wasServing = pod.ready;
+    this.d.store.patch(pod, { phase: 'Terminating', ready: false });
+    this.d.probes.stop(pod.id);
+    const graceMs = graceMsOf(pod);
+    try {
+      if (wasServing) await this.drain(pod, Math.min(graceMs, DRAIN_MAX_MS));
+      await this.driver(pod).stop(pod.id, graceMs);
+    } catch (e) {
+      this.d.logger.warn(`stopping ${pod.id}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Asks whoever holds in-flight work for the pod (the gateway) to say when it is done,
+   * and waits for all of them, but never longer than timeoutMs.
+   */
+  private async drain(pod: Pod, timeoutMs: number): Promise<void> {
+    const waits: Promise<void>[] = [];
+    this.d.bus.emit('pod.draining', { service: pod.service, podId: pod.id, timeoutMs, waitFor: (done) => void waits.push(done) });
+    if (waits.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const settled = Promise.allSettled(waits).then((rs) => {
+      for (const r of rs) if (r.status === 'rejected') this.d.logger.warn(`draining ${pod.id}: ${describe(r.reason)}`);
+    });
+    try {
+      await Promise.race([settled, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Tells the pod's driver what the runtime learns from its own probes and from drivers. */
+  driverSink(): DriverSink {
+    return {
+      update: (podId, patch) => {
+        const pod = this.d.store.get(podId);
+        if (!pod || pod.phase === 'Terminating') return;
+        const becameReady = patch.ready === true && !pod.ready;
+        this.d.store.patch(pod, patch);
+        if (becameReady) this.recordReady(pod, 'its readiness check passed');
+      },
+      exited: (podId, exit) => {
+        const pod = this.d.store.get(podId);
+        if (!pod || pod.phase === 'Terminating') return;
+        this.onExit(pod, exit, 'Exited');
+      },
+    };
+  }
+
+  probeSink(): ProbeSink {
+    return {
+      ready: (id, ready, why) => this.setReady(id, ready, why),
+      failed: (id, kind, why) => this.probeFailed(id, kind, why),
+      sample: (id, kind, sample) => {
+        const pod = this.d.store.get(id);
+        if (pod) this.d.store.addProbeSample(pod, kind, sample);
+      },
+      passed: (id) => {
+        const pod = this.d.store.get(id);
+        if (pod) this.d.bus.emit('probe.passed', { service: pod.service, podId: pod.id });
+      },
+    };
+  }
+
+  private newPod(t: PodTemplate): Pod {
+    let id: string;
+    do id = `${t.service}-${randomId(5)}`;
+    while (this.d.store.has(id));
+    const pod: Pod = {
+      id,
+      service: t.service,
+      revision: t.revision,
+      templateHash: t.templateHash,
+      version: t.version,
+      runtime: t.spec.runtime,
+      phase: 'Pending',
+      ready: false,
+      createdAt: this.d.clock.now(),
+      restarts: 0,
+      backoffStep: 0,
+      template: t,
+      labels: { [LABEL_SERVICE]: t.service, [LABEL_REVISION]: String(t.revision), [LABEL_SPEC_HASH]: t.templateHash, [LABEL_VERSION]: t.version },
+      probes: { readiness: [], liveness: [], startup: [] },
+    };
+    this.d.store.add(pod);
+    return pod;
+  }
+
+  private startSpec(pod: Pod): PodStartSpec {
+    const spec = pod.template.spec;
+    const env: Record<string, string> = {};
+    for (const e of spec.env) env[e.name] = e.value;
+    env.POD_NAME = pod.id;
+    env.GRID_POD = pod.id;
+    env.GRID_SERVICE = pod.service;
+    env.GRID_VERSION = pod.version;
+    env.GRID_URL = this.d.config.url;
+    return { podId: pod.id, service: pod.service, revision: pod.revision, templateHash: pod.templateHash, version: pod.version, spec, labels: pod.labels, env };
+  }
+
+  private launch(pod: Pod): void {
+    const driver = this.d.drivers.get(pod.runtime);
+    const run = pod.restarts;
+    if (!driver) {
+      this.onExit(pod, { code: null, signal: null, reason: 'SpawnError', message: `the ${pod.runtime} runtime is not available in this Grid` }, 'Failed');
+      return;
+    }
+    driver
+      .start(this.startSpec(pod))
+      .then(async (started) => {
+        const live = this.d.store.get(pod.id);
+        if (!live || live.restarts !== run || live.phase === 'Terminating') return;
+        const patch: Partial<Pod> = { startedAt: this.d.clock.now() };
+        if (started.pid !== undefined) patch.pid = started.pid;
+        if (started.port !== undefined) patch.port = started.port;
+        if (live.phase === 'Pending' || live.phase === 'Starting') patch.phase = 'Running';
+        this.d.store.patch(live, patch);
+        this.d.events.record({ type: 'pod.started', service: pod.service, pod: pod.id, reason: 'Started', message: `pod ${pod.id} started${started.pid ? ` (pid ${started.pid}, port ${started.port})` : ''}`, explain: `Pod ${pod.id} is running revision ${pod.revision} (${pod.version})` });
+        if (driver.probesOverHttp && live.port !== undefined) this.d.probes.start(live, live.template.spec);
+        if (pod.runtime !== 'sim') await this.d.store.persist(live, started.procStart ?? null, started.containerId ?? null);
+      })
+      .catch((e: Error) => {
+        const live = this.d.store.get(pod.id);
+        if (!live || live.restarts !== run) return;
+        this.onExit(live, { code: null, signal: null, reason: 'SpawnError', message: e.message }, 'Failed');
+      });
+  }
+
+  private onExit(pod: Pod, exit: Omit<PodExit, 'at'>, phase: 'Exited' | 'Failed'): void {
+    this.d.probes.stop(pod.id);
+    this.d.store.patch(pod, { phase, ready: false, readySince: undefined, pid: undefined, lastExit: { ...exit, at: this.d.clock.now() } });
+    const code = exit.code !== null ? ` with code ${exit.code}` : exit.signal ? ` by ${exit.signal}` : '';
+    this.d.events.record({
+      type: phase === 'Failed' ? 'pod.failed' : 'pod.exited',
+      service: pod.service,
+      pod: pod.id,
+      reason: exit.reason,
+      message: `pod ${pod.id} ${phase === 'Failed' ? 'could not start' : `exited${code}`}: ${exit.message}`,
+      explain: `Pod ${pod.id} stopped (${exit.reason}); Grid will restart it, waiting longer each time it fails in a row`,
+    });
+  }
+
+  private setReady(podId: string, ready: boolean, why: string): void {
+    const pod = this.d.store.get(podId);
+    if (!pod || pod.phase === 'Terminating' || pod.ready === ready) return;
+    if (ready) {
+      this.d.store.patch(pod, { phase: 'Ready', ready: true, readySince: this.d.clock.now() });
+      this.recordReady(pod, why);
+    } else {
+      this.d.store.patch(pod, { phase: 'Running', ready: false, readySince: undefined });
+      this.d.events.record({ type: 'pod.unready', service: pod.service, pod: pod.id, reason: 'ReadinessFailed', message: `pod ${pod.id} is not ready: ${why}`, explain: `Pod ${pod.id} gets no traffic until its readiness probe passes again (${why})` });
+    }
+  }
+
+  private probeFailed(podId: string, kind: 'liveness' | 'startup', why: string): void {
+    const pod = this.d.store.get(podId);
+    if (!pod || pod.phase === 'Terminating') return;
+    const reason = kind === 'liveness' ? 'LivenessProbeFailed' : 'StartupProbeFailed';
+    this.onExit(pod, { code: null, signal: 'SIGTERM', reason, message: why }, 'Exited');
+    this.driver(pod)
+      .stop(pod.id, graceMsOf(pod))
+      .catch((e: Error) => this.d.logger.warn(`stopping ${pod.id} after ${reason}: ${e.message}`));
+  }
+
+  private recordReady(pod: Pod, why: string): void {
+    this.d.events.record({ type: 'pod.ready', service: pod.service, pod: pod.id, reason: 'Ready', message: `pod ${pod.id} is ready`, explain: `Pod ${pod.id} is Ready because ${why}, so it now receives traffic` });
+  }
+
+  private remove(pod: Pod): void {
+    this.d.store.remove(pod);
+    this.d.drivers.get(pod.runtime)?.release?.(pod.id);
+  }
+
+  private driver(pod: Pod): PodDriver {
+    const d = this.d.drivers.get(pod.runtime);
+    if (!d) throw new Error(`runtime '${pod.runtime}' is not available`);
+    return d;
+  }
+}
+
+export function graceMsOf(pod: Pod): number {
+  return pod.template.spec.terminationGracePeriodSeconds * 1000;
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Random bytes drawn from a pooled buffer: one randomBytes call per pod cost ~6 µs, 8% of creating 50,000 pods. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function randomId(n: number): string {
+  if (poolAt + n > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  let s = '';
+  for (let i = 0; i < n; i++) s += POD_ID_ALPHABET[pool[poolAt++] % POD_ID_ALPHABET.length];
+  return s;
+}
