@@ -1,4 +1,5 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { FakeClock } from '../../common/clock/fake-clock.js';
 import type { GridConfig } from '../../common/config/config.js';
 import { EventBus } from '../../common/events/event-bus.js';
@@ -23,6 +24,7 @@ describe(GatewayService.name, () => {
       {} as MetricsService,
       clock,
       { gatewayLb: 'round-robin' } as GridConfig,
+      new SchedulerRegistry(),
     );
     sut.onModuleInit();
   });

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +20,8 @@ import type { VersionTotals, WindowStats } from './stats.js';
 import type { Ejection } from './outlier.js';
 
 const PREVIEW = '--preview';
+/** The /traffic pruning job's name in the SchedulerRegistry. */
+const PRUNE_JOB = 'gateway.prune-stats';
 
 /** GET /traffic's answer. */
 export interface TrafficView {
@@ -59,7 +62,6 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
   private readonly ejectionCounts = new Map<string, number>();
   private dedicated?: http.Server;
   private mainWire?: WireProxy;
-  private pruneTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly runtime: RuntimeService,
@@ -69,6 +71,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     private readonly metrics: MetricsService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GRID_CONFIG) private readonly config: GridConfig,
+    private readonly scheduler: SchedulerRegistry,
   ) {
     this.proxy = new GatewayProxy({
       routes: (service) => this.route(service),
@@ -114,8 +117,9 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     // The runtime stops a pod only once the drain it is handed here has settled.
     this.bus.on('pod.draining', (e) => e.waitFor(this.proxy.drain(e.podId, e.timeoutMs).then(() => undefined)));
     this.bus.on('probe.passed', (e) => this.proxy.probePassed(e.podId));
-    this.pruneTimer = setInterval(() => this.pruneStats(), 60_000);
-    this.pruneTimer.unref();
+    const prune = setInterval(() => this.pruneStats(), 60_000);
+    prune.unref();
+    this.scheduler.addInterval(PRUNE_JOB, prune);
   }
 
   /** Forgets the /traffic numbers of versions that left the route and have been idle for the whole window. */
@@ -378,7 +382,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.pruneTimer);
+    if (this.scheduler.doesExist('interval', PRUNE_JOB)) this.scheduler.deleteInterval(PRUNE_JOB);
     // Pods have been drained and stopped (RuntimeService.beforeApplicationShutdown): cut what is left.
     this.mainWire?.close();
     if (this.dedicated) {

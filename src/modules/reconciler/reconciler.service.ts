@@ -80,12 +80,13 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       const s = this.specs.get(service);
       return s && this.templateOf(s, revision);
     });
-    if (adopted.adopted + adopted.forgotten > 0) this.logger.log(`adopted ${adopted.adopted} pods, forgot ${adopted.forgotten}`);
+    const failedNote = adopted.failed > 0 ? `, could not check ${adopted.failed} (see the pod.forgotten events)` : '';
+    if (adopted.adopted + adopted.forgotten + adopted.failed > 0) this.logger.log(`adopted ${adopted.adopted} pods, forgot ${adopted.forgotten}${failedNote}`);
     const services = this.specs.list().length;
     this.events.record({
       type: 'grid.started',
       reason: 'Started',
-      message: `Grid started with ${services} services; adopted ${adopted.adopted} running pods, forgot ${adopted.forgotten}`,
+      message: `Grid started with ${services} services; adopted ${adopted.adopted} running pods, forgot ${adopted.forgotten}${failedNote}`,
       explain:
         services > 0
           ? `Grid (re)started: it reads every service from its database and starts the pods that are missing; process pods that kept running were adopted instead of started twice`
