@@ -274,7 +274,7 @@ describe('Grid core (sim runtime)', () => {
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger-ui');
     const doc = (await json(`${g.url}/docs-json`)).body;
-    for (const p of ['/apply', '/services', '/services/{name}', '/state', '/scale', '/chaos/kill', '/load', '/lb/select', '/events', '/events/stream', '/metrics', '/gateway/{service}/{path}']) {
+    for (const p of ['/apply', '/services', '/services/{name}', '/state', '/scale', '/chaos/kill', '/load', '/lb/select', '/events', '/events/stream', '/metrics', '/gateway/{service}/{path}', '/broadcast/{service}/{path}']) {
       expect(Object.keys(doc.paths)).toContain(p);
     }
     expect(Object.keys(doc.paths['/apply'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413']));
