@@ -6,18 +6,18 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { ConfigError, gridUrl, loadConfig, type GridConfig } from './common/config/config.js';
 import { AppModule } from './app.module.js';
 import { setupSwagger } from './common/swagger.js';
+import { GridLogger } from './common/logging/grid-logger.js';
 import { SpecsService } from './modules/specs/specs.service.js';
 import { GATEWAY_KEEP_ALIVE_MS, GatewayService } from './modules/gateway/gateway.service.js';
 
 export const BODY_LIMIT = 1024 * 1024;
-const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug'];
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function createGrid(config: GridConfig): Promise<NestFastifyApplication> {
+export async function createGrid(config: GridConfig, logger = GridLogger.forProcess(config)): Promise<NestFastifyApplication> {
   // Gateway traffic is taken off the raw server before Fastify routes it: the proxy
   // wants the untouched request stream, and skipping the router saves CPU per request.
   let intercept: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
@@ -36,7 +36,7 @@ export async function createGrid(config: GridConfig): Promise<NestFastifyApplica
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bodyParser: false,
-    logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    logger,
   });
   const fastify = app.getHttpAdapter().getInstance();
   // YAML, and anything else a plain `curl --data-binary @file` sends, reaches /apply as text.
@@ -127,15 +127,16 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     }
     throw e;
   }
+  // Before anything logs, so even the warning below is in the configured format.
+  const logger = GridLogger.forProcess(config);
+  Logger.overrideLogger(logger);
   const log = new Logger('Grid');
   if (config.host !== '127.0.0.1' && config.host !== 'localhost' && !config.apiKey) {
     log.warn(`listening on ${config.host} without an API key: anyone who can reach it can change your services; set GRID_API_KEY`);
   }
-  const app = await createGrid(config);
+  const app = await createGrid(config, logger);
   await app.listen({ port: config.port, host: config.host });
   const gw = await app.get(GatewayService).listenDedicated();
-  // Tests and scripts wait for this exact line.
-  process.stdout.write(`Grid listening on ${config.url}${gw ? ` (gateway on ${gw})` : ''}\n`);
   // Our own handlers rather than enableShutdownHooks(): Nest re-raises the signal after closing, and a clean stop should exit 0.
   let closing = false;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
@@ -152,6 +153,8 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       );
     });
   }
+  // Tests and scripts wait for this exact line, and may signal Grid as soon as they see it: so the handlers above come first.
+  process.stdout.write(`Grid listening on ${config.url}${gw ? ` (gateway on ${gw})` : ''}\n`);
   const demo = argv.includes('--demo');
   if (demo) await applyDemo(app, log);
 }

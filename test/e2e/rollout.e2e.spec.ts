@@ -77,17 +77,14 @@ describe('rollouts on the process runtime', () => {
     await expectEventually(() => readyPods(g, 'roll', 3), 10000);
     const load = startLoad(`${g.url}/gateway/roll/version`);
     await expectEventually(() => load.result.total > 100, 10000);
-    const t0 = Date.now();
     await applyYaml(g, spec('roll', 'v2', 'strategy: Rolling'));
     await expectEventually(async () => (await readyPods(g, 'roll', 3)).every((p) => p.version === 'v2') && (await rollout(g, 'roll')).phase === 'Completed', 20000);
-    const took = Date.now() - t0;
     const after = load.result.total;
     await expectEventually(() => load.result.total > after + 100, 10000);
     const r = await load.stop();
     expect(r.codes).toEqual({ 200: r.total });
     expect(r.byVersion.v1).toBeGreaterThan(0);
     expect(r.byVersion.v2).toBeGreaterThan(0);
-    expect(took).toBeLessThan(20000);
     const ev = (await json(`${g.url}/events?service=roll&type=rollout.*`)).body.events.map((e: any) => e.type);
     expect(ev).toEqual(expect.arrayContaining(['rollout.started', 'rollout.completed']));
   });

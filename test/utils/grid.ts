@@ -155,14 +155,18 @@ export async function cleanupAll(): Promise<void> {
   dataDirs.clear();
 }
 
-/** Polls fn until it returns without throwing (or returns a truthy value), or fails with the last error after timeoutMs. */
+/**
+ * Polls fn until it returns a truthy value, or fails with the last error after timeoutMs.
+ * A throw and every falsy value (false, undefined, null, 0, '', NaN) mean "not yet", so a
+ * condition written as a count or a string cannot pass while it is still 0 or empty.
+ */
 export async function expectEventually<T>(fn: () => T | Promise<T>, timeoutMs = 10000, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v !== false && v !== undefined && v !== null) return v;
+      if (v) return v;
       last = new Error(`condition returned ${String(v)}`);
     } catch (e) {
       last = e;

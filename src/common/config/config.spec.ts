@@ -29,6 +29,7 @@ describe(loadConfig.name, () => {
       simStartDelayMs: 300,
       sseReplay: 50,
       logLevel: 'log',
+      logFormat: 'text',
       workDir: CWD,
       hpaSyncMs: 15000,
       url: 'http://127.0.0.1:8080',
@@ -64,6 +65,7 @@ describe(loadConfig.name, () => {
     { env: { GRID_GATEWAY_LB: 'least-request' }, key: 'gatewayLb', want: 'least-request' },
     { env: { GRID_GATEWAY_FAST_PATH: 'false' }, key: 'gatewayFastPath', want: false },
     { env: { GRID_LOG_LEVEL: 'debug' }, key: 'logLevel', want: 'debug' },
+    { env: { GRID_LOG_FORMAT: 'json' }, key: 'logFormat', want: 'json' },
     { env: { X_API_KEY: 'x-key-123' }, key: 'apiKey', want: 'x-key-123' },
     { env: { GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123' }, key: 'apiKey', want: 'grid-key-1' },
     { env: { GRID_PORT: '9000' }, key: 'url', want: 'http://127.0.0.1:9000' },
@@ -90,6 +92,7 @@ describe(loadConfig.name, () => {
     { env: { GRID_GATEWAY_PORT: 'x' }, variable: 'GRID_GATEWAY_PORT', message: 'GRID_GATEWAY_PORT: must be an integer 0..65535 (got "x")' },
     { env: { GRID_HOST: 'evil host' }, variable: 'GRID_HOST', message: 'GRID_HOST: must be a host name or IP address (got "evil host")' },
     { env: { GRID_LOG_LEVEL: 'verbose' }, variable: 'GRID_LOG_LEVEL', message: 'GRID_LOG_LEVEL: must be one of error, warn, log, debug (got "verbose")' },
+    { env: { GRID_LOG_FORMAT: 'pretty' }, variable: 'GRID_LOG_FORMAT', message: 'GRID_LOG_FORMAT: must be one of text, json (got "pretty")' },
   ])('rejects $env with a ConfigError naming $variable', ({ env, variable, message }) => {
     const err = thrown(() => sut(env, CWD));
 

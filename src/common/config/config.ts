@@ -21,6 +21,8 @@ export interface GridConfig {
   /** How many recent events the SSE stream replays on connect. */
   sseReplay: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** `json`: one `{time, level, context, message}` object per line, for log shippers. */
+  logFormat: 'text' | 'json';
   /** Directory relative paths in spec.command/workingDir resolve against. */
   workDir: string;
   /** How often the autoscaler decides (Kubernetes' HPA: 15 s). */
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridCon
     simStartDelayMs: int(env, 'GRID_SIM_START_DELAY_MS', 300, 0, 600_000),
     sseReplay: int(env, 'GRID_SSE_REPLAY', 50, 0, 10_000),
     logLevel: oneOf(env, 'GRID_LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
+    logFormat: oneOf(env, 'GRID_LOG_FORMAT', 'text', ['text', 'json'] as const),
     workDir: existingDir(env, 'GRID_WORK_DIR', path.resolve(cwd, env.GRID_WORK_DIR || '.')),
     hpaSyncMs: int(env, 'GRID_HPA_SYNC_MS', 15_000, 100, 600_000),
     url: gridUrl(host, port),

@@ -5,6 +5,7 @@ import { RuntimeModule } from '../runtime/runtime.module.js';
 import { SpecsModule } from '../specs/specs.module.js';
 import { GatewayService } from './gateway.service.js';
 import { GatewayController } from './gateway.controller.js';
+import { BroadcastController } from './broadcast.controller.js';
 import { TrafficRouting, TrafficStats } from './traffic.js';
 
 /**
@@ -15,7 +16,7 @@ import { TrafficRouting, TrafficStats } from './traffic.js';
 @Module({
   imports: [SpecsModule, RuntimeModule, EventsModule, MetricsModule],
   providers: [GatewayService, { provide: TrafficStats, useExisting: GatewayService }, { provide: TrafficRouting, useExisting: GatewayService }],
-  controllers: [GatewayController],
+  controllers: [GatewayController, BroadcastController],
   exports: [TrafficStats, TrafficRouting],
 })
 export class GatewayModule {}
