@@ -863,7 +863,7 @@ function duplicateJsonKey(text: string): string | undefined {
     } else if (c === '}' || c === ']') {
       stack.pop();
     } else if (c === ',') {
-      const top = stack[stack.length - 1];
+      const top = stack.at(-1)!;
       top.index++;
       top.expectKey = top.keys !== undefined;
     } else if (c === '"') {
