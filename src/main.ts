@@ -39,6 +39,8 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
     logger,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON reaches /apply as text too: JSON.parse silently keeps the last of two equal keys, so the validator must see the raw body to refuse them.
+  fastify.removeContentTypeParser('application/json');
   // YAML, and anything else a plain `curl --data-binary @file` sends, reaches /apply as text.
   fastify.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
   fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));

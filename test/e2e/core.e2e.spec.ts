@@ -103,6 +103,26 @@ describe('Grid core (sim runtime)', () => {
     expect((await json(`${g.url}/services/web2`)).status).toBe(404);
   });
 
+  describe('refuses at apply what would fail later (issue 9), with one 400 naming the field and storing nothing', () => {
+    const service = (name: string, spec: object) => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec });
+    it.each([
+      ['duplicate JSON keys', 'application/json', '{"apiVersion":"v1","kind":"Service","metadata":{"name":"dup"},"spec":{"replicas":1,"replicas":2,"image":"local://a@v1"}}', 'spec.replicas'],
+      ['a 300 KB env value (E2BIG at spawn)', 'application/json', service('big', { image: 'local://a@v1', env: [{ name: 'BIG', value: 'x'.repeat(300_000) }] }), 'spec.env[0].value'],
+      ['a NUL byte in a command argument', 'application/json', service('nul', { command: ['node', 'a\0b'] }), 'spec.command[1]'],
+      ['a label key that is a path', 'application/json', service('lbl', { image: 'local://a@v1' }).replace('"name":"lbl"', '"name":"lbl","labels":{"../../etc":"x"}'), 'metadata.labels'],
+      ['a VERSION that would split the X-Grid-Version header', 'application/yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: hdr}\nspec: {command: [node, x.js], env: [{name: VERSION, value: "v1\\r\\nSet-Cookie: pwn=1"}]}\n', 'spec.env[0].value'],
+      ['a workingDir that does not exist', 'application/yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: wd}\nspec: {command: [node, x.js], workingDir: no/such/dir}\n', 'spec.workingDir'],
+      ['a docker image, for the runtime before its port', 'application/yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: web3}\nspec: {image: "nginx:1.25"}\n', 'spec.image'],
+    ])('%s', async (_what, contentType, body, field) => {
+      const before = (await json(`${g.url}/services`)).body.services.length;
+      const r = await json(`${g.url}/apply`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      expect(r.status).toBe(400);
+      expect(r.body.errors).toEqual([{ path: field, message: expect.any(String) }]);
+      expect(r.body.message).toContain(field);
+      expect((await json(`${g.url}/services`)).body.services.length).toBe(before);
+    });
+  });
+
   it('keeps one error shape for router and parser errors, and rejects repeated parameters', async () => {
     const unknown = await json(`${g.url}/no/such/route?x=1`);
     expect(unknown.status).toBe(404);

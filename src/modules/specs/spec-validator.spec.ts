@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { parseManifests, specHash, templateHash, validateManifest } from './spec-validator.js';
+import { parseManifests, specHash, templateHash, validateManifest, type ParseOptions } from './spec-validator.js';
 import type { FieldError, Probe, ServiceManifest } from './spec.types.js';
 
 // Tests build manifests as plain objects and patch them freely.
@@ -28,14 +28,14 @@ function canary(m: Raw, steps: unknown[]): void {
   m.spec.rollout = { strategy: 'Canary', steps };
 }
 
-function errorsOf(body: unknown, contentType?: string): FieldError[] {
-  const sut = parseManifests(body, contentType);
+function errorsOf(body: unknown, contentType?: string, options?: ParseOptions): FieldError[] {
+  const sut = parseManifests(body, contentType, options);
   if (sut.ok) throw new Error(`expected failure, got ${JSON.stringify(sut.manifests)}`);
   return sut.errors;
 }
 
-function manifestsOf(body: unknown, contentType?: string): ServiceManifest[] {
-  const sut = parseManifests(body, contentType);
+function manifestsOf(body: unknown, contentType?: string, options?: ParseOptions): ServiceManifest[] {
+  const sut = parseManifests(body, contentType, options);
   if (!sut.ok) throw new Error(`expected success, got ${JSON.stringify(sut.errors)}`);
   return sut.manifests;
 }
@@ -71,6 +71,18 @@ describe('parseManifests', () => {
       ['name with --', (m) => (m.metadata.name = 'api--preview'), 'metadata.name', "must not contain '--'"],
       ['name of 64 chars', (m) => (m.metadata.name = 'a'.repeat(64)), 'metadata.name', 'at most 63 characters (got 64)'],
       ['label not a string', (m) => (m.metadata.labels = { tier: 1 }), 'metadata.labels.tier', 'must be a string (got number 1)'],
+      // labels: Kubernetes qualified-name keys and label values
+      ['label key with a path', (m) => (m.metadata.labels = { '../../etc': 'x' }), 'metadata.labels', "key \"../../etc\" must be a qualified name"],
+      ['label key with NUL', (m) => (m.metadata.labels = { 'a\0b': 'x' }), 'metadata.labels', 'key "a\\u0000b" must be a qualified name'],
+      ['empty label key', (m) => (m.metadata.labels = { '': 'x' }), 'metadata.labels', 'key "" must be a qualified name'],
+      ['label key name of 64 chars', (m) => (m.metadata.labels = { ['a'.repeat(64)]: 'x' }), 'metadata.labels', 'name part must be at most 63 characters (got 64)'],
+      ['label key with an upper-case prefix', (m) => (m.metadata.labels = { 'Example.com/tier': 'x' }), 'metadata.labels', 'prefix must be a DNS subdomain'],
+      ['label key prefix of 254 chars', (m) => (m.metadata.labels = { [`${'a'.repeat(254)}/tier`]: 'x' }), 'metadata.labels', 'prefix must be at most 253 characters (got 254)'],
+      ['label key with two slashes', (m) => (m.metadata.labels = { 'a/b/c': 'x' }), 'metadata.labels', 'key "a/b/c" must be a qualified name'],
+      ['label value of 1 MB', (m) => (m.metadata.labels = { tier: 'x'.repeat(1024 * 1024) }), 'metadata.labels.tier', 'must be at most 63 characters (got 1048576)'],
+      ['label value with a space', (m) => (m.metadata.labels = { tier: 'front end' }), 'metadata.labels.tier', 'must be empty or match'],
+      ['label value starting with -', (m) => (m.metadata.labels = { tier: '-x' }), 'metadata.labels.tier', 'must be empty or match'],
+      ['label value with CR LF', (m) => (m.metadata.labels = { tier: 'a\r\nb' }), 'metadata.labels.tier', 'must be empty or match'],
       // replicas
       ['replicas -1', (m) => (m.spec.replicas = -1), 'spec.replicas', 'must be an integer 0..1000 (got -1)'],
       ['replicas 1001', (m) => (m.spec.replicas = 1001), 'spec.replicas', 'must be an integer 0..1000 (got 1001)'],
@@ -168,6 +180,18 @@ describe('parseManifests', () => {
       ],
       ['port 70000', (m) => (m.spec.port = 70000), 'spec.port', 'must be an integer 1..65535 (got 70000)'],
       ['workingDir not a string', (m) => (m.spec.workingDir = 5), 'spec.workingDir', 'must be a string (got number 5)'],
+      [
+        'command argument with NUL',
+        (m) => Object.assign(m.spec, { image: undefined, command: ['node', 'a\0b'] }),
+        'spec.command[1]',
+        'must not contain a NUL byte (got string "a\\u0000b")',
+      ],
+      [
+        'workingDir with NUL',
+        (m) => Object.assign(m.spec, { image: undefined, command: ['node'], workingDir: '/srv\0x' }),
+        'spec.workingDir',
+        'must not contain a NUL byte',
+      ],
       // env
       ['env not an array', (m) => (m.spec.env = { VERSION: 'v1' }), 'spec.env', 'must be an array (got mapping)'],
       ['env item not a mapping', (m) => (m.spec.env = ['VERSION=v1']), 'spec.env[0]', 'must be a mapping (got string'],
@@ -190,6 +214,59 @@ describe('parseManifests', () => {
         (m) => m.spec.env.push({ name: 'VERSION', value: 'v2' }),
         'spec.env[1].name',
         "duplicate name 'VERSION' (first at spec.env[0])",
+      ],
+      ['env value with NUL', (m) => (m.spec.env = [{ name: 'A', value: 'x\0y' }]), 'spec.env[0].value', 'must not contain a NUL byte'],
+      ['env name with NUL', (m) => (m.spec.env = [{ name: 'A\0B', value: 'x' }]), 'spec.env[0].name', 'must match'],
+      [
+        'env value of 300 KB',
+        (m) => m.spec.env.push({ name: 'A', value: 'x' }, { name: 'BIG', value: 'x'.repeat(300_000) }),
+        'spec.env[2].value',
+        'as NAME=value must be at most 131072 bytes including the terminating NUL (MAX_ARG_STRLEN) (got 300005)',
+      ],
+      [
+        'env value short in characters but long in UTF-8 bytes',
+        (m) => (m.spec.env = [{ name: 'E', value: '\u00e9'.repeat(70_000) }]),
+        'spec.env[0].value',
+        'as NAME=value must be at most 131072 bytes including the terminating NUL (MAX_ARG_STRLEN) (got 140003)',
+      ],
+      [
+        'env value one byte over MAX_ARG_STRLEN',
+        (m) => (m.spec.env = [{ name: 'BIG', value: 'x'.repeat(131_072 - 4) }]),
+        'spec.env[0].value',
+        '(got 131073)',
+      ],
+      [
+        'env name over MAX_ARG_STRLEN',
+        (m) => (m.spec.env = [{ name: 'N'.repeat(131_072), value: '' }]),
+        'spec.env[0].name',
+        'must be at most 131072 bytes',
+      ],
+      [
+        'command and env together over 1 MiB',
+        (m) => (m.spec.env = Array.from({ length: 11 }, (_, i) => ({ name: `V${i}`, value: 'x'.repeat(100_000) }))),
+        'spec.env',
+        'command and env together must be at most 1048576 bytes (got 1100045)',
+      ],
+      [
+        'VERSION that would split the X-Grid-Version header',
+        (m) => (m.spec.env = [{ name: 'VERSION', value: 'v1\r\nSet-Cookie: pwn=1' }]),
+        'spec.env[0].value',
+        'becomes the X-Grid-Version header, so it must match ^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$ (got string "v1\\r\\nSet-Cookie: pwn=1")',
+      ],
+      ['VERSION with a space', (m) => (m.spec.env = [{ name: 'VERSION', value: 'v 1' }]), 'spec.env[0].value', 'X-Grid-Version'],
+      ['VERSION of 64 chars', (m) => (m.spec.env = [{ name: 'VERSION', value: 'v'.repeat(64) }]), 'spec.env[0].value', 'X-Grid-Version'],
+      ['VERSION starting with .', (m) => (m.spec.env = [{ name: 'VERSION', value: '.v1' }]), 'spec.env[0].value', 'X-Grid-Version'],
+      [
+        'docker image with an empty tag',
+        (m) => Object.assign(m.spec, { image: 'nginx:', port: 80 }),
+        'spec.image',
+        "tag must match ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ (got '')",
+      ],
+      [
+        'docker image with a tag of 129 chars',
+        (m) => Object.assign(m.spec, { image: `nginx:${'1'.repeat(129)}`, port: 80 }),
+        'spec.image',
+        'tag must match',
       ],
       [
         'env with 257 entries',
@@ -448,6 +525,24 @@ describe('parseManifests', () => {
       ['no body at all', undefined, 'application/json', '(body)', 'is empty'],
       ['empty JSON array', '[]', 'application/json', '(body)', 'is empty'],
       ['malformed JSON', '{"kind": ', 'application/json', '(json)', 'JSON'],
+      ['duplicate JSON keys', '{"kind":"Service","kind":"Service"}', 'application/json', 'kind', 'duplicate key'],
+      [
+        'duplicate JSON keys in a nested mapping',
+        '{"kind":"Service","metadata":{"name":"api"},"spec":{"image":"local://a@v1","env":[{"name":"A","value":"x"},{"name":"B","name":"C"}]}}',
+        'application/json',
+        'spec.env[1].name',
+        'duplicate key',
+      ],
+      ['duplicate JSON keys spelled with escapes', '{"kind":"Service","\\u006bind":"Service"}', 'application/json', 'kind', 'duplicate key'],
+      [
+        'duplicate JSON keys after strings holding braces and quotes',
+        '{"metadata":{"name":"}{\\"[,:"},"kind":"Service","metadata":{}}',
+        'application/json',
+        'metadata',
+        'duplicate key',
+      ],
+      ['duplicate JSON keys in the second of several documents', '[{"kind":"Service"},{"kind":"Service","spec":{"replicas":1,"replicas":2}}]', 'application/json', '[1].spec.replicas', 'duplicate key'],
+      ['duplicate JSON keys in a one-document array', '[{"kind":"Service","kind":"Service"}]', 'application/json', 'kind', 'duplicate key'],
       ['YAML sequence as the root', '- a\n- b\n', undefined, '(root)', 'must be a mapping (got array)'],
       ['scalar as the root', 'hello', 'text/yaml', '(root)', 'must be a mapping (got string "hello")'],
     ];
@@ -543,6 +638,56 @@ describe('parseManifests', () => {
       const body = JSON.stringify(baseManifest()).replace('"spec":{', '"spec":{"__proto__":{"replicas":5},');
 
       expect(errorsOf(body, 'application/json')).toEqual([{ path: 'spec.__proto__', message: 'unknown field' }]);
+    });
+  });
+
+  describe('with what only the server knows (runtimes, the work dir)', () => {
+    const workDir = '/srv/grid';
+    const dirs = new Set(['/srv/grid', '/srv/grid/app', '/opt/app']);
+    const options = {
+      hasRuntime: (runtime: string) => runtime !== 'docker',
+      workingDirs: { base: workDir, isDirectory: (dir: string) => dirs.has(dir) },
+    };
+    const processSpec = (workingDir?: string): string =>
+      stringify({ ...baseManifest(), spec: { command: ['node', 'server.js'], ...(workingDir === undefined ? {} : { workingDir }) } });
+
+    it.each([
+      ['no workingDir (the work dir itself)', undefined],
+      ['a relative directory under the work dir', 'app'],
+      ['an absolute directory', '/opt/app'],
+      ['a relative path leaving the work dir', '../../opt/app'],
+    ])('accepts %s', (_name, workingDir) => {
+      expect(manifestsOf(processSpec(workingDir), 'application/yaml', options)).toHaveLength(1);
+    });
+
+    it.each([
+      ['a missing relative directory', 'nope', "'nope' is not a directory (resolved to /srv/grid/nope)"],
+      ['a missing absolute directory', '/srv/nope', "'/srv/nope' is not a directory (resolved to /srv/nope)"],
+    ])('refuses %s', (_name, workingDir, message) => {
+      expect(errorsOf(processSpec(workingDir), 'application/yaml', options)).toEqual([{ path: 'spec.workingDir', message: `must be an existing directory: ${message}` }]);
+    });
+
+    it('does not look at the disk without workingDirs', () => {
+      expect(manifestsOf(processSpec('nope'), 'application/yaml', {})).toHaveLength(1);
+    });
+
+    it('refuses a runtime this Grid lacks before, and instead of, that runtime\'s own fields', () => {
+      const m = baseManifest();
+      m.spec.image = 'nginx:1.25';
+      m.spec.replicas = -1;
+
+      const errors = errorsOf(stringify(m), 'application/yaml', options);
+
+      expect(errors).toEqual([
+        { path: 'spec.image', message: expect.stringContaining('needs the docker runtime, which this Grid does not have yet') },
+        { path: 'spec.replicas', message: 'must be an integer 0..1000 (got -1)' },
+      ]);
+    });
+
+    it('names spec.command when the process runtime is missing', () => {
+      const errors = errorsOf(processSpec(), 'application/yaml', { hasRuntime: (runtime: string) => runtime === 'sim' });
+
+      expect(errors).toEqual([{ path: 'spec.command', message: expect.stringContaining('needs the process runtime') }]);
     });
   });
 
@@ -673,6 +818,30 @@ describe('parseManifests', () => {
         maxP99LatencyMs: 500,
         failureLimit: 2,
       });
+    });
+
+    it('accepts Kubernetes label keys and values, including empty values', () => {
+      const labels = { 'app.kubernetes.io/name': 'api', tier: '', 'a_b.c-d': 'x_Y.z-1', [`${'a'.repeat(253)}/${'b'.repeat(63)}`]: 'c'.repeat(63) };
+      const m = baseManifest();
+      m.metadata.labels = labels;
+
+      expect(manifestsOf(stringify(m))[0].metadata.labels).toEqual(labels);
+    });
+
+    it('accepts an env entry of exactly MAX_ARG_STRLEN bytes with its NUL', () => {
+      const value = 'x'.repeat(131_072 - 'BIG='.length - 1);
+
+      expect(specOf((m) => (m.spec.env = [{ name: 'BIG', value }])).env).toEqual([{ name: 'BIG', value }]);
+    });
+
+    it.each(['v1', '1.2.3+build-4', 'blue_green', 'A'.repeat(63)])('accepts VERSION %s', (version) => {
+      expect(specOf((m) => (m.spec.env = [{ name: 'VERSION', value: version }])).env).toEqual([{ name: 'VERSION', value: version }]);
+    });
+
+    it('accepts a docker image pinned by digest', () => {
+      const image = `nginx:1.25@sha256:${'a'.repeat(64)}`;
+
+      expect(specOf((m) => Object.assign(m.spec, { image, port: 80 })).image).toBe(image);
     });
 
     it('treats an env entry without value as the empty string', () => {

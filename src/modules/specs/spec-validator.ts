@@ -1,6 +1,7 @@
 // Turns untrusted YAML/JSON into ServiceManifests. Pure: no Nest, no I/O, so
 // the API, the CLI and the tests all share one definition of "valid".
 import { createHash } from 'node:crypto';
+import { resolve as resolvePath } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type {
   AnalysisSpec,
@@ -20,6 +21,14 @@ import type {
 export type ParseResult = { ok: true; manifests: ServiceManifest[] } | { ok: false; errors: FieldError[] };
 export type ValidateResult = { ok: true; manifest: ServiceManifest } | { ok: false; errors: FieldError[] };
 
+/** What only the running server knows. The validator stays pure: it is handed these rather than looking itself. */
+export interface ParseOptions {
+  /** Runtimes this Grid has (default: all). A spec for another is refused before that runtime's own fields are read. */
+  hasRuntime?: (runtime: RuntimeName) => boolean;
+  /** Where a relative spec.workingDir resolves (GridConfig.workDir), and how to tell a directory exists. Without it, workingDir is not checked against the disk. */
+  workingDirs?: { base: string; isDirectory: (path: string) => boolean };
+}
+
 // Aliases are legitimate YAML, but each one can multiply the output size;
 // capping them turns a "billion laughs" document into an error, not an OOM.
 const YAML_PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: true } as const;
@@ -29,6 +38,14 @@ const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LOCAL_IMAGE = /^local:\/\/([A-Za-z0-9._-]+)@([A-Za-z0-9._-]+)$/;
 const DOCKER_IMAGE = /^[a-z0-9][a-z0-9._/:@-]*$/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Kubernetes label syntax: keys are qualified names ([DNS-subdomain prefix/]name), values are names or empty.
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_NAME_SOURCE = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// The version label goes out as the X-Grid-Version response header, so it must be a plain token.
+const VERSION_TOKEN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$/;
+// Docker's tag grammar; the tag becomes the version label when VERSION is not set.
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const PERCENT = /^(\d{1,3})%$/;
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
@@ -38,6 +55,18 @@ const DURATION_UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, 
 // 2^31 ms limit and reject values that can only be typos.
 const MAX_PAUSE_SECONDS = 86_400;
 const MAX_LONG_SECONDS = 86_400;
+
+// execve(2) on Linux refuses (E2BIG) one argv/envp string longer than MAX_ARG_STRLEN
+// (32 pages, counting its NUL) and all of them together beyond a quarter of the stack
+// rlimit (typically 2 MiB). The spec may use half of the latter: the inherited
+// environment and the variables Grid adds (PORT, POD_NAME, ...) need the rest.
+const MAX_ARG_STRLEN = 32 * 4096;
+const MAX_EXEC_BYTES = 1024 * 1024;
+
+/** Bytes a string takes in argv or envp: UTF-8 plus the terminating NUL. */
+function execBytes(value: string): number {
+  return Buffer.byteLength(value) + 1;
+}
 
 type Obj = Record<string, unknown>;
 
@@ -50,14 +79,16 @@ function isAbsent(value: unknown): value is null | undefined {
   return value === undefined || value === null;
 }
 
+/** A string as an error shows it: escaped, so control characters stay visible, and cut short. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (typeof value === 'number') return `number ${value}`;
-  if (typeof value === 'string') {
-    const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
-    return `string ${JSON.stringify(shown)}`;
-  }
+  if (typeof value === 'string') return `string ${quote(value)}`;
   if (typeof value === 'boolean') return `boolean ${value}`;
   if (Array.isArray(value)) return 'array';
   if (isMapping(value)) return 'mapping';
@@ -82,6 +113,10 @@ class Errors {
   readonly list: FieldError[] = [];
   add(path: string, message: string): void {
     this.list.push({ path, message });
+  }
+  /** For the error that makes the others moot: it heads the list. */
+  addFirst(path: string, message: string): void {
+    this.list.unshift({ path, message });
   }
 }
 
@@ -219,14 +254,14 @@ function duration(f: Fields, key: string, max: number, allowZero: boolean): numb
   return undefined;
 }
 
-export function validateManifest(raw: unknown): ValidateResult {
+export function validateManifest(raw: unknown, options: ParseOptions = {}): ValidateResult {
   const errors = new Errors();
-  const manifest = readManifest(errors, raw);
+  const manifest = readManifest(errors, raw, options);
   if (errors.list.length > 0 || manifest === undefined) return { ok: false, errors: errors.list };
   return { ok: true, manifest };
 }
 
-function readManifest(errors: Errors, raw: unknown): ServiceManifest | undefined {
+function readManifest(errors: Errors, raw: unknown, options: ParseOptions): ServiceManifest | undefined {
   if (!isMapping(raw)) {
     errors.add('(root)', `must be a mapping ${got(raw)}`);
     return undefined;
@@ -248,7 +283,7 @@ function readManifest(errors: Errors, raw: unknown): ServiceManifest | undefined
   const metadata = readMetadata(errors, top);
   // The spec's shape depends on the kind; validating a foreign kind's spec as
   // a Service would only bury the one error that matters.
-  const spec = kindOk ? readSpec(errors, top) : undefined;
+  const spec = kindOk ? readSpec(errors, top, options) : undefined;
   if (metadata === undefined || spec === undefined) return undefined;
   return { apiVersion: 'v1', kind: 'Service', metadata, spec };
 }
@@ -279,12 +314,35 @@ function readMetadata(errors: Errors, top: Fields): ServiceManifest['metadata'] 
     if (!isMapping(labelFields)) m.fail('labels', `must be a mapping of strings ${got(labelFields)}`);
     else {
       for (const [key, value] of Object.entries(labelFields)) {
-        if (typeof value === 'string') labels[key] = value;
-        else errors.add(join(m.at('labels'), key), `must be a string ${got(value)}`);
+        const keyProblem = labelKeyProblem(key);
+        if (keyProblem !== undefined) {
+          m.fail('labels', keyProblem);
+          continue;
+        }
+        const at = join(m.at('labels'), key);
+        if (typeof value !== 'string') errors.add(at, `must be a string ${got(value)}`);
+        else if (value.length > 63) errors.add(at, `must be at most 63 characters (got ${value.length})`);
+        else if (value !== '' && !LABEL_NAME.test(value)) errors.add(at, `must be empty or match ${LABEL_NAME_SOURCE} ${got(value)}`);
+        else labels[key] = value;
       }
     }
   }
   return name === undefined ? undefined : { name, labels };
+}
+
+/** Why a label key is not a Kubernetes qualified name, or undefined when it is one. */
+function labelKeyProblem(key: string): string | undefined {
+  const shown = `key ${quote(key)}`;
+  const parts = key.split('/');
+  const general = `${shown} must be a qualified name: an optional DNS subdomain prefix and '/', then a name matching ${LABEL_NAME_SOURCE}`;
+  if (parts.length > 2) return general;
+  const [prefix, name] = parts.length === 2 ? parts : [undefined, key];
+  if (prefix !== undefined) {
+    if (prefix.length > 253) return `${shown}: prefix must be at most 253 characters (got ${prefix.length})`;
+    if (!DNS_1123_SUBDOMAIN.test(prefix)) return `${shown}: prefix must be a DNS subdomain: lowercase letters, digits, '-' and '.' ${got(prefix)}`;
+  }
+  if (name.length > 63) return `${shown}: name part must be at most 63 characters (got ${name.length})`;
+  return LABEL_NAME.test(name) ? undefined : general;
 }
 
 const SPEC_FIELDS = [
@@ -305,15 +363,16 @@ const SPEC_FIELDS = [
   'revisionHistoryLimit',
 ] as const;
 
-function readSpec(errors: Errors, top: Fields): ServiceSpec | undefined {
+function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSpec | undefined {
   if (!top.required('spec')) return undefined;
   const s = top.map('spec', SPEC_FIELDS);
   if (!s) return undefined;
 
   const replicas = s.int('replicas', 0, 1000) ?? 1;
-  const workload = readWorkload(errors, s);
-  const workingDir = s.str('workingDir', 4096);
+  const workload = readWorkload(errors, s, options);
+  const workingDir = readWorkingDir(s, workload?.runtime, options);
   const env = readEnv(errors, s);
+  checkExecSize(s, workload?.command ?? [], env);
   const readinessProbe = readProbe(s, 'readinessProbe');
   const livenessProbe = readProbe(s, 'livenessProbe');
   const startupProbe = readProbe(s, 'startupProbe');
@@ -345,7 +404,7 @@ function readSpec(errors: Errors, top: Fields): ServiceSpec | undefined {
 
 type Workload = Pick<ServiceSpec, 'runtime' | 'image' | 'command' | 'port'>;
 
-function readWorkload(errors: Errors, s: Fields): Workload | undefined {
+function readWorkload(errors: Errors, s: Fields, options: ParseOptions): Workload | undefined {
   const port = s.int('port', 1, 65535);
   const image = s.str('image', 255);
   const command = readCommand(errors, s);
@@ -367,7 +426,7 @@ function readWorkload(errors: Errors, s: Fields): Workload | undefined {
   } else if (commandGiven) {
     derived = 'process';
   } else if (image !== undefined) {
-    derived = readImageRuntime(errors, s, image, port);
+    derived = readImageRuntime(errors, s, image);
   }
 
   const runtimeRaw = s.raw('runtime');
@@ -381,6 +440,14 @@ function readWorkload(errors: Errors, s: Fields): Workload | undefined {
   }
 
   if (derived === undefined) return undefined;
+  if (options.hasRuntime?.(derived) === false) {
+    // A docker spec's missing port is beside the point until Grid can run docker at all:
+    // say that first, rather than have the user fix the port only to be refused again.
+    const alternatives = derived === 'process' ? 'image local://<name>@<version> (simulated)' : 'image local://<name>@<version> (simulated) or command: [...] (process)';
+    errors.addFirst(s.at(derived === 'process' ? 'command' : 'image'), `needs the ${derived} runtime, which this Grid does not have yet; use ${alternatives}`);
+    return undefined;
+  }
+  if (derived === 'docker' && image !== undefined) readDockerFields(s, image, port);
   const workload: Workload = { runtime: derived };
   if (derived === 'process') workload.command = command;
   else workload.image = image;
@@ -388,7 +455,7 @@ function readWorkload(errors: Errors, s: Fields): Workload | undefined {
   return workload;
 }
 
-function readImageRuntime(errors: Errors, s: Fields, image: string, port: number | undefined): RuntimeName | undefined {
+function readImageRuntime(errors: Errors, s: Fields, image: string): RuntimeName | undefined {
   const path = s.at('image');
   if (image.startsWith('local://')) {
     if (LOCAL_IMAGE.test(image)) return 'sim';
@@ -400,10 +467,47 @@ function readImageRuntime(errors: Errors, s: Fields, image: string, port: number
     errors.add(path, `must be local://<name>@<version> or a docker image reference such as nginx:1.27 (got '${image}')`);
     return undefined;
   }
+  return 'docker';
+}
+
+function readDockerFields(s: Fields, image: string, port: number | undefined): void {
   if (port === undefined && !s.has('port')) {
     s.fail('port', 'is required for a docker image (the port the container listens on)');
   }
-  return 'docker';
+  // Where versionOf (specs.service.ts) takes the version label from: after the last ':' past the last '/'.
+  const colon = image.lastIndexOf(':');
+  if (colon > image.lastIndexOf('/')) {
+    const tag = image.slice(colon + 1);
+    if (!DOCKER_TAG.test(tag)) s.fail('image', `tag must match ${DOCKER_TAG.source} (got '${tag}')`);
+  }
+}
+
+function readWorkingDir(s: Fields, runtime: RuntimeName | undefined, options: ParseOptions): string | undefined {
+  const value = s.str('workingDir', 4096);
+  if (value === undefined) return undefined;
+  if (value.includes('\0')) {
+    s.fail('workingDir', `must not contain a NUL byte ${got(value)}`);
+    return undefined;
+  }
+  // Only the process runtime runs in it. Checked here, a typo is a 400 instead of a pod that can never start.
+  const dirs = options.workingDirs;
+  if (dirs && runtime === 'process') {
+    const resolved = resolvePath(dirs.base, value);
+    if (!dirs.isDirectory(resolved)) s.fail('workingDir', `must be an existing directory: '${value}' is not a directory (resolved to ${resolved})`);
+  }
+  return value;
+}
+
+function checkExecSize(s: Fields, command: string[], env: EnvVar[]): void {
+  let total = 0;
+  for (const arg of command) total += execBytes(arg);
+  for (const e of env) total += execBytes(`${e.name}=${e.value}`);
+  if (total <= MAX_EXEC_BYTES) return;
+  // command alone cannot get there (64 arguments of 4096 characters), so env is what to shorten.
+  s.fail(
+    'env',
+    `command and env together must be at most ${MAX_EXEC_BYTES} bytes (got ${total}): Linux's execve allows a quarter of the stack limit (typically 2 MiB), and the inherited environment and Grid's own variables need the rest`,
+  );
 }
 
 function readCommand(errors: Errors, s: Fields): string[] | undefined {
@@ -424,6 +528,9 @@ function readCommand(errors: Errors, s: Fields): string[] | undefined {
     } else if (arg.length > 4096) {
       errors.add(join(path, i), `must be at most 4096 characters (got ${arg.length})`);
       ok = false;
+    } else if (arg.includes('\0')) {
+      errors.add(join(path, i), `must not contain a NUL byte ${got(arg)}`);
+      ok = false;
     }
   });
   return ok ? (value as string[]) : undefined;
@@ -441,7 +548,7 @@ function readEnv(errors: Errors, s: Fields): EnvVar[] {
     if (e.required('name')) {
       const raw = e.raw('name');
       if (typeof raw !== 'string') e.fail('name', `must be a string ${got(raw)}`);
-      else if (!ENV_NAME.test(raw)) e.fail('name', `must match ${ENV_NAME.source} (got '${raw}')`);
+      else if (!ENV_NAME.test(raw)) e.fail('name', `must match ${ENV_NAME.source} ${got(raw)}`);
       else name = raw;
     }
     if (name !== undefined) {
@@ -454,10 +561,20 @@ function readEnv(errors: Errors, s: Fields): EnvVar[] {
     const rawValue = e.raw('value');
     let value = '';
     if (!isAbsent(rawValue)) {
-      if (typeof rawValue === 'string') value = rawValue;
-      else e.fail('value', `must be a string; quote it ${got(rawValue)}`);
+      if (typeof rawValue !== 'string') e.fail('value', `must be a string; quote it ${got(rawValue)}`);
+      else if (rawValue.includes('\0')) e.fail('value', `must not contain a NUL byte ${got(rawValue)}`);
+      else if (name === 'VERSION' && rawValue !== '' && !VERSION_TOKEN.test(rawValue)) {
+        e.fail('value', `is the version label and becomes the X-Grid-Version header, so it must match ${VERSION_TOKEN.source} ${got(rawValue)}`);
+      } else value = rawValue;
     }
-    if (name !== undefined) env.push({ name, value });
+    if (name === undefined) return;
+    const bytes = execBytes(`${name}=${value}`);
+    if (bytes > MAX_ARG_STRLEN) {
+      const culprit = Buffer.byteLength(name) > Buffer.byteLength(value) ? 'name' : 'value';
+      e.fail(culprit, `as NAME=value must be at most ${MAX_ARG_STRLEN} bytes including the terminating NUL (MAX_ARG_STRLEN) (got ${bytes})`);
+      return;
+    }
+    env.push({ name, value });
   });
   return env;
 }
@@ -673,7 +790,7 @@ function readAnalysis(r: Fields): AnalysisSpec | undefined {
  * every manifest in it. All-or-nothing: one bad document fails the request,
  * with the errors of every document.
  */
-export function parseManifests(body: string | Buffer | unknown, contentType: string | undefined): ParseResult {
+export function parseManifests(body: string | Buffer | unknown, contentType: string | undefined, options: ParseOptions = {}): ParseResult {
   const docs = readDocuments(body, contentType);
   if (!docs.ok) return docs;
   if (docs.values.length === 0) return { ok: false, errors: [{ path: '(body)', message: 'is empty' }] };
@@ -688,7 +805,7 @@ export function parseManifests(body: string | Buffer | unknown, contentType: str
   const manifests: ServiceManifest[] = [];
   const seen = new Set<string>();
   docs.values.forEach((raw, i) => {
-    const result = validateManifest(raw);
+    const result = validateManifest(raw, options);
     if (result.ok) manifests.push(result.manifest);
     else errors.push(...result.errors.map((e) => ({ path: prefix(i, e.path), message: e.message })));
     const name = rawName(raw);
@@ -716,7 +833,55 @@ function readJson(text: string): Documents {
   } catch (err) {
     return { ok: false, errors: [{ path: '(json)', message: (err as Error).message }] };
   }
-  return { ok: true, values: Array.isArray(value) ? value : [value] };
+  const values = Array.isArray(value) ? value : [value];
+  const duplicate = duplicateJsonKey(text);
+  if (duplicate !== undefined) {
+    // Paths of a lone document carry no index, as parseManifests reports them.
+    const at = values.length === 1 ? duplicate.replace(/^\[0\]\./, '') : duplicate;
+    return { ok: false, errors: [{ path: at, message: 'duplicate key (JSON.parse would keep only the last one; YAML refuses it too)' }] };
+  }
+  return { ok: true, values };
+}
+
+/**
+ * The path of the first key repeated within one JSON object. Runs only on text
+ * JSON.parse accepted, so it tracks nesting and keys without checking the grammar.
+ */
+function duplicateJsonKey(text: string): string | undefined {
+  type Frame = { path: string; keys?: Set<string>; key: string; index: number; expectKey: boolean };
+  const stack: Frame[] = [];
+  const childPath = (): string => {
+    const top = stack.at(-1);
+    if (!top) return '';
+    return top.keys ? join(top.path, top.key) : join(top.path, top.index);
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const isObject = c === '{';
+      stack.push({ path: childPath(), keys: isObject ? new Set() : undefined, key: '', index: 0, expectKey: isObject });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const top = stack.at(-1)!;
+      top.index++;
+      top.expectKey = top.keys !== undefined;
+    } else if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = stack.at(-1);
+      if (top?.keys && top.expectKey) {
+        // Decoded, so "\u006bind" and "kind" are the same key.
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (top.keys.has(key)) return join(top.path, key);
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = end;
+    }
+  }
+  return undefined;
 }
 
 function readYaml(text: string): Documents {

@@ -1,8 +1,10 @@
 import { openTestStore, removeStore, type TestStore } from '../../../test/utils/database.js';
+import type { GridConfig } from '../../common/config/config.js';
 import type { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from './specs.service.js';
 
 const runtime = { has: () => true } as unknown as RuntimeService;
+const config = { workDir: process.cwd() } as GridConfig;
 
 function manifest(name: string, spec: Record<string, unknown> = {}): string {
   return JSON.stringify({ kind: 'Service', metadata: { name }, spec: { replicas: 1, image: 'local://demo@v1', ...spec } });
@@ -16,7 +18,7 @@ describe(SpecsService.name, () => {
   async function open(dir?: string): Promise<void> {
     store = await openTestStore({ dir });
     dirs.push(store.dir);
-    sut = new SpecsService(store.ds, store.clock, store.bus, store.events, runtime);
+    sut = new SpecsService(store.ds, store.clock, store.bus, store.events, runtime, config);
     await sut.onModuleInit();
   }
 
@@ -93,7 +95,7 @@ describe(SpecsService.name, () => {
   });
 
   it('refuses a spec that needs a runtime this Grid lacks, naming spec.image', async () => {
-    sut = new SpecsService(store.ds, store.clock, store.bus, store.events, { has: (r: string) => r !== 'docker' } as unknown as RuntimeService);
+    sut = new SpecsService(store.ds, store.clock, store.bus, store.events, { has: (r: string) => r !== 'docker' } as unknown as RuntimeService, config);
 
     await expect(sut.applyBody(manifest('web', { image: 'nginx:1.25', port: 80 }), 'application/json', 'test')).rejects.toThrow('spec.image');
     expect(sut.names()).toEqual([]);

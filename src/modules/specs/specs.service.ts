@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
+import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
 import { EventBus } from '../../common/events/event-bus.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { EventsService } from '../events/events.service.js';
@@ -79,6 +81,7 @@ export class SpecsService implements OnModuleInit {
     private readonly bus: EventBus,
     private readonly events: EventsService,
     private readonly runtime: RuntimeService,
+    @Inject(GRID_CONFIG) private readonly config: GridConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -174,20 +177,15 @@ export class SpecsService implements OnModuleInit {
 
   /** Parses, validates and applies a request body. Nothing is stored unless every document is valid. */
   async applyBody(body: unknown, contentType: string | undefined, source: string): Promise<ApplyResult[]> {
-    const parsed = parseManifests(body as string, contentType);
+    const parsed = parseManifests(body as string, contentType, {
+      hasRuntime: (r) => this.runtime.has(r),
+      workingDirs: { base: this.config.workDir, isDirectory: (dir) => fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true },
+    });
     if (!parsed.ok) {
       const first = parsed.errors[0];
       const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : '';
       throw new GridException(GridErrorCode.Validation, `${first.path}: ${first.message}${more}`, parsed.errors);
     }
-    const unsupported = parsed.manifests
-      .map((m, i) => ({ m, i }))
-      .filter(({ m }) => !this.runtime.has(m.spec.runtime))
-      .map(({ m, i }) => ({
-        path: `${parsed.manifests.length > 1 ? `[${i}].` : ''}spec.image`,
-        message: `needs the ${m.spec.runtime} runtime, which this Grid does not have yet; use image local://<name>@<version> (simulated) or command: [...] (process)`,
-      }));
-    if (unsupported.length > 0) throw new GridException(GridErrorCode.Validation, `${unsupported[0].path}: ${unsupported[0].message}`, unsupported);
     return this.apply(parsed.manifests, source);
   }
 
