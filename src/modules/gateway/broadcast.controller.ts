@@ -75,10 +75,9 @@ export class BroadcastController {
   }
 }
 
-/** Fastify has already parsed the body: JSON into an object, everything else (see main.ts) into a string. */
-function bodyOf(parsed: unknown): string | undefined {
-  if (parsed === undefined || parsed === null) return undefined;
-  return typeof parsed === 'string' ? parsed : JSON.stringify(parsed);
+/** Every body reaches Grid's routes as text (main.ts registers one text parser for all types), so it is passed on as sent. */
+function bodyOf(raw: unknown): string | undefined {
+  return typeof raw === 'string' ? raw : undefined;
 }
 
 async function readCapped(stream: AsyncIterable<Buffer> & { destroy(): void }, contentType: string): Promise<{ body: unknown; truncated?: true }> {
