@@ -1,5 +1,5 @@
 import type { RuntimeName } from '../../specs/spec.types.js';
-import type { Clock } from '../../../common/clock/clock.js';
+import type { Clock, ClockTimer } from '../../../common/clock/clock.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './pod-driver.js';
 import { TimerHeap } from './timer-heap.js';
 
@@ -27,7 +27,7 @@ export class SimDriver implements PodDriver {
   private sink!: DriverSink;
   private readonly pods = new Map<string, SimPod>();
   private readonly heap = new TimerHeap<Step>();
-  private timer?: NodeJS.Timeout;
+  private timer?: ClockTimer;
   private timerAt = Infinity;
   /** Total CPU demand per service in percent-of-one-core, spread over its ready pods. */
   private readonly demand = new Map<string, number>();
@@ -100,7 +100,7 @@ export class SimDriver implements PodDriver {
   }
 
   async shutdown(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.pods.clear();
   }
 
@@ -125,10 +125,9 @@ export class SimDriver implements PodDriver {
   }
 
   private arm(at: number): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.clock.now()));
-    this.timer.unref?.();
+    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, at - this.clock.now()));
   }
 
   private fire(): void {
