@@ -498,11 +498,13 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
  * Whether the Transfer-Encoding value in s[from, to) ends in chunked. Throws
  * for values llhttp reads differently from the list they spell: an empty
  * element (an empty line after "chunked" leaves llhttp's chunked in force) or
- * a tab (llhttp does not see "chunked\t" as chunked).
+ * a tab (llhttp does not see "chunked\t" as chunked), or a trailing space
+ * (llhttp sees "chunked " as chunked or not depending on where a TCP segment ends).
  */
 function finalCodingChunked(s: string, from: number, to: number): boolean {
   const raw = s.slice(from, to);
   if (raw.includes('\t')) throw new UpstreamProtocolError('tab in Transfer-Encoding');
+  if (raw.endsWith(' ')) throw new UpstreamProtocolError('space after Transfer-Encoding');
   const codings = raw.split(',');
   for (const c of codings) if (c.trim() === '') throw new UpstreamProtocolError('empty Transfer-Encoding element');
   return codings[codings.length - 1].trim().toLowerCase() === 'chunked';
