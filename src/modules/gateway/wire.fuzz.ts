@@ -497,10 +497,9 @@ function exactlyOne(ref: Reference, bytes: Buffer, start: number, end: number, b
 }
 
 /**
- * Feeds bytes[start, end) to llhttp cut where the case's bytes arrived cut:
- * llhttp's reading of a header can depend on where a segment ends (it sees
- * "chunked " split before the space as not chunked), and a real server or
- * client parser gets the segments, not the whole.
+ * Feeds bytes[start, end) to llhttp cut where the case's bytes arrived cut,
+ * as a real server or client parser gets them: a segment boundary must not
+ * change llhttp's answer either.
  */
 function executeInPieces(ref: Reference, bytes: Buffer, start: number, end: number, cuts: number[]): string {
   let from = start;

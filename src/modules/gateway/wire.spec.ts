@@ -252,6 +252,8 @@ describe(parseRequestHead.name, () => {
       // Found by wire.fuzz.spec.ts: llhttp does not read "close\t" as close and keeps the connection open.
       { name: 'Connection: close with a trailing tab', text: requestText(['Host: x', 'Connection: close\t']) },
       { name: 'Connection: keep-alive, close with a tab before close', text: requestText(['Host: x', 'Connection: keep-alive,\tclose']) },
+      // Same cause as the chunked\xa0 row: "close\xa0" is not close to llhttp.
+      { name: 'Connection: close followed by byte 0xa0', text: requestText(['Host: x', 'Connection: close\xa0']) },
     ])('$name', ({ text }) => {
       expect(parseRequest(text)).toBe(FALLBACK);
     });
@@ -377,6 +379,8 @@ describe(parseResponseHead.name, () => {
     { name: 'chunked, gzip (chunked not last)', status: '200 OK', lines: ['Transfer-Encoding: chunked, gzip'], want: [FRAME_CLOSE, 0, false] },
     { name: 'chunked, then gzip in a second header', status: '200 OK', lines: ['Transfer-Encoding: chunked', 'Transfer-Encoding: gzip'], want: [FRAME_CLOSE, 0, false] },
     { name: 'no length and no Transfer-Encoding', status: '200 OK', lines: ['Content-Type: text/plain'], want: [FRAME_CLOSE, 0, false] },
+    // Found by bench/fuzz.js (1 in a million): String.trim strips 0xa0, but llhttp does not read "chunked\xa0" as chunked.
+    { name: 'chunked followed by byte 0xa0 is not chunked', status: '200 OK', lines: ['Transfer-Encoding: chunked\xa0'], want: [FRAME_CLOSE, 0, false] },
     { name: 'Connection: close with a length', status: '200 OK', lines: ['Connection: close', 'Content-Length: 5'], want: [FRAME_LENGTH, 5, false] },
     { name: 'Connection: CLOSE (case-insensitive)', status: '200 OK', lines: ['Connection: CLOSE', 'Content-Length: 5'], want: [FRAME_LENGTH, 5, false] },
     { name: 'Connection: keep-alive, close', status: '200 OK', lines: ['Connection: keep-alive, close', 'Content-Length: 5'], want: [FRAME_LENGTH, 5, false] },
@@ -592,8 +596,6 @@ describe(parseResponseHead.name, () => {
       { name: 'chunked, then an empty Transfer-Encoding line', text: responseText('HTTP/1.1 200 OK', ['Transfer-Encoding: chunked', 'Transfer-Encoding:']) },
       { name: 'chunked, then a Transfer-Encoding line of spaces', text: responseText('HTTP/1.1 200 OK', ['Transfer-Encoding: chunked', 'Transfer-Encoding:   ']) },
       { name: 'Transfer-Encoding: chunked followed by a tab', text: responseText('HTTP/1.1 200 OK', ['Transfer-Encoding: chunked\t']) },
-      // Found by bench/fuzz.js (1 in a million): llhttp reads "chunked " as chunked in one segment, not when split before the space.
-      { name: 'Transfer-Encoding: chunked followed by a space', text: responseText('HTTP/1.1 200 OK', ['Transfer-Encoding: chunked ']) },
       { name: 'Transfer-Encoding with an empty element', text: responseText('HTTP/1.1 200 OK', ['Transfer-Encoding: gzip,,chunked']) },
       { name: 'Transfer-Encoding: chunked, (trailing comma)', text: responseText('HTTP/1.1 200 OK', ['Transfer-Encoding: chunked,']) },
       { name: '100 Continue with Connection: close (the final response would follow a close)', text: responseText('HTTP/1.1 100 Continue', ['Connection: close']) },

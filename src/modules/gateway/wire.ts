@@ -300,7 +300,7 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
           // llhttp does not see "close\t" as close: a tab leaves the connection's fate to Node.
           if (hasTab(head, colon, eol)) return FALLBACK;
           for (const token of value.split(',')) {
-            const t = token.trim().toLowerCase();
+            const t = trimOws(token, 0).toLowerCase();
             if (t === 'close') close = true;
             else if (t !== 'keep-alive' && t !== '') return FALLBACK;
           }
@@ -430,7 +430,7 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
           // llhttp does not see "keep-alive\t" as keep-alive: with a tab, the connection is not reused.
           if (hasTab(text, colon, eol)) sawClose = true;
           for (const token of value.split(',')) {
-            const t = token.trim().toLowerCase();
+            const t = trimOws(token, 0).toLowerCase();
             if (t === 'close') sawClose = true;
             else if (t === 'keep-alive') sawKeepAlive = true;
             // The framing headers stay whatever Connection lists: the body is passed on with its framing.
@@ -498,16 +498,16 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
  * Whether the Transfer-Encoding value in s[from, to) ends in chunked. Throws
  * for values llhttp reads differently from the list they spell: an empty
  * element (an empty line after "chunked" leaves llhttp's chunked in force) or
- * a tab (llhttp does not see "chunked\t" as chunked), or a trailing space
- * (llhttp sees "chunked " as chunked or not depending on where a TCP segment ends).
+ * a tab (llhttp does not see "chunked\t" as chunked). Elements are trimmed of
+ * SP and HTAB only: String.trim also strips 0xa0, and llhttp does not see
+ * "chunked\xa0" as chunked.
  */
 function finalCodingChunked(s: string, from: number, to: number): boolean {
   const raw = s.slice(from, to);
   if (raw.includes('\t')) throw new UpstreamProtocolError('tab in Transfer-Encoding');
-  if (raw.endsWith(' ')) throw new UpstreamProtocolError('space after Transfer-Encoding');
   const codings = raw.split(',');
-  for (const c of codings) if (c.trim() === '') throw new UpstreamProtocolError('empty Transfer-Encoding element');
-  return codings[codings.length - 1].trim().toLowerCase() === 'chunked';
+  for (const c of codings) if (trimOws(c, 0) === '') throw new UpstreamProtocolError('empty Transfer-Encoding element');
+  return trimOws(codings[codings.length - 1], 0).toLowerCase() === 'chunked';
 }
 
 /** Removes the header lines whose (lower-cased) names are in `names`. */
