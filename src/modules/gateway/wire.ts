@@ -119,6 +119,24 @@ for (let c = 0; c < 256; c++) {
 const TARGET = new Uint8Array(256);
 for (let c = 33; c < 127; c++) TARGET[c] = c === 35 /* # */ ? 0 : 1;
 
+/**
+ * The Content-Length in s[from, to) (the bytes after the colon), -1 when it is
+ * not plain digits. Leading OWS and trailing spaces are allowed, a trailing tab
+ * is not: llhttp refuses "5\t", so a value it refuses is never framed here.
+ */
+function lengthField(s: string, from: number, to: number): number {
+  let a = from;
+  while (a < to && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  let b = to;
+  while (b > a && s.charCodeAt(b - 1) === 32) b--;
+  return parseDecimal(s.slice(a, b));
+}
+
+function hasTab(s: string, from: number, to: number): boolean {
+  const t = s.indexOf('\t', from);
+  return t >= 0 && t < to;
+}
+
 /** Optional whitespace around a field value removed (RFC 9110 5.5). */
 function trimOws(s: string, from: number): string {
   let a = from;
@@ -234,8 +252,10 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
           hosts++;
           break;
         case RQ_CONNECTION:
+          // llhttp does not see "close\t" as close: a tab leaves the connection's fate to Node.
+          if (hasTab(head, colon, eol)) return FALLBACK;
           for (const token of value.split(',')) {
-            const t = token.trim().toLowerCase();
+            const t = trimOws(token, 0).toLowerCase();
             if (t === 'close') close = true;
             else if (t !== 'keep-alive' && t !== '') return FALLBACK;
           }
@@ -253,7 +273,7 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
           if (requestId === '') requestId = value;
           break;
         case RQ_CONTENT_LENGTH: {
-          const n = parseDecimal(value);
+          const n = lengthField(head, colon + 1, eol);
           if (n < 0 || contentLength >= 0) return FALLBACK;
           contentLength = n;
           forwarded += head.slice(pos, eol + 2);
@@ -334,6 +354,8 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
     throw new UpstreamProtocolError('invalid status code');
   }
   const status = d0 * 100 + d1 * 10 + d2;
+  // RFC 9110 8.6 / RFC 9112 6.1: 1xx and 204 have no body and must not declare one; the client gets them without.
+  const noFraming = status < 200 || status === 204;
   if (!headBytesOk(buf, 9, headEnd)) throw new UpstreamProtocolError('invalid bytes in the response head');
   const text = buf.toString('latin1', 0, headEnd);
   const statusEol = text.indexOf('\r\n', 9);
@@ -362,8 +384,10 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
       const value = trimOws(text.slice(colon + 1, eol), 0);
       switch (kind) {
         case RS_CONNECTION:
+          // llhttp does not see "keep-alive\t" as keep-alive: with a tab, the connection is not reused.
+          if (hasTab(text, colon, eol)) sawClose = true;
           for (const token of value.split(',')) {
-            const t = token.trim().toLowerCase();
+            const t = trimOws(token, 0).toLowerCase();
             if (t === 'close') sawClose = true;
             else if (t === 'keep-alive') sawKeepAlive = true;
             // The framing headers stay whatever Connection lists: the body is passed on with its framing.
@@ -377,15 +401,16 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
           break;
         case RS_TRANSFER_ENCODING: {
           transferEncoding = true;
-          const tokens = value.toLowerCase().split(',');
-          chunked = tokens[tokens.length - 1].trim() === 'chunked';
-          lines += text.slice(pos, eol + 2);
+          chunked = finalCodingChunked(text, colon + 1, eol);
+          if (!noFraming) lines += text.slice(pos, eol + 2);
           break;
         }
         case RS_CONTENT_LENGTH: {
-          const n = parseDecimal(value);
-          if (n < 0 || (contentLength >= 0 && n !== contentLength)) throw new UpstreamProtocolError('invalid Content-Length');
-          if (contentLength < 0) lines += text.slice(pos, eol + 2);
+          const n = lengthField(text, colon + 1, eol);
+          if (n < 0) throw new UpstreamProtocolError('invalid Content-Length');
+          // Even an identical repeat: llhttp (and so Node's client) refuses it.
+          if (contentLength >= 0) throw new UpstreamProtocolError('repeated Content-Length');
+          if (!noFraming) lines += text.slice(pos, eol + 2);
           contentLength = n;
           break;
         }
@@ -400,13 +425,16 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
   if (listed !== undefined) lines = dropListed(lines, listed);
   // HTTP/1.0 connections close unless kept alive explicitly; close wins over keep-alive.
   const connectionClose = sawClose || (http10 && !sawKeepAlive);
+  // RFC 9112 6.3 lets Transfer-Encoding override Content-Length, but the pair is
+  // a smuggling tell and llhttp refuses it whatever the status: so do we.
+  if (transferEncoding && contentLength >= 0) throw new UpstreamProtocolError('both Transfer-Encoding and Content-Length');
+  // The final response would follow on a connection llhttp already considers closed.
+  if (status < 200 && connectionClose) throw new UpstreamProtocolError('informational response with Connection: close');
 
   let framing: number;
-  if (head || status < 200 || status === 204 || status === 304) framing = FRAME_NONE;
+  if (head || noFraming || status === 304) framing = FRAME_NONE;
   else if (transferEncoding) {
-    // RFC 9112 6.3: Transfer-Encoding overrides Content-Length; a response whose
-    // final coding is not chunked is delimited by the connection closing.
-    if (contentLength >= 0) throw new UpstreamProtocolError('both Transfer-Encoding and Content-Length');
+    // A response whose final coding is not chunked is delimited by the connection closing (RFC 9112 6.3).
     framing = chunked ? FRAME_CHUNKED : FRAME_CLOSE;
   } else if (contentLength >= 0) framing = FRAME_LENGTH;
   else framing = FRAME_CLOSE;
@@ -421,6 +449,22 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
     lines,
     hasRequestId,
   };
+}
+
+/**
+ * Whether the Transfer-Encoding value in s[from, to) ends in chunked. Throws
+ * for values llhttp reads differently from the list they spell: an empty
+ * element (an empty line after "chunked" leaves llhttp's chunked in force) or
+ * a tab (llhttp does not see "chunked\t" as chunked). Elements are trimmed of
+ * SP and HTAB only: String.trim also strips 0xa0, and llhttp does not see
+ * "chunked\xa0" as chunked.
+ */
+function finalCodingChunked(s: string, from: number, to: number): boolean {
+  const raw = s.slice(from, to);
+  if (raw.includes('\t')) throw new UpstreamProtocolError('tab in Transfer-Encoding');
+  const codings = raw.split(',');
+  for (const c of codings) if (trimOws(c, 0) === '') throw new UpstreamProtocolError('empty Transfer-Encoding element');
+  return trimOws(codings[codings.length - 1], 0).toLowerCase() === 'chunked';
 }
 
 /** Removes the header lines whose (lower-cased) names are in `names`. */
@@ -448,11 +492,26 @@ const C_TRAILER = 7;
 const C_TRAILER_LF = 8;
 const C_END_LF = 9;
 const C_DONE = 10;
-const C_SIZE_WS = 11;
+const C_EXT_NAME = 11;
+const C_EXT_VALUE_START = 12;
+const C_EXT_VALUE = 13;
+const C_EXT_QUOTED = 14;
+const C_EXT_QUOTED_PAIR = 15;
+const C_EXT_QUOTED_END = 16;
+const C_TRAILER_NAME = 17;
+
+/** qdtext (RFC 9110 5.6.4): HTAB, SP, visible ASCII but '"' and backslash, obs-text. */
+const QDTEXT = new Uint8Array(256);
+for (let c = 0; c < 256; c++) QDTEXT[c] = c === 9 || c === 32 || (c >= 33 && c !== 34 && c !== 92 && c !== 127) ? 1 : 0;
 
 /**
  * Finds where a chunked body ends without decoding it (the gateway passes the
  * chunked framing through unchanged). Feed it the body bytes in order.
+ *
+ * The grammar is llhttp's strict one or narrower, since the client parses these
+ * bytes again: no whitespace around the size or inside extensions
+ * (`;name[=token|"quoted"]`), trailer lines `name: value`, and no framing
+ * header (Content-Length, Transfer-Encoding) in the trailer.
  */
 export class ChunkedScanner {
   private state = C_SIZE;
@@ -460,6 +519,8 @@ export class ChunkedScanner {
   private digits = 0;
   private remaining = 0;
   private lastSize = -1;
+  /** The current trailer field's name, lower-cased (trailers only; capped, as only short names matter). */
+  private trailerName = '';
 
   /**
    * Scans buf[from..]: the offset just past the body's end, -1 when the body
@@ -489,25 +550,49 @@ export class ChunkedScanner {
             this.state = C_SIZE_LF;
           } else if (c === 59 /* ; */) {
             this.state = C_EXT;
-          } else if (c === 32 || c === 9) {
-            this.state = C_SIZE_WS;
           } else {
+            // Whitespace too: RFC 9112 allows BWS before ';', llhttp's strict mode does not.
             throw new UpstreamProtocolError('invalid chunk size');
           }
           break;
         }
-        case C_SIZE_WS: {
-          // BWS after the size (RFC 9112 7.1.1): only more whitespace, an extension or the line end may follow.
+        case C_EXT:
+          if (TCHAR[buf[i]] !== 1) throw new UpstreamProtocolError('invalid chunk extension name');
+          this.state = C_EXT_NAME;
+          break;
+        case C_EXT_NAME:
+        case C_EXT_VALUE: {
+          const c = buf[i];
+          if (TCHAR[c] === 1) break;
+          if (c === 59) this.state = C_EXT;
+          else if (c === 13) this.state = C_SIZE_LF;
+          else if (c === 61 /* = */ && this.state === C_EXT_NAME) this.state = C_EXT_VALUE_START;
+          else throw new UpstreamProtocolError('invalid chunk extension');
+          break;
+        }
+        case C_EXT_VALUE_START: {
+          const c = buf[i];
+          if (c === 34 /* " */) this.state = C_EXT_QUOTED;
+          else if (TCHAR[c] === 1) this.state = C_EXT_VALUE;
+          else throw new UpstreamProtocolError('invalid chunk extension value');
+          break;
+        }
+        case C_EXT_QUOTED: {
+          const c = buf[i];
+          if (c === 34) this.state = C_EXT_QUOTED_END;
+          else if (c === 92 /* \ */) this.state = C_EXT_QUOTED_PAIR;
+          else if (QDTEXT[c] !== 1) throw new UpstreamProtocolError('invalid chunk extension value');
+          break;
+        }
+        case C_EXT_QUOTED_PAIR:
+          if (FIELD[buf[i]] !== 1) throw new UpstreamProtocolError('invalid chunk extension value');
+          this.state = C_EXT_QUOTED;
+          break;
+        case C_EXT_QUOTED_END: {
           const c = buf[i];
           if (c === 59) this.state = C_EXT;
           else if (c === 13) this.state = C_SIZE_LF;
-          else if (c !== 32 && c !== 9) throw new UpstreamProtocolError('invalid chunk size');
-          break;
-        }
-        case C_EXT: {
-          const c = buf[i];
-          if (c === 13) this.state = C_SIZE_LF;
-          else if (FIELD[c] !== 1) throw new UpstreamProtocolError('invalid chunk extension');
+          else throw new UpstreamProtocolError('invalid chunk extension');
           break;
         }
         case C_SIZE_LF:
@@ -526,11 +611,27 @@ export class ChunkedScanner {
           if (buf[i] !== 10) throw new UpstreamProtocolError('chunk data not followed by CRLF');
           this.state = C_SIZE;
           break;
-        case C_TRAILER_START:
-          if (buf[i] === 13) this.state = C_END_LF;
-          else if (FIELD[buf[i]] === 1) this.state = C_TRAILER;
-          else throw new UpstreamProtocolError('invalid trailer');
+        case C_TRAILER_START: {
+          const c = buf[i];
+          if (c === 13) this.state = C_END_LF;
+          else if (TCHAR[c] === 1) {
+            this.trailerName = String.fromCharCode(c);
+            this.state = C_TRAILER_NAME;
+          } else throw new UpstreamProtocolError('invalid trailer');
           break;
+        }
+        case C_TRAILER_NAME: {
+          const c = buf[i];
+          if (TCHAR[c] === 1) {
+            if (this.trailerName.length < 20) this.trailerName += String.fromCharCode(c);
+          } else if (c === 58 /* : */) {
+            const name = this.trailerName.toLowerCase();
+            // llhttp refuses a Content-Length trailer after chunked; a framing header there is a smuggling attempt.
+            if (name === 'content-length' || name === 'transfer-encoding') throw new UpstreamProtocolError(`${name} in the trailer`);
+            this.state = C_TRAILER;
+          } else throw new UpstreamProtocolError('invalid trailer');
+          break;
+        }
         case C_TRAILER:
           if (buf[i] === 13) this.state = C_TRAILER_LF;
           else if (FIELD[buf[i]] !== 1) throw new UpstreamProtocolError('invalid trailer');
