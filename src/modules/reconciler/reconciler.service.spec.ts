@@ -154,6 +154,24 @@ describe(ReconcilerService.name, () => {
     expect(runtime.list('api')).toHaveLength(4);
   });
 
+  it('holds a scale-down for the stabilization window after the load goes away', async () => {
+    await apply('api', '  replicas: 2\n  image: local://demo@v1\n  autoscale: { targetCPU: 50, min: 1, max: 6, behavior: { scaleDown: { stabilizationWindowSeconds: 60 } } }\n');
+    await advance(START_MS);
+    runtime.setSimulatedLoad('api', 100);
+    await advance(15_000);
+    await advance(START_MS);
+    expect(runtime.list('api').filter((p) => p.ready)).toHaveLength(4);
+
+    runtime.setSimulatedLoad('api', 0);
+    for (let t = 15_000; t < 60_000; t += 15_000) {
+      await advance(15_000);
+      expect(sut.autoscaleOf('api')?.last).toMatchObject({ verdict: 'Stabilizing', current: 4, desired: 4 });
+    }
+    await advance(30_000);
+
+    expect(sut.autoscaleOf('api')?.last).toMatchObject({ verdict: 'ScaledDown', current: 4, desired: 1 });
+  });
+
   it('removes the pods and forgets its state when the service is deleted', async () => {
     await apply('api', '  replicas: 2\n  image: local://demo@v1\n');
     await advance(START_MS);
