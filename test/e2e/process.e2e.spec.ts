@@ -167,7 +167,7 @@ describe('process runtime and gateway', () => {
     const served = new Set<string>();
     for (let i = 0; i < 4; i++) {
       const r = await fetch(`${g.url}/gateway/python-http/`);
-      expect([r.status, await r.text()]).toEqual([200, expect.stringContaining('Directory listing')]);
+      expect([r.status, await r.text()]).toEqual([200, expect.stringContaining('Hello from python3 -m http.server, run by Grid')]);
       served.add(r.headers.get('x-grid-pod')!);
     }
     expect([...served].sort()).toEqual(pods.map((p) => p.id).sort());

@@ -17,9 +17,9 @@ describe(EventsService.name, () => {
   const note = (service: string, message: string) => sut.record({ type: 'test.noted', service, reason: 'Test', message, explain: message });
 
   it("keeps a deleted service's events out of the history of a new service of the same name", () => {
-    store.bus.emit('spec.applied', { service: 'api', uid: 'first', generation: 1, revision: 1, templateChanged: false });
+    sut.bindService('api', 'first');
     note('api', 'old life');
-    store.bus.emit('spec.applied', { service: 'api', uid: 'second', generation: 1, revision: 1, templateChanged: false });
+    sut.bindService('api', 'second');
     note('api', 'new life');
 
     expect(sut.query({ service: 'api', limit: 10 }).map((e) => e.message)).toEqual(['new life']);

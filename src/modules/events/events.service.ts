@@ -54,7 +54,7 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
   private timer?: ClockTimer;
   private insertMany?: (rows: GridEventRecord[]) => void;
   private db!: BetterSqlite3.Database;
-  /** The uid of each service's current incarnation, learned from spec events; kept after a delete for its last events. */
+  /** The uid of each service's current incarnation, as specs tells it (bindService); kept after a delete for its last events. */
   private readonly uids = new Map<string, string>();
   written = 0;
 
@@ -73,10 +73,8 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     this.insertMany = this.db.transaction((rows: GridEventRecord[]) => {
       for (const r of rows) insert.run(r);
     });
-    for (const s of this.db.prepare('SELECT name, uid FROM services').all() as { name: string; uid: string }[]) this.uids.set(s.name, s.uid);
     const replay = this.db.prepare(`SELECT ${COLUMNS} FROM events ORDER BY id DESC LIMIT ?`).all(RING) as GridEventRecord[];
     this.recent.push(...replay.reverse());
-    this.bus.on('spec.applied', (e) => void this.uids.set(e.service, e.uid));
   }
 
   onApplicationShutdown(): void {
@@ -84,9 +82,12 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     this.insertMany = undefined;
   }
 
-  /** The uid of the service's current (or last) incarnation. */
-  uidOf(service: string): string | undefined {
-    return this.uids.get(service);
+  /**
+   * From now on, events about `service` belong to the incarnation `uid`. Specs calls this when
+   * it loads or creates a service, before it records anything about it.
+   */
+  bindService(service: string, uid: string): void {
+    this.uids.set(service, uid);
   }
 
   record(input: GridEventInput): GridEventRecord {

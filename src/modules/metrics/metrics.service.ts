@@ -141,7 +141,7 @@ export class MetricsService {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Shown at 0 from the start, so an alert on rate() has a series before the first failure.
-    for (const store of ['controller_state', 'events']) this.persistErrors.inc({ store }, 0);
+    for (const store of ['controller_state', 'events', 'pods']) this.persistErrors.inc({ store }, 0);
     // prom-client names these gauges *_total, which promtool rejects (the suffix is for counters);
     // the same numbers are there without it (nodejs_active_handles etc.).
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {

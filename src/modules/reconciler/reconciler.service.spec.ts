@@ -61,7 +61,7 @@ describe(ReconcilerService.name, () => {
     // The resync tick is a real interval: an hour, so only the test drives passes.
     const config = { ...loadConfig({ TICK_MS: '3600000', GRID_HPA_SYNC_MS: '15000' }, os.tmpdir()), url: 'http://127.0.0.1:1' };
     const sim = new SimDriver(store.clock, START_MS);
-    runtime = new RuntimeService([sim], store.clock, config, store.ds.getRepository(PodEntity), store.bus, store.events, new ProbeRunner(store.clock));
+    runtime = new RuntimeService([sim], store.clock, config, store.ds.getRepository(PodEntity), store.bus, store.events, new ProbeRunner(store.clock), store.metrics);
     specs = new SpecsService(store.ds, store.clock, store.bus, store.events, runtime, config);
     await specs.onModuleInit();
     const state = new ControllerStateRepository(store.ds.getRepository(ControllerStateEntity), store.clock, store.metrics);

@@ -22,7 +22,7 @@ export type TemplateLookup = (service: string, revision: number) => Promise<PodT
  */
 export async function adoptPods(d: RuntimeDeps, templateFor: TemplateLookup): Promise<AdoptionResult> {
   const result: AdoptionResult = { adopted: 0, forgotten: 0, failed: 0 };
-  for (const row of await d.store.records()) {
+  for (const row of await d.store.records.all()) {
     const t = await templateFor(row.service, row.revision);
     const driver = d.drivers.get(row.runtime as RuntimeName);
     let alive = false;
@@ -39,7 +39,7 @@ export async function adoptPods(d: RuntimeDeps, templateFor: TemplateLookup): Pr
     }
     if (!alive || !t) {
       result.forgotten++;
-      await d.store.forgetRecord(row.id);
+      d.store.records.delete(row.id);
       const why = !driver ? `the ${row.runtime} runtime is not available in this Grid` : !alive ? 'its process is gone' : `revision ${row.revision} of ${row.service} is no longer kept`;
       d.events.record({ type: 'pod.forgotten', service: row.service, pod: row.id, reason: 'NotFound', message: `pod ${row.id} from before the restart is gone: ${why}`, explain: `Grid found no live process for pod ${row.id} after restarting, so it forgot it; the reconciler starts a replacement if one is needed` });
       continue;
@@ -57,7 +57,7 @@ export async function adoptPods(d: RuntimeDeps, templateFor: TemplateLookup): Pr
 async function forgetUnchecked(d: RuntimeDeps, row: PodEntity, cause: unknown): Promise<void> {
   const why = cause instanceof Error ? cause.message : String(cause);
   d.logger.error(`adopting pod ${row.id} (pid ${row.pid}) failed: ${cause instanceof Error ? (cause.stack ?? why) : why}`);
-  await d.store.forgetRecord(row.id);
+  d.store.records.delete(row.id);
   d.events.record({
     type: 'pod.forgotten',
     service: row.service,

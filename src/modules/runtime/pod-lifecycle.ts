@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ClockTimer } from '../../common/clock/clock.js';
 import type { DriverSink, PodDriver, PodStartSpec } from './drivers/pod-driver.js';
 import type { ProbeSink } from './probe-runner.js';
 import type { RuntimeDeps } from './runtime-deps.js';
@@ -62,7 +63,7 @@ export class PodLifecycle {
     for (const p of this.d.store.list(service)) {
       if (p.templateHash !== t.templateHash || p.revision === t.revision) continue;
       this.d.store.patch(p, { revision: t.revision, version: t.version, template: t, labels: { ...p.labels, [LABEL_REVISION]: String(t.revision), [LABEL_VERSION]: t.version } });
-      if (p.runtime !== 'sim') this.d.store.persistRevision(p).catch((e: Error) => this.d.logger.warn(`recording revision ${t.revision} of ${p.id}: ${e.message}`));
+      if (p.runtime !== 'sim') this.d.store.persistRevision(p);
     }
   }
 
@@ -113,14 +114,14 @@ export class PodLifecycle {
     const waits: Promise<void>[] = [];
     this.d.bus.emit('pod.draining', { service: pod.service, podId: pod.id, timeoutMs, waitFor: (done) => void waits.push(done) });
     if (waits.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ClockTimer | undefined;
     const settled = Promise.allSettled(waits).then((rs) => {
       for (const r of rs) if (r.status === 'rejected') this.d.logger.warn(`draining ${pod.id}: ${describe(r.reason)}`);
     });
     try {
-      await Promise.race([settled, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      await Promise.race([settled, new Promise<void>((r) => (timer = this.d.clock.setTimeout(r, timeoutMs)))]);
     } finally {
-      clearTimeout(timer);
+      this.d.clock.clearTimeout(timer);
     }
   }
 
@@ -212,7 +213,7 @@ export class PodLifecycle {
         this.d.store.patch(live, patch);
         this.d.events.record({ type: 'pod.started', service: pod.service, pod: pod.id, reason: 'Started', message: `pod ${pod.id} started${started.pid ? ` (pid ${started.pid}, port ${started.port})` : ''}`, explain: `Pod ${pod.id} is running revision ${pod.revision} (${pod.version})` });
         if (driver.probesOverHttp && live.port !== undefined) this.d.probes.start(live, live.template.spec);
-        if (pod.runtime !== 'sim') await this.d.store.persist(live, started.procStart ?? null, started.containerId ?? null);
+        if (pod.runtime !== 'sim') this.d.store.persist(live, started.procStart ?? null, started.containerId ?? null);
       })
       .catch((e: Error) => {
         const live = this.d.store.get(pod.id);

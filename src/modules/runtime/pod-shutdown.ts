@@ -26,5 +26,7 @@ export async function shutdownPods(d: RuntimeDeps, lifecycle: PodLifecycle): Pro
   }
   await Promise.all(stopping);
   await Promise.all([...d.drivers.values()].map((driver) => driver.shutdown(keep).catch((e: Error) => d.logger.warn(`${driver.name} shutdown: ${e.message}`))));
-  if (!keep) await d.store.clearRecords().catch((e: Error) => d.logger.warn(`forgetting the pod records at shutdown: ${e.message}`));
+  // Kept pods need their records for the next Grid; stopped ones none.
+  if (keep) await d.store.records.flush();
+  else await d.store.records.clear().catch((e: Error) => d.logger.error(`forgetting the pod records at shutdown: ${e.message}`));
 }

@@ -1,7 +1,6 @@
-import type { Logger } from '@nestjs/common';
-import type { Repository } from 'typeorm';
 import type { EventBus } from '../../common/events/event-bus.js';
 import type { PodEntity } from './pod.entity.js';
+import type { PodRecords } from './pod-records.js';
 import type { Pod, PodTemplate, ProbeKind, ProbeSample } from './pod.types.js';
 
 const PROBE_SAMPLES = 20;
@@ -17,8 +16,7 @@ export class PodStore {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly repo: Repository<PodEntity>,
-    private readonly logger: Logger,
+    readonly records: PodRecords,
   ) {}
 
   has(podId: string): boolean {
@@ -83,11 +81,12 @@ export class PodStore {
     m?.delete(pod.id);
     if (m && m.size === 0) this.byService.delete(pod.service);
     this.bus.emit('pod.removed', { service: pod.service, podId: pod.id });
-    if (pod.runtime !== 'sim') this.repo.delete({ id: pod.id }).catch((e: Error) => this.logger.warn(`forgetting the record of ${pod.id}: ${e.message}`));
+    if (pod.runtime !== 'sim') this.records.delete(pod.id);
   }
 
-  async persist(pod: Pod, procStart: string | null, containerId: string | null): Promise<void> {
-    await this.repo.save({
+  /** Records a started pod of a runtime that outlives Grid, so the next Grid can adopt it. */
+  persist(pod: Pod, procStart: string | null, containerId: string | null): void {
+    this.records.save({
       id: pod.id,
       service: pod.service,
       runtime: pod.runtime,
@@ -106,20 +105,8 @@ export class PodStore {
   }
 
   /** A relabelled pod must come back under its new revision after a Grid restart. */
-  persistRevision(pod: Pod): Promise<void> {
-    return this.repo.update({ id: pod.id }, { revision: pod.revision, version: pod.version, labels: JSON.stringify(pod.labels) }).then(() => undefined);
-  }
-
-  records(): Promise<PodEntity[]> {
-    return this.repo.find();
-  }
-
-  async forgetRecord(podId: string): Promise<void> {
-    await this.repo.delete({ id: podId });
-  }
-
-  async clearRecords(): Promise<void> {
-    await this.repo.clear();
+  persistRevision(pod: Pod): void {
+    this.records.update(pod.id, { revision: pod.revision, version: pod.version, labels: JSON.stringify(pod.labels) });
   }
 
   private announce(pod: Pod): void {

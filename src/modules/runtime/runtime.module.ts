@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
 import { EventsModule } from '../events/events.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { PodEntity } from './pod.entity.js';
 import { RuntimeService } from './runtime.service.js';
 import { ProbeRunner } from './probe-runner.js';
@@ -18,7 +19,7 @@ import type { PodDriver } from './drivers/pod-driver.js';
  * through RuntimeService alone; the drivers stay inside. (Config, clock and the event bus are global.)
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([PodEntity]), EventsModule],
+  imports: [TypeOrmModule.forFeature([PodEntity]), EventsModule, MetricsModule],
   providers: [
     ProbeRunner,
     { provide: SimDriver, inject: [CLOCK, GRID_CONFIG], useFactory: (clock: Clock, c: GridConfig) => new SimDriver(clock, c.simStartDelayMs) },

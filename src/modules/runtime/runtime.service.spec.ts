@@ -20,6 +20,7 @@ import { PodEntity } from './pod.entity.js';
 import type { PodTemplate } from './pod.types.js';
 import { ProbeRunner } from './probe-runner.js';
 import { RuntimeService } from './runtime.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 const NOW = 1_800_000_000_000;
 
@@ -71,7 +72,8 @@ describe(RuntimeService.name, () => {
   let records: GridEventInput[];
   let seen: { name: EventName; payload: unknown }[];
   let sut: RuntimeService;
-  const clock = new FakeClock(NOW);
+  let metrics: MetricsService;
+  let clock: FakeClock;
   const config = { ...loadConfig({}, os.tmpdir()), url: 'http://127.0.0.1:18080' };
 
   function watch<K extends EventName>(name: K): EventMap[K][] {
@@ -88,6 +90,7 @@ describe(RuntimeService.name, () => {
   }
 
   beforeEach(async () => {
+    clock = new FakeClock(NOW);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grid-runtime-spec-'));
     db = new DataSource({ type: 'better-sqlite3', database: path.join(dir, 'grid.db'), entities: [PodEntity], synchronize: true });
     await db.initialize();
@@ -98,7 +101,8 @@ describe(RuntimeService.name, () => {
     const events = { record: (e: GridEventInput) => void records.push(e) } as unknown as EventsService;
     driver = new FakeDriver();
     probes = new ProbeRunner(clock);
-    sut = new RuntimeService([driver], clock, config, repo, bus, events, probes);
+    metrics = new MetricsService();
+    sut = new RuntimeService([driver], clock, config, repo, bus, events, probes, metrics);
   });
 
   afterEach(async () => {
@@ -126,6 +130,22 @@ describe(RuntimeService.name, () => {
       [pods[1].id, 'Running'],
     ]);
     expect(records.filter((r) => r.type === 'pod.created').map((r) => r.pod)).toEqual(pods.map((p) => p.id));
+  });
+
+  it('keeps a started pod running when its record cannot be written, counts the failure and writes it later', async () => {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    await db.query('ALTER TABLE pods RENAME TO pods_away');
+    const pod = await readyPod();
+    await sut.flushRecords();
+
+    expect(pod.phase).toBe('Ready');
+    expect(driver.stops).toEqual([]);
+    expect((await metrics.persistErrors.get()).values.find((v) => v.labels.store === 'pods')?.value).toBe(1);
+
+    await db.query('ALTER TABLE pods_away RENAME TO pods');
+    clock.advance(200);
+    await sut.flushRecords();
+    expect(await repo.findOneBy({ id: pod.id })).toMatchObject({ pid: pod.pid, revision: 1 });
   });
 
   it('gives the pod GRID_URL from the config and the spec env', async () => {
@@ -169,12 +189,18 @@ describe(RuntimeService.name, () => {
   });
 
   it('delete() waits no longer than the drain bound (the grace period when shorter)', async () => {
-    const pod = await readyPod(template(1, { terminationGracePeriodSeconds: 0.05 }));
+    const pod = await readyPod(template(1, { terminationGracePeriodSeconds: 3 }));
     bus.on('pod.draining', (e) => e.waitFor(new Promise<void>(() => undefined)));
 
-    await sut.delete([pod.id], 'ScaledDown', 'fewer');
+    const deleting = sut.delete([pod.id], 'ScaledDown', 'fewer');
+    await new Promise((r) => setImmediate(r));
+    clock.advance(2_999);
+    await new Promise((r) => setImmediate(r));
+    expect(driver.stops).toEqual([]);
 
-    expect(driver.stops).toEqual([{ podId: pod.id, graceMs: 50 }]);
+    clock.advance(1);
+    await deleting;
+    expect(driver.stops).toEqual([{ podId: pod.id, graceMs: 3000 }]);
   });
 
   it('does not drain a pod that was not serving', async () => {
@@ -219,6 +245,7 @@ describe(RuntimeService.name, () => {
 
   it('relabel() moves pods of a re-applied template to its revision, announces it and records it for adoption', async () => {
     const [pod] = sut.create(template(1), 1, 'Test', 'test');
+    await sut.flushRecords();
     await expectEventually(async () => (await repo.findOneBy({ id: pod.id }))?.revision === 1);
     const changed = watch('pod.changed');
     const again = template(3, {}, 'h1');
@@ -227,6 +254,7 @@ describe(RuntimeService.name, () => {
 
     expect([pod.revision, pod.version, pod.template, pod.labels['grid.revision'], pod.labels['grid.version']]).toEqual([3, 'v3', again, '3', 'v3']);
     expect(changed.map((e) => e.podId)).toEqual([pod.id]);
+    await sut.flushRecords();
     await expectEventually(async () => {
       const row = await repo.findOneBy({ id: pod.id });
       return row?.revision === 3 && row.version === 'v3' && JSON.parse(row.labels)['grid.revision'] === '3';
@@ -256,6 +284,7 @@ describe(RuntimeService.name, () => {
       ['api-gone', 'NotFound'],
     ]);
     expect(records[0].message).toContain('EACCES reading /proc/4242/stat');
+    await sut.flushRecords();
     expect(await repo.count()).toBe(0);
   });
 

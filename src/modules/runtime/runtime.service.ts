@@ -12,6 +12,8 @@ import type { PodDriver } from './drivers/pod-driver.js';
 import { POD_DRIVERS } from './runtime.tokens.js';
 import { ProbeRunner } from './probe-runner.js';
 import { PodStore } from './pod-store.js';
+import { PodRecords } from './pod-records.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PodLifecycle } from './pod-lifecycle.js';
 import { adoptPods, type AdoptionResult, type TemplateLookup } from './pod-adoption.js';
 import { shutdownPods } from './pod-shutdown.js';
@@ -41,9 +43,10 @@ export class RuntimeService implements BeforeApplicationShutdown {
     bus: EventBus,
     events: EventsService,
     probes: ProbeRunner,
+    metrics: MetricsService,
   ) {
     const logger = new Logger(RuntimeService.name);
-    this.store = new PodStore(bus, podRepo, logger);
+    this.store = new PodStore(bus, new PodRecords(podRepo, clock, metrics, logger));
     this.deps = { store: this.store, drivers: this.drivers, clock, config, bus, events, probes, logger };
     this.lifecycle = new PodLifecycle(this.deps);
     const sink = this.lifecycle.driverSink();
@@ -52,6 +55,11 @@ export class RuntimeService implements BeforeApplicationShutdown {
       d.attach(sink);
     }
     probes.attach(this.lifecycle.probeSink());
+  }
+
+  /** Resolves when the pod records queued so far are written (or failed and queued for a retry). */
+  flushRecords(): Promise<void> {
+    return this.store.records.flush();
   }
 
   has(name: RuntimeName): boolean {

@@ -77,6 +77,9 @@ describe(SpecsService.name, () => {
     const second = sut.require('api').uid;
 
     expect(second).not.toBe(first);
+    // Every event of each incarnation carries its uid, the 'created' one included.
+    expect(store.events.query({ service: 'api', serviceUid: first, limit: 10 }).map((e) => e.type)).toEqual(['spec.applied', 'spec.deleted']);
+    expect(store.events.query({ service: 'api', limit: 10 }).map((e) => [e.type, e.serviceUid])).toEqual([['spec.applied', second]]);
     expect(seen).toEqual([
       { type: 'applied', uid: first },
       { type: 'deleted', uid: first },

@@ -101,6 +101,7 @@ export class SpecsService implements OnModuleInit {
         updatedAt: r.updatedAt,
       });
     }
+    for (const rec of this.services.values()) this.events.bindService(rec.name, rec.uid);
     const revs = await this.ds.getRepository(SpecRevisionEntity).find({ order: { generation: 'ASC' } });
     // Not pruned yet: which revisions a rollout stands on is the reconciler's to say (pinRevisions, at its bootstrap).
     for (const r of revs) this.rememberRevision(r.service, r.revision, r.templateHash, JSON.parse(r.manifest) as ServiceManifest, false);
@@ -215,6 +216,7 @@ export class SpecsService implements OnModuleInit {
       if (p.result === 'unchanged') continue;
       this.services.set(p.record.name, p.record);
       const r = p.record;
+      this.events.bindService(r.name, r.uid);
       this.rememberRevision(r.name, r.revision, r.templateHash, r.manifest);
       this.events.record({
         type: 'spec.applied',
