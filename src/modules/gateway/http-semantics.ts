@@ -26,6 +26,12 @@ export const RQ_EXPECT = 8;
 export const RQ_UPGRADE = 9;
 export const RQ_IDEMPOTENCY_KEY = 10;
 export const RQ_PREVIEW = 11;
+/**
+ * Forwarded (RFC 7239): a client's own is dropped, and the gateway sends its
+ * own (forwardedHeaderValue) as it rewrites X-Forwarded-*: a pod that trusts
+ * it must only ever see what the gateway saw.
+ */
+export const RQ_FORWARDED = 12;
 
 /** Kind of each request header name (lower-case) the gateway acts on; later entries override the hop-by-hop default. */
 export const REQUEST_HEADER_KIND: ReadonlyMap<string, number> = new Map([
@@ -42,9 +48,67 @@ export const REQUEST_HEADER_KIND: ReadonlyMap<string, number> = new Map([
   ['content-length', RQ_CONTENT_LENGTH],
   ['idempotency-key', RQ_IDEMPOTENCY_KEY],
   ['x-grid-preview', RQ_PREVIEW],
+  ['forwarded', RQ_FORWARDED],
 ]);
 /** 1 at the lengths of the names in REQUEST_HEADER_KIND: other names are forwarded without being lower-cased. */
 export const REQUEST_HEADER_LENGTH: Uint8Array = lengthTable(REQUEST_HEADER_KIND.keys());
+
+/**
+ * Request header names with '_' are dropped, as nginx does by default
+ * (underscores_in_headers off): CGI/WSGI back ends turn '-' and '_' alike into
+ * '_' (HTTP_X_FORWARDED_FOR), so `X_Forwarded_For` would reach them as the
+ * header the gateway rewrites.
+ */
+export const DROP_UNDERSCORE_HEADER_NAMES = true;
+
+/** Whether a request header name is one DROP_UNDERSCORE_HEADER_NAMES drops. */
+export function isUnderscoreHeaderName(name: string): boolean {
+  return name.includes('_');
+}
+
+/**
+ * Most request header lines a request may carry. Node's server keeps 2,000
+ * (maxHeadersCount) and silently drops the rest, which made a Content-Length
+ * past the cut vanish; browsers send about 20, and nginx's default buffers
+ * (4 x 8 KiB) hold about 100 typical lines. Above this the fast path hands the
+ * request to the node path, which refuses it with 431; nothing truncated is
+ * ever forwarded.
+ */
+export const MAX_REQUEST_HEADER_LINES = 100;
+
+/**
+ * The request's whole head and body must arrive within this long of its first
+ * byte (slowloris, and a body dripped a byte at a time); then the gateway
+ * answers 408 and closes. Not configurable: a 64 KiB body (the most the fast
+ * path buffers) still gets 2 KiB/s.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Whether a value may be written into an HTTP head as it is: no CR, LF, NUL or other control byte (HTAB aside), nothing outside latin1. */
+export function isSafeHeaderValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127 || c > 255) return false;
+  }
+  return true;
+}
+
+const FORWARDED_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** An RFC 7239 forwarded-pair value: a token as it is, anything else quoted (with '"' and '\\' escaped). */
+function forwardedValue(value: string): string {
+  return FORWARDED_TOKEN.test(value) ? value : '"' + value.replace(/["\\]/g, '\\$&') + '"';
+}
+
+/** The `for=` value of a Forwarded header: an IPv6 address in brackets and quotes (RFC 7239 6). */
+export function forwardedFor(remoteAddress: string): string {
+  return remoteAddress.includes(':') ? '"[' + remoteAddress + ']"' : forwardedValue(remoteAddress === '' ? 'unknown' : remoteAddress);
+}
+
+/** The Forwarded header value the gateway sends upstream; `forValue` from forwardedFor, `host` '' when the request had none. */
+export function forwardedHeaderValue(forValue: string, host: string): string {
+  return 'for=' + forValue + ';proto=http' + (host === '' ? '' : ';host=' + forwardedValue(host));
+}
 
 // Response header kinds; names not in RESPONSE_HEADER_KIND go to the client as they came.
 export const RS_DROP = 1;
@@ -101,7 +165,7 @@ export const F_CONNECT = 4;
 export const F_UPSTREAM = 5;
 
 /** Statuses the gateway answers with itself, and their reason phrases (also the `error` field of the body). */
-const REASON = { 400: 'Bad Request', 404: 'Not Found', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' } as const;
+const REASON = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' } as const;
 export type GatewayErrorStatus = keyof typeof REASON;
 
 export function reasonPhrase(status: GatewayErrorStatus): string {

@@ -3,9 +3,18 @@
 // the subset handed with the bytes read so far to the fallback http.Server.
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { errorBody, JSON_CONTENT_TYPE, noReadyPods, reasonPhrase, serviceNotFound, type GatewayErrorStatus } from './http-semantics.js';
+import {
+  errorBody,
+  forwardedFor,
+  forwardedHeaderValue,
+  JSON_CONTENT_TYPE,
+  noReadyPods,
+  reasonPhrase,
+  serviceNotFound,
+  type GatewayErrorStatus,
+} from './http-semantics.js';
 import { newRequestId } from './proxy-core.js';
-import { FALLBACK, INCOMPLETE, findHeadEnd, parseRequestHead, type RequestHead } from './wire.js';
+import { FALLBACK, HS_CR, HS_CRLF, HS_CRLFCR, HS_END, HS_NONE, INCOMPLETE, MAX_REQUEST_HEAD, findHeadEnd, parseRequestHead, scanHeadBytes, type RequestHead } from './wire.js';
 import type { WireProxy, WireRoute } from './wire-proxy.js';
 import { Exchange } from './wire-upstream.js';
 
@@ -76,9 +85,23 @@ export class ClientConn {
   ex: Exchange | null = null;
   /** performance.now() of the last completed exchange (or accept). */
   lastActive = performance.now();
-  /** performance.now() when the first bytes of an unfinished head arrived; 0 when none are waiting. */
+  /** performance.now() when the first bytes of an unfinished request arrived; 0 when none are waiting. */
   headSince = 0;
   readonly remote: string;
+  /** This client's `for=` in the Forwarded header, and the last Forwarded line built (per Host, which rarely changes on a connection). */
+  private readonly forwardedFor: string;
+  private forwardedHost: string | null = null;
+  private forwardedLine = '';
+  /**
+   * Bytes of an unfinished request that came after `buf`, kept as they came and
+   * joined once, when the request is complete: however it is dripped, each byte
+   * is copied once and looked at a bounded number of times.
+   */
+  private parts: Buffer[] | null = null;
+  /** Bytes in buf plus parts. */
+  private waiting = 0;
+  /** scanHeadBytes' state at the end of the unfinished head's bytes so far. */
+  private headState = HS_NONE;
   private pausedForPipeline = false;
   private handedOff = false;
   /** Chunks that arrived while an exchange was in flight. */
@@ -90,9 +113,12 @@ export class ClientConn {
     readonly socket: ClientSocket,
   ) {
     this.remote = socket.remoteAddress ?? '';
+    this.forwardedFor = forwardedFor(this.remote);
   }
 
   data(chunk: Buffer): void {
+    // After a closing answer (Connection: close, 408) nothing more is served.
+    if (this.socket.writableEnded) return;
     if (this.ex !== null) {
       // Pipelined: kept as chunks (joined once, when served after the current exchange).
       (this.queued ??= []).push(chunk);
@@ -103,8 +129,42 @@ export class ClientConn {
       }
       return;
     }
-    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.buf === null) {
+      this.buf = chunk;
+      this.next();
+      return;
+    }
+    // More of an unfinished request: kept aside until the head (or the whole body) is there.
+    (this.parts ??= []).push(chunk);
+    this.waiting += chunk.length;
+    const head = this.pendingHead;
+    if (head === null) {
+      // Only the new bytes are scanned; the state carries what the bytes before them ended with.
+      this.headState = scanHeadBytes(chunk, 0, this.headState);
+      if (this.headState < HS_END && this.waiting <= MAX_REQUEST_HEAD) return;
+    } else if (this.waiting < head.headEnd + head.contentLength) return;
+    // The head ended, can no longer be one, grew too large, or the body is complete: parsed from here as one buffer.
+    this.join();
     this.next();
+  }
+
+  /** Joins buf and the parts that came after it: the one copy of an unfinished request's bytes. */
+  private join(): void {
+    const parts = this.parts;
+    if (parts === null) return;
+    this.parts = null;
+    parts.unshift(this.buf!);
+    this.buf = Buffer.concat(parts, this.waiting);
+  }
+
+  /** Starts collecting parts behind buf, an unfinished request (its head too, unless `head` is false). */
+  private wait(buf: Buffer, head: boolean): void {
+    this.waiting = buf.length;
+    if (this.headSince === 0) this.headSince = performance.now();
+    if (!head) return;
+    // What buf ends with (it holds no CRLFCRLF and, being a plausible head, no bare CR or LF).
+    const n = buf.length;
+    this.headState = buf[n - 1] === 13 ? (n >= 3 && buf[n - 2] === 10 && buf[n - 3] === 13 ? HS_CRLFCR : HS_CR) : buf[n - 1] === 10 ? HS_CRLF : HS_NONE;
   }
 
   /** Moves the chunks queued during an exchange into buf. */
@@ -132,7 +192,7 @@ export class ClientConn {
         const parsed = parseRequestHead(buf, end);
         if (parsed === INCOMPLETE) {
           this.scanFrom = buf.length;
-          if (this.headSince === 0) this.headSince = performance.now();
+          this.wait(buf, true);
           return;
         }
         if (parsed === FALLBACK) return this.handOff();
@@ -142,7 +202,7 @@ export class ClientConn {
       if (buf.length < total) {
         // Body still arriving: buffered whole (up to 64 KiB) before the request goes out.
         this.pendingHead = head;
-        if (this.headSince === 0) this.headSince = performance.now();
+        this.wait(buf, false);
         return;
       }
       const route = this.proxy.router(head.target, head.host, head.preview);
@@ -172,7 +232,9 @@ export class ClientConn {
       forwardedFor +
       '\r\nx-forwarded-proto: http\r\nx-request-id: ' +
       requestId +
-      (head.host === '' ? '\r\n\r\n' : '\r\nx-forwarded-host: ' + head.host + '\r\n\r\n');
+      (head.host === '' ? '\r\n' : '\r\nx-forwarded-host: ' + head.host + '\r\n') +
+      this.forwarded(head.host) +
+      '\r\n';
     const ex = new Exchange(
       this,
       target.service,
@@ -192,6 +254,23 @@ export class ClientConn {
     ex.send(false);
   }
 
+  /** The Forwarded line (RFC 7239) for a request with this Host: the client's own was dropped (wire.ts). */
+  private forwarded(host: string): string {
+    if (host !== this.forwardedHost) {
+      this.forwardedHost = host;
+      this.forwardedLine = 'forwarded: ' + forwardedHeaderValue(this.forwardedFor, host) + '\r\n';
+    }
+    return this.forwardedLine;
+  }
+
+  /** The request did not arrive in full within the proxy's request timeout: 408, and the connection closes. */
+  requestTimedOut(): void {
+    this.headSince = 0;
+    this.pendingHead = null;
+    this.parts = null;
+    this.reply(408, `request head and body not received within ${this.proxy.requestTimeoutMs} ms`, true, newRequestId());
+  }
+
   /** An answer of the gateway's own (no pod involved). */
   reply(status: GatewayErrorStatus, message: string, close: boolean, requestId: string, extra = ''): void {
     if (this.socket.destroyed) return;
@@ -199,6 +278,7 @@ export class ClientConn {
     if (close) {
       // Requests pipelined behind a `Connection: close` one are not served.
       this.buf = null;
+      this.parts = null;
       this.queued = null;
       this.socket.end();
     }
@@ -223,6 +303,7 @@ export class ClientConn {
    */
   clientEnded(): void {
     this.buf = null;
+    this.parts = null;
     this.queued = null;
     this.ex?.clientGone();
     this.socket.end();
@@ -239,6 +320,7 @@ export class ClientConn {
     socket.removeListener('close', onClientClose);
     socket.removeListener('end', onClientEnd);
     socket.pause();
+    this.join();
     this.unqueue();
     if (this.buf !== null) socket.unshift(this.buf);
     this.buf = null;
@@ -249,6 +331,7 @@ export class ClientConn {
   closed(): void {
     this.proxy.conns.delete(this);
     this.buf = null;
+    this.parts = null;
     this.ex?.clientGone();
   }
 }

@@ -2,7 +2,8 @@
 // address. A connection goes back to its pool only after a response ended
 // exactly (wire-upstream.ts decides); bytes on an idle one destroy it.
 import * as net from 'node:net';
-import type { GatewayEndpoint } from './gateway.types.js';
+import type { GatewayEndpoint, VersionBackend } from './gateway.types.js';
+import { isSafeHeaderValue } from './http-semantics.js';
 import type { ResponseHead } from './wire.js';
 import type { Exchange } from './wire-upstream.js';
 
@@ -30,6 +31,14 @@ export class UpstreamPool {
   lastHeadText = '';
   lastHeadIsHead = false;
   lastHead: ResponseHead | null = null;
+  /**
+   * The X-Grid-Pod/X-Grid-Version lines for gridLinesEndpoint in gridLinesBackend,
+   * checked once: route objects live until the next rebuild, so this is once per
+   * route, not per request (and saves building the lines per response).
+   */
+  gridLines = '';
+  gridLinesEndpoint: GatewayEndpoint | null = null;
+  gridLinesBackend: VersionBackend | null = null;
   constructor(
     readonly key: string,
     readonly host: string,
@@ -72,10 +81,44 @@ export class WirePools {
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly poolOf = new WeakMap<GatewayEndpoint, UpstreamPool>();
 
+  /** Values already reported as unsafe for a head: each is logged once. */
+  private readonly warned = new Set<string>();
+
   constructor(
     /** Idle connections kept per pod address. */
     private readonly maxIdle: number,
+    /** Where a value refused for a response head is reported. */
+    private readonly warn: (message: string) => void,
   ) {}
+
+  /** The pool of an endpoint's address (for a socket already released). */
+  poolOfEndpoint(ep: GatewayEndpoint): UpstreamPool {
+    return this.poolFor(ep);
+  }
+
+  /**
+   * The `x-grid-pod`/`x-grid-version` header lines (each ending CRLF) for responses
+   * from this endpoint of this version. A value that could break out of its
+   * header (CR, LF, NUL, other control bytes) is never written: its line is left
+   * out and the value logged once.
+   */
+  gridLines(pool: UpstreamPool, ep: GatewayEndpoint, backend: VersionBackend): string {
+    if (pool.gridLinesEndpoint === ep && pool.gridLinesBackend === backend) return pool.gridLines;
+    pool.gridLines = this.safeLine('x-grid-pod', ep.podId) + this.safeLine('x-grid-version', backend.version);
+    pool.gridLinesEndpoint = ep;
+    pool.gridLinesBackend = backend;
+    return pool.gridLines;
+  }
+
+  private safeLine(name: string, value: string): string {
+    if (isSafeHeaderValue(value)) return name + ': ' + value + '\r\n';
+    const key = name + '\u0000' + value;
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
+      this.warn(`gateway: ${name} left out of responses: its value ${JSON.stringify(value)} holds bytes a header must not (CR, LF, NUL or another control byte)`);
+    }
+    return '';
+  }
 
   private poolFor(ep: GatewayEndpoint): UpstreamPool {
     // Endpoint objects live until the next route rebuild: their pool is cached on them.

@@ -266,7 +266,7 @@ async function connect(): Promise<RawClient> {
 
 interface StartOptions {
   proxy?: Partial<GatewayProxyOptions>;
-  wire?: Partial<Pick<WireProxyOptions, 'upstreamTimeoutMs' | 'connectTimeoutMs' | 'clientIdleMs' | 'headersTimeoutMs' | 'maxIdlePerUpstream'>>;
+  wire?: Partial<Pick<WireProxyOptions, 'upstreamTimeoutMs' | 'connectTimeoutMs' | 'clientIdleMs' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'maxIdlePerUpstream' | 'warn'>>;
   router?: WireRouter;
 }
 
@@ -728,7 +728,8 @@ describe('WireProxy', () => {
       expect(up.requests[0].body.toString('latin1')).toBe('0123456789');
       expect(up.requests[0].head).toBe(
         `POST /upload?x=1 HTTP/1.1\r\nHost: 127.0.0.1:${up.endpoint.port}\r\nContent-Length: 10\r\nX-App: a\r\n` +
-          'x-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-request-id: r1\r\nx-forwarded-host: test.local\r\n\r\n',
+          'x-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-request-id: r1\r\nx-forwarded-host: test.local\r\n' +
+          'forwarded: for=127.0.0.1;proto=http;host=test.local\r\n\r\n',
       );
     });
 
@@ -1231,6 +1232,201 @@ describe('WireProxy', () => {
         }),
       ]);
       expect(proxy.stats.window('api', 'v1', Date.now() - 60_000, Date.now() + 1000).requests).toBe(5);
+    });
+  });
+
+  describe('hostile bytes (issue 9)', () => {
+    it.each([
+      { what: 'HEAD answered with Content-Length: 5', method: 'HEAD', response: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n' },
+      { what: 'a 204 with Content-Length: 5', method: 'GET', response: 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n' },
+      { what: 'a 304 with Content-Length: 5', method: 'GET', response: 'HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n' },
+    ])("$what, the body sent late: another client's GET gets the pod's answer to its own request", async ({ method, response }) => {
+      // A pod that serves its connection's requests in order: the late body goes out before the next answer.
+      const up = await rawUpstream('p1', (req, socket) => {
+        if (req.target === '/first') socket.write(response);
+        else socket.write((req.seq > 0 ? 'hello' : '') + ok(`own answer to ${req.target}`));
+      });
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      await start();
+      const a = await connect();
+      const b = await connect();
+
+      await a.write(`${method} /gateway/api/first HTTP/1.1\r\nHost: test.local\r\nX-Request-Id: r1\r\n\r\n`);
+      await until(() => a.text().endsWith('\r\n\r\n'));
+      await b.write(get('/gateway/api/second', 'r2'));
+      const [r] = await b.responses(1);
+
+      expect([r.status, r.body.toString()]).toEqual([200, 'own answer to /second']);
+      // The first answer went out without a body, and its connection was not reused.
+      expect(a.text()).toMatch(/^HTTP\/1\.1 (200 OK|204 No Content|304 Not Modified)\r\n[^]*\r\n\r\n$/);
+      expect(up.requests.map((q) => [q.conn, q.seq, q.target])).toEqual([
+        [0, 0, '/first'],
+        [1, 0, '/second'],
+      ]);
+    });
+
+    it('bytes after a complete chunked body close that upstream connection; the client got its response whole', async () => {
+      const up = await rawUpstream('p1', (req, socket) => {
+        socket.write(req.conn === 0 ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil' : ok('fresh'));
+      });
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      await start();
+      const c = await connect();
+
+      await c.write(get('/gateway/api/a', 'r1'));
+      const [first] = await c.responses(1);
+      await until(() => up.closed === 1);
+      await c.write(get('/gateway/api/b', 'r2'));
+      const rs = await c.responses(2);
+
+      expect([first.status, first.body.toString()]).toEqual([200, 'ok']);
+      expect([rs[1].status, rs[1].body.toString()]).toEqual([200, 'fresh']);
+      expect(up.requests.map((q) => [q.conn, q.seq])).toEqual([
+        [0, 0],
+        [1, 0],
+      ]);
+    });
+
+    it('an HTTP/1.0 response with Transfer-Encoding: chunked is framed as chunked, then its upstream connection is closed', async () => {
+      const up = await rawUpstream('p1', (req, socket) => {
+        socket.write(req.conn === 0 ? 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n' : ok('fresh'));
+      });
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      await start();
+      const c = await connect();
+
+      await c.write(get('/gateway/api/a', 'r1'));
+      const [first] = await c.responses(1);
+      // At once, not when the idle pooled connection times out (4 s).
+      await until(() => up.closed === 1, 1000);
+      await c.write(get('/gateway/api/b', 'r2'));
+      const rs = await c.responses(2);
+
+      expect([first.status, first.body.toString()]).toEqual([200, 'ok']);
+      expect([rs[1].status, rs[1].body.toString()]).toEqual([200, 'fresh']);
+      expect(up.requests.map((q) => q.conn)).toEqual([0, 1]);
+    });
+
+    it('2,100 header lines with Content-Length last go to the node path whole, never to a pod truncated', async () => {
+      const up = await rawUpstream('p1', (_req, socket) => socket.write(ok('pod')));
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      await start();
+      const c = await connect();
+      // Short lines, so that the head stays under 16 KiB and only the count decides.
+      const lines = 'A:1\r\n'.repeat(2098);
+
+      await c.write(`POST /gateway/api/x HTTP/1.1\r\nHost: test.local\r\n${lines}Content-Length: 5\r\n\r\nhello`);
+      const [r] = await c.responses(1);
+
+      expect(r.body.toString()).toMatch(/^fallback POST \/gateway\/api\/x/);
+      expect(up.requests).toHaveLength(0);
+    });
+
+    it('an LF-only response head is answered 502 at once, not when the pod closes or times out', async () => {
+      const up = await rawUpstream('p1', (_req, socket) => socket.write('HTTP/1.1 200 OK\nContent-Length: 2\n\nhi'));
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      const { proxy } = await start({ wire: { upstreamTimeoutMs: 60_000 } });
+      const c = await connect();
+
+      await c.write(get('/gateway/api/x', 'r1'));
+      const [r] = await c.responses(1, 3000);
+
+      expect(r.status).toBe(502);
+      expect(events.map((e) => e.message)).toEqual([expect.stringMatching(/^UPSTREAM_PROTOCOL from pod 'p1' for GET \/x: malformed response head/)]);
+      await until(() => up.closed === 1);
+      expect(proxy.inflight('p1')).toBe(0);
+    });
+
+    it('never writes a version label or pod name holding CR/LF into a head: the line is left out, logged once', async () => {
+      const up = await rawUpstream('p1', (_req, socket) => socket.write(ok('fine')));
+      // Injected straight into the route, as if apply's validation were bypassed.
+      setRoute('api', ['v1\r\nSet-Cookie: pwn=1', 100, [up.endpoint]]);
+      const warnings: string[] = [];
+      await start({ wire: { warn: (m) => warnings.push(m) } });
+      const c = await connect();
+
+      await c.write(get('/gateway/api/a', 'r1') + get('/gateway/api/b', 'r2'));
+      const rs = await c.responses(2);
+
+      for (const r of rs) {
+        expect([r.status, r.body.toString()]).toEqual([200, 'fine']);
+        expect(r.headers['set-cookie']).toBeUndefined();
+        expect(r.headers['x-grid-version']).toBeUndefined();
+        expect(r.headers['x-grid-pod']).toBe('p1');
+      }
+      expect(warnings).toEqual([expect.stringContaining('x-grid-version left out of responses')]);
+    });
+
+    it("drops header names with '_' and the client's Forwarded; sends Grid's own Forwarded", async () => {
+      const up = await rawUpstream('p1', (_req, socket) => socket.write(ok('fine')));
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      await start();
+      const c = await connect();
+
+      await c.write(get('/gateway/api/a', 'r1', 'X_Forwarded_For: 6.6.6.6\r\nForwarded: for=6.6.6.6;host=evil\r\nX-Kept: 1\r\n'));
+      await c.responses(1);
+
+      const head = up.requests[0].head;
+      expect(head).not.toMatch(/6\.6\.6\.6|evil|X_Forwarded_For/);
+      expect(head).toContain('\r\nX-Kept: 1\r\n');
+      expect(head.match(/^forwarded: .*$/gim)).toEqual(['forwarded: for=127.0.0.1;proto=http;host=test.local']);
+    });
+
+    /** Writes `bytes` one byte per write, each a separate segment (a turn of the event loop between writes). */
+    async function drip(c: RawClient, bytes: Buffer, gapMs = 0): Promise<void> {
+      for (let i = 0; i < bytes.length; i++) {
+        await c.write(bytes.subarray(i, i + 1));
+        await new Promise((resolve) => (gapMs === 0 ? setImmediate(resolve) : setTimeout(resolve, gapMs)));
+      }
+    }
+
+    it('a request dripped a byte per write is copied once: Buffer.concat copies ~its size, not its size squared', async () => {
+      const up = await rawUpstream('p1', (req, socket) => socket.write(ok(`got ${req.body.length}`)));
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      await start();
+      const c = await connect();
+      const body = Buffer.alloc(64 * 1024, 'a');
+      const request = Buffer.concat([Buffer.from(`POST /gateway/api/up HTTP/1.1\r\nHost: test.local\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+      let copied = 0;
+      const concat = Buffer.concat;
+      Buffer.concat = ((list: readonly Uint8Array[], length?: number) => {
+        const out = concat(list, length);
+        copied += out.length;
+        return out;
+      }) as typeof Buffer.concat;
+      try {
+        await drip(c, request);
+        await until(() => up.requests.length === 1, 30_000);
+      } finally {
+        Buffer.concat = concat;
+      }
+      const [r] = await c.responses(1);
+
+      expect(r.body.toString()).toBe(`got ${body.length}`);
+      // The proxy's one join, plus the test pod's own reassembly of what it received; dripped through
+      // the old concat-per-chunk buffering this was about 2 GB.
+      expect(copied).toBeLessThan(4 * request.length);
+    });
+
+    it.each([
+      { what: 'a head', bytes: 'GET /gateway/api/x HTTP/1.1\r\nHost: test.local\r\nX-Pad: ' + 'a'.repeat(200) },
+      { what: 'a body', bytes: 'POST /gateway/api/x HTTP/1.1\r\nHost: test.local\r\nContent-Length: 200\r\n\r\n' + 'a'.repeat(200) },
+    ])('$what dripped for longer than the request timeout: 408 and the connection closes', async ({ bytes }) => {
+      const up = await rawUpstream('p1', (_req, socket) => socket.write(ok('x')));
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      await start({ wire: { connectTimeoutMs: 100, requestTimeoutMs: 300 } });
+      const c = await connect();
+      const startedAt = performance.now();
+
+      // Never idle for long, so only a bound on the whole request can stop it.
+      void drip(c, Buffer.from(bytes, 'latin1'), 5).catch(() => undefined);
+      const [r] = await c.responses(1, 5000);
+      await until(() => c.closed);
+
+      expect(r.status).toBe(408);
+      expect(r.headers.connection).toBe('close');
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
+      expect(up.requests).toHaveLength(0);
     });
   });
 });

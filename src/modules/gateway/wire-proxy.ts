@@ -22,6 +22,8 @@
 // events are the shared ProxyCore's: both paths behave the same.
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
+import { REQUEST_TIMEOUT_MS } from './http-semantics.js';
 import type { ProxyCore, UpstreamConnections } from './proxy-core.js';
 import { serveClient, type ClientConn } from './wire-client.js';
 import { WirePools } from './wire-pool.js';
@@ -50,6 +52,10 @@ export interface WireProxyOptions {
   clientIdleMs?: number;
   /** A request head must arrive within this long (Node's headersTimeout). */
   headersTimeoutMs?: number;
+  /** A request's head and body must arrive within this long of its first byte, else 408 (REQUEST_TIMEOUT_MS; tests shorten it). */
+  requestTimeoutMs?: number;
+  /** Where the fast path reports what it refused to write (default: Nest's logger). */
+  warn?: (message: string) => void;
   /** Idle upstream connections kept per pod. */
   maxIdlePerUpstream?: number;
 }
@@ -63,7 +69,8 @@ export class WireProxy implements UpstreamConnections {
   readonly upstreamTimeoutMs: number;
   readonly connectTimeoutMs: number;
   private readonly clientIdleMs: number;
-  private readonly headersTimeoutMs: number;
+  /** The bound on receiving one request: the smaller of the headers timeout and REQUEST_TIMEOUT_MS. */
+  readonly requestTimeoutMs: number;
   readonly upstreams: WirePools;
   readonly conns = new Set<ClientConn>();
   private readonly sweeper: NodeJS.Timeout;
@@ -80,11 +87,12 @@ export class WireProxy implements UpstreamConnections {
     this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? options.core.upstreamTimeoutMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
     this.clientIdleMs = options.clientIdleMs ?? 65_000;
-    this.headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
-    this.upstreams = new WirePools(options.maxIdlePerUpstream ?? 256);
+    this.requestTimeoutMs = Math.min(options.headersTimeoutMs ?? 60_000, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+    const logger = options.warn === undefined ? new Logger(WireProxy.name) : undefined;
+    this.upstreams = new WirePools(options.maxIdlePerUpstream ?? 256, options.warn ?? ((m) => logger!.warn(m)));
     this.core.addConnections(this);
     // Timeouts are checked by one coarse sweep instead of a timer per request.
-    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(this.upstreamTimeoutMs, this.connectTimeoutMs) / 4)));
+    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(this.upstreamTimeoutMs, this.connectTimeoutMs, this.requestTimeoutMs) / 4)));
     this.sweeper = setInterval(() => this.sweep(), period);
     this.sweeper.unref();
   }
@@ -118,7 +126,7 @@ export class WireProxy implements UpstreamConnections {
     for (const conn of this.conns) {
       const ex = conn.ex;
       if (ex !== null) ex.checkTimeout(now);
-      else if (conn.headSince > 0 && now - conn.headSince > this.headersTimeoutMs) conn.socket.destroy();
+      else if (conn.headSince > 0 && now - conn.headSince > this.requestTimeoutMs) conn.requestTimedOut();
       else if (conn.headSince === 0 && conn.socket.writableLength === 0 && now - conn.lastActive > this.clientIdleMs) conn.socket.destroy();
     }
   }

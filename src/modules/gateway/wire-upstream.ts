@@ -5,7 +5,18 @@ import { performance } from 'node:perf_hooks';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
 import { F_CONNECT, F_TIMEOUT, F_UPSTREAM, upstreamFailure } from './http-semantics.js';
 import type { Attempt } from './proxy-core.js';
-import { ChunkedScanner, FRAME_CHUNKED, FRAME_CLOSE, FRAME_LENGTH, FRAME_NONE, MAX_RESPONSE_HEAD, findHeadEnd, parseResponseHead, type ResponseHead } from './wire.js';
+import {
+  ChunkedScanner,
+  FRAME_CHUNKED,
+  FRAME_CLOSE,
+  FRAME_LENGTH,
+  FRAME_NONE,
+  MAX_RESPONSE_HEAD,
+  findHeadEnd,
+  parseResponseHead,
+  responseHeadPrefixOk,
+  type ResponseHead,
+} from './wire.js';
 import type { ClientConn } from './wire-client.js';
 import { kError, kExchange, kPool, type UpstreamSocket } from './wire-pool.js';
 
@@ -108,6 +119,10 @@ export class Exchange implements Attempt {
       const end = findHeadEnd(buf, from === 0 ? this.rscan : from);
       if (end < 0) {
         if (buf.length - from > MAX_RESPONSE_HEAD) return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', 'response head too large');
+        // A head that can no longer be valid (LF-only line ends, say) is refused now, not when the pod closes or times out.
+        if (!responseHeadPrefixOk(buf, from, from === 0 ? this.rscan : from)) {
+          return this.fail(F_UPSTREAM, 'UPSTREAM_PROTOCOL', 'malformed response head (a bare CR or LF, or not HTTP/1.x)');
+        }
         this.rbuf = from === 0 ? buf : buf.subarray(from);
         this.rscan = this.rbuf.length;
         return;
@@ -152,11 +167,8 @@ export class Exchange implements Attempt {
       res.statusText +
       '\r\n' +
       res.lines +
-      'x-grid-pod: ' +
-      this.endpoint.podId +
-      '\r\nx-grid-version: ' +
-      this.backend.version +
-      (res.hasRequestId ? '\r\n' : '\r\nx-request-id: ' + this.requestId + '\r\n') +
+      proxy.upstreams.gridLines(this.upstream![kPool], this.endpoint, this.backend) +
+      (res.hasRequestId ? '' : 'x-request-id: ' + this.requestId + '\r\n') +
       (this.closeClient ? 'connection: close\r\n\r\n' : '\r\n');
     const client = this.conn.socket;
     if (res.framing === FRAME_LENGTH) {
@@ -237,9 +249,11 @@ export class Exchange implements Attempt {
     const s = this.upstream!;
     this.upstream = null;
     const res = this.res!;
+    // Bytes already read past the response's end (buffered while paused for a slow client) make it unusable too.
+    const exact = !this.overrun && s.readableLength === 0;
     if (s.isPaused()) s.resume();
     // Idle from now; the coarse clock lags, so the socket is retired early rather than late.
-    proxy.upstreams.release(s, res.reusable && !this.overrun, res.keepAliveMs, Math.max(this.startedAt, proxy.coarseNow));
+    proxy.upstreams.release(s, res.reusable && exact, res.keepAliveMs, Math.max(this.startedAt, proxy.coarseNow));
     proxy.core.release(this.endpoint.podId);
     proxy.core.finish(this, this.status);
     this.conn.finished(this.closeClient);
@@ -343,7 +357,7 @@ export class Exchange implements Attempt {
       return;
     }
     this.done = true;
-    const extra = `x-grid-pod: ${podId}\r\nx-grid-version: ${this.backend.version}\r\n`;
+    const extra = proxy.upstreams.gridLines(proxy.upstreams.poolOfEndpoint(this.endpoint), this.endpoint, this.backend);
     const answer = upstreamFailure(kind, this.service, podId, code, this.retried, proxy.upstreamTimeoutMs);
     this.conn.reply(answer.status, answer.message, this.closeClient, this.requestId, extra);
     core.finish(this, answer.status);

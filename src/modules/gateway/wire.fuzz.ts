@@ -16,6 +16,7 @@
 
 import { METHODS } from 'node:http';
 import { createRequire } from 'node:module';
+import { forwardedFor, forwardedHeaderValue } from './http-semantics.js';
 import {
   ChunkedScanner,
   FALLBACK,
@@ -219,6 +220,8 @@ const REQUEST_HEADERS_SERVED: HeaderGen[] = [
   () => ['Idempotency-Key', 'k1'],
   (r) => ['X-Grid-Preview', pick(r, ['1', '1', '0', '', '1, 1'])],
   (r) => ['X-V', pick(r, ['a\x80b', '\xff', 'a\tb', '"q"', 'a:b', 'a,b'])],
+  (r) => [pick(r, ['X_Forwarded_For', 'Content_Length', 'Host_', '_']), pick(r, ['6.6.6.6', '5'])],
+  (r) => ['Forwarded', pick(r, ['for=6.6.6.6;host=evil', '', 'for="[::1]"'])],
 ];
 const REQUEST_HEADERS_ODD: HeaderGen[] = [
   () => ['Host', 'example.com'],
@@ -461,8 +464,14 @@ const REQUEST_NOT_FORWARDED = new Set([
   'x-forwarded-host',
   'x-forwarded-for',
   'x-request-id',
+  'forwarded',
 ]);
 const REMOTE = '127.0.0.9';
+
+/** Request header names the fast path drops (DROP_UNDERSCORE_HEADER_NAMES) or rewrites. */
+function notForwarded(name: string): boolean {
+  return REQUEST_NOT_FORWARDED.has(name.toLowerCase()) || name.includes('_');
+}
 
 /** The request line and headers the fast path writes upstream (WireConn.start, Exchange). */
 function upstreamRequest(head: RequestHead, body: Buffer): Buffer {
@@ -478,7 +487,10 @@ function upstreamRequest(head: RequestHead, body: Buffer): Buffer {
     xff +
     '\r\nx-forwarded-proto: http\r\nx-request-id: ' +
     requestId +
-    (head.host === '' ? '\r\n\r\n' : '\r\nx-forwarded-host: ' + head.host + '\r\n\r\n');
+    (head.host === '' ? '\r\n' : '\r\nx-forwarded-host: ' + head.host + '\r\n') +
+    'forwarded: ' +
+    forwardedHeaderValue(forwardedFor(REMOTE), head.host) +
+    '\r\n\r\n';
   return Buffer.concat([Buffer.from(text, 'latin1'), body]);
 }
 
@@ -560,8 +572,8 @@ export function checkRequestCase(c: RequestCase, wire: WireParser = WIRE, ref: R
     const upErr = exactlyOne(ref, up, 0, up.length, 0);
     if (upErr !== '') return `${at}: upstream copy: ${upErr}`;
     const u = ref.messages[0];
-    const upHeaders = pairs(u.headers).filter(([n]) => !REQUEST_NOT_FORWARDED.has(n.toLowerCase()));
-    const want = hs.filter(([n]) => !REQUEST_NOT_FORWARDED.has(n.toLowerCase()));
+    const upHeaders = pairs(u.headers).filter(([n]) => !notForwarded(n));
+    const want = hs.filter(([n]) => !notForwarded(n));
     const upDiff =
       eq('upstream method', u.method, m.method) ||
       eq('upstream target', u.url, m.url) ||

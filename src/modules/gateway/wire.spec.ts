@@ -6,15 +6,24 @@ import {
   FRAME_CLOSE,
   FRAME_LENGTH,
   FRAME_NONE,
+  HS_CR,
+  HS_CRLF,
+  HS_CRLFCR,
+  HS_END,
+  HS_INVALID,
+  HS_NONE,
   INCOMPLETE,
   MAX_BUFFERED_BODY,
   MAX_REQUEST_HEAD,
   parseRequestHead,
   parseResponseHead,
+  responseHeadPrefixOk,
+  scanHeadBytes,
   type RequestHead,
   type ResponseHead,
   UpstreamProtocolError,
 } from './wire.js';
+import { MAX_REQUEST_HEADER_LINES } from './http-semantics.js';
 
 /** Bytes exactly as written: every char is one byte (latin1), so '\x80' is 0x80. */
 function bytes(s: string): Buffer {
@@ -174,6 +183,9 @@ describe(parseRequestHead.name, () => {
     it.each([
       // Request line.
       { name: 'HTTP/1.0', text: requestText(['Host: x'], 'GET / HTTP/1.0') },
+      // Node keeps only a prefix of a long header list (maxHeadersCount): never forwarded truncated, refused there with 431.
+      { name: `MAX_REQUEST_HEADER_LINES + 1 header lines`, text: requestText(['Host: x', ...Array.from({ length: MAX_REQUEST_HEADER_LINES }, () => 'A: 1')]) },
+      { name: '2,100 header lines, Content-Length last', text: requestText(['Host: x', ...Array.from({ length: 2098 }, () => 'A:1'), 'Content-Length: 5']) + 'hello' },
       { name: 'a method Node does not know', text: requestText(['Host: x'], 'FROB / HTTP/1.1') },
       { name: 'a lower-case method', text: requestText(['Host: x'], 'get / HTTP/1.1') },
       { name: 'CONNECT (a tunnel, not a request to forward)', text: requestText(['Host: x'], 'CONNECT /x HTTP/1.1') },
@@ -317,6 +329,17 @@ describe(parseRequestHead.name, () => {
       },
       { name: 'obs-text in a value is forwarded', lines: ['Host: x', 'X-Name: caf\xe9'], want: { forwarded: 'X-Name: caf\xe9\r\n' } },
       { name: 'a colon inside a value', lines: ['Host: x:8080', 'X-Time: 12:00:00'], want: { host: 'x:8080', forwarded: 'X-Time: 12:00:00\r\n' } },
+      // Smuggling hygiene (issue 9): names with '_' are dropped (CGI/WSGI read X_Forwarded_For as X-Forwarded-For), a client's Forwarded too.
+      ...['X_Forwarded_For: 6.6.6.6', 'x_real_ip: 6.6.6.6', 'Content_Length: 5', '_: v', 'Forwarded: for=6.6.6.6;host=evil', 'FORWARDED: for="[::1]"'].map((line) => ({
+        name: `drops ${line.slice(0, line.indexOf(':'))}`,
+        lines: ['A: 1', 'Host: x', line, 'B: 2'],
+        want: { forwarded: 'A: 1\r\nB: 2\r\n' },
+      })),
+      {
+        name: `exactly MAX_REQUEST_HEADER_LINES (${MAX_REQUEST_HEADER_LINES}) header lines`,
+        lines: ['Host: x', ...Array.from({ length: MAX_REQUEST_HEADER_LINES - 1 }, () => 'A: 1')],
+        want: { forwarded: 'A: 1\r\n'.repeat(MAX_REQUEST_HEADER_LINES - 1) },
+      },
     ])('$name', ({ lines, want }) => {
       const text = requestText(lines);
 
@@ -429,6 +452,14 @@ describe(parseResponseHead.name, () => {
       lines: ['Connection: close', 'Connection: keep-alive', 'Content-Length: 5'],
       want: [FRAME_LENGTH, 5, false],
     },
+    // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing: read as chunked, then the connection closes.
+    {
+      name: 'HTTP/1.0 with Transfer-Encoding: chunked and Connection: keep-alive',
+      version: 'HTTP/1.0',
+      status: '200 OK',
+      lines: ['Connection: keep-alive', 'Transfer-Encoding: chunked'],
+      want: [FRAME_CHUNKED, 0, false],
+    },
   ])('framing: $name → [framing, contentLength, reusable] $want', ({ version = 'HTTP/1.1', status, lines, want }) => {
     const head = parseResponse(responseText(`${version} ${status}`, lines));
 
@@ -436,13 +467,17 @@ describe(parseResponseHead.name, () => {
   });
 
   it.each([
-    { name: 'HEAD request with Content-Length', status: '200 OK', lines: ['Content-Length: 5'], isHead: true, reusable: true },
+    // A declared body that must not come may still come, late: such a connection is never reused (issue 9, item 1).
+    { name: 'HEAD request with Content-Length', status: '200 OK', lines: ['Content-Length: 5'], isHead: true, reusable: false },
+    { name: 'HEAD request with Content-Length: 0', status: '200 OK', lines: ['Content-Length: 0'], isHead: true, reusable: true },
     { name: 'HEAD request without a length', status: '200 OK', lines: [], isHead: true, reusable: true },
-    { name: 'HEAD request with chunked', status: '200 OK', lines: ['Transfer-Encoding: chunked'], isHead: true, reusable: true },
+    { name: 'HEAD request with chunked', status: '200 OK', lines: ['Transfer-Encoding: chunked'], isHead: true, reusable: false },
     { name: 'HEAD request with Connection: close', status: '200 OK', lines: ['Connection: close', 'Content-Length: 5'], isHead: true, reusable: false },
-    { name: '204 with Content-Length', status: '204 No Content', lines: ['Content-Length: 5'], isHead: false, reusable: true },
+    { name: '204 with Content-Length', status: '204 No Content', lines: ['Content-Length: 5'], isHead: false, reusable: false },
+    { name: '204 with Content-Length: 0', status: '204 No Content', lines: ['Content-Length: 0'], isHead: false, reusable: true },
     { name: '204 without a length', status: '204 No Content', lines: [], isHead: false, reusable: true },
-    { name: '304 with Content-Length', status: '304 Not Modified', lines: ['Content-Length: 5'], isHead: false, reusable: true },
+    { name: '304 with Content-Length', status: '304 Not Modified', lines: ['Content-Length: 5'], isHead: false, reusable: false },
+    { name: '304 without a length', status: '304 Not Modified', lines: [], isHead: false, reusable: true },
     { name: '100 Continue with Content-Length', status: '100 Continue', lines: ['Content-Length: 5'], isHead: false, reusable: true },
     { name: '103 Early Hints', status: '103 Early Hints', lines: ['Link: </a.css>; rel=preload'], isHead: false, reusable: true },
   ])('no body: $name → FRAME_NONE', ({ status, lines, isHead, reusable }) => {
@@ -606,6 +641,69 @@ describe(parseResponseHead.name, () => {
     it('with code UPSTREAM_PROTOCOL', () => {
       expect(() => parseResponse('HTTP/1.1 600 X\r\n\r\n')).toThrow(expect.objectContaining({ code: 'UPSTREAM_PROTOCOL' }));
     });
+  });
+});
+
+describe(scanHeadBytes.name, () => {
+  it.each([
+    { name: 'plain bytes', input: 'GET / HTTP/1.1', state: HS_NONE, want: HS_NONE },
+    { name: 'ends in CR', input: 'GET / HTTP/1.1\r', state: HS_NONE, want: HS_CR },
+    { name: 'ends in CRLF', input: 'Host: x\r\n', state: HS_NONE, want: HS_CRLF },
+    { name: 'ends in CRLFCR', input: 'Host: x\r\n\r', state: HS_NONE, want: HS_CRLFCR },
+    { name: 'the head ends', input: 'Host: x\r\n\r\nbody', state: HS_NONE, want: HS_END },
+    { name: 'LF after a CR the bytes before ended with', input: '\n', state: HS_CR, want: HS_CRLF },
+    { name: 'the end split after CRLFCR', input: '\n', state: HS_CRLFCR, want: HS_END },
+    { name: 'the end split after CRLF', input: '\r\n', state: HS_CRLF, want: HS_END },
+    { name: 'a bare LF', input: 'Host: x\n', state: HS_NONE, want: HS_INVALID },
+    { name: 'a bare LF as the first new byte', input: '\n', state: HS_NONE, want: HS_INVALID },
+    { name: 'CR then a plain byte', input: 'a', state: HS_CR, want: HS_INVALID },
+    { name: 'CR CR', input: '\r', state: HS_CR, want: HS_INVALID },
+    { name: 'NUL', input: 'a\x00', state: HS_NONE, want: HS_INVALID },
+    { name: 'DEL', input: '\x7f', state: HS_NONE, want: HS_INVALID },
+    { name: 'tab and obs-text are head bytes', input: '\t\x80\xff', state: HS_CRLF, want: HS_NONE },
+  ])('$name', ({ input, state, want }) => {
+    expect(scanHeadBytes(bytes(input), 0, state)).toBe(want);
+  });
+
+  it('agrees with findHeadEnd whatever the cuts, fed one byte at a time', () => {
+    const text = bytes('GET / HTTP/1.1\r\nHost: x\r\nA: \r\n\r\n');
+    let state = HS_NONE;
+    let endAt = -1;
+    for (let i = 0; i < text.length && endAt < 0; i++) {
+      state = scanHeadBytes(text.subarray(i, i + 1), 0, state);
+      if (state === HS_END) endAt = i + 1;
+    }
+
+    expect(endAt).toBe(findHeadEnd(text, 0));
+  });
+});
+
+describe(responseHeadPrefixOk.name, () => {
+  it.each([
+    { name: 'a status line so far', input: 'HTTP/1.1 200 O', checked: 0, want: true },
+    { name: 'a prefix of HTTP/1.', input: 'HTT', checked: 0, want: true },
+    { name: 'HTTP/1.0', input: 'HTTP/1.0 200 OK\r\n', checked: 0, want: true },
+    { name: 'lines so far, ending in CR', input: 'HTTP/1.1 200 OK\r\nA: b\r', checked: 0, want: true },
+    { name: 'an LF-only status line', input: 'HTTP/1.1 200 OK\nContent-Length: 2\n\nhi', checked: 0, want: false },
+    { name: 'an LF-only header line', input: 'HTTP/1.1 200 OK\r\nA: b\nB: c', checked: 0, want: false },
+    { name: 'a bare LF in the new bytes after a CR-ended old part', input: 'HTTP/1.1 200 OK\r\nA: b\r\nX\n', checked: 24, want: false },
+    { name: 'a CR the old bytes ended with, followed by LF', input: 'HTTP/1.1 200 OK\r\n', checked: 16, want: true },
+    { name: 'a CR the old bytes ended with, followed by a plain byte', input: 'HTTP/1.1 200 OK\rX', checked: 16, want: false },
+    { name: 'HTTP/2', input: 'HTTP/2 200', checked: 0, want: false },
+    { name: 'lower-case http', input: 'http/1.1 200', checked: 0, want: false },
+    { name: 'no space after the version', input: 'HTTP/1.1\t200', checked: 0, want: false },
+    { name: 'junk', input: 'hello', checked: 0, want: false },
+    { name: 'NUL in a header', input: 'HTTP/1.1 200 OK\r\nA: \x00', checked: 0, want: false },
+  ])('$name → $want', ({ input, checked, want }) => {
+    expect(responseHeadPrefixOk(bytes(input), 0, checked)).toBe(want);
+  });
+
+  it('checks from `start` (after an interim response)', () => {
+    const early = 'HTTP/1.1 103 Early Hints\r\n\r\n';
+    const buf = bytes(early + 'HTTP/1.1 200 OK\n');
+    const start = early.length;
+
+    expect([responseHeadPrefixOk(buf, start, start), responseHeadPrefixOk(buf.subarray(0, buf.length - 1), start, start)]).toEqual([false, true]);
   });
 });
 

@@ -7,10 +7,13 @@
 // FALLBACK for anything outside the subset (HTTP/1.0, absolute-form targets,
 // Transfer-Encoding, Expect, Upgrade, obs-fold, bytes a strict parser refuses,
 // repeated Content-Length or Host, Connection options other than keep-alive/close,
-// bodies over the buffering limit), and Node decides what those mean.
+// more than MAX_REQUEST_HEADER_LINES header lines, bodies over the buffering
+// limit), and Node decides what those mean.
 
 import { METHODS } from 'node:http';
 import {
+  DROP_UNDERSCORE_HEADER_NAMES,
+  MAX_REQUEST_HEADER_LINES,
   parseDecimal,
   REQUEST_HEADER_KIND,
   REQUEST_HEADER_LENGTH,
@@ -20,6 +23,7 @@ import {
   RQ_CONTENT_LENGTH,
   RQ_DROP,
   RQ_EXPECT,
+  RQ_FORWARDED,
   RQ_HOST,
   RQ_IDEMPOTENCY_KEY,
   RQ_PREVIEW,
@@ -55,7 +59,7 @@ export interface RequestHead {
   contentLength: number;
   /** Host header value ('' when absent). */
   host: string;
-  /** Header lines passed upstream as they came, each ending CRLF (hop-by-hop, Host, X-Forwarded-*, X-Request-Id removed). */
+  /** Header lines passed upstream as they came, each ending CRLF (hop-by-hop, Host, Forwarded, X-Forwarded-*, X-Request-Id and names with '_' removed). */
   forwarded: string;
   /** X-Forwarded-For values joined with ', ' ('' when absent). */
   xff: string;
@@ -115,6 +119,9 @@ for (let c = 0; c < 256; c++) {
   TCHAR[c] = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(ch) ? 1 : 0;
   FIELD[c] = c === 9 || (c >= 32 && c !== 127) ? 1 : 0;
 }
+/** Request header name bytes: 1 for a token character, 2 for '_' (a token character DROP_UNDERSCORE_HEADER_NAMES drops), 0 otherwise. */
+const NAME = new Uint8Array(256);
+for (let c = 0; c < 256; c++) NAME[c] = c === 95 ? (DROP_UNDERSCORE_HEADER_NAMES ? 2 : 1) : TCHAR[c];
 /** Request-target characters: visible ASCII, no space, no obs-text (what llhttp accepts in strict mode, minus '#'). */
 const TARGET = new Uint8Array(256);
 for (let c = 33; c < 127; c++) TARGET[c] = c === 35 /* # */ ? 0 : 1;
@@ -166,6 +173,66 @@ function plausiblePrefix(buf: Buffer): boolean {
     return false;
   }
   return true;
+}
+
+// States of scanHeadBytes: how much of the CRLFCRLF ending a head the bytes so far end with.
+/** Nothing (or the last byte is a plain head byte). */
+export const HS_NONE = 0;
+export const HS_CR = 1;
+export const HS_CRLF = 2;
+export const HS_CRLFCR = 3;
+/** scanHeadBytes: the head ends in these bytes. */
+export const HS_END = 4;
+/** scanHeadBytes: a byte no head may hold (a bare CR or LF, a control byte): this can never become a head the fast path serves. */
+export const HS_INVALID = 5;
+
+/**
+ * Scans the next bytes of an unfinished head, `state` being what the bytes
+ * before them left (HS_NONE at the start): the new state, HS_END or
+ * HS_INVALID. Each byte is looked at once however the head is cut, so a head
+ * dripped a byte at a time costs what one that came whole does.
+ */
+export function scanHeadBytes(buf: Buffer, from: number, state: number): number {
+  for (let i = from; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 13) {
+      if (state === HS_CR || state === HS_CRLFCR) return HS_INVALID;
+      state = state === HS_CRLF ? HS_CRLFCR : HS_CR;
+    } else if (c === 10) {
+      if (state === HS_CR) state = HS_CRLF;
+      else if (state === HS_CRLFCR) return HS_END;
+      else return HS_INVALID;
+    } else if (FIELD[c] === 1 && state !== HS_CR && state !== HS_CRLFCR) state = HS_NONE;
+    else return HS_INVALID;
+  }
+  return state;
+}
+
+const HTTP1 = Buffer.from('HTTP/1.');
+
+/**
+ * Whether an unfinished response head (buf[start..]) could still become a
+ * valid one: "HTTP/1.x " so far, and no bare LF or CR or control byte. A pod
+ * that ends lines with LF alone would otherwise be waited on until it closes or
+ * times out; it is answered 502 at once, as the node path does. `checked` is
+ * how far an earlier call looked (the bytes from there on are new).
+ */
+export function responseHeadPrefixOk(buf: Buffer, start: number, checked: number): boolean {
+  const n = buf.length;
+  for (let i = start; i < n && i < start + 9; i++) {
+    const k = i - start;
+    const c = buf[i];
+    if (k < 7 ? c !== HTTP1[k] : k === 7 ? c !== 48 && c !== 49 : c !== 32) return false;
+  }
+  // The old bytes passed; their last ones decide what the first new byte may be (LF after a CR, only).
+  const from = checked > start ? checked : start;
+  let state = HS_NONE;
+  if (from > start) {
+    const p = buf[from - 1];
+    if (p === 13) state = from - 3 >= start && buf[from - 2] === 10 && buf[from - 3] === 13 ? HS_CRLFCR : HS_CR;
+    else if (p === 10) state = HS_CRLF;
+  }
+  return scanHeadBytes(buf, from, state) !== HS_INVALID;
 }
 
 /** Checks every byte of a head line-by-line: token names, clean values, CRLF only as a line end. */
@@ -232,14 +299,27 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
   let previews = 0;
   let idempotencyKey = false;
   let close = false;
+  let lines = 0;
   let pos = linesStart;
   const last = headEnd - 2;
   while (pos < last) {
+    // Node would keep a prefix of a long list (maxHeadersCount): the whole request goes to it, to be refused.
+    if (++lines > MAX_REQUEST_HEADER_LINES) return FALLBACK;
     const eol = head.indexOf('\r\n', pos);
     const colon = head.indexOf(':', pos);
     // obs-fold (a line starting with whitespace) and lines without a colon or with an empty name go to Node.
     if (colon <= pos || colon > eol) return FALLBACK;
-    for (let k = pos; k < colon; k++) if (TCHAR[head.charCodeAt(k)] !== 1) return FALLBACK;
+    let nameClass = 1;
+    for (let k = pos; k < colon; k++) {
+      const c = NAME[head.charCodeAt(k)];
+      if (c === 0) return FALLBACK;
+      nameClass |= c;
+    }
+    if (nameClass !== 1) {
+      // A name with '_': dropped (see DROP_UNDERSCORE_HEADER_NAMES).
+      pos = eol + 2;
+      continue;
+    }
     const nameLength = colon - pos;
     const kind = REQUEST_HEADER_LENGTH[nameLength] === 1 ? REQUEST_HEADER_KIND.get(head.slice(pos, colon).toLowerCase()) : undefined;
     if (kind === undefined) {
@@ -261,6 +341,7 @@ export function parseRequestHead(buf: Buffer, headEnd: number): RequestHead | ty
           }
           break;
         case RQ_DROP:
+        case RQ_FORWARDED:
           break;
         case RQ_TRANSFER_ENCODING:
         case RQ_EXPECT:
@@ -431,6 +512,12 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
   // The final response would follow on a connection llhttp already considers closed.
   if (status < 200 && connectionClose) throw new UpstreamProtocolError('informational response with Connection: close');
 
+  // A response that must not have a body but declares one (HEAD, 204, 304 with a
+  // length or a coding) may still send it, late: its connection is never reused,
+  // or those bytes would become the next request's response.
+  const mayTrail = status >= 200 && (head || noFraming || status === 304) && (contentLength > 0 || transferEncoding);
+  // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing: read it as chunked, then close.
+  const faulty = http10 && transferEncoding;
   let framing: number;
   if (head || noFraming || status === 304) framing = FRAME_NONE;
   else if (transferEncoding) {
@@ -444,7 +531,7 @@ export function parseResponseHead(buf: Buffer, headEnd: number, head: boolean): 
     headEnd,
     framing,
     contentLength: contentLength < 0 ? 0 : contentLength,
-    reusable: !connectionClose && framing !== FRAME_CLOSE,
+    reusable: !connectionClose && framing !== FRAME_CLOSE && !mayTrail && !faulty,
     keepAliveMs,
     lines,
     hasRequestId,
