@@ -26,6 +26,8 @@ export const RQ_EXPECT = 8;
 export const RQ_UPGRADE = 9;
 export const RQ_IDEMPOTENCY_KEY = 10;
 export const RQ_PREVIEW = 11;
+/** Replaced by the gateway's own (RFC 7239), as X-Forwarded-For is extended: a client's claim is not passed on as Grid's. */
+export const RQ_FORWARDED = 12;
 
 /** Kind of each request header name (lower-case) the gateway acts on; later entries override the hop-by-hop default. */
 export const REQUEST_HEADER_KIND: ReadonlyMap<string, number> = new Map([
@@ -42,6 +44,7 @@ export const REQUEST_HEADER_KIND: ReadonlyMap<string, number> = new Map([
   ['content-length', RQ_CONTENT_LENGTH],
   ['idempotency-key', RQ_IDEMPOTENCY_KEY],
   ['x-grid-preview', RQ_PREVIEW],
+  ['forwarded', RQ_FORWARDED],
 ]);
 /** 1 at the lengths of the names in REQUEST_HEADER_KIND: other names are forwarded without being lower-cased. */
 export const REQUEST_HEADER_LENGTH: Uint8Array = lengthTable(REQUEST_HEADER_KIND.keys());
@@ -101,7 +104,7 @@ export const F_CONNECT = 4;
 export const F_UPSTREAM = 5;
 
 /** Statuses the gateway answers with itself, and their reason phrases (also the `error` field of the body). */
-const REASON = { 400: 'Bad Request', 404: 'Not Found', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' } as const;
+const REASON = { 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' } as const;
 export type GatewayErrorStatus = keyof typeof REASON;
 
 export function reasonPhrase(status: GatewayErrorStatus): string {
@@ -130,4 +133,29 @@ export function noReadyPods(service: string): string {
 export function upstreamFailure(kind: number, service: string, podId: string, code: string, retried: boolean, timeoutMs: number): { status: 502 | 504; message: string } {
   if (kind === F_TIMEOUT) return { status: 504, message: `pod '${podId}' of service '${service}' sent no response within ${timeoutMs} ms` };
   return { status: 502, message: `upstream error from pod '${podId}' of service '${service}': ${code}${retried ? ' (after a retry)' : ''}` };
+}
+
+/**
+ * Whether a request header name is dropped rather than forwarded: one with an
+ * underscore, which CGI/WSGI back ends map to the same variable as its dashed
+ * twin (X_Forwarded_For and X-Forwarded-For), as nginx's
+ * `underscores_in_headers off` does.
+ */
+export function droppedRequestHeaderName(name: string): boolean {
+  return name.indexOf('_') >= 0;
+}
+
+/** A Forwarded (RFC 7239) parameter value: a token as it is, anything else (IPv6 in brackets, host:port) as a quoted string. */
+function forwardedValue(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (!(c === 45 || c === 46 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 95 || (c >= 97 && c <= 122) || c === 126)) return '"' + value.replace(/["\\]/g, '\\$&') + '"';
+  }
+  return value;
+}
+
+/** The gateway's Forwarded header (RFC 7239 4): the client's address (IPv6 as "[addr]"), the protocol, and the Host it asked for. */
+export function forwardedHeader(client: string, host: string): string {
+  const forClient = client.includes(':') ? '"[' + client + ']"' : forwardedValue(client);
+  return 'for=' + forClient + ';proto=http' + (host === '' ? '' : ';host=' + forwardedValue(host));
 }
