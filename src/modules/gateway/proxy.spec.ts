@@ -406,6 +406,59 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
       expect(r.status).toBe(200);
       expect(r.body.toString()).toContain('data: 8\n\n');
     });
+    (path === 'node' ? it : it.skip)('answers 408 to a request whose body does not arrive within the request timeout', async () => {
+      const b = await backend('api-1', 'v1');
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy({}, { requestTimeoutMs: 150 });
+
+      const out = await raw([`POST /gateway/api/ HTTP/1.1\r\n${H}Content-Length: 10\r\n\r\nabc`], 3000);
+
+      expect(statuses(out)).toContain(408);
+    });
+  });
+
+  describe('pipelining', () => {
+    it('sends the next request of a connection upstream only after the previous response finished', async () => {
+      let active = 0;
+      let maxActive = 0;
+      const b = await backend('api-1', 'v1', (req, res) => {
+        maxActive = Math.max(maxActive, ++active);
+        req.resume();
+        // Held until a second request arrives beside it (the fault) or, at the latest, 200 ms.
+        const release = (): void => {
+          active--;
+          res.end(req.url);
+        };
+        if (req.url === '/one') setTimeout(release, 200);
+        else release();
+      });
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+      const post = (p: string): string => `POST /gateway/api${p} HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx`;
+
+      const out = await raw([post('/one') + post('/two') + `GET /gateway/api/three HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`]);
+
+      expect(statuses(out)).toEqual([200, 200, 200]);
+      expect(b.seen.map((s) => s.url)).toEqual(['/one', '/two', '/three']);
+      expect(maxActive).toBe(1);
+      expect(out.indexOf('/one')).toBeLessThan(out.indexOf('/two'));
+    });
+  });
+
+  (path === 'node' ? describe : describe.skip)('request header hygiene (node path)', () => {
+    it('drops header names with an underscore and replaces a client Forwarded with its own', async () => {
+      const b = await backend('api-1', 'v1');
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+
+      const r = await send('GET', '/gateway/api/', { Host: 'shop.example:8080', X_Forwarded_For: '6.6.6.6', 'X-Ok': '1', Forwarded: 'for=6.6.6.6;proto=https' });
+
+      expect(r.status).toBe(200);
+      const up = b.seen[0].headers;
+      expect(up).not.toHaveProperty('x_forwarded_for');
+      expect(up['x-ok']).toBe('1');
+      expect(up.forwarded).toBe('for=127.0.0.1;proto=http;host="shop.example:8080"');
+    });
   });
 
   describe('balancing', () => {
