@@ -405,6 +405,15 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
     this.responded = true;
+    if (statusCode === 204 || statusCode === 304) {
+      // Complete without a body whatever the pod declared. undici fails a 204/304 that
+      // declared a length (and destroys its connection, so late body bytes reach no one):
+      // the client's response must not wait for that.
+      this.done = true;
+      this.res.end();
+      this.core.release(this.endpoint.podId);
+      this.core.finish(this, statusCode);
+    }
     return true;
   }
 
@@ -428,6 +437,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.done) return;
     this.done = true;
     const held = this.held;
     if (held !== null) {
@@ -441,6 +451,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    // A bodiless response already went out whole (onHeaders); this is undici closing its connection.
+    if (this.done) return;
     const core = this.core;
     const podId = this.endpoint.podId;
     core.release(podId);
