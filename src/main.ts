@@ -13,6 +13,7 @@ import { setupSwagger } from './common/swagger.js';
 import { GridLogger } from './common/logging/grid-logger.js';
 import { SpecsService } from './modules/specs/specs.service.js';
 import { GATEWAY_KEEP_ALIVE_MS, GatewayService } from './modules/gateway/gateway.service.js';
+import { hardenServer, strictServerOptions } from './modules/gateway/node-server.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,14 +26,19 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     return503OnClosing: false,
-    serverFactory: (handler: http.RequestListener) =>
-      (server = Object.assign(
-        http.createServer((req, res) => {
+    // Strict HTTP/1.1 for the API as for the gateway (node-server.ts): a request's head and body
+    // must arrive within REQUEST_TIMEOUT_MS (30 s, then 408); responses such as SSE streams are not bounded.
+    serverFactory: (handler: http.RequestListener) => {
+      server = Object.assign(
+        http.createServer(strictServerOptions(), (req, res) => {
           if (intercept?.(req, res)) return;
           handler(req, res);
         }),
         { keepAliveTimeout: GATEWAY_KEEP_ALIVE_MS },
-      )),
+      );
+      hardenServer(server);
+      return server;
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bodyParser: false,

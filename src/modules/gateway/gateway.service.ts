@@ -16,6 +16,7 @@ import { routeGatewayUrl } from './routing.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
 import { TrafficRouting, TrafficStats } from './traffic.js';
 import { JSON_CONTENT_TYPE, errorBody, noReadyPods } from './http-semantics.js';
+import { hardenServer, strictRequest, strictServerOptions } from './node-server.js';
 import type { VersionTotals, WindowStats } from './stats.js';
 import type { Ejection } from './outlier.js';
 
@@ -258,9 +259,14 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     res.writeHead(status, headers).end(body);
   }
 
-  /** For the main port's http.Server: serves /gateway/* and /proxy/* and says whether it did. */
+  /**
+   * For the main port's http.Server (made with hardenServer): refuses what
+   * strict HTTP/1.1 refuses, for the API as for the gateway, then serves
+   * /gateway/* and /proxy/*; says whether it answered.
+   */
   interceptor(): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
     return (req, res) => {
+      if (strictRequest(req, res)) return true;
       const url = req.url;
       if (url === undefined || (!url.startsWith('/gateway/') && !url.startsWith('/proxy/'))) return false;
       const target = routeGatewayUrl(url);
@@ -334,11 +340,13 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
   async listenDedicated(): Promise<string | undefined> {
     const config = this.config;
     if (config.gatewayPort === undefined) return undefined;
-    const server = http.createServer((req, res) => {
+    const server = http.createServer(strictServerOptions(), (req, res) => {
+      if (strictRequest(req, res)) return;
       const target = this.dedicatedTarget(req.url ?? '/', firstHost(req.rawHeaders));
       this.serve(req, res, target.service, target.path);
     });
     server.keepAliveTimeout = GATEWAY_KEEP_ALIVE_MS;
+    hardenServer(server);
     if (config.gatewayFastPath) this.attachFastPath(server, (url, host, preview) => this.fastTarget(this.dedicatedTarget(url, host), preview));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -165,7 +165,7 @@ export const F_CONNECT = 4;
 export const F_UPSTREAM = 5;
 
 /** Statuses the gateway answers with itself, and their reason phrases (also the `error` field of the body). */
-const REASON = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' } as const;
+const REASON = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' } as const;
 export type GatewayErrorStatus = keyof typeof REASON;
 
 export function reasonPhrase(status: GatewayErrorStatus): string {
@@ -195,3 +195,4 @@ export function upstreamFailure(kind: number, service: string, podId: string, co
   if (kind === F_TIMEOUT) return { status: 504, message: `pod '${podId}' of service '${service}' sent no response within ${timeoutMs} ms` };
   return { status: 502, message: `upstream error from pod '${podId}' of service '${service}': ${code}${retried ? ' (after a retry)' : ''}` };
 }
+

@@ -25,6 +25,9 @@ import {
   F_LOCAL,
   F_TIMEOUT,
   F_UPSTREAM,
+  forwardedFor,
+  forwardedHeaderValue,
+  isUnderscoreHeaderName,
   JSON_CONTENT_TYPE,
   noReadyPods,
   parseDecimal,
@@ -126,6 +129,37 @@ function onResponseDrain(this: ResponseWithExchange): void {
   this[kExchange]?.resumeUpstream();
 }
 
+/**
+ * A client connection's turn: node:http emits pipelined requests at once, but
+ * the next request of a connection goes upstream only once the previous
+ * response has finished (RFC 9112 9.3.2: a pipelined unsafe request must not
+ * overtake or run beside the one before it), as on the fast path.
+ */
+class Turn {
+  busy = false;
+  readonly waiting: Array<{ req: IncomingMessage; res: ServerResponse; service: string; upstreamPath: string }> = [];
+
+  constructor(readonly node: NodePath) {}
+
+  /** The response holding the turn has closed (finished or cut): the next waiting request of a live connection goes. */
+  pass(): void {
+    this.busy = false;
+    let next;
+    while ((next = this.waiting.shift()) !== undefined) {
+      if (next.res.destroyed || next.req.socket.destroyed) continue;
+      this.node.handle(next.req, next.res, next.service, next.upstreamPath);
+      return;
+    }
+  }
+}
+const kTurn = Symbol('gateway.turn');
+type SocketWithTurn = IncomingMessage['socket'] & { [kTurn]?: Turn };
+type ResponseWithTurn = ServerResponse & { [kTurn]?: Turn };
+
+function onTurnResponseClose(this: ResponseWithTurn): void {
+  this[kTurn]?.pass();
+}
+
 /** Proxies requests Node's http server parsed; owns the undici pools (one per pod address). */
 export class NodePath implements UpstreamConnections {
   private readonly poolOptions: Pool.Options;
@@ -148,6 +182,20 @@ export class NodePath implements UpstreamConnections {
 
   /** Proxies one request to a pod of `service`; `upstreamPath` starts with `/` and keeps the query. */
   handle(req: IncomingMessage, res: ServerResponse, service: string, upstreamPath: string): void {
+    const socket = req.socket as SocketWithTurn;
+    let turn = socket[kTurn];
+    if (turn === undefined) socket[kTurn] = turn = new Turn(this);
+    if (turn.busy) {
+      turn.waiting.push({ req, res, service, upstreamPath });
+      return;
+    }
+    turn.busy = true;
+    (res as ResponseWithTurn)[kTurn] = turn;
+    res.on('close', onTurnResponseClose);
+    this.serve(req, res, service, upstreamPath);
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse, service: string, upstreamPath: string): void {
     const core = this.core;
     const route = core.routes(service);
     if (route === undefined) {
@@ -177,7 +225,7 @@ export class NodePath implements UpstreamConnections {
       const value = raw[i + 1];
       const kind = REQUEST_HEADER_LENGTH[name.length] === 1 ? REQUEST_HEADER_KIND.get(name.toLowerCase()) : undefined;
       if (kind === undefined) {
-        headers.push(name, value);
+        if (!isUnderscoreHeaderName(name)) headers.push(name, value);
         continue;
       }
       switch (kind) {
@@ -207,7 +255,7 @@ export class NodePath implements UpstreamConnections {
         case RQ_PREVIEW:
           headers.push(name, value);
           break;
-        // RQ_DROP, RQ_EXPECT (Node's server has answered 100-continue; undici refuses the header), RQ_UPGRADE (answered 501 above).
+        // RQ_FORWARDED (replaced below), RQ_DROP, RQ_EXPECT (Node's server has answered 100-continue; undici refuses the header), RQ_UPGRADE (answered 501 above).
       }
     }
     if (connection !== '' && !isPlainConnection(connection)) headers = dropConnectionListed(headers, connection);
@@ -220,6 +268,8 @@ export class NodePath implements UpstreamConnections {
       'http',
       'x-request-id',
       requestId,
+      'forwarded',
+      forwardedHeaderValue(forwardedFor(client), host),
     );
     if (host !== '') headers.push('x-forwarded-host', host);
 
@@ -326,6 +376,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     let connection = '';
     let hasRequestId = false;
     let contentLength = -1;
+    // RFC 9110 8.6 / RFC 9112 6.1: a 204 has no body and declares none; the client gets it without framing headers.
+    const noFraming = statusCode === 204;
     for (let i = 0; i < rawHeaders.length; i += 2) {
       // latin1 maps bytes 1:1, and node writes header strings back as latin1.
       const name = rawHeaders[i].toString('latin1');
@@ -334,6 +386,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       const kind = RESPONSE_HEADER_LENGTH[name.length] === 1 ? RESPONSE_HEADER_KIND.get(name.toLowerCase()) : undefined;
       if (kind !== undefined) {
         if (kind === RS_CONTENT_LENGTH) {
+          if (noFraming) continue;
           // A repeated Content-Length, or one that is not plain digits, leaves the body unheld.
           const n = contentLength === -1 ? parseDecimal(value) : -1;
           contentLength = n >= 0 ? n : -2;
@@ -353,6 +406,15 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
     this.responded = true;
+    if (statusCode === 204 || statusCode === 304) {
+      // Complete without a body whatever the pod declared. undici fails a 204/304 that
+      // declared a length (and destroys its connection, so late body bytes reach no one):
+      // the client's response must not wait for that.
+      this.done = true;
+      this.res.end();
+      this.core.release(this.endpoint.podId);
+      this.core.finish(this, statusCode);
+    }
     return true;
   }
 
@@ -376,6 +438,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.done) return;
     this.done = true;
     const held = this.held;
     if (held !== null) {
@@ -389,6 +452,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    // A bodiless response already went out whole (onHeaders); this is undici closing its connection.
+    if (this.done) return;
     const core = this.core;
     const podId = this.endpoint.podId;
     core.release(podId);

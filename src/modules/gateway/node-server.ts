@@ -1,0 +1,276 @@
+// Strict HTTP/1.1 for Grid's node:http servers (the main port, Fastify's API
+// and the gateway's node path, and the dedicated gateway listener). Node's
+// server (llhttp) accepts and normalises request lines and headers a proxy must
+// refuse, because the hop before or after it may read them differently
+// (request smuggling): `GET  /` (two spaces), `GET /` (HTTP/0.9), `HTTP/2.0`,
+// a `#fragment`, a duplicate Host, `Transfer-Encoding: gzip, chunked`,
+// `Connection: close<TAB>`, and more headers than maxHeadersCount (the rest
+// are dropped silently). Some of this is lost once llhttp has parsed the
+// request (spaces, a trailing tab), so a ConnectionGuard reads each
+// connection's bytes just before llhttp does and judges every request line
+// and header line; strictRequest() answers the verdicts, for every request
+// on the server, before Fastify or the gateway see the request.
+import type * as http from 'node:http';
+import type * as net from 'node:net';
+import { errorBody, JSON_CONTENT_TYPE, type GatewayErrorStatus } from './http-semantics.js';
+
+/** A request's whole head and body must arrive within this long (Node's requestTimeout; 408 after). Responses are not bounded by it. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** More request headers than this: 431 (Node would drop the rest silently). */
+export const MAX_REQUEST_HEADERS = 1000;
+/** Longest line the guard keeps; llhttp refuses heads over maxHeaderSize (16 KiB) long before. */
+const MAX_LINE = 64 * 1024;
+
+export interface StrictServerOptions {
+  /** Default REQUEST_TIMEOUT_MS; smaller in tests. */
+  requestTimeoutMs?: number;
+}
+
+/** Options for http.createServer: the bound on receiving a request, and llhttp's strict mode stated rather than assumed. */
+export function strictServerOptions(options: StrictServerOptions = {}): http.ServerOptions {
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  return {
+    requestTimeout,
+    headersTimeout: requestTimeout,
+    // Node checks both timeouts on this period: the bound is requestTimeout plus at most one period.
+    connectionsCheckingInterval: Math.min(5_000, Math.max(10, Math.floor(requestTimeout / 4))),
+    insecureHTTPParser: false,
+    requireHostHeader: true,
+    joinDuplicateHeaders: false,
+  };
+}
+
+const kGuard = Symbol('grid.connectionGuard');
+type GuardedSocket = net.Socket & { [kGuard]?: ConnectionGuard };
+
+/**
+ * Makes `server` strict: one more header than MAX_REQUEST_HEADERS is kept (so
+ * that a cut is visible), and every connection its connection listener takes
+ * gets a ConnectionGuard. Call before anything wraps the listener (the fast
+ * path hands its fallback connections to the listener found here).
+ */
+export function hardenServer(server: http.Server): void {
+  server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
+  const listeners = server.listeners('connection');
+  if (listeners.length !== 1) throw new Error(`hardenServer: expected node:http's one connection listener, found ${listeners.length}`);
+  const nodeHttp = listeners[0] as (socket: net.Socket) => void;
+  server.removeListener('connection', nodeHttp);
+  server.on('connection', function strictConnection(this: http.Server, socket: net.Socket) {
+    nodeHttp.call(this, socket);
+    // After node:http's listener: a 'data' listener added now makes node:http read
+    // through JS (it unconsumes its parser), and prepending puts the guard first.
+    const guard = new ConnectionGuard();
+    (socket as GuardedSocket)[kGuard] = guard;
+    socket.prependListener('data', (chunk: Buffer) => guard.feed(chunk));
+  });
+}
+
+const L_REQUEST = 0;
+const L_HEADER = 1;
+const L_CHUNK_SIZE = 2;
+const L_CHUNK_END = 3;
+const L_TRAILER = 4;
+const B_LENGTH = 5;
+const B_CHUNK = 6;
+/** Framing not followed any more (a refused request, CONNECT, an unknown coding): the connection ends with the refusal. */
+const OFF = 7;
+
+/**
+ * Follows one connection's requests over its bytes (request line, header lines,
+ * bodies by Content-Length or chunked) and queues a verdict per request head:
+ * '' for a strict one, else what is wrong. Bodies are skipped by count, so the
+ * cost is linear in the head bytes whatever the body size or chunking.
+ */
+export class ConnectionGuard {
+  private state = L_REQUEST;
+  private line = '';
+  private remaining = 0;
+  private problem = '';
+  private headers = 0;
+  private contentLength = -1;
+  private chunked = false;
+  private connect = false;
+  private readonly verdicts: string[] = [];
+  /** A refusal was answered: later requests on the connection are not served. */
+  refused = false;
+
+  /** The verdict on the next request llhttp emits; undefined if the guard did not see its head. */
+  next(): string | undefined {
+    return this.verdicts.shift();
+  }
+
+  feed(buf: Buffer): void {
+    let i = 0;
+    const n = buf.length;
+    while (i < n && this.state !== OFF) {
+      if (this.state === B_LENGTH || this.state === B_CHUNK) {
+        const take = Math.min(this.remaining, n - i);
+        i += take;
+        this.remaining -= take;
+        if (this.remaining === 0) this.state = this.state === B_LENGTH ? L_REQUEST : L_CHUNK_END;
+        continue;
+      }
+      const lf = buf.indexOf(10, i);
+      if (lf < 0) {
+        this.line += buf.toString('latin1', i, n);
+        if (this.line.length > MAX_LINE) this.state = OFF;
+        return;
+      }
+      const part = buf.toString('latin1', i, lf);
+      const line = this.line === '' ? part : this.line + part;
+      this.line = '';
+      i = lf + 1;
+      this.onLine(line);
+    }
+  }
+
+  private onLine(raw: string): void {
+    const crlf = raw.endsWith('\r');
+    const line = crlf ? raw.slice(0, -1) : raw;
+    switch (this.state) {
+      case L_REQUEST:
+        // llhttp skips empty lines between messages.
+        if (line === '') return;
+        this.problem = crlf ? requestLineProblem(line) : 'the request line must end in CRLF';
+        this.headers = 0;
+        this.contentLength = -1;
+        this.chunked = false;
+        this.connect = line.startsWith('CONNECT ');
+        this.state = L_HEADER;
+        return;
+      case L_HEADER:
+        if (line === '') return this.endHead();
+        if (this.problem === '') this.problem = this.headerLine(line, crlf);
+        return;
+      case L_CHUNK_SIZE: {
+        let size = 0;
+        let digits = 0;
+        for (; digits < line.length; digits++) {
+          const h = HEX.indexOf(line[digits].toLowerCase());
+          if (h < 0) break;
+          size = size * 16 + h;
+        }
+        // A size llhttp cannot read either: the connection fails in llhttp, nothing more to follow.
+        if (digits === 0 || digits > 12) this.state = OFF;
+        else if (size === 0) this.state = L_TRAILER;
+        else {
+          this.remaining = size;
+          this.state = B_CHUNK;
+        }
+        return;
+      }
+      case L_CHUNK_END:
+        this.state = line === '' ? L_CHUNK_SIZE : OFF;
+        return;
+      case L_TRAILER:
+        if (line === '') this.state = L_REQUEST;
+        return;
+    }
+  }
+
+  private headerLine(line: string, crlf: boolean): string {
+    if (!crlf) return 'header lines must end in CRLF';
+    if (++this.headers > MAX_REQUEST_HEADERS) return '';
+    const colon = line.indexOf(':');
+    if (colon <= 0) return 'malformed header line';
+    const name = line.slice(0, colon).toLowerCase();
+    if (name === 'content-length') {
+      const v = line.slice(colon + 1).trim();
+      this.contentLength = /^[0-9]{1,15}$/.test(v) ? Number(v) : -1;
+    } else if (name === 'transfer-encoding') {
+      if (line.includes('\t', colon)) return 'a tab in Transfer-Encoding';
+      const codings = line.slice(colon + 1).split(',');
+      this.chunked = codings[codings.length - 1].trim().toLowerCase() === 'chunked';
+    } else if (name === 'connection') {
+      // llhttp reads "close<TAB>" as no close at all.
+      if (line.includes('\t', colon)) return 'a tab in Connection';
+    }
+    return '';
+  }
+
+  private endHead(): void {
+    this.verdicts.push(this.problem);
+    if (this.problem !== '' || this.connect) this.state = OFF;
+    else if (this.chunked) this.state = L_CHUNK_SIZE;
+    else if (this.contentLength > 0) {
+      this.remaining = this.contentLength;
+      this.state = B_LENGTH;
+    } else this.state = L_REQUEST;
+  }
+}
+
+const HEX = '0123456789abcdef';
+
+/** What is wrong with a request line (without its CRLF), '' if nothing: `METHOD SP target SP HTTP/1.x`, single spaces. */
+function requestLineProblem(line: string): string {
+  const sp1 = line.indexOf(' ');
+  if (sp1 <= 0) return 'malformed request line';
+  const sp2 = line.indexOf(' ', sp1 + 1);
+  if (sp2 < 0) return 'the request line has no HTTP version (HTTP/0.9 is not served)';
+  if (sp2 === sp1 + 1 || line.indexOf(' ', sp2 + 1) >= 0) return 'more than one space between the parts of the request line';
+  const version = line.slice(sp2 + 1);
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return `unsupported HTTP version '${version}' (only HTTP/1.0 and HTTP/1.1)`;
+  if (line.lastIndexOf('#', sp2) > sp1) return 'a fragment (#) in the request target';
+  return '';
+}
+
+export interface Refusal {
+  status: Extract<GatewayErrorStatus, 400 | 431 | 501>;
+  message: string;
+}
+
+/** Why `req` must be refused, or undefined. Reads what llhttp kept, plus the guard's verdict on what it dropped. */
+export function refusalOf(req: http.IncomingMessage, verdict: string | undefined): Refusal | undefined {
+  if (verdict) return { status: 400, message: verdict };
+  const version = req.httpVersion;
+  if (version !== '1.1' && version !== '1.0') return { status: 400, message: `unsupported HTTP version '${version}' (only HTTP/1.0 and HTTP/1.1)` };
+  if (req.url !== undefined && req.url.includes('#')) return { status: 400, message: 'a fragment (#) in the request target' };
+  const raw = req.rawHeaders;
+  if (raw.length > MAX_REQUEST_HEADERS * 2) return { status: 431, message: `more than ${MAX_REQUEST_HEADERS} request header fields` };
+  let hosts = 0;
+  let te: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 4) {
+      if (name.toLowerCase() === 'host') hosts++;
+    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') te = te === undefined ? raw[i + 1] : te + ',' + raw[i + 1];
+    else if (name.length === 10 && name.toLowerCase() === 'connection' && raw[i + 1].includes('\t')) return { status: 400, message: 'a tab in Connection' };
+  }
+  // RFC 9112 3.2: a request with more than one Host is answered 400.
+  if (hosts > 1) return { status: 400, message: `${hosts} Host header fields (exactly one is allowed)` };
+  if (te !== undefined) return transferEncodingRefusal(te, version);
+  return undefined;
+}
+
+/** RFC 9112 6.1: the only transfer coding served is a single `chunked`, and not in HTTP/1.0. */
+function transferEncodingRefusal(value: string, version: string): Refusal | undefined {
+  if (version === '1.0') return { status: 400, message: 'Transfer-Encoding in an HTTP/1.0 request' };
+  if (value.includes('\t')) return { status: 400, message: 'a tab in Transfer-Encoding' };
+  const codings = value.split(',').map((c) => c.trim().toLowerCase());
+  if (codings.some((c) => c === '')) return { status: 400, message: `malformed Transfer-Encoding '${value}' (an empty list element)` };
+  const unknown = codings.find((c) => c !== 'chunked');
+  if (unknown !== undefined) return { status: 501, message: `transfer coding '${unknown}' is not implemented (only chunked)` };
+  if (codings.length > 1) return { status: 400, message: `malformed Transfer-Encoding '${value}' (chunked more than once)` };
+  return undefined;
+}
+
+/**
+ * Answers `req` itself if it must be refused (status, JSON body, and the
+ * connection closed: its framing is no longer trusted) and returns true; on
+ * a connection that already had a refusal, swallows the request unanswered.
+ * Every request handler on a hardened server calls this first.
+ */
+export function strictRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const guard = (req.socket as GuardedSocket)[kGuard];
+  if (guard?.refused) {
+    req.resume();
+    return true;
+  }
+  const refusal = refusalOf(req, guard?.next());
+  if (refusal === undefined) return false;
+  if (guard) guard.refused = true;
+  req.resume();
+  const body = errorBody(refusal.status, `request refused: ${refusal.message}`);
+  res.writeHead(refusal.status, { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+  return true;
+}
