@@ -130,7 +130,7 @@ async function startProxy(options: Partial<GatewayProxyOptions> = {}, serverOpti
     proxyPort = (server.address() as AddressInfo).port;
     return proxy;
   }
-  wire = new WireProxy({ core: proxy.core, fallback: (socket) => server.emit('connection', socket), router: (target) => routeGatewayUrl(target) });
+  wire = new WireProxy({ core: proxy.core, fallback: (socket) => server.emit('connection', socket), router: (target) => routeGatewayUrl(target), ...(serverOptions.requestTimeoutMs !== undefined ? { requestTimeoutMs: serverOptions.requestTimeoutMs } : {}) });
   proxyPort = (await wire.listen(0, '127.0.0.1')).port;
   return proxy;
 }
@@ -390,7 +390,7 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
     });
 
     // The fast path forwards all of them itself (its limit is the head's size), so only node:http's cut is at stake.
-    (path === 'node' ? it : it.skip)('answers 431 to more headers than it forwards, rather than dropping the rest', async () => {
+    it('answers 431 to more headers than it forwards, rather than dropping the rest', async () => {
       const b = await backend('api-1', 'v1', (req, res) => req.pipe(res));
       setRoute('api', ['v1', 100, [b.endpoint]]);
       await startProxy();
@@ -436,7 +436,7 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
       expect(r.status).toBe(200);
       expect(r.body.toString()).toContain('data: 8\n\n');
     });
-    (path === 'node' ? it : it.skip)('answers 408 to a request whose body does not arrive within the request timeout', async () => {
+    it('answers 408 to a request whose body does not arrive within the request timeout', async () => {
       const b = await backend('api-1', 'v1');
       setRoute('api', ['v1', 100, [b.endpoint]]);
       await startProxy({}, { requestTimeoutMs: 150 });
@@ -475,7 +475,7 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
     });
   });
 
-  (path === 'node' ? describe : describe.skip)('request header hygiene (node path)', () => {
+  describe('request header hygiene', () => {
     it('drops header names with an underscore and replaces a client Forwarded with its own', async () => {
       const b = await backend('api-1', 'v1');
       setRoute('api', ['v1', 100, [b.endpoint]]);
@@ -491,7 +491,7 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
     });
   });
 
-  (path === 'node' ? describe : describe.skip)('response framing (node path)', () => {
+  describe('response framing', () => {
     const OWN = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nown';
     const EVIL = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil';
 
@@ -555,7 +555,8 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
 
       const out = await raw(['GET /gateway/api/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
 
-      expect(statuses(out)).toEqual([200]);
+      // The node path drops the field from the trailer; the fast path refuses the response and cuts the connection before anything of it goes out.
+      expect(statuses(out)).toEqual(path === 'node' ? [200] : []);
       expect(out.toLowerCase()).not.toContain('content-length: 99');
     });
 
