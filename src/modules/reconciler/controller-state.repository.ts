@@ -1,14 +1,13 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { CLOCK, type Clock, type ClockTimer } from '../../common/clock/clock.js';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
+import { WriteBehind } from '../../common/persistence/write-behind.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ControllerStateEntity } from './controller-state.entity.js';
 import type { ControllerState } from './controller-state.js';
 
 const FLUSH_MS = 100;
-const RETRY_BASE_MS = 200;
-const RETRY_MAX_MS = 30_000;
 const KEYS = ['status', 'rollout', 'autoscale'] as const;
 
 /**
@@ -16,25 +15,31 @@ const KEYS = ['status', 'rollout', 'autoscale'] as const;
  * Reads come from memory; a change is written to SQLite with the other changes of the same
  * 100 ms in one transaction: at 10,000 pods a row-per-statement write was a sixth of the
  * convergence CPU. A failed write is logged, counted (grid_persist_errors_total) and
- * retried with backoff until it lands; the in-memory state stays the truth meanwhile.
+ * retried with backoff until it lands (WriteBehind); the in-memory state stays the truth meanwhile.
  */
 @Injectable()
 export class ControllerStateRepository implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(ControllerStateRepository.name);
   private readonly states = new Map<string, ControllerState>();
   /** Services whose row must be written (or deleted, when no state is left). */
-  private dirty = new Set<string>();
-  private timer?: ClockTimer;
-  private failures = 0;
-  /** After the final flush at shutdown nothing is scheduled: the database is about to close. */
-  private closed = false;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writes: WriteBehind<string, true>;
 
   constructor(
     @InjectRepository(ControllerStateEntity) private readonly repo: Repository<ControllerStateEntity>,
-    @Inject(CLOCK) private readonly clock: Clock,
-    private readonly metrics: MetricsService,
-  ) {}
+    @Inject(CLOCK) clock: Clock,
+    metrics: MetricsService,
+  ) {
+    this.writes = new WriteBehind({
+      clock,
+      delayMs: FLUSH_MS,
+      describe: (n) => `the controller state of ${n} services`,
+      failed: (message) => {
+        metrics.persistErrors.inc({ store: 'controller_state' });
+        this.logger.error(message);
+      },
+      write: (batch) => this.write(batch),
+    });
+  }
 
   async onModuleInit(): Promise<void> {
     for (const row of await this.repo.find()) {
@@ -61,70 +66,43 @@ export class ControllerStateRepository implements OnModuleInit, BeforeApplicatio
       else next[k] = patch[k] as never;
     }
     this.states.set(service, next);
-    this.markDirty(service);
+    this.writes.set(service, true);
   }
 
   /** The service is gone: so is what the reconciler knew of it. */
   delete(service: string): void {
     if (!this.states.delete(service)) return;
-    this.markDirty(service);
+    this.writes.set(service, true);
   }
 
-  /**
-   * Writes pending changes; also runs before shutdown, while the database is still open.
-   * Flushes run one after another, so a caller's flush resolves only when what was pending
-   * at its call is written (or failed), whatever flush was already running.
-   */
+  /** Writes pending changes; also runs before shutdown, while the database is still open. */
   flush(): Promise<void> {
-    const run = this.writing.then(() => this.write());
-    this.writing = run;
-    return run;
+    return this.writes.flush();
   }
 
-  private async write(): Promise<void> {
-    this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.dirty.size === 0) return;
-    const batch = this.dirty;
-    this.dirty = new Set();
-    try {
-      await this.repo.manager.transaction(async (em) => {
-        for (const service of batch) {
-          const s = this.states.get(service);
-          if (!s) {
-            await em.query('DELETE FROM controller_state WHERE service = ?', [service]);
-            continue;
-          }
-          const cols = KEYS.map((k) => (s[k] === undefined ? null : JSON.stringify(s[k])));
-          await em.query(
-            'INSERT INTO controller_state (service, status, rollout, autoscale) VALUES (?, ?, ?, ?) ON CONFLICT(service) DO UPDATE SET status = excluded.status, rollout = excluded.rollout, autoscale = excluded.autoscale',
-            [service, ...cols],
-          );
+  private async write(batch: Map<string, true>): Promise<void> {
+    await this.repo.manager.transaction(async (em) => {
+      for (const service of batch.keys()) {
+        // The newest state is in memory: a retried batch writes that, not what failed.
+        const s = this.states.get(service);
+        if (!s) {
+          await em.query('DELETE FROM controller_state WHERE service = ?', [service]);
+          continue;
         }
-      });
-      this.failures = 0;
-    } catch (e) {
-      // The newest state is in memory: writing those services again later writes it.
-      for (const s of batch) this.dirty.add(s);
-      this.failures++;
-      this.metrics.persistErrors.inc({ store: 'controller_state' });
-      const delay = Math.min(RETRY_BASE_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
-      this.logger.error(`could not save the controller state of ${batch.size} services (attempt ${this.failures}, retrying in ${delay} ms): ${(e as Error).message}`);
-      if (!this.closed) this.timer = this.clock.setTimeout(() => void this.flush(), delay);
-    }
+        const cols = KEYS.map((k) => (s[k] === undefined ? null : JSON.stringify(s[k])));
+        await em.query(
+          'INSERT INTO controller_state (service, status, rollout, autoscale) VALUES (?, ?, ?, ?) ON CONFLICT(service) DO UPDATE SET status = excluded.status, rollout = excluded.rollout, autoscale = excluded.autoscale',
+          [service, ...cols],
+        );
+      }
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.flush();
-    this.closed = true;
-    this.clock.clearTimeout(this.timer);
-    if (this.dirty.size > 0) this.logger.error(`exiting with the controller state of ${this.dirty.size} services unsaved; the next Grid recomputes it from the specs and the pods`);
+    await this.writes.close();
+    if (this.writes.size > 0) this.logger.error(`exiting with the controller state of ${this.writes.size} services unsaved; the next Grid recomputes it from the specs and the pods`);
   }
 
-  private markDirty(service: string): void {
-    this.dirty.add(service);
-    if (!this.closed) this.timer ??= this.clock.setTimeout(() => void this.flush(), FLUSH_MS);
-  }
 }
 
 const EMPTY: Readonly<ControllerState> = Object.freeze({});
