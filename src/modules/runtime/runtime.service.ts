@@ -13,6 +13,7 @@ import { POD_DRIVERS } from './runtime.tokens.js';
 import { ProbeRunner } from './probe-runner.js';
 import { PodStore } from './pod-store.js';
 import { PodLifecycle } from './pod-lifecycle.js';
+import { PodAdmission } from './pod-admission.js';
 import { adoptPods, type AdoptionResult, type TemplateLookup } from './pod-adoption.js';
 import { shutdownPods } from './pod-shutdown.js';
 import type { RuntimeDeps } from './runtime-deps.js';
@@ -44,7 +45,7 @@ export class RuntimeService implements BeforeApplicationShutdown {
   ) {
     const logger = new Logger(RuntimeService.name);
     this.store = new PodStore(bus, podRepo, logger);
-    this.deps = { store: this.store, drivers: this.drivers, clock, config, bus, events, probes, logger };
+    this.deps = { store: this.store, admission: new PodAdmission(config.maxPods, config.maxStarting), drivers: this.drivers, clock, config, bus, events, probes, logger };
     this.lifecycle = new PodLifecycle(this.deps);
     const sink = this.lifecycle.driverSink();
     for (const d of drivers) {
