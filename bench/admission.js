@@ -32,7 +32,7 @@ metadata: { name: ${name} }
 spec:
   replicas: ${PODS}
   command: ["${PYTHON}", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "${dir}", "$(PORT)"]
-  readinessProbe: { httpGet: { path: / }, periodSeconds: 1, failureThreshold: 3 }
+  readinessProbe: { httpGet: { path: / } }
   terminationGracePeriodSeconds: 5
 `;
 }
