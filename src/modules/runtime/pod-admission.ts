@@ -51,10 +51,6 @@ export class PodAdmission {
     this.admitted.add(podId);
   }
 
-  isUnschedulable(podId: string): boolean {
-    return this.unschedulable.has(podId);
-  }
-
   /**
    * Runs start now if a start slot is free, else queues it; returns false when it queued.
    * start must call done() once the driver's start() has settled.

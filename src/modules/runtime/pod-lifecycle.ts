@@ -235,13 +235,13 @@ export class PodLifecycle {
   private startPaced(pod: Pod): void {
     const run = pod.restarts;
     const a = this.d.admission;
-    const now = a.requestStart(pod.id, (done) => {
+    const startedAtOnce = a.requestStart(pod.id, (done) => {
       const live = this.d.store.get(pod.id);
       if (!live || live.restarts !== run || live.phase === 'Terminating' || this.stopping) return done();
       if (live.message !== undefined) this.d.store.patch(live, { message: undefined });
       this.launch(live, done);
     });
-    if (!now) this.d.store.patch(pod, { message: `Waiting to start: ${a.starting} pods are starting (at most ${a.maxStarting} at once)` });
+    if (!startedAtOnce) this.d.store.patch(pod, { message: `Waiting to start: ${a.starting} pods are starting (at most ${a.maxStarting} at once)` });
   }
 
   /** With a start slot (done), the slot is freed once the pod listens, stops, or START_SLOT_MAX_MS after its spawn. */
