@@ -136,7 +136,6 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   if (config.host !== '127.0.0.1' && config.host !== 'localhost' && !config.apiKey) {
     log.warn(`listening on ${config.host} without an API key: anyone who can reach it can change your services; set GRID_API_KEY`);
   }
-  log.log(`node capacity: ${config.maxPods} pods (${config.maxPodsSource}), ${config.maxStarting} starting at once`);
   const app = await createGrid(config, logger);
   await app.listen({ port: config.port, host: config.host });
   const gw = await app.get(GatewayService).listenDedicated();
@@ -158,6 +157,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   }
   // Tests and scripts wait for this exact line, and may signal Grid as soon as they see it: so the handlers above come first.
   process.stdout.write(`Grid listening on ${config.url}${gw ? ` (gateway on ${gw})` : ''}\n`);
+  log.log(`node capacity: ${config.maxPods} pods (${config.maxPodsSource}), ${config.maxStarting} starting at once`);
   const demo = argv.includes('--demo');
   if (demo) await applyDemo(app, log);
 }
