@@ -163,6 +163,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   }
   // Tests and scripts wait for this exact line, and may signal Grid as soon as they see it: so the handlers above come first.
   process.stdout.write(`Grid listening on ${config.url}${gw ? ` (gateway on ${gw})` : ''}\n`);
+  log.log(`node capacity: ${config.maxPods} pods (${config.maxPodsSource}), ${config.maxStarting} starting at once`);
   const demo = argv.includes('--demo');
   if (demo) await applyDemo(app, log);
 }

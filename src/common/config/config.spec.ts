@@ -1,7 +1,10 @@
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, defaultMaxPods, loadConfig } from './config.js';
 
 const CWD = path.resolve('/srv/grid');
+const GIB = 1024 ** 3;
+/** A fixed machine, so no default depends on where the tests run. */
+const MACHINE = { cores: 2, totalMemBytes: 24 * GIB };
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -16,7 +19,7 @@ describe(loadConfig.name, () => {
   const sut = loadConfig;
 
   it('uses the defaults for an empty environment', () => {
-    expect(sut({}, CWD)).toEqual({
+    expect(sut({}, CWD, MACHINE)).toEqual({
       port: 8080,
       host: '127.0.0.1',
       dataDir: path.join(CWD, 'data'),
@@ -34,11 +37,14 @@ describe(loadConfig.name, () => {
       hpaSyncMs: 15000,
       url: 'http://127.0.0.1:8080',
       podEnv: {},
+      maxPods: 64,
+      maxPodsSource: 'GRID_MAX_PODS; default from 2 cores, 24 GiB',
+      maxStarting: 4,
     });
   });
 
   it('treats empty strings as unset', () => {
-    const config = sut({ GRID_PORT: '', TICK_MS: '', GRID_DATA_DIR: '', GRID_GATEWAY_PORT: '', GRID_KEEP_PODS_ON_EXIT: '', GRID_API_KEY: '' }, CWD);
+    const config = sut({ GRID_PORT: '', TICK_MS: '', GRID_DATA_DIR: '', GRID_GATEWAY_PORT: '', GRID_KEEP_PODS_ON_EXIT: '', GRID_API_KEY: '' }, CWD, MACHINE);
 
     expect([config.port, config.tickMs, config.dataDir, config.gatewayPort, config.keepPodsOnExit, config.apiKey]).toEqual([
       8080,
@@ -70,13 +76,17 @@ describe(loadConfig.name, () => {
     { env: { GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123' }, key: 'apiKey', want: 'grid-key-1' },
     { env: { GRID_PORT: '9000' }, key: 'url', want: 'http://127.0.0.1:9000' },
     { env: { GRID_HOST: '::1', GRID_PORT: '9000' }, key: 'url', want: 'http://[::1]:9000' },
+    { env: { GRID_MAX_PODS: '1' }, key: 'maxPods', want: 1 },
+    { env: { GRID_MAX_PODS: '500' }, key: 'maxPods', want: 500 },
+    { env: { GRID_MAX_PODS: '5' }, key: 'maxPodsSource', want: 'GRID_MAX_PODS=5' },
+    { env: { GRID_MAX_STARTING: '1' }, key: 'maxStarting', want: 1 },
     {
       env: { PATH: '/usr/bin', HOME: '/home/grid', GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123', SMTP_PASS: 'secret', TICK_MS: '500', XTICK_MS: 'kept' },
       key: 'podEnv',
       want: { PATH: '/usr/bin', HOME: '/home/grid', XTICK_MS: 'kept' },
     },
   ])('reads $env into $key', ({ env, key, want }) => {
-    expect(sut(env, CWD)[key as keyof ReturnType<typeof loadConfig>]).toEqual(want);
+    expect(sut(env, CWD, MACHINE)[key as keyof ReturnType<typeof loadConfig>]).toEqual(want);
   });
 
   it.each([
@@ -93,10 +103,26 @@ describe(loadConfig.name, () => {
     { env: { GRID_HOST: 'evil host' }, variable: 'GRID_HOST', message: 'GRID_HOST: must be a host name or IP address (got "evil host")' },
     { env: { GRID_LOG_LEVEL: 'verbose' }, variable: 'GRID_LOG_LEVEL', message: 'GRID_LOG_LEVEL: must be one of error, warn, log, debug (got "verbose")' },
     { env: { GRID_LOG_FORMAT: 'pretty' }, variable: 'GRID_LOG_FORMAT', message: 'GRID_LOG_FORMAT: must be one of text, json (got "pretty")' },
+    { env: { GRID_MAX_PODS: '0' }, variable: 'GRID_MAX_PODS', message: 'GRID_MAX_PODS: must be an integer 1..1000000 (got 0)' },
+    { env: { GRID_MAX_PODS: 'lots' }, variable: 'GRID_MAX_PODS', message: 'GRID_MAX_PODS: must be an integer 1..1000000 (got "lots")' },
+    { env: { GRID_MAX_STARTING: '0' }, variable: 'GRID_MAX_STARTING', message: 'GRID_MAX_STARTING: must be an integer 1..10000 (got 0)' },
   ])('rejects $env with a ConfigError naming $variable', ({ env, variable, message }) => {
-    const err = thrown(() => sut(env, CWD));
+    const err = thrown(() => sut(env, CWD, MACHINE));
 
     expect(err).toBeInstanceOf(ConfigError);
     expect(err).toMatchObject({ variable, message });
+  });
+});
+
+describe(defaultMaxPods.name, () => {
+  const sut = defaultMaxPods;
+
+  it.each([
+    { machine: { cores: 2, totalMemBytes: 24 * GIB }, want: 64, why: '32 per core' },
+    { machine: { cores: 16, totalMemBytes: 64 * GIB }, want: 110, why: "the kubelet's maxPods" },
+    { machine: { cores: 8, totalMemBytes: 2 * GIB }, want: 32, why: '64 MiB per pod' },
+    { machine: { cores: 1, totalMemBytes: 32 * 1024 * 1024 }, want: 1, why: 'never below one' },
+  ])('is $want on $machine.cores cores and $machine.totalMemBytes bytes ($why)', ({ machine, want }) => {
+    expect(sut(machine)).toBe(want);
   });
 });

@@ -1,6 +1,7 @@
 // The one place that reads process.env. Everything else receives a typed,
 // validated GridConfig through the GRID_CONFIG provider.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export interface GridConfig {
@@ -31,6 +32,34 @@ export interface GridConfig {
   url: string;
   /** The environment process pods inherit: Grid's, minus its own settings and secrets. */
   podEnv: Record<string, string>;
+  /** Node capacity, as the kubelet's maxPods: pods of the real runtimes (all but sim) that may exist at once; the rest wait Pending. */
+  maxPods: number;
+  /** Where maxPods comes from, for the boot log: "GRID_MAX_PODS=5" or "GRID_MAX_PODS; default from 2 cores, 24 GiB". */
+  maxPodsSource: string;
+  /** How many pods of the real runtimes may be starting at once; the rest queue, so Grid itself stays responsive. */
+  maxStarting: number;
+}
+
+/** What the defaults are computed from; injectable so tests do not depend on the machine they run on. */
+export interface Machine {
+  cores: number;
+  totalMemBytes: number;
+}
+
+const MIB = 1024 * 1024;
+
+export function thisMachine(): Machine {
+  return { cores: os.availableParallelism(), totalMemBytes: os.totalmem() };
+}
+
+/**
+ * The kubelet's 110, lowered on small machines: an idle pod costs little, but each one is
+ * a process to start, probe every period and sample for CPU, so more than ~32 per core makes
+ * Grid's own loop and the pods' start-up fight for the CPU; and a small pod (a node or python
+ * HTTP server) holds 20-50 MB, so 64 MiB each keeps the node out of swap and the OOM killer.
+ */
+export function defaultMaxPods(m: Machine): number {
+  return Math.max(1, Math.min(110, m.cores * 32, Math.floor(m.totalMemBytes / (64 * MIB))));
 }
 
 export const GRID_CONFIG = Symbol('GRID_CONFIG');
@@ -88,13 +117,15 @@ export function gridUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridConfig {
+export function loadConfig(env: Env = process.env, cwd = process.cwd(), machine: Machine = thisMachine()): GridConfig {
   const host = env.GRID_HOST || '127.0.0.1';
   if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw new ConfigError('GRID_HOST', `must be a host name or IP address (got "${host}")`);
   const apiKey = env.GRID_API_KEY || env.X_API_KEY || undefined;
   if (apiKey !== undefined && apiKey.length < 8) throw new ConfigError(env.GRID_API_KEY ? 'GRID_API_KEY' : 'X_API_KEY', 'must be at least 8 characters');
   const gatewayPortRaw = env.GRID_GATEWAY_PORT;
   const port = int(env, 'GRID_PORT', 8080, 0, 65535);
+  const maxPods = int(env, 'GRID_MAX_PODS', defaultMaxPods(machine), 1, 1_000_000);
+  const set = env.GRID_MAX_PODS !== undefined && env.GRID_MAX_PODS !== '';
   return {
     port,
     host,
@@ -113,5 +144,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): GridCon
     hpaSyncMs: int(env, 'GRID_HPA_SYNC_MS', 15_000, 100, 600_000),
     url: gridUrl(host, port),
     podEnv: podEnv(env),
+    maxPods,
+    maxPodsSource: set ? `GRID_MAX_PODS=${maxPods}` : `GRID_MAX_PODS; default from ${machine.cores} cores, ${Math.round(machine.totalMemBytes / (1024 * MIB))} GiB`,
+    // A start costs a fresh runtime loading itself (a few hundred ms of CPU): 2 per core keep the cores busy and Grid responsive (bench/admission.js).
+    maxStarting: int(env, 'GRID_MAX_STARTING', machine.cores * 2, 1, 10_000),
   };
 }

@@ -47,6 +47,7 @@ export async function adoptPods(d: RuntimeDeps, templateFor: TemplateLookup): Pr
     result.adopted++;
     const pod = podOf(row, t);
     d.store.add(pod);
+    d.admission.adopted(pod.id);
     d.events.record({ type: 'pod.adopted', service: pod.service, pod: pod.id, reason: 'Adopted', message: `adopted pod ${pod.id} (pid ${pod.pid}, port ${pod.port})`, explain: `Pod ${pod.id} kept running while Grid restarted, so Grid took it over instead of starting a duplicate` });
     if (driver!.probesOverHttp) d.probes.start(pod, t.spec);
   }

@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { ClockTimer } from '../../common/clock/clock.js';
 import type { DriverSink, PodDriver, PodStartSpec } from './drivers/pod-driver.js';
+import { takesCapacity } from './pod-admission.js';
 import type { ProbeSink } from './probe-runner.js';
 import type { RuntimeDeps } from './runtime-deps.js';
 import { LABEL_REVISION, LABEL_SERVICE, LABEL_SPEC_HASH, LABEL_VERSION, type Pod, type PodExit, type PodTemplate } from './pod.types.js';
 
 /** Upper bound on waiting for in-flight requests of a pod being removed (within its grace period). */
 export const DRAIN_MAX_MS = 5000;
+/**
+ * A pod that does not open its port this long after its spawn stops counting as starting:
+ * a worker that never listens, or a slow starter, must not hold a start slot for ever.
+ */
+export const START_SLOT_MAX_MS = 2000;
 const POD_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /**
@@ -15,6 +21,8 @@ const POD_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
  */
 export class PodLifecycle {
   private stopping = false;
+  /** Pods holding a start slot: from the driver's start() until the pod listens, stops, or START_SLOT_MAX_MS passed. */
+  private readonly startSlots = new Map<string, { free: () => void; timer?: ClockTimer }>();
 
   constructor(private readonly d: RuntimeDeps) {}
 
@@ -33,7 +41,7 @@ export class PodLifecycle {
       const pod = this.newPod(t);
       created.push(pod);
       this.d.events.record({ type: 'pod.created', service: t.service, pod: pod.id, reason, message: `created pod ${pod.id} (revision ${t.revision}, ${t.version})`, explain });
-      this.launch(pod);
+      this.schedule(pod);
     }
     return created;
   }
@@ -45,7 +53,9 @@ export class PodLifecycle {
     // startedAt goes too: a start that fails must not be measured against the previous run (that reset the backoff).
     this.d.store.patch(pod, { restarts, backoffStep, backoffUntil: undefined, phase: 'Pending', ready: false, readySince: undefined, port: undefined, pid: undefined, startedAt: undefined });
     this.d.events.record({ type: 'pod.restarted', service: pod.service, pod: pod.id, reason, message: `restarting pod ${pod.id} (restart ${restarts})`, explain });
-    this.launch(pod);
+    // It kept its node slot while it was down; only the start is paced.
+    if (takesCapacity(pod.runtime)) this.startPaced(pod);
+    else this.launch(pod);
   }
 
   markBackoff(podId: string, until: number, explain: string): void {
@@ -70,6 +80,7 @@ export class PodLifecycle {
   async deleteOne(podId: string, reason: string, explain: string): Promise<void> {
     const pod = this.d.store.get(podId);
     if (!pod || pod.phase === 'Terminating') return;
+    this.d.admission.withdraw(pod.id);
     this.d.events.record({ type: 'pod.terminating', service: pod.service, pod: pod.id, reason, message: `stopping pod ${pod.id}`, explain });
     try {
       await this.drainAndStop(pod);
@@ -82,6 +93,8 @@ export class PodLifecycle {
   async kill(podId: string, explain: string): Promise<void> {
     const pod = this.d.store.get(podId);
     if (!pod || pod.phase === 'Terminating') return;
+    this.d.admission.withdraw(pod.id);
+    this.freeStartSlot(pod.id);
     this.d.store.patch(pod, { phase: 'Terminating', ready: false });
     this.d.probes.stop(pod.id);
     this.d.events.record({ type: 'pod.killed', service: pod.service, pod: pod.id, reason: 'Chaos', message: `killed pod ${pod.id}`, explain });
@@ -95,6 +108,7 @@ export class PodLifecycle {
   /** Out of the gateway, drain in-flight requests (bounded), then SIGTERM and SIGKILL after the pod's grace period. */
   async drainAndStop(pod: Pod): Promise<void> {
     const wasServing = pod.ready;
+    this.freeStartSlot(pod.id);
     this.d.store.patch(pod, { phase: 'Terminating', ready: false });
     this.d.probes.stop(pod.id);
     const graceMs = graceMsOf(pod);
@@ -155,6 +169,7 @@ export class PodLifecycle {
         const pod = this.d.store.get(id);
         if (pod) this.d.bus.emit('probe.passed', { service: pod.service, podId: pod.id });
       },
+      listening: (id) => this.freeStartSlot(id),
     };
   }
 
@@ -194,9 +209,46 @@ export class PodLifecycle {
     return { podId: pod.id, service: pod.service, revision: pod.revision, templateHash: pod.templateHash, version: pod.version, spec, labels: pod.labels, env };
   }
 
-  private launch(pod: Pod): void {
+  /** Pods of the real runtimes start only once admitted to the node; the rest wait Pending, saying why, until a removal frees a slot. */
+  private schedule(pod: Pod): void {
+    if (!takesCapacity(pod.runtime)) return this.launch(pod);
+    const a = this.d.admission;
+    if (a.admit(pod.id) === 'admitted') return this.startPaced(pod);
+    const full = `node full, ${a.used} of ${a.maxPods} pods`;
+    this.d.store.patch(pod, { message: `Unschedulable: ${full}` });
+    this.d.events.record({
+      type: 'pod.unschedulable',
+      service: pod.service,
+      pod: pod.id,
+      reason: 'Unschedulable',
+      message: `pod ${pod.id} is not started: ${full}`,
+      explain: `Pod ${pod.id} stays Pending because the node already holds ${a.used} process and container pods, its capacity (GRID_MAX_PODS=${a.maxPods}); the oldest waiting pod starts as soon as another pod is removed`,
+    });
+  }
+
+  /**
+   * At most maxStarting pods start at once, so hundreds of pods starting together cannot starve
+   * Grid's own loop. A pod counts as starting until its port accepts connections, not only until
+   * its spawn: a freshly exec'd runtime spends its first few hundred ms of CPU loading itself, and
+   * 200 of those at once left Grid a sliver of the cores (/healthz p99 5 s).
+   */
+  private startPaced(pod: Pod): void {
+    const run = pod.restarts;
+    const a = this.d.admission;
+    const startedAtOnce = a.requestStart(pod.id, (done) => {
+      const live = this.d.store.get(pod.id);
+      if (!live || live.restarts !== run || live.phase === 'Terminating' || this.stopping) return done();
+      if (live.message !== undefined) this.d.store.patch(live, { message: undefined });
+      this.launch(live, done);
+    });
+    if (!startedAtOnce) this.d.store.patch(pod, { message: `Waiting to start: ${a.starting} pods are starting (at most ${a.maxStarting} at once)` });
+  }
+
+  /** With a start slot (done), the slot is freed once the pod listens, stops, or START_SLOT_MAX_MS after its spawn. */
+  private launch(pod: Pod, done?: () => void): void {
     const driver = this.d.drivers.get(pod.runtime);
     const run = pod.restarts;
+    if (done) this.startSlots.set(pod.id, { free: done });
     if (!driver) {
       this.onExit(pod, { code: null, signal: null, reason: 'SpawnError', message: `the ${pod.runtime} runtime is not available in this Grid` }, 'Failed');
       return;
@@ -205,7 +257,11 @@ export class PodLifecycle {
       .start(this.startSpec(pod))
       .then(async (started) => {
         const live = this.d.store.get(pod.id);
-        if (!live || live.restarts !== run || live.phase === 'Terminating') return;
+        if (!live || live.restarts !== run || live.phase === 'Terminating') {
+          this.freeStartSlot(pod.id);
+          return;
+        }
+        this.holdStartSlot(live, driver.probesOverHttp && started.port !== undefined);
         const patch: Partial<Pod> = { startedAt: this.d.clock.now() };
         if (started.pid !== undefined) patch.pid = started.pid;
         if (started.port !== undefined) patch.port = started.port;
@@ -222,7 +278,26 @@ export class PodLifecycle {
       });
   }
 
+  /** Until the probe runner sees the port open (listening); without HTTP probes there is nothing to wait for. */
+  private holdStartSlot(pod: Pod, untilListening: boolean): void {
+    const slot = this.startSlots.get(pod.id);
+    if (!slot) return;
+    if (!untilListening) return this.freeStartSlot(pod.id);
+    slot.timer = this.d.clock.setTimeout(() => {
+      if (this.startSlots.get(pod.id) === slot) this.freeStartSlot(pod.id);
+    }, START_SLOT_MAX_MS);
+  }
+
+  private freeStartSlot(podId: string): void {
+    const slot = this.startSlots.get(podId);
+    if (!slot) return;
+    this.startSlots.delete(podId);
+    this.d.clock.clearTimeout(slot.timer);
+    slot.free();
+  }
+
   private onExit(pod: Pod, exit: Omit<PodExit, 'at'>, phase: 'Exited' | 'Failed'): void {
+    this.freeStartSlot(pod.id);
     this.d.probes.stop(pod.id);
     this.d.store.patch(pod, { phase, ready: false, readySince: undefined, pid: undefined, lastExit: { ...exit, at: this.d.clock.now() } });
     const code = exit.code !== null ? ` with code ${exit.code}` : exit.signal ? ` by ${exit.signal}` : '';
@@ -265,6 +340,10 @@ export class PodLifecycle {
   private remove(pod: Pod): void {
     this.d.store.remove(pod);
     this.d.drivers.get(pod.runtime)?.release?.(pod.id);
+    for (const id of this.d.admission.release(pod.id)) {
+      const next = this.d.store.get(id);
+      if (next && !this.stopping) this.startPaced(next);
+    }
   }
 
   private driver(pod: Pod): PodDriver {

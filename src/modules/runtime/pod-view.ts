@@ -18,7 +18,8 @@ export function podView(pod: Pod, now: number, cpu: number) {
     pid: pod.pid ?? null,
     port: pod.port ?? null,
     backoffUntil: pod.backoffUntil ? new Date(pod.backoffUntil).toISOString() : null,
-    message: pod.lastExit && !pod.ready ? `${pod.lastExit.reason}: ${pod.lastExit.message}` : null,
+    // Why a pod is not serving: waiting for node capacity or a start slot, else how it last stopped.
+    message: pod.message ?? (pod.lastExit && !pod.ready ? `${pod.lastExit.reason}: ${pod.lastExit.message}` : null),
     probeLatencyMs: last ? last.latencyMs : null,
   };
 }

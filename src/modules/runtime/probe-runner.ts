@@ -12,9 +12,14 @@ export interface ProbeSink {
   sample(podId: string, kind: ProbeKind, sample: ProbeSample): void;
   /** Every passing readiness probe (not only transitions): the gateway returns ejected pods on it. */
   passed(podId: string): void;
+  /** The pod's port accepted a connection for the first time since start(): it has loaded itself. */
+  listening(podId: string): void;
 }
 const PORT_POLL_MIN_MS = 10;
 const PORT_POLL_MAX_MS = 500;
+/** For its first seconds a new pod holds a start slot until its port opens (PodLifecycle), so its port is polled finely then. */
+const PORT_POLL_FAST_MS = 100;
+const PORT_POLL_FAST_FOR_MS = 5000;
 /** Until a pod is first ready, readiness is retried this often (capped by periodSeconds) so a slow starter is not held back a full period. */
 const FIRST_READY_RETRY_MS = 200;
 
@@ -104,15 +109,17 @@ export class ProbeRunner {
     const budgetS = gate ? gate.p.initialDelaySeconds + gate.p.periodSeconds * gate.p.failureThreshold : Infinity;
     const deadline = this.clock.now() + budgetS * 1000;
     let pollMs = PORT_POLL_MIN_MS;
+    const started = this.clock.now();
     while (!w.stopped && !(await portOpen(port))) {
       if (gate && this.clock.now() > deadline) {
         this.sink?.failed(w.pod.id, gate.kind, `port ${port} did not accept connections within ${budgetS}s (${gate.kind} probe budget: initialDelay + period × failureThreshold)`);
         return;
       }
       await new Promise<void>((r) => this.later(w, pollMs, r));
-      pollMs = Math.min(pollMs * 2, PORT_POLL_MAX_MS);
+      pollMs = Math.min(pollMs * 2, this.clock.now() - started < PORT_POLL_FAST_FOR_MS ? PORT_POLL_FAST_MS : PORT_POLL_MAX_MS);
     }
     if (w.stopped) return;
+    this.sink?.listening(w.pod.id);
     if (spec.startupProbe) this.runStartup(w, spec, spec.startupProbe, 0);
     else this.begin(w, spec);
   }

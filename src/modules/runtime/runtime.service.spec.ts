@@ -16,6 +16,7 @@ import type { RuntimeName, ServiceSpec } from '../specs/spec.types.js';
 import { specFixture } from '../../../test/utils/fixtures.js';
 import { expectEventually } from '../../../test/utils/grid.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './drivers/pod-driver.js';
+import { START_SLOT_MAX_MS } from './pod-lifecycle.js';
 import { PodEntity } from './pod.entity.js';
 import type { PodTemplate } from './pod.types.js';
 import { ProbeRunner } from './probe-runner.js';
@@ -26,7 +27,6 @@ const NOW = 1_800_000_000_000;
 
 /** A driver that records what it is asked and answers as told; pods run nowhere. */
 class FakeDriver implements PodDriver {
-  readonly name: RuntimeName = 'process';
   probesOverHttp = false;
   sink!: DriverSink;
   readonly starts: PodStartSpec[] = [];
@@ -34,7 +34,14 @@ class FakeDriver implements PodDriver {
   port = 0;
   cpuUse = new Map<string, number>();
   adopt: (c: AdoptCandidate) => Promise<boolean> = async () => true;
+  /** When set, start() waits until the test calls finishStart(podId). */
+  holdStarts = false;
+  readonly held = new Map<string, () => void>();
+  inFlight = 0;
+  maxInFlight = 0;
   private nextPid = 1000;
+
+  constructor(readonly name: RuntimeName = 'process') {}
 
   attach(sink: DriverSink): void {
     this.sink = sink;
@@ -42,7 +49,24 @@ class FakeDriver implements PodDriver {
 
   async start(p: PodStartSpec): Promise<StartedPod> {
     this.starts.push(p);
-    return { pid: this.nextPid++, port: this.port, procStart: '42' };
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    try {
+      if (this.holdStarts) await new Promise<void>((r) => this.held.set(p.podId, r));
+      return { pid: this.nextPid++, port: this.port, procStart: '42' };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  finishStart(podId: string): void {
+    const finish = this.held.get(podId);
+    if (!finish) throw new Error(`no start of ${podId} is held (held: ${[...this.held.keys()].join(', ')})`);
+    this.held.delete(podId);
+    finish();
+  }
+
+  started(podId: string): boolean {
+    return this.starts.some((s) => s.podId === podId);
   }
 
   async stop(podId: string, graceMs: number): Promise<void> {
@@ -297,5 +321,149 @@ describe(RuntimeService.name, () => {
     expect(result).toEqual({ adopted: 1, forgotten: 0, failed: 0 });
     expect(sut.get('api-live')?.template.revision).toBe(2);
     expect(changed.map((e) => [e.podId, e.phase])).toEqual([['api-live', 'Running']]);
+  });
+
+  describe('admission', () => {
+    let sim: FakeDriver;
+
+    function build(limits: { maxPods: number; maxStarting: number }) {
+      sim = new FakeDriver('sim');
+      sut = new RuntimeService([driver, sim], clock, { ...config, ...limits }, repo, bus, events(), probes, metrics);
+    }
+
+    function events() {
+      return { record: (e: GridEventInput) => void records.push(e) } as unknown as EventsService;
+    }
+
+    const unschedulable = () => records.filter((r) => r.type === 'pod.unschedulable');
+
+    it('keeps pods beyond GRID_MAX_PODS Pending and unstarted, saying why, with one event each', async () => {
+      build({ maxPods: 2, maxStarting: 10 });
+
+      const pods = sut.create(template(1), 3, 'ScaledUp', 'three');
+      await expectEventually(() => pods[0].phase === 'Running' && pods[1].phase === 'Running');
+      sut.create(template(1), 0, 'Resync', 'nothing to add');
+
+      expect([pods[2].phase, pods[2].message]).toEqual(['Pending', 'Unschedulable: node full, 2 of 2 pods']);
+      expect(driver.started(pods[2].id)).toBe(false);
+      expect(unschedulable().map((r) => [r.pod, r.reason, r.message])).toEqual([[pods[2].id, 'Unschedulable', `pod ${pods[2].id} is not started: node full, 2 of 2 pods`]]);
+      expect(unschedulable()[0].explain).toContain('GRID_MAX_PODS=2');
+    });
+
+    it('starts the oldest waiting pod when a pod is removed, and only that one', async () => {
+      build({ maxPods: 2, maxStarting: 10 });
+      const [first] = sut.create(template(1), 2, 'Test', 'two');
+      const [older] = sut.create(template(1), 1, 'Test', 'waits');
+      clock.advance(1000);
+      const [newer] = sut.create(template(1), 1, 'Test', 'waits too');
+      await expectEventually(() => first.phase === 'Running');
+
+      await sut.delete([first.id], 'ScaledDown', 'fewer');
+
+      await expectEventually(() => older.phase === 'Running');
+      expect([older.message, newer.phase, newer.message, driver.started(newer.id)]).toEqual([undefined, 'Pending', 'Unschedulable: node full, 2 of 2 pods', false]);
+      expect(unschedulable().map((r) => r.pod)).toEqual([older.id, newer.id]);
+    });
+
+    it('removes a waiting pod without starting it or freeing a slot; the next removal admits the pod behind it', async () => {
+      build({ maxPods: 1, maxStarting: 10 });
+      const [running] = sut.create(template(1), 1, 'Test', 'one');
+      const [waiting, last] = sut.create(template(1), 2, 'Test', 'two more');
+
+      await sut.delete([waiting.id], 'ScaledDown', 'fewer');
+
+      await expectEventually(() => running.phase === 'Running');
+      expect([sut.get(waiting.id), driver.started(waiting.id), driver.started(last.id), last.phase]).toEqual([undefined, false, false, 'Pending']);
+      await sut.delete([running.id], 'ScaledDown', 'fewer');
+      await expectEventually(() => last.phase === 'Running');
+    });
+
+    it('does not count simulated pods against the node capacity', async () => {
+      build({ maxPods: 1, maxStarting: 1 });
+
+      const simPods = sut.create(template(1, { runtime: 'sim' }), 3, 'Test', 'sim');
+      const [real] = sut.create(template(1), 1, 'Test', 'real');
+
+      await expectEventually(() => real.phase === 'Running' && simPods.every((p) => p.phase === 'Running'));
+      expect([sim.starts.length, unschedulable().length]).toEqual([3, 0]);
+    });
+
+    it('never has more than GRID_MAX_STARTING starts in flight, and starts the queue in order', async () => {
+      build({ maxPods: 100, maxStarting: 2 });
+      driver.holdStarts = true;
+
+      const pods = sut.create(template(1), 5, 'ScaledUp', 'five');
+
+      await expectEventually(() => driver.held.size === 2);
+      expect(pods.slice(2).map((p) => [p.phase, p.message])).toEqual(Array(3).fill(['Pending', 'Waiting to start: 2 pods are starting (at most 2 at once)']));
+      for (const next of pods.slice(2)) {
+        const [oldest] = driver.held.keys();
+        driver.finishStart(oldest);
+        await expectEventually(() => driver.held.has(next.id));
+        expect(driver.held.size).toBe(2);
+      }
+      for (const id of [...driver.held.keys()]) driver.finishStart(id);
+      await expectEventually(() => pods.every((p) => p.phase === 'Running'));
+      expect(driver.maxInFlight).toBe(2);
+      expect(driver.starts.map((s) => s.podId)).toEqual(pods.map((p) => p.id));
+      expect(pods.map((p) => p.message)).toEqual(Array(5).fill(undefined));
+      expect(records.filter((r) => r.type !== 'pod.created' && r.type !== 'pod.started')).toEqual([]);
+    });
+
+    it('drops a queued pod from the start queue when it is deleted', async () => {
+      build({ maxPods: 100, maxStarting: 1 });
+      driver.holdStarts = true;
+      const [starting, queued, after] = sut.create(template(1), 3, 'Test', 'three');
+      await expectEventually(() => driver.held.has(starting.id));
+
+      await sut.delete([queued.id], 'ScaledDown', 'fewer');
+      driver.finishStart(starting.id);
+
+      await expectEventually(() => driver.held.has(after.id));
+      expect(driver.started(queued.id)).toBe(false);
+    });
+
+    it('holds the start slot of a pod probed over HTTP until its port opens, or START_SLOT_MAX_MS', async () => {
+      build({ maxPods: 100, maxStarting: 1 });
+      const closed = http.createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      driver.port = (closed.address() as AddressInfo).port;
+      await new Promise((r) => closed.close(r));
+      driver.probesOverHttp = true;
+
+      const [silent, next] = sut.create(template(1), 2, 'Test', 'two');
+      // The slot is kept or freed before the pod turns Running, and a freed slot starts the next pod at once.
+      await expectEventually(() => silent.phase === 'Running');
+      expect(driver.started(next.id)).toBe(false);
+      clock.advance(START_SLOT_MAX_MS);
+
+      await expectEventually(() => next.phase === 'Running');
+    });
+
+    it('paces restarts too: a restarted pod waits for a free start slot', async () => {
+      build({ maxPods: 100, maxStarting: 1 });
+      const [crashed] = sut.create(template(1), 1, 'Test', 'one');
+      await expectEventually(() => crashed.phase === 'Running');
+      driver.holdStarts = true;
+      const [starting] = sut.create(template(1), 1, 'Test', 'another');
+      await expectEventually(() => driver.held.has(starting.id));
+      driver.sink.exited(crashed.id, { code: 1, signal: null, reason: 'Error', message: 'boom' });
+
+      sut.restart(crashed.id, 1, 'Restart', 'it exited');
+
+      expect([crashed.phase, crashed.message, driver.starts.filter((s) => s.podId === crashed.id).length]).toEqual(['Pending', 'Waiting to start: 1 pods are starting (at most 1 at once)', 1]);
+      driver.finishStart(starting.id);
+      await expectEventually(() => driver.held.has(crashed.id));
+    });
+
+    it('counts adopted pods against the capacity', async () => {
+      build({ maxPods: 1, maxStarting: 1 });
+      await repo.save({ id: 'api-live', service: 'api', runtime: 'process', revision: 1, templateHash: 'h1', version: 'v1', pid: 4242, port: 40000, procStart: '42', containerId: null, createdAt: NOW, startedAt: NOW, restarts: 0, labels: '{}' });
+      await sut.adopt(async (_service, revision) => template(revision));
+
+      const [pod] = sut.create(template(1), 1, 'Test', 'one more');
+
+      expect([pod.phase, pod.message]).toEqual(['Pending', 'Unschedulable: node full, 1 of 1 pods']);
+    });
   });
 });

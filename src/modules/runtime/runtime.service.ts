@@ -15,6 +15,7 @@ import { PodStore } from './pod-store.js';
 import { PodRecords } from './pod-records.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PodLifecycle } from './pod-lifecycle.js';
+import { PodAdmission } from './pod-admission.js';
 import { adoptPods, type AdoptionResult, type TemplateLookup } from './pod-adoption.js';
 import { shutdownPods } from './pod-shutdown.js';
 import type { RuntimeDeps } from './runtime-deps.js';
@@ -47,7 +48,7 @@ export class RuntimeService implements BeforeApplicationShutdown {
   ) {
     const logger = new Logger(RuntimeService.name);
     this.store = new PodStore(bus, new PodRecords(podRepo, clock, metrics, logger));
-    this.deps = { store: this.store, drivers: this.drivers, clock, config, bus, events, probes, logger };
+    this.deps = { store: this.store, admission: new PodAdmission(config.maxPods, config.maxStarting), drivers: this.drivers, clock, config, bus, events, probes, logger };
     this.lifecycle = new PodLifecycle(this.deps);
     const sink = this.lifecycle.driverSink();
     for (const d of drivers) {

@@ -66,6 +66,8 @@ export class ProcessDriver implements PodDriver {
   private readonly procs = new Map<string, Proc>();
   /** Pods between start() and their spawn: a stop in that gap cancels them, so no child outlives Grid's knowledge of it. */
   private readonly starting = new Map<string, { cancelled: boolean }>();
+  /** The turn of the event loop the last queued spawn runs in (see nextSpawnTurn). */
+  private spawnTurn: Promise<void> = Promise.resolve();
   private readonly sampler: NodeJS.Timeout;
 
   constructor(
@@ -99,6 +101,7 @@ export class ProcessDriver implements PodDriver {
 
   private async spawnPod(p: PodStartSpec, ticket: { cancelled: boolean }): Promise<StartedPod> {
     const port = await freePort();
+    await this.nextSpawnTurn();
     if (ticket.cancelled) throw new Error('stopped before it started');
     const cwd = path.resolve(this.workDir, p.spec.workingDir ?? '.');
     if (!fs.existsSync(cwd)) throw new Error(`workingDir ${cwd} does not exist`);
@@ -135,6 +138,17 @@ export class ProcessDriver implements PodDriver {
       });
     });
     return { pid, port, procStart: procStat(pid)?.start };
+  }
+
+  /**
+   * A spawn forks Grid, which blocks its loop while the kernel copies its page tables (10-25 ms
+   * for Grid's heap on a busy machine). Several pods starting together would block it for all
+   * of theirs at once, so each spawn gets a turn of the loop of its own and requests are served
+   * between them.
+   */
+  private nextSpawnTurn(): Promise<void> {
+    this.spawnTurn = this.spawnTurn.then(() => new Promise<void>((r) => setImmediate(r)));
+    return this.spawnTurn;
   }
 
   private track(podId: string, pid: number, child?: ChildProcess): Proc {
