@@ -2,7 +2,7 @@
 // the API, the CLI and the tests all share one definition of "valid".
 import { createHash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type {
   AnalysisSpec,
   AutoscaleSpec,
@@ -31,7 +31,9 @@ export interface ParseOptions {
 
 // Aliases are legitimate YAML, but each one can multiply the output size;
 // capping them turns a "billion laughs" document into an error, not an OOM.
-const YAML_PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: true } as const;
+// uniqueKeys is checked here (duplicateYamlKey), not by the yaml package: its check compares every
+// key of a map with every other, so a 1 MiB mapping of ~100k keys took minutes of CPU.
+const YAML_PARSE_OPTIONS = { uniqueKeys: false, prettyErrors: true } as const;
 const YAML_TOJS_OPTIONS = { maxAliasCount: 100 } as const;
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -884,14 +886,76 @@ function duplicateJsonKey(text: string): string | undefined {
   return undefined;
 }
 
+/** The first key repeated within one mapping, as YAML 1.2 forbids, found in one linear walk (no recursion: nesting may be deep). */
+function duplicateYamlKey(root: unknown, lines: LineCounter): string | undefined {
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        // Scalar keys compare by value, as the yaml package's own check does; a collection as a key is never equal to another.
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) {
+          const at = isScalar(pair.key) && pair.key.range ? lines.linePos(pair.key.range[0]) : undefined;
+          return `Map keys must be unique${at ? ` at line ${at.line}, column ${at.col}` : ''}`;
+        }
+        seen.add(key);
+        stack.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) for (const item of node.items) stack.push(item);
+  }
+  return undefined;
+}
+
+/**
+ * The yaml package spends seconds of CPU (on the event loop, while the gateway waits) on a
+ * 1 MiB body of tiny nodes: 500,000 sequence items took 4 s, deep nesting as long. Grid's
+ * specs are a few hundred lines, so a body with more lines or flow separators than this is
+ * refused before it is parsed (JSON bodies are parsed natively and are not limited this way).
+ */
+export const MAX_YAML_LINES = 10_000;
+export const MAX_YAML_FLOW_SEPARATORS = 10_000;
+
+function yamlTooLarge(text: string): string | undefined {
+  let lines = 1;
+  let flow = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) lines++;
+    else if (c === 44 /* , */ || c === 91 /* [ */ || c === 123 /* { */) flow++;
+  }
+  if (lines > MAX_YAML_LINES) return `a YAML body may have at most ${MAX_YAML_LINES} lines (got ${lines}); send large specs as JSON or in several requests`;
+  if (flow > MAX_YAML_FLOW_SEPARATORS) return `a YAML body may have at most ${MAX_YAML_FLOW_SEPARATORS} of ',', '[' and '{' (got ${flow}); send large specs as JSON`;
+  return undefined;
+}
+
 function readYaml(text: string): Documents {
+  const tooLarge = yamlTooLarge(text);
+  if (tooLarge) return { ok: false, errors: [{ path: '(yaml)', message: tooLarge }] };
   const errors: FieldError[] = [];
   const values: unknown[] = [];
-  for (const doc of parseAllDocuments(text, YAML_PARSE_OPTIONS)) {
+  const lines = new LineCounter();
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { ...YAML_PARSE_OPTIONS, lineCounter: lines });
+  } catch (err) {
+    // The yaml package recurses per nesting level: a few thousand levels overflow the stack.
+    if (err instanceof RangeError) return { ok: false, errors: [{ path: '(yaml)', message: 'nested too deeply to parse' }] };
+    throw err;
+  }
+  for (const doc of docs) {
     if (doc.errors.length > 0) {
       // prettyErrors appends a source excerpt after the first line; the first
       // line already names the line and column.
       for (const e of doc.errors) errors.push({ path: '(yaml)', message: e.message.split('\n')[0].replace(/:$/, '') });
+      // Composing recurses per nesting level too: one clear error instead of one per level.
+      if (errors.some((e) => e.message.startsWith('Maximum call stack size exceeded'))) return { ok: false, errors: [{ path: '(yaml)', message: 'nested too deeply to parse' }] };
+      continue;
+    }
+    const duplicate = duplicateYamlKey(doc.contents, lines);
+    if (duplicate) {
+      errors.push({ path: '(yaml)', message: duplicate });
       continue;
     }
     try {
