@@ -400,8 +400,8 @@ describe('GRID_GATEWAY_FAST_PATH=false', () => {
       const r = await fetch(url);
       expect(r.status).toBe(200);
       expect(r.headers.get('x-grid-version')).toBe('v1');
-      // node:http answers keep-alive with its own Keep-Alive header; the fast path passes the connection through without one.
-      expect(r.headers.get('keep-alive')).toMatch(/^timeout=\d+$/);
+      // node:http answers keep-alive with its own Keep-Alive header (with the per-connection request limit); the fast path passes the connection through without one.
+      expect(r.headers.get('keep-alive')).toMatch(/^timeout=\d+, max=1000$/);
       await r.arrayBuffer();
     }
   });
