@@ -33,6 +33,9 @@ describe('broadcast to every Ready pod', () => {
     expect(version.body.results.map((r) => r.pod).sort()).toEqual(pods.map((p) => p.id).sort());
     // Each answer came from the pod it is filed under, not from whichever pod a balancer picked.
     for (const r of version.body.results) expect(r).toMatchObject({ version: 'v1', status: 200, body: { pod: r.pod, version: 'v1' } });
+    // A percent-encoded service name ('pai%72' is 'pair') still reaches the pods' /version (it once built an invalid pod URL).
+    const encoded = await json<Broadcast>(`${g.url}/broadcast/pai%72/version`);
+    expect(encoded.body.results.map((r) => [r.status, (r.body as { pod?: string } | undefined)?.pod]).sort()).toEqual(pods.map((p) => [200, p.id]).sort());
 
     const fail = await json<Broadcast>(`${g.url}/broadcast/pair/chaos/fail?rate=0.25`, { method: 'POST' });
     expect(fail.body.results.map((r) => [r.status, r.body.failRate])).toEqual([

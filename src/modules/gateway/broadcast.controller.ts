@@ -52,8 +52,12 @@ export class BroadcastController {
     if (pods.some((p) => p.runtime === 'sim')) throw GridException.invalid('service', `broadcast needs real pods; '${name}' runs simulated pods, which have no address`);
     const targets = pods.filter((p) => p.ready && p.port);
     if (targets.length === 0) throw new GridException(GridErrorCode.Unavailable, `no ready pods for service '${name}'`);
-    // The raw URL keeps the path's encoding and the query exactly as the client sent them.
-    const rest = req.url.slice(`/broadcast/${name}`.length) || '/';
+    // The raw URL keeps the path's encoding and the query exactly as the client sent them; the
+    // service segment is cut by position, not by the decoded name's length (a%62c is 'abc').
+    const afterPrefix = req.url.slice('/broadcast/'.length);
+    const cut = afterPrefix.search(/[/?]/);
+    const tail = cut < 0 ? '' : afterPrefix.slice(cut);
+    const rest = tail === '' ? '/' : tail.startsWith('?') ? `/${tail}` : tail;
     const body = bodyOf(req.body);
     const contentType = req.headers['content-type'];
     const results = await Promise.all(
