@@ -152,10 +152,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     return r ? { service: s.name, revision, templateHash: r.templateHash, version: r.version, spec: r.manifest.spec } : this.runtime.templateFor(s.name, revision);
   }
 
-  desiredOf(s: ServiceRecord): DesiredService {
-    return { name: s.name, generation: s.generation, revision: s.revision, templateHash: s.templateHash, replicas: this.replicasOf(s), spec: s.manifest.spec };
-  }
-
   /** Desired replicas: the autoscaler's current value when it rules the service, else spec.replicas. */
   replicasOf(s: ServiceRecord): number {
     return effectiveReplicas(s.manifest.spec, this.state.get(s.name).autoscale);
