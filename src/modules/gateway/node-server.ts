@@ -289,6 +289,14 @@ function transferEncodingRefusal(value: string, version: string): Refusal | unde
  */
 export const MAX_PIPELINED = 16;
 
+/**
+ * Pausing bounds what is read, not what one read holds: llhttp parses a whole 64 KiB read at
+ * once, about a thousand small pipelined requests. Past this many unanswered requests the
+ * connection gets a 503 in its turn and is closed; the requests after it go unanswered, which
+ * RFC 9112 9.3.2 lets a client that pipelines retry. No browser or HTTP library pipelines this deep.
+ */
+export const MAX_UNANSWERED = 64;
+
 function holdPipelining(guard: ConnectionGuard, socket: net.Socket, res: http.ServerResponse): void {
   guard.outstanding++;
   res.once('close', () => {
@@ -318,7 +326,12 @@ export function strictRequest(req: http.IncomingMessage, res: http.ServerRespons
     return true;
   }
   const verdict = guard?.next();
-  const refusal = guard?.lost && verdict === undefined ? { status: 400 as const, message: 'the connection\'s framing could not be followed' } : refusalOf(req, verdict);
+  const refusal =
+    guard?.lost && verdict === undefined
+      ? { status: 400 as const, message: "the connection's framing could not be followed" }
+      : guard !== undefined && guard.outstanding > MAX_UNANSWERED
+        ? { status: 503 as const, message: `more than ${MAX_UNANSWERED} pipelined requests unanswered on one connection; send the rest on a new connection` }
+        : refusalOf(req, verdict);
   if (refusal === undefined) return false;
   if (guard) guard.refused = true;
   req.resume();

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { GatewayEndpoint, GatewayEvent, GatewayRoute } from './gateway.types.js';
 import { GatewayProxy, type GatewayProxyOptions } from './proxy.js';
-import { hardenServer, strictRequest, strictServerOptions, type StrictServerOptions } from './node-server.js';
+import { hardenServer, MAX_UNANSWERED, strictRequest, strictServerOptions, type StrictServerOptions } from './node-server.js';
 import { routeGatewayUrl } from './routing.js';
 import { WireProxy } from './wire-proxy.js';
 
@@ -473,6 +473,22 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
       expect(maxActive).toBe(1);
       expect(out.indexOf('/one')).toBeLessThan(out.indexOf('/two'));
     });
+
+    // Found by the attack review: 40 connections pipelining 20,000 requests each kept /healthz on another connection waiting ~12 s,
+    // since llhttp parses a whole 64 KiB read (a thousand requests) and every one of them was served.
+    it(`serves ${MAX_UNANSWERED} unanswered pipelined requests of one read, answers the next 503 in its turn and closes`, async () => {
+      const b = await backend('api-1', 'v1');
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+      // Chunked bodies: the fast path hands the connection to node:http, whose parser is the one that reads ahead.
+      const post = (i: number): string => `POST /gateway/api/${i} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n`;
+
+      const out = await raw([Array.from({ length: 300 }, (_, i) => post(i)).join('')]);
+
+      expect(statuses(out)).toEqual([...Array<number>(MAX_UNANSWERED).fill(200), 503]);
+      expect(b.seen.map((s) => s.url)).toEqual(Array.from({ length: MAX_UNANSWERED }, (_, i) => `/${i}`));
+      expect(out).toContain('pipelined requests unanswered');
+    });
   });
 
   describe('request header hygiene', () => {
@@ -555,9 +571,23 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
 
       const out = await raw(['GET /gateway/api/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
 
-      // The node path drops the field from the trailer; the fast path refuses the response and cuts the connection before anything of it goes out.
+      // llhttp refuses the response on both paths, after its head may have gone out: the client's response is cut short
+      // (no last chunk), never completed with the field. (Ordinary trailer lines are dropped on both paths.)
       expect(statuses(out)).toEqual(path === 'node' ? [200] : []);
       expect(out.toLowerCase()).not.toContain('content-length: 99');
+      expect(out).not.toContain('0\r\n\r\n');
+    });
+
+    it('drops trailer lines and completes the chunked body, the same on both paths', async () => {
+      const b = await rawBackend('api-1', (_m, _u, socket) => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n2\r\nok\r\n0\r\nX-T: 1\r\n\r\n'));
+      setRoute('api', ['v1', 100, [b.endpoint]]);
+      await startProxy();
+
+      const out = await raw(['GET /gateway/api/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
+
+      expect(statuses(out)).toEqual([200]);
+      expect(out.endsWith('2\r\nok\r\n0\r\n\r\n')).toBe(true);
+      expect(out).not.toContain('X-T');
     });
 
   });

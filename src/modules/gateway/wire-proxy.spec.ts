@@ -495,7 +495,7 @@ describe('WireProxy', () => {
   });
 
   describe('response framing', () => {
-    it('passes a chunked response through byte-exact (extensions, trailers) across upstream writes, then serves the next request on the connection', async () => {
+    it('passes a chunked response through byte-exact (extensions) but for its trailer lines, across upstream writes, then serves the next request on the connection', async () => {
       let held: net.Socket | undefined;
       const up = await rawUpstream('p1', (req, socket) => {
         if (req.seq === 0) held = socket;
@@ -511,17 +511,21 @@ describe('WireProxy', () => {
       const head = rewritten('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked\r\nX-App: 1\r\n', 'r1');
       // Split inside the extension, inside the data, between CR and LF, inside the trailer.
       const pieces = ['5;x', '=y\r\nhel', 'lo\r', '\n3\r\n, w\r\n0', '\r\nX-T: 1', '\r\n', '\r\n'];
+      // What the client holds after each piece: the trailer line is dropped (as on the node path), the final CRLF kept.
+      const seen = ['5;x', '5;x=y\r\nhel', '5;x=y\r\nhello\r', '5;x=y\r\nhello\r\n3\r\n, w\r\n0', '5;x=y\r\nhello\r\n3\r\n, w\r\n0\r\n'];
       let body = '';
       for (const [i, piece] of pieces.entries()) {
         await new Promise((resolve) => held!.write(i === 0 ? upstreamHead + piece : piece, resolve));
-        body += piece;
-        const want = head + body;
-        await until(() => c.text() === want);
+        if (i < seen.length) {
+          const want = head + seen[i];
+          await until(() => c.text() === want);
+        }
         // Not complete before the final CRLF of the trailer section.
         if (i < pieces.length - 1) expect(proxy.inflight('p1')).toBe(1);
       }
       await until(() => proxy.inflight('p1') === 0);
-      expect(c.text()).toBe(head + '5;x=y\r\nhello\r\n3\r\n, w\r\n0\r\nX-T: 1\r\n\r\n');
+      body = '5;x=y\r\nhello\r\n3\r\n, w\r\n0\r\n\r\n';
+      expect(c.text()).toBe(head + body);
 
       await c.write(get('/gateway/api/next', 'r2'));
       const second = rewritten('HTTP/1.1 200 OK', 'Content-Length: 3\r\n', 'r2') + 'abc';

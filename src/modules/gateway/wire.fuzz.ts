@@ -687,6 +687,8 @@ interface WireResponseRun {
   bodyStart: number;
   /** Offset just past the response; the whole input for FRAME_CLOSE. */
   end: number;
+  /** The body bytes forwarded when they are not bytes[bodyStart..end] (a chunked body's trailer lines are dropped). */
+  forwarded?: Buffer;
 }
 
 export function runWireResponse(c: ResponseCase, wire: WireParser = WIRE): WireResponseRun {
@@ -717,7 +719,9 @@ export function runWireResponse(c: ResponseCase, wire: WireParser = WIRE): WireR
       if (bodyStart + res.contentLength > buf.length) return refused('upstream closed before the end of the body');
       return { refused: '', res, informational, bodyStart, end: bodyStart + res.contentLength };
     case FRAME_CHUNKED: {
+      // As Exchange.forwardBody: each piece up to the scanner's `keep`, and the final CRLF after dropped trailer lines.
       const scanner = new ChunkedScanner();
+      const out: Buffer[] = [];
       let prev = bodyStart;
       for (const cut of c.cuts) {
         if (cut <= prev) continue;
@@ -728,7 +732,11 @@ export function runWireResponse(c: ResponseCase, wire: WireParser = WIRE): WireR
         } catch (err) {
           return refused((err as Error).message);
         }
-        if (e >= 0) return { refused: '', res, informational, bodyStart, end: prev + e };
+        out.push(piece.subarray(0, scanner.keep));
+        if (e >= 0) {
+          if (scanner.endsTrailer) out.push(Buffer.from('\r\n'));
+          return { refused: '', res, informational, bodyStart, end: prev + e, forwarded: Buffer.concat(out) };
+        }
         prev = cut;
       }
       return refused('upstream closed before the end of the chunked body');
@@ -792,7 +800,7 @@ export function checkResponseCase(c: ResponseCase, wire: WireParser = WIRE, ref:
     return !RESPONSE_NOT_FORWARDED.has(name) && !listed.has(name) && !(noFraming && (name === 'content-length' || name === 'transfer-encoding'));
   });
   // What the client's parser makes of the bytes the fast path sends.
-  const sent = clientResponse(res, c.bytes.subarray(run.bodyStart, run.end));
+  const sent = clientResponse(res, run.forwarded ?? c.bytes.subarray(run.bodyStart, run.end));
   ref.start('response', c.head);
   const clientErr = responseEndsAt(ref, sent, sent.length, 0, closeDelimited);
   if (clientErr !== '') return `client side: ${clientErr}`;

@@ -597,8 +597,14 @@ for (let c = 0; c < 256; c++) QDTEXT[c] = c === 9 || c === 32 || (c >= 33 && c !
  *
  * The grammar is llhttp's strict one or narrower, since the client parses these
  * bytes again: no whitespace around the size or inside extensions
- * (`;name[=token|"quoted"]`), trailer lines `name: value`, and no framing
- * header (Content-Length, Transfer-Encoding) in the trailer.
+ * (`;name[=token|"quoted"]`), trailer lines `name: value`.
+ *
+ * and no framing header (Content-Length, Transfer-Encoding) in the trailer.
+ *
+ * Trailer lines are checked but not forwarded, as on the node path (undici's
+ * trailers are not passed on) and in nginx's proxy: `keep` says where this
+ * buffer's forwarded bytes stop, and `endsTrailer` that the forwarded body needs
+ * the final CRLF written after them.
  */
 export class ChunkedScanner {
   private state = C_SIZE;
@@ -606,14 +612,30 @@ export class ChunkedScanner {
   private digits = 0;
   private remaining = 0;
   private lastSize = -1;
-  /** The current trailer field's name, lower-cased (trailers only; capped, as only short names matter). */
+  /** The current trailer field's name (capped: only short names matter). */
   private trailerName = '';
+  /** A trailer line began: from there on nothing more of the body is forwarded but its final CRLF. */
+  private trailing = false;
+  /** After scan(): forward the scanned buffer's bytes up to here (not past where its trailer lines began). */
+  keep = 0;
 
   /**
    * Scans buf[from..]: the offset just past the body's end, -1 when the body
    * continues past this buffer. Throws UpstreamProtocolError on bad framing.
    */
   scan(buf: Buffer, from: number): number {
+    const end = this.scanFrom(buf, from);
+    if (!this.trailing) this.keep = end >= 0 ? end : buf.length;
+    return end;
+  }
+
+  /** The body ended after trailer lines, which were not forwarded: write CRLF after the forwarded bytes to end it. */
+  get endsTrailer(): boolean {
+    return this.trailing && this.state === C_DONE;
+  }
+
+  private scanFrom(buf: Buffer, from: number): number {
+    if (this.trailing) this.keep = from;
     let i = from;
     const n = buf.length;
     while (i < n) {
@@ -702,6 +724,10 @@ export class ChunkedScanner {
           const c = buf[i];
           if (c === 13) this.state = C_END_LF;
           else if (TCHAR[c] === 1) {
+            if (!this.trailing) {
+              this.trailing = true;
+              this.keep = i;
+            }
             this.trailerName = String.fromCharCode(c);
             this.state = C_TRAILER_NAME;
           } else throw new UpstreamProtocolError('invalid trailer');
@@ -713,7 +739,7 @@ export class ChunkedScanner {
             if (this.trailerName.length < 20) this.trailerName += String.fromCharCode(c);
           } else if (c === 58 /* : */) {
             const name = this.trailerName.toLowerCase();
-            // llhttp refuses a Content-Length trailer after chunked; a framing header there is a smuggling attempt.
+            // llhttp refuses a framing header in a trailer (so does the node path's undici): a smuggling attempt, not dropped quietly.
             if (name === 'content-length' || name === 'transfer-encoding') throw new UpstreamProtocolError(`${name} in the trailer`);
             this.state = C_TRAILER;
           } else throw new UpstreamProtocolError('invalid trailer');
