@@ -6,7 +6,7 @@
 //   node bench/gateway.js --duration=3    quick run
 //   node bench/gateway.js --cpu-prof      also profile a separate Grid process under load (not the measured one)
 //
-// Issue targets: Grid's CPU per proxied request ≤ 2× nginx's; zero non-2xx; killing one of
+// Issue targets: Grid's CPU per proxied request ≤ 1.6× nginx's (issue 9; issue 7 asked ≤ 2×); zero non-2xx; killing one of
 // 3 pods under load keeps ≥ 99.9% of requests successful; apply → 3 pods Ready (median of 5).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -715,12 +715,12 @@ function report(runs, killTest, applyTest, shutdown, profile, notes, leftovers, 
   const totalSocketErrors = killTest ? Object.values(killTest.socketErrors).reduce((a, b) => a + b, 0) : 0;
   const targets = [
     {
-      target: "Grid's CPU per proxied request ≤ 2× nginx's",
+      target: "Grid's CPU per proxied request ≤ 1.6× nginx's (median of rounds)",
       value: Number.isFinite(worstCpuRatio)
         ? grids.map((r) => `${r.config} c${r.connections}: ${fmt(r.cpuUsPerRequest, 1)} µs = ${fmt(r.vsNginx?.cpuPerRequest)}×`).join('; ') +
           ` (nginx ${nginxRows.map((r) => `c${r.connections} ${fmt(r.cpuUsPerRequest, 1)} µs`).join(', ')}; medians of ${ROUNDS} round(s))`
         : 'n/a (no nginx)',
-      result: Number.isFinite(worstCpuRatio) ? (worstCpuRatio <= 2 ? 'PASS' : 'FAIL') : 'n/a',
+      result: Number.isFinite(worstCpuRatio) ? (worstCpuRatio <= 1.6 ? 'PASS' : 'FAIL') : 'n/a',
     },
     {
       target: 'zero non-2xx in the throughput runs',

@@ -13,7 +13,7 @@ import { setupSwagger } from './common/swagger.js';
 import { GridLogger } from './common/logging/grid-logger.js';
 import { SpecsService } from './modules/specs/specs.service.js';
 import { GATEWAY_KEEP_ALIVE_MS, GatewayService } from './modules/gateway/gateway.service.js';
-import { hardenServer, strictServerOptions } from './modules/gateway/node-server.js';
+import { hardenServer, onClientError, strictServerOptions } from './modules/gateway/node-server.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,6 +26,8 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     return503OnClosing: false,
+    // One answer per connection: not a second one after the guard's refusal (node-server.ts).
+    clientErrorHandler: onClientError,
     // Strict HTTP/1.1 for the API as for the gateway (node-server.ts): a request's head and body
     // must arrive within REQUEST_TIMEOUT_MS (30 s, then 408); responses such as SSE streams are not bounded.
     serverFactory: (handler: http.RequestListener) => {

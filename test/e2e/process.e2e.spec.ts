@@ -224,6 +224,25 @@ function rawExchange(url: string, bytes: string, count: number): Promise<Array<{
   });
 }
 
+/** Writes `bytes` on one connection and returns everything read until the server closes it (or 10 s pass). */
+function rawUntilClosed(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(bytes, 'latin1'));
+    let out = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connection not closed within 10 s: ${out}`));
+    }, 10_000);
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}
+
 function getWithHost(url: string, host: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers: { host }, agent: false }, (res) => {
@@ -298,6 +317,24 @@ describe('dedicated gateway listener (GRID_GATEWAY_PORT, raw-socket fast path)',
     const old = await rawExchange(gw, `GET /web/version HTTP/1.0\r\n\r\n`, 1);
     expect(old[0].status).toBe(200);
     expect(JSON.parse(old[0].body)).toMatchObject({ service: 'web' });
+  });
+
+  // Found by the attack review: after the guard's refusal, llhttp's error on the bytes behind it made
+  // Fastify's client-error handler (main port) and Node's (dedicated port) write a second response.
+  it.each([
+    ['main port, REST API', 'url', '/healthz'],
+    ['main port, gateway', 'url', '/gateway/web/version'],
+    ['dedicated port', 'gatewayUrl', '/web/version'],
+  ] as const)('%s: a refused request is answered once, whatever unparsable bytes follow it', async (_name, port, target) => {
+    const url = port === 'url' ? g.url : gw;
+    for (const after of ['\x01garbage\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'G\x00T / HTTP/1.1\r\n\r\n']) {
+      const out = await rawUntilClosed(url, `GET ${target} HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n${after}`);
+      expect({ after, statuses: out.match(/HTTP\/1\.1 \d{3}/g) }).toEqual({ after, statuses: ['HTTP/1.1 400'] });
+    }
+    // A connection whose first bytes llhttp refuses gets one 400 too.
+    const bad = await rawUntilClosed(url, 'G\x00T / HTTP/1.1\r\n\r\n');
+    expect(bad.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 400']);
+    expect(JSON.parse(bad.slice(bad.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 400, error: 'Bad Request' });
   });
 
   it('on the main port, a connection that starts with gateway traffic carries on to the REST API', async () => {

@@ -16,7 +16,7 @@ import { routeGatewayUrl } from './routing.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
 import { TrafficRouting, TrafficStats } from './traffic.js';
 import { JSON_CONTENT_TYPE, errorBody, noReadyPods } from './http-semantics.js';
-import { hardenServer, strictRequest, strictServerOptions } from './node-server.js';
+import { hardenServer, onClientError, strictRequest, strictServerOptions } from './node-server.js';
 import type { VersionTotals, WindowStats } from './stats.js';
 import type { Ejection } from './outlier.js';
 
@@ -347,6 +347,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     });
     server.keepAliveTimeout = GATEWAY_KEEP_ALIVE_MS;
     hardenServer(server);
+    server.on('clientError', onClientError);
     if (config.gatewayFastPath) this.attachFastPath(server, (url, host, preview) => this.fastTarget(this.dedicatedTarget(url, host), preview));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -12,7 +12,7 @@
 // on the server, before Fastify or the gateway see the request.
 import type * as http from 'node:http';
 import type * as net from 'node:net';
-import { errorBody, JSON_CONTENT_TYPE, type GatewayErrorStatus } from './http-semantics.js';
+import { errorBody, JSON_CONTENT_TYPE, reasonPhrase, type GatewayErrorStatus } from './http-semantics.js';
 
 /** A request's whole head and body must arrive within this long (Node's requestTimeout; 408 after). Responses are not bounded by it. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -338,4 +338,37 @@ export function strictRequest(req: http.IncomingMessage, res: http.ServerRespons
   const body = errorBody(refusal.status, `request refused: ${refusal.message}`);
   res.writeHead(refusal.status, { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
   return true;
+}
+
+/**
+ * The 'clientError' handler of a hardened server (Fastify's `clientErrorHandler`
+ * on the main port, the listener's own on the dedicated one): llhttp gave up on
+ * the connection's bytes. Answers at most once per connection, and only when no
+ * other response can be on its way: after the guard's refusal (which already
+ * answered and closes the connection), once a response has started (as Node's
+ * own handler does) or with pipelined requests still unanswered, it only closes. Fastify's default wrote a
+ * second response after the refusal; Node's wrote one after a finished response.
+ */
+export function onClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const guard = (socket as GuardedSocket)[kGuard];
+  const inFlight = (socket as net.Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  // Node's rule (no response, or none of it written yet), and not behind another pipelined request's answer.
+  if (guard?.refused || socket.writableEnded || (inFlight && inFlight.headersSent) || (guard !== undefined && guard.outstanding > 1)) {
+    // Whatever was written (the refusal) leaves first; nothing more is read or answered.
+    if (socket.writableEnded || socket.writableLength === 0) socket.destroy();
+    else socket.end(() => socket.destroy());
+    return;
+  }
+  if (guard) guard.refused = true;
+  const status: GatewayErrorStatus = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message = status === 408 ? 'the request was not received in time' : status === 431 ? 'request head too large' : `malformed request (${err.code ?? 'parse error'})`;
+  const body = errorBody(status, `request refused: ${message}`);
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      'latin1',
+      () => socket.destroy(),
+    );
+  } else socket.destroy();
 }
