@@ -29,6 +29,15 @@ export interface EventMap {
   /** A readiness probe of the pod passed (the gateway returns an ejected pod, as Envoy does). */
   'probe.passed': { service: string; podId: string };
   'event.recorded': GridEventRecord;
+  /** A FailoverGroup spec was stored (specs owns desired state; the failover module watches). */
+  'group.applied': { group: string; uid: string; generation: number };
+  'group.deleted': { group: string; uid: string };
+  /** A group's health picture changed (alerts: DOWN when no target is healthy). */
+  'failover.changed': { group: string; active: string | null; healthy: number; total: number };
+  /** The active target of a group changed. Also recorded as a `failover.switched` event with the numbers. */
+  'failover.switched': { group: string; from: string | null; to: string; automatic: boolean; reason: string };
+  /** A request was refused by access control (audited; 429 = login attempts slowed down). */
+  'auth.refused': { ip: string; actor: string | null; method: string; url: string; status: 401 | 403 | 429; reason: string };
 }
 
 export type EventName = keyof EventMap;
