@@ -80,7 +80,7 @@ export function verifyChain(entries: Iterable<AuditEntry>, anchor?: ChainHead | 
   let checked = 0;
   const broken = (b: BrokenLink): Verification => ({ ok: false, checked, firstBroken: b });
   for (const e of entries) {
-    const expectedId = prev ? prev.id + 1 : 1;
+    const expectedId: number = prev ? prev.id + 1 : 1;
     if (anchor && e.id > anchor.id) {
       return broken({ id: e.id, reason: 'unknown-entry', detail: `entry ${e.id} is after the last entry Grid wrote (${anchor.id}): it was added from outside` });
     }

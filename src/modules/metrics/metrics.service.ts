@@ -127,6 +127,12 @@ export class MetricsService {
   });
   readonly eventsTotal = new Counter({ name: 'grid_events_total', help: 'Events recorded, by type.', labelNames: ['type'], registers: [this.registry] });
   readonly persistErrors = new Counter({ name: 'grid_persist_errors_total', help: 'Failed writes to the database (each is retried), by store.', labelNames: ['store'], registers: [this.registry] });
+  readonly auditWriteFailures = new Counter({
+    name: 'grid_audit_write_failures_total',
+    help: 'Audit entries that could not be written, by stage: preflight (the mutating request was refused with 503) or append (kept in memory and retried; mutations are refused until it is written).',
+    labelNames: ['stage'],
+    registers: [this.registry],
+  });
   /** Per-request gateway counts; exported as the two grid_gateway_* metrics below at scrape time. */
   readonly gateway = new GatewayRequestStats(GATEWAY_DURATION_BUCKETS);
   readonly gatewayRequests = new ScrapeTimeMetric('grid_gateway_requests_total', 'Requests proxied by the gateway.', 'counter', () => this.gateway.counterValues(), this.registry);
@@ -142,6 +148,7 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
     // Shown at 0 from the start, so an alert on rate() has a series before the first failure.
     for (const store of ['controller_state', 'events', 'pods']) this.persistErrors.inc({ store }, 0);
+    for (const stage of ['preflight', 'append']) this.auditWriteFailures.inc({ stage }, 0);
     // prom-client names these gauges *_total, which promtool rejects (the suffix is for counters);
     // the same numbers are there without it (nodejs_active_handles etc.).
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {

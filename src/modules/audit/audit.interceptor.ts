@@ -1,0 +1,65 @@
+import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { catchError, Observable, tap, throwError } from 'rxjs';
+import { MUTATING } from '../../common/auth/api-key.guard.js';
+import { actorOf, sourceIp } from '../../common/auth/actor.js';
+import { errorBody, GridException } from '../../common/errors/grid.exception.js';
+import { describeRequest } from './audit-request.js';
+import { AuditService } from './audit.service.js';
+
+/**
+ * Every @Mutating() route leaves one audit entry. Fail closed, in two steps:
+ *  1. before the handler, AuditService.checkWritable() proves (synchronously, through the same
+ *     connection and statement) that an entry can be written now; if not, the client gets a 503
+ *     saying why and the handler never runs, so nothing changes;
+ *  2. after the handler, success or error, the entry is appended with the status answered,
+ *     before the answer leaves, so a client that sees the answer can find the entry.
+ * One entry written after the fact rather than an "intent" entry before and a "result" entry
+ * after: the log stays one line per request, and the probe already refuses what would refuse
+ * the entry. The gap left (the database failing between the two steps, microseconds apart)
+ * keeps the entry in memory and refuses further mutations until it is written.
+ * Guards run before interceptors: requests refused by access control are audited from the
+ * auth.refused event instead.
+ */
+@Injectable()
+export class AuditInterceptor implements NestInterceptor {
+  constructor(
+    private readonly audit: AuditService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (ctx.getType() !== 'http' || !this.reflector.getAllAndOverride<boolean>(MUTATING, [ctx.getHandler(), ctx.getClass()])) return next.handle();
+    this.audit.checkWritable();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const okStatus = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler()) ?? (req.method === 'POST' ? 201 : 200);
+    const write = (status: number, answer: unknown, error: unknown) => {
+      const facts = {
+        method: req.method,
+        route: req.routeOptions?.url ?? req.url.split('?')[0],
+        params: (req.params ?? {}) as Record<string, unknown>,
+        query: (req.query ?? {}) as Record<string, unknown>,
+        body: req.body,
+      };
+      const actor = actorOf(req);
+      this.audit.record({ actor: actor.name, actorKind: actor.kind, sourceIp: sourceIp(req) || null, status, ...describeRequest(facts, answer, error) });
+    };
+    return next.handle().pipe(
+      tap((answer) => write(okStatus, answer, undefined)),
+      catchError((e: unknown) => {
+        write(statusOf(e), undefined, e);
+        return throwError(() => e);
+      }),
+    );
+  }
+}
+
+/** The status GridExceptionFilter will answer for this error. */
+function statusOf(e: unknown): number {
+  if (e instanceof GridException) return errorBody(e.code, e.message).statusCode;
+  if (e instanceof HttpException) return e.getStatus();
+  const s = (e as { statusCode?: unknown } | null)?.statusCode;
+  return typeof s === 'number' && s >= 400 && s < 500 ? s : 500;
+}

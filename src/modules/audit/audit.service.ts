@@ -1,0 +1,162 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { DataSource } from 'typeorm';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
+import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
+import { EventBus } from '../../common/events/event-bus.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { link, verifyChain, type AuditDraft, type AuditEntry, type ChainHead, type Verification } from './hash-chain.js';
+
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  target?: string;
+  since?: number;
+  limit: number;
+  /** Entries older than this id (the nextCursor of the page before). */
+  cursor?: number;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Pass as cursor for the next (older) page; null when this was the last. */
+  nextCursor: number | null;
+}
+
+/** Decisions Grid makes on its own, audited from the event log with the numbers of their message. */
+export const AUDITED_EVENTS: ReadonlySet<string> = new Set(['rollout.aborted', 'rollout.stalled', 'autoscale.scaled', 'failover.switched']);
+
+const SYSTEM = { actor: 'grid', actorKind: 'system' } as const;
+const COLUMNS = 'id, time, actor, actor_kind AS actorKind, source_ip AS sourceIp, action, target, summary, status, prev_hash AS prevHash, hash';
+
+/**
+ * The audit trail's only writer. Appends go through TypeORM's better-sqlite3 connection with
+ * prepared statements, synchronously: each append reads the in-memory head and inserts the next
+ * link in one uninterrupted step, so concurrent requests can never fork the chain.
+ *
+ * Fail closed (see AuditInterceptor): before a mutating request runs, checkWritable() inserts a
+ * probe row inside a savepoint and rolls it back. That runs the same statement, constraints and
+ * triggers, on the same connection, as the append after the handler, so what would refuse the
+ * entry refuses the request first. An entry that still cannot be written afterwards (or one from
+ * the bus, which has no request to refuse) is kept in memory, in order, and counted; while any is
+ * kept, checkWritable() first tries to write them and refuses every mutation until it can.
+ */
+@Injectable()
+export class AuditService implements OnModuleInit {
+  private readonly logger = new Logger(AuditService.name);
+  private db!: BetterSqlite3.Database;
+  private insert!: BetterSqlite3.Statement;
+  /** The last entry written: what the next one chains to, and the verifier's anchor. */
+  private head: ChainHead | null = null;
+  /** Entries not yet written, oldest first; they get their place in the chain when written. */
+  private backlog: AuditDraft[] = [];
+  private lastWritten?: AuditEntry;
+  /** Why the last write failed (SQLite's message), for the 503 and the log. */
+  private lastError = '';
+
+  constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly bus: EventBus,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.db = (this.ds.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
+    this.insert = this.db.prepare(
+      'INSERT INTO audit_log (id, time, actor, actor_kind, source_ip, action, target, summary, status, prev_hash, hash) VALUES (@id, @time, @actor, @actorKind, @sourceIp, @action, @target, @summary, @status, @prevHash, @hash)',
+    );
+    this.head = (this.db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as ChainHead | undefined) ?? null;
+    this.bus.on('auth.refused', (e) => {
+      this.record({ ...SYSTEM, sourceIp: e.ip, action: 'auth.refused', target: e.actor, summary: `${e.method} ${e.url.split('?')[0]}: ${e.reason}`, status: e.status });
+    });
+    this.bus.on('event.recorded', (e) => {
+      if (AUDITED_EVENTS.has(e.type)) this.record({ ...SYSTEM, sourceIp: null, action: e.type, target: e.service, summary: `${e.reason}: ${e.message}`, status: null });
+    });
+  }
+
+  /**
+   * Throws a 503 saying why if an entry could not be written now. Called before a mutation runs;
+   * the probe's row never stays (ROLLBACK TO the savepoint), so the chain is untouched.
+   */
+  checkWritable(): void {
+    let why: string | undefined;
+    if (this.backlog.length > 0 && !this.flush()) why = `${this.backlog.length} earlier entries are still unwritten (${this.lastError})`;
+    if (why === undefined) {
+      try {
+        this.db.exec('SAVEPOINT audit_probe');
+        try {
+          this.insert.run(link(this.head, { ...SYSTEM, time: this.clock.now(), sourceIp: null, action: 'probe', target: null, summary: '', status: null }));
+        } finally {
+          this.db.exec('ROLLBACK TO audit_probe');
+          this.db.exec('RELEASE audit_probe');
+        }
+      } catch (e) {
+        why = (e as Error).message;
+      }
+    }
+    if (why === undefined) return;
+    this.metrics.auditWriteFailures.inc({ stage: 'preflight' });
+    this.logger.error(`refused a mutating request: the audit log cannot be written: ${why}`);
+    throw new GridException(GridErrorCode.Unavailable, `the audit log cannot be written (${why}); the request was not carried out`);
+  }
+
+  /** Appends an entry now if possible; otherwise keeps it, in order, for the next write. */
+  record(draft: Omit<AuditDraft, 'time'> & { time?: number }): AuditEntry | undefined {
+    this.backlog.push({ ...draft, time: draft.time ?? this.clock.now() });
+    if (!this.flush()) {
+      this.metrics.auditWriteFailures.inc({ stage: 'append' });
+      this.logger.error(`could not write an audit entry (${this.backlog.length} kept in memory; mutations are refused until they are written): ${this.lastError}`);
+      return undefined;
+    }
+    return this.lastWritten;
+  }
+
+  /** Writes the backlog in order; stops at the first failure. True when nothing is left. */
+  private flush(): boolean {
+    while (this.backlog.length > 0) {
+      const e = link(this.head, this.backlog[0]);
+      try {
+        this.insert.run(e);
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        return false;
+      }
+      this.head = { id: e.id, hash: e.hash };
+      this.lastWritten = e;
+      this.backlog.shift();
+    }
+    return true;
+  }
+
+  /** Newest first. */
+  query(q: AuditQuery): AuditPage {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.actor !== undefined) (where.push('actor = ?'), args.push(q.actor));
+    if (q.action !== undefined) (where.push('action = ?'), args.push(q.action));
+    if (q.target !== undefined) (where.push('target = ?'), args.push(q.target));
+    if (q.since !== undefined) (where.push('time >= ?'), args.push(q.since));
+    if (q.cursor !== undefined) (where.push('id < ?'), args.push(q.cursor));
+    const sql = `SELECT ${COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, q.limit + 1) as AuditEntry[];
+    const more = rows.length > q.limit;
+    if (more) rows.pop();
+    return { entries: rows, nextCursor: more ? rows[rows.length - 1].id : null };
+  }
+
+  /**
+   * The whole chain in one synchronous pass (about a microsecond per entry), so no append can
+   * interleave with the read and the in-memory head is a consistent anchor.
+   */
+  verify(): Verification {
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id ASC`).iterate() as IterableIterator<AuditEntry>;
+    return verifyChain(rows, this.head);
+  }
+
+  /** The last entry written, for anchoring the chain outside Grid. */
+  headOf(): ChainHead | null {
+    return this.head;
+  }
+}
