@@ -14,6 +14,7 @@ import { SpecsModule } from './modules/specs/specs.module.js';
 import { ReconcilerModule } from './modules/reconciler/reconciler.module.js';
 import { ChaosModule } from './modules/chaos/chaos.module.js';
 import { GatewayModule } from './modules/gateway/gateway.module.js';
+import { AuthModule } from './modules/auth/auth.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 
 @Module({})
@@ -36,6 +37,7 @@ export class AppModule {
         ReconcilerModule,
         GatewayModule,
         ChaosModule,
+        AuthModule,
         AuditModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GridExceptionFilter }],

@@ -14,6 +14,9 @@ import { GridLogger } from './common/logging/grid-logger.js';
 import { SpecsService } from './modules/specs/specs.service.js';
 import { GATEWAY_KEEP_ALIVE_MS, GatewayService } from './modules/gateway/gateway.service.js';
 import { hardenServer, onClientError, strictServerOptions } from './modules/gateway/node-server.js';
+import { AuthService, isLoopback } from './modules/auth/auth.service.js';
+import { guardRawRoutes } from './modules/auth/raw-routes.js';
+import { hashPasswordCommand } from './modules/auth/hash-password.command.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,6 +59,7 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
   intercept = gateway.interceptor();
   // Plain gateway requests do not even reach node:http: the raw-socket fast path takes them first.
   if (server && config.gatewayFastPath && !gateway.attachMainServer(server)) new Logger('Grid').warn('gateway fast path not attached to the main port: unexpected connection listeners');
+  guardRawRoutes(fastify, app.get(AuthService), '/docs');
   setupSwagger(app);
   return app;
 }
@@ -119,7 +123,24 @@ async function portFree(host: string, port: number, variable: string): Promise<n
   });
 }
 
+const USAGE = `usage: grid [serve] [--demo]   run Grid (npm start = serve --demo)
+       grid hash-password       read a password on stdin, print its scrypt hash (for GRID_USERS_FILE)
+`;
+
 export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const [command] = argv;
+  if (command === 'hash-password') {
+    process.exitCode = await hashPasswordCommand();
+    return;
+  }
+  if (command === 'help' || command === '--help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command !== undefined && command !== 'serve' && !command.startsWith('-')) {
+    process.stderr.write(`grid: unknown command "${command}"\n${USAGE}`);
+    process.exit(2);
+  }
   let config: GridConfig;
   try {
     config = loadConfig();
@@ -141,11 +162,17 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const logger = GridLogger.forProcess(config);
   Logger.overrideLogger(logger);
   const log = new Logger('Grid');
-  if (config.host !== '127.0.0.1' && config.host !== 'localhost' && !config.apiKey) {
-    log.warn(`listening on ${config.host} without an API key: anyone who can reach it can change your services; set GRID_API_KEY`);
-  }
   const app = await createGrid(config, logger);
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    // Init runs here, before the port is bound: a bad GRID_USERS_FILE or an open Grid on a public address stops the boot (AuthService.bootCheck).
+    await app.listen({ port: config.port, host: config.host });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`grid: invalid configuration: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
   const gw = await app.get(GatewayService).listenDedicated();
   // Our own handlers rather than enableShutdownHooks(): Nest re-raises the signal after closing, and a clean stop should exit 0.
   let closing = false;
@@ -166,6 +193,10 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   // Tests and scripts wait for this exact line, and may signal Grid as soon as they see it: so the handlers above come first.
   process.stdout.write(`Grid listening on ${config.url}${gw ? ` (gateway on ${gw})` : ''}\n`);
   log.log(`node capacity: ${config.maxPods} pods (${config.maxPodsSource}), ${config.maxStarting} starting at once`);
+  if (app.get(AuthService).open) {
+    if (isLoopback(config.host)) log.log('no users or API keys: Grid is open and serves only on loopback; set GRID_ADMIN_PASSWORD, GRID_API_KEYS or GRID_USERS_FILE to add credentials (README: Access control)');
+    else log.warn(`no users or API keys on ${config.host} (GRID_ALLOW_INSECURE=true): anyone who can reach it can change your services`);
+  }
   const demo = argv.includes('--demo');
   if (demo) await applyDemo(app, log);
 }

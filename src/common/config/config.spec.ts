@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, defaultMaxPods, loadConfig } from './config.js';
 
@@ -25,6 +27,10 @@ describe(loadConfig.name, () => {
       dataDir: path.join(CWD, 'data'),
       tickMs: 1000,
       apiKey: undefined,
+      apiKeys: [],
+      adminPassword: undefined,
+      usersFile: undefined,
+      allowInsecure: false,
       keepPodsOnExit: false,
       gatewayPort: undefined,
       gatewayFastPath: true,
@@ -74,6 +80,19 @@ describe(loadConfig.name, () => {
     { env: { GRID_LOG_FORMAT: 'json' }, key: 'logFormat', want: 'json' },
     { env: { X_API_KEY: 'x-key-123' }, key: 'apiKey', want: 'x-key-123' },
     { env: { GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123' }, key: 'apiKey', want: 'grid-key-1' },
+    { env: { X_API_KEY: 'x-key-123' }, key: 'apiKeys', want: [{ name: 'default', key: 'x-key-123' }] },
+    {
+      env: { GRID_API_KEYS: ' ci:ci-key-0123456789 , ops.bot:ops-key-0123456789,', GRID_API_KEY: 'grid-key-1' },
+      key: 'apiKeys',
+      want: [
+        { name: 'ci', key: 'ci-key-0123456789' },
+        { name: 'ops.bot', key: 'ops-key-0123456789' },
+        { name: 'default', key: 'grid-key-1' },
+      ],
+    },
+    { env: { GRID_API_KEYS: 'ci:has:colons-0123456789' }, key: 'apiKeys', want: [{ name: 'ci', key: 'has:colons-0123456789' }] },
+    { env: { GRID_ADMIN_PASSWORD: 'correct horse battery' }, key: 'adminPassword', want: 'correct horse battery' },
+    { env: { GRID_ALLOW_INSECURE: 'true' }, key: 'allowInsecure', want: true },
     { env: { GRID_PORT: '9000' }, key: 'url', want: 'http://127.0.0.1:9000' },
     { env: { GRID_HOST: '::1', GRID_PORT: '9000' }, key: 'url', want: 'http://[::1]:9000' },
     { env: { GRID_MAX_PODS: '1' }, key: 'maxPods', want: 1 },
@@ -81,12 +100,23 @@ describe(loadConfig.name, () => {
     { env: { GRID_MAX_PODS: '5' }, key: 'maxPodsSource', want: 'GRID_MAX_PODS=5' },
     { env: { GRID_MAX_STARTING: '1' }, key: 'maxStarting', want: 1 },
     {
-      env: { PATH: '/usr/bin', HOME: '/home/grid', GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123', SMTP_PASS: 'secret', TICK_MS: '500', XTICK_MS: 'kept' },
+      env: { PATH: '/usr/bin', HOME: '/home/grid', GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123', GRID_ADMIN_PASSWORD: 'correct horse battery', SMTP_PASS: 'secret', TICK_MS: '500', XTICK_MS: 'kept' },
       key: 'podEnv',
       want: { PATH: '/usr/bin', HOME: '/home/grid', XTICK_MS: 'kept' },
     },
   ])('reads $env into $key', ({ env, key, want }) => {
     expect(sut(env, CWD, MACHINE)[key as keyof ReturnType<typeof loadConfig>]).toEqual(want);
+  });
+
+  it('resolves GRID_USERS_FILE against the working directory', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grid-config-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'users.yaml'), 'users: []\n');
+
+      expect(sut({ GRID_USERS_FILE: 'users.yaml' }, dir, MACHINE).usersFile).toBe(path.join(dir, 'users.yaml'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
@@ -98,6 +128,15 @@ describe(loadConfig.name, () => {
     { env: { GRID_KEEP_PODS_ON_EXIT: 'maybe' }, variable: 'GRID_KEEP_PODS_ON_EXIT', message: 'GRID_KEEP_PODS_ON_EXIT: must be true or false (got "maybe")' },
     { env: { X_API_KEY: 'short' }, variable: 'X_API_KEY', message: 'X_API_KEY: must be at least 8 characters' },
     { env: { GRID_API_KEY: 'short', X_API_KEY: 'long-enough-key' }, variable: 'GRID_API_KEY', message: 'GRID_API_KEY: must be at least 8 characters' },
+    { env: { GRID_API_KEYS: 'ci' }, variable: 'GRID_API_KEYS', message: 'GRID_API_KEYS: entry 1 must be name:key' },
+    { env: { GRID_API_KEYS: 'ci:short' }, variable: 'GRID_API_KEYS', message: 'GRID_API_KEYS: entry 1 ("ci"): key must be at least 16 characters' },
+    { env: { GRID_API_KEYS: 'Bad Name:0123456789abcdef' }, variable: 'GRID_API_KEYS', message: 'GRID_API_KEYS: entry 1: name must match ^[a-z][a-z0-9._-]{0,62}$ (got "Bad Name")' },
+    { env: { GRID_API_KEYS: 'ci:0123456789abcdef,ci:fedcba9876543210' }, variable: 'GRID_API_KEYS', message: 'GRID_API_KEYS: entry 2: name "ci" is used twice' },
+    { env: { GRID_API_KEYS: 'a:0123456789abcdef,b:0123456789abcdef' }, variable: 'GRID_API_KEYS', message: 'GRID_API_KEYS: entry 2 ("b"): same key as "a"; each key must name one actor' },
+    { env: { GRID_API_KEYS: 'default:0123456789abcdef', X_API_KEY: 'x-key-123' }, variable: 'GRID_API_KEYS', message: 'GRID_API_KEYS: the name "default" is taken by X_API_KEY' },
+    { env: { GRID_ADMIN_PASSWORD: 'secure123' }, variable: 'GRID_ADMIN_PASSWORD', message: 'GRID_ADMIN_PASSWORD: must be at least 12 characters' },
+    { env: { GRID_USERS_FILE: '/nonexistent/users.yaml' }, variable: 'GRID_USERS_FILE', message: `GRID_USERS_FILE: ${path.resolve('/nonexistent/users.yaml')} is not a file` },
+    { env: { GRID_ALLOW_INSECURE: 'maybe' }, variable: 'GRID_ALLOW_INSECURE', message: 'GRID_ALLOW_INSECURE: must be true or false (got "maybe")' },
     { env: { GRID_GATEWAY_LB: 'foo' }, variable: 'GRID_GATEWAY_LB', message: 'GRID_GATEWAY_LB: must be one of round-robin, least-request (got "foo")' },
     { env: { GRID_GATEWAY_PORT: 'x' }, variable: 'GRID_GATEWAY_PORT', message: 'GRID_GATEWAY_PORT: must be an integer 0..65535 (got "x")' },
     { env: { GRID_HOST: 'evil host' }, variable: 'GRID_HOST', message: 'GRID_HOST: must be a host name or IP address (got "evil host")' },

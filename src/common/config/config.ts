@@ -10,6 +10,14 @@ export interface GridConfig {
   dataDir: string;
   tickMs: number;
   apiKey?: string;
+  /** Named API keys (GRID_API_KEYS, plus GRID_API_KEY/X_API_KEY as `default`); a key acts as an operator named after it. */
+  apiKeys: ApiKeyEntry[];
+  /** Sets the password of the operator `admin` at boot (a secret: never logged). */
+  adminPassword?: string;
+  /** YAML `users: [{name, role, passwordHash}]` loaded at boot (config as code). */
+  usersFile?: string;
+  /** Serve without any credentials on a non-loopback GRID_HOST (otherwise Grid refuses to start). */
+  allowInsecure: boolean;
   /** Leave process/docker pods running when Grid exits (they are adopted on the next boot). */
   keepPodsOnExit: boolean;
   /** Optional dedicated gateway listener (routes /<service>/... or by Host header); undefined = off. */
@@ -39,6 +47,17 @@ export interface GridConfig {
   /** How many pods of the real runtimes may be starting at once; the rest queue, so Grid itself stays responsive. */
   maxStarting: number;
 }
+
+export interface ApiKeyEntry {
+  name: string;
+  key: string;
+}
+
+/** Short enough to paste, long enough that guessing through the login limiter is hopeless. */
+export const MIN_API_KEY_LENGTH = 16;
+/** NIST SP 800-63B's floor for a memorised secret is 8; an admin password guards every service, so more. */
+export const MIN_PASSWORD_LENGTH = 12;
+export const USER_NAME = /^[a-z][a-z0-9._-]{0,62}$/;
 
 /** What the defaults are computed from; injectable so tests do not depend on the machine they run on. */
 export interface Machine {
@@ -113,6 +132,44 @@ function podEnv(env: Env): Record<string, string> {
   return out;
 }
 
+function apiKeys(env: Env, legacy: string | undefined): ApiKeyEntry[] {
+  const out: ApiKeyEntry[] = [];
+  for (const [i, item] of (env.GRID_API_KEYS ?? '').split(',').entries()) {
+    if (item.trim() === '') continue;
+    const at = item.indexOf(':');
+    // Never echo the key itself in the message: it lands in terminals and CI logs.
+    if (at < 0) throw new ConfigError('GRID_API_KEYS', `entry ${i + 1} must be name:key`);
+    const name = item.slice(0, at).trim();
+    const key = item.slice(at + 1).trim();
+    if (!USER_NAME.test(name)) throw new ConfigError('GRID_API_KEYS', `entry ${i + 1}: name must match ${USER_NAME.source} (got "${name}")`);
+    if (out.some((k) => k.name === name)) throw new ConfigError('GRID_API_KEYS', `entry ${i + 1}: name "${name}" is used twice`);
+    if (key.length < MIN_API_KEY_LENGTH) throw new ConfigError('GRID_API_KEYS', `entry ${i + 1} ("${name}"): key must be at least ${MIN_API_KEY_LENGTH} characters`);
+    if (out.some((k) => k.key === key)) throw new ConfigError('GRID_API_KEYS', `entry ${i + 1} ("${name}"): same key as "${out.find((k) => k.key === key)!.name}"; each key must name one actor`);
+    out.push({ name, key });
+  }
+  if (legacy !== undefined) {
+    const variable = env.GRID_API_KEY ? 'GRID_API_KEY' : 'X_API_KEY';
+    if (out.some((k) => k.name === 'default')) throw new ConfigError('GRID_API_KEYS', `the name "default" is taken by ${variable}`);
+    if (out.some((k) => k.key === legacy)) throw new ConfigError('GRID_API_KEYS', `a key equals ${variable}; each key must name one actor`);
+    out.push({ name: 'default', key: legacy });
+  }
+  return out;
+}
+
+function adminPassword(env: Env): string | undefined {
+  const raw = env.GRID_ADMIN_PASSWORD;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < MIN_PASSWORD_LENGTH) throw new ConfigError('GRID_ADMIN_PASSWORD', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  return raw;
+}
+
+function existingFile(env: Env, name: string, cwd: string): string | undefined {
+  if (!env[name]) return undefined;
+  const file = path.resolve(cwd, env[name]);
+  if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new ConfigError(name, `${file} is not a file`);
+  return file;
+}
+
 export function gridUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
@@ -132,6 +189,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), machine:
     dataDir: path.resolve(cwd, env.GRID_DATA_DIR || './data'),
     tickMs: int(env, 'TICK_MS', 1000, 10, 3_600_000),
     apiKey,
+    apiKeys: apiKeys(env, apiKey),
+    adminPassword: adminPassword(env),
+    usersFile: existingFile(env, 'GRID_USERS_FILE', cwd),
+    allowInsecure: bool(env, 'GRID_ALLOW_INSECURE', false),
     keepPodsOnExit: bool(env, 'GRID_KEEP_PODS_ON_EXIT', false),
     gatewayPort: gatewayPortRaw === undefined || gatewayPortRaw === '' ? undefined : int(env, 'GRID_GATEWAY_PORT', 0, 0, 65535),
     gatewayFastPath: bool(env, 'GRID_GATEWAY_FAST_PATH', true),

@@ -7,6 +7,8 @@ export enum GridErrorCode {
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
   Unauthorized = 'UNAUTHORIZED',
+  Forbidden = 'FORBIDDEN',
+  TooManyRequests = 'TOO_MANY_REQUESTS',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   Unavailable = 'UNAVAILABLE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
@@ -15,6 +17,8 @@ export enum GridErrorCode {
 const STATUS: Record<GridErrorCode, [number, string]> = {
   [GridErrorCode.Validation]: [400, 'Bad Request'],
   [GridErrorCode.Unauthorized]: [401, 'Unauthorized'],
+  [GridErrorCode.Forbidden]: [403, 'Forbidden'],
+  [GridErrorCode.TooManyRequests]: [429, 'Too Many Requests'],
   [GridErrorCode.NotFound]: [404, 'Not Found'],
   [GridErrorCode.Conflict]: [409, 'Conflict'],
   [GridErrorCode.PayloadTooLarge]: [413, 'Payload Too Large'],

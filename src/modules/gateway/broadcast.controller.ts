@@ -1,8 +1,8 @@
-import { All, Controller, Param, Req, UseGuards } from '@nestjs/common';
+import { All, Controller, Param, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { request } from 'undici';
-import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
+import { Mutating } from '../../common/auth/api-key.guard.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { requiredName } from '../../common/validation/query.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
@@ -27,7 +27,6 @@ export interface BroadcastResult {
  * request straight to every Ready pod, bypassing the load balancer.
  */
 @ApiTags('gateway')
-@UseGuards(ApiKeyGuard)
 @Controller()
 export class BroadcastController {
   constructor(

@@ -1,6 +1,6 @@
-import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
+import { Mutating } from '../../common/auth/api-key.guard.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { intParam, requiredName } from '../../common/validation/query.js';
 import { SpecsService } from '../specs/specs.service.js';
@@ -9,7 +9,6 @@ import { ReconcilerService } from './reconciler.service.js';
 import type { RolloutCommand } from './rollout.js';
 
 @ApiTags('rollouts')
-@UseGuards(ApiKeyGuard)
 @Controller()
 export class RolloutController {
   constructor(

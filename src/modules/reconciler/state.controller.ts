@@ -6,6 +6,7 @@ import { podView } from '../runtime/pod-view.js';
 import { SpecsService } from '../specs/specs.service.js';
 import { ServiceViews } from './service-views.js';
 import { ReconcilerService } from './reconciler.service.js';
+import { Public } from '../../common/auth/mutating.js';
 
 @ApiTags('state')
 @Controller()
@@ -33,6 +34,7 @@ export class StateController {
   }
 
   @Get('healthz')
+  @Public()
   @ApiOperation({ summary: "Grid's own liveness" })
   health() {
     return { status: 'ok' };

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard, Mutating } from '../../common/auth/api-key.guard.js';
+import { Mutating } from '../../common/auth/api-key.guard.js';
 import { requiredName } from '../../common/validation/query.js';
 import { SpecsService } from './specs.service.js';
 
@@ -14,7 +14,6 @@ spec:
 `;
 
 @ApiTags('specs')
-@UseGuards(ApiKeyGuard)
 @Controller()
 export class SpecsController {
   constructor(private readonly specs: SpecsService) {}

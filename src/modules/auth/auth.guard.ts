@@ -1,0 +1,41 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { setActor, sourceIp } from '../../common/auth/actor.js';
+import { MUTATING, PUBLIC } from '../../common/auth/mutating.js';
+import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
+import type { RouteKind } from './access.js';
+import { AuthService, type AuthOutcome } from './auth.service.js';
+
+export const REALM = 'Basic realm="Grid", charset="UTF-8"';
+
+const CODE = { 401: GridErrorCode.Unauthorized, 403: GridErrorCode.Forbidden, 429: GridErrorCode.TooManyRequests } as const;
+
+/** Sets the answer's headers for a refusal and returns the exception that carries its status. */
+export function refusal(out: Extract<AuthOutcome, { ok: false }>, setHeader: (name: string, value: string) => void): GridException {
+  if (out.status === 401) setHeader('www-authenticate', REALM);
+  if (out.retryAfterS !== undefined) setHeader('retry-after', String(out.retryAfterS));
+  return new GridException(CODE[out.status], out.reason);
+}
+
+/** The one guard every Nest route goes through (APP_GUARD): it decides the request's Actor or refuses. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    const route: RouteKind = this.reflector.getAllAndOverride<boolean>(PUBLIC, targets) ? 'public' : this.reflector.getAllAndOverride<boolean>(MUTATING, targets) ? 'mutate' : 'read';
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const out = await this.auth.authenticate({ headers: req.headers, ip: sourceIp(req), method: req.method, url: req.url }, route);
+    if (out.ok) {
+      setActor(req, out.actor);
+      return true;
+    }
+    const reply = ctx.switchToHttp().getResponse<FastifyReply>();
+    throw refusal(out, (n, v) => reply.header(n, v));
+  }
+}
