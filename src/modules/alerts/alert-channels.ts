@@ -1,6 +1,6 @@
 // The two ways an alert leaves Grid. Each send is one attempt, bounded by the signal the
 // delivery queue aborts at its per-attempt timeout; retries are the queue's.
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { EmailConfig } from '../../common/config/config.js';
 import type { AlertMessage } from './alert-format.js';
 
@@ -23,7 +23,7 @@ function aborted(signal: AbortSignal): Promise<never> {
 
 export class EmailChannel implements AlertChannel {
   readonly name = 'email';
-  private readonly transport: nodemailer.Transporter;
+  private readonly transport: Transporter;
 
   constructor(
     private readonly cfg: EmailConfig,
