@@ -1,7 +1,5 @@
-import * as http from 'node:http';
-import * as net from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { FakeClock } from '../../common/clock/fake-clock.js';
+import { closedPort, silentReceiver, smtpReceiver, webhookReceiver } from '../../../test/utils/alert-receivers.js';
 import { expectEventually } from '../../../test/utils/grid.js';
 import { EmailChannel, WebhookChannel, type AlertChannel } from './alert-channels.js';
 import type { AlertMessage } from './alert-format.js';
@@ -10,78 +8,27 @@ import { DeliveryQueue, type DeliveryOptions } from './delivery-queue.js';
 const MESSAGE: AlertMessage = { subject: 'api', kind: 'service', title: 'api is DOWN', text: 'api is DOWN: 1 of 3 pods ready for 30 s.\n', payload: { subject: 'api', state: { health: 'DOWN' } } };
 const OPTS: DeliveryOptions = { maxAttempts: 3, attemptTimeoutMs: 5000, backoffMs: 1000, maxBackoffMs: 60_000, maxPending: 100, maxInFlight: 4, keepFinished: 50 };
 
-interface Mail {
-  from: string;
-  to: string[];
-  data: string;
-}
-
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function smtpServer(): Promise<{ port: number; mails: Mail[] }> {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, done) {
-      let data = '';
-      stream.on('data', (c: Buffer) => (data += c.toString()));
-      stream.on('end', () => {
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
-  return { port: (server.server.address() as net.AddressInfo).port, mails };
+async function smtpServer() {
+  const r = await smtpReceiver();
+  cleanups.push(r.close);
+  return r;
 }
 
-/** An HTTP receiver answering each POST with the next status of `statuses` (the last repeats). */
-async function webhookServer(statuses: number[]): Promise<{ url: string; bodies: unknown[] }> {
-  const bodies: unknown[] = [];
-  const server = http.createServer((req, res) => {
-    let data = '';
-    req.on('data', (c: Buffer) => (data += c.toString()));
-    req.on('end', () => {
-      bodies.push(JSON.parse(data));
-      res.statusCode = statuses[Math.min(bodies.length - 1, statuses.length - 1)];
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/hooks/secret-token`, bodies };
+async function webhookServer(statuses: number[]) {
+  const r = await webhookReceiver(statuses);
+  cleanups.push(r.close);
+  return r;
 }
 
-/** Accepts connections and never says a word: the slow SMTP server. */
 async function silentServer(): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+  const r = await silentReceiver();
+  cleanups.push(r.close);
+  return r.port;
 }
 
 function email(port: number, timeoutMs = 5000): EmailChannel {
