@@ -75,6 +75,10 @@ describe('Alerts (email, webhook)', () => {
         const ds = (await json(`${g.url}/alerts`)).body.deliveries.filter((d: any) => d.subject === 'crashy');
         return ds.length === 2 && ds.every((d: any) => d.state === 'ok' && d.attempts === 1);
       });
+      const metrics = await (await fetch(`${g.url}/metrics`)).text();
+      expect(metrics).toMatch(/^grid_alert_deliveries_total\{channel="email",outcome="ok"\} [1-9]/m);
+      expect(metrics).toMatch(/^grid_alert_deliveries_total\{channel="webhook",outcome="ok"\} [1-9]/m);
+      expect(metrics).toMatch(/^grid_alert_deliveries_total\{channel="email",outcome="failed"\} 0$/m);
 
       expect((await applyYaml(g, fixed)).status).toBe(200);
       await expectEventually(() => readyPods(g, 'crashy', 2), 20000);
