@@ -82,7 +82,8 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     const every = setInterval(() => this.evaluateAll(), EVALUATE_MS);
     every.unref();
     this.scheduler.addInterval(EVALUATE_JOB, every);
-    if (this.queue.channels.length === 0) this.logger.log('no alert channel configured (SMTP_HOST + EMAIL_TO, or ALERT_WEBHOOK_URL): alerts are shown on GET /alerts only');
+    // Debug: scripts and the logging test take 'Grid listening on' as the first line at the default level.
+    if (this.queue.channels.length === 0) this.logger.debug('no alert channel configured (SMTP_HOST + EMAIL_TO, or ALERT_WEBHOOK_URL): alerts are shown on GET /alerts only');
   }
 
   onApplicationShutdown(): void {
