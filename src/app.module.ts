@@ -16,6 +16,7 @@ import { ChaosModule } from './modules/chaos/chaos.module.js';
 import { GatewayModule } from './modules/gateway/gateway.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
+import { AlertsModule } from './modules/alerts/alerts.module.js';
 
 @Module({})
 export class AppModule {
@@ -39,6 +40,7 @@ export class AppModule {
         ChaosModule,
         AuthModule,
         AuditModule,
+        AlertsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GridExceptionFilter }],
     };

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, defaultMaxPods, loadConfig } from './config.js';
+import { alertsConfig, ConfigError, defaultMaxPods, loadConfig } from './config.js';
 
 const CWD = path.resolve('/srv/grid');
 const GIB = 1024 ** 3;
@@ -46,6 +46,7 @@ describe(loadConfig.name, () => {
       maxPods: 64,
       maxPodsSource: 'GRID_MAX_PODS; default from 2 cores, 24 GiB',
       maxStarting: 4,
+      alerts: { downConfirmMs: 0, upConfirmMs: 0, cooldownMs: 0, startupGraceMs: 5000, sendTimeoutMs: 10000, sendAttempts: 5, email: undefined, webhookUrl: undefined, publicUiUrl: undefined },
     });
   });
 
@@ -104,6 +105,11 @@ describe(loadConfig.name, () => {
       key: 'podEnv',
       want: { PATH: '/usr/bin', HOME: '/home/grid', XTICK_MS: 'kept' },
     },
+    {
+      env: { PATH: '/usr/bin', SMTP_HOST: 'h', MAIL_USER: 'u', MAIL_PASS: 'p', DSR_SMTP_PASSWORD: 'p', EMAIL_TO: 'a@b.c', ALERT_WEBHOOK_URL: 'http://h/t', ALERT_COOLDOWN_MS: '1', PUBLIC_UI_URL: 'http://ui' },
+      key: 'podEnv',
+      want: { PATH: '/usr/bin' },
+    },
   ])('reads $env into $key', ({ env, key, want }) => {
     expect(sut(env, CWD, MACHINE)[key as keyof ReturnType<typeof loadConfig>]).toEqual(want);
   });
@@ -147,6 +153,61 @@ describe(loadConfig.name, () => {
     { env: { GRID_MAX_STARTING: '0' }, variable: 'GRID_MAX_STARTING', message: 'GRID_MAX_STARTING: must be an integer 1..10000 (got 0)' },
   ])('rejects $env with a ConfigError naming $variable', ({ env, variable, message }) => {
     const err = thrown(() => sut(env, CWD, MACHINE));
+
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toMatchObject({ variable, message });
+  });
+});
+
+describe(alertsConfig.name, () => {
+  const sut = alertsConfig;
+  const smtp = { SMTP_HOST: 'mail.example.com', EMAIL_TO: 'ops@example.com' };
+
+  it.each([
+    { env: { ALERT_DOWN_CONFIRM_MS: '30000' }, want: { downConfirmMs: 30000 } },
+    { env: { ALERT_UP_CONFIRM_MS: '5000', ALERT_COOLDOWN_MS: '60000', ALERT_STARTUP_GRACE_MS: '0' }, want: { upConfirmMs: 5000, cooldownMs: 60000, startupGraceMs: 0 } },
+    { env: { ALERT_SEND_TIMEOUT_MS: '2000', ALERT_SEND_ATTEMPTS: '1' }, want: { sendTimeoutMs: 2000, sendAttempts: 1 } },
+    { env: { ALERT_WEBHOOK_URL: 'http://127.0.0.1:9000/hook', PUBLIC_UI_URL: 'https://grid.example.com' }, want: { webhookUrl: 'http://127.0.0.1:9000/hook', publicUiUrl: 'https://grid.example.com/' } },
+    {
+      env: { ...smtp, EMAIL_TO: 'a@x.org, b@y.org', SMTP_USER: 'u', SMTP_PASS: 'p', EMAIL_FROM: 'grid@x.org', EMAIL_SUBJECT_PREFIX: '[prod] ' },
+      want: { email: { host: 'mail.example.com', port: 587, secure: false, user: 'u', pass: 'p', from: 'grid@x.org', to: ['a@x.org', 'b@y.org'], subjectPrefix: '[prod] ' } },
+    },
+    { env: { ...smtp, SMTP_PORT: '465' }, want: { email: expect.objectContaining({ port: 465, secure: true }) } },
+    { env: { ...smtp, SMTP_SECURE: 'true' }, want: { email: expect.objectContaining({ port: 465, secure: true }) } },
+    { env: { ...smtp, SMTP_PORT: '2525', SMTP_SECURE: 'false' }, want: { email: expect.objectContaining({ port: 2525, secure: false, from: 'grid@localhost', subjectPrefix: '[Grid] ' }) } },
+    {
+      env: { SMTP_HOST: 'smtp.gmail.com', MAIL_USER: 'me@gmail.com', MAIL_PASS: 'app-pass', MAIL_RECEIVER: 'you@example.com' },
+      want: { email: expect.objectContaining({ host: 'smtp.gmail.com', user: 'me@gmail.com', pass: 'app-pass', to: ['you@example.com'] }) },
+    },
+    {
+      env: { DSR_ENABLE_EMAIL: 'true', DSR_SMTP_HOST: 'smtp.gmail.com', DSR_SMTP_PORT: '587', DSR_SMTP_USER: 'u@gmail.com', DSR_SMTP_PASSWORD: 'pw', DSR_EMAIL_FROM: 'u@gmail.com', DSR_EMAIL_TO: 'r@gmail.com' },
+      want: { email: { host: 'smtp.gmail.com', port: 587, secure: false, user: 'u@gmail.com', pass: 'pw', from: 'u@gmail.com', to: ['r@gmail.com'], subjectPrefix: '[Grid] ' } },
+    },
+    { env: { ...smtp, DSR_ENABLE_EMAIL: 'false' }, want: { email: undefined } },
+    { env: { ...smtp, SMTP_PASS: 'same', MAIL_PASS: 'same', SMTP_USER: 'u' }, want: { email: expect.objectContaining({ pass: 'same' }) } },
+  ])('reads $env', ({ env, want }) => {
+    expect(sut(env)).toMatchObject(want);
+  });
+
+  it.each([
+    { env: { ALERT_COOLDOWN_MS: '-1' }, variable: 'ALERT_COOLDOWN_MS', message: 'ALERT_COOLDOWN_MS: must be an integer 0..86400000 (got -1)' },
+    { env: { ALERT_DOWN_CONFIRM_MS: '5s' }, variable: 'ALERT_DOWN_CONFIRM_MS', message: 'ALERT_DOWN_CONFIRM_MS: must be an integer 0..86400000 (got "5s")' },
+    { env: { EMAIL_TO: 'ops@example.com' }, variable: 'SMTP_HOST', message: 'SMTP_HOST: is required to send email (EMAIL_TO is set); for Gmail it is smtp.gmail.com' },
+    { env: { MAIL_USER: 'me@gmail.com', MAIL_PASS: 'x' }, variable: 'SMTP_HOST', message: 'SMTP_HOST: is required to send email (MAIL_USER is set); for Gmail it is smtp.gmail.com' },
+    { env: { SMTP_HOST: 'mail.example.com' }, variable: 'EMAIL_TO', message: 'EMAIL_TO: is required when SMTP_HOST is set (comma-separated recipients)' },
+    { env: { ...smtp, EMAIL_TO: 'ops@example.com, nobody' }, variable: 'EMAIL_TO', message: 'EMAIL_TO: must be comma-separated email addresses (got "nobody")' },
+    { env: { ...smtp, SMTP_USER: 'u' }, variable: 'SMTP_PASS', message: 'SMTP_PASS: is required when SMTP_USER is set' },
+    { env: { ...smtp, DSR_SMTP_PASSWORD: 'p' }, variable: 'SMTP_USER', message: 'SMTP_USER: is required when DSR_SMTP_PASSWORD is set' },
+    { env: { ...smtp, SMTP_PASS: 'a', MAIL_PASS: 'b', SMTP_USER: 'u' }, variable: 'MAIL_PASS', message: 'MAIL_PASS: is set and differs from SMTP_PASS; they mean the same, keep one' },
+    { env: { ...smtp, SMTP_PORT: '0' }, variable: 'SMTP_PORT', message: 'SMTP_PORT: must be an integer 1..65535 (got 0)' },
+    { env: { ...smtp, SMTP_SECURE: 'sometimes' }, variable: 'SMTP_SECURE', message: 'SMTP_SECURE: must be true or false (got "sometimes")' },
+    { env: { ...smtp, EMAIL_SUBJECT_PREFIX: '[x]\r\nBcc: evil@x.org' }, variable: 'EMAIL_SUBJECT_PREFIX', message: 'EMAIL_SUBJECT_PREFIX: must not contain line breaks' },
+    { env: { SMTP_HOST: 'mail host', EMAIL_TO: 'a@b.c' }, variable: 'SMTP_HOST', message: 'SMTP_HOST: must be a host name or IP address (got "mail host")' },
+    { env: { DSR_ENABLE_EMAIL: 'yes please' }, variable: 'DSR_ENABLE_EMAIL', message: 'DSR_ENABLE_EMAIL: must be true or false (got "yes please")' },
+    { env: { ALERT_WEBHOOK_URL: 'ftp://x/y' }, variable: 'ALERT_WEBHOOK_URL', message: 'ALERT_WEBHOOK_URL: must be an http:// or https:// URL (got ftp:)' },
+    { env: { PUBLIC_UI_URL: 'grid.example.com' }, variable: 'PUBLIC_UI_URL', message: 'PUBLIC_UI_URL: must be an http:// or https:// URL (got "grid.example.com")' },
+  ])('rejects $env with a ConfigError naming $variable', ({ env, variable, message }) => {
+    const err = thrown(() => sut(env));
 
     expect(err).toBeInstanceOf(ConfigError);
     expect(err).toMatchObject({ variable, message });

@@ -46,6 +46,37 @@ export interface GridConfig {
   maxPodsSource: string;
   /** How many pods of the real runtimes may be starting at once; the rest queue, so Grid itself stays responsive. */
   maxStarting: number;
+  alerts: AlertsConfig;
+}
+
+/** SMTP delivery of alerts (seed names; see alertsConfig for the aliases). */
+export interface EmailConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string;
+  pass?: string;
+  from: string;
+  to: string[];
+  subjectPrefix: string;
+}
+
+export interface AlertsConfig {
+  /** A DOWN is confirmed only after the condition held this long (the seed's knobs and defaults). */
+  downConfirmMs: number;
+  upConfirmMs: number;
+  /** Least time between two notifications of one subject. */
+  cooldownMs: number;
+  /** Nothing is sent this long after boot, after a subject appears, or after a service is scaled from 0. */
+  startupGraceMs: number;
+  /** Per-attempt limit of one delivery (SMTP connect, greeting and socket timeouts; webhook request). */
+  sendTimeoutMs: number;
+  /** Attempts per delivery, with exponential backoff between them. */
+  sendAttempts: number;
+  email?: EmailConfig;
+  webhookUrl?: string;
+  /** Linked from every alert when set. */
+  publicUiUrl?: string;
 }
 
 export interface ApiKeyEntry {
@@ -124,7 +155,7 @@ function existingDir(env: Env, name: string, dir: string): string {
 }
 
 /** Grid's settings and secrets never reach a pod's environment. */
-const GRID_OWN = /^(GRID_|X_API_KEY$|SMTP_|TICK_MS$)/;
+const GRID_OWN = /^(GRID_|X_API_KEY$|SMTP_|TICK_MS$|ALERT_|EMAIL_|MAIL_|DSR_|PUBLIC_UI_URL$)/;
 
 function podEnv(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
@@ -209,5 +240,91 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), machine:
     maxPodsSource: set ? `GRID_MAX_PODS=${maxPods}` : `GRID_MAX_PODS; default from ${machine.cores} cores, ${Math.round(machine.totalMemBytes / (1024 * MIB))} GiB`,
     // A start costs a fresh runtime loading itself (a few hundred ms of CPU): 2 per core keep the cores busy and Grid responsive (bench/admission.js).
     maxStarting: int(env, 'GRID_MAX_STARTING', machine.cores * 2, 1, 10_000),
+    alerts: alertsConfig(env),
+  };
+}
+
+/** The first of names that is set, as {name, value}; two of them set to different values is an error (which one would win is not obvious). */
+function aliased(env: Env, names: readonly string[]): { name: string; value: string } | undefined {
+  let found: { name: string; value: string } | undefined;
+  for (const name of names) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (!found) found = { name, value };
+    else if (value !== found.value) throw new ConfigError(name, `is set and differs from ${found.name}; they mean the same, keep one`);
+  }
+  return found;
+}
+
+/** A header value from the environment: a CR or LF would let it add headers of its own. */
+function headerSafe(name: string, value: string): string {
+  if (/[\r\n]/.test(value)) throw new ConfigError(name, 'must not contain line breaks');
+  return value;
+}
+
+const EMAIL_ADDRESS = /^[^\s@<>,;]+@[^\s@<>,;]+$/;
+
+function httpUrl(name: string, value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new ConfigError(name, `must be an http:// or https:// URL (got "${value}")`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, `must be an http:// or https:// URL (got ${u.protocol})`);
+  return u.toString();
+}
+
+/**
+ * Alerts read the seed's names (Perfect System: SMTP_*, EMAIL_*), and as aliases the Secure
+ * Failover Monitor's (MAIL_USER, MAIL_PASS, MAIL_RECEIVER) and the DSR's (DSR_SMTP_*, DSR_EMAIL_*,
+ * DSR_ENABLE_EMAIL). Email is on when a host is set; half a configuration is an error, not silence.
+ */
+export function alertsConfig(env: Env): AlertsConfig {
+  const host = aliased(env, ['SMTP_HOST', 'DSR_SMTP_HOST']);
+  const portVar = aliased(env, ['SMTP_PORT', 'DSR_SMTP_PORT']);
+  const user = aliased(env, ['SMTP_USER', 'MAIL_USER', 'DSR_SMTP_USER']);
+  const pass = aliased(env, ['SMTP_PASS', 'MAIL_PASS', 'DSR_SMTP_PASSWORD']);
+  const from = aliased(env, ['EMAIL_FROM', 'DSR_EMAIL_FROM']);
+  const to = aliased(env, ['EMAIL_TO', 'MAIL_RECEIVER', 'DSR_EMAIL_TO']);
+  const enabledVar = aliased(env, ['EMAIL_ENABLED', 'DSR_ENABLE_EMAIL']);
+  const enabled = enabledVar ? bool({ [enabledVar.name]: enabledVar.value }, enabledVar.name, true) : true;
+  let email: EmailConfig | undefined;
+  if (enabled && (host || to || user || enabledVar)) {
+    if (!host) throw new ConfigError('SMTP_HOST', `is required to send email (${(to ?? user ?? enabledVar)!.name} is set); for Gmail it is smtp.gmail.com`);
+    if (!/^[A-Za-z0-9.:-]+$/.test(host.value)) throw new ConfigError(host.name, `must be a host name or IP address (got "${host.value}")`);
+    if (!to) throw new ConfigError('EMAIL_TO', `is required when ${host.name} is set (comma-separated recipients)`);
+    const recipients = to.value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    const bad = recipients.find((r) => !EMAIL_ADDRESS.test(r));
+    if (bad !== undefined || recipients.length === 0) throw new ConfigError(to.name, `must be comma-separated email addresses (got "${bad ?? to.value}")`);
+    if (user && !pass) throw new ConfigError('SMTP_PASS', `is required when ${user.name} is set`);
+    if (pass && !user) throw new ConfigError('SMTP_USER', `is required when ${pass.name} is set`);
+    const secureSet = env.SMTP_SECURE !== undefined && env.SMTP_SECURE !== '';
+    const port = portVar ? int({ [portVar.name]: portVar.value }, portVar.name, 587, 1, 65535) : bool(env, 'SMTP_SECURE', false) ? 465 : 587;
+    const fromValue = headerSafe(from?.name ?? 'EMAIL_FROM', from?.value ?? 'grid@localhost');
+    email = {
+      host: host.value,
+      port,
+      // The seed: SMTP_SECURE defaults to false, or to true on port 465 (implicit TLS).
+      secure: secureSet ? bool(env, 'SMTP_SECURE', false) : port === 465,
+      user: user?.value,
+      pass: pass?.value,
+      from: fromValue,
+      to: recipients,
+      subjectPrefix: headerSafe('EMAIL_SUBJECT_PREFIX', env.EMAIL_SUBJECT_PREFIX ?? '[Grid] '),
+    };
+  }
+  const webhook = env.ALERT_WEBHOOK_URL;
+  const ui = env.PUBLIC_UI_URL;
+  return {
+    downConfirmMs: int(env, 'ALERT_DOWN_CONFIRM_MS', 0, 0, 86_400_000),
+    upConfirmMs: int(env, 'ALERT_UP_CONFIRM_MS', 0, 0, 86_400_000),
+    cooldownMs: int(env, 'ALERT_COOLDOWN_MS', 0, 0, 86_400_000),
+    startupGraceMs: int(env, 'ALERT_STARTUP_GRACE_MS', 5000, 0, 86_400_000),
+    sendTimeoutMs: int(env, 'ALERT_SEND_TIMEOUT_MS', 10_000, 100, 600_000),
+    sendAttempts: int(env, 'ALERT_SEND_ATTEMPTS', 5, 1, 20),
+    email,
+    webhookUrl: webhook ? httpUrl('ALERT_WEBHOOK_URL', webhook) : undefined,
+    publicUiUrl: ui ? httpUrl('PUBLIC_UI_URL', ui) : undefined,
   };
 }

@@ -19,6 +19,6 @@ import { StateController } from './state.controller.js';
   imports: [TypeOrmModule.forFeature([ControllerStateEntity]), SpecsModule, RuntimeModule, EventsModule, MetricsModule, GatewayModule],
   providers: [ReconcilerService, ControllerStateRepository, ServiceViews, ReconcilerMetrics],
   controllers: [StateController, RolloutController, ServicesController],
-  exports: [ReconcilerService],
+  exports: [ReconcilerService, ServiceViews],
 })
 export class ReconcilerModule {}
