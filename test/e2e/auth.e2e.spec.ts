@@ -71,17 +71,27 @@ describe('access control', () => {
     expect(unmarked).toEqual([]);
   });
 
-  it('every mutating operation: 401 without credentials, 403 for a viewer, through for an operator and for an API key', async () => {
+  it('every mutating operation: 401 without credentials, 403 for a viewer, through for an operator and for an API key; each attempt audited', async () => {
     const ops = (await operations(g)).filter((o) => o.mutating);
     expect(ops.length).toBeGreaterThanOrEqual(10);
+    /** The audit entry the last request left (the newest; these requests run one at a time). */
+    const lastAudit = async () => {
+      const r = await json(`${g.url}/audit?limit=1`, { headers: ADMIN });
+      const e = r.body.entries[0] as { actor: string; action: string; status: number; target: string | null };
+      return { actor: e.actor, action: e.action, status: e.status };
+    };
     for (const o of ops) {
       const url = `${g.url}${o.path}`;
       const none = await fetch(url, { method: o.method });
       expect({ op: o, status: none.status, challenge: none.headers.get('www-authenticate') }).toEqual({ op: o, status: 401, challenge: 'Basic realm="Grid", charset="UTF-8"' });
+      expect({ op: o, audit: await lastAudit() }).toEqual({ op: o, audit: { actor: 'anonymous', action: 'auth.refused', status: 401 } });
       expect({ op: o, status: (await fetch(url, { method: o.method, headers: VIEWER })).status }).toEqual({ op: o, status: 403 });
-      for (const headers of [ADMIN, { 'x-api-key': KEY }, { authorization: `Bearer ${KEY}` }]) {
+      expect({ op: o, audit: await lastAudit() }).toEqual({ op: o, audit: { actor: 'vera', action: 'auth.refused', status: 403 } });
+      for (const [actor, headers] of [['admin', ADMIN], ['ci', { 'x-api-key': KEY }], ['ci', { authorization: `Bearer ${KEY}` }]] as const) {
         const status = (await fetch(url, { method: o.method, headers })).status;
         expect({ op: o, headers: Object.keys(headers), status: [401, 403, 429].includes(status) ? status : 'through' }).toEqual({ op: o, headers: Object.keys(headers), status: 'through' });
+        const audit = await lastAudit();
+        expect({ op: o, actor: audit.actor, status: audit.status, refused: audit.action === 'auth.refused' }).toEqual({ op: o, actor, status, refused: false });
       }
     }
   });

@@ -129,7 +129,7 @@ describe(AuditService.name, () => {
   it('audits a refused request from the bus, without its query string', () => {
     store.bus.emit('auth.refused', { ip: '10.0.0.9', actor: 'ana', method: 'POST', url: '/apply?token=abc', status: 429, reason: 'too many failed logins' });
     expect(sut.query({ limit: 10 }).entries).toEqual([
-      expect.objectContaining({ actor: 'grid', actorKind: 'system', sourceIp: '10.0.0.9', action: 'auth.refused', target: 'ana', summary: 'POST /apply: too many failed logins', status: 429 }),
+      expect.objectContaining({ actor: 'ana', actorKind: 'user', sourceIp: '10.0.0.9', action: 'auth.refused', target: '/apply', summary: 'POST /apply: too many failed logins', status: 429 }),
     ]);
   });
 });

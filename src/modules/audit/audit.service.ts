@@ -69,7 +69,9 @@ export class AuditService implements OnModuleInit {
     );
     this.head = (this.db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as ChainHead | undefined) ?? null;
     this.bus.on('auth.refused', (e) => {
-      this.record({ ...SYSTEM, sourceIp: e.ip, action: 'auth.refused', target: e.actor, summary: `${e.method} ${e.url.split('?')[0]}: ${e.reason}`, status: e.status });
+      // The actor is who the request claimed to be (a user named in a failed Basic login, a viewer refused a mutation), else anonymous.
+      const path = e.url.split('?')[0];
+      this.record({ actor: e.actor ?? 'anonymous', actorKind: e.actor ? 'user' : 'anonymous', sourceIp: e.ip, action: 'auth.refused', target: path, summary: `${e.method} ${path}: ${e.reason}`, status: e.status });
     });
     this.bus.on('event.recorded', (e) => {
       if (AUDITED_EVENTS.has(e.type)) this.record({ ...SYSTEM, sourceIp: null, action: e.type, target: e.service, summary: `${e.reason}: ${e.message}`, status: null });
