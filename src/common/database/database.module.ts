@@ -8,11 +8,13 @@ import { SpecRevisionEntity } from '../../modules/specs/spec-revision.entity.js'
 import { PodEntity } from '../../modules/runtime/pod.entity.js';
 import { EventEntity } from '../../modules/events/event.entity.js';
 import { ControllerStateEntity } from '../../modules/reconciler/controller-state.entity.js';
+import { FailoverGroupEntity } from '../../modules/specs/failover-group.entity.js';
 import { Initial1795000000000 } from './migrations/0001-initial.js';
 import { RolloutState1795000000001 } from './migrations/0002-rollout-state.js';
 import { ControllerState1795000000002 } from './migrations/0003-controller-state.js';
+import { FailoverGroups1795000000003 } from './migrations/0004-failover-groups.js';
 
-export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity, ControllerStateEntity];
+export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity, ControllerStateEntity, FailoverGroupEntity];
 
 /** Grid's SQLite file under the data dir, migrated at boot; unit tests open the same with a temp dir. */
 export function databaseOptions(dataDir: string) {
@@ -21,7 +23,7 @@ export function databaseOptions(dataDir: string) {
     type: 'better-sqlite3' as const,
     database: path.join(dataDir, 'grid.db'),
     entities: ENTITIES,
-    migrations: [Initial1795000000000, RolloutState1795000000001, ControllerState1795000000002],
+    migrations: [Initial1795000000000, RolloutState1795000000001, ControllerState1795000000002, FailoverGroups1795000000003],
     migrationsRun: true,
     synchronize: false,
     // WAL lets the SSE and REST readers run beside the reconciler's writes.
