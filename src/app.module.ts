@@ -14,6 +14,7 @@ import { SpecsModule } from './modules/specs/specs.module.js';
 import { ReconcilerModule } from './modules/reconciler/reconciler.module.js';
 import { ChaosModule } from './modules/chaos/chaos.module.js';
 import { GatewayModule } from './modules/gateway/gateway.module.js';
+import { FailoverModule } from './modules/failover/failover.module.js';
 
 @Module({})
 export class AppModule {
@@ -35,6 +36,7 @@ export class AppModule {
         ReconcilerModule,
         GatewayModule,
         ChaosModule,
+        FailoverModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GridExceptionFilter }],
     };
