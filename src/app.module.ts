@@ -17,6 +17,7 @@ import { GatewayModule } from './modules/gateway/gateway.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AlertsModule } from './modules/alerts/alerts.module.js';
+import { FailoverModule } from './modules/failover/failover.module.js';
 
 @Module({})
 export class AppModule {
@@ -41,6 +42,7 @@ export class AppModule {
         AuthModule,
         AuditModule,
         AlertsModule,
+        FailoverModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GridExceptionFilter }],
     };

@@ -47,6 +47,8 @@ export interface GridConfig {
   /** How many pods of the real runtimes may be starting at once; the rest queue, so Grid itself stays responsive. */
   maxStarting: number;
   alerts: AlertsConfig;
+  /** Origins (http://host:port) failover groups may name as url targets; anything else is refused at apply. */
+  failoverUrlAllowlist: string[];
 }
 
 /** SMTP delivery of alerts (seed names; see alertsConfig for the aliases). */
@@ -201,6 +203,23 @@ function existingFile(env: Env, name: string, cwd: string): string | undefined {
   return file;
 }
 
+/** GRID_FAILOVER_URL_ALLOWLIST: comma-separated http origins, each normalised as the spec validator compares them (URL.origin). */
+function originList(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((item) => item.trim()).filter((item) => item !== '').map((item) => {
+    let u: URL | undefined;
+    try {
+      u = new URL(item);
+    } catch {
+      u = undefined;
+    }
+    const plain = u !== undefined && u.protocol === 'http:' && u.username === '' && u.password === '' && u.pathname === '/' && u.search === '' && u.hash === '';
+    if (!plain) throw new ConfigError(name, `each entry must be an http origin such as http://10.0.0.5:8080, without path, query or credentials (got "${item}")`);
+    return u!.origin;
+  });
+}
+
 export function gridUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
@@ -240,6 +259,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), machine:
     maxPodsSource: set ? `GRID_MAX_PODS=${maxPods}` : `GRID_MAX_PODS; default from ${machine.cores} cores, ${Math.round(machine.totalMemBytes / (1024 * MIB))} GiB`,
     // A start costs a fresh runtime loading itself (a few hundred ms of CPU): 2 per core keep the cores busy and Grid responsive (bench/admission.js).
     maxStarting: int(env, 'GRID_MAX_STARTING', machine.cores * 2, 1, 10_000),
+    failoverUrlAllowlist: originList(env, 'GRID_FAILOVER_URL_ALLOWLIST'),
     alerts: alertsConfig(env),
   };
 }

@@ -10,13 +10,15 @@ import { EventEntity } from '../../modules/events/event.entity.js';
 import { ControllerStateEntity } from '../../modules/reconciler/controller-state.entity.js';
 import { AuditEntity } from '../../modules/audit/audit.entity.js';
 import { UserEntity } from '../../modules/auth/user.entity.js';
+import { FailoverGroupEntity } from '../../modules/specs/failover-group.entity.js';
 import { Initial1795000000000 } from './migrations/0001-initial.js';
 import { RolloutState1795000000001 } from './migrations/0002-rollout-state.js';
 import { ControllerState1795000000002 } from './migrations/0003-controller-state.js';
+import { FailoverGroups1795000000003 } from './migrations/0004-failover-groups.js';
 import { AuditLog1795000000004 } from './migrations/0005-audit-log.js';
 import { Users1795000000005 } from './migrations/0006-users.js';
 
-export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity, ControllerStateEntity, AuditEntity, UserEntity];
+export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity, ControllerStateEntity, FailoverGroupEntity, AuditEntity, UserEntity];
 
 /** Grid's SQLite file under the data dir, migrated at boot; unit tests open the same with a temp dir. */
 export function databaseOptions(dataDir: string) {
@@ -25,7 +27,7 @@ export function databaseOptions(dataDir: string) {
     type: 'better-sqlite3' as const,
     database: path.join(dataDir, 'grid.db'),
     entities: ENTITIES,
-    migrations: [Initial1795000000000, RolloutState1795000000001, ControllerState1795000000002, AuditLog1795000000004, Users1795000000005],
+    migrations: [Initial1795000000000, RolloutState1795000000001, ControllerState1795000000002, FailoverGroups1795000000003, AuditLog1795000000004, Users1795000000005],
     migrationsRun: true,
     synchronize: false,
     // WAL lets the SSE and REST readers run beside the reconciler's writes.

@@ -117,13 +117,23 @@ describe(AuditService.name, () => {
   it.each([
     ['rollout.aborted', 'AnalysisFailed', 'canary v2 5xx 40.0% > 5.0% over 2 failed intervals (failureLimit 2), 80 requests', true],
     ['autoscale.scaled', 'ScaledUp', 'replicas 2 → 4 (average CPU 91.5%)', true],
-    ['failover.switched', 'ActiveFailed', 'v1 → v2 after 3 failed checks (latency 812 ms > 500 ms)', true],
+    ['failover.switched', 'ActiveFailed', 'recorded as an event, audited from the bus below', false],
     ['pod.started', 'Started', 'pod api-1 started', false],
   ])('audits the automatic decision %s as grid (system) with its numbers: %s', (type, reason, message, audited) => {
     store.events.record({ type, service: 'api', reason, message, explain: 'because' });
     const got = sut.query({ limit: 10 }).entries;
     if (!audited) return expect(got).toEqual([]);
     expect(got).toEqual([expect.objectContaining({ actor: 'grid', actorKind: 'system', action: type, target: 'api', summary: `${reason}: ${message}`, status: null, sourceIp: null })]);
+  });
+
+  it.each([
+    [true, 1],
+    [false, 0],
+  ])('audits a failover switch from the bus only when automatic (%s): a manual one is its POST', (automatic, entries) => {
+    store.bus.emit('failover.switched', { group: 'shop', from: 'v1', to: 'v2', automatic, reason: 'ActiveFailed: 3 failed checks in a row (threshold 3), last latency 812 ms > 500 ms' });
+    const got = sut.query({ limit: 10 }).entries;
+    expect(got).toHaveLength(entries);
+    if (entries) expect(got[0]).toMatchObject({ actor: 'grid', actorKind: 'system', action: 'failover.switched', target: 'shop', summary: 'v1 → v2: ActiveFailed: 3 failed checks in a row (threshold 3), last latency 812 ms > 500 ms', status: null });
   });
 
   it('audits a refused request from the bus, without its query string', () => {

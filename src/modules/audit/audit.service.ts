@@ -25,7 +25,7 @@ export interface AuditPage {
 }
 
 /** Decisions Grid makes on its own, audited from the event log with the numbers of their message. */
-export const AUDITED_EVENTS: ReadonlySet<string> = new Set(['rollout.aborted', 'rollout.stalled', 'autoscale.scaled', 'failover.switched']);
+export const AUDITED_EVENTS: ReadonlySet<string> = new Set(['rollout.aborted', 'rollout.stalled', 'autoscale.scaled']);
 
 const SYSTEM = { actor: 'grid', actorKind: 'system' } as const;
 const COLUMNS = 'id, time, actor, actor_kind AS actorKind, source_ip AS sourceIp, action, target, summary, status, prev_hash AS prevHash, hash';
@@ -72,6 +72,10 @@ export class AuditService implements OnModuleInit {
       // The actor is who the request claimed to be (a user named in a failed Basic login, a viewer refused a mutation), else anonymous.
       const path = e.url.split('?')[0];
       this.record({ actor: e.actor ?? 'anonymous', actorKind: e.actor ? 'user' : 'anonymous', sourceIp: e.ip, action: 'auth.refused', target: path, summary: `${e.method} ${path}: ${e.reason}`, status: e.status });
+    });
+    // Only automatic switches: a manual one is the POST /failover/:group/switch already audited with its caller.
+    this.bus.on('failover.switched', (e) => {
+      if (e.automatic) this.record({ ...SYSTEM, sourceIp: null, action: 'failover.switched', target: e.group, summary: `${e.from ?? '(none)'} → ${e.to}: ${e.reason}`, status: null });
     });
     this.bus.on('event.recorded', (e) => {
       if (AUDITED_EVENTS.has(e.type)) this.record({ ...SYSTEM, sourceIp: null, action: e.type, target: e.service, summary: `${e.reason}: ${e.message}`, status: null });

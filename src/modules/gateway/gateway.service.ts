@@ -14,7 +14,7 @@ import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.ty
 import { GatewayProxy, type GatewaySelection } from './proxy.js';
 import { routeGatewayUrl } from './routing.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
-import { TrafficRouting, TrafficStats } from './traffic.js';
+import { TrafficRouting, TrafficStats, type AliasTarget } from './traffic.js';
 import { JSON_CONTENT_TYPE, errorBody, noReadyPods } from './http-semantics.js';
 import { hardenServer, onClientError, strictRequest, strictServerOptions } from './node-server.js';
 import type { VersionTotals, WindowStats } from './stats.js';
@@ -61,6 +61,8 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
   /** Version served at <service>--preview (blue/green). */
   private readonly previews = new Map<string, string>();
   private readonly ejectionCounts = new Map<string, number>();
+  /** Names routed to other routes (failover groups): rebuilt with every rebuild, since they follow their targets' pods. */
+  private readonly aliases = new Map<string, readonly AliasTarget[]>();
   private dedicated?: http.Server;
   private mainWire?: WireProxy;
 
@@ -183,6 +185,15 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     this.dirty.add(service);
   }
 
+  setAlias(name: string, targets: readonly AliasTarget[] | undefined): void {
+    if (targets && targets.length > 0) this.aliases.set(name, targets);
+    else {
+      this.aliases.delete(name);
+      this.routes.delete(name);
+    }
+    this.dirty.add(name);
+  }
+
   ejections(service: string, version: string): number {
     return this.ejectionCounts.get(`${service}\u0000${version}`) ?? 0;
   }
@@ -196,6 +207,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     this.dirty.clear();
     const live: GatewayEndpoint[] = [];
     for (const service of services) {
+      if (this.aliases.has(service)) continue;
       if (!this.specs.get(service)) {
         this.routes.delete(service);
         this.routes.delete(`${service}${PREVIEW}`);
@@ -219,8 +231,26 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
       // No preview waiting: the preview route is the active one (Argo Rollouts' preview service points at the active ReplicaSet then).
       else this.routes.set(`${service}${PREVIEW}`, { service: `${service}${PREVIEW}`, versions: this.routes.get(service)!.versions });
     }
+    for (const [name, targets] of this.aliases) this.routes.set(name, this.aliasRoute(name, targets));
     for (const r of this.routes.values()) for (const v of r.versions) live.push(...v.endpoints);
     this.proxy.prune(live);
+  }
+
+  /**
+   * The first target's versions with their own weights, then the other targets' versions
+   * at weight 0: the version picker serves weight-0 versions only when no weighted one
+   * has a Ready pod, and a retry after a refused connection moves on to them.
+   */
+  private aliasRoute(name: string, targets: readonly AliasTarget[]): GatewayRoute {
+    const versions: VersionBackend[] = [];
+    targets.forEach((t, i) => {
+      const own: VersionBackend[] =
+        'service' in t
+          ? (this.routes.get(t.service)?.versions ?? [])
+          : [{ version: t.url, weight: 1, endpoints: [{ podId: t.url, version: t.url, host: t.host, port: t.port }] }];
+      for (const v of own) versions.push(i === 0 ? v : { ...v, weight: 0 });
+    });
+    return { service: name, versions };
   }
 
   serve(req: http.IncomingMessage, res: http.ServerResponse, service: string, path: string): void {

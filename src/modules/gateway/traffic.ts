@@ -10,7 +10,10 @@ export abstract class TrafficStats {
   abstract ejections(service: string, version: string): number;
 }
 
-/** What the reconciler tells the gateway: exact weights during a rollout, and the blue/green preview. */
+/** One target of an alias: a service (served through its own route, weights and all) or an explicit upstream address. */
+export type AliasTarget = { service: string } | { url: string; host: string; port: number };
+
+/** What the reconciler tells the gateway: exact weights during a rollout, and the blue/green preview; and failover, the aliases. */
 export abstract class TrafficRouting {
   /** Exact weights by version; undefined returns to weights proportional to Ready pods. */
   abstract setWeights(service: string, weights: Record<string, number> | undefined): void;
@@ -18,4 +21,10 @@ export abstract class TrafficRouting {
   abstract setPreview(service: string, version: string | undefined): void;
   /** The exact weights set for the service, if any. */
   abstract weightsOf(service: string): Record<string, number> | undefined;
+  /**
+   * Routes /gateway/<name>/ to targets[0]. The targets after it take only what it cannot:
+   * every request while it has no Ready pod, and the one retry of an idempotent request
+   * whose connection it refused. undefined removes the alias.
+   */
+  abstract setAlias(name: string, targets: readonly AliasTarget[] | undefined): void;
 }

@@ -36,6 +36,9 @@ class RecordingTraffic implements TrafficStats, TrafficRouting {
   weightsOf(service: string): Record<string, number> | undefined {
     return this.weights.get(service);
   }
+  setAlias(): void {
+    // Failover's part of the interface; the reconciler never sets aliases.
+  }
 }
 
 const START_MS = 300;

@@ -908,3 +908,116 @@ describe('specHash / templateHash', () => {
     expect(templateHash(after) !== templateHash(before)).toBe(templateChanges);
   });
 });
+
+describe('parseManifests: FailoverGroup', () => {
+  function group(): Raw {
+    return {
+      apiVersion: 'v1',
+      kind: 'FailoverGroup',
+      metadata: { name: 'web' },
+      spec: { targets: [{ service: 'v1' }, { service: 'v2' }] },
+    };
+  }
+  const ALLOW: ParseOptions = { failoverUrlAllowlist: ['http://10.0.0.5:8080'] };
+
+  it('fills the defaults', () => {
+    const sut = parseManifests(stringify(group()), 'application/yaml');
+
+    expect(sut.ok && sut.groups[0].spec).toEqual({
+      targets: [{ service: 'v1' }, { service: 'v2' }],
+      healthCheck: { path: '/health', intervalSeconds: 5, timeoutSeconds: 2, expectStatus: [{ min: 200, max: 399 }], failureThreshold: 3, successThreshold: 2 },
+      cooldownSeconds: 30,
+      failback: 'auto',
+    });
+  });
+
+  it.each<[string, unknown, Array<{ min: number; max: number }>]>([
+    ['a number', 200, [{ min: 200, max: 200 }]],
+    ['a range', '200-299', [{ min: 200, max: 299 }]],
+    ['a list', [200, '300-302'], [{ min: 200, max: 200 }, { min: 300, max: 302 }]],
+  ])('reads expectStatus as %s', (_name, expectStatus, want) => {
+    const m = group();
+    m.spec.healthCheck = { expectStatus };
+
+    const sut = parseManifests(stringify(m), 'application/yaml');
+
+    expect(sut.ok && sut.groups[0].spec.healthCheck.expectStatus).toEqual(want);
+  });
+
+  it('accepts an allowed url target, normalised to its origin, beside a service in the same body', () => {
+    const m = group();
+    m.spec.targets = [{ service: 'api' }, { url: 'http://10.0.0.5:8080/' }];
+    const body = [stringify({ ...group(), kind: 'Service', metadata: { name: 'api' }, spec: { image: 'local://demo@v1' } }), stringify(m)].join('---\n');
+
+    const sut = parseManifests(body, 'application/yaml', ALLOW);
+
+    expect(sut.ok && [sut.manifests.map((s) => s.metadata.name), sut.groups[0].spec.targets]).toEqual([['api'], [{ service: 'api' }, { url: 'http://10.0.0.5:8080' }]]);
+  });
+
+  const cases: Array<[string, (m: Raw) => void, string, string]> = [
+    ['no targets', (m) => delete m.spec.targets, 'spec.targets', 'is required'],
+    ['empty targets', (m) => (m.spec.targets = []), 'spec.targets', 'must have 1..10 targets (got 0)'],
+    ['11 targets', (m) => (m.spec.targets = Array.from({ length: 11 }, (_, i) => ({ service: `s${i}` }))), 'spec.targets', 'must have at most 10 items (got 11)'],
+    ['a target with both', (m) => (m.spec.targets[0] = { service: 'a', url: 'http://10.0.0.5:8080' }), 'spec.targets[0]', 'must have exactly one of service or url'],
+    ['a target with neither', (m) => (m.spec.targets[0] = {}), 'spec.targets[0]', 'must have exactly one of service or url'],
+    ['a bad service name', (m) => (m.spec.targets[1] = { service: 'Bad_Name' }), 'spec.targets[1].service', 'must be the name of a Grid service'],
+    ['a duplicate target', (m) => (m.spec.targets[1] = { service: 'v1' }), 'spec.targets[1]', "duplicate target 'v1'"],
+    ['itself as a target', (m) => (m.spec.targets[1] = { service: 'web' }), 'spec.targets[1].service', "'web' is a failover group"],
+    ['an unknown target field', (m) => (m.spec.targets[0].weight = 5), 'spec.targets[0].weight', 'unknown field'],
+    ['a url not allowed', (m) => (m.spec.targets[1] = { url: 'http://10.0.0.6:8080' }), 'spec.targets[1].url', 'http://10.0.0.6:8080 is not in GRID_FAILOVER_URL_ALLOWLIST'],
+    ['an https url', (m) => (m.spec.targets[1] = { url: 'https://10.0.0.5:8080' }), 'spec.targets[1].url', 'must be an http origin'],
+    ['a url with a path', (m) => (m.spec.targets[1] = { url: 'http://10.0.0.5:8080/admin' }), 'spec.targets[1].url', 'must be an http origin'],
+    ['a url with credentials', (m) => (m.spec.targets[1] = { url: 'http://u:p@10.0.0.5:8080' }), 'spec.targets[1].url', 'must be an http origin'],
+    ['a url that is no url', (m) => (m.spec.targets[1] = { url: 'metadata.internal' }), 'spec.targets[1].url', 'must be an http origin'],
+    ['interval 0.05', (m) => (m.spec.healthCheck = { intervalSeconds: 0.05 }), 'spec.healthCheck.intervalSeconds', 'must be a number 0.1..3600 (got 0.05)'],
+    ['timeout 0', (m) => (m.spec.healthCheck = { timeoutSeconds: 0 }), 'spec.healthCheck.timeoutSeconds', 'must be a number 0.05..60 (got 0)'],
+    ['maxLatencyMs 0', (m) => (m.spec.healthCheck = { maxLatencyMs: 0 }), 'spec.healthCheck.maxLatencyMs', 'must be a number greater than 0'],
+    ['maxLatencyMs above the timeout', (m) => (m.spec.healthCheck = { timeoutSeconds: 1, maxLatencyMs: 1000 }), 'spec.healthCheck.maxLatencyMs', 'must be below timeoutSeconds (1000 ms)'],
+    ['a relative path', (m) => (m.spec.healthCheck = { path: 'health' }), 'spec.healthCheck.path', "must start with '/'"],
+    ['a path that is a URL', (m) => (m.spec.healthCheck = { path: '//evil/x' }), 'spec.healthCheck.path', "must not start with '//'"],
+    ['expectStatus 600', (m) => (m.spec.healthCheck = { expectStatus: 600 }), 'spec.healthCheck.expectStatus', 'must be a status code 100..599'],
+    ['expectStatus backwards', (m) => (m.spec.healthCheck = { expectStatus: '399-200' }), 'spec.healthCheck.expectStatus', 'must be a status code 100..599'],
+    ['expectStatus words', (m) => (m.spec.healthCheck = { expectStatus: 'ok' }), 'spec.healthCheck.expectStatus', 'must be a status code 100..599'],
+    ['expectJson a string', (m) => (m.spec.healthCheck = { expectJson: 'healthy' }), 'spec.healthCheck.expectJson', 'must be a non-empty mapping'],
+    ['expectJson empty', (m) => (m.spec.healthCheck = { expectJson: {} }), 'spec.healthCheck.expectJson', 'must be a non-empty mapping'],
+    ['failureThreshold 0', (m) => (m.spec.healthCheck = { failureThreshold: 0 }), 'spec.healthCheck.failureThreshold', 'must be an integer 1..100 (got 0)'],
+    ['successThreshold 1.5', (m) => (m.spec.healthCheck = { successThreshold: 1.5 }), 'spec.healthCheck.successThreshold', 'must be an integer 1..100 (got 1.5)'],
+    ['an unknown healthCheck field', (m) => (m.spec.healthCheck = { port: 80 }), 'spec.healthCheck.port', 'unknown field'],
+    ['cooldown -1', (m) => (m.spec.cooldownSeconds = -1), 'spec.cooldownSeconds', 'must be a number 0..86400 (got -1)'],
+    ['failback sometimes', (m) => (m.spec.failback = 'sometimes'), 'spec.failback', 'must be auto or manual'],
+    ['a Service field', (m) => (m.spec.replicas = 3), 'spec.replicas', 'unknown field'],
+  ];
+
+  it.each(cases)('rejects %s', (_name, patch, path, message) => {
+    const m = group();
+    m.spec.targets.push({ url: 'http://10.0.0.5:8080' });
+    patch(m);
+
+    const errors = errorsOf(stringify(m), 'application/yaml', ALLOW);
+
+    expect(errors).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it.each<[string, string, ParseOptions, string, string]>([
+    ['a group named like a stored service', 'group', { serviceExists: (n) => n === 'web' }, 'metadata.name', "'web' is already a service"],
+    ['a service named like a stored group', 'service', { groupExists: (n) => n === 'web' }, 'metadata.name', "'web' is already a failover group"],
+  ])('refuses %s', (_name, kind, options, path, message) => {
+    const doc = kind === 'group' ? group() : { kind: 'Service', metadata: { name: 'web' }, spec: { image: 'local://demo@v1' } };
+
+    expect(errorsOf(stringify(doc), 'application/yaml', options)).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it('refuses a group and a service of one name in one body, and a group targeting another group of the body', () => {
+    const other = { ...group(), metadata: { name: 'dr' }, spec: { targets: [{ service: 'web' }] } };
+    const body = [stringify({ kind: 'Service', metadata: { name: 'web' }, spec: { image: 'local://demo@v1' } }), stringify(group()), stringify(other)].join('---\n');
+
+    const errors = errorsOf(body, 'application/yaml');
+
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        { path: '[1].metadata.name', message: "duplicate name 'web' in this request" },
+        { path: '[2].spec.targets[0].service', message: expect.stringContaining("'web' is a failover group") },
+      ]),
+    );
+  });
+});

@@ -8,7 +8,12 @@ import type {
   AutoscaleSpec,
   CanaryStep,
   EnvVar,
+  FailoverGroupManifest,
+  FailoverGroupSpec,
+  FailoverHealthCheck,
+  FailoverTarget,
   FieldError,
+  Manifest,
   Probe,
   RestartBackoff,
   RolloutSpec,
@@ -16,10 +21,13 @@ import type {
   RuntimeName,
   ServiceManifest,
   ServiceSpec,
+  StatusRange,
 } from './spec.types.js';
 
-export type ParseResult = { ok: true; manifests: ServiceManifest[] } | { ok: false; errors: FieldError[] };
+/** A valid body: its services and its failover groups, each in the order of the body. */
+export type ParseResult = { ok: true; manifests: ServiceManifest[]; groups: FailoverGroupManifest[] } | { ok: false; errors: FieldError[] };
 export type ValidateResult = { ok: true; manifest: ServiceManifest } | { ok: false; errors: FieldError[] };
+type DocumentResult = { ok: true; manifest: Manifest } | { ok: false; errors: FieldError[] };
 
 /** What only the running server knows. The validator stays pure: it is handed these rather than looking itself. */
 export interface ParseOptions {
@@ -27,6 +35,11 @@ export interface ParseOptions {
   hasRuntime?: (runtime: RuntimeName) => boolean;
   /** Where a relative spec.workingDir resolves (GridConfig.workDir), and how to tell a directory exists. Without it, workingDir is not checked against the disk. */
   workingDirs?: { base: string; isDirectory: (path: string) => boolean };
+  /** Origins a FailoverGroup's url targets may name (GRID_FAILOVER_URL_ALLOWLIST); without it, none. */
+  failoverUrlAllowlist?: readonly string[];
+  /** Services and failover groups share one namespace: what is stored already, so a clash is refused at once. */
+  serviceExists?: (name: string) => boolean;
+  groupExists?: (name: string) => boolean;
 }
 
 // Aliases are legitimate YAML, but each one can multiply the output size;
@@ -256,14 +269,22 @@ function duration(f: Fields, key: string, max: number, allowZero: boolean): numb
   return undefined;
 }
 
+/** Validates one Service document. */
 export function validateManifest(raw: unknown, options: ParseOptions = {}): ValidateResult {
+  const result = validateDocument(raw, options);
+  if (!result.ok) return result;
+  if (result.manifest.kind !== 'Service') return { ok: false, errors: [{ path: 'kind', message: `must be Service (got ${result.manifest.kind})` }] };
+  return { ok: true, manifest: result.manifest };
+}
+
+function validateDocument(raw: unknown, options: ParseOptions): DocumentResult {
   const errors = new Errors();
   const manifest = readManifest(errors, raw, options);
   if (errors.list.length > 0 || manifest === undefined) return { ok: false, errors: errors.list };
   return { ok: true, manifest };
 }
 
-function readManifest(errors: Errors, raw: unknown, options: ParseOptions): ServiceManifest | undefined {
+function readManifest(errors: Errors, raw: unknown, options: ParseOptions): Manifest | undefined {
   if (!isMapping(raw)) {
     errors.add('(root)', `must be a mapping ${got(raw)}`);
     return undefined;
@@ -279,10 +300,15 @@ function readManifest(errors: Errors, raw: unknown, options: ParseOptions): Serv
   let kindOk = false;
   if (isAbsent(kind)) errors.add('kind', 'is required');
   else if (typeof kind !== 'string') errors.add('kind', `must be a string ${got(kind)}`);
-  else if (kind !== 'Service') errors.add('kind', `unknown kind '${kind}' (expected Service)`);
+  else if (kind !== 'Service' && kind !== 'FailoverGroup') errors.add('kind', `unknown kind '${kind}' (expected Service); the kinds are Service and FailoverGroup`);
   else kindOk = true;
 
   const metadata = readMetadata(errors, top);
+  if (kindOk && kind === 'FailoverGroup') {
+    const spec = readGroupSpec(errors, top, options);
+    if (metadata === undefined || spec === undefined) return undefined;
+    return { apiVersion: 'v1', kind: 'FailoverGroup', metadata, spec };
+  }
   // The spec's shape depends on the kind; validating a foreign kind's spec as
   // a Service would only bury the one error that matters.
   const spec = kindOk ? readSpec(errors, top, options) : undefined;
@@ -627,6 +653,159 @@ function readProbePath(h: Fields): string | undefined {
   return undefined;
 }
 
+// --- FailoverGroup --------------------------------------------------------------
+
+const MAX_TARGETS = 10;
+const STATUS_RANGE = /^(\d{3})(?:-(\d{3}))?$/;
+const MAX_EXPECT_JSON = 4096;
+
+function readGroupSpec(errors: Errors, top: Fields, options: ParseOptions): FailoverGroupSpec | undefined {
+  if (!top.required('spec')) return undefined;
+  const s = top.map('spec', ['targets', 'healthCheck', 'cooldownSeconds', 'failback']);
+  if (!s) return undefined;
+  const targets = readTargets(errors, s, options);
+  const healthCheck = readHealthCheck(s);
+  const cooldownSeconds = s.num('cooldownSeconds', 0, MAX_LONG_SECONDS) ?? 30;
+  const failbackRaw = s.raw('failback');
+  let failback: FailoverGroupSpec['failback'] = 'auto';
+  if (failbackRaw === 'auto' || failbackRaw === 'manual') failback = failbackRaw;
+  else if (!isAbsent(failbackRaw)) s.fail('failback', `must be auto or manual ${got(failbackRaw)}`);
+  if (targets === undefined || healthCheck === undefined) return undefined;
+  return { targets, healthCheck, cooldownSeconds, failback };
+}
+
+function readTargets(errors: Errors, s: Fields, options: ParseOptions): FailoverTarget[] | undefined {
+  if (!s.required('targets', `is required: 1..${MAX_TARGETS} targets in priority order, each {service: <name>} or {url: http://host:port}`)) return undefined;
+  const items = s.array('targets', MAX_TARGETS);
+  if (!items) return undefined;
+  if (items.length === 0) {
+    s.fail('targets', `must have 1..${MAX_TARGETS} targets (got 0)`);
+    return undefined;
+  }
+  const allow = new Set(options.failoverUrlAllowlist ?? []);
+  const targets: FailoverTarget[] = [];
+  const seen = new Set<string>();
+  let ok = true;
+  items.forEach((item, i) => {
+    const t = fieldsAt(errors, join(s.at('targets'), i), item, ['service', 'url']);
+    if (!t) return (ok = false);
+    if (t.has('service') === t.has('url')) {
+      errors.add(t.path, 'must have exactly one of service or url');
+      return (ok = false);
+    }
+    const target = t.has('service') ? readTargetService(t, options) : readTargetUrl(t, allow);
+    if (target === undefined) return (ok = false);
+    const key = 'service' in target ? target.service : target.url;
+    if (seen.has(key)) {
+      errors.add(t.path, `duplicate target '${key}'`);
+      return (ok = false);
+    }
+    seen.add(key);
+    targets.push(target);
+  });
+  return ok ? targets : undefined;
+}
+
+function readTargetService(t: Fields, options: ParseOptions): FailoverTarget | undefined {
+  const name = t.raw('service');
+  if (typeof name !== 'string' || name.length > 63 || !DNS_1123_LABEL.test(name)) t.fail('service', `must be the name of a Grid service (a DNS-1123 label) ${got(name)}`);
+  else if (options.groupExists?.(name)) t.fail('service', `'${name}' is a failover group; targets are services or urls`);
+  else return { service: name };
+  return undefined;
+}
+
+/** The url of a target as its origin, if it is an http origin the operator allowed: Grid must not become a way to reach anything else. */
+function readTargetUrl(t: Fields, allow: ReadonlySet<string>): FailoverTarget | undefined {
+  const value = t.str('url', 2048);
+  if (value === undefined) return undefined;
+  const origin = httpOrigin(value);
+  if (origin === undefined) {
+    t.fail('url', `must be an http origin such as http://10.0.0.5:8080 (no path, query, credentials or https) (got ${quote(value)})`);
+    return undefined;
+  }
+  if (!allow.has(origin)) {
+    const listed = allow.size === 0 ? 'it is empty' : `it has ${[...allow].join(', ')}`;
+    t.fail('url', `${origin} is not in GRID_FAILOVER_URL_ALLOWLIST (${listed}); the operator lists the exact origins failover groups may send traffic to`);
+    return undefined;
+  }
+  return { url: origin };
+}
+
+/** `http://host[:port]` (a trailing / allowed) as its normalised origin; undefined for anything else. */
+export function httpOrigin(value: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'http:' || u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '' || u.pathname !== '/') return undefined;
+  if (value.endsWith('?') || value.endsWith('#')) return undefined;
+  return u.origin;
+}
+
+function readHealthCheck(s: Fields): FailoverHealthCheck | undefined {
+  const h = s.map('healthCheck', ['path', 'intervalSeconds', 'timeoutSeconds', 'maxLatencyMs', 'expectStatus', 'expectJson', 'failureThreshold', 'successThreshold']);
+  const path = h?.has('path') ? readProbePath(h) : '/health';
+  const intervalSeconds = h?.num('intervalSeconds', 0.1, 3600) ?? 5;
+  const timeoutSeconds = h?.num('timeoutSeconds', 0.05, 60) ?? 2;
+  const maxLatencyMs = h?.num('maxLatencyMs', 0, 60_000, true);
+  if (maxLatencyMs !== undefined && maxLatencyMs >= timeoutSeconds * 1000) {
+    h!.fail('maxLatencyMs', `must be below timeoutSeconds (${timeoutSeconds * 1000} ms): a slower answer is cut off by the timeout anyway (got ${maxLatencyMs})`);
+  }
+  const expectStatus = h ? readExpectStatus(h) : [{ min: 200, max: 399 }];
+  const expectJson = h ? readExpectJson(h) : undefined;
+  const failureThreshold = h?.int('failureThreshold', 1, 100) ?? 3;
+  const successThreshold = h?.int('successThreshold', 1, 100) ?? 2;
+  if (path === undefined || expectStatus === undefined) return undefined;
+  const check: FailoverHealthCheck = { path, intervalSeconds, timeoutSeconds, expectStatus, failureThreshold, successThreshold };
+  if (maxLatencyMs !== undefined) check.maxLatencyMs = maxLatencyMs;
+  if (expectJson !== undefined) check.expectJson = expectJson;
+  return check;
+}
+
+/** A status (200), a range ("200-399"), or a list of either; default 200-399. */
+function readExpectStatus(h: Fields): StatusRange[] | undefined {
+  const value = h.raw('expectStatus');
+  if (isAbsent(value)) return [{ min: 200, max: 399 }];
+  const items = Array.isArray(value) ? value : [value];
+  const problem = `must be a status code 100..599, a range such as "200-399", or a list of them ${got(value)}`;
+  if (items.length === 0 || items.length > 20) {
+    h.fail('expectStatus', problem);
+    return undefined;
+  }
+  const ranges: StatusRange[] = [];
+  for (const item of items) {
+    let range: StatusRange | undefined;
+    if (typeof item === 'number' && Number.isInteger(item)) range = { min: item, max: item };
+    else if (typeof item === 'string') {
+      const m = STATUS_RANGE.exec(item.trim());
+      if (m) range = { min: Number(m[1]), max: Number(m[2] ?? m[1]) };
+    }
+    if (range === undefined || range.min < 100 || range.max > 599 || range.min > range.max) {
+      h.fail('expectStatus', problem);
+      return undefined;
+    }
+    ranges.push(range);
+  }
+  return ranges;
+}
+
+function readExpectJson(h: Fields): Record<string, unknown> | undefined {
+  const value = h.raw('expectJson');
+  if (isAbsent(value)) return undefined;
+  if (!isMapping(value) || Object.keys(value).length === 0) {
+    h.fail('expectJson', `must be a non-empty mapping of the keys and values the body must contain, e.g. {status: healthy} ${got(value)}`);
+    return undefined;
+  }
+  const size = JSON.stringify(value).length;
+  if (size > MAX_EXPECT_JSON) {
+    h.fail('expectJson', `must be at most ${MAX_EXPECT_JSON} characters as JSON (got ${size})`);
+    return undefined;
+  }
+  return value;
+}
+
 function readRestartBackoff(s: Fields): RestartBackoff {
   const b = s.map('restartBackoff', ['initialSeconds', 'maxSeconds', 'resetAfterSeconds']);
   const initialSeconds = b?.num('initialSeconds', 0, 3600, true) ?? 1;
@@ -805,17 +984,34 @@ export function parseManifests(body: string | Buffer | unknown, contentType: str
 
   const errors: FieldError[] = [];
   const manifests: ServiceManifest[] = [];
+  const groups: FailoverGroupManifest[] = [];
   const seen = new Set<string>();
+  // A group's target must not name a group of the same body either.
+  const bodyGroups = new Set(docs.values.filter((raw) => isMapping(raw) && raw.kind === 'FailoverGroup').map(rawName));
+  const groupExists = (name: string): boolean => bodyGroups.has(name) || options.groupExists?.(name) === true;
   docs.values.forEach((raw, i) => {
-    const result = validateManifest(raw, options);
-    if (result.ok) manifests.push(result.manifest);
-    else errors.push(...result.errors.map((e) => ({ path: prefix(i, e.path), message: e.message })));
+    const result = validateDocument(raw, { ...options, groupExists });
+    if (result.ok) {
+      const m = result.manifest;
+      if (m.kind === 'Service') manifests.push(m);
+      else groups.push(m);
+      const clash = namespaceClash(m, options);
+      if (clash) errors.push({ path: prefix(i, 'metadata.name'), message: clash });
+    } else errors.push(...result.errors.map((e) => ({ path: prefix(i, e.path), message: e.message })));
     const name = rawName(raw);
     if (name === undefined) return;
     if (seen.has(name)) errors.push({ path: prefix(i, 'metadata.name'), message: `duplicate name '${name}' in this request` });
     seen.add(name);
   });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, manifests };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, manifests, groups };
+}
+
+/** Services and failover groups share one namespace (/gateway/<name> routes either): why `m` may not take its name, if it may not. */
+export function namespaceClash(m: Manifest, exists: Pick<ParseOptions, 'serviceExists' | 'groupExists'>): string | undefined {
+  const name = m.metadata.name;
+  if (m.kind === 'Service' && exists.groupExists?.(name)) return `'${name}' is already a failover group; services and failover groups share one namespace`;
+  if (m.kind === 'FailoverGroup' && exists.serviceExists?.(name)) return `'${name}' is already a service; services and failover groups share one namespace`;
+  return undefined;
 }
 
 type Documents = { ok: true; values: unknown[] } | { ok: false; errors: FieldError[] };
@@ -989,7 +1185,7 @@ const TEMPLATE_FIELDS = [
 ] as const satisfies readonly (keyof ServiceSpec)[];
 
 /** Identifies a whole spec revision; stable across key order. */
-export function specHash(spec: ServiceSpec): string {
+export function specHash(spec: ServiceSpec | FailoverGroupSpec): string {
   return hash(spec);
 }
 

@@ -91,7 +91,42 @@ export interface ServiceManifest {
   spec: ServiceSpec;
 }
 
-export type Manifest = ServiceManifest;
+/** One target of a failover group: a Grid service (reached through its own gateway route) or an allowed http origin. */
+export type FailoverTarget = { service: string } | { url: string };
+
+/** An inclusive range of HTTP status codes a health check accepts. */
+export interface StatusRange {
+  min: number;
+  max: number;
+}
+
+export interface FailoverHealthCheck {
+  path: string; // default /health
+  intervalSeconds: number; // default 5; 0.1..3600
+  timeoutSeconds: number; // default 2; 0.05..60
+  maxLatencyMs?: number; // slower answers count as failures
+  expectStatus: StatusRange[]; // default [{200, 399}]
+  expectJson?: Record<string, unknown>; // the body must contain these keys with these values
+  failureThreshold: number; // default 3
+  successThreshold: number; // default 2
+}
+
+export interface FailoverGroupSpec {
+  /** In priority order: the first healthy one is preferred. */
+  targets: FailoverTarget[];
+  healthCheck: FailoverHealthCheck;
+  cooldownSeconds: number; // default 30
+  failback: 'auto' | 'manual'; // default auto
+}
+
+export interface FailoverGroupManifest {
+  apiVersion: 'v1';
+  kind: 'FailoverGroup';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: FailoverGroupSpec;
+}
+
+export type Manifest = ServiceManifest | FailoverGroupManifest;
 
 /** One problem with one field, e.g. { path: 'spec.replicas', message: 'must be an integer 0..1000 (got -1)' }. */
 export interface FieldError {

@@ -24,15 +24,15 @@ export class SpecsController {
   @ApiOperation({
     summary: 'Apply service specs (YAML or JSON)',
     description:
-      'Accepts application/yaml (one or more documents separated by ---) or application/json (an object or an array). Every document is validated first; if any is invalid nothing is stored. A document identical to the current spec is reported as `unchanged`.',
+      'Accepts application/yaml (one or more documents separated by ---) or application/json (an object or an array) of `kind: Service` and `kind: FailoverGroup` documents, which share one namespace. Every document is validated first; if any is invalid nothing is stored. A document identical to the current spec is reported as `unchanged`.',
   })
   @ApiConsumes('application/yaml', 'application/json', 'text/plain')
   @ApiBody({ schema: { type: 'string', example: EXAMPLE } })
-  @ApiOkResponse({ description: '{ applied: [{ service, result: created|configured|unchanged, generation, revision, version }] }' })
+  @ApiOkResponse({ description: '{ applied: [{ service, result: created|configured|unchanged, generation, revision, version } | { failoverGroup, result, generation }] }' })
   @ApiBadRequestResponse({ description: '{ statusCode, error, message, errors: [{ path, message }] } naming each bad field' })
   @ApiPayloadTooLargeResponse({ description: 'body over 1 MiB' })
   async apply(@Body() body: unknown, @Headers('content-type') contentType?: string) {
-    return { applied: await this.specs.applyBody(body ?? '', contentType, 'apply') };
+    return { applied: await this.specs.applyDocuments(body ?? '', contentType, 'apply') };
   }
 
   @Delete('services/:name')
@@ -41,6 +41,15 @@ export class SpecsController {
   @ApiNotFoundResponse({ description: 'no such service' })
   async remove(@Param('name') name: string) {
     await this.specs.delete(requiredName(name, 'name'));
+    return { deleted: name };
+  }
+
+  @Delete('failovergroups/:name')
+  @Mutating()
+  @ApiOperation({ summary: 'Delete a failover group; /gateway/<name>/ stops routing and its health checks stop (its target services stay)' })
+  @ApiNotFoundResponse({ description: 'no such failover group' })
+  async removeGroup(@Param('name') name: string) {
+    await this.specs.deleteGroup(requiredName(name, 'name'));
     return { deleted: name };
   }
 }

@@ -4,7 +4,7 @@ import type { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from './specs.service.js';
 
 const runtime = { has: () => true } as unknown as RuntimeService;
-const config = { workDir: process.cwd() } as GridConfig;
+const config = { workDir: process.cwd(), failoverUrlAllowlist: ['http://127.0.0.1:9000'] } as GridConfig;
 
 function manifest(name: string, spec: Record<string, unknown> = {}): string {
   return JSON.stringify({ kind: 'Service', metadata: { name }, spec: { replicas: 1, image: 'local://demo@v1', ...spec } });
@@ -102,5 +102,56 @@ describe(SpecsService.name, () => {
 
     await expect(sut.applyBody(manifest('web', { image: 'nginx:1.25', port: 80 }), 'application/json', 'test')).rejects.toThrow('spec.image');
     expect(sut.names()).toEqual([]);
+  });
+
+  describe('failover groups', () => {
+    function group(name: string, targets: unknown[] = [{ service: 'api' }, { url: 'http://127.0.0.1:9000' }], spec: Record<string, unknown> = {}): string {
+      return JSON.stringify({ kind: 'FailoverGroup', metadata: { name }, spec: { targets, ...spec } });
+    }
+
+    it('applies groups beside services: created, unchanged, configured, each with its generation', async () => {
+      const created = await sut.applyDocuments(`[${manifest('api')}, ${group('web')}]`, 'application/json', 'test');
+      const same = await sut.applyDocuments(group('web'), 'application/json', 'test');
+      const changed = await sut.applyDocuments(group('web', undefined, { cooldownSeconds: 5 }), 'application/json', 'test');
+
+      expect(created).toEqual([
+        { service: 'api', result: 'created', generation: 1, revision: 1, version: 'v1' },
+        { failoverGroup: 'web', result: 'created', generation: 1 },
+      ]);
+      expect([same, changed]).toEqual([[{ failoverGroup: 'web', result: 'unchanged', generation: 1 }], [{ failoverGroup: 'web', result: 'configured', generation: 2 }]]);
+    });
+
+    it('stores nothing of a body whose group is invalid, and refuses a url outside the allowlist', async () => {
+      const body = `[${manifest('api')}, ${group('web', [{ url: 'http://169.254.169.254' }])}]`;
+
+      await expect(sut.applyDocuments(body, 'application/json', 'test')).rejects.toThrow('[1].spec.targets[0].url: http://169.254.169.254 is not in GRID_FAILOVER_URL_ALLOWLIST');
+      expect([sut.names(), sut.groups()]).toEqual([[], []]);
+    });
+
+    it('keeps one namespace with services both ways', async () => {
+      await sut.applyDocuments(`[${manifest('api')}, ${group('web')}]`, 'application/json', 'test');
+
+      await expect(sut.applyDocuments(group('api', [{ service: 'other' }]), 'application/json', 'test')).rejects.toThrow("metadata.name: 'api' is already a service");
+      await expect(sut.applyDocuments(manifest('web'), 'application/json', 'test')).rejects.toThrow("metadata.name: 'web' is already a failover group");
+    });
+
+    it('emits group.applied and group.deleted, keeps groups across a restart, and deletes them', async () => {
+      const seen: string[] = [];
+      store.bus.on('group.applied', (e) => void seen.push(`applied ${e.group} ${e.generation}`));
+      store.bus.on('group.deleted', (e) => void seen.push(`deleted ${e.group}`));
+      await sut.applyDocuments(group('web'), 'application/json', 'test');
+      const uid = sut.group('web')!.uid;
+
+      const dir = store.dir;
+      await store.close();
+      await open(dir);
+      expect(sut.group('web')).toMatchObject({ uid, generation: 1, manifest: { spec: { targets: [{ service: 'api' }, { url: 'http://127.0.0.1:9000' }] } } });
+      store.bus.on('group.deleted', (e) => void seen.push(`deleted ${e.group}`));
+      await sut.deleteGroup('web');
+
+      expect(seen).toEqual(['applied web 1', 'deleted web']);
+      expect(sut.groups()).toEqual([]);
+      await expect(sut.deleteGroup('web')).rejects.toThrow("failover group 'web' not found");
+    });
   });
 });

@@ -9,10 +9,11 @@ import { EventBus } from '../../common/events/event-bus.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { EventsService } from '../events/events.service.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
+import { FailoverGroupEntity } from './failover-group.entity.js';
 import { ServiceEntity } from './service.entity.js';
 import { SpecRevisionEntity } from './spec-revision.entity.js';
-import { parseManifests, specHash, templateHash } from './spec-validator.js';
-import type { ServiceManifest, ServiceSpec } from './spec.types.js';
+import { namespaceClash, parseManifests, specHash, templateHash } from './spec-validator.js';
+import type { FailoverGroupManifest, FailoverTarget, Manifest, ServiceManifest, ServiceSpec } from './spec.types.js';
 
 export interface ServiceRecord {
   name: string;
@@ -23,6 +24,18 @@ export interface ServiceRecord {
   manifest: ServiceManifest;
   version: string;
   /** Differs between a deleted service and a new one of the same name (events are kept apart by it). */
+  uid: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A stored FailoverGroup spec. */
+export interface GroupRecord {
+  name: string;
+  generation: number;
+  specHash: string;
+  manifest: FailoverGroupManifest;
+  /** Differs between a deleted group and a new one of the same name. */
   uid: string;
   createdAt: number;
   updatedAt: number;
@@ -43,6 +56,17 @@ export interface ApplyResult {
   generation: number;
   revision: number;
   version: string;
+}
+
+export interface GroupApplyResult {
+  failoverGroup: string;
+  result: ApplyOutcome;
+  generation: number;
+}
+
+/** How a target reads in messages: the service name or the url. */
+export function targetName(t: FailoverTarget): string {
+  return 'service' in t ? t.service : t.url;
 }
 
 /** The fields that make up the pod template: changing one starts a rollout; undo restores them. */
@@ -68,6 +92,8 @@ export function versionOf(spec: ServiceSpec, revision: number): string {
 @Injectable()
 export class SpecsService implements OnModuleInit {
   private readonly services = new Map<string, ServiceRecord>();
+  /** FailoverGroup specs: desired state like services, in the same namespace. */
+  private readonly groupRecords = new Map<string, GroupRecord>();
   /** Template revisions per service (newest generation of each), for rollouts and undo without a DB read. */
   private readonly revisions = new Map<string, Map<number, RevisionTemplate>>();
   /** Revisions a controller stands on (a rollout's stable and canary): never pruned. */
@@ -102,6 +128,10 @@ export class SpecsService implements OnModuleInit {
       });
     }
     for (const rec of this.services.values()) this.events.bindService(rec.name, rec.uid);
+    for (const r of await this.ds.getRepository(FailoverGroupEntity).find()) {
+      this.groupRecords.set(r.name, { name: r.name, generation: r.generation, specHash: r.specHash, manifest: JSON.parse(r.manifest) as FailoverGroupManifest, uid: r.uid, createdAt: r.createdAt, updatedAt: r.updatedAt });
+      this.events.bindService(r.name, r.uid);
+    }
     const revs = await this.ds.getRepository(SpecRevisionEntity).find({ order: { generation: 'ASC' } });
     // Not pruned yet: which revisions a rollout stands on is the reconciler's to say (pinRevisions, at its bootstrap).
     for (const r of revs) this.rememberRevision(r.service, r.revision, r.templateHash, JSON.parse(r.manifest) as ServiceManifest, false);
@@ -176,22 +206,39 @@ export class SpecsService implements OnModuleInit {
     return [...this.services.keys()];
   }
 
-  /** Parses, validates and applies a request body. Nothing is stored unless every document is valid. */
+  group(name: string): GroupRecord | undefined {
+    return this.groupRecords.get(name);
+  }
+
+  groups(): GroupRecord[] {
+    return [...this.groupRecords.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** applyDocuments' answer for the services of the body (what callers that apply only services read). */
   async applyBody(body: unknown, contentType: string | undefined, source: string): Promise<ApplyResult[]> {
+    return (await this.applyDocuments(body, contentType, source)).filter((r): r is ApplyResult => 'service' in r);
+  }
+
+  /** Parses, validates and applies a body of services and failover groups; answers for each, services first. Nothing is stored unless every document is valid. */
+  async applyDocuments(body: unknown, contentType: string | undefined, source: string): Promise<Array<ApplyResult | GroupApplyResult>> {
     const parsed = parseManifests(body as string, contentType, {
       hasRuntime: (r) => this.runtime.has(r),
       workingDirs: { base: this.config.workDir, isDirectory: (dir) => fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true },
+      failoverUrlAllowlist: this.config.failoverUrlAllowlist,
+      serviceExists: (name) => this.services.has(name),
+      groupExists: (name) => this.groupRecords.has(name),
     });
     if (!parsed.ok) {
       const first = parsed.errors[0];
       const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : '';
       throw new GridException(GridErrorCode.Validation, `${first.path}: ${first.message}${more}`, parsed.errors);
     }
-    return this.apply(parsed.manifests, source);
+    const applied = await this.serial(() => this.applyNow(parsed.manifests, source, parsed.groups));
+    return [...applied.services, ...applied.groups];
   }
 
-  apply(manifests: ServiceManifest[], source: string): Promise<ApplyResult[]> {
-    return this.serial(() => this.applyNow(manifests, source));
+  async apply(manifests: ServiceManifest[], source: string): Promise<ApplyResult[]> {
+    return (await this.serial(() => this.applyNow(manifests, source))).services;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -200,16 +247,20 @@ export class SpecsService implements OnModuleInit {
     return run;
   }
 
-  private async applyNow(manifests: ServiceManifest[], source: string): Promise<ApplyResult[]> {
+  private async applyNow(manifests: ServiceManifest[], source: string, groups: FailoverGroupManifest[] = []): Promise<{ services: ApplyResult[]; groups: GroupApplyResult[] }> {
+    this.checkNamespace([...manifests, ...groups]);
     const now = this.clock.now();
     const plans = manifests.map((m) => this.planApply(m, now));
     const changed = plans.filter((p) => p.result !== 'unchanged');
-    if (changed.length > 0) {
+    const groupPlans = groups.map((m) => this.planGroup(m, now));
+    const changedGroups = groupPlans.filter((p) => p.result !== 'unchanged');
+    if (changed.length > 0 || changedGroups.length > 0) {
       await this.ds.transaction(async (em) => {
         const svcRows = changed.map((p) => this.toEntity(p.record));
         const revRows = changed.map((p) => this.toRevision(p.record, source));
         for (let i = 0; i < svcRows.length; i += 500) await em.getRepository(ServiceEntity).save(svcRows.slice(i, i + 500), { reload: false });
         for (let i = 0; i < revRows.length; i += 500) await em.getRepository(SpecRevisionEntity).insert(revRows.slice(i, i + 500));
+        if (changedGroups.length > 0) await em.getRepository(FailoverGroupEntity).save(changedGroups.map((p) => this.toGroupEntity(p.record)), { reload: false });
       });
     }
     for (const p of plans) {
@@ -232,7 +283,62 @@ export class SpecsService implements OnModuleInit {
       });
       this.bus.emit('spec.applied', { service: r.name, uid: r.uid, generation: r.generation, revision: r.revision, templateChanged: p.templateChanged });
     }
-    return plans.map((p) => ({ service: p.record.name, result: p.result, generation: p.record.generation, revision: p.record.revision, version: p.record.version }));
+    for (const p of groupPlans) {
+      if (p.result === 'unchanged') continue;
+      const r = p.record;
+      this.groupRecords.set(r.name, r);
+      this.events.bindService(r.name, r.uid);
+      const spec = r.manifest.spec;
+      const targets = spec.targets.map(targetName).join(' > ');
+      this.events.record({
+        type: 'group.applied',
+        service: r.name,
+        reason: p.result === 'created' ? 'Created' : 'Configured',
+        message: `${p.result} failover group ${r.name}: generation ${r.generation}, targets ${targets} via ${source}`,
+        explain: `Failover group ${r.name} sends /gateway/${r.name}/ traffic to the first healthy of ${targets}, checking ${spec.healthCheck.path} every ${spec.healthCheck.intervalSeconds}s; it switches after ${spec.healthCheck.failureThreshold} failures in a row, at most once per ${spec.cooldownSeconds}s, and fails back ${spec.failback === 'auto' ? 'automatically' : 'only when told to'}`,
+      });
+      this.bus.emit('group.applied', { group: r.name, uid: r.uid, generation: r.generation });
+    }
+    return {
+      services: plans.map((p) => ({ service: p.record.name, result: p.result, generation: p.record.generation, revision: p.record.revision, version: p.record.version })),
+      groups: groupPlans.map((p) => ({ failoverGroup: p.record.name, result: p.result, generation: p.record.generation })),
+    };
+  }
+
+  /** Checked again inside the queue: the parse-time check cannot see an apply that ran between it and this one. */
+  private checkNamespace(manifests: Manifest[]): void {
+    const exists = { serviceExists: (n: string) => this.services.has(n), groupExists: (n: string) => this.groupRecords.has(n) };
+    for (const m of manifests) {
+      const clash = namespaceClash(m, exists);
+      if (clash) throw GridException.invalid('metadata.name', clash);
+    }
+  }
+
+  private planGroup(m: FailoverGroupManifest, now: number): { record: GroupRecord; result: ApplyOutcome } {
+    const prev = this.groupRecords.get(m.metadata.name);
+    const sh = specHash(m.spec);
+    if (prev && prev.specHash === sh && JSON.stringify(prev.manifest.metadata) === JSON.stringify(m.metadata)) return { record: prev, result: 'unchanged' };
+    const record: GroupRecord = {
+      name: m.metadata.name,
+      generation: (prev?.generation ?? 0) + 1,
+      specHash: sh,
+      manifest: m,
+      uid: prev?.uid ?? randomBytes(8).toString('hex'),
+      createdAt: prev?.createdAt ?? now,
+      updatedAt: now,
+    };
+    return { record, result: prev ? 'configured' : 'created' };
+  }
+
+  deleteGroup(name: string): Promise<void> {
+    return this.serial(async () => {
+      const g = this.groupRecords.get(name);
+      if (!g) throw GridException.notFound('failover group', name);
+      await this.ds.getRepository(FailoverGroupEntity).delete({ name });
+      this.groupRecords.delete(name);
+      this.events.record({ type: 'group.deleted', service: name, reason: 'Deleted', message: `deleted failover group ${name}`, explain: `Failover group ${name} was deleted, so /gateway/${name}/ no longer routes anywhere and its health checks stopped` });
+      this.bus.emit('group.deleted', { group: name, uid: g.uid });
+    });
   }
 
   /** kubectl scale: a new generation with only replicas changed. */
@@ -244,7 +350,9 @@ export class SpecsService implements OnModuleInit {
         throw GridException.invalid('delta', `would make replicas ${replicas}; replicas must stay within 0..1000 (now ${s.manifest.spec.replicas})`);
       }
       const manifest: ServiceManifest = { ...s.manifest, spec: { ...s.manifest.spec, replicas } };
-      const [result] = await this.applyNow([manifest], `scale ${delta >= 0 ? '+' : ''}${delta}`);
+      const {
+        services: [result],
+      } = await this.applyNow([manifest], `scale ${delta >= 0 ? '+' : ''}${delta}`);
       return result;
     });
   }
@@ -266,7 +374,9 @@ export class SpecsService implements OnModuleInit {
         if (old[k] === undefined) delete spec[k];
         else (spec as unknown as Record<string, unknown>)[k] = old[k];
       }
-      const [result] = await this.applyNow([{ ...s.manifest, spec }], `undo to revision ${target.revision}`);
+      const {
+        services: [result],
+      } = await this.applyNow([{ ...s.manifest, spec }], `undo to revision ${target.revision}`);
       return result;
     });
   }
@@ -335,6 +445,10 @@ export class SpecsService implements OnModuleInit {
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
     });
+  }
+
+  private toGroupEntity(r: GroupRecord): FailoverGroupEntity {
+    return Object.assign(new FailoverGroupEntity(), { name: r.name, uid: r.uid, generation: r.generation, specHash: r.specHash, manifest: JSON.stringify(r.manifest), createdAt: r.createdAt, updatedAt: r.updatedAt });
   }
 
   private toRevision(r: ServiceRecord, source: string): Partial<SpecRevisionEntity> {
