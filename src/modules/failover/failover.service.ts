@@ -207,7 +207,10 @@ export class FailoverService implements OnModuleInit, OnApplicationShutdown {
     }
     const healthy = g.state.targets.filter((t) => t.health === 'healthy').length;
     const changedKey = `${g.state.active} ${healthy}`;
-    if (changedKey !== g.changedKey) {
+    // Until every target has its first verdict the group's health is not known: a group that needs
+    // successThreshold passes at boot is not "no healthy target" (alerts would send a DOWN for it).
+    const undecided = g.state.targets.some((t) => t.health === 'unknown');
+    if (!undecided && changedKey !== g.changedKey) {
       g.changedKey = changedKey;
       this.bus.emit('failover.changed', { group: name, active: g.state.active, healthy, total: g.state.targets.length });
     }
