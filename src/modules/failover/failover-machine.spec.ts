@@ -33,6 +33,25 @@ function run(config: MachineConfig, rounds: Round[], start?: Run): Run {
 
 const rounds = (n: number, round: Round = {}): Round[] => Array.from({ length: n }, () => round);
 
+/** As run(), but the checks of a round arrive in `order` and the checker decides after each one (checks finish at different times). */
+function runEach(config: MachineConfig, rounds: Round[], order: readonly string[], start?: Run): Run {
+  const r: Run = start ?? { clock: new FakeClock(0), state: initialState(config, 0), switches: [] };
+  for (const round of rounds) {
+    r.clock.advance(1000);
+    const now = r.clock.now();
+    for (const id of order) {
+      const obs: Observation = round.fail?.includes(id) ? { ok: false, status: 503, latencyMs: 2, problem: 'HTTP 503' } : { ok: true, status: 200, latencyMs: 2 };
+      r.state = observe(r.state, config, id, obs, now);
+      const d = decide(r.state, config, now);
+      if (d) {
+        r.state = applySwitch(r.state, d, now);
+        r.switches.push(`${now / 1000}:${d.from}>${d.to}:${d.reason}:${d.numbers.failuresInRow ?? ''}`);
+      }
+    }
+  }
+  return r;
+}
+
 describe('failover machine', () => {
   it.each<[string, Partial<MachineConfig>, Round[], string[]]>([
     ['all healthy: stays on the first target', {}, rounds(20), []],
@@ -72,6 +91,41 @@ describe('failover machine', () => {
     const sut = run({ ...BASE, ...patch }, script);
 
     expect(sut.switches).toEqual(want);
+  });
+
+  // Found in review: every pod of the example starting slowly made all targets fail, then v3's checks came back
+  // first while v1 was still marked unhealthy (but passing): "v1 -> v3: v1 failed 0 health checks in a row".
+  it.each<[string, Round[], string[]]>([
+    ['all fail at boot and recover together, the lowest priority first: stays on v1', [...rounds(4, { fail: ['v1', 'v2', 'v3'] }), ...rounds(5)], []],
+    ['v1 still failing when v3 recovers: switches, with the failures in the numbers', [...rounds(4, { fail: ['v1', 'v2', 'v3'] }), ...rounds(3, { fail: ['v1'] })], ['6:v1>v3:ActiveFailed:5']],
+  ])('decides after each check: %s', (_name, rs, want) => {
+    expect(runEach(BASE, rs, ['v3', 'v2', 'v1']).switches).toEqual(want);
+  });
+
+  it('drops a switch the cooldown held back once the active target passes again', () => {
+    const config: MachineConfig = { ...BASE, failback: 'manual' };
+    const r = run(config, [...rounds(2), ...rounds(3, { fail: ['v1'] })]);
+    expect(r.switches).toEqual(['5:v1>v2:ActiveFailed']);
+
+    // v2 fails through the cooldown (until 15 s) and passes its first check again as it ends, still marked unhealthy: no switch.
+    run(config, [...rounds(9, { fail: ['v2'] }), ...rounds(15)], r);
+
+    expect(r.switches).toEqual(['5:v1>v2:ActiveFailed']);
+    expect(r.state.active).toBe('v2');
+  });
+
+  it('keeps a manual choice under failback auto, but fails over when the chosen target fails', () => {
+    const r = run(BASE, rounds(3));
+    const m = manualSwitch(r.state, BASE, 'v3', r.clock.now());
+    if (!m.ok) throw new Error(m.problem);
+    r.state = applySwitch(r.state, m.decision, r.clock.now());
+
+    run(BASE, rounds(30), r);
+    expect([r.state.active, r.switches]).toEqual(['v3', []]);
+
+    run(BASE, [...rounds(3, { fail: ['v3'] }), ...rounds(15)], r);
+    // The failure unpins: v1 takes over at once (the first healthy target), and failback applies again from there.
+    expect(r.switches).toEqual(['36:v3>v1:ActiveFailed']);
   });
 
   it('carries the numbers behind an automatic switch', () => {
@@ -128,10 +182,10 @@ describe('failover machine', () => {
       const m = manualSwitch(r.state, BASE, 'v3', r.clock.now());
       r.state = applySwitch(r.state, m.ok ? m.decision : (undefined as never), r.clock.now());
 
-      const after = run(BASE, rounds(10), r);
+      const after = run(BASE, rounds(10, { fail: ['v3'] }), r);
 
-      // Failback to v1 is held by the cooldown started by the manual switch at 2 s, then happens.
-      expect(after.switches).toEqual(['12:v3>v1:Failback']);
+      // v3 is unhealthy from 5 s: failing over is held by the cooldown started by the manual switch at 2 s, then happens.
+      expect(after.switches).toEqual(['12:v3>v1:ActiveFailed']);
     });
   });
 

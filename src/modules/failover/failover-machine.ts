@@ -44,6 +44,8 @@ export interface MachineState {
   active: string;
   /** When the active target last changed; null before the first switch. */
   lastSwitchAt: number | null;
+  /** An operator chose the active target: no automatic failback undoes that (a failure of it still fails over). */
+  pinned?: boolean;
   targets: TargetState[];
 }
 
@@ -116,7 +118,9 @@ export function decide(state: MachineState, config: MachineConfig, now: number):
   if (now < cooldownUntil(state, config)) return undefined;
   const active = target(state, state.active);
   const order = config.targets;
-  if (active.health === 'unhealthy') {
+  // Failing now, not merely still marked unhealthy: an active target that passes again is recovering
+  // (a switch then would be to a peer that recovered a check sooner, at boot, or one the cooldown held back).
+  if (active.health === 'unhealthy' && active.failures >= config.failureThreshold) {
     const to = order.map((id) => target(state, id)).find((t) => t.id !== active.id && t.health === 'healthy');
     if (!to) return undefined;
     return {
@@ -135,7 +139,7 @@ export function decide(state: MachineState, config: MachineConfig, now: number):
       },
     };
   }
-  if (config.failback !== 'auto') return undefined;
+  if (config.failback !== 'auto' || state.pinned) return undefined;
   const preferred = order.slice(0, order.indexOf(active.id)).map((id) => target(state, id)).find((t) => t.health === 'healthy');
   if (!preferred) return undefined;
   const healthyForMs = now - preferred.since;
@@ -191,7 +195,7 @@ export function manualSwitch(state: MachineState, config: MachineConfig, to: str
 }
 
 export function applySwitch(state: MachineState, decision: SwitchDecision, now: number): MachineState {
-  return { ...state, active: decision.to, lastSwitchAt: now };
+  return { ...state, active: decision.to, lastSwitchAt: now, pinned: !decision.automatic };
 }
 
 /** The target that takes what the active one cannot (no Ready pod, a refused connection): the first healthy one after it in priority order, else before it. */

@@ -268,6 +268,8 @@ export class FailoverService implements OnModuleInit, OnApplicationShutdown {
       healthy: g.state.targets.filter((t) => t.health === 'healthy').length,
       total: g.state.targets.length,
       failback: spec.failback,
+      /** The active target was chosen by hand: no automatic failback until it fails or another switch is made. */
+      pinned: g.state.pinned === true,
       cooldownSeconds: spec.cooldownSeconds,
       cooldownRemainingMs: Math.max(0, until - now),
       healthCheck: spec.healthCheck,
