@@ -102,6 +102,24 @@ describe('Alerts (email, webhook)', () => {
     });
   });
 
+  // Found by the new-user review: SIGTERM stopped the pods, and every service was mailed DOWN on each restart.
+  it('stopping Grid is not an outage: no DOWN for the pods Grid stops itself', async () => {
+    const hook = await webhookReceiver();
+    closers.push(() => hook.close());
+    const g = await startGrid({ env: { ...FAST_ALERTS, ALERT_DOWN_CONFIRM_MS: '0', ALERT_STARTUP_GRACE_MS: '0', ALERT_WEBHOOK_URL: hook.url } });
+    // A process pod: its stop at shutdown is what the runtime reports (a simulated one just vanishes).
+    const steady = `apiVersion: v1\nkind: Service\nmetadata: {name: steady}\nspec:\n  replicas: 1\n  command: ["node", "demo-services/versioned/server.js"]\n  readinessProbe: { httpGet: { path: /health/ready }, periodSeconds: 1 }\n`;
+    expect((await applyYaml(g, steady)).status).toBe(200);
+    await expectEventually(() => readyPods(g, 'steady', 1));
+    await expectEventually(async () => (await json(`${g.url}/alerts`)).body.subjects.find((s: any) => s.subject === 'steady' && s.state === 'UP'));
+    const before = hook.bodies.length;
+
+    expect(await g.stop()).toBe(0);
+
+    expect(hook.bodies.slice(before).filter((b) => b.state?.health === 'DOWN')).toEqual([]);
+    expect(g.output()).not.toMatch(/steady is DOWN/);
+  });
+
   it('POST /alerts/test with no channel configured is a 409 that says what to set', async () => {
     const g = await startGrid({ env: FAST_ALERTS });
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CLOCK, type Clock, type ClockTimer } from '../../common/clock/clock.js';
 import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
@@ -26,7 +26,7 @@ const iso = (t: number | null | undefined) => (t === null || t === undefined ? n
  * queue, which sends in the background: nothing here awaits a send.
  */
 @Injectable()
-export class AlertsService implements OnModuleInit, OnApplicationShutdown {
+export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('Alerts');
   private readonly machine: AlertMachine;
   private readonly queue: DeliveryQueue;
@@ -86,11 +86,18 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     if (this.queue.channels.length === 0) this.logger.debug('no alert channel configured (SMTP_HOST + EMAIL_TO, or ALERT_WEBHOOK_URL): alerts are shown on GET /alerts only');
   }
 
-  onApplicationShutdown(): void {
+  /**
+   * Nest calls this on every module before any beforeApplicationShutdown, so before the runtime
+   * stops the pods: Grid stopping its own pods is not an outage (every restart paged on-call).
+   */
+  onModuleDestroy(): void {
     if (this.scheduler.doesExist('interval', EVALUATE_JOB)) this.scheduler.deleteInterval(EVALUATE_JOB);
     for (const stop of this.stops.splice(0)) stop();
     this.clock.clearTimeout(this.evaluateSoon);
     this.clock.clearTimeout(this.wake);
+  }
+
+  onApplicationShutdown(): void {
     this.queue.close();
   }
 

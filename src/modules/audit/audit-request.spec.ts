@@ -34,7 +34,7 @@ describe(describeRequest.name, () => {
     [
       'an apply: what the answer says was configured',
       req('POST', '/apply', { body: 'apiVersion: v1\nkind: Service\n...' }),
-      { applied: [{ service: 'api', result: 'configured' }, { service: 'web', result: 'created' }, { group: 'front', result: 'unchanged' }] },
+      { applied: [{ service: 'api', result: 'configured' }, { service: 'web', result: 'created' }, { failoverGroup: 'front', result: 'unchanged', generation: 1 }] },
       undefined,
       { action: 'apply', target: 'api,web,front', summary: 'api configured, web created, group front unchanged' },
     ],

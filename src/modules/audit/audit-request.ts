@@ -97,12 +97,12 @@ interface Applied {
   result: string;
 }
 
-/** /apply's answer: { applied: [{ service | group, result }] }. */
+/** /apply's answer: { applied: [{ service, result } | { failoverGroup, result }] }. */
 function appliedOf(answer: unknown): Applied[] | undefined {
   const list = (answer as { applied?: unknown } | null | undefined)?.applied;
   if (!Array.isArray(list)) return undefined;
   return list.map((a: Record<string, unknown>) => {
-    const group = typeof a?.group === 'string' ? a.group : undefined;
+    const group = typeof a?.failoverGroup === 'string' ? a.failoverGroup : undefined;
     const name = group ?? firstString(a?.service, a?.name) ?? '?';
     return { name, kind: group ? 'group' : 'service', result: typeof a?.result === 'string' ? a.result : '?' };
   });

@@ -136,10 +136,15 @@ describe(AuditService.name, () => {
     if (entries) expect(got[0]).toMatchObject({ actor: 'grid', actorKind: 'system', action: 'failover.switched', target: 'shop', summary: 'v1 → v2: ActiveFailed: 3 failed checks in a row (threshold 3), last latency 812 ms > 500 ms', status: null });
   });
 
+  it('names a proven user refused a route (403) as the actor', () => {
+    store.bus.emit('auth.refused', { ip: '10.0.0.9', actor: 'vera', method: 'POST', url: '/apply', status: 403, reason: 'viewer may not change state' });
+    expect(sut.query({ limit: 1 }).entries[0]).toMatchObject({ actor: 'vera', actorKind: 'user', status: 403 });
+  });
+
   it('audits a refused request from the bus, without its query string', () => {
     store.bus.emit('auth.refused', { ip: '10.0.0.9', actor: 'ana', method: 'POST', url: '/apply?token=abc', status: 429, reason: 'too many failed logins' });
     expect(sut.query({ limit: 10 }).entries).toEqual([
-      expect.objectContaining({ actor: 'ana', actorKind: 'user', sourceIp: '10.0.0.9', action: 'auth.refused', target: '/apply', summary: 'POST /apply: too many failed logins', status: 429 }),
+      expect.objectContaining({ actor: 'anonymous', actorKind: 'anonymous', sourceIp: '10.0.0.9', action: 'auth.refused', target: '/apply', summary: 'POST /apply: too many failed logins (claimed user ana)', status: 429 }),
     ]);
   });
 });

@@ -69,9 +69,12 @@ export class AuditService implements OnModuleInit {
     );
     this.head = (this.db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as ChainHead | undefined) ?? null;
     this.bus.on('auth.refused', (e) => {
-      // The actor is who the request claimed to be (a user named in a failed Basic login, a viewer refused a mutation), else anonymous.
+      // A 403 is a proven user refused a route; a 401 or 429 proves no one, so a name it claimed goes in the summary,
+      // not the actor column (else /audit?actor=admin would mix an attacker's guesses with admin's own actions).
       const path = e.url.split('?')[0];
-      this.record({ actor: e.actor ?? 'anonymous', actorKind: e.actor ? 'user' : 'anonymous', sourceIp: e.ip, action: 'auth.refused', target: path, summary: `${e.method} ${path}: ${e.reason}`, status: e.status });
+      const proven = e.status === 403 && e.actor !== null;
+      const claimed = !proven && e.actor !== null ? ` (claimed user ${e.actor})` : '';
+      this.record({ actor: proven ? e.actor! : 'anonymous', actorKind: proven ? 'user' : 'anonymous', sourceIp: e.ip, action: 'auth.refused', target: path, summary: `${e.method} ${path}: ${e.reason}${claimed}`, status: e.status });
     });
     // Only automatic switches: a manual one is the POST /failover/:group/switch already audited with its caller.
     this.bus.on('failover.switched', (e) => {
