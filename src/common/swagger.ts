@@ -12,7 +12,7 @@ export function setupSwagger(app: INestApplication): void {
     )
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'a Grid user (roles viewer, operator)' }, 'basic')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a named API key (GRID_API_KEYS); acts as an operator' }, 'api-key')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the same API key as a bearer token' }, 'bearer')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'the same API key as a bearer token' }, 'bearer')
     .build();
   const doc = SwaggerModule.createDocument(app, config);
   // Reads take any credentials (or none, until a user exists); public routes never need any.

@@ -24,6 +24,10 @@ async function readPassword(input: NodeJS.ReadStream): Promise<string> {
 /** Returns the exit code. */
 export async function hashPasswordCommand(input: NodeJS.ReadStream = process.stdin): Promise<number> {
   const password = await readPassword(input);
+  if (password.length === 0) {
+    process.stderr.write("grid hash-password: no password on stdin (it is read from stdin, never from the command line): printf '%s\\n' 'a long passphrase' | npm run -s grid -- hash-password\n");
+    return 2;
+  }
   if (password.length < MIN_PASSWORD_LENGTH) {
     process.stderr.write(`grid hash-password: the password must be at least ${MIN_PASSWORD_LENGTH} characters\n`);
     return 2;
