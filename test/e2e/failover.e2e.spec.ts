@@ -154,6 +154,14 @@ describe('failover groups', () => {
         expect.stringMatching(/^Failback: failover group web: v3 -> v1: v1 \(priority 1\) has been healthy for/),
       ]),
     );
+    // Each target's verdicts are events too (found by the new-user review: /events said why a switch came, never why one did not).
+    const health = await json<{ events: Array<{ reason: string; message: string }> }>(`${g.url}/events?service=web&type=failover.health&limit=200`);
+    expect(health.body.events.map((e) => `${e.reason}: ${e.message}`)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^TargetUnhealthy: failover group web: v1 is unhealthy after 3 failed checks in a row \(failureThreshold 3; last: /),
+        expect.stringMatching(/^TargetHealthy: failover group web: v1 is healthy after \d+ passed checks in a row/),
+      ]),
+    );
     const view = await group(g);
     expect(view.targets[0]).toMatchObject({ name: 'v1', health: 'healthy', latency: { samples: expect.any(Number) } });
     expect(view.targets[0].latency.p50Ms).not.toBeNull();
