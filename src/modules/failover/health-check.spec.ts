@@ -65,6 +65,17 @@ describe(HealthChecker.name, () => {
     expect(obs.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
+  // Found by the attack review: every service target is checked through Grid's own origin, and with 4 connections per
+  // origin six slow health endpoints made a fast one's checks wait in the queue until they timed out.
+  it('checks one target while six others on the same origin hang', async () => {
+    const hanging = Array.from({ length: 6 }, () => sut.check(`${base}/hang`, { ...HC, timeoutSeconds: 5 }));
+
+    const fast = await sut.check(`${base}/healthy`, { ...HC, timeoutSeconds: 0.5 });
+
+    expect(fast).toMatchObject({ ok: true, status: 200 });
+    await Promise.all(hanging);
+  });
+
   it('fails on a refused connection', async () => {
     const obs = await sut.check(`http://127.0.0.1:${closedPort}/health`, HC);
 

@@ -39,9 +39,15 @@ export function judge(hc: FailoverHealthCheck, status: number, latencyMs: number
   return { ok: true, status, latencyMs: latency };
 }
 
-/** Runs health checks over one keep-alive agent. */
+/**
+ * Runs health checks over one keep-alive agent. No cap on connections per origin: every
+ * service target is checked through Grid's own origin, and with a cap one slow health
+ * endpoint held the connections every other group's checks queued for (their timeouts ran
+ * while queued: false failovers). Each target has at most one check in flight, so the
+ * connections are bounded by the number of targets.
+ */
 export class HealthChecker {
-  private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
+  private readonly agent = new Agent({ keepAliveTimeout: 10_000 });
 
   async check(url: string, hc: FailoverHealthCheck): Promise<Observation> {
     const timeoutMs = Math.round(hc.timeoutSeconds * 1000);

@@ -975,6 +975,10 @@ describe('parseManifests: FailoverGroup', () => {
     ['maxLatencyMs above the timeout', (m) => (m.spec.healthCheck = { timeoutSeconds: 1, maxLatencyMs: 1000 }), 'spec.healthCheck.maxLatencyMs', 'must be below timeoutSeconds (1000 ms)'],
     ['a relative path', (m) => (m.spec.healthCheck = { path: 'health' }), 'spec.healthCheck.path', "must start with '/'"],
     ['a path that is a URL', (m) => (m.spec.healthCheck = { path: '//evil/x' }), 'spec.healthCheck.path', "must not start with '//'"],
+    // Found by the attack review: the check of a service goes to <GRID url>/gateway/<service><path>, and '..' reached /audit/verify.
+    ['a path climbing out with ..', (m) => (m.spec.healthCheck = { path: '/../../audit/verify' }), 'spec.healthCheck.path', "must not contain '.' or '..' segments"],
+    ['a path climbing out with %2e%2e', (m) => (m.spec.healthCheck = { path: '/%2e%2E/other/health' }), 'spec.healthCheck.path', "must not contain '.' or '..' segments"],
+    ['a path with a . segment', (m) => (m.spec.healthCheck = { path: '/a/./b' }), 'spec.healthCheck.path', "must not contain '.' or '..' segments"],
     ['expectStatus 600', (m) => (m.spec.healthCheck = { expectStatus: 600 }), 'spec.healthCheck.expectStatus', 'must be a status code 100..599'],
     ['expectStatus backwards', (m) => (m.spec.healthCheck = { expectStatus: '399-200' }), 'spec.healthCheck.expectStatus', 'must be a status code 100..599'],
     ['expectStatus words', (m) => (m.spec.healthCheck = { expectStatus: 'ok' }), 'spec.healthCheck.expectStatus', 'must be a status code 100..599'],
@@ -1001,6 +1005,7 @@ describe('parseManifests: FailoverGroup', () => {
   it.each<[string, string, ParseOptions, string, string]>([
     ['a group named like a stored service', 'group', { serviceExists: (n) => n === 'web' }, 'metadata.name', "'web' is already a service"],
     ['a service named like a stored group', 'service', { groupExists: (n) => n === 'web' }, 'metadata.name', "'web' is already a failover group"],
+    ['a group named like a stored group\'s service target', 'group', { targetedBy: (n) => (n === 'web' ? 'front' : undefined) }, 'metadata.name', "'web' is a service target of failover group 'front'"],
   ])('refuses %s', (_name, kind, options, path, message) => {
     const doc = kind === 'group' ? group() : { kind: 'Service', metadata: { name: 'web' }, spec: { image: 'local://demo@v1' } };
 

@@ -40,6 +40,8 @@ export interface ParseOptions {
   /** Services and failover groups share one namespace: what is stored already, so a clash is refused at once. */
   serviceExists?: (name: string) => boolean;
   groupExists?: (name: string) => boolean;
+  /** The stored group that names `name` as a service target, if any (a group may not take such a name). */
+  targetedBy?: (name: string) => string | undefined;
 }
 
 // Aliases are legitimate YAML, but each one can multiply the output size;
@@ -648,6 +650,8 @@ function readProbePath(h: Fields): string | undefined {
   else if (value.startsWith('//')) problem = "must not start with '//'";
   else if (value.includes('://')) problem = "must be a path, not a URL (contains '://')";
   else if (/[\s\x00-\x1f\x7f]/.test(value)) problem = 'must not contain whitespace or control characters';
+  // A failover check goes to <GRID url>/gateway/<service><path>: '..' would climb out to another service or Grid's own API.
+  else if (value.split(/[?#]/)[0].split('/').some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) problem = "must not contain '.' or '..' segments (plain or %2e)";
   if (problem === undefined) return value;
   h.fail('path', `${problem} (got '${value}')`);
   return undefined;
@@ -1007,10 +1011,13 @@ export function parseManifests(body: string | Buffer | unknown, contentType: str
 }
 
 /** Services and failover groups share one namespace (/gateway/<name> routes either): why `m` may not take its name, if it may not. */
-export function namespaceClash(m: Manifest, exists: Pick<ParseOptions, 'serviceExists' | 'groupExists'>): string | undefined {
+export function namespaceClash(m: Manifest, exists: Pick<ParseOptions, 'serviceExists' | 'groupExists' | 'targetedBy'>): string | undefined {
   const name = m.metadata.name;
   if (m.kind === 'Service' && exists.groupExists?.(name)) return `'${name}' is already a failover group; services and failover groups share one namespace`;
   if (m.kind === 'FailoverGroup' && exists.serviceExists?.(name)) return `'${name}' is already a service; services and failover groups share one namespace`;
+  // A group may name a service that does not exist yet; that name is then taken for services (found by the attack review: else a group became another's target).
+  const by = m.kind === 'FailoverGroup' ? exists.targetedBy?.(name) : undefined;
+  if (by !== undefined && by !== name) return `'${name}' is a service target of failover group '${by}'; a failover group cannot be another group's target`;
   return undefined;
 }
 

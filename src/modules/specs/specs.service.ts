@@ -227,6 +227,7 @@ export class SpecsService implements OnModuleInit {
       failoverUrlAllowlist: this.config.failoverUrlAllowlist,
       serviceExists: (name) => this.services.has(name),
       groupExists: (name) => this.groupRecords.has(name),
+      targetedBy: (name) => this.targetedBy(name),
     });
     if (!parsed.ok) {
       const first = parsed.errors[0];
@@ -305,9 +306,15 @@ export class SpecsService implements OnModuleInit {
     };
   }
 
+  /** The stored group that names `name` as a service target. */
+  private targetedBy(name: string): string | undefined {
+    for (const g of this.groupRecords.values()) if (g.manifest.spec.targets.some((t) => 'service' in t && t.service === name)) return g.name;
+    return undefined;
+  }
+
   /** Checked again inside the queue: the parse-time check cannot see an apply that ran between it and this one. */
   private checkNamespace(manifests: Manifest[]): void {
-    const exists = { serviceExists: (n: string) => this.services.has(n), groupExists: (n: string) => this.groupRecords.has(n) };
+    const exists = { serviceExists: (n: string) => this.services.has(n), groupExists: (n: string) => this.groupRecords.has(n), targetedBy: (n: string) => this.targetedBy(n) };
     for (const m of manifests) {
       const clash = namespaceClash(m, exists);
       if (clash) throw GridException.invalid('metadata.name', clash);
