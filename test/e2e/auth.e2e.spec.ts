@@ -162,6 +162,20 @@ describe('access control: failed logins, keys only, boot', () => {
     expect((await fetch(`${g.url}/healthz`)).status).toBe(200);
   });
 
+  it('a burst of parallel wrong passwords from one address: at most six reach the password check, the rest get 429 at once; a valid API key from that address still works', async () => {
+    const g = await startGrid({ env: { GRID_ADMIN_PASSWORD: ADMIN_PW, GRID_API_KEYS: `ci:${KEY}` } });
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${g.url}/state`, { headers: basic('admin', `wrong-${i}`) })));
+    const statuses = answers.map((r) => r.status);
+
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(6);
+    expect(statuses.filter((s) => s !== 401)).toEqual(Array.from({ length: statuses.filter((s) => s !== 401).length }, () => 429));
+    expect(answers.filter((r) => r.status === 429).every((r) => Number(r.headers.get('retry-after')) >= 1)).toBe(true);
+    expect((await fetch(`${g.url}/state`, { headers: { 'x-api-key': KEY } })).status).toBe(200);
+    expect((await fetch(`${g.url}/scale?service=x&delta=1`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } })).status).toBe(404);
+    // Still blocked after the key was let in: the key was not let in because the wait had ended.
+    expect((await fetch(`${g.url}/state`, { headers: ADMIN })).status).toBe(429);
+  });
+
   it('with only X_API_KEY (the seed), reads stay open and mutations need the key', async () => {
     const g = await startGrid({ env: { X_API_KEY: 'seed-key-123' } });
 

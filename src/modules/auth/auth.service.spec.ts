@@ -7,16 +7,23 @@ import { EventBus } from '../../common/events/event-bus.js';
 import type { EventMap } from '../../common/events/event-map.js';
 import type { RouteKind } from './access.js';
 import { AuthService, type AuthOutcome } from './auth.service.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
 import type { UserCredentials } from './users.service.js';
 
 /** The users as the guard sees them; password hashing has its own spec. */
 class MemoryUsers implements UserCredentials {
+  /** Password checks begun: each one is an scrypt in UsersService. */
+  checks = 0;
+  /** While set, checks wait for it, so attempts sent together are all in flight at once. */
+  hold: Promise<void> | null = null;
   constructor(private readonly users: Record<string, { password: string; role: Role }>) {}
   async load(): Promise<void> {}
   get usersExist(): boolean {
     return Object.keys(this.users).length > 0;
   }
   async verify(name: string, password: string): Promise<Role | null> {
+    this.checks++;
+    await this.hold;
     const u = this.users[name];
     return u && u.password === password ? u.role : null;
   }
@@ -39,15 +46,28 @@ const CREDENTIALS = {
 };
 type Cred = keyof typeof CREDENTIALS;
 
-function setup(opts: { users?: boolean; keys?: boolean; host?: string; allowInsecure?: boolean } = {}) {
+function setup(opts: { users?: boolean; keys?: boolean; host?: string; allowInsecure?: boolean; gate?: ConcurrencyGate } = {}) {
   const clock = new FakeClock(1_000_000);
   const bus = new EventBus(new EventEmitter2());
   const refused: EventMap['auth.refused'][] = [];
   bus.on('auth.refused', (e) => void refused.push(e));
   const config = { apiKeys: opts.keys ? [{ name: 'ci', key: KEY }] : [], host: opts.host ?? '127.0.0.1', allowInsecure: opts.allowInsecure ?? false } as unknown as GridConfig;
-  const sut = new AuthService(config, clock, new MemoryUsers(opts.users ? USERS : {}), bus, new SchedulerRegistry());
-  const ask = (route: RouteKind, cred: Cred, ip = '10.0.0.7') => sut.authenticate({ headers: CREDENTIALS[cred], ip, method: 'POST', url: '/apply' }, route);
-  return { sut, clock, refused, ask };
+  const users = new MemoryUsers(opts.users ? USERS : {});
+  const sut = new AuthService(config, clock, users, bus, new SchedulerRegistry(), opts.gate ?? new ConcurrencyGate(1000, 0));
+  const ask = (route: RouteKind, cred: Cred | Record<string, string>, ip = '10.0.0.7') => sut.authenticate({ headers: typeof cred === 'string' ? CREDENTIALS[cred] : cred, ip, method: 'POST', url: '/apply' }, route);
+  /** Sends all at once, with every password check held until all have been answered or are running. */
+  const burst = async (creds: (Cred | Record<string, string>)[], ip: (i: number) => string = () => '10.0.0.7') => {
+    let open!: () => void;
+    users.hold = new Promise((r) => (open = r));
+    const answers = creds.map((c, i) => ask('read', c, ip(i)));
+    // Every request has run up to its password check (or been refused) once the microtasks have drained.
+    await new Promise((r) => setImmediate(r));
+    const checksWhileHeld = users.checks;
+    open();
+    users.hold = null;
+    return { checksWhileHeld, answers: (await Promise.all(answers)).map(short) };
+  };
+  return { sut, clock, refused, ask, burst, users };
 }
 
 const short = (o: AuthOutcome) => (o.ok ? `allow ${o.actor.name}` : o.status);
@@ -113,17 +133,69 @@ describe(AuthService.name, () => {
     ]);
   });
 
-  it('answers 429 with Retry-After to any credentials from an IP after too many failures, and lets it in when the wait is over', async () => {
+  it('answers 429 with Retry-After to a user after too many failures from an IP, and lets it in when the wait is over; other users and IPs go on', async () => {
     const { ask, clock, refused } = setup({ users: true, keys: true });
-    for (let i = 0; i < 5; i++) expect(short(await ask('read', 'wrong password'))).toBe(401);
-    expect(short(await ask('read', 'wrong key'))).toBe(401);
+    for (let i = 0; i < 6; i++) expect(short(await ask('read', 'wrong password'))).toBe(401);
 
     expect(await ask('read', 'operator')).toMatchObject({ ok: false, status: 429, retryAfterS: 1 });
     expect(short(await ask('read', 'operator', '10.0.0.8'))).toBe('allow otto');
+    expect(short(await ask('read', 'viewer'))).toBe('allow vera');
     expect(short(await ask('read', 'none'))).toBe(401);
     expect(refused.filter((r) => r.status === 429)).toHaveLength(1);
     clock.advance(1000);
     expect(short(await ask('read', 'operator'))).toBe('allow otto');
+  });
+
+  it('a burst of wrong passwords from one IP: only freeFailures + 1 reach the password check, the rest get 429 at once', async () => {
+    const { burst, users, ask } = setup({ users: true, keys: true });
+
+    const r = await burst(Array.from({ length: 100 }, () => basic('otto', 'guess')));
+
+    expect(r.checksWhileHeld).toBe(6);
+    expect(users.checks).toBe(6);
+    expect(r.answers.filter((a) => a === 401)).toHaveLength(6);
+    expect(r.answers.filter((a) => a === 429)).toHaveLength(94);
+    expect(await ask('read', 'operator')).toMatchObject({ ok: false, status: 429 });
+    expect(short(await ask('read', 'key'))).toBe('allow ci');
+    expect(short(await ask('mutate', 'bearer'))).toBe('allow ci');
+  });
+
+  it('spraying many user names from one IP is bounded per IP; a valid key from that IP still works, wrong keys are refused', async () => {
+    const { burst, users, ask } = setup({ users: true, keys: true });
+
+    const r = await burst(Array.from({ length: 100 }, (_, i) => basic(`user${i}`, 'guess')));
+
+    expect(users.checks).toBe(21);
+    expect(r.answers.filter((a) => a === 429)).toHaveLength(79);
+    expect(await ask('read', 'viewer')).toMatchObject({ ok: false, status: 429 });
+    expect(short(await ask('read', 'key'))).toBe('allow ci');
+    expect(await ask('read', 'wrong key')).toMatchObject({ ok: false, status: 429 });
+  });
+
+  it('wrong API keys count per IP (no scrypt); the right key is never refused', async () => {
+    const { ask, users } = setup({ users: false, keys: true });
+    const answers = [];
+    for (let i = 0; i < 22; i++) answers.push(short(await ask('mutate', 'wrong key')));
+
+    expect(answers.slice(0, 21).every((a) => a === 401)).toBe(true);
+    expect(answers[21]).toBe(429);
+    expect(short(await ask('mutate', 'key'))).toBe('allow ci');
+    expect(users.checks).toBe(0);
+  });
+
+  it('bounds password checks across all IPs: past the gate and its queue, 429 saying Grid is busy; once it is free they get in', async () => {
+    const { burst, users, refused, ask } = setup({ users: true, keys: true, gate: new ConcurrencyGate(2, 3) });
+
+    const r = await burst(
+      Array.from({ length: 10 }, () => 'operator' as const),
+      (i) => `10.1.0.${i}`,
+    );
+
+    expect(r.checksWhileHeld).toBe(2);
+    expect(users.checks).toBe(5);
+    expect(r.answers).toEqual([...Array.from({ length: 5 }, () => 'allow otto'), ...Array.from({ length: 5 }, () => 429)]);
+    expect(refused.map((e) => [e.status, e.reason])).toEqual(Array.from({ length: 5 }, () => [429, 'Grid is busy checking passwords; try again in a moment']));
+    for (let i = 0; i < 10; i++) expect(short(await ask('read', 'operator', `10.1.0.${i}`))).toBe('allow otto');
   });
 
   it.each([
