@@ -1,7 +1,9 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import Database from 'better-sqlite3';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { openTestStore, removeStore, type TestStore } from '../../../test/utils/database.js';
+import { loadConfig } from '../../common/config/config.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { FIELD_MAX, SUMMARY_MAX } from './audit-request.js';
 import { AuditService, VERIFY_CHUNK } from './audit.service.js';
@@ -18,7 +20,7 @@ describe(AuditService.name, () => {
 
   const opened: AuditService[] = [];
   async function open(): Promise<AuditService> {
-    const s = new AuditService(store.clock, store.ds, store.bus, store.metrics, new SchedulerRegistry());
+    const s = new AuditService(store.clock, store.ds, store.bus, store.metrics, new SchedulerRegistry(), loadConfig({}, os.tmpdir()));
     s.onModuleInit();
     opened.push(s);
     return s;

@@ -4,13 +4,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
+import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { EventBus } from '../../common/events/event-bus.js';
 import type { EventMap } from '../../common/events/event-map.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { clip, FIELD_MAX, SUMMARY_MAX } from './audit-request.js';
 import { ChainWalk, link, type AuditDraft, type AuditEntry, type ChainHead, type Verification } from './hash-chain.js';
-import { RefusalLimiter, tallySummary, type Tally } from './refusal-limit.js';
+import { REFUSAL_LIMITS, RefusalLimiter, tallySummary, type Tally } from './refusal-limit.js';
 
 export interface AuditQuery {
   actor?: string;
@@ -63,7 +64,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   private lastWritten?: AuditEntry;
   /** Why the last write failed (SQLite's message), for the 503 and the log. */
   private lastError = '';
-  private readonly refusals = new RefusalLimiter();
+  private readonly refusals: RefusalLimiter;
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -71,7 +72,10 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     private readonly bus: EventBus,
     private readonly metrics: MetricsService,
     private readonly scheduler: SchedulerRegistry,
-  ) {}
+    @Inject(GRID_CONFIG) config: GridConfig,
+  ) {
+    this.refusals = new RefusalLimiter({ ...REFUSAL_LIMITS, perWindow: config.auditRefusalsPerMinute });
+  }
 
   onModuleInit(): void {
     this.db = (this.ds.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
@@ -100,7 +104,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * A refusal proves no one, so what it brings (path, claimed name) is clipped, and one address
-   * gets at most REFUSAL_LIMITS.perWindow rows a window; the rest are counted into one row.
+   * gets at most GRID_AUDIT_REFUSALS_PER_MINUTE rows a minute; the rest are counted into one row.
    */
   private refused(e: EventMap['auth.refused']): void {
     const { record, tallies } = this.refusals.admit(e.ip, e.status, this.clock.now());

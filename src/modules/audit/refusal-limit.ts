@@ -10,6 +10,7 @@ export interface RefusalLimits {
   maxSources: number;
 }
 
+/** perWindow is GRID_AUDIT_REFUSALS_PER_MINUTE's default. */
 export const REFUSAL_LIMITS: RefusalLimits = { perWindow: 20, windowMs: 60_000, maxSources: 1000 };
 
 /** Refusals from one address that were counted rather than recorded. */
