@@ -1,5 +1,6 @@
 // The audit trail end to end: the real Grid, its real SQLite file changed from outside.
 import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyYaml, cleanupAll, expectEventually, json, readyPods, startGrid, type GridHandle } from '../utils/grid.js';
 
@@ -122,6 +123,43 @@ describe('audit trail', () => {
       const r = await json(`${g.url}/audit?${query}`);
       expect(r.status).toBe(400);
       expect(r.body.message).toMatch(new RegExp(`^${param}: `));
+    });
+  });
+
+  describe('refused requests', () => {
+    const KEY = 'audit-e2e-key-0123456789';
+    let g: GridHandle;
+    beforeAll(async () => {
+      g = await startGrid({ env: { GRID_API_KEYS: `ci:${KEY}` } });
+    });
+
+    it('one client refused 300 times with a 10 KB path leaves at most ~25 clipped rows, not 300 × 10 KB', async () => {
+      /** The database file's size with the write-ahead log folded in (the log itself is reused, not grown, after a checkpoint). */
+      const files = () => {
+        const db = openFile(g);
+        try {
+          db.pragma('wal_checkpoint(TRUNCATE)');
+        } finally {
+          db.close();
+        }
+        return fs.statSync(path.join(g.dataDir, 'grid.db')).size;
+      };
+      const path10k = `/broadcast/x/${'A'.repeat(10_000)}`;
+      const before = files();
+      for (let round = 0; round < 30; round++) {
+        const statuses = await Promise.all(Array.from({ length: 10 }, () => fetch(`${g.url}${path10k}`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${'B'.repeat(2000)}:x`).toString('base64')}` } }).then((r) => r.status)));
+        for (const s of statuses) expect([401, 429]).toContain(s);
+      }
+      const rows = (await json(`${g.url}/audit?action=auth.refused&limit=500`, { headers: { 'x-api-key': KEY } })).body.entries as Entry[];
+      expect(rows.length).toBeGreaterThanOrEqual(20);
+      expect(rows.length).toBeLessThanOrEqual(25);
+      for (const r of rows) {
+        expect(r.target!.length).toBeLessThanOrEqual(100);
+        expect(r.summary.length).toBeLessThanOrEqual(500);
+        expect(r.summary).toMatch(/^POST \/broadcast\/x\/A+…: .*( \(claimed user B+…\))?$/);
+      }
+      expect(files() - before).toBeLessThan((300 * 10_000) / 10);
+      expect((await json(`${g.url}/audit/verify`, { headers: { 'x-api-key': KEY } })).body).toMatchObject({ ok: true });
     });
   });
 

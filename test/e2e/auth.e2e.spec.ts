@@ -61,7 +61,8 @@ describe('access control', () => {
     expect(hash).toMatchObject({ status: 0, stdout: expect.stringMatching(/^scrypt\$\d+\$\d+\$\d+\$\S+\$\S+\n$/) });
     usersFile = path.join(tempDataDir(), 'users.yaml');
     fs.writeFileSync(usersFile, `users:\n  - name: vera\n    role: viewer\n    passwordHash: "${hash.stdout.trim()}"\n`);
-    g = await startGrid({ env: { GRID_ADMIN_PASSWORD: ADMIN_PW, GRID_API_KEYS: `ci:${KEY}`, GRID_USERS_FILE: usersFile, GRID_GATEWAY_PORT: '0' } });
+    // Every refusal below must leave its own audit row: more than the 20 a minute one address gets by default.
+    g = await startGrid({ env: { GRID_ADMIN_PASSWORD: ADMIN_PW, GRID_API_KEYS: `ci:${KEY}`, GRID_USERS_FILE: usersFile, GRID_GATEWAY_PORT: '0', GRID_AUDIT_REFUSALS_PER_MINUTE: '1000' } });
   });
   afterAll(cleanupAll);
 

@@ -48,6 +48,7 @@ describe(loadConfig.name, () => {
       maxStarting: 4,
       alerts: { downConfirmMs: 0, upConfirmMs: 0, cooldownMs: 0, startupGraceMs: 5000, sendTimeoutMs: 10000, sendAttempts: 5, email: undefined, webhookUrl: undefined, publicUiUrl: undefined },
       failoverUrlAllowlist: [],
+      auditRefusalsPerMinute: 20,
     });
   });
 
@@ -103,6 +104,7 @@ describe(loadConfig.name, () => {
     { env: { GRID_MAX_STARTING: '1' }, key: 'maxStarting', want: 1 },
     { env: { GRID_FAILOVER_URL_ALLOWLIST: 'http://10.0.0.5:8080, http://DR.example.com:80/' }, key: 'failoverUrlAllowlist', want: ['http://10.0.0.5:8080', 'http://dr.example.com'] },
     { env: { GRID_FAILOVER_URL_ALLOWLIST: ' , ' }, key: 'failoverUrlAllowlist', want: [] },
+    { env: { GRID_AUDIT_REFUSALS_PER_MINUTE: '1000' }, key: 'auditRefusalsPerMinute', want: 1000 },
     {
       env: { PATH: '/usr/bin', HOME: '/home/grid', GRID_API_KEY: 'grid-key-1', X_API_KEY: 'x-key-123', GRID_ADMIN_PASSWORD: 'correct horse battery', SMTP_PASS: 'secret', TICK_MS: '500', XTICK_MS: 'kept' },
       key: 'podEnv',
@@ -154,6 +156,7 @@ describe(loadConfig.name, () => {
     { env: { GRID_MAX_PODS: '0' }, variable: 'GRID_MAX_PODS', message: 'GRID_MAX_PODS: must be an integer 1..1000000 (got 0)' },
     { env: { GRID_MAX_PODS: 'lots' }, variable: 'GRID_MAX_PODS', message: 'GRID_MAX_PODS: must be an integer 1..1000000 (got "lots")' },
     { env: { GRID_MAX_STARTING: '0' }, variable: 'GRID_MAX_STARTING', message: 'GRID_MAX_STARTING: must be an integer 1..10000 (got 0)' },
+    { env: { GRID_AUDIT_REFUSALS_PER_MINUTE: '0' }, variable: 'GRID_AUDIT_REFUSALS_PER_MINUTE', message: 'GRID_AUDIT_REFUSALS_PER_MINUTE: must be an integer 1..1000000 (got 0)' },
     {
       env: { GRID_FAILOVER_URL_ALLOWLIST: 'http://a:1,https://b:2' },
       variable: 'GRID_FAILOVER_URL_ALLOWLIST',

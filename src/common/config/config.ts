@@ -49,6 +49,8 @@ export interface GridConfig {
   alerts: AlertsConfig;
   /** Origins (http://host:port) failover groups may name as url targets; anything else is refused at apply. */
   failoverUrlAllowlist: string[];
+  /** auth.refused rows one source address may cause a minute; the rest are counted into one row. */
+  auditRefusalsPerMinute: number;
 }
 
 /** SMTP delivery of alerts (seed names; see alertsConfig for the aliases). */
@@ -260,6 +262,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), machine:
     // A start costs a fresh runtime loading itself (a few hundred ms of CPU): 2 per core keep the cores busy and Grid responsive (bench/admission.js).
     maxStarting: int(env, 'GRID_MAX_STARTING', machine.cores * 2, 1, 10_000),
     failoverUrlAllowlist: originList(env, 'GRID_FAILOVER_URL_ALLOWLIST'),
+    auditRefusalsPerMinute: int(env, 'GRID_AUDIT_REFUSALS_PER_MINUTE', 20, 1, 1_000_000),
     alerts: alertsConfig(env),
   };
 }

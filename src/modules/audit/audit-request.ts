@@ -19,7 +19,8 @@ export interface Described {
 }
 
 export const SUMMARY_MAX = 500;
-const FIELD_MAX = 100;
+/** A target, a name or a path inside a summary. */
+export const FIELD_MAX = 100;
 
 /** Nicer names than the route gives (singular nouns, Grid's verbs); everything else is derived. */
 const ACTIONS: Record<string, string> = {
@@ -80,7 +81,8 @@ function firstString(...values: unknown[]): string | undefined {
   return undefined;
 }
 
-function clip(s: string, max: number): string {
+/** At most max characters, an ellipsis marking a cut: what a caller sends never sizes a row. */
+export function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 

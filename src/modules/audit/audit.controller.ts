@@ -59,7 +59,7 @@ export class AuditController {
     description: 'Recomputes every hash in order. firstBroken names the first entry that was altered, removed (the first missing id) or no longer holds its predecessor\'s hash; head is the last entry Grid wrote, to keep outside Grid as an anchor.',
   })
   @ApiOkResponse({ description: '{ ok, checked, firstBroken?: { id, reason: altered | removed | bad-prev-hash | unknown-entry, detail }, head }' })
-  verify() {
-    return { ...this.audit.verify(), head: this.audit.headOf() };
+  async verify() {
+    return { ...(await this.audit.verify()), head: this.audit.headOf() };
   }
 }

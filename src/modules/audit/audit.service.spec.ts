@@ -1,9 +1,14 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import Database from 'better-sqlite3';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { openTestStore, removeStore, type TestStore } from '../../../test/utils/database.js';
+import { loadConfig } from '../../common/config/config.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
-import { AuditService } from './audit.service.js';
+import { FIELD_MAX, SUMMARY_MAX } from './audit-request.js';
+import { AuditService, VERIFY_CHUNK } from './audit.service.js';
 import type { AuditDraft } from './hash-chain.js';
+import { REFUSAL_LIMITS } from './refusal-limit.js';
 
 const LOCK = `CREATE TRIGGER audit_lock BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'locked by test'); END`;
 
@@ -13,9 +18,11 @@ describe(AuditService.name, () => {
   /** A second connection to the same file: changes made from outside Grid. */
   let outside: Database.Database;
 
+  const opened: AuditService[] = [];
   async function open(): Promise<AuditService> {
-    const s = new AuditService(store.clock, store.ds, store.bus, store.metrics);
+    const s = new AuditService(store.clock, store.ds, store.bus, store.metrics, new SchedulerRegistry(), loadConfig({}, os.tmpdir()));
     s.onModuleInit();
+    opened.push(s);
     return s;
   }
 
@@ -25,6 +32,7 @@ describe(AuditService.name, () => {
     outside = new Database(path.join(store.dir, 'grid.db'));
   });
   afterEach(async () => {
+    for (const s of opened.splice(0)) s.onModuleDestroy();
     outside.close();
     await store.close();
     removeStore(store.dir);
@@ -36,13 +44,13 @@ describe(AuditService.name, () => {
   const failures = async (stage: string) =>
     (await store.metrics.registry.getSingleMetric('grid_audit_write_failures_total')!.get()).values.find((v) => v.labels.stage === stage)!.value;
 
-  it('chains entries in the order they are recorded, with the clock time', () => {
+  it('chains entries in the order they are recorded, with the clock time', async () => {
     const a = entry(1);
     store.clock.advance(5);
     const b = entry(2);
     expect(a).toMatchObject({ id: 1, time: Date.UTC(2026, 0, 1), actor: 'ops', summary: '#1' });
     expect(b).toMatchObject({ id: 2, prevHash: a!.hash, time: Date.UTC(2026, 0, 1) + 5 });
-    expect(sut.verify()).toEqual({ ok: true, checked: 2 });
+    expect(await sut.verify()).toEqual({ ok: true, checked: 2 });
   });
 
   it('pages newest first with a cursor, and filters by actor, action, target and time', () => {
@@ -65,22 +73,22 @@ describe(AuditService.name, () => {
     const again = await open();
     const c = again.record({ actor: 'ops', actorKind: 'user', sourceIp: null, action: 'apply', target: null, summary: '', status: 200 });
     expect(c).toMatchObject({ id: 3 });
-    expect(again.verify()).toEqual({ ok: true, checked: 3 });
+    expect(await again.verify()).toEqual({ ok: true, checked: 3 });
   });
 
-  it('names a row changed in the file, and a removed one', () => {
+  it('names a row changed in the file, and a removed one', async () => {
     for (let i = 1; i <= 5; i++) entry(i);
     outside.prepare(`UPDATE audit_log SET summary = 'nothing to see' WHERE id = 3`).run();
-    expect(sut.verify()).toMatchObject({ ok: false, checked: 2, firstBroken: { id: 3, reason: 'altered' } });
+    expect(await sut.verify()).toMatchObject({ ok: false, checked: 2, firstBroken: { id: 3, reason: 'altered' } });
 
     outside.prepare(`DELETE FROM audit_log WHERE id = 3`).run();
-    expect(sut.verify()).toMatchObject({ ok: false, checked: 2, firstBroken: { id: 3, reason: 'removed' } });
+    expect(await sut.verify()).toMatchObject({ ok: false, checked: 2, firstBroken: { id: 3, reason: 'removed' } });
   });
 
-  it('names the newest row removed while Grid runs', () => {
+  it('names the newest row removed while Grid runs', async () => {
     for (let i = 1; i <= 3; i++) entry(i);
     outside.prepare(`DELETE FROM audit_log WHERE id = 3`).run();
-    expect(sut.verify()).toMatchObject({ ok: false, firstBroken: { id: 3, reason: 'removed' } });
+    expect(await sut.verify()).toMatchObject({ ok: false, firstBroken: { id: 3, reason: 'removed' } });
   });
 
   it('refuses (503, saying why) when the table refuses writes, and the probe leaves no row', async () => {
@@ -111,7 +119,7 @@ describe(AuditService.name, () => {
     expect(() => sut.checkWritable()).not.toThrow();
     expect(entry(3)).toMatchObject({ id: 3, summary: '#3' });
     expect(sut.query({ limit: 10 }).entries.map((e) => e.summary)).toEqual(['#3', '#2', '#1']);
-    expect(sut.verify()).toEqual({ ok: true, checked: 3 });
+    expect(await sut.verify()).toEqual({ ok: true, checked: 3 });
   });
 
   it.each([
@@ -146,5 +154,92 @@ describe(AuditService.name, () => {
     expect(sut.query({ limit: 10 }).entries).toEqual([
       expect.objectContaining({ actor: 'anonymous', actorKind: 'anonymous', sourceIp: '10.0.0.9', action: 'auth.refused', target: '/apply', summary: 'POST /apply: too many failed logins (claimed user ana)', status: 429 }),
     ]);
+  });
+
+  describe('refusals', () => {
+    const refuse = (over: Partial<{ ip: string; actor: string | null; url: string; status: 401 | 403 | 429; reason: string }> = {}) =>
+      store.bus.emit('auth.refused', { ip: '10.0.0.9', actor: null, method: 'POST', url: '/apply', status: 401, reason: 'credentials required', ...over });
+    const refusals = () => sut.query({ limit: 500, action: 'auth.refused' }).entries.reverse();
+
+    it('clips what the request brought: path, claimed name and reason', () => {
+      const path = `/broadcast/x/${'A'.repeat(15_000)}`;
+      refuse({ url: `${path}?token=${'t'.repeat(5000)}`, actor: 'B'.repeat(15_000), reason: `because ${'R'.repeat(15_000)}` });
+      refuse({ status: 403, actor: 'C'.repeat(15_000), url: path });
+      const [anon, user] = refusals();
+      expect(anon.target).toBe(`${path.slice(0, FIELD_MAX - 1)}…`);
+      expect(anon.summary).toBe(`POST ${path.slice(0, FIELD_MAX - 1)}…: because ${'R'.repeat(2 * FIELD_MAX - 9)}… (claimed user ${'B'.repeat(FIELD_MAX - 1)}…)`);
+      expect(anon.summary.length).toBeLessThanOrEqual(SUMMARY_MAX);
+      expect(user).toMatchObject({ actor: `${'C'.repeat(FIELD_MAX - 1)}…`, actorKind: 'user', target: anon.target });
+    });
+
+    it('records a window of refusals from one address one by one, then writes what it counted as one row', () => {
+      const n = REFUSAL_LIMITS.perWindow;
+      for (let i = 0; i < n + 30; i++) refuse({ status: i % 3 ? 401 : 429 });
+      refuse({ ip: '10.0.0.10' });
+      expect(refusals().map((e) => e.sourceIp)).toEqual([...Array(n).fill('10.0.0.9'), '10.0.0.10']);
+
+      store.clock.advance(REFUSAL_LIMITS.windowMs - 1);
+      sut.writeRefusalTallies();
+      expect(refusals()).toHaveLength(n + 1);
+      store.clock.advance(1);
+      sut.writeRefusalTallies();
+      const counted = [...Array(n + 30).keys()].slice(n);
+      const c429 = counted.filter((i) => i % 3 === 0).length;
+      expect(refusals()[n + 1]).toMatchObject({
+        actor: 'anonymous',
+        sourceIp: '10.0.0.9',
+        target: null,
+        status: null,
+        summary: `… and 30 more refusals from 10.0.0.9 in the 60 s from 2026-01-01T00:00:00.000Z (401: ${30 - c429}, 429: ${c429})`,
+      });
+      sut.writeRefusalTallies();
+      refuse();
+      expect(refusals()).toHaveLength(n + 3);
+    });
+
+    it('writes the tally before the first refusal after the window, and what is still counted when Grid stops', async () => {
+      for (let i = 0; i < REFUSAL_LIMITS.perWindow + 2; i++) refuse();
+      store.clock.advance(REFUSAL_LIMITS.windowMs);
+      refuse({ reason: 'next window' });
+      expect(refusals().slice(-2).map((e) => e.summary)).toEqual([expect.stringMatching(/^… and 2 more refusals from 10\.0\.0\.9 .*\(401: 2\)$/), 'POST /apply: next window']);
+
+      // The new window's first refusal above took one of its rows.
+      for (let i = 0; i < REFUSAL_LIMITS.perWindow + 4; i++) refuse({ status: 429 });
+      sut.onModuleDestroy();
+      expect(refusals().at(-1)!.summary).toMatch(/^… and 5 more refusals .*\(429: 5\)$/);
+      expect(await sut.verify()).toMatchObject({ ok: true });
+    });
+  });
+
+  describe('verify', () => {
+    const fill = (n: number) => {
+      for (let i = 1; i <= n; i++) entry(i);
+    };
+
+    it('finds a broken link in a later chunk of a table larger than one chunk', async () => {
+      fill(2 * VERIFY_CHUNK + 500);
+      expect(await sut.verify()).toEqual({ ok: true, checked: 2 * VERIFY_CHUNK + 500 });
+      const victim = 2 * VERIFY_CHUNK + 321;
+      outside.prepare(`UPDATE audit_log SET status = 500 WHERE id = ?`).run(victim);
+      expect(await sut.verify()).toMatchObject({ ok: false, checked: victim - 1, firstBroken: { id: victim, reason: 'altered' } });
+      outside.prepare(`DELETE FROM audit_log WHERE id >= ?`).run(VERIFY_CHUNK + 1);
+      expect(await sut.verify()).toMatchObject({ ok: false, checked: VERIFY_CHUNK, firstBroken: { id: VERIFY_CHUNK + 1, reason: 'removed' } });
+    });
+
+    it.each([[7], [8], [9], [10], [11]])('pages exactly at a chunk boundary (%s rows, chunks of 3)', async (rows) => {
+      fill(rows);
+      expect(await sut.verify(3)).toEqual({ ok: true, checked: rows });
+      outside.prepare(`DELETE FROM audit_log WHERE id = ?`).run(rows);
+      expect(await sut.verify(3)).toMatchObject({ ok: false, firstBroken: { id: rows, reason: 'removed' } });
+    });
+
+    it('lets other work run between chunks, and reads entries appended meanwhile', async () => {
+      fill(10);
+      const order: string[] = [];
+      const done = sut.verify(3).then((v) => (order.push('verified'), v));
+      setImmediate(() => (order.push('appended'), entry(11)));
+      expect(await done).toEqual({ ok: true, checked: 11 });
+      expect(order).toEqual(['appended', 'verified']);
+    });
   });
 });

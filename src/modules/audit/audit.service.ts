@@ -1,12 +1,17 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
+import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { EventBus } from '../../common/events/event-bus.js';
+import type { EventMap } from '../../common/events/event-map.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { link, verifyChain, type AuditDraft, type AuditEntry, type ChainHead, type Verification } from './hash-chain.js';
+import { clip, FIELD_MAX, SUMMARY_MAX } from './audit-request.js';
+import { ChainWalk, link, type AuditDraft, type AuditEntry, type ChainHead, type Verification } from './hash-chain.js';
+import { REFUSAL_LIMITS, RefusalLimiter, tallySummary, type Tally } from './refusal-limit.js';
 
 export interface AuditQuery {
   actor?: string;
@@ -28,6 +33,11 @@ export interface AuditPage {
 export const AUDITED_EVENTS: ReadonlySet<string> = new Set(['rollout.aborted', 'rollout.stalled', 'autoscale.scaled']);
 
 const SYSTEM = { actor: 'grid', actorKind: 'system' } as const;
+/** The job that writes the tallies of refusal windows that ended with no refusal after them. */
+const TALLY_JOB = 'audit.refusal-tallies';
+const TALLY_EVERY_MS = 10_000;
+/** Rows hashed per turn of the event loop by verify(): a few milliseconds of work. */
+export const VERIFY_CHUNK = 2000;
 const COLUMNS = 'id, time, actor, actor_kind AS actorKind, source_ip AS sourceIp, action, target, summary, status, prev_hash AS prevHash, hash';
 
 /**
@@ -43,7 +53,7 @@ const COLUMNS = 'id, time, actor, actor_kind AS actorKind, source_ip AS sourceIp
  * kept, checkWritable() first tries to write them and refuses every mutation until it can.
  */
 @Injectable()
-export class AuditService implements OnModuleInit {
+export class AuditService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuditService.name);
   private db!: BetterSqlite3.Database;
   private insert!: BetterSqlite3.Statement;
@@ -54,13 +64,18 @@ export class AuditService implements OnModuleInit {
   private lastWritten?: AuditEntry;
   /** Why the last write failed (SQLite's message), for the 503 and the log. */
   private lastError = '';
+  private readonly refusals: RefusalLimiter;
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
     @InjectDataSource() private readonly ds: DataSource,
     private readonly bus: EventBus,
     private readonly metrics: MetricsService,
-  ) {}
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(GRID_CONFIG) config: GridConfig,
+  ) {
+    this.refusals = new RefusalLimiter({ ...REFUSAL_LIMITS, perWindow: config.auditRefusalsPerMinute });
+  }
 
   onModuleInit(): void {
     this.db = (this.ds.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
@@ -68,14 +83,7 @@ export class AuditService implements OnModuleInit {
       'INSERT INTO audit_log (id, time, actor, actor_kind, source_ip, action, target, summary, status, prev_hash, hash) VALUES (@id, @time, @actor, @actorKind, @sourceIp, @action, @target, @summary, @status, @prevHash, @hash)',
     );
     this.head = (this.db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as ChainHead | undefined) ?? null;
-    this.bus.on('auth.refused', (e) => {
-      // A 403 is a proven user refused a route; a 401 or 429 proves no one, so a name it claimed goes in the summary,
-      // not the actor column (else /audit?actor=admin would mix an attacker's guesses with admin's own actions).
-      const path = e.url.split('?')[0];
-      const proven = e.status === 403 && e.actor !== null;
-      const claimed = !proven && e.actor !== null ? ` (claimed user ${e.actor})` : '';
-      this.record({ actor: proven ? e.actor! : 'anonymous', actorKind: proven ? 'user' : 'anonymous', sourceIp: e.ip, action: 'auth.refused', target: path, summary: `${e.method} ${path}: ${e.reason}${claimed}`, status: e.status });
-    });
+    this.bus.on('auth.refused', (e) => this.refused(e));
     // Only automatic switches: a manual one is the POST /failover/:group/switch already audited with its caller.
     this.bus.on('failover.switched', (e) => {
       if (e.automatic) this.record({ ...SYSTEM, sourceIp: null, action: 'failover.switched', target: e.group, summary: `${e.from ?? '(none)'} → ${e.to}: ${e.reason}`, status: null });
@@ -83,6 +91,45 @@ export class AuditService implements OnModuleInit {
     this.bus.on('event.recorded', (e) => {
       if (AUDITED_EVENTS.has(e.type)) this.record({ ...SYSTEM, sourceIp: null, action: e.type, target: e.service, summary: `${e.reason}: ${e.message}`, status: null });
     });
+    const tallies = setInterval(() => this.writeRefusalTallies(), TALLY_EVERY_MS);
+    tallies.unref();
+    this.scheduler.addInterval(TALLY_JOB, tallies);
+  }
+
+  /** What was counted but not yet written goes in now: a restart must not lose it. */
+  onModuleDestroy(): void {
+    if (this.scheduler.doesExist('interval', TALLY_JOB)) this.scheduler.deleteInterval(TALLY_JOB);
+    this.writeTallies(this.refusals.drain());
+  }
+
+  /**
+   * A refusal proves no one, so what it brings (path, claimed name) is clipped, and one address
+   * gets at most GRID_AUDIT_REFUSALS_PER_MINUTE rows a minute; the rest are counted into one row.
+   */
+  private refused(e: EventMap['auth.refused']): void {
+    const { record, tallies } = this.refusals.admit(e.ip, e.status, this.clock.now());
+    this.writeTallies(tallies);
+    if (!record) return;
+    // A 403 is a proven user refused a route; a 401 or 429 proves no one, so a name it claimed goes in the summary,
+    // not the actor column (else /audit?actor=admin would mix an attacker's guesses with admin's own actions).
+    const path = clip(e.url.split('?')[0], FIELD_MAX);
+    const proven = e.status === 403 && e.actor !== null;
+    const claimed = !proven && e.actor !== null ? ` (claimed user ${clip(e.actor, FIELD_MAX)})` : '';
+    // The reason is Grid's own words, but may quote a user name: twice a field keeps every part within SUMMARY_MAX.
+    const summary = clip(`${clip(e.method, 20)} ${path}: ${clip(e.reason, 2 * FIELD_MAX)}${claimed}`, SUMMARY_MAX);
+    const actor = proven ? { actor: clip(e.actor!, FIELD_MAX), actorKind: 'user' as const } : { actor: 'anonymous', actorKind: 'anonymous' as const };
+    this.record({ ...actor, sourceIp: clip(e.ip, FIELD_MAX), action: 'auth.refused', target: path, summary, status: e.status });
+  }
+
+  /** Writes the tallies of refusal windows that have ended. Public for the tests, which drive the clock. */
+  writeRefusalTallies(): void {
+    this.writeTallies(this.refusals.expire(this.clock.now()));
+  }
+
+  private writeTallies(tallies: Tally[]): void {
+    for (const t of tallies) {
+      this.record({ actor: 'anonymous', actorKind: 'anonymous', sourceIp: clip(t.ip, FIELD_MAX), action: 'auth.refused', target: null, summary: clip(tallySummary(t, this.refusals.limits.windowMs), SUMMARY_MAX), status: null });
+    }
   }
 
   /**
@@ -156,12 +203,22 @@ export class AuditService implements OnModuleInit {
   }
 
   /**
-   * The whole chain in one synchronous pass (about a microsecond per entry), so no append can
-   * interleave with the read and the in-memory head is a consistent anchor.
+   * The whole chain, read in id order a page at a time and hashed between other work (a chain of
+   * 100k rows would otherwise hold every request for a while). Each page is read and checked
+   * against the head as it is at that moment, so entries appended in between are simply read
+   * with the next page; the last page is checked against the head at its read.
    */
-  verify(): Verification {
-    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id ASC`).iterate() as IterableIterator<AuditEntry>;
-    return verifyChain(rows, this.head);
+  async verify(chunk = VERIFY_CHUNK): Promise<Verification> {
+    const first = this.db.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id ASC LIMIT ?`);
+    const next = this.db.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id > ? ORDER BY id ASC LIMIT ?`);
+    const walk = new ChainWalk();
+    let rows = first.all(chunk) as AuditEntry[];
+    for (;;) {
+      const head = this.head;
+      if (!walk.feed(rows, head) || rows.length < chunk) return walk.end(head);
+      await new Promise((resolve) => setImmediate(resolve));
+      rows = next.all(rows[rows.length - 1].id, chunk) as AuditEntry[];
+    }
   }
 
   /** The last entry written, for anchoring the chain outside Grid. */

@@ -76,39 +76,66 @@ export interface Verification {
  * restart) only breaks before the last stored entry can be found.
  */
 export function verifyChain(entries: Iterable<AuditEntry>, anchor?: ChainHead | null): Verification {
-  let prev: ChainHead | null = null;
-  let checked = 0;
-  const broken = (b: BrokenLink): Verification => ({ ok: false, checked, firstBroken: b });
-  for (const e of entries) {
+  const walk = new ChainWalk();
+  walk.feed(entries, anchor);
+  return walk.end(anchor);
+}
+
+/**
+ * verifyChain a piece at a time, so a long chain can be checked between other work: feed the
+ * entries in id order, each piece with the writer's head as it is when that piece is read (the
+ * chain may have grown since the piece before), then end() with the head at the last read.
+ */
+export class ChainWalk {
+  private prev: ChainHead | null = null;
+  private checked = 0;
+  private broken?: BrokenLink;
+
+  /** False once a broken link was found: there is no need to read further. */
+  feed(entries: Iterable<AuditEntry>, anchor?: ChainHead | null): boolean {
+    if (this.broken) return false;
+    for (const e of entries) {
+      this.broken = this.check(e, anchor);
+      if (this.broken) return false;
+      this.prev = { id: e.id, hash: e.hash };
+      this.checked++;
+    }
+    return true;
+  }
+
+  end(anchor?: ChainHead | null): Verification {
+    const { prev, checked } = this;
+    if (!this.broken && anchor) {
+      if (!prev || prev.id < anchor.id) {
+        const first = prev ? prev.id + 1 : 1;
+        this.broken = { id: first, reason: 'removed', detail: `entries ${first}..${anchor.id} are missing: the log ends at ${prev ? prev.id : 'nothing'} but Grid wrote up to ${anchor.id}` };
+      } else if (prev.hash !== anchor.hash) {
+        this.broken = { id: prev.id, reason: 'altered', detail: `entry ${prev.id} is not the entry Grid wrote: the chain was recomputed` };
+      }
+    }
+    return this.broken ? { ok: false, checked, firstBroken: this.broken } : { ok: true, checked };
+  }
+
+  private check(e: AuditEntry, anchor?: ChainHead | null): BrokenLink | undefined {
+    const { prev } = this;
     const expectedId: number = prev ? prev.id + 1 : 1;
     if (anchor && e.id > anchor.id) {
-      return broken({ id: e.id, reason: 'unknown-entry', detail: `entry ${e.id} is after the last entry Grid wrote (${anchor.id}): it was added from outside` });
+      return { id: e.id, reason: 'unknown-entry', detail: `entry ${e.id} is after the last entry Grid wrote (${anchor.id}): it was added from outside` };
     }
     if (e.id !== expectedId) {
-      return broken({
+      return {
         id: expectedId,
         reason: 'removed',
         detail: e.id > expectedId ? `entries ${expectedId}..${e.id - 1} are missing: ${e.id} follows ${prev ? prev.id : 'the start'}` : `entry ${e.id} is out of sequence after ${prev?.id}`,
-      });
+      };
     }
     const expectedPrev = prev ? prev.hash : GENESIS;
     if (entryHash(e.prevHash, e) !== e.hash) {
-      return broken({ id: e.id, reason: 'altered', detail: `entry ${e.id} does not match its hash: its content or hash was changed` });
+      return { id: e.id, reason: 'altered', detail: `entry ${e.id} does not match its hash: its content or hash was changed` };
     }
     if (e.prevHash !== expectedPrev) {
-      return broken({ id: e.id, reason: 'bad-prev-hash', detail: `entry ${e.id} does not hold the hash of entry ${e.id - 1}: an earlier entry was rewritten or replaced` });
+      return { id: e.id, reason: 'bad-prev-hash', detail: `entry ${e.id} does not hold the hash of entry ${e.id - 1}: an earlier entry was rewritten or replaced` };
     }
-    prev = { id: e.id, hash: e.hash };
-    checked++;
+    return undefined;
   }
-  if (anchor) {
-    if (!prev || prev.id < anchor.id) {
-      const first = prev ? prev.id + 1 : 1;
-      return broken({ id: first, reason: 'removed', detail: `entries ${first}..${anchor.id} are missing: the log ends at ${prev ? prev.id : 'nothing'} but Grid wrote up to ${anchor.id}` });
-    }
-    if (prev.hash !== anchor.hash) {
-      return broken({ id: prev.id, reason: 'altered', detail: `entry ${prev.id} is not the entry Grid wrote: the chain was recomputed` });
-    }
-  }
-  return { ok: true, checked };
 }
