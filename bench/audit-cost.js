@@ -52,20 +52,23 @@ async function applyLatencies(gridRoot, n) {
 
 async function auditWork(gridRoot, n) {
   const dist = (p) => import(pathToFileURL(path.join(gridRoot, 'dist', p)).href);
-  const [{ DataSource }, { EventEmitter2 }, { databaseOptions }, { EventBus }, { systemClock }, { MetricsService }, { AuditService }] = await Promise.all([
+  const [{ DataSource }, { EventEmitter2 }, { SchedulerRegistry }, { databaseOptions }, { EventBus }, { systemClock }, { MetricsService }, { AuditService }, { loadConfig }] = await Promise.all([
     import('typeorm'),
     import('@nestjs/event-emitter'),
+    import('@nestjs/schedule'),
     dist('common/database/database.module.js'),
     dist('common/events/event-bus.js'),
     dist('common/clock/clock.js'),
     dist('modules/metrics/metrics.service.js'),
     dist('modules/audit/audit.service.js'),
+    dist('common/config/config.js'),
   ]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grid-bench-auditdb-'));
   const ds = new DataSource(databaseOptions(dir));
   await ds.initialize();
   try {
-    const audit = new AuditService(systemClock, ds, new EventBus(new EventEmitter2()), new MetricsService());
+    const scheduler = new SchedulerRegistry();
+    const audit = new AuditService(systemClock, ds, new EventBus(new EventEmitter2()), new MetricsService(), scheduler, loadConfig({ GRID_DATA_DIR: dir }));
     audit.onModuleInit();
     const entry = { actor: 'ops', actorKind: 'api-key', sourceIp: '127.0.0.1', action: 'apply', target: 'audit-bench', summary: 'audit-bench unchanged', status: 200 };
     const us = [];
@@ -75,7 +78,8 @@ async function auditWork(gridRoot, n) {
       audit.record(entry);
       if (i >= 200) us.push((performance.now() - t0) * 1000);
     }
-    if (!audit.verify().ok) throw new Error('the chain written by the bench does not verify');
+    if (!(await audit.verify()).ok) throw new Error('the chain written by the bench does not verify');
+    audit.onModuleDestroy();
     return us;
   } finally {
     await ds.destroy();
