@@ -1042,7 +1042,8 @@ describe('WireProxy', () => {
       let held: net.Socket | undefined;
       const up = await rawUpstream('p1', (_req, socket) => (held = socket));
       setRoute('api', ['v1', 100, [up.endpoint]]);
-      await start({ wire: { ...fast, clientIdleMs: 100 } });
+      // Not a test of connect timeouts: with fast's 100 ms, a CI machine under load timed the connect out once and the exchange never answered.
+      await start({ wire: { ...fast, connectTimeoutMs: 5000, clientIdleMs: 100 } });
       const c = await connect();
 
       await c.write(get('/gateway/api/slow', 'r1'));
