@@ -102,7 +102,7 @@ export function cooldownUntil(state: MachineState, config: MachineConfig): numbe
   return state.lastSwitchAt === null ? 0 : state.lastSwitchAt + config.cooldownMs;
 }
 
-function describeLast(obs: Observation | undefined): string {
+export function describeLast(obs: Observation | undefined): string {
   if (!obs) return 'no check yet';
   const latency = obs.latencyMs === undefined ? '' : ` in ${Math.round(obs.latencyMs)} ms`;
   if (obs.problem) return `${obs.problem}${obs.problem.startsWith('latency') ? '' : latency}`;

@@ -8,7 +8,7 @@ import { EventsService } from '../events/events.service.js';
 import { TrafficRouting, type AliasTarget } from '../gateway/traffic.js';
 import type { FailoverGroupSpec, FailoverTarget } from '../specs/spec.types.js';
 import { SpecsService, targetName, type GroupRecord } from '../specs/specs.service.js';
-import { applySwitch, cooldownUntil, decide, initialState, manualSwitch, observe, reconfigure, standby, type MachineConfig, type MachineState, type Observation, type SwitchDecision, type TargetState } from './failover-machine.js';
+import { applySwitch, cooldownUntil, decide, describeLast, initialState, manualSwitch, observe, reconfigure, standby, type MachineConfig, type MachineState, type Observation, type SwitchDecision, type TargetState } from './failover-machine.js';
 import { HealthChecker, statusText } from './health-check.js';
 
 /** Recent checks kept per target (for p50/p99 and GET /failover/:group). */
@@ -180,14 +180,13 @@ export class FailoverService implements OnModuleInit, OnApplicationShutdown {
     const name = g.record.name;
     const hc = g.record.manifest.spec.healthCheck;
     const healthy = t.health === 'healthy';
-    const last = t.last?.problem ?? (t.last?.status !== undefined ? `HTTP ${t.last.status}` : 'no answer');
     this.events.record({
       type: 'failover.health',
       service: name,
       reason: healthy ? 'TargetHealthy' : 'TargetUnhealthy',
       message: healthy
         ? `failover group ${name}: ${t.id} is healthy after ${t.successes} passed checks in a row (successThreshold ${hc.successThreshold})`
-        : `failover group ${name}: ${t.id} is unhealthy after ${t.failures} failed checks in a row (failureThreshold ${hc.failureThreshold}; last: ${last})`,
+        : `failover group ${name}: ${t.id} is unhealthy after ${t.failures} failed checks in a row (failureThreshold ${hc.failureThreshold}; last: ${describeLast(t.last)})`,
       explain: healthy
         ? `A target counts as healthy again only after ${hc.successThreshold} checks in a row pass, so one lucky check does not bring it back`
         : `A target counts as unhealthy after ${hc.failureThreshold} checks in a row fail; if it is the active one, traffic moves to the first healthy target in priority order`,
