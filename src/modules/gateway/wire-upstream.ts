@@ -204,8 +204,6 @@ export class Exchange implements Attempt {
     const client = this.conn.socket;
     let end = buf.length;
     let last = false;
-    /** Where the forwarded bytes stop: before a chunked body's trailer lines, which are dropped. */
-    let stop = -1;
     const framing = this.res!.framing;
     if (framing === FRAME_LENGTH) {
       const take = Math.min(this.remaining, end - from);
@@ -225,15 +223,15 @@ export class Exchange implements Attempt {
         last = true;
         end = e;
       }
-      stop = this.chunked!.keep;
     }
     if (last && end < buf.length) this.overrun = true;
-    if (stop < 0) stop = end;
+    // A chunked body's trailer lines are not forwarded: the scanner says where this buffer's bytes stop.
+    const stop = framing === FRAME_CHUNKED ? this.chunked!.keep : end;
     if (stop > from) {
       const ok = client.destroyed || client.write(from === 0 && stop === buf.length ? buf : buf.subarray(from, stop));
       if (!ok && !last) this.upstream?.pause();
     }
-    if (last && this.chunked?.endsTrailer && !client.destroyed) client.write('\r\n', 'latin1');
+    if (last && framing === FRAME_CHUNKED && this.chunked!.endsTrailer && !client.destroyed) client.write('\r\n', 'latin1');
     if (last) this.complete();
   }
 
