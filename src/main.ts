@@ -17,6 +17,7 @@ import { hardenServer, onClientError, strictServerOptions } from './modules/gate
 import { AuthService, isLoopback } from './modules/auth/auth.service.js';
 import { guardRawRoutes } from './modules/auth/raw-routes.js';
 import { hashPasswordCommand } from './modules/auth/hash-password.command.js';
+import { serveDashboard } from './modules/dashboard/dashboard.static.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,6 +61,7 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
   // Plain gateway requests do not even reach node:http: the raw-socket fast path takes them first.
   if (server && config.gatewayFastPath && !gateway.attachMainServer(server)) new Logger('Grid').warn('gateway fast path not attached to the main port: unexpected connection listeners');
   guardRawRoutes(fastify, app.get(AuthService), '/docs');
+  await serveDashboard(fastify, path.join(ROOT, 'dist', 'dashboard'));
   setupSwagger(app);
   return app;
 }

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, Observable, tap, throwError } from 'rxjs';
 import { MUTATING } from '../../common/auth/api-key.guard.js';
 import { actorOf, sourceIp } from '../../common/auth/actor.js';
@@ -23,6 +23,8 @@ import { AuditService } from './audit.service.js';
  * Guards run before interceptors: requests refused by access control are audited from the
  * auth.refused event instead.
  */
+export const AUDIT_ID_HEADER = 'x-grid-audit-id';
+
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
   constructor(
@@ -44,7 +46,9 @@ export class AuditInterceptor implements NestInterceptor {
         body: req.body,
       };
       const actor = actorOf(req);
-      this.audit.record({ actor: actor.name, actorKind: actor.kind, sourceIp: sourceIp(req) || null, status, ...describeRequest(facts, answer, error) });
+      const entry = this.audit.record({ actor: actor.name, actorKind: actor.kind, sourceIp: sourceIp(req) || null, status, ...describeRequest(facts, answer, error) });
+      // The client can show which entry its action made (the dashboard does) and look it up in /audit.
+      if (entry) ctx.switchToHttp().getResponse<FastifyReply>().header(AUDIT_ID_HEADER, String(entry.id));
     };
     return next.handle().pipe(
       tap((answer) => write(okStatus, answer, undefined)),

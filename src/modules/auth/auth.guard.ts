@@ -11,9 +11,13 @@ export const REALM = 'Basic realm="Grid", charset="UTF-8"';
 
 const CODE = { 401: GridErrorCode.Unauthorized, 403: GridErrorCode.Forbidden, 429: GridErrorCode.TooManyRequests } as const;
 
-/** Sets the answer's headers for a refusal and returns the exception that carries its status. */
-export function refusal(out: Extract<AuthOutcome, { ok: false }>, setHeader: (name: string, value: string) => void): GridException {
-  if (out.status === 401) setHeader('www-authenticate', REALM);
+/**
+ * Sets the answer's headers for a refusal and returns the exception that carries its status.
+ * A script's request (X-Requested-With: XMLHttpRequest, as the dashboard sends) gets no
+ * WWW-Authenticate, so the browser shows the page's own sign-in form rather than its prompt.
+ */
+export function refusal(out: Extract<AuthOutcome, { ok: false }>, setHeader: (name: string, value: string) => void, headers: Record<string, string | string[] | undefined> = {}): GridException {
+  if (out.status === 401 && headers['x-requested-with'] !== 'XMLHttpRequest') setHeader('www-authenticate', REALM);
   if (out.retryAfterS !== undefined) setHeader('retry-after', String(out.retryAfterS));
   return new GridException(CODE[out.status], out.reason);
 }
@@ -36,6 +40,6 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const reply = ctx.switchToHttp().getResponse<FastifyReply>();
-    throw refusal(out, (n, v) => reply.header(n, v));
+    throw refusal(out, (n, v) => reply.header(n, v), req.headers);
   }
 }

@@ -17,7 +17,7 @@ export function guardRawRoutes(fastify: FastifyInstance, auth: AuthService, pref
       setActor(req, out.actor);
       return;
     }
-    const e = refusal(out, (n, v) => reply.header(n, v));
+    const e = refusal(out, (n, v) => reply.header(n, v), req.headers);
     const body = errorBody(e.code, e.message);
     return reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   });

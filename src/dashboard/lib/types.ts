@@ -1,0 +1,88 @@
+// The JSON shapes of Grid's routes, as far as the dashboard reads them.
+
+export interface WhoAmI {
+  name: string;
+  kind: 'anonymous' | 'api-key' | 'user';
+  role: 'viewer' | 'operator' | null;
+  /** May this caller change state (an operator, an API key, or nobody needs credentials)? */
+  canAct: boolean;
+  /** Do reads need credentials (users exist)? Do changes (users or keys exist)? */
+  authRequired: { read: boolean; mutate: boolean };
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface ServiceSummary {
+  name: string;
+  generation: number;
+  observedGeneration: number | null;
+  revision: number;
+  version: string;
+  runtime: string;
+  desired: number;
+  actual: number;
+  ready: number;
+  conditions: Condition[];
+}
+
+export interface PodView {
+  id: string;
+  service: string;
+  revision: number;
+  version: string;
+  runtime: string;
+  state: string;
+  ready: boolean;
+  restarts: number;
+  ageSeconds: number;
+  createdAt: string;
+  cpu: number;
+  pid: number | null;
+  port: number | null;
+  backoffUntil: string | null;
+  message: string | null;
+  probeLatencyMs: number | null;
+}
+
+export interface DiffEntry {
+  field: string;
+  desired: unknown;
+  actual: unknown;
+}
+
+export interface ServiceDetail extends ServiceSummary {
+  createdAt: string;
+  updatedAt: string;
+  spec: Record<string, any>;
+  metadata: Record<string, any>;
+  pods: PodView[];
+  inSync: boolean;
+  diff: DiffEntry[];
+  status: Record<string, any> | null;
+  autoscaler: Record<string, any> | null;
+  [k: string]: unknown;
+}
+
+export interface StateSnapshot {
+  time: string;
+  services: ServiceSummary[];
+  pods: PodView[];
+  reconciler: { passes: number; lastResyncMs: number | null };
+}
+
+export interface GridEvent {
+  id: number;
+  time: number;
+  type: string;
+  service: string | null;
+  pod: string | null;
+  reason: string;
+  message: string;
+  explain: string;
+}

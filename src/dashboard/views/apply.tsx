@@ -1,0 +1,3 @@
+export function ApplyView() {
+  return <p class="muted">Apply: coming soon.</p>;
+}

@@ -1,0 +1,3 @@
+export function AuditView() {
+  return <p class="muted">Audit: coming soon.</p>;
+}

@@ -1,0 +1,3 @@
+export function EventsView() {
+  return <p class="muted">Events: coming soon.</p>;
+}

@@ -1,0 +1,3 @@
+export function FailoverView() {
+  return <p class="muted">Failover: coming soon.</p>;
+}

@@ -1,0 +1,3 @@
+export function ServicesView() {
+  return <p class="muted">Services: coming soon.</p>;
+}

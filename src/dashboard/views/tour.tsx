@@ -1,0 +1,7 @@
+export function TourButton() {
+  return (
+    <button type="button" data-testid="tour-start" disabled>
+      Tour
+    </button>
+  );
+}

@@ -1,0 +1,3 @@
+export function TrafficView() {
+  return <p class="muted">Traffic: coming soon.</p>;
+}
