@@ -26,6 +26,11 @@ function sse(url: string, until: (text: string) => boolean, timeoutMs = 10_000):
         resolve({ status: res.statusCode ?? 0, text });
       }, timeoutMs);
       res.setEncoding('utf8');
+      // The server ending the stream ends the read too.
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, text });
+      });
       res.on('data', (c: string) => {
         text += c;
         if (until(text)) {
@@ -156,5 +161,24 @@ describe('dashboard: whoami and sign-in behind credentials', () => {
     const browser = await json(`${g.url}/scale?service=x&replicas=1`, { method: 'POST' });
     expect(browser.status).toBe(401);
     expect(browser.headers.get('www-authenticate')).toContain('Basic');
+  });
+});
+
+describe('dashboard: open streams do not hold Grid up', () => {
+  afterAll(cleanupAll);
+
+  it('SIGTERM with an event stream and a followed log open: the streams end and Grid exits 0', async () => {
+    const g = await startGrid();
+    expect((await applyYaml(g, versioned('held', 1))).status).toBe(200);
+    const [pod] = await expectEventually(() => readyPods(g, 'held', 1), 15_000);
+    const events = sse(`${g.url}/events/stream`, () => false, 30_000);
+    const logs = sse(`${g.url}/pods/${pod.id}/logs?follow=1`, () => false, 30_000);
+    await Promise.all([events.opened, logs.opened]);
+
+    const started = Date.now();
+    expect(await g.stop()).toBe(0);
+    // Both ended with Grid, long before their own 30 s deadline.
+    await Promise.all([events.done, logs.done]);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });

@@ -1,4 +1,5 @@
-import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { BeforeApplicationShutdown, Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { OpenStreams } from '../../common/http/open-streams.js';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EventsService } from './events.service.js';
@@ -14,7 +15,9 @@ const REPLAY_AFTER_MAX = 10_000;
 
 @ApiTags('events')
 @Controller('events')
-export class EventsController {
+export class EventsController implements BeforeApplicationShutdown {
+  private readonly streams = new OpenStreams();
+
   constructor(
     private readonly events: EventsService,
     private readonly bus: EventBus,
@@ -66,6 +69,7 @@ export class EventsController {
       if (only && e.service !== only) return;
       res.write(`id: ${e.id}\nevent: grid\ndata: ${JSON.stringify(e)}\n\n`);
     };
+    this.streams.add(res);
     res.write(`retry: 2000\n\n`);
     // A reconnecting client gets exactly what it missed; a new one gets the last `replay` events.
     for (const e of resumeFrom !== undefined ? this.events.after(resumeFrom, only, REPLAY_AFTER_MAX) : this.events.lastEvents(n, only)) send(e);
@@ -77,5 +81,10 @@ export class EventsController {
     };
     res.on('close', close);
     res.on('error', close);
+  }
+
+  /** Streams end when Grid stops (clients reconnect to the next Grid with Last-Event-ID); otherwise the server would wait for them forever. */
+  beforeApplicationShutdown(): void {
+    this.streams.endAll();
   }
 }

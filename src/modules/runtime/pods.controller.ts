@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { BeforeApplicationShutdown, Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { OpenStreams } from '../../common/http/open-streams.js';
 import type { FastifyReply } from 'fastify';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
@@ -16,7 +17,7 @@ export const MAX_FOLLOWERS = 32;
 
 @ApiTags('pods')
 @Controller('pods')
-export class PodsController {
+export class PodsController implements BeforeApplicationShutdown {
   constructor(
     private readonly runtime: RuntimeService,
     private readonly processes: ProcessDriver,
@@ -33,7 +34,7 @@ export class PodsController {
     return { ...podView(pod, this.clock.now(), this.runtime.cpuOf(pod)), labels: pod.labels, lastExit: pod.lastExit ?? null, probes: pod.probes };
   }
 
-  private followers = 0;
+  private readonly streams = new OpenStreams();
 
   @Get(':id/logs')
   @ApiOperation({
@@ -59,17 +60,16 @@ export class PodsController {
   }
 
   private follow(id: string, runtime: string, reply: FastifyReply): void {
-    if (this.followers >= MAX_FOLLOWERS) throw new GridException(GridErrorCode.TooManyRequests, `${MAX_FOLLOWERS} pod logs are being followed already; close one first`);
-    this.followers++;
+    if (this.streams.size >= MAX_FOLLOWERS) throw new GridException(GridErrorCode.TooManyRequests, `${MAX_FOLLOWERS} pod logs are being followed already; close one first`);
     reply.hijack();
     const res = reply.raw;
+    this.streams.add(res);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const send = (event: string, data: string) => res.write(`event: ${event}\ndata: ${data.replace(/\r?\n|\r/g, ' ')}\n\n`);
     let closed = false;
     const close = () => {
       if (closed) return;
       closed = true;
-      this.followers--;
       clearInterval(tick);
       clearInterval(beat);
       res.end();
@@ -86,5 +86,10 @@ export class PodsController {
     const beat = setInterval(() => res.write(`: heartbeat\n\n`), FOLLOW_HEARTBEAT_MS);
     res.on('close', close);
     res.on('error', close);
+  }
+
+  /** Followed logs end when Grid stops; the server's close would otherwise wait for them. */
+  beforeApplicationShutdown(): void {
+    this.streams.endAll();
   }
 }
