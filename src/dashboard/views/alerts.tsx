@@ -34,6 +34,8 @@ interface AlertStatus {
   deliveries: Delivery[];
 }
 
+const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
+const held = (ms: number) => (ms > 0 ? ` for ${secs(ms)}` : '');
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : '—');
 
 export function AlertsView() {
@@ -67,7 +69,8 @@ export function AlertsView() {
       {data && (
         <>
           <p class="muted small">
-            A service is DOWN when fewer pods are ready than desired for {Math.round(data.settings.downConfirmMs / 1000)} s, UP again after {Math.round(data.settings.upConfirmMs / 1000)} s; a notification waits out a {Math.round(data.settings.cooldownMs / 1000)} s cooldown.
+            A service turns DOWN when fewer of its pods are ready than desired{held(data.settings.downConfirmMs)}, and UP again when all are{held(data.settings.upConfirmMs)};{' '}
+            {data.settings.cooldownMs > 0 ? `notifications wait out a ${secs(data.settings.cooldownMs)} cooldown.` : 'notifications have no cooldown.'}
           </p>
           <div class="table-wrap">
             <table>

@@ -56,23 +56,23 @@ function supportsDryRun(): Promise<boolean> {
 
 /** A preview without server help: each Service's fields as written against what Grid stores. */
 async function localPreview(text: string): Promise<Applied[]> {
+  // Existence from the lists, so a new name costs no 404 (which the browser logs as an error).
+  const [services, groups] = await Promise.all([get<{ services: { name: string }[] }>('/services'), get<{ groups: { name: string }[] }>('/failover')]);
+  const serviceNames = new Set(services.services.map((s) => s.name));
+  const groupNames = new Set(groups.groups.map((g) => g.name));
   const out: Applied[] = [];
   for (const doc of parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & unknown[]) {
     const m = (doc as any).toJS() as { kind?: string; metadata?: { name?: string }; spec?: unknown } | null;
     const name = m?.metadata?.name;
     if (!m || !name) continue;
     if (m.kind === 'FailoverGroup') {
-      const exists = await get(`/failover/${encodeURIComponent(name)}`).then(() => true, () => false);
-      out.push({ failoverGroup: name, result: exists ? 'configured?' : 'created', changes: [] });
-      continue;
-    }
-    try {
+      out.push({ failoverGroup: name, result: groupNames.has(name) ? 'configured?' : 'created', changes: [] });
+    } else if (!serviceNames.has(name)) {
+      out.push({ service: name, result: 'created', changes: [] });
+    } else {
       const cur = await get<{ spec: unknown }>(`/services/${encodeURIComponent(name)}`);
       const changes = changedFields(cur.spec, m.spec, 'spec');
       out.push({ service: name, result: changes.length ? 'configured' : 'unchanged', changes });
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) out.push({ service: name, result: 'created', changes: [] });
-      else throw e;
     }
   }
   return out;

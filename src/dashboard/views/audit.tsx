@@ -104,7 +104,9 @@ export function AuditView() {
           <input data-testid="audit-filter-target" value={target} onInput={(e) => setTarget(e.currentTarget.value)} placeholder="web" />
         </label>
         <label>
-          Since <span class="hint">15m, 2h or a time</span>
+          <span>
+            Since <span class="hint">15m, 2h or a time</span>
+          </span>
           <input value={sinceText} onInput={(e) => setSinceText(e.currentTarget.value)} placeholder="1h" />
         </label>
       </form>

@@ -10,6 +10,8 @@ import type { GridEvent } from '../lib/types.js';
 
 class Stopped extends Error {}
 
+const READ_PAUSE_MS = 2500;
+
 /** Resolves with the first truthy value `check` finds in the store, re-checked on each store change. */
 function waitFor<T>(check: (s: DashState) => T | null | undefined | false, ms: number, signal: AbortSignal, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -77,13 +79,24 @@ class DemoRun {
     });
   }
 
+  /** A pause after each step, so a person can read what happened before the next one starts. */
+  private linger(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(resolve, READ_PAUSE_MS);
+      this.ctrl.signal.addEventListener('abort', () => (clearTimeout(t), reject(new Stopped())), { once: true });
+    });
+  }
+
   stop() {
     this.ctrl.abort();
   }
 
   async run(): Promise<void> {
     const signal = this.ctrl.signal;
-    const next = () => this.dispatch({ type: 'next', at: Date.now() });
+    const next = async (last = false) => {
+      if (!last) await this.linger();
+      this.dispatch({ type: 'next', at: Date.now() });
+    };
     this.dispatch({ type: 'start', at: Date.now() });
     try {
       await this.removeAll(); // leftovers of an earlier run that was closed mid-way
@@ -93,7 +106,7 @@ class DemoRun {
       this.say(`Applied${audit ? ` (audit #${audit})` : ''}. The reconciler sees 0 of 3 pods and starts 3; each turns Ready once /health/ready answers.`);
       await waitFor((s) => (readyOf(s, DEMO_SERVICE)?.ready ?? 0) >= 3, 40_000, signal, '3 ready pods of v1');
       this.say('3 of 3 ready: what runs matches what we asked for.');
-      next();
+      await next();
 
       // 2. good canary
       const traffic = this.startTraffic(DEMO_SERVICE, 15);
@@ -106,7 +119,7 @@ class DemoRun {
       });
       unnarrate();
       this.say(`Rollout completed: the analysis found v2 healthy (${traffic.ok} requests answered so far, ${traffic.failed} failed), so v2 now takes all traffic and is the stable version.`);
-      next();
+      await next();
 
       // 3. bad canary
       mark = lastEventId();
@@ -118,7 +131,7 @@ class DemoRun {
       if (aborted.type !== 'rollout.aborted') throw new Error('v3-bad was not rolled back');
       this.say(`Rolled back: ${aborted.message}. All traffic is on v2 again, and nobody had to be paged.`);
       traffic.stop();
-      next();
+      await next();
 
       // 4. chaos kill
       await waitFor((s) => (readyOf(s, DEMO_SERVICE)?.ready ?? 0) >= 3, 30_000, signal, 'the v2 pods to be ready');
@@ -126,13 +139,13 @@ class DemoRun {
       await request('POST', '/chaos/kill', { query: { service: DEMO_SERVICE, count: 1 }, signal });
       const killed = await waitFor(eventAfter(mark, (e) => e.service === DEMO_SERVICE && (e.type === 'pod.killed' || e.type === 'pod.stopped' || e.type === 'pod.deleted')), 15_000, signal, 'the pod to be killed');
       this.say(`Killed pod ${killed.pod ?? ''}. Now 2 of 3 are running: reality no longer matches the spec.`);
-      next();
+      await next();
 
       // 5. self-heal
       await waitFor(eventAfter(mark, (e) => e.service === DEMO_SERVICE && e.type === 'pod.created'), 20_000, signal, 'a replacement pod').then((e) => this.say(`The reconciler started ${e.pod ?? 'a new pod'} to close the gap.`));
       await waitFor((s) => eventAfter(mark, (e) => e.service === DEMO_SERVICE && e.type === 'pod.ready')(s) && (readyOf(s, DEMO_SERVICE)?.ready ?? 0) >= 3, 40_000, signal, '3 ready pods again');
       this.say('3 of 3 ready again. No one restarted anything by hand: that is self-healing.');
-      next();
+      await next();
 
       // 6. failover
       mark = lastEventId();
@@ -151,7 +164,7 @@ class DemoRun {
       await request('POST', `/gateway/${active}/chaos/corrupt`, { signal });
       const switched = await waitFor(eventAfter(mark, (e) => e.service === DEMO_GROUP && e.type === 'failover.switched'), 30_000, signal, 'the group to fail over');
       this.say(`${switched.message}. Traffic for ${DEMO_GROUP} now goes to the healthy target.`);
-      next();
+      await next(true);
     } catch (e) {
       this.traffic?.stop();
       if (e instanceof Stopped || signal.aborted || (e as Error).name === 'AbortError') return;
@@ -159,12 +172,13 @@ class DemoRun {
     }
   }
 
-  /** Removes the demo's group and services (whatever exists of them). */
+  /** Removes the demo's group and services: only those that exist, so nothing answers 404. */
   async removeAll(): Promise<void> {
     this.traffic?.stop();
-    const del = (path: string) => request('DELETE', path).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e)));
-    await del(`/failovergroups/${DEMO_GROUP}`);
-    await Promise.all([DEMO_SERVICE, ...DEMO_TARGETS].map((n) => del(`/services/${n}`)));
+    const groups = (await request<{ groups: { name: string }[] }>('GET', '/failover')).data.groups;
+    if (groups.some((g) => g.name === DEMO_GROUP)) await request('DELETE', `/failovergroups/${DEMO_GROUP}`);
+    const services = new Set((await request<{ services: { name: string }[] }>('GET', '/services')).data.services.map((s) => s.name));
+    await Promise.all([DEMO_SERVICE, ...DEMO_TARGETS].filter((n) => services.has(n)).map((n) => request('DELETE', `/services/${n}`)));
   }
 }
 

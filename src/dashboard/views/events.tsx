@@ -99,7 +99,9 @@ export function EventsView() {
           </select>
         </label>
         <label>
-          Type <span class="hint">exact, or a prefix like pod.*</span>
+          <span>
+            Type <span class="hint">exact, or a prefix like pod.*</span>
+          </span>
           <input data-testid="events-filter-type" value={type} placeholder="pod.*" list="event-types" onInput={(e) => setType(e.currentTarget.value)} aria-invalid={!typeValid} />
           <datalist id="event-types">
             {['pod.*', 'rollout.*', 'failover.*', 'autoscale.*', 'spec.*', 'pod.ready', 'pod.killed', 'rollout.aborted', 'failover.switched'].map((t) => (
@@ -108,7 +110,9 @@ export function EventsView() {
           </datalist>
         </label>
         <label>
-          Since <span class="hint">15m, 2h or a time</span>
+          <span>
+            Since <span class="hint">15m, 2h or a time</span>
+          </span>
           <input data-testid="events-filter-since" value={sinceText} placeholder="15m" onInput={(e) => setSinceText(e.currentTarget.value)} aria-invalid={sinceText.trim() !== '' && since === null} />
         </label>
       </form>
