@@ -19,6 +19,8 @@ const result = await esbuild.build({
   target: ['chrome110', 'firefox115', 'safari16'],
   jsx: 'automatic',
   jsxImportSource: 'preact',
+  // The Apply page preloads examples/*.yaml as text.
+  loader: { '.yaml': 'text' },
   entryNames: '[name]-[hash]',
   outdir: path.join(OUT, 'assets'),
   metafile: true,

@@ -1,3 +1,272 @@
+// Apply YAML: an editor preloaded with the repo's examples, a preview of what would change,
+// and validation errors shown at the line of the field they name.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { parseAllDocuments } from 'yaml';
+import { get, request, ApiError, type FieldError } from '../lib/api.js';
+import { act } from '../lib/actions.js';
+import { useStore } from '../lib/store.js';
+import { locateErrors, type LocatedError } from '../lib/yaml-errors.js';
+import { changedFields, formatValue, type Change } from '../lib/spec-diff.js';
+import demo from '../../../examples/demo.yaml';
+import canaryDemo from '../../../examples/canary-demo.yaml';
+import failover from '../../../examples/failover.yaml';
+import shop from '../../../examples/shop.yaml';
+import autoscaleDemo from '../../../examples/autoscale-demo.yaml';
+import apiV1 from '../../../examples/api-v1.yaml';
+import apiV2 from '../../../examples/api-v2.yaml';
+import apiCanary from '../../../examples/api-canary.yaml';
+import pythonHttp from '../../../examples/python-http.yaml';
+
+export const EXAMPLES: Record<string, string> = {
+  'demo.yaml': demo,
+  'canary-demo.yaml': canaryDemo,
+  'failover.yaml': failover,
+  'shop.yaml': shop,
+  'autoscale-demo.yaml': autoscaleDemo,
+  'api-v1.yaml (simulated)': apiV1,
+  'api-v2.yaml (simulated)': apiV2,
+  'api-canary.yaml (simulated)': apiCanary,
+  'python-http.yaml': pythonHttp,
+};
+
+interface Applied {
+  service?: string;
+  failoverGroup?: string;
+  result: string;
+  changes?: Change[];
+  version?: string;
+  generation?: number;
+}
+interface Outcome {
+  kind: 'preview' | 'applied';
+  /** Worked out in the browser because this Grid has no dry run. */
+  local?: boolean;
+  applied: Applied[];
+  auditId?: number | null;
+}
+
+let dryRunSupport: Promise<boolean> | null = null;
+/** Does this Grid's /apply take ?dryRun? Asked once, from its OpenAPI document. */
+function supportsDryRun(): Promise<boolean> {
+  dryRunSupport ??= get<{ paths?: Record<string, { post?: { parameters?: { name: string }[] } }> }>('/docs-json')
+    .then((d) => Boolean(d.paths?.['/apply']?.post?.parameters?.some((p) => p.name === 'dryRun')))
+    .catch(() => false);
+  return dryRunSupport;
+}
+
+/** A preview without server help: each Service's fields as written against what Grid stores. */
+async function localPreview(text: string): Promise<Applied[]> {
+  // Existence from the lists, so a new name costs no 404 (which the browser logs as an error).
+  const [services, groups] = await Promise.all([get<{ services: { name: string }[] }>('/services'), get<{ groups: { name: string }[] }>('/failover')]);
+  const serviceNames = new Set(services.services.map((s) => s.name));
+  const groupNames = new Set(groups.groups.map((g) => g.name));
+  const out: Applied[] = [];
+  for (const doc of parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & unknown[]) {
+    const m = (doc as any).toJS() as { kind?: string; metadata?: { name?: string }; spec?: unknown } | null;
+    const name = m?.metadata?.name;
+    if (!m || !name) continue;
+    if (m.kind === 'FailoverGroup') {
+      out.push({ failoverGroup: name, result: groupNames.has(name) ? 'configured?' : 'created', changes: [] });
+    } else if (!serviceNames.has(name)) {
+      out.push({ service: name, result: 'created', changes: [] });
+    } else {
+      const cur = await get<{ spec: unknown }>(`/services/${encodeURIComponent(name)}`);
+      const changes = changedFields(cur.spec, m.spec, 'spec');
+      out.push({ service: name, result: changes.length ? 'configured' : 'unchanged', changes });
+    }
+  }
+  return out;
+}
+
+/** YAML syntax errors, located by the parser itself. */
+function syntaxErrors(text: string): LocatedError[] {
+  const out: LocatedError[] = [];
+  parseAllDocuments(text).forEach((d: any, i: number) => {
+    for (const err of d.errors ?? []) out.push({ path: `[${i}]`, message: err.message.split('\n')[0], line: err.linePos?.[0]?.line ?? 1, exact: true });
+  });
+  return out;
+}
+
+const LINE_PX = 20;
+
 export function ApplyView() {
-  return <p class="muted">Apply: coming soon.</p>;
+  const me = useStore((s) => s.me);
+  const [example, setExample] = useState('demo.yaml');
+  const [text, setText] = useState(EXAMPLES['demo.yaml']);
+  const [errors, setErrors] = useState<LocatedError[]>([]);
+  const [message, setMessage] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [scroll, setScroll] = useState(0);
+  const area = useRef<HTMLTextAreaElement>(null);
+  const gutter = useRef<HTMLDivElement>(null);
+  const lines = useMemo(() => text.split('\n').length, [text]);
+  const errorLines = useMemo(() => new Map(errors.map((e) => [e.line, e])), [errors]);
+  const canAct = Boolean(me?.canAct);
+
+  useEffect(() => {
+    if (gutter.current) gutter.current.scrollTop = scroll;
+  }, [scroll]);
+
+  const choose = (name: string) => {
+    setExample(name);
+    setText(EXAMPLES[name]);
+    setErrors([]);
+    setMessage(null);
+    setOutcome(null);
+  };
+
+  const showErrors = (e: ApiError | undefined, fallback: string) => {
+    const located = e?.errors?.length ? locateErrors(text, e.errors as FieldError[]) : [];
+    setErrors(located);
+    setMessage(located.length ? `${located.length} field${located.length === 1 ? '' : 's'} to fix (marked in the editor)` : (e?.message ?? fallback));
+  };
+
+  const begin = (): boolean => {
+    setOutcome(null);
+    const syntax = syntaxErrors(text);
+    setErrors(syntax);
+    setMessage(syntax.length ? 'The YAML does not parse; fix the marked line' : null);
+    return syntax.length === 0;
+  };
+
+  const preview = async () => {
+    if (!begin()) return;
+    setBusy(true);
+    try {
+      if (await supportsDryRun()) {
+        const r = await request<{ applied: Applied[] }>('POST', '/apply', { body: text, contentType: 'application/yaml', query: { dryRun: 'All' } });
+        setOutcome({ kind: 'preview', applied: r.data.applied });
+      } else {
+        setOutcome({ kind: 'preview', local: true, applied: await localPreview(text) });
+      }
+    } catch (e) {
+      showErrors(e instanceof ApiError ? e : undefined, (e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const apply = async () => {
+    if (!begin()) return;
+    setBusy(true);
+    const r = await act<{ applied: Applied[] }>('Apply', 'POST', '/apply', { body: text, contentType: 'application/yaml' });
+    setBusy(false);
+    if (r.ok) setOutcome({ kind: 'applied', applied: r.data?.applied ?? [], auditId: r.auditId });
+    else showErrors(r.error, 'Apply failed');
+  };
+
+  const goTo = (line: number) => {
+    const ta = area.current;
+    if (!ta) return;
+    const start = text.split('\n').slice(0, line - 1).join('\n').length + (line > 1 ? 1 : 0);
+    ta.focus();
+    ta.setSelectionRange(start, start + (text.split('\n')[line - 1]?.length ?? 0));
+    ta.scrollTop = Math.max(0, (line - 3) * LINE_PX);
+  };
+
+  return (
+    <section class="apply-view" aria-labelledby="apply-h">
+      <div class="row">
+        <h2 id="apply-h">Apply YAML</h2>
+        <label class="inline">
+          Example
+          <select data-testid="apply-example" value={example} onChange={(e) => choose(e.currentTarget.value)}>
+            {Object.keys(EXAMPLES).map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <p class="muted small">
+        A spec says what you want (desired state); Grid makes it so. Preview shows what would change without storing anything; Apply stores it and the reconciler starts work.
+      </p>
+      <div class="editor" style={{ '--line': `${LINE_PX}px` }}>
+        <div class="gutter" ref={gutter} aria-hidden="true">
+          {Array.from({ length: lines }, (_, i) => (
+            <div key={i} class={errorLines.has(i + 1) ? 'err' : undefined}>
+              {errorLines.has(i + 1) ? '✗ ' : ''}
+              {i + 1}
+            </div>
+          ))}
+        </div>
+        <textarea
+          ref={area}
+          data-testid="apply-editor"
+          aria-label="YAML to apply"
+          aria-invalid={errors.length > 0}
+          aria-describedby="apply-errors"
+          spellcheck={false}
+          wrap="off"
+          value={text}
+          onInput={(e) => (setText(e.currentTarget.value), errors.length && setErrors([]))}
+          onScroll={(e) => setScroll(e.currentTarget.scrollTop)}
+        />
+        <div class="inline-errors" aria-hidden="true" style={{ transform: `translateY(${-scroll}px)` }}>
+          {errors.map((e) => (
+            <div key={e.path + e.line} class="field-error" data-testid="field-error" data-path={e.path} data-line={e.line} style={{ top: `${(e.line - 1) * LINE_PX}px` }}>
+              ◀ {e.path}: {e.message}
+            </div>
+          ))}
+        </div>
+      </div>
+      <div id="apply-errors" role="alert">
+        {message && <p class="error">{message}</p>}
+        {errors.length > 0 && (
+          <ul class="error-list">
+            {errors.map((e) => (
+              <li key={e.path + e.line}>
+                <button type="button" class="link" onClick={() => goTo(e.line)}>
+                  line {e.line}
+                </button>{' '}
+                <code>{e.path}</code> {e.message}
+                {!e.exact && <span class="muted"> (the field is missing; marked at its parent)</span>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <div class="row">
+        <button type="button" data-testid="apply-preview" onClick={preview} disabled={busy}>
+          Preview changes
+        </button>
+        <button type="button" class="primary" data-testid="apply-submit" onClick={apply} disabled={busy || !canAct} title={canAct ? undefined : 'Viewers cannot apply: sign in as an operator'}>
+          Apply
+        </button>
+        {!canAct && <span class="muted small">Read-only: applying needs an operator.</span>}
+      </div>
+      {outcome && (
+        <div class="panel apply-outcome" data-testid={outcome.kind === 'preview' ? 'apply-diff' : 'apply-result'} role="status">
+          <h3>{outcome.kind === 'preview' ? 'What would change' : `Applied${outcome.auditId ? ` · audit #${outcome.auditId}` : ''}`}</h3>
+          {outcome.local && <p class="muted small">Worked out in the browser (this Grid has no dry run): the fields you set that differ from what Grid stores.</p>}
+          <ul class="plain-list">
+            {outcome.applied.map((a) => (
+              <li key={(a.service ?? a.failoverGroup) + a.result}>
+                <strong>{a.service ?? `failover group ${a.failoverGroup}`}</strong> <span class={`badge result-${a.result.replace('?', '')}`}>{a.result}</span>
+                {a.version && <span class="muted"> · {a.version}</span>}
+                {a.changes && a.changes.length > 0 && (
+                  <table class="changes">
+                    <tbody>
+                      {a.changes.map((c) => (
+                        <tr key={c.path}>
+                          <th scope="row" class="mono">
+                            {c.path}
+                          </th>
+                          <td class="from">{formatValue(c.from)}</td>
+                          <td aria-hidden="true">→</td>
+                          <td class="to">{formatValue(c.to)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
 }
