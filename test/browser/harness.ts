@@ -143,11 +143,11 @@ export async function actAndConfirm(s: Session, button: Locator, timeoutMs = 10_
   const answer = s.page.locator('[data-testid=confirm-dialog], [data-testid=toast], [data-testid=toast-error]').first();
   await answer.waitFor({ timeout: timeoutMs });
   if (await s.tid('confirm-dialog').isVisible()) await s.tid('confirm-yes').click();
-  const text = await expectEventually(async () => {
+  const text = await expectEventually<string | undefined>(async () => {
     const refused = (await texts('toast-error')).find((t) => !seen.has(t));
     if (refused) throw new Error(`the action was refused: ${refused}`);
     return (await texts('toast')).find((t) => !seen.has(t));
   }, timeoutMs);
-  if (!/audit #\d+/.test(text)) throw new Error(`the toast does not name the audit entry: ${text}`);
+  if (!text || !/audit #\d+/.test(text)) throw new Error(`the toast does not name the audit entry: ${text}`);
   return text;
 }
