@@ -45,6 +45,13 @@ describe(describeRequest.name, () => {
       GridException.invalid('spec.env[0].value', 'must be short (got "hunter2hunter2")'),
       { action: 'apply', target: null, summary: 'invalid: spec.env[0].value' },
     ],
+    [
+      'a dry run is not an apply: its own action, what it would do',
+      req('POST', '/apply', { query: { dryRun: 'All' } }),
+      { dryRun: true, applied: [{ service: 'api', result: 'configured', changes: [] }] },
+      undefined,
+      { action: 'apply.dry-run', target: 'api', summary: 'api configured' },
+    ],
     ['a delete', req('DELETE', '/services/:name', { params: { name: 'api' } }), { deleted: 'api' }, undefined, { action: 'service.delete', target: 'api', summary: '' }],
     ['a scale', req('POST', '/scale', { query: { service: 'api', delta: '2' } }), {}, undefined, { action: 'scale', target: 'api', summary: 'service=api delta=2' }],
     [

@@ -50,10 +50,12 @@ export function actionOf(method: string, route: string): string {
 
 /** The request's action, target and summary, from the request and (when it succeeded) the answer. */
 export function describeRequest(req: RequestFacts, answer: unknown, error: unknown): Described {
-  const action = actionOf(req.method, req.route);
+  let action = actionOf(req.method, req.route);
+  // A preview changes nothing; its entry must not read as an apply.
+  if (action === 'apply' && req.query.dryRun !== undefined) action = 'apply.dry-run';
   let target = firstString(req.params.name, req.params.service, req.params.group, req.query.service, req.query.group);
   let summary: string;
-  if (action === 'apply') {
+  if (action === 'apply' || action === 'apply.dry-run') {
     const applied = appliedOf(answer);
     if (applied) {
       target = clip(applied.map((a) => a.name).join(','), FIELD_MAX);

@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Headers, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Mutating } from '../../common/auth/api-key.guard.js';
 import { requiredName } from '../../common/validation/query.js';
+import { GridException } from '../../common/errors/grid.exception.js';
 import { SpecsService } from './specs.service.js';
 
 const EXAMPLE = `apiVersion: v1
@@ -31,7 +32,12 @@ export class SpecsController {
   @ApiOkResponse({ description: '{ applied: [{ service, result: created|configured|unchanged, generation, revision, version } | { failoverGroup, result, generation }] }' })
   @ApiBadRequestResponse({ description: '{ statusCode, error, message, errors: [{ path, message }] } naming each bad field' })
   @ApiPayloadTooLargeResponse({ description: 'body over 1 MiB' })
-  async apply(@Body() body: unknown, @Headers('content-type') contentType?: string) {
+  @ApiQuery({ name: 'dryRun', required: false, description: '`All` (as Kubernetes spells it) or `true`: validate and report what each document would change (`changes: [{path, from, to}]`), store nothing' })
+  async apply(@Body() body: unknown, @Headers('content-type') contentType?: string, @Query('dryRun') dryRun?: string) {
+    if (dryRun !== undefined) {
+      if (dryRun !== 'All' && dryRun !== 'true') throw GridException.invalid('dryRun', `must be All or true (got "${dryRun.slice(0, 40)}")`);
+      return { dryRun: true, applied: await this.specs.dryRunDocuments(body ?? '', contentType) };
+    }
     return { applied: await this.specs.applyDocuments(body ?? '', contentType, 'apply') };
   }
 

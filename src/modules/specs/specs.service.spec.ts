@@ -44,6 +44,24 @@ describe(SpecsService.name, () => {
     expect([r[0].generation, r[0].revision, r[0].version]).toEqual([2, 2, 'v2']);
   });
 
+  it('dry run: says what each document would change, field by field, and stores and records nothing', async () => {
+    await sut.applyBody(manifest('api', { env: [{ name: 'VERSION', value: 'v1' }] }), 'application/json', 'test');
+    await sut.applyBody(manifest('same'), 'application/json', 'test');
+    const eventsBefore = store.events.lastEvents(100).length;
+
+    const r = await sut.dryRunDocuments(`[${manifest('api', { replicas: 3, env: [{ name: 'VERSION', value: 'v2' }] })}, ${manifest('web')}, ${manifest('same')}]`, 'application/json');
+
+    expect(r.map((x) => [x.service, x.result])).toEqual([['api', 'configured'], ['web', 'created'], ['same', 'unchanged']]);
+    expect(r[0]).toMatchObject({ generation: 2, revision: 2, templateChanged: true, changes: [{ path: 'spec.replicas', from: 1, to: 3 }, { path: 'spec.env[0].value', from: 'v1', to: 'v2' }] });
+    expect(sut.names().sort()).toEqual(['api', 'same']);
+    expect(sut.require('api').generation).toBe(1);
+    expect(store.events.lastEvents(100)).toHaveLength(eventsBefore);
+  });
+
+  it('dry run refuses what apply refuses, with the same field named', async () => {
+    await expect(sut.dryRunDocuments(`[${manifest('good')}, ${manifest('bad', { replicas: -1 })}]`, 'application/json')).rejects.toThrow('[1].spec.replicas');
+  });
+
   it('stores nothing when one document of a request is invalid', async () => {
     const body = `[${manifest('good')}, ${manifest('bad', { replicas: -1 })}]`;
 

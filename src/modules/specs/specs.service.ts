@@ -1,3 +1,4 @@
+import { manifestChanges, type FieldChange } from './manifest-diff.js';
 import * as fs from 'node:fs';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -56,6 +57,17 @@ export interface ApplyResult {
   generation: number;
   revision: number;
   version: string;
+}
+
+export interface DryRunResult {
+  service?: string;
+  failoverGroup?: string;
+  result: ApplyOutcome;
+  generation?: number;
+  revision?: number;
+  version?: string;
+  templateChanged?: boolean;
+  changes: FieldChange[];
 }
 
 export interface GroupApplyResult {
@@ -221,6 +233,44 @@ export class SpecsService implements OnModuleInit {
 
   /** Parses, validates and applies a body of services and failover groups; answers for each, services first. Nothing is stored unless every document is valid. */
   async applyDocuments(body: unknown, contentType: string | undefined, source: string): Promise<Array<ApplyResult | GroupApplyResult>> {
+    const parsed = this.parse(body, contentType);
+    const applied = await this.serial(() => this.applyNow(parsed.manifests, source, parsed.groups));
+    return [...applied.services, ...applied.groups];
+  }
+
+  /**
+   * kubectl apply --dry-run=server: the same validation and namespace checks as apply, and what
+   * each document would do, field by field; nothing is stored and no event is recorded.
+   */
+  async dryRunDocuments(body: unknown, contentType: string | undefined): Promise<DryRunResult[]> {
+    const parsed = this.parse(body, contentType);
+    return this.serial(async () => {
+      this.checkNamespace([...parsed.manifests, ...parsed.groups]);
+      const now = this.clock.now();
+      const services = parsed.manifests.map((m): DryRunResult => {
+        const prev = this.services.get(m.metadata.name);
+        const p = this.planApply(m, now);
+        return {
+          service: m.metadata.name,
+          result: p.result,
+          ...(p.result === 'unchanged' ? {} : { generation: p.record.generation, revision: p.record.revision, version: p.record.version, templateChanged: p.templateChanged }),
+          changes: prev && p.result === 'configured' ? manifestChanges({ metadata: prev.manifest.metadata, spec: prev.manifest.spec }, { metadata: m.metadata, spec: m.spec }) : [],
+        };
+      });
+      const groups = parsed.groups.map((m): DryRunResult => {
+        const prev = this.groupRecords.get(m.metadata.name);
+        const p = this.planGroup(m, now);
+        return {
+          failoverGroup: m.metadata.name,
+          result: p.result,
+          changes: prev && p.result === 'configured' ? manifestChanges({ metadata: prev.manifest.metadata, spec: prev.manifest.spec }, { metadata: m.metadata, spec: m.spec }) : [],
+        };
+      });
+      return [...services, ...groups];
+    });
+  }
+
+  private parse(body: unknown, contentType: string | undefined) {
     const parsed = parseManifests(body as string, contentType, {
       hasRuntime: (r) => this.runtime.has(r),
       workingDirs: { base: this.config.workDir, isDirectory: (dir) => fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true },
@@ -234,8 +284,7 @@ export class SpecsService implements OnModuleInit {
       const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : '';
       throw new GridException(GridErrorCode.Validation, `${first.path}: ${first.message}${more}`, parsed.errors);
     }
-    const applied = await this.serial(() => this.applyNow(parsed.manifests, source, parsed.groups));
-    return [...applied.services, ...applied.groups];
+    return parsed;
   }
 
   async apply(manifests: ServiceManifest[], source: string): Promise<ApplyResult[]> {
