@@ -85,6 +85,8 @@ export function useBrowser(): Harness {
     async open(g, at = '/') {
       if (!browser) throw new Error('the browser did not launch (see beforeAll)');
       const context = await browser.newContext({ viewport: { ...SIZES[0] } });
+      // Well under Jest's 60 s, so a missing element fails with its own message rather than the test's timeout.
+      context.setDefaultTimeout(15_000);
       const page = await context.newPage();
       const problems: string[] = [];
       page.on('console', (m) => {
