@@ -18,6 +18,7 @@ import { AuthModule } from './modules/auth/auth.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AlertsModule } from './modules/alerts/alerts.module.js';
 import { FailoverModule } from './modules/failover/failover.module.js';
+import { DashboardModule } from './modules/dashboard/dashboard.module.js';
 
 @Module({})
 export class AppModule {
@@ -43,6 +44,7 @@ export class AppModule {
         AuditModule,
         AlertsModule,
         FailoverModule,
+        DashboardModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GridExceptionFilter }],
     };

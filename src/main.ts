@@ -194,6 +194,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   }
   // Tests and scripts wait for this exact line, and may signal Grid as soon as they see it: so the handlers above come first.
   process.stdout.write(`Grid listening on ${config.url}${gw ? ` (gateway on ${gw})` : ''}\n`);
+  log.log(`dashboard: ${config.url}/ (API docs: ${config.url}/docs)`);
   log.log(`node capacity: ${config.maxPods} pods (${config.maxPodsSource}), ${config.maxStarting} starting at once`);
   if (app.get(AuthService).open) {
     if (isLoopback(config.host)) log.log('no users or API keys: Grid is open and serves only on loopback; set GRID_ADMIN_PASSWORD, GRID_API_KEYS or GRID_USERS_FILE to add credentials (README: Access control)');

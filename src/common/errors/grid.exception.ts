@@ -11,6 +11,7 @@ export enum GridErrorCode {
   TooManyRequests = 'TOO_MANY_REQUESTS',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   Unavailable = 'UNAVAILABLE',
+  BadGateway = 'BAD_GATEWAY',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
 }
 
@@ -24,6 +25,7 @@ const STATUS: Record<GridErrorCode, [number, string]> = {
   [GridErrorCode.PayloadTooLarge]: [413, 'Payload Too Large'],
   [GridErrorCode.UnsupportedMediaType]: [415, 'Unsupported Media Type'],
   [GridErrorCode.Unavailable]: [503, 'Service Unavailable'],
+  [GridErrorCode.BadGateway]: [502, 'Bad Gateway'],
 };
 
 export interface FieldProblem {

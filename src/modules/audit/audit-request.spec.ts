@@ -52,6 +52,8 @@ describe(describeRequest.name, () => {
       undefined,
       { action: 'apply.dry-run', target: 'api', summary: 'api configured' },
     ],
+    ['a pod chaos toggle', req('POST', '/pods/:id/chaos/:toggle', { params: { id: 'api-x1', toggle: 'fail' }, query: { rate: '0.5' } }), {}, undefined, { action: 'chaos.pod', target: 'api-x1', summary: 'toggle=fail rate=0.5' }],
+    ['a kill by pod', req('POST', '/chaos/kill', { query: { pod: 'api-x1' } }), {}, undefined, { action: 'chaos.kill', target: 'api-x1', summary: 'pod=api-x1' }],
     ['a delete', req('DELETE', '/services/:name', { params: { name: 'api' } }), { deleted: 'api' }, undefined, { action: 'service.delete', target: 'api', summary: '' }],
     ['a scale', req('POST', '/scale', { query: { service: 'api', delta: '2' } }), {}, undefined, { action: 'scale', target: 'api', summary: 'service=api delta=2' }],
     [

@@ -28,6 +28,7 @@ const ACTIONS: Record<string, string> = {
   'DELETE /services/:name': 'service.delete',
   'POST /scale': 'scale',
   'POST /load': 'chaos.load',
+  'POST /pods/:id/chaos/:toggle': 'chaos.pod',
   'POST /users': 'user.create',
   'DELETE /users/:name': 'user.delete',
 };
@@ -53,7 +54,7 @@ export function describeRequest(req: RequestFacts, answer: unknown, error: unkno
   let action = actionOf(req.method, req.route);
   // A preview changes nothing; its entry must not read as an apply.
   if (action === 'apply' && req.query.dryRun !== undefined) action = 'apply.dry-run';
-  let target = firstString(req.params.name, req.params.service, req.params.group, req.query.service, req.query.group);
+  let target = firstString(req.params.name, req.params.service, req.params.group, req.params.id, req.query.service, req.query.group, req.query.pod);
   let summary: string;
   if (action === 'apply' || action === 'apply.dry-run') {
     const applied = appliedOf(answer);
@@ -71,7 +72,7 @@ export function describeRequest(req: RequestFacts, answer: unknown, error: unkno
     const rest = typeof req.params['*'] === 'string' ? req.params['*'].split('?')[0] : '';
     summary = `${req.method} /${rest}`;
   } else {
-    summary = queryText(req.query);
+    summary = [typeof req.params.toggle === 'string' ? `toggle=${req.params.toggle}` : '', queryText(req.query)].filter(Boolean).join(' ');
     const refusal = error === undefined ? undefined : refusalOf(error);
     if (refusal) summary = summary ? `${summary}; ${refusal}` : refusal;
   }

@@ -1,8 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { GridException } from '../../common/errors/grid.exception.js';
+import { request } from 'undici';
+import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { EventsService } from '../events/events.service.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
+
+export const POD_TOGGLES = ['cpu', 'corrupt', 'crash', 'fail', 'slow', 'liveness', 'unready', 'reset'] as const;
+export type PodToggle = (typeof POD_TOGGLES)[number];
+/** The query parameters the demo service's toggles read (seconds for cpu, rate for fail, ms for slow, fail for liveness, value for unready). */
+export const TOGGLE_PARAMS = ['seconds', 'rate', 'ms', 'fail', 'value'] as const;
+const POD_TIMEOUT_MS = 3000;
+
+const TOGGLE_EXPLAIN: Record<PodToggle, (id: string) => string> = {
+  cpu: (id) => `Pod ${id} now burns CPU for a while: its CPU rises, which the autoscaler reads, and its answers slow down`,
+  corrupt: (id) => `Pod ${id} now reports corrupted data: its readiness probe fails, so the gateway stops sending it traffic until it is reset or replaced`,
+  crash: (id) => `Pod ${id} exits at once: the runtime sees the exit, and the pod is restarted with backoff`,
+  fail: (id) => `Pod ${id} now answers a share of requests with 500: the gateway's error rate rises and a canary's analysis would see it`,
+  slow: (id) => `Pod ${id} now delays its answers: latency (p99) rises, which a canary's analysis and failover checks can catch`,
+  liveness: (id) => `Pod ${id} now fails its liveness probe: after the failure threshold, Grid restarts it`,
+  unready: (id) => `Pod ${id} now fails its readiness probe: it stays running but the gateway stops sending it traffic`,
+  reset: (id) => `Pod ${id} was reset to healthy: its probes pass again and it takes traffic once ready`,
+};
 
 @Injectable()
 export class ChaosService {
@@ -23,6 +41,66 @@ export class ChaosService {
     const ids = pods.map((p) => p.id);
     await Promise.all(ids.map((id) => this.runtime.kill(id, `Pod ${id} was killed on purpose (POST /chaos/kill); the reconciler will notice the missing replica and start a replacement`)));
     return { service, killed: ids, requested: count };
+  }
+
+  async killPod(id: string) {
+    const pod = this.runtime.get(id);
+    if (!pod) throw GridException.notFound('pod', id);
+    if (pod.phase === 'Terminating') throw GridException.invalid('pod', `${id} is already terminating`);
+    await this.runtime.kill(id, `Pod ${id} was killed on purpose (POST /chaos/kill?pod=${id}); the reconciler will notice the missing replica and start a replacement`);
+    return { service: pod.service, killed: [id], requested: 1 };
+  }
+
+  /**
+   * A demo service's chaos toggle on one pod (its POST /chaos/<toggle>), reached on the pod's own
+   * loopback port rather than through the gateway, so exactly this pod misbehaves.
+   */
+  async podToggle(id: string, toggle: PodToggle, params: Record<string, string>) {
+    const pod = this.runtime.get(id);
+    if (!pod) throw GridException.notFound('pod', id);
+    if (!pod.port || pod.phase === 'Terminating') throw GridException.invalid('pod', `${id} has no port to reach (${pod.runtime} runtime, ${pod.phase}); chaos toggles need a running demo-service pod`);
+    const query = new URLSearchParams(params).toString();
+    const answer = await this.callPod(pod.port, 'POST', `/chaos/${toggle}${query ? `?${query}` : ''}`, id);
+    this.events.record({
+      type: 'chaos.injected',
+      service: pod.service,
+      pod: id,
+      reason: toggle === 'reset' ? 'ChaosReset' : 'ChaosInjected',
+      message: `chaos ${toggle}${query ? ` (${query})` : ''} on pod ${id}: the pod answered ${answer.status}`,
+      explain: TOGGLE_EXPLAIN[toggle](id),
+    });
+    return { pod: id, service: pod.service, toggle, status: answer.status, answer: answer.body };
+  }
+
+  /** The pod's current chaos toggles (its GET /chaos). */
+  async podChaos(id: string) {
+    const pod = this.runtime.get(id);
+    if (!pod) throw GridException.notFound('pod', id);
+    if (!pod.port || pod.phase === 'Terminating') throw GridException.invalid('pod', `${id} has no port to reach (${pod.runtime} runtime, ${pod.phase})`);
+    const answer = await this.callPod(pod.port, 'GET', '/chaos', id);
+    return { pod: id, service: pod.service, status: answer.status, chaos: answer.body };
+  }
+
+  private async callPod(port: number, method: 'GET' | 'POST', path: string, id: string): Promise<{ status: number; body: unknown }> {
+    let status: number;
+    let text: string;
+    try {
+      const res = await request(`http://127.0.0.1:${port}${path}`, { method, headersTimeout: POD_TIMEOUT_MS, bodyTimeout: POD_TIMEOUT_MS });
+      status = res.statusCode;
+      text = (await res.body.text()).slice(0, 4096);
+    } catch (e) {
+      // A crash toggle may end the pod before it answers: that is the toggle working.
+      throw new GridException(GridErrorCode.BadGateway, `pod ${id} did not answer ${method} ${path.split('?')[0]} (${(e as Error).message})`);
+    }
+    if (status === 404 || status === 405) throw GridException.invalid('pod', `${id} does not offer ${method} ${path.split('?')[0]} (${status}); chaos toggles need a demo service (demo-services/versioned)`);
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Not JSON: the text as it came, clipped.
+    }
+    if (status === 400) throw GridException.invalid('query', typeof body === 'object' && body && 'message' in body ? String((body as { message: unknown }).message) : text);
+    return { status, body };
   }
 
   load(service: string, cpu: number) {

@@ -1,11 +1,18 @@
-import { Controller, Get, Header, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
-import { GridException } from '../../common/errors/grid.exception.js';
+import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { intParam } from '../../common/validation/query.js';
 import { RuntimeService } from './runtime.service.js';
 import { ProcessDriver, readTail } from './drivers/process.driver.js';
 import { podView } from './pod-view.js';
+import { LogFollower } from './log-follow.js';
+
+const FOLLOW_TICK_MS = 500;
+const FOLLOW_HEARTBEAT_MS = 15_000;
+/** Open follows across all clients: each costs a timer and a file read per tick. */
+export const MAX_FOLLOWERS = 32;
 
 @ApiTags('pods')
 @Controller('pods')
@@ -26,20 +33,58 @@ export class PodsController {
     return { ...podView(pod, this.clock.now(), this.runtime.cpuOf(pod)), labels: pod.labels, lastExit: pod.lastExit ?? null, probes: pod.probes };
   }
 
+  private followers = 0;
+
   @Get(':id/logs')
-  @Header('content-type', 'text/plain; charset=utf-8')
-  @ApiOperation({ summary: "A pod's stdout and stderr (process runtime)", description: 'The last `tail` lines (default 100, max 10000).' })
-  @ApiProduces('text/plain')
+  @ApiOperation({
+    summary: "A pod's stdout and stderr (process runtime)",
+    description: 'The last `tail` lines (default 100, max 10000) as text. With `follow=1` (kubectl logs -f): Server-Sent Events, one `event: log` per line as the pod writes it, from the end of the log; `event: end` when the pod is gone.',
+  })
+  @ApiProduces('text/plain', 'text/event-stream')
   @ApiQuery({ name: 'tail', required: false })
-  @ApiOkResponse({ description: 'log text' })
+  @ApiQuery({ name: 'follow', required: false, description: '1 or true: stream new lines (SSE)' })
+  @ApiOkResponse({ description: 'log text, or an event stream' })
   @ApiNotFoundResponse({ description: 'no such pod' })
-  logs(@Param('id') id: string, @Query('tail') tail?: string): string {
+  logs(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply, @Query('tail') tail?: string, @Query('follow') follow?: string): string | void {
     const n = intParam(tail, 'tail', { min: 1, max: 10000, def: 100 });
+    if (follow !== undefined && !['1', 'true', '0', 'false'].includes(follow)) throw GridException.invalid('follow', `must be 1, true, 0 or false (got "${follow.slice(0, 20)}")`);
     const pod = this.runtime.get(id);
     if (!pod) throw GridException.notFound('pod', id);
+    if (follow === '1' || follow === 'true') return this.follow(id, pod.runtime, reply);
+    reply.header('content-type', 'text/plain; charset=utf-8');
     if (pod.runtime !== 'process') return `[grid: pod ${id} runs on the ${pod.runtime} runtime, which keeps no logs]\n`;
     const lines = readTail(this.processes.logFile(id), Math.min(n * 512, 4 * 1024 * 1024)).split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     return lines.slice(-n).join('\n') + (lines.length ? '\n' : '');
+  }
+
+  private follow(id: string, runtime: string, reply: FastifyReply): void {
+    if (this.followers >= MAX_FOLLOWERS) throw new GridException(GridErrorCode.TooManyRequests, `${MAX_FOLLOWERS} pod logs are being followed already; close one first`);
+    this.followers++;
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const send = (event: string, data: string) => res.write(`event: ${event}\ndata: ${data.replace(/\r?\n|\r/g, ' ')}\n\n`);
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      this.followers--;
+      clearInterval(tick);
+      clearInterval(beat);
+      res.end();
+    };
+    if (runtime !== 'process') send('log', `[grid: pod ${id} runs on the ${runtime} runtime, which keeps no logs]`);
+    const follower = runtime === 'process' ? LogFollower.atEnd(this.processes.logFile(id)) : null;
+    const tick = setInterval(() => {
+      if (follower) for (const line of follower.read()) send('log', line);
+      if (!this.runtime.get(id)) {
+        send('end', `pod ${id} is gone`);
+        close();
+      }
+    }, FOLLOW_TICK_MS);
+    const beat = setInterval(() => res.write(`: heartbeat\n\n`), FOLLOW_HEARTBEAT_MS);
+    res.on('close', close);
+    res.on('error', close);
   }
 }

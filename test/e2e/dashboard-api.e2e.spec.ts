@@ -1,0 +1,160 @@
+// The server side of the dashboard: its static shell and bundles, and the routes it added
+// (whoami, dry-run apply, history, kill one pod, a pod's chaos toggles, log follow, the audit id).
+import * as http from 'node:http';
+import { applyYaml, cleanupAll, expectEventually, json, readyPods, startGrid, type GridHandle } from '../utils/grid.js';
+
+const versioned = (name: string, replicas: number, version = 'v1') => `apiVersion: v1
+kind: Service
+metadata: { name: ${name} }
+spec:
+  replicas: ${replicas}
+  command: ["node", "demo-services/versioned/server.js"]
+  env: [{ name: VERSION, value: ${version} }]
+  readinessProbe: { httpGet: { path: /health/ready }, periodSeconds: 1, failureThreshold: 1 }
+`;
+
+/** Reads an SSE response until `until` says enough, or the deadline passes; `opened` resolves once its head arrived. */
+function sse(url: string, until: (text: string) => boolean, timeoutMs = 10_000): { opened: Promise<void>; done: Promise<{ status: number; text: string }> } {
+  let opened!: () => void;
+  const open = new Promise<void>((r) => (opened = r));
+  const done = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      opened();
+      let text = '';
+      const timer = setTimeout(() => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, text });
+      }, timeoutMs);
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+        if (until(text)) {
+          clearTimeout(timer);
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, text });
+        }
+      });
+    });
+    req.on('error', (e) => (e.message === 'socket hang up' ? undefined : reject(e)));
+  });
+  return { opened: open, done };
+}
+
+describe('dashboard: assets and routes (open Grid)', () => {
+  let g: GridHandle;
+  beforeAll(async () => {
+    g = await startGrid();
+  });
+  afterAll(cleanupAll);
+
+  it('serves the shell at /, /dashboard and /dashboard/ (no-cache, CSP) and hashed bundles as immutable, brotli when asked', async () => {
+    for (const p of ['/', '/dashboard', '/dashboard/']) {
+      const r = await fetch(`${g.url}${p}`);
+      expect([p, r.status]).toEqual([p, 200]);
+      expect(r.headers.get('content-type')).toContain('text/html');
+      expect(r.headers.get('cache-control')).toBe('no-cache');
+      expect(r.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await r.text();
+      expect(html).toMatch(/<script type="module" src="\/assets\/app-[A-Z0-9]+\.js">/);
+    }
+    const html = await (await fetch(`${g.url}/`)).text();
+    const js = html.match(/\/assets\/app-[A-Z0-9]+\.js/)![0];
+    const raw = await new Promise<http.IncomingMessage>((resolve) => http.get(`${g.url}${js}`, { headers: { 'accept-encoding': 'br' } }, resolve));
+    raw.resume();
+    expect(raw.headers['content-encoding']).toBe('br');
+    expect(raw.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect((await fetch(`${g.url}${js}.br`)).status).toBe(404);
+  });
+
+  it('whoami: an open Grid lets anyone act', async () => {
+    const r = await json(`${g.url}/auth/whoami`);
+    expect(r.body).toEqual({ name: 'anonymous', kind: 'anonymous', role: null, canAct: true, authRequired: { read: false, mutate: false } });
+  });
+
+  it('dry run: reports changes field by field, stores nothing, and is audited as apply.dry-run with its id in X-Grid-Audit-Id', async () => {
+    expect((await applyYaml(g, versioned('dry', 1))).status).toBe(200);
+    const before = await json(`${g.url}/services/dry`);
+    const r = await json(`${g.url}/apply?dryRun=All`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: versioned('dry', 2, 'v2') });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ dryRun: true, applied: [{ service: 'dry', result: 'configured', templateChanged: true, changes: [{ path: 'spec.replicas', from: 1, to: 2 }, { path: 'spec.env[0].value', from: 'v1', to: 'v2' }] }] });
+    const after = await json(`${g.url}/services/dry`);
+    expect(after.body.generation).toBe(before.body.generation);
+    const id = Number(r.headers.get('x-grid-audit-id'));
+    expect(id).toBeGreaterThan(0);
+    const audit = await json(`${g.url}/audit?action=apply.dry-run`);
+    expect(audit.body.entries.map((e: { id: number }) => e.id)).toContain(id);
+
+    const bad = await json(`${g.url}/apply?dryRun=All`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: versioned('dry', -1) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].path).toBe('spec.replicas');
+    expect((await json(`${g.url}/apply?dryRun=yes`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: versioned('dry', 1) })).body.message).toContain('dryRun');
+  });
+
+  it('history: a sample every 5 s per service; 404 for an unknown one', async () => {
+    expect((await applyYaml(g, 'apiVersion: v1\nkind: Service\nmetadata: {name: hist}\nspec: {replicas: 2, image: "local://hist@v1"}\n')).status).toBe(200);
+    await expectEventually(() => readyPods(g, 'hist', 2));
+    const r = await expectEventually(async () => {
+      const h = await json(`${g.url}/services/hist/history`);
+      expect(h.body.points.some((p: { ready: number }) => p.ready === 2)).toBe(true);
+      return h;
+    }, 15_000, 500);
+    expect(r.body).toMatchObject({ service: 'hist', stepSeconds: 5, windowSeconds: 900 });
+    expect(r.body.points.at(-1)).toEqual({ t: expect.any(Number), desired: 2, ready: 2, restarts: 0, rps: 0, errorRate: 0, p99Ms: null });
+    expect((await json(`${g.url}/services/nope/history`)).status).toBe(404);
+  });
+
+  it("kills one pod by id, flips one pod's chaos toggle on that pod only, and follows its log", async () => {
+    expect((await applyYaml(g, versioned('pods', 2))).status).toBe(200);
+    const [a, b] = await expectEventually(() => readyPods(g, 'pods', 2), 15_000);
+
+    const flip = await json(`${g.url}/pods/${a.id}/chaos/unready?value=true`, { method: 'POST' });
+    expect(flip.status).toBe(200);
+    expect(flip.body).toMatchObject({ pod: a.id, toggle: 'unready', status: 200, answer: { unready: true } });
+    expect((await json(`${g.url}/pods/${a.id}/chaos`)).body.chaos.unready).toBe(true);
+    expect((await json(`${g.url}/pods/${b.id}/chaos`)).body.chaos.unready).toBe(false);
+    expect((await json(`${g.url}/events?type=chaos.injected`)).body.events.at(-1)).toMatchObject({ pod: a.id, reason: 'ChaosInjected' });
+
+    // The demo service writes a line before a crash: the follower sees it as the pod writes it.
+    const follow = sse(`${g.url}/pods/${a.id}/logs?follow=1`, (t) => t.includes('chaos/crash'), 10_000);
+    await follow.opened;
+    const crash = await json(`${g.url}/pods/${a.id}/chaos/crash`, { method: 'POST' });
+    expect(crash.body).toMatchObject({ pod: a.id, toggle: 'crash', status: 202 });
+    const followed = await follow.done;
+    expect(followed.status).toBe(200);
+    expect(followed.text).toMatch(/event: log\ndata: POST \/chaos\/crash: exiting with code 1/);
+
+    expect((await json(`${g.url}/pods/${a.id}/chaos/explode`, { method: 'POST' })).body.message).toContain('toggle');
+    expect((await json(`${g.url}/pods/${a.id}/chaos/fail?rate=0.5&evil=1`, { method: 'POST' })).status).toBe(400);
+    expect((await json(`${g.url}/pods/nope/chaos/reset`, { method: 'POST' })).status).toBe(404);
+
+    const kill = await json(`${g.url}/chaos/kill?pod=${b.id}`, { method: 'POST' });
+    expect(kill.body).toMatchObject({ service: 'pods', killed: [b.id] });
+    // Replaced: two Ready pods again, and the killed one is not among them.
+    await expectEventually(async () => {
+      const pods = await readyPods(g, 'pods', 2);
+      expect(pods.map((p) => p.id)).not.toContain(b.id);
+      return true;
+    }, 20_000);
+    expect((await json(`${g.url}/chaos/kill?pod=${a.id}&service=pods`, { method: 'POST' })).status).toBe(400);
+  });
+});
+
+describe('dashboard: whoami and sign-in behind credentials', () => {
+  let g: GridHandle;
+  const key = 'dashboard-test-key-0123456789';
+  beforeAll(async () => {
+    g = await startGrid({ env: { GRID_API_KEYS: `ci:${key}` } });
+  });
+  afterAll(cleanupAll);
+
+  it('keys only: reads are open, whoami proves a key sent anyway, and a wrong one is 401 without a browser prompt for scripts', async () => {
+    expect((await json(`${g.url}/auth/whoami`)).body).toMatchObject({ kind: 'anonymous', canAct: false, authRequired: { read: false, mutate: true } });
+    expect((await json(`${g.url}/auth/whoami`, { headers: { 'x-api-key': key } })).body).toMatchObject({ name: 'ci', kind: 'api-key', role: 'operator', canAct: true });
+    const wrong = await json(`${g.url}/auth/whoami`, { headers: { 'x-api-key': 'not-the-key-at-all-000', 'x-requested-with': 'XMLHttpRequest' } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toBeNull();
+    const browser = await json(`${g.url}/scale?service=x&replicas=1`, { method: 'POST' });
+    expect(browser.status).toBe(401);
+    expect(browser.headers.get('www-authenticate')).toContain('Basic');
+  });
+});
