@@ -61,6 +61,8 @@ describeBrowser('dashboard panels (Chromium)', () => {
     // A Grid of its own: the demo applies its own services (and a failover group) by name.
     const dg = await startGrid();
     const s = await h.open(dg);
+    // The bad canary's 5xx are the point of that step: the demo's own traffic through the gateway gets them.
+    s.allow(/status of 5\d\d \([^)]*\) \(http:[^)]*\/gateway\/demo-/);
     await s.tid('view-services').waitFor();
     await s.tid('demo-play').click();
     await textMatches(s.tid('demo-narration'), /\S{3}/, 15_000);
@@ -73,6 +75,5 @@ describeBrowser('dashboard panels (Chromium)', () => {
     expect(steps.length).toBeGreaterThanOrEqual(5);
     expect(steps.filter(([, state]) => state !== 'done')).toEqual([]);
     await s.snap('demo-done');
-    await dg.stop();
   }, 180_000);
 });
