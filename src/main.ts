@@ -18,6 +18,7 @@ import { AuthService, isLoopback } from './modules/auth/auth.service.js';
 import { guardRawRoutes } from './modules/auth/raw-routes.js';
 import { hashPasswordCommand } from './modules/auth/hash-password.command.js';
 import { serveDashboard } from './modules/dashboard/dashboard.static.js';
+import fastifyCompress from '@fastify/compress';
 
 export const BODY_LIMIT = 1024 * 1024;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,6 +62,10 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
   // Plain gateway requests do not even reach node:http: the raw-socket fast path takes them first.
   if (server && config.gatewayFastPath && !gateway.attachMainServer(server)) new Logger('Grid').warn('gateway fast path not attached to the main port: unexpected connection listeners');
   guardRawRoutes(fastify, app.get(AuthService), '/docs');
+  // JSON answers over 1 KiB go out compressed when the client asks (/state with 1,000 pods is ~140 KiB raw, which the dashboard
+  // reads every 5 s). Request bodies are never inflated: a small gzip bomb must not reach the 1 MiB body limit's far side.
+  // Streams (SSE, hijacked) and the gateway (taken before Fastify) are not touched.
+  await fastify.register(fastifyCompress, { global: true, threshold: 1024, encodings: ['br', 'gzip'], globalDecompression: false });
   await serveDashboard(fastify, path.join(ROOT, 'dist', 'dashboard'));
   setupSwagger(app);
   return app;

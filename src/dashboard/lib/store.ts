@@ -88,6 +88,8 @@ export async function refreshService(name: string): Promise<void> {
 
 /** At most one refresh of a service per second, however many of its events arrive. */
 export function scheduleServiceRefresh(name: string): void {
+  // An event may name a failover group, or a service deleted since: only /state says which names are services.
+  if (!current.services.has(name) && !current.state?.services.some((s) => s.name === name)) return scheduleStateRefresh();
   if (serviceTimers.has(name)) return;
   const wait = Math.max(0, SERVICE_REFRESH_MS - (performance.now() - (serviceLast.get(name) ?? 0)));
   serviceTimers.set(
@@ -124,9 +126,11 @@ export async function refreshState(): Promise<void> {
   }
 }
 
+/** /state, then the details of every service: new ones are read by refreshState, the rest here. */
 export async function refreshAll(): Promise<void> {
+  const known = [...current.services.keys()];
   await refreshState();
-  await Promise.all([...current.services.keys()].map((n) => refreshService(n)));
+  await Promise.all(known.filter((n) => current.services.has(n)).map((n) => refreshService(n)));
 }
 
 export async function loadMe(): Promise<boolean> {
@@ -153,6 +157,7 @@ function onEvent(e: GridEvent): void {
 
 export function start(): void {
   stop();
+  let wasLive = false;
   void refreshAll();
   poll = setInterval(() => void refreshState(), POLL_MS);
   stream = openStream('/events/stream?replay=200', {
@@ -165,9 +170,11 @@ export function start(): void {
       }
     },
     onState: (connected) => {
+      const reconnected = connected === 'live' && wasLive;
+      if (connected === 'live') wasLive = true;
       setState({ connected });
       // Back after a gap: the events resume by Last-Event-ID, the state is read afresh.
-      if (connected === 'live') void refreshAll();
+      if (reconnected) void refreshAll();
     },
   });
 }

@@ -27,7 +27,7 @@ class EventRow extends Component<{ e: GridEvent; explain: boolean }> {
   }
   render({ e, explain }: { e: GridEvent; explain: boolean }) {
   return (
-    <li class={`event-row ${severity(e)}`} data-testid="event-row" data-type={e.type} data-service={e.service ?? ''}>
+    <li class={`event-row ${severity(e)}`} data-testid="event-row" data-id={e.id} data-type={e.type} data-service={e.service ?? ''}>
       <time class="num muted" dateTime={new Date(e.time).toISOString()}>
         {clock(e.time)}
       </time>
