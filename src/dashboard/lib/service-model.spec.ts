@@ -1,5 +1,6 @@
 import {
   formatAge,
+  lastEventIds,
   formatCpu,
   formatMs,
   formatPct,
@@ -139,6 +140,7 @@ describe(rolloutText.name, () => {
     expect(rolloutText({ ...base, phase: 'Aborted', pauseReason: null, abort: { at: 1, reason: 'AnalysisFailed', message: 'error rate 50% > 5%' } })).toMatchObject({ phase: 'Aborted', abort: 'AnalysisFailed: error rate 50% > 5%' });
   });
   it('is null without a status', () => expect(rolloutText(null)).toBeNull());
+  it('says nothing about analysis before its first run', () => expect(rolloutText({ ...base, analysis: { failures: 0, runs: [] } })!.analysis).toBeNull());
 });
 
 describe('formatting', () => {
@@ -209,5 +211,23 @@ describe(trafficModel.name, () => {
   it('shows versions that only have pods (nothing routed yet) with a hairline', () => {
     const sut = trafficModel(null, [pod('x', { version: 'v9', ready: false })]);
     expect(sut).toEqual([{ version: 'v9', share: 0, rps: 0, errorRate: 0, p99Ms: 0, stroke: 1, pods: [{ id: 'x', phase: 'Ready', ejected: false, inRotation: false }] }]);
+  });
+});
+
+describe(lastEventIds.name, () => {
+  it('gives the newest id per service and reuses its answer for the same array', () => {
+    const events = [
+      { id: 1, service: 'a' },
+      { id: 2, service: null },
+      { id: 3, service: 'b' },
+      { id: 4, service: 'a' },
+    ];
+    const sut = lastEventIds(events);
+    expect([...sut]).toEqual([
+      ['a', 4],
+      ['b', 3],
+    ]);
+    expect(lastEventIds(events)).toBe(sut);
+    expect(lastEventIds([...events, { id: 5, service: 'b' }]).get('b')).toBe(5);
   });
 });

@@ -143,7 +143,7 @@ export function rolloutText(r: RolloutStatus | null): RolloutText | null {
   if (r.analysis && r.analysis.runs.length > 0) {
     const last = r.analysis.runs[r.analysis.runs.length - 1];
     analysis = `${r.analysis.runs.length} runs · ${r.analysis.failures} failed · last ${last.result}: ${last.requests} req, ${formatPct(last.errorRate)} 5xx, p99 ${formatMs(last.p99Ms)}`;
-  } else if (r.analysis) analysis = `no analysis run yet · ${r.analysis.failures} failed`;
+  }
   const abort = r.abort ? `${r.abort.reason}: ${r.abort.message}` : null;
   return { phase, step, analysis, abort };
 }
@@ -267,4 +267,17 @@ export function trafficModel(t: TrafficResponse | null, pods: readonly PodView[]
           .sort((a, b) => a.id.localeCompare(b.id)),
       };
     });
+}
+
+const lastByService = new WeakMap<readonly { id: number; service: string | null }[], Map<string, number>>();
+
+/** The newest event id per service, computed once per events array (cards select from it per render). */
+export function lastEventIds(events: readonly { id: number; service: string | null }[]): ReadonlyMap<string, number> {
+  let m = lastByService.get(events);
+  if (!m) {
+    m = new Map();
+    for (const e of events) if (e.service) m.set(e.service, e.id);
+    lastByService.set(events, m);
+  }
+  return m;
 }
