@@ -135,6 +135,7 @@ describe(rolloutText.name, () => {
   it.each([
     [{ setWeight: 25 }, 'step 4/5 · setWeight 25% · canary 50%'],
     [{ pause: { duration: '20s' } }, 'step 4/5 · pause 20s · canary 50%'],
+    [{ pause: { duration: 20 } }, 'step 4/5 · pause 20s · canary 50%'],
   ])('step %j', (current, text) => expect(rolloutText({ ...base, step: { number: 4, of: 5, current } })!.step).toBe(text));
   it('gives the abort reason', () => {
     expect(rolloutText({ ...base, phase: 'Aborted', pauseReason: null, abort: { at: 1, reason: 'AnalysisFailed', message: 'error rate 50% > 5%' } })).toMatchObject({ phase: 'Aborted', abort: 'AnalysisFailed: error rate 50% > 5%' });

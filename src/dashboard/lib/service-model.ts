@@ -130,7 +130,7 @@ function stepWords(s: Record<string, unknown> | null): string {
   if (typeof s.setWeight === 'number') return `setWeight ${s.setWeight}%`;
   if (s.pause && typeof s.pause === 'object') {
     const d = (s.pause as { duration?: unknown }).duration;
-    return d ? `pause ${d}` : 'pause until promoted';
+    return d ? `pause ${typeof d === 'number' ? `${d}s` : d}` : 'pause until promoted';
   }
   return Object.keys(s)[0] ?? '';
 }

@@ -108,13 +108,24 @@ function MiniChartFor(p: { metric: ChartMetric; label: string; unit: string; his
 
 const wide = () => typeof matchMedia === 'function' && matchMedia('(min-width: 701px)').matches;
 
-/** Open by default on wide screens, collapsed on phones; the charts exist only while open. */
+/**
+ * Open by default on wide screens, collapsed on phones. The charts exist only while open and
+ * once scrolled near the screen: 20 cards would otherwise build 100 canvases at first paint.
+ */
 export const ServiceCharts = memo(function ServiceCharts({ service }: { service: string }) {
   const [open, setOpen] = useState(wide);
+  const [seen, setSeen] = useState(false);
+  const ref = useRef<HTMLDetailsElement>(null);
+  useEffect(() => {
+    if (seen || !ref.current) return;
+    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setSeen(true), { rootMargin: '300px' });
+    io.observe(ref.current);
+    return () => io.disconnect();
+  }, [seen]);
   return (
-    <details class="svc-charts" open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+    <details ref={ref} class="svc-charts" open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
       <summary>Last 15 minutes</summary>
-      {open && <ChartsBody service={service} />}
+      {open && seen && <ChartsBody service={service} />}
     </details>
   );
 });

@@ -108,6 +108,8 @@ const ServiceCard = memo(function ServiceCard({ name, onOpenPod }: { name: strin
   );
 });
 
+const ROLE_COLOUR = { stable: 'var(--cyan)', canary: 'var(--magenta)', other: 'var(--blue)' } as const;
+
 function WeightBar({ segs, exact }: { segs: WeightSegment[]; exact: boolean }) {
   const label = segs.length ? segs.map((s) => `${s.version} ${s.pct}%`).join(', ') : 'no ready pod takes traffic';
   return (
@@ -121,7 +123,9 @@ function WeightBar({ segs, exact }: { segs: WeightSegment[]; exact: boolean }) {
         {segs.length === 0 && <span class="muted">no traffic target</span>}
         {segs.map((s) => (
           <span key={s.version} class={`w-key w-${s.role}`}>
-            <i aria-hidden="true" />
+            <i aria-hidden="true" style={{ color: ROLE_COLOUR[s.role] }}>
+              {s.role === 'canary' ? '▨' : '■'}
+            </i>
             {s.version} {s.pct}%{s.role !== 'other' ? ` ${s.role}` : ''}
           </span>
         ))}
@@ -196,19 +200,34 @@ function Conditions({ d }: { d: ServiceDetail }) {
   );
 }
 
+/** Above this many pods a card shows compact tiles (shape and colour; numbers on hover, focus and in the drawer). */
+const COMPACT_ABOVE = 24;
+
 function PodTiles({ pods, onOpen }: { pods: PodView[]; onOpen: (id: string) => void }) {
+  const compact = pods.length > COMPACT_ABOVE;
   return (
-    <div class="pods" role="list" aria-label="pods">
+    <div class={`pods${compact ? ' compact' : ''}`} role="list" aria-label={`${pods.length} pods`}>
       {pods.length === 0 && <span class="muted">no pods</span>}
       {pods.map((p) => (
-        <PodTile key={p.id} id={p.id} phase={p.state} version={p.version} restarts={p.restarts} age={formatAge(p.ageSeconds)} cpu={formatCpu(p.cpu)} lat={formatMs(p.probeLatencyMs)} msg={p.message} onOpen={onOpen} />
+        <PodTile key={p.id} id={p.id} phase={p.state} version={p.version} restarts={p.restarts} age={formatAge(p.ageSeconds)} cpu={formatCpu(p.cpu)} lat={formatMs(p.probeLatencyMs)} msg={p.message} compact={compact} onOpen={onOpen} />
       ))}
     </div>
   );
 }
 
-const PodTile = memo(function PodTile(p: { id: string; phase: string; version: string; restarts: number; age: string; cpu: string; lat: string; msg: string | null; onOpen: (id: string) => void }) {
+const PodTile = memo(function PodTile(p: { id: string; phase: string; version: string; restarts: number; age: string; cpu: string; lat: string; msg: string | null; compact: boolean; onOpen: (id: string) => void }) {
   const short = p.id.includes('-') ? p.id.slice(p.id.lastIndexOf('-') + 1) : p.id;
+  const label = `pod ${p.id}, ${p.phase}, ${p.version}, ${p.restarts} restarts, age ${p.age}, CPU ${p.cpu}, last probe ${p.lat}`;
+  if (p.compact) {
+    return (
+      <div role="listitem" class="pod-item">
+        <button type="button" class="pod mini" data-testid="pod" data-pod={p.id} data-phase={p.phase} data-version={p.version} style={{ '--pc': phaseVar(p.phase) }} title={`${label}${p.msg ? ` · ${p.msg}` : ''}`} aria-label={label} onClick={() => p.onOpen(p.id)}>
+          <span aria-hidden="true">{phaseGlyph(p.phase)}</span>
+          {p.restarts > 0 && <sup class="num">{p.restarts}</sup>}
+        </button>
+      </div>
+    );
+  }
   return (
     <div role="listitem" class="pod-item">
       <button
@@ -220,7 +239,7 @@ const PodTile = memo(function PodTile(p: { id: string; phase: string; version: s
         data-version={p.version}
         style={{ '--pc': phaseVar(p.phase) }}
         title={`${p.id} · ${p.phase} · ${p.version}${p.msg ? ` · ${p.msg}` : ''}`}
-        aria-label={`pod ${p.id}, ${p.phase}, ${p.version}, ${p.restarts} restarts, age ${p.age}, CPU ${p.cpu}, last probe ${p.lat}`}
+        aria-label={label}
         onClick={() => p.onOpen(p.id)}
       >
         <span class="pod-top">
