@@ -270,7 +270,8 @@ function CardActions({ d, r }: { d: ServiceDetail; r: RolloutStatus | null }) {
   const revisions = r?.history?.length ?? (Array.isArray(d.history) ? d.history.length : 0);
   const t = (ok: boolean, reason: string) => (!canAct ? why : ok ? undefined : reason);
 
-  const scale = (delta: number) => act(`scale ${name} to ${d.desired + delta}`, 'POST', '/scale', { query: { service: name, replicas: d.desired + delta } });
+  // Grid's /scale takes a delta (DASHBOARD.md says replicas=): a delta also composes with an autoscaler.
+  const scale = (delta: number) => act(`scale ${name} ${delta > 0 ? '+' : ''}${delta} (to ${d.desired + delta})`, 'POST', '/scale', { query: { service: name, delta } });
   const killOne = async () => {
     if (await confirmThen(`Kill one pod of ${name}?`, 'Grid picks a pod at random and kills it; the reconciler starts a replacement.')) await act(`kill a pod of ${name}`, 'POST', '/chaos/kill', { query: { service: name, count: 1 } });
   };
