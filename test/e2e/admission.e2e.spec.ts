@@ -57,7 +57,7 @@ describe('admission: node capacity and paced starts', () => {
         const all = await podsWithMessage(g, 'web');
         return all.length === 8 && all.filter((p) => p.ready).length === 5 ? all : undefined;
       }, 20000);
-      const waiting = pods.filter((p) => !p.ready);
+      const waiting = pods!.filter((p) => !p.ready);
       expect(waiting.map((p) => [p.state, p.message, p.pid])).toEqual(Array(3).fill(['Pending', 'Unschedulable: node full, 5 of 5 pods', null]));
       const detail = (await json<{ pods: PodWithMessage[] }>(`${g.url}/services/web`)).body;
       expect(detail.pods.filter((p) => p.state === 'Pending').map((p) => p.message)).toEqual(Array(3).fill('Unschedulable: node full, 5 of 5 pods'));
