@@ -54,10 +54,17 @@ export function useThrottledGet<T>(path: string | null, trigger: unknown, opts: 
 
   useEffect(() => {
     if (!enabled || !opts.everyMs) return;
-    const id = setInterval(() => {
+    const every = Math.max(opts.everyMs, opts.minMs);
+    const tick = () => {
       if (document.visibilityState === 'visible') run.current();
-    }, Math.max(opts.everyMs, opts.minMs));
-    return () => clearInterval(id);
+    };
+    let id: ReturnType<typeof setInterval> | undefined;
+    // Each view starts its period at a random point, so 20 cards mounted together do not all re-read (and redraw) in one task.
+    const start = setTimeout(() => (id = setInterval(tick, every)), Math.random() * every);
+    return () => {
+      clearTimeout(start);
+      if (id) clearInterval(id);
+    };
   }, [enabled, path, opts.everyMs]);
 
   useEffect(

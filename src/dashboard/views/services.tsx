@@ -2,7 +2,7 @@
 // actions, mini-charts). Each card selects only its own detail from the store and is memoized,
 // and each pod tile only re-renders when what it shows changes, so 1,000 pods stay cheap.
 import { memo } from 'preact/compat';
-import { useCallback, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { act, confirmThen } from '../lib/actions.js';
 import { useStore } from '../lib/store.js';
 import type { PodView, ServiceDetail } from '../lib/types.js';
@@ -36,8 +36,9 @@ export function ServicesView() {
     // Focus goes back to the tile that opened the drawer (it may have moved, but it is keyed by id).
     if (id) requestAnimationFrame(() => document.querySelector<HTMLElement>(`[data-testid="pod"][data-pod="${CSS.escape(id)}"]`)?.focus());
   }, [open]);
-  if (names === null) return <p class="muted">Loading services…</p>;
   const list = names ? names.split('\n') : [];
+  const shown = useProgressive(list.length);
+  if (names === null) return <p class="muted">Loading services…</p>;
   return (
     <section class="services-view" aria-label="Services">
       {list.length === 0 ? (
@@ -49,7 +50,7 @@ export function ServicesView() {
         </div>
       ) : (
         <div class="svc-grid">
-          {list.map((n) => (
+          {list.slice(0, shown).map((n) => (
             <ServiceCard key={n} name={n} onOpenPod={onOpen} />
           ))}
         </div>
@@ -57,6 +58,20 @@ export function ServicesView() {
       {open && <PodDrawer podId={open.id} service={open.service} onClose={onClose} />}
     </section>
   );
+}
+
+/** Cards mounted per task: 20 cards of 50 pods at once held the main thread for ~150 ms; a few per frame keep each task short. */
+const CARDS_PER_FRAME = 1;
+
+/** How many of `total` items to render: all that were shown before, and CARDS_PER_FRAME more each animation frame. */
+function useProgressive(total: number): number {
+  const [shown, setShown] = useState(CARDS_PER_FRAME);
+  useEffect(() => {
+    if (shown >= total) return;
+    const id = requestAnimationFrame(() => setShown((n) => n + CARDS_PER_FRAME));
+    return () => cancelAnimationFrame(id);
+  }, [shown, total]);
+  return Math.min(shown, total);
 }
 
 const ServiceCard = memo(function ServiceCard({ name, onOpenPod }: { name: string; onOpenPod: (service: string, id: string) => void }) {
