@@ -6,7 +6,7 @@ import { get, request, ApiError, type FieldError } from '../lib/api.js';
 import { act } from '../lib/actions.js';
 import { useStore } from '../lib/store.js';
 import { locateErrors, type LocatedError } from '../lib/yaml-errors.js';
-import { changedFields, formatValue, type Change } from '../lib/spec-diff.js';
+import { formatValue, type Change } from '../lib/spec-diff.js';
 import demo from '../../../examples/demo.yaml';
 import canaryDemo from '../../../examples/canary-demo.yaml';
 import failover from '../../../examples/failover.yaml';
@@ -39,43 +39,8 @@ interface Applied {
 }
 interface Outcome {
   kind: 'preview' | 'applied';
-  /** Worked out in the browser because this Grid has no dry run. */
-  local?: boolean;
   applied: Applied[];
   auditId?: number | null;
-}
-
-let dryRunSupport: Promise<boolean> | null = null;
-/** Does this Grid's /apply take ?dryRun? Asked once, from its OpenAPI document. */
-function supportsDryRun(): Promise<boolean> {
-  dryRunSupport ??= get<{ paths?: Record<string, { post?: { parameters?: { name: string }[] } }> }>('/docs-json')
-    .then((d) => Boolean(d.paths?.['/apply']?.post?.parameters?.some((p) => p.name === 'dryRun')))
-    .catch(() => false);
-  return dryRunSupport;
-}
-
-/** A preview without server help: each Service's fields as written against what Grid stores. */
-async function localPreview(text: string): Promise<Applied[]> {
-  // Existence from the lists, so a new name costs no 404 (which the browser logs as an error).
-  const [services, groups] = await Promise.all([get<{ services: { name: string }[] }>('/services'), get<{ groups: { name: string }[] }>('/failover')]);
-  const serviceNames = new Set(services.services.map((s) => s.name));
-  const groupNames = new Set(groups.groups.map((g) => g.name));
-  const out: Applied[] = [];
-  for (const doc of parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & unknown[]) {
-    const m = (doc as any).toJS() as { kind?: string; metadata?: { name?: string }; spec?: unknown } | null;
-    const name = m?.metadata?.name;
-    if (!m || !name) continue;
-    if (m.kind === 'FailoverGroup') {
-      out.push({ failoverGroup: name, result: groupNames.has(name) ? 'configured?' : 'created', changes: [] });
-    } else if (!serviceNames.has(name)) {
-      out.push({ service: name, result: 'created', changes: [] });
-    } else {
-      const cur = await get<{ spec: unknown }>(`/services/${encodeURIComponent(name)}`);
-      const changes = changedFields(cur.spec, m.spec, 'spec');
-      out.push({ service: name, result: changes.length ? 'configured' : 'unchanged', changes });
-    }
-  }
-  return out;
 }
 
 /** YAML syntax errors, located by the parser itself. */
@@ -134,12 +99,9 @@ export function ApplyView() {
     if (!begin()) return;
     setBusy(true);
     try {
-      if (await supportsDryRun()) {
-        const r = await request<{ applied: Applied[] }>('POST', '/apply', { body: text, contentType: 'application/yaml', query: { dryRun: 'All' } });
-        setOutcome({ kind: 'preview', applied: r.data.applied });
-      } else {
-        setOutcome({ kind: 'preview', local: true, applied: await localPreview(text) });
-      }
+      // Grid validates and plans it exactly as an apply would, and stores nothing.
+      const r = await request<{ applied: Applied[] }>('POST', '/apply', { body: text, contentType: 'application/yaml', query: { dryRun: 'All' } });
+      setOutcome({ kind: 'preview', applied: r.data.applied });
     } catch (e) {
       showErrors(e instanceof ApiError ? e : undefined, (e as Error).message);
     } finally {
@@ -240,7 +202,6 @@ export function ApplyView() {
       {outcome && (
         <div class="panel apply-outcome" data-testid={outcome.kind === 'preview' ? 'apply-diff' : 'apply-result'} role="status">
           <h3>{outcome.kind === 'preview' ? 'What would change' : `Applied${outcome.auditId ? ` · audit #${outcome.auditId}` : ''}`}</h3>
-          {outcome.local && <p class="muted small">Worked out in the browser (this Grid has no dry run): the fields you set that differ from what Grid stores.</p>}
           <ul class="plain-list">
             {outcome.applied.map((a) => (
               <li key={(a.service ?? a.failoverGroup) + a.result}>
