@@ -159,7 +159,11 @@ function Shell() {
   const connected = useStore((s) => s.connected);
   useEffect(() => {
     const off = onUnauthorized(() => {
-      if (!getState().needLogin) setState({ needLogin: true, loginError: 'Your credentials were refused; sign in again.' });
+      // Everything stops with the credentials: polls and stream reconnects would keep sending refused ones.
+      const had = hasCredentials();
+      setCredentials(null);
+      stop();
+      if (!getState().needLogin) setState({ needLogin: true, loginError: had ? 'Your credentials were refused; sign in again.' : null });
     });
     void loadMe().then((ok) => ok && start());
     return () => {

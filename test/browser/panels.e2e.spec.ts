@@ -8,8 +8,12 @@ function fastFailover(): string {
   const yaml = example('failover.yaml')
     .replace(/intervalSeconds: 1\b/, 'intervalSeconds: 0.2')
     .replace(/cooldownSeconds: 10\b/, 'cooldownSeconds: 1')
-    .replaceAll('value: "5000"', 'value: "1000"');
+    .replaceAll('value: "5000"', 'value: "1000"')
+    // Only the hand switch under test moves traffic: on a loaded machine a 25 ms latency bound made Grid switch by itself first.
+    .replace(/maxLatencyMs: 25\b/, 'maxLatencyMs: 1500')
+    .replace(/failureThreshold: 3\b/, 'failureThreshold: 100');
   expect(yaml).toContain('intervalSeconds: 0.2');
+  expect(yaml).toContain('failureThreshold: 100');
   return yaml;
 }
 

@@ -144,6 +144,51 @@ describe('dashboard: assets and routes (open Grid)', () => {
   });
 });
 
+describe('dashboard: what a page of another origin, or a pod page, can do', () => {
+  let g: GridHandle;
+  beforeAll(async () => {
+    g = await startGrid({ env: { GRID_GATEWAY_PORT: '0' } });
+  });
+  afterAll(cleanupAll);
+
+  it("refuses a change of state from another site's page or a sandboxed page (403, nothing applied); same origin and curl pass", async () => {
+    const yaml = versioned('csrf', 1);
+    const post = (headers: Record<string, string>) => json(`${g.url}/apply`, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body: yaml });
+    const foreign: Record<string, string>[] = [{ origin: 'http://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { origin: `http://localhost:${g.port + 1}`, 'sec-fetch-site': 'same-site' }];
+    for (const headers of foreign) {
+      const r = await post(headers);
+      expect([JSON.stringify(headers), r.status]).toEqual([JSON.stringify(headers), 403]);
+      expect(r.body.message).toMatch(/^refused: a change of state sent by/);
+    }
+    expect((await json(`${g.url}/services/csrf`)).status).toBe(404);
+    expect((await post({ origin: g.url, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    // Reads are not changes: another page may still GET (CORS keeps it from reading the answer).
+    expect((await json(`${g.url}/services`, { headers: { origin: 'http://evil.example' } })).status).toBe(200);
+  });
+
+  it("puts pod pages on the main port in a sandbox (an origin of their own), but not on the dedicated gateway port", async () => {
+    expect((await applyYaml(g, versioned('page', 1))).status).toBe(200);
+    await expectEventually(() => readyPods(g, 'page', 1), 15_000);
+    const main = await fetch(`${g.url}/gateway/page/version`);
+    expect(main.headers.get('content-security-policy')).toMatch(/^sandbox allow-scripts/);
+    expect(main.headers.get('content-security-policy')).not.toContain('allow-same-origin');
+    // The node path (a chunked upload is outside the fast path's subset) says the same.
+    const upload = await fetch(`${g.url}/gateway/page/echo`, { method: 'POST', body: new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('x')), c.close()) }), duplex: 'half' } as RequestInit);
+    expect(upload.headers.get('content-security-policy')).toMatch(/^sandbox allow-scripts/);
+    const dedicated = await fetch(`${g.gatewayUrl}/page/version`);
+    expect(dedicated.status).toBe(200);
+    expect(dedicated.headers.get('content-security-policy')).toBeNull();
+  });
+
+  it('refuses an /apply parameter it does not know, so a mistyped dry run applies nothing', async () => {
+    for (const q of ['dryrun=All', 'dryRun[]=All', 'dryRun=All&dryRun=All']) {
+      const r = await json(`${g.url}/apply?${q}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: versioned('typo', 1) });
+      expect([q, r.status]).toEqual([q, 400]);
+    }
+    expect((await json(`${g.url}/services/typo`)).status).toBe(404);
+  });
+});
+
 describe('dashboard: whoami and sign-in behind credentials', () => {
   let g: GridHandle;
   const key = 'dashboard-test-key-0123456789';

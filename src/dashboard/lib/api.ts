@@ -22,23 +22,12 @@ export interface Credentials {
   key?: string;
 }
 
-const STORAGE_KEY = 'grid.credentials';
-let creds: Credentials | null = loadCredentials();
+// In this page's memory only: not in sessionStorage, where any script of this origin (a page a pod
+// serves through /gateway/ is this origin) could read it. A reload asks again.
+let creds: Credentials | null = null;
 
-function loadCredentials(): Credentials | null {
-  try {
-    const raw = sessionStorage.getItem(STORAGE_KEY);
-    return raw ? (JSON.parse(raw) as Credentials) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Kept for this tab only (sessionStorage): closing the tab signs out. */
 export function setCredentials(c: Credentials | null): void {
   creds = c;
-  if (c) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(c));
-  else sessionStorage.removeItem(STORAGE_KEY);
 }
 
 export function hasCredentials(): boolean {
@@ -71,6 +60,11 @@ const unauthorizedListeners = new Set<Listener>();
 export function onUnauthorized(fn: Listener): () => void {
   unauthorizedListeners.add(fn);
   return () => unauthorizedListeners.delete(fn);
+}
+
+/** A request (or the event stream) was refused for its credentials. */
+export function notifyUnauthorized(status: number): void {
+  for (const fn of unauthorizedListeners) fn(status);
 }
 
 export function url(path: string, query?: ApiOptions['query']): string {
@@ -106,7 +100,7 @@ export async function request<T = unknown>(method: string, path: string, opts: A
     }
   }
   if (!res.ok) {
-    if (res.status === 401) for (const fn of unauthorizedListeners) fn(401);
+    if (res.status === 401) notifyUnauthorized(401);
     const d = data as { message?: string | string[]; errors?: FieldError[] } | string;
     const message = typeof d === 'string' ? d || res.statusText : Array.isArray(d.message) ? d.message.join('; ') : (d.message ?? res.statusText);
     throw new ApiError(res.status, message, typeof d === 'object' && Array.isArray(d.errors) ? d.errors : []);

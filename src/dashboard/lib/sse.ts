@@ -1,6 +1,6 @@
 // Server-Sent Events over fetch, so the stream carries the same credentials as every other
 // call (EventSource cannot send headers). Reconnects with backoff and resumes with Last-Event-ID.
-import { authHeaders } from './api.js';
+import { authHeaders, notifyUnauthorized } from './api.js';
 
 export interface SseMessage {
   id: string | null;
@@ -76,6 +76,11 @@ export function openStream(path: string, opts: StreamOptions): StreamHandle {
       let retryMs = 2000;
       try {
         const res = await fetch(path, { headers, signal: ctrl.signal, credentials: 'omit', cache: 'no-store' });
+        if (res.status === 401 || res.status === 429) {
+          // Retrying refused credentials would only feed the login limiter until it locks out everyone at this address.
+          notifyUnauthorized(res.status);
+          return;
+        }
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         opts.onState?.('live');
         failures = 0;

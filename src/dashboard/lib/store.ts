@@ -151,8 +151,22 @@ let poll: ReturnType<typeof setInterval> | null = null;
 function onEvent(e: GridEvent): void {
   const events = current.events.length >= EVENTS_KEPT ? [...current.events.slice(current.events.length - EVENTS_KEPT + 1), e] : [...current.events, e];
   setState({ events, eventSeq: current.eventSeq + 1 });
-  if (e.service) scheduleServiceRefresh(e.service);
+  if (e.type === 'spec.deleted' && e.service) {
+    // Gone: reading it again would only be a 404.
+    forget(e.service);
+    scheduleStateRefresh();
+  } else if (e.service) scheduleServiceRefresh(e.service);
   else scheduleStateRefresh();
+}
+
+function forget(name: string): void {
+  const t = serviceTimers.get(name);
+  if (t) clearTimeout(t);
+  serviceTimers.delete(name);
+  const services = new Map(current.services);
+  services.delete(name);
+  const state = current.state && { ...current.state, services: current.state.services.filter((s) => s.name !== name), pods: current.state.pods.filter((p) => p.service !== name) };
+  setState({ services, state });
 }
 
 export function start(): void {

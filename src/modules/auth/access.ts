@@ -73,3 +73,24 @@ export function presented(headers: Record<string, string | string[] | undefined>
   }
   return { kind: 'malformed', reason: 'Authorization must be Basic (a user) or Bearer (an API key)' };
 }
+
+/**
+ * A browser marks where a request comes from (Sec-Fetch-Site, Origin); curl and gridctl send
+ * neither. A change of state asked for by another site's page (a form posting YAML to /apply
+ * while the browser holds Basic credentials for Grid), or by a sandboxed page (Origin: null, as
+ * the pages pods serve through the gateway on Grid's port are), is refused: the answer says why.
+ */
+export function crossSiteRefusal(headers: Record<string, string | string[] | undefined>): string | null {
+  const site = headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return `refused: a change of state sent by another site's page (Sec-Fetch-Site: ${site})`;
+  const origin = headers.origin;
+  if (origin === undefined) return null;
+  if (typeof origin !== 'string' || origin === 'null') return 'refused: a change of state sent by a page without an origin of its own (Origin: null)';
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return 'refused: the Origin header is not a URL';
+  }
+  return host === headers.host ? null : `refused: a change of state sent by another site's page (Origin ${origin.slice(0, 100)} is not this Grid)`;
+}

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { setActor, sourceIp } from '../../common/auth/actor.js';
 import { MUTATING, PUBLIC } from '../../common/auth/mutating.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
-import type { RouteKind } from './access.js';
+import { crossSiteRefusal, type RouteKind } from './access.js';
 import { AuthService, type AuthOutcome } from './auth.service.js';
 
 export const REALM = 'Basic realm="Grid", charset="UTF-8"';
@@ -34,6 +34,10 @@ export class AuthGuard implements CanActivate {
     const targets = [ctx.getHandler(), ctx.getClass()];
     const route: RouteKind = this.reflector.getAllAndOverride<boolean>(PUBLIC, targets) ? 'public' : this.reflector.getAllAndOverride<boolean>(MUTATING, targets) ? 'mutate' : 'read';
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    if (route === 'mutate') {
+      const crossSite = crossSiteRefusal(req.headers);
+      if (crossSite) throw new GridException(GridErrorCode.Forbidden, crossSite);
+    }
     const out = await this.auth.authenticate({ headers: req.headers, ip: sourceIp(req), method: req.method, url: req.url }, route);
     if (out.ok) {
       setActor(req, out.actor);

@@ -10,6 +10,7 @@ export type PodToggle = (typeof POD_TOGGLES)[number];
 /** The query parameters the demo service's toggles read (seconds for cpu, rate for fail, ms for slow, fail for liveness, value for unready). */
 export const TOGGLE_PARAMS = ['seconds', 'rate', 'ms', 'fail', 'value'] as const;
 const POD_TIMEOUT_MS = 3000;
+const POD_ANSWER_MAX = 4096;
 
 const TOGGLE_EXPLAIN: Record<PodToggle, (id: string) => string> = {
   cpu: (id) => `Pod ${id} now burns CPU for a while: its CPU rises, which the autoscaler reads, and its answers slow down`,
@@ -85,9 +86,21 @@ export class ChaosService {
     let status: number;
     let text: string;
     try {
-      const res = await request(`http://127.0.0.1:${port}${path}`, { method, headersTimeout: POD_TIMEOUT_MS, bodyTimeout: POD_TIMEOUT_MS });
+      // One deadline for the whole exchange (undici's timeouts only bound the gaps), and at most POD_ANSWER_MAX bytes kept:
+      // a pod that answers without end must cost Grid neither time nor memory.
+      const res = await request(`http://127.0.0.1:${port}${path}`, { method, headersTimeout: POD_TIMEOUT_MS, bodyTimeout: POD_TIMEOUT_MS, signal: AbortSignal.timeout(POD_TIMEOUT_MS) });
       status = res.statusCode;
-      text = (await res.body.text()).slice(0, 4096);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size >= POD_ANSWER_MAX) {
+          res.body.destroy();
+          break;
+        }
+      }
+      text = Buffer.concat(chunks).subarray(0, POD_ANSWER_MAX).toString('utf8');
     } catch (e) {
       // A crash toggle may end the pod before it answers: that is the toggle working.
       throw new GridException(GridErrorCode.BadGateway, `pod ${id} did not answer ${method} ${path.split('?')[0]} (${(e as Error).message})`);

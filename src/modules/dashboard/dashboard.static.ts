@@ -32,20 +32,20 @@ export async function serveDashboard(fastify: FastifyInstance, dir: string): Pro
     for (const p of DASHBOARD_PATHS) fastify.get(p, missing);
     return;
   }
+  // Bundles are looked up per request (wildcard), so an `npm run build` while Grid runs serves the new ones at once.
   await fastify.register(fastifyStatic, {
-    root: dir,
-    prefix: '/',
-    wildcard: false,
-    index: ['index.html'],
+    root: path.join(dir, 'assets'),
+    prefix: '/assets/',
+    wildcard: true,
+    index: false,
     preCompressed: true,
     cacheControl: false,
     etag: true,
     lastModified: false,
     setHeaders: (res, file) => setHeaders(res, file),
-    // Only the shell and the bundles: not the .gz/.br twins as files of their own.
+    // The .gz/.br twins are served in place of their file, never as files of their own.
     allowedPath: (p) => !/\.(gz|br)$/.test(p),
   });
-  const shell = (_req: unknown, reply: FastifyReply) => reply.sendFile('index.html');
-  fastify.get('/dashboard', shell);
-  fastify.get('/dashboard/', shell);
+  const shell = (_req: unknown, reply: FastifyReply) => reply.sendFile('index.html', dir);
+  for (const p of [...DASHBOARD_PATHS, '/index.html']) fastify.get(p, shell);
 }

@@ -15,7 +15,7 @@ import { GatewayProxy, type GatewaySelection } from './proxy.js';
 import { routeGatewayUrl } from './routing.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
 import { TrafficRouting, TrafficStats, type AliasTarget } from './traffic.js';
-import { JSON_CONTENT_TYPE, errorBody, noReadyPods } from './http-semantics.js';
+import { JSON_CONTENT_TYPE, MAIN_PORT_SANDBOX, MAIN_PORT_SANDBOX_LINE, errorBody, noReadyPods } from './http-semantics.js';
 import { hardenServer, onClientError, strictRequest, strictServerOptions } from './node-server.js';
 import type { VersionTotals, WindowStats } from './stats.js';
 import type { Ejection } from './outlier.js';
@@ -305,6 +305,8 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
         res.writeHead(400, { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) }).end(body);
         return true;
       }
+      // A pod's page must not act as the dashboard's origin (MAIN_PORT_SANDBOX); node-path merges this into its head.
+      res.setHeader('content-security-policy', MAIN_PORT_SANDBOX);
       this.serve(req, res, target.service, target.path);
       return true;
     };
@@ -318,11 +320,15 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
    * changing nothing, if the server does not look as expected.
    */
   attachMainServer(server: http.Server): boolean {
-    const wire = this.attachFastPath(server, (url, _host, preview) => {
-      if (!url.startsWith('/gateway/') && !url.startsWith('/proxy/')) return undefined;
-      const target = routeGatewayUrl(url);
-      return target && this.fastTarget(target, preview);
-    });
+    const wire = this.attachFastPath(
+      server,
+      (url, _host, preview) => {
+        if (!url.startsWith('/gateway/') && !url.startsWith('/proxy/')) return undefined;
+        const target = routeGatewayUrl(url);
+        return target && this.fastTarget(target, preview);
+      },
+      MAIN_PORT_SANDBOX_LINE,
+    );
     if (wire) this.mainWire = wire;
     return wire !== undefined;
   }
@@ -334,7 +340,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
    * which server.close() and Fastify's close call) also reach the fast path's
    * connections, so a shutdown is not held up by an idle keep-alive client.
    */
-  private attachFastPath(server: http.Server, router: WireRouter): WireProxy | undefined {
+  private attachFastPath(server: http.Server, router: WireRouter, responseLines = ''): WireProxy | undefined {
     const listeners = server.listeners('connection');
     if (listeners.length !== 1) return undefined;
     const nodeHttp = listeners[0] as (socket: net.Socket) => void;
@@ -345,6 +351,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
       router,
       clientIdleMs: server.keepAliveTimeout,
       headersTimeoutMs: server.headersTimeout,
+      responseLines,
     });
     server.removeListener('connection', nodeHttp);
     server.on('connection', (socket: net.Socket) => wire.handle(socket));

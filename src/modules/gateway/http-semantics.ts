@@ -74,6 +74,16 @@ export function isUnderscoreHeaderName(name: string): boolean {
  * request to the node path, which refuses it with 431; nothing truncated is
  * ever forwarded.
  */
+/**
+ * On Grid's main port a pod's pages share an origin with the dashboard and the API. Sent with
+ * every proxied response there, this puts the page in a unique opaque origin: its scripts run, but
+ * they cannot read the dashboard's storage, register a service worker over the whole site, or call
+ * the API as the same origin (their requests carry Origin: null, which mutations refuse). The
+ * dedicated gateway port is an origin of its own and does not need it.
+ */
+export const MAIN_PORT_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads';
+export const MAIN_PORT_SANDBOX_LINE = 'content-security-policy: ' + MAIN_PORT_SANDBOX + '\r\n';
+
 export const MAX_REQUEST_HEADER_LINES = 100;
 
 /**

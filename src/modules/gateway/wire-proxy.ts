@@ -52,6 +52,8 @@ export interface WireProxyOptions {
   clientIdleMs?: number;
   /** A request head must arrive within this long (Node's headersTimeout). */
   headersTimeoutMs?: number;
+  /** Header lines (each ending CRLF) added to every proxied response: MAIN_PORT_SANDBOX_LINE on the main port. */
+  responseLines?: string;
   /** A request's head and body must arrive within this long of its first byte, else 408 (REQUEST_TIMEOUT_MS; tests shorten it). */
   requestTimeoutMs?: number;
   /** Where the fast path reports what it refused to write (default: Nest's logger). */
@@ -72,6 +74,7 @@ export class WireProxy implements UpstreamConnections {
   /** The bound on receiving one request: the smaller of the headers timeout and REQUEST_TIMEOUT_MS. */
   readonly requestTimeoutMs: number;
   readonly upstreams: WirePools;
+  readonly responseLines: string;
   readonly conns = new Set<ClientConn>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
@@ -84,6 +87,7 @@ export class WireProxy implements UpstreamConnections {
     this.core = options.core;
     this.router = options.router;
     this.fallback = options.fallback;
+    this.responseLines = options.responseLines ?? '';
     this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? options.core.upstreamTimeoutMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
     this.clientIdleMs = options.clientIdleMs ?? 65_000;

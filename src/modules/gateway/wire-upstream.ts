@@ -168,6 +168,7 @@ export class Exchange implements Attempt {
       '\r\n' +
       res.lines +
       proxy.upstreams.gridLines(this.upstream![kPool], this.endpoint, this.backend) +
+      proxy.responseLines +
       (res.hasRequestId ? '' : 'x-request-id: ' + this.requestId + '\r\n') +
       (this.closeClient ? 'connection: close\r\n\r\n' : '\r\n');
     const client = this.conn.socket;

@@ -12,6 +12,8 @@ import { LogFollower } from './log-follow.js';
 
 const FOLLOW_TICK_MS = 500;
 const FOLLOW_HEARTBEAT_MS = 15_000;
+/** Unsent bytes a follower may fall behind by before its stream is closed. */
+const FOLLOW_MAX_BUFFERED = 1024 * 1024;
 /** Open follows across all clients: each costs a timer and a file read per tick. */
 export const MAX_FOLLOWERS = 32;
 
@@ -65,8 +67,15 @@ export class PodsController implements BeforeApplicationShutdown {
     const res = reply.raw;
     this.streams.add(res);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const send = (event: string, data: string) => res.write(`event: ${event}\ndata: ${data.replace(/\r?\n|\r/g, ' ')}\n\n`);
     let closed = false;
+    const send = (event: string, data: string) => {
+      // A reader that does not keep up is cut off rather than buffered without end (a pod may log faster than it reads).
+      if (res.writableLength > FOLLOW_MAX_BUFFERED) {
+        res.destroy();
+        return;
+      }
+      res.write(`event: ${event}\ndata: ${data.replace(/\r?\n|\r/g, ' ')}\n\n`);
+    };
     const close = () => {
       if (closed) return;
       closed = true;
@@ -74,6 +83,8 @@ export class PodsController implements BeforeApplicationShutdown {
       clearInterval(beat);
       res.end();
     };
+    // The head goes out now, not with the first line: a quiet pod's stream is open at once.
+    res.write(`: following ${id}\n\n`);
     if (runtime !== 'process') send('log', `[grid: pod ${id} runs on the ${runtime} runtime, which keeps no logs]`);
     const follower = runtime === 'process' ? LogFollower.atEnd(this.processes.logFile(id)) : null;
     const tick = setInterval(() => {

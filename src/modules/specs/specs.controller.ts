@@ -33,8 +33,12 @@ export class SpecsController {
   @ApiBadRequestResponse({ description: '{ statusCode, error, message, errors: [{ path, message }] } naming each bad field' })
   @ApiPayloadTooLargeResponse({ description: 'body over 1 MiB' })
   @ApiQuery({ name: 'dryRun', required: false, description: '`All` (as Kubernetes spells it) or `true`: validate and report what each document would change (`changes: [{path, from, to}]`), store nothing' })
-  async apply(@Body() body: unknown, @Headers('content-type') contentType?: string, @Query('dryRun') dryRun?: string) {
+  async apply(@Body() body: unknown, @Query() query: Record<string, unknown>, @Headers('content-type') contentType?: string) {
+    // A mistyped ?dryrun= must not quietly apply for real.
+    for (const k of Object.keys(query ?? {})) if (k !== 'dryRun') throw GridException.invalid(k.slice(0, 40), 'is not a parameter of /apply (only dryRun=All)');
+    const dryRun = query?.dryRun;
     if (dryRun !== undefined) {
+      if (typeof dryRun !== 'string') throw GridException.invalid('dryRun', 'must be given once: All or true');
       if (dryRun !== 'All' && dryRun !== 'true') throw GridException.invalid('dryRun', `must be All or true (got "${dryRun.slice(0, 40)}")`);
       return { dryRun: true, applied: await this.specs.dryRunDocuments(body ?? '', contentType) };
     }
