@@ -144,6 +144,23 @@ describe('dashboard: assets and routes (open Grid)', () => {
   });
 });
 
+describe('dashboard: a pod that answers without end', () => {
+  afterAll(cleanupAll);
+
+  it("GET /pods/:id/chaos keeps 4 KiB of an endless answer and returns at once (the whole body was read into memory first)", async () => {
+    const g = await startGrid();
+    const endless = `require('http').createServer((q, s) => { s.writeHead(200); const w = () => { while (s.write('x'.repeat(65536))); s.once('drain', w); }; w(); }).listen(process.env.PORT, '127.0.0.1')`;
+    const yaml = `apiVersion: v1\nkind: Service\nmetadata: { name: endless }\nspec:\n  replicas: 1\n  command: ["node", "-e", ${JSON.stringify(endless)}]\n`;
+    expect((await applyYaml(g, yaml)).status).toBe(200);
+    const [pod] = await expectEventually(() => readyPods(g, 'endless', 1), 15_000);
+    const started = Date.now();
+    const r = await json(`${g.url}/pods/${pod.id}/chaos`);
+    expect(r.status).toBe(200);
+    expect(r.body.chaos).toHaveLength(4096);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
 describe('dashboard: what a page of another origin, or a pod page, can do', () => {
   let g: GridHandle;
   beforeAll(async () => {
