@@ -206,6 +206,35 @@ describe('dashboard: what a page of another origin, or a pod page, can do', () =
   });
 });
 
+describe('chaos traffic: steady requests through the gateway', () => {
+  afterAll(cleanupAll);
+
+  it('sends rps × seconds GETs to the service through the gateway, counts the answers, stops by itself, and can be stopped', async () => {
+    const g = await startGrid();
+    expect((await applyYaml(g, versioned('busy', 2))).status).toBe(200);
+    await expectEventually(() => readyPods(g, 'busy', 2), 15_000);
+
+    const started = await json(`${g.url}/chaos/traffic?service=busy&rps=20&seconds=2&path=/version`, { method: 'POST' });
+    expect(started.body).toMatchObject({ service: 'busy', rps: 20, path: '/version' });
+    const done = await expectEventually(async () => {
+      const events = (await json(`${g.url}/events?service=busy&type=chaos.traffic`)).body.events;
+      return events.find((e: { reason: string }) => e.reason === 'TrafficStopped');
+    }, 10_000);
+    expect(done.message).toBe('traffic to busy stopped (its time was up): 40 requests sent, 40 2xx');
+    expect((await json(`${g.url}/chaos/traffic`)).body.generators).toEqual([]);
+    const seen = (await json(`${g.url}/traffic?service=busy&window=60`)).body.window.byVersion.reduce((n: number, v: { requests: number }) => n + v.requests, 0);
+    expect(seen).toBe(40);
+
+    expect((await json(`${g.url}/chaos/traffic?service=busy&rps=5&seconds=60`, { method: 'POST' })).status).toBe(200);
+    const stopped = await json(`${g.url}/chaos/traffic?service=busy`, { method: 'DELETE' });
+    expect(stopped.body.service).toBe('busy');
+    expect((await json(`${g.url}/chaos/traffic?service=busy`, { method: 'DELETE' })).status).toBe(404);
+    for (const q of ['service=busy&rps=101', 'service=busy&seconds=0', 'service=busy&path=/../x', 'service=nope']) {
+      expect([q, (await json(`${g.url}/chaos/traffic?${q}`, { method: 'POST' })).status]).toEqual([q, q === 'service=nope' ? 404 : 400]);
+    }
+  });
+});
+
 describe('dashboard: whoami and sign-in behind credentials', () => {
   let g: GridHandle;
   const key = 'dashboard-test-key-0123456789';

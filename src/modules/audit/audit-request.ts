@@ -28,6 +28,7 @@ const ACTIONS: Record<string, string> = {
   'DELETE /services/:name': 'service.delete',
   'POST /scale': 'scale',
   'POST /load': 'chaos.load',
+  'DELETE /chaos/traffic': 'chaos.traffic.stop',
   'POST /pods/:id/chaos/:toggle': 'chaos.pod',
   'POST /users': 'user.create',
   'DELETE /users/:name': 'user.delete',

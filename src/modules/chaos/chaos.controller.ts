@@ -1,14 +1,56 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Mutating } from '../../common/auth/api-key.guard.js';
-import { intParam, numberParam, optionalName, requiredName } from '../../common/validation/query.js';
+import { intParam, numberParam, requiredName } from '../../common/validation/query.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { ChaosService, POD_TOGGLES, TOGGLE_PARAMS, type PodToggle } from './chaos.service.js';
+import { TrafficService } from './traffic.service.js';
+import { MAX_RPS, MAX_SECONDS } from './traffic-plan.js';
 
 @ApiTags('chaos')
 @Controller()
 export class ChaosController {
-  constructor(private readonly chaos: ChaosService) {}
+  constructor(
+    private readonly chaos: ChaosService,
+    private readonly traffic: TrafficService,
+  ) {}
+
+  @Post('chaos/traffic')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({
+    summary: "Send steady GET traffic through the gateway to a service for a while (replaces the service's running generator)",
+    description: 'What a canary analysis needs to judge, without a load tool. Requests go to /gateway/<service><path>; GET /chaos/traffic shows the answers by status class. It stops by itself after `seconds`, or when the service is deleted.',
+  })
+  @ApiQuery({ name: 'service', required: true })
+  @ApiQuery({ name: 'rps', required: false, description: `1..${MAX_RPS}, default 10` })
+  @ApiQuery({ name: 'seconds', required: false, description: `1..${MAX_SECONDS}, default 60` })
+  @ApiQuery({ name: 'path', required: false, description: 'default /; must start with /' })
+  @ApiBadRequestResponse({ description: 'bad parameter' })
+  @ApiNotFoundResponse({ description: 'no such service' })
+  startTraffic(@Query('service') service?: string, @Query('rps') rps?: string, @Query('seconds') seconds?: string, @Query('path') path?: string) {
+    const p = path ?? '/';
+    if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]{0,200}$/.test(p) || p.split(/[/?]/).some((seg) => seg === '..' || seg === '.')) throw GridException.invalid('path', 'must be an absolute path such as /version (no .. segments, at most 200 characters)');
+    return this.traffic.start(requiredName(service, 'service'), intParam(rps, 'rps', { min: 1, max: MAX_RPS, def: 10 }), intParam(seconds, 'seconds', { min: 1, max: MAX_SECONDS, def: 60 }), p);
+  }
+
+  @Get('chaos/traffic')
+  @ApiOperation({ summary: 'Running traffic generators: rate, requests sent, answers by status class' })
+  listTraffic() {
+    return { generators: this.traffic.list() };
+  }
+
+  @Delete('chaos/traffic')
+  @Mutating()
+  @ApiOperation({ summary: "Stop a service's traffic generator" })
+  @ApiQuery({ name: 'service', required: true })
+  @ApiNotFoundResponse({ description: 'no generator runs for that service' })
+  stopTraffic(@Query('service') service?: string) {
+    const name = requiredName(service, 'service');
+    const stopped = this.traffic.stop(name);
+    if (!stopped) throw GridException.notFound('traffic generator for service', name);
+    return stopped;
+  }
 
   @Post('chaos/kill')
   @HttpCode(200)

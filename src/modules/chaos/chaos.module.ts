@@ -4,6 +4,7 @@ import { RuntimeModule } from '../runtime/runtime.module.js';
 import { SpecsModule } from '../specs/specs.module.js';
 import { ChaosController } from './chaos.controller.js';
 import { ChaosService } from './chaos.service.js';
+import { TrafficService } from './traffic.service.js';
 
-@Module({ imports: [SpecsModule, RuntimeModule, EventsModule], providers: [ChaosService], controllers: [ChaosController] })
+@Module({ imports: [SpecsModule, RuntimeModule, EventsModule], providers: [ChaosService, TrafficService], controllers: [ChaosController] })
 export class ChaosModule {}
