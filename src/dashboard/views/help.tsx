@@ -5,6 +5,14 @@ import { CONCEPTS } from '../lib/concepts.js';
 export function HelpButton() {
   const [open, setOpen] = useState(false);
   const opener = useRef<HTMLButtonElement>(null);
+  const refocus = useRef(false);
+  // Focus goes back only once the dialog is gone: while a modal <dialog> is open the rest of the page is inert.
+  useEffect(() => {
+    if (!open && refocus.current) {
+      refocus.current = false;
+      opener.current?.focus();
+    }
+  }, [open]);
   return (
     <>
       <button type="button" ref={opener} data-testid="help-open" aria-haspopup="dialog" onClick={() => setOpen(true)}>
@@ -13,8 +21,8 @@ export function HelpButton() {
       {open && (
         <HelpDialog
           onClose={() => {
+            refocus.current = true;
             setOpen(false);
-            opener.current?.focus();
           }}
         />
       )}
