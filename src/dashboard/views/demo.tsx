@@ -227,7 +227,7 @@ export function DemoButton() {
   }, [running]);
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView({ block: 'nearest' });
-  }, [state.lines.length]);
+  }, [state.lines.length, expanded]);
 
   const play = () => {
     lastShown.current = null;
