@@ -61,11 +61,14 @@ export async function act<T = unknown>(label: string, method: string, path: stri
 /** Asks in a modal dialog; resolves true only on an explicit yes. */
 export function confirmThen(question: string, detail?: string): Promise<boolean> {
   return new Promise((resolve) => {
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const host = document.createElement('div');
     document.body.appendChild(host);
     const done = (yes: boolean) => {
       render(null, host);
       host.remove();
+      // Only now: while the modal <dialog> was open the opener was inert and could not take focus.
+      opener?.focus();
       resolve(yes);
     };
     render(<ConfirmDialog question={question} detail={detail} onDone={done} />, host);

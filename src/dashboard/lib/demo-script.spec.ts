@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { apiManifest, demoReducer, failoverManifest, initialDemo, DEMO_STEPS, type DemoAction, type DemoState } from './demo-script.js';
+import { apiManifest, demoReducer, demoRouteFor, failoverManifest, initialDemo, DEMO_STEPS, type DemoAction, type DemoState } from './demo-script.js';
 
 const run = (actions: DemoAction[]): DemoState => actions.reduce(demoReducer, initialDemo());
 
@@ -50,5 +50,23 @@ describe('demo manifests', () => {
     expect(sut.spec.env).toContainEqual({ name: 'FAIL_RATE', value: '0.5' });
     expect(sut.spec.rollout.analysis.maxErrorRate).toBeLessThan(0.5);
     expect((parseAllDocuments(apiManifest('v1')) as any)[0].toJS().spec.rollout).toBeUndefined();
+  });
+});
+
+describe(demoRouteFor.name, () => {
+  it.each([
+    ['the first step, from anywhere', 0, '#/events', null, '#/services'],
+    ['the first step, on a fresh page', 0, '', null, '#/services'],
+    ['a canary step, where the demo left them', 1, '#/services', '#/services', '#/traffic'],
+    ['the failover step', 5, '#/services', '#/services', '#/failover'],
+    ['the same view again', 4, '#/services', '#/services', '#/services'],
+    ['after the user went elsewhere', 2, '#/audit', '#/traffic', null],
+    ['after the user came back', 3, '#/traffic', '#/traffic', '#/services'],
+  ])('%s', (_, step, hash, lastShown, want) => {
+    expect(demoRouteFor(step as number, hash as string, lastShown as string | null)).toBe(want);
+  });
+
+  it('has a view for every step', () => {
+    expect(DEMO_STEPS.map((s) => s.view)).toEqual(['services', 'traffic', 'traffic', 'services', 'services', 'failover']);
   });
 });

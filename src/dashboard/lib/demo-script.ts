@@ -10,40 +10,57 @@ export interface DemoStepDef {
   title: string;
   /** Said when the step begins. */
   intro: string;
+  /** The view that shows what the step does. */
+  view: 'services' | 'traffic' | 'failover';
 }
 
 export const DEMO_STEPS: readonly DemoStepDef[] = [
   {
     id: 'v1',
+    view: 'services',
     title: 'Deploy v1',
     intro: `We ask Grid for 3 copies ("replicas") of ${DEMO_SERVICE} at v1. That request is the desired state; Grid's reconciler starts pods until what runs matches it, and each pod gets traffic only once its readiness probe passes.`,
   },
   {
     id: 'canary',
+    view: 'traffic',
     title: 'Canary v2',
     intro: 'Now v2, as a canary: Grid starts v2 pods beside v1 and sends them only part of the traffic first. We send requests through the gateway so the analysis has numbers to judge (error rate, p99 latency). Healthy numbers let the rollout go to 100%.',
   },
   {
     id: 'bad-canary',
+    view: 'traffic',
     title: 'Bad canary rolled back',
     intro: 'Next a broken version, v3-bad, which fails about half of its requests. The analysis sees the error rate above the 5% limit and aborts: all traffic goes back to the stable version, with no one having to press a button.',
   },
   {
     id: 'chaos',
+    view: 'services',
     title: 'Chaos: kill a pod',
     intro: 'Chaos time: we kill one pod on purpose, as a crash or a lost machine would.',
   },
   {
     id: 'heal',
+    view: 'services',
     title: 'Self-heal',
     intro: 'Desired state still says 3 replicas, so the reconciler notices the gap and starts a replacement. Watch the ready count come back to 3/3.',
   },
   {
     id: 'failover',
+    view: 'failover',
     title: 'Failover',
     intro: `Last, a failover group ${DEMO_GROUP} over two services, ${DEMO_TARGETS.join(' and ')}. Grid checks each target's health; we break the active one and Grid moves the traffic to the healthy one.`,
   },
 ];
+
+/**
+ * The hash that shows step `step`, or null to leave the user where they are: once they went to
+ * another view than the one the demo last showed them, they chose what to look at.
+ */
+export function demoRouteFor(step: number, hash: string, lastShown: string | null): string | null {
+  if (lastShown !== null && hash !== lastShown) return null;
+  return `#/${DEMO_STEPS[step].view}`;
+}
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed';
 

@@ -6,6 +6,7 @@ import {
   formatPct,
   formatRps,
   phaseGlyph,
+  podNumbersText,
   phaseVar,
   revisionMix,
   rolloutText,
@@ -230,5 +231,15 @@ describe(lastEventIds.name, () => {
     ]);
     expect(lastEventIds(events)).toBe(sut);
     expect(lastEventIds([...events, { id: 5, service: 'b' }]).get('b')).toBe(5);
+  });
+});
+
+describe(podNumbersText.name, () => {
+  it.each([
+    [0, '5s', '0%', '2.1 ms', '0 restarts, age 5s, CPU 0%, last probe 2.1 ms'],
+    [1, '1m05s', '12%', '30 ms', '1 restart, age 1m05s, CPU 12%, last probe 30 ms'],
+    [3, '—', '—', '—', '3 restarts, age not known, CPU not known, last probe not run yet'],
+  ])('%d restarts, %s, %s, %s', (restarts, age, cpu, lat, want) => {
+    expect(podNumbersText(restarts, age, cpu, lat)).toBe(want);
   });
 });

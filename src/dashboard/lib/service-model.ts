@@ -178,6 +178,12 @@ export function formatCpu(cpu: number | null | undefined): string {
   return `${Math.round(cpu)}%`;
 }
 
+/** What a pod tile's "↻0 · 5s · 0% · 2.1 ms" means, spelled out for its tooltip and screen readers. */
+export function podNumbersText(restarts: number, age: string, cpu: string, lat: string): string {
+  const known = (v: string) => (v === '—' ? 'not known' : v);
+  return `${restarts} restart${restarts === 1 ? '' : 's'}, age ${known(age)}, CPU ${known(cpu)}, last probe ${lat === '—' ? 'not run yet' : lat}`;
+}
+
 export function formatRps(rps: number): string {
   if (!Number.isFinite(rps) || rps <= 0) return '0/s';
   return rps < 10 ? `${rps.toFixed(1)}/s` : `${Math.round(rps)}/s`;

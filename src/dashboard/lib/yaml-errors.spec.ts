@@ -1,4 +1,4 @@
-import { locateErrors, parseErrorPath } from './yaml-errors.js';
+import { byLine, locateErrors, parseErrorPath, syntaxErrors, syntaxMessage } from './yaml-errors.js';
 
 const TWO_DOCS = [
   'apiVersion: v1', // 1
@@ -65,5 +65,40 @@ describe(locateErrors.name, () => {
   it('finds fields of a document after leading comments', () => {
     const [sut] = locateErrors('# comment\n\nkind: Service\nspec:\n  replicas: -1\n', [{ path: 'spec.replicas', message: 'm' }]);
     expect(sut.line).toBe(5);
+  });
+});
+
+describe(syntaxMessage.name, () => {
+  it.each([
+    ['Flow sequence in block collection must end with a ] at line 3, column 1:\n\nb: [1, 2\n^\n', 'Flow sequence in block collection must end with a ]'],
+    ['Missing closing "quote at line 2, column 1:', 'Missing closing "quote'],
+    ['Tabs are not allowed:', 'Tabs are not allowed'],
+    ['Plain message', 'Plain message'],
+  ])('%j → %j', (raw, want) => {
+    expect(syntaxMessage(raw)).toBe(want);
+  });
+});
+
+describe(syntaxErrors.name, () => {
+  it('names the line, with no document index and no dangling colon', () => {
+    const sut = syntaxErrors('a: 1\nb: [1, 2\nc: 3');
+    expect(sut.length).toBeGreaterThan(0);
+    expect(sut[0]).toMatchObject({ path: '', line: 3, exact: true });
+    expect(sut[0].message).not.toMatch(/:$|at line/);
+  });
+
+  it('is empty for valid YAML', () => {
+    expect(syntaxErrors('a: 1\n---\nb: 2\n')).toEqual([]);
+  });
+});
+
+describe(byLine.name, () => {
+  it('lists located errors top to bottom whatever order the server sent them in', () => {
+    const sut = byLine(locateErrors(TWO_DOCS, [
+      { path: '[1].spec.replicas', message: 'must be a number' },
+      { path: '[0].spec.replicas', message: 'must be ≥ 0' },
+      { path: '[0].spec.env[1].value', message: 'must be a string' },
+    ]));
+    expect(sut.map((e) => e.line)).toEqual([6, 10, 17]);
   });
 });

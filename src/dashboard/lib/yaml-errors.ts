@@ -42,6 +42,28 @@ function childOf(node: unknown, seg: Segment): unknown {
   return undefined;
 }
 
+/** The parser's "… at line 3, column 1:" without the position (the editor shows the line) or the dangling colon. */
+export function syntaxMessage(raw: string): string {
+  return raw
+    .split('\n')[0]
+    .replace(/\s+at line \d+, column \d+:?\s*$/, '')
+    .replace(/:\s*$/, '');
+}
+
+/** YAML syntax errors, located by the parser itself; `path` is empty (they name a line, not a field). */
+export function syntaxErrors(text: string): LocatedError[] {
+  const out: LocatedError[] = [];
+  for (const d of parseAllDocuments(text)) {
+    for (const err of d.errors ?? []) out.push({ path: '', message: syntaxMessage(err.message), line: err.linePos?.[0]?.line ?? 1, exact: true });
+  }
+  return byLine(out);
+}
+
+/** Top to bottom, as the user reads the text. */
+export function byLine(errors: readonly LocatedError[]): LocatedError[] {
+  return [...errors].sort((a, b) => a.line - b.line);
+}
+
 export function locateErrors(text: string, errors: readonly { path: string; message: string }[]): LocatedError[] {
   const counter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: counter });

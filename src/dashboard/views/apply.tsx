@@ -1,11 +1,10 @@
 // Apply YAML: an editor preloaded with the repo's examples, a preview of what would change,
 // and validation errors shown at the line of the field they name.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { parseAllDocuments } from 'yaml';
 import { get, request, ApiError, type FieldError } from '../lib/api.js';
 import { act } from '../lib/actions.js';
-import { useStore } from '../lib/store.js';
-import { locateErrors, type LocatedError } from '../lib/yaml-errors.js';
+import { useCanAct } from './hooks.js';
+import { byLine, locateErrors, syntaxErrors, type LocatedError } from '../lib/yaml-errors.js';
 import { formatValue, type Change } from '../lib/spec-diff.js';
 import demo from '../../../examples/demo.yaml';
 import canaryDemo from '../../../examples/canary-demo.yaml';
@@ -43,19 +42,11 @@ interface Outcome {
   auditId?: number | null;
 }
 
-/** YAML syntax errors, located by the parser itself. */
-function syntaxErrors(text: string): LocatedError[] {
-  const out: LocatedError[] = [];
-  parseAllDocuments(text).forEach((d: any, i: number) => {
-    for (const err of d.errors ?? []) out.push({ path: `[${i}]`, message: err.message.split('\n')[0], line: err.linePos?.[0]?.line ?? 1, exact: true });
-  });
-  return out;
-}
-
 const LINE_PX = 20;
+/** The select's value once the text differs from the example it was loaded from. */
+const EDITED = '';
 
 export function ApplyView() {
-  const me = useStore((s) => s.me);
   const [example, setExample] = useState('demo.yaml');
   const [text, setText] = useState(EXAMPLES['demo.yaml']);
   const [errors, setErrors] = useState<LocatedError[]>([]);
@@ -67,7 +58,8 @@ export function ApplyView() {
   const gutter = useRef<HTMLDivElement>(null);
   const lines = useMemo(() => text.split('\n').length, [text]);
   const errorLines = useMemo(() => new Map(errors.map((e) => [e.line, e])), [errors]);
-  const canAct = Boolean(me?.canAct);
+  const { canAct, why } = useCanAct();
+  const edited = text !== EXAMPLES[example];
 
   useEffect(() => {
     if (gutter.current) gutter.current.scrollTop = scroll;
@@ -82,7 +74,7 @@ export function ApplyView() {
   };
 
   const showErrors = (e: ApiError | undefined, fallback: string) => {
-    const located = e?.errors?.length ? locateErrors(text, e.errors as FieldError[]) : [];
+    const located = e?.errors?.length ? byLine(locateErrors(text, e.errors as FieldError[])) : [];
     setErrors(located);
     setMessage(located.length ? `${located.length} field${located.length === 1 ? '' : 's'} to fix (marked in the editor)` : (e?.message ?? fallback));
   };
@@ -133,7 +125,12 @@ export function ApplyView() {
         <h2 id="apply-h">Apply YAML</h2>
         <label class="inline">
           Example
-          <select data-testid="apply-example" value={example} onChange={(e) => choose(e.currentTarget.value)}>
+          <select data-testid="apply-example" value={edited ? EDITED : example} onChange={(e) => e.currentTarget.value !== EDITED && choose(e.currentTarget.value)}>
+            {edited && (
+              <option value={EDITED} disabled>
+                {example} (edited)
+              </option>
+            )}
             {Object.keys(EXAMPLES).map((n) => (
               <option key={n} value={n}>
                 {n}
@@ -169,7 +166,7 @@ export function ApplyView() {
         <div class="inline-errors" aria-hidden="true" style={{ transform: `translateY(${-scroll}px)` }}>
           {errors.map((e) => (
             <div key={e.path + e.line} class="field-error" data-testid="field-error" data-path={e.path} data-line={e.line} style={{ top: `${(e.line - 1) * LINE_PX}px` }}>
-              ◀ {e.path}: {e.message}
+              ◀ {e.path || `line ${e.line}`}: {e.message}
             </div>
           ))}
         </div>
@@ -182,8 +179,15 @@ export function ApplyView() {
               <li key={e.path + e.line}>
                 <button type="button" class="link" onClick={() => goTo(e.line)}>
                   line {e.line}
-                </button>{' '}
-                <code>{e.path}</code> {e.message}
+                </button>
+                {e.path ? (
+                  <>
+                    {' '}
+                    <code>{e.path}</code> {e.message}
+                  </>
+                ) : (
+                  `: ${e.message}`
+                )}
                 {!e.exact && <span class="muted"> (the field is missing; marked at its parent)</span>}
               </li>
             ))}
@@ -191,13 +195,18 @@ export function ApplyView() {
         )}
       </div>
       <div class="row">
-        <button type="button" data-testid="apply-preview" onClick={preview} disabled={busy}>
+        {/* Grid's dry run is an apply that stores nothing: it needs an operator too. */}
+        <button type="button" data-testid="apply-preview" onClick={preview} disabled={busy || !canAct} title={why} aria-describedby={canAct ? undefined : 'apply-why'}>
           Preview changes
         </button>
-        <button type="button" class="primary" data-testid="apply-submit" onClick={apply} disabled={busy || !canAct} title={canAct ? undefined : 'Viewers cannot apply: sign in as an operator'}>
+        <button type="button" class="primary" data-testid="apply-submit" onClick={apply} disabled={busy || !canAct} title={why} aria-describedby={canAct ? undefined : 'apply-why'}>
           Apply
         </button>
-        {!canAct && <span class="muted small">Read-only: applying needs an operator.</span>}
+        {!canAct && (
+          <span id="apply-why" class="muted small">
+            {why} Preview and Apply both need one.
+          </span>
+        )}
       </div>
       {outcome && (
         <div class="panel apply-outcome" data-testid={outcome.kind === 'preview' ? 'apply-diff' : 'apply-result'} role="status">

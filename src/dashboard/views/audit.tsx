@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, ApiError } from '../lib/api.js';
 import { parseSince } from '../lib/event-filter.js';
+import { actorParts, clockTime } from '../lib/format.js';
 
 interface Entry {
   id: number;
@@ -88,11 +89,11 @@ export function AuditView() {
       <form class="filters" role="search" aria-label="Filter the audit trail" onSubmit={(e) => (e.preventDefault(), void load(false))}>
         <label>
           Actor
-          <input data-testid="audit-filter-actor" value={actor} onInput={(e) => setActor(e.currentTarget.value)} placeholder="admin" />
+          <input data-testid="audit-filter-actor" value={actor} onInput={(e) => setActor(e.currentTarget.value)} placeholder="e.g. admin" />
         </label>
         <label>
           Action
-          <input data-testid="audit-filter-action" value={action} onInput={(e) => setAction(e.currentTarget.value.trim())} placeholder="apply" list="audit-actions" />
+          <input data-testid="audit-filter-action" value={action} onInput={(e) => setAction(e.currentTarget.value.trim())} placeholder="e.g. apply" list="audit-actions" />
           <datalist id="audit-actions">
             {['apply', 'scale', 'chaos.kill', 'service.delete', 'rollout.promote', 'rollout.abort', 'failover.switch', 'auth.refused'].map((a) => (
               <option key={a} value={a} />
@@ -101,13 +102,13 @@ export function AuditView() {
         </label>
         <label>
           Target
-          <input data-testid="audit-filter-target" value={target} onInput={(e) => setTarget(e.currentTarget.value)} placeholder="web" />
+          <input data-testid="audit-filter-target" value={target} onInput={(e) => setTarget(e.currentTarget.value)} placeholder="e.g. web" />
         </label>
         <label>
           <span>
             Since <span class="hint">15m, 2h or a time</span>
           </span>
-          <input value={sinceText} onInput={(e) => setSinceText(e.currentTarget.value)} placeholder="1h" />
+          <input value={sinceText} onInput={(e) => setSinceText(e.currentTarget.value)} placeholder="e.g. 1h" />
         </label>
       </form>
       {error && (
@@ -129,23 +130,32 @@ export function AuditView() {
             </tr>
           </thead>
           <tbody>
-            {entries.map((e) => (
-              <tr key={e.id} data-testid="audit-row" data-action={e.action}>
-                <td class="num">{e.id}</td>
-                <td class="num">{new Date(e.time).toLocaleString([], { hour12: false })}</td>
-                <td>
-                  {e.actor} <span class="muted small">{e.actorKind}</span>
-                </td>
-                <td class="mono">{e.action}</td>
-                <td>{e.target ?? '—'}</td>
-                <td class={`num ${e.status === null ? 'muted' : e.status >= 400 ? 'error' : 'ok'}`}>{e.status ?? 'Grid'}</td>
-                <td class="muted">{e.summary}</td>
-              </tr>
-            ))}
+            {entries.map((e) => {
+              const who = actorParts(e.actor, e.actorKind);
+              return (
+                <tr key={e.id} data-testid="audit-row" data-action={e.action}>
+                  <td class="num">{e.id}</td>
+                  <td class="num">
+                    <time dateTime={new Date(e.time).toISOString()} title={new Date(e.time).toLocaleString([], { hour12: false })}>
+                      {clockTime(e.time)}
+                    </time>
+                  </td>
+                  <td>
+                    {who.name} {who.kind && <span class="muted small">{who.kind}</span>}
+                  </td>
+                  <td class="mono">{e.action}</td>
+                  <td>{e.target ?? '—'}</td>
+                  <td class={`num ${e.status === null ? 'muted' : e.status >= 400 ? 'error' : 'ok'}`}>{e.status ?? 'Grid'}</td>
+                  <td class="muted">{e.summary}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>
-      {entries.length === 0 && !busy && !error && <p class="muted">No entries match.</p>}
+      {entries.length === 0 && !busy && !error && (
+        <p class="muted">{actor || action || target || sinceText ? 'No entries match these filters.' : 'Nothing audited yet: changes made from this page or the API appear here.'}</p>
+      )}
       {cursor !== null && (
         <button type="button" onClick={() => load(true)} disabled={busy}>
           Older entries

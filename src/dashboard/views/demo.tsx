@@ -2,10 +2,10 @@
 // canary the analysis rolls back, a chaos kill, self-healing and a failover, and says what
 // happens in plain words. It uses its own demo-* names, waits on the store (never polls faster
 // than it) and Stop removes everything it created.
-import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { authHeaders, request, ApiError } from '../lib/api.js';
 import { getState, subscribe, useStore, type DashState } from '../lib/store.js';
-import { apiManifest, demoReducer, failoverManifest, initialDemo, DEMO_GROUP, DEMO_SERVICE, DEMO_STEPS, DEMO_TARGETS, type DemoAction } from '../lib/demo-script.js';
+import { apiManifest, demoReducer, demoRouteFor, failoverManifest, initialDemo, DEMO_GROUP, DEMO_SERVICE, DEMO_STEPS, DEMO_TARGETS, type DemoAction } from '../lib/demo-script.js';
 import type { GridEvent } from '../lib/types.js';
 
 class Stopped extends Error {}
@@ -190,8 +190,35 @@ export function DemoButton() {
   const [now, setNow] = useState(Date.now());
   const run = useRef<DemoRun | null>(null);
   const log = useRef<HTMLOListElement>(null);
+  const panel = useRef<HTMLElement>(null);
+  const lastShown = useRef<string | null>(null);
+  /** Phones: the sheet shows one line of narration until expanded. */
+  const [expanded, setExpanded] = useState(false);
   const canAct = Boolean(me?.canAct);
   const running = state.status === 'running';
+
+  // Each step brings the user to the view that shows it, unless they went elsewhere meanwhile.
+  useEffect(() => {
+    if (!running || state.current < 0) return;
+    const to = demoRouteFor(state.current, location.hash, lastShown.current);
+    if (to === null) return;
+    lastShown.current = to;
+    if (location.hash !== to) location.hash = to;
+  }, [running, state.current]);
+
+  // The page is padded by the docked panel's size (styles.css), so the panel covers nothing.
+  useLayoutEffect(() => {
+    const el = panel.current;
+    if (!open || !el) return;
+    const set = () => document.body.style.setProperty('--demo-h', `${el.offsetHeight}px`);
+    const ro = new ResizeObserver(set);
+    ro.observe(el);
+    set();
+    return () => {
+      ro.disconnect();
+      document.body.style.removeProperty('--demo-h');
+    };
+  }, [open]);
 
   useEffect(() => {
     if (!running) return;
@@ -200,9 +227,10 @@ export function DemoButton() {
   }, [running]);
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView({ block: 'nearest' });
-  }, [state.lines.length]);
+  }, [state.lines.length, expanded]);
 
   const play = () => {
+    lastShown.current = null;
     setOpen(true);
     const r = new DemoRun(dispatch);
     run.current = r;
@@ -243,11 +271,14 @@ export function DemoButton() {
         </span>
       )}
       {open && (
-        <aside class="demo-panel panel" aria-labelledby="demo-h">
+        <aside ref={panel} class={`demo-panel panel${expanded ? '' : ' collapsed'}`} aria-labelledby="demo-h">
           <div class="row">
             <h2 id="demo-h">Play Demo</h2>
             <span class="num muted">{elapsed} s</span>
             <span class="push" />
+            <button type="button" class="demo-expand" aria-expanded={expanded} aria-controls="demo-more" onClick={() => setExpanded(!expanded)}>
+              {expanded ? '▾ Less' : '▴ More'}
+            </button>
             {(running || leftovers) && (
               <button type="button" class="danger" data-testid="demo-stop" onClick={stop} disabled={cleaning}>
                 {cleaning ? 'Cleaning up…' : running ? '■ Stop' : '■ Stop and remove demo services'}
@@ -259,7 +290,7 @@ export function DemoButton() {
               </button>
             )}
           </div>
-          <ol class="demo-steps">
+          <ol class="demo-steps" id="demo-more">
             {state.steps.map((s, i) => (
               <li key={s.id} data-testid="demo-step" data-step={s.id} data-state={s.state} class={s.state}>
                 <span aria-hidden="true">{s.state === 'done' ? '✓' : s.state === 'running' ? '▶' : s.state === 'failed' ? '✗' : '·'}</span> {DEMO_STEPS[i].title}

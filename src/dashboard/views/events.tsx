@@ -6,12 +6,12 @@ import { get } from '../lib/api.js';
 import { EVENTS_KEPT, useStore } from '../lib/store.js';
 import { needsServer, parseSince, visibleEvents, type EventFilter } from '../lib/event-filter.js';
 import type { GridEvent } from '../lib/types.js';
+import { clockTime } from '../lib/format.js';
 
 /** Rows rendered at most: enough to read, few enough that 50 events/s stays cheap. */
 const MAX_ROWS = 200;
 const EXPLAIN_KEY = 'grid.explain';
 
-const clock = (t: number) => new Date(t).toLocaleTimeString([], { hour12: false });
 
 function severity(e: GridEvent): 'bad' | 'warn' | 'good' | '' {
   if (/aborted|killed|backoff|exited|unhealthy|failed|unschedulable|stalled/i.test(e.type + ' ' + e.reason)) return 'bad';
@@ -29,7 +29,7 @@ class EventRow extends Component<{ e: GridEvent; explain: boolean }> {
   return (
     <li class={`event-row ${severity(e)}`} data-testid="event-row" data-id={e.id} data-type={e.type} data-service={e.service ?? ''}>
       <time class="num muted" dateTime={new Date(e.time).toISOString()}>
-        {clock(e.time)}
+        {clockTime(e.time)}
       </time>
       <span class="ev-type mono">{e.type}</span>
       <span class="ev-service">{e.service ?? '—'}</span>

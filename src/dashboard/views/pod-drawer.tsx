@@ -201,8 +201,9 @@ function Probes({ pod }: { pod: PodDetail | null }) {
 }
 
 /**
- * The last 200 lines, then followed over SSE (`event: log`). Until a Grid streams them (and while
- * a stream has sent nothing), the tail is read again every 5 s instead.
+ * The last 200 lines, then followed over SSE (`event: log`). Until the follow stream is connected
+ * (a Grid or runtime without it), the tail is read again every 5 s instead. A connected stream of a
+ * quiet pod sends only heartbeats: it is live all the same.
  */
 function Logs({ podId, runtime }: { podId: string; runtime: string }) {
   const [lines, setLines] = useState<string[]>([]);
@@ -213,6 +214,7 @@ function Logs({ podId, runtime }: { podId: string; runtime: string }) {
   useEffect(() => {
     let stop = false;
     let streamed = false;
+    let following = false;
     setLines([]);
     setMode('loading');
     const readTail = () =>
@@ -220,7 +222,7 @@ function Logs({ podId, runtime }: { podId: string; runtime: string }) {
         .then((text) => {
           if (stop || streamed) return;
           setLines(String(text).split('\n').filter((l, i, a) => l !== '' || i < a.length - 1).slice(-LOG_LINES));
-          setMode('tail');
+          setMode(following ? 'live' : 'tail');
         })
         .catch(() => {});
     void readTail();
@@ -229,6 +231,12 @@ function Logs({ podId, runtime }: { podId: string; runtime: string }) {
       runtime === 'process'
         ? openStream(`/pods/${enc(podId)}/logs?follow=1`, {
             reconnect: false,
+            onState: (st) => {
+              if (st !== 'live' || stop) return;
+              following = true;
+              clearInterval(poll);
+              setMode((m) => (m === 'loading' ? m : 'live'));
+            },
             onMessage: (m) => {
               if (m.event !== 'log' || stop) return;
               if (!streamed) {

@@ -13,6 +13,7 @@ import {
   lastEventIds,
   livePods,
   phaseGlyph,
+  podNumbersText,
   phaseVar,
   rolloutText,
   specDiff,
@@ -20,6 +21,7 @@ import {
   type RolloutStatus,
   type WeightSegment,
 } from '../lib/service-model.js';
+import { explainReason } from '../lib/condition-reasons.js';
 import { ServiceCharts } from './charts.js';
 import { PodDrawer } from './pod-drawer.js';
 import { useCanAct, useThrottledGet } from './hooks.js';
@@ -204,9 +206,14 @@ function Conditions({ d }: { d: ServiceDetail }) {
       {d.conditions.map((c) => {
         // Degraded is the one condition where "True" is bad.
         const good = c.type === 'Degraded' ? c.status === 'False' : c.status === 'True';
+        const plain = explainReason(c.reason);
         return (
-          <li key={c.type} class={good ? 'cond-good' : 'cond-bad'} title={c.message ?? ''} data-type={c.type} data-status={c.status}>
-            <span aria-hidden="true">{good ? '✓' : '!'}</span> {c.type}={c.status} <span class="muted">{c.reason}</span>
+          <li key={c.type} class={good ? 'cond-good' : 'cond-bad'} title={[plain, c.message].filter(Boolean).join(' — ')} data-type={c.type} data-status={c.status}>
+            <span aria-hidden="true">{good ? '✓' : '!'}</span> {c.type}={c.status}{' '}
+            <span class="muted">
+              {c.reason}
+              {plain && <span class="sr-only"> ({plain})</span>}
+            </span>
             {!good && c.message && <span class="cond-msg"> — {c.message}</span>}
           </li>
         );
@@ -220,7 +227,7 @@ const COMPACT_ABOVE = 24;
 
 function PodTiles({ pods, onOpen }: { pods: PodView[]; onOpen: (id: string) => void }) {
   const compact = pods.length > COMPACT_ABOVE;
-  return (
+  const tiles = (
     <div class={`pods${compact ? ' compact' : ''}`} role="list" aria-label={`${pods.length} pods`}>
       {pods.length === 0 && <span class="muted">no pods</span>}
       {pods.map((p) => (
@@ -228,11 +235,21 @@ function PodTiles({ pods, onOpen }: { pods: PodView[]; onOpen: (id: string) => v
       ))}
     </div>
   );
+  return (
+    <>
+      {tiles}
+      {pods.length > 0 && (
+        <p class="pods-legend hint" aria-hidden="true">
+          {compact ? 'Shape and colour: phase; small number: restarts. Hover or open a pod for its numbers.' : '↻ restarts · age · CPU · last probe latency'}
+        </p>
+      )}
+    </>
+  );
 }
 
 const PodTile = memo(function PodTile(p: { id: string; phase: string; version: string; restarts: number; age: string; cpu: string; lat: string; msg: string | null; compact: boolean; onOpen: (id: string) => void }) {
   const short = p.id.includes('-') ? p.id.slice(p.id.lastIndexOf('-') + 1) : p.id;
-  const label = `pod ${p.id}, ${p.phase}, ${p.version}, ${p.restarts} restarts, age ${p.age}, CPU ${p.cpu}, last probe ${p.lat}`;
+  const label = `pod ${p.id}, ${p.phase}, ${p.version}, ${podNumbersText(p.restarts, p.age, p.cpu, p.lat)}`;
   if (p.compact) {
     return (
       <div role="listitem" class="pod-item">
@@ -253,7 +270,7 @@ const PodTile = memo(function PodTile(p: { id: string; phase: string; version: s
         data-phase={p.phase}
         data-version={p.version}
         style={{ '--pc': phaseVar(p.phase) }}
-        title={`${p.id} · ${p.phase} · ${p.version}${p.msg ? ` · ${p.msg}` : ''}`}
+        title={`${label}${p.msg ? ` · ${p.msg}` : ''}`}
         aria-label={label}
         onClick={() => p.onOpen(p.id)}
       >
