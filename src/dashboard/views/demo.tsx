@@ -3,7 +3,7 @@
 // happens in plain words. It uses its own demo-* names, waits on the store (never polls faster
 // than it) and Stop removes everything it created.
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
-import { authHeaders, request, ApiError } from '../lib/api.js';
+import { request, ApiError } from '../lib/api.js';
 import { getState, subscribe, useStore, type DashState } from '../lib/store.js';
 import { apiManifest, demoReducer, demoRouteFor, failoverManifest, initialDemo, DEMO_GROUP, DEMO_SERVICE, DEMO_STEPS, DEMO_TARGETS, type DemoAction } from '../lib/demo-script.js';
 import type { GridEvent } from '../lib/types.js';
@@ -44,7 +44,7 @@ const readyOf = (s: DashState, name: string) => {
 
 class DemoRun {
   private readonly ctrl = new AbortController();
-  private traffic: { stop(): void; ok: number; failed: number } | null = null;
+  private trafficService: string | null = null;
 
   constructor(private readonly dispatch: (a: DemoAction) => void) {}
 
@@ -57,14 +57,29 @@ class DemoRun {
   }
 
   /** Requests through the gateway, so the canary analysis has numbers to judge. */
-  private startTraffic(service: string, perSecond: number) {
-    const t = { ok: 0, failed: 0, stop: () => clearInterval(timer) };
-    const timer = setInterval(() => {
-      fetch(`/gateway/${service}/`, { headers: authHeaders(), signal: this.ctrl.signal, cache: 'no-store' })
-        .then((r) => (r.ok ? t.ok++ : t.failed++), () => t.failed++);
-    }, 1000 / perSecond);
-    this.traffic = t;
-    return t;
+  /**
+   * Steady requests through the gateway, sent by Grid itself (POST /chaos/traffic), so the canary
+   * analysis has numbers to judge; from the page, every 500 of the bad canary was a console error.
+   */
+  private async startTraffic(service: string, rps: number): Promise<void> {
+    await request('POST', '/chaos/traffic', { query: { service, rps, seconds: 180 }, signal: this.ctrl.signal });
+    this.trafficService = service;
+  }
+
+  /** Answers so far, by status class, of the running generator. */
+  private async trafficAnswers(): Promise<{ ok: number; failed: number }> {
+    const list = (await request<{ generators: { service: string; answers: Record<string, number> }[] }>('GET', '/chaos/traffic')).data.generators;
+    const a = list.find((g) => g.service === this.trafficService)?.answers ?? {};
+    return { ok: a['2xx'] ?? 0, failed: Object.entries(a).filter(([k]) => k !== '2xx').reduce((n, [, v]) => n + v, 0) };
+  }
+
+  private async stopTraffic(): Promise<void> {
+    const service = this.trafficService;
+    this.trafficService = null;
+    if (!service) return;
+    // Only if it still runs (deleting the service ends it too): a 404 would be a console error.
+    const list = (await request<{ generators: { service: string }[] }>('GET', '/chaos/traffic')).data.generators;
+    if (list.some((g) => g.service === service)) await request('DELETE', '/chaos/traffic', { query: { service } });
   }
 
   /** Narrates the demo service's rollout events as they come, until the returned function is called. */
@@ -109,7 +124,7 @@ class DemoRun {
       await next();
 
       // 2. good canary
-      const traffic = this.startTraffic(DEMO_SERVICE, 15);
+      await this.startTraffic(DEMO_SERVICE, 15);
       let mark = lastEventId();
       let unnarrate = this.narrateRollout(mark);
       audit = await this.apply(apiManifest('v2'));
@@ -118,6 +133,7 @@ class DemoRun {
         if (e.type === 'rollout.aborted') throw new Error(`v2 was aborted unexpectedly: ${e.message}`);
       });
       unnarrate();
+      const traffic = await this.trafficAnswers();
       this.say(`Rollout completed: the analysis found v2 healthy (${traffic.ok} requests answered so far, ${traffic.failed} failed), so v2 now takes all traffic and is the stable version.`);
       await next();
 
@@ -130,7 +146,7 @@ class DemoRun {
       unnarrate();
       if (aborted.type !== 'rollout.aborted') throw new Error('v3-bad was not rolled back');
       this.say(`Rolled back: ${aborted.message}. All traffic is on v2 again, and nobody had to be paged.`);
-      traffic.stop();
+      await this.stopTraffic();
       await next();
 
       // 4. chaos kill
@@ -166,7 +182,7 @@ class DemoRun {
       this.say(`${switched.message}. Traffic for ${DEMO_GROUP} now goes to the healthy target.`);
       await next(true);
     } catch (e) {
-      this.traffic?.stop();
+      await this.stopTraffic().catch(() => undefined);
       if (e instanceof Stopped || signal.aborted || (e as Error).name === 'AbortError') return;
       this.dispatch({ type: 'fail', text: `The demo stopped: ${e instanceof ApiError ? `${e.status} ${e.message}` : (e as Error).message}. Stop removes what it created.`, at: Date.now() });
     }
@@ -174,7 +190,7 @@ class DemoRun {
 
   /** Removes the demo's group and services: only those that exist, so nothing answers 404. */
   async removeAll(): Promise<void> {
-    this.traffic?.stop();
+    await this.stopTraffic();
     const groups = (await request<{ groups: { name: string }[] }>('GET', '/failover')).data.groups;
     if (groups.some((g) => g.name === DEMO_GROUP)) await request('DELETE', `/failovergroups/${DEMO_GROUP}`);
     const services = new Set((await request<{ services: { name: string }[] }>('GET', '/services')).data.services.map((s) => s.name));
