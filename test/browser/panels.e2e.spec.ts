@@ -79,4 +79,21 @@ describeBrowser('dashboard panels (Chromium)', () => {
     expect(steps.filter(([, state]) => state !== 'done')).toEqual([]);
     await s.snap('demo-done');
   }, 180_000);
+
+  it('stops the demo midway and removes what it created, and only that', async () => {
+    const dg = await startGrid();
+    expect((await applyYaml(dg, 'apiVersion: v1\nkind: Service\nmetadata: {name: mine}\nspec: {replicas: 1, image: "local://mine@v1"}\n')).status).toBe(200);
+    const s = await h.open(dg);
+    await s.tid('view-services').waitFor();
+    await s.tid('demo-play').click();
+    // Stopped during the canary, while Grid is sending the demo's traffic.
+    await expectEventually(async () => (await json(`${dg.url}/chaos/traffic`)).body.generators.length === 1, 60_000);
+    await s.tid('demo-stop').click();
+    await expectEventually(async () => {
+      const names = (await json(`${dg.url}/services`)).body.services.map((x: { name: string }) => x.name);
+      const groups = (await json(`${dg.url}/failover`)).body.groups;
+      const traffic = (await json(`${dg.url}/chaos/traffic`)).body.generators;
+      return names.join(',') === 'mine' && groups.length === 0 && traffic.length === 0;
+    }, 30_000);
+  }, 120_000);
 });
