@@ -16,6 +16,7 @@ import { ApplyView } from './views/apply.js';
 import { HelpButton } from './views/help.js';
 import { TourButton } from './views/tour.js';
 import { DemoButton } from './views/demo.js';
+import { useCurrentTabInView } from './views/nav.js';
 
 const VIEWS = [
   { id: 'services', label: 'Services', View: ServicesView },
@@ -154,6 +155,7 @@ function WhoAmIBadge() {
 
 function Shell() {
   const route = useRoute();
+  useCurrentTabInView();
   const needLogin = useStore((s) => s.needLogin);
   const me = useStore((s) => s.me);
   const connected = useStore((s) => s.connected);

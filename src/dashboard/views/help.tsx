@@ -1,14 +1,11 @@
 // Help: what the dashboard shows and the orchestration ideas behind it, for someone new.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CONCEPTS } from '../lib/concepts.js';
-import { useCurrentTabInView } from './nav.js';
 
 export function HelpButton() {
   const [open, setOpen] = useState(false);
   const opener = useRef<HTMLButtonElement>(null);
   const refocus = useRef(false);
-  // Help is always in the header, and the header (main.tsx) belongs to the shell: the nav's scroll lives here.
-  useCurrentTabInView();
   // Focus goes back only once the dialog is gone: while a modal <dialog> is open the rest of the page is inert.
   useEffect(() => {
     if (!open && refocus.current) {
