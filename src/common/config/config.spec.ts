@@ -32,6 +32,7 @@ describe(loadConfig.name, () => {
       usersFile: undefined,
       allowInsecure: false,
       keepPodsOnExit: false,
+      dockerSocket: '/var/run/docker.sock',
       gatewayPort: undefined,
       gatewayFastPath: true,
       gatewayLb: 'round-robin',
