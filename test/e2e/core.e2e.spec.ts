@@ -22,7 +22,8 @@ describe('Grid core (sim runtime)', () => {
 
   beforeAll(async () => {
     // The seed's api is autoscaled; a long HPA period keeps the autoscaler from moving replicas under these tests (autoscaler tests set their own).
-    g = await startGrid({ env: { GRID_SIM_START_DELAY_MS: '100', GRID_HPA_SYNC_MS: '600000' } });
+    // No Docker Engine for this Grid: the refusals of docker specs below hold whether or not one runs on the machine.
+    g = await startGrid({ env: { GRID_SIM_START_DELAY_MS: '100', GRID_HPA_SYNC_MS: '600000', GRID_DOCKER_SOCKET: '/nonexistent/grid-core-test-docker.sock' } });
   });
   afterAll(cleanupAll);
 

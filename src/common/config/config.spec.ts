@@ -32,6 +32,7 @@ describe(loadConfig.name, () => {
       usersFile: undefined,
       allowInsecure: false,
       keepPodsOnExit: false,
+      dockerSocket: '/var/run/docker.sock',
       gatewayPort: undefined,
       gatewayFastPath: true,
       gatewayLb: 'round-robin',
@@ -119,6 +120,17 @@ describe(loadConfig.name, () => {
     expect(sut(env, CWD, MACHINE)[key as keyof ReturnType<typeof loadConfig>]).toEqual(want);
   });
 
+  it.each([
+    { env: {}, want: '/var/run/docker.sock' },
+    { env: { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }, want: '/run/user/1000/docker.sock' },
+    { env: { GRID_DOCKER_SOCKET: '/srv/docker.sock', DOCKER_HOST: 'unix:///run/other.sock' }, want: '/srv/docker.sock' },
+    { env: { GRID_DOCKER_SOCKET: 'unix:///srv/docker.sock' }, want: '/srv/docker.sock' },
+    { env: { GRID_DOCKER_SOCKET: 'run/docker.sock' }, want: path.join(CWD, 'run/docker.sock') },
+    { env: { GRID_DOCKER_SOCKET: '/srv/docker.sock', DOCKER_HOST: 'tcp://10.0.0.5:2376' }, want: '/srv/docker.sock' },
+  ])('takes the Docker socket from $env', ({ env, want }) => {
+    expect(sut(env, CWD, MACHINE).dockerSocket).toBe(want);
+  });
+
   it('resolves GRID_USERS_FILE against the working directory', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grid-config-'));
     try {
@@ -157,6 +169,9 @@ describe(loadConfig.name, () => {
     { env: { GRID_MAX_PODS: 'lots' }, variable: 'GRID_MAX_PODS', message: 'GRID_MAX_PODS: must be an integer 1..1000000 (got "lots")' },
     { env: { GRID_MAX_STARTING: '0' }, variable: 'GRID_MAX_STARTING', message: 'GRID_MAX_STARTING: must be an integer 1..10000 (got 0)' },
     { env: { GRID_AUDIT_REFUSALS_PER_MINUTE: '0' }, variable: 'GRID_AUDIT_REFUSALS_PER_MINUTE', message: 'GRID_AUDIT_REFUSALS_PER_MINUTE: must be an integer 1..1000000 (got 0)' },
+    { env: { GRID_DOCKER_SOCKET: 'tcp://127.0.0.1:2375' }, variable: 'GRID_DOCKER_SOCKET', message: 'GRID_DOCKER_SOCKET: must be the path of the Docker unix socket, e.g. /var/run/docker.sock or unix:///var/run/docker.sock (got "tcp://127.0.0.1:2375")' },
+    { env: { GRID_DOCKER_SOCKET: 'unix://' }, variable: 'GRID_DOCKER_SOCKET', message: 'GRID_DOCKER_SOCKET: must be the path of the Docker unix socket, e.g. /var/run/docker.sock or unix:///var/run/docker.sock (got "unix://")' },
+    { env: { DOCKER_HOST: 'tcp://10.0.0.5:2376' }, variable: 'DOCKER_HOST', message: `DOCKER_HOST: Grid reaches Docker through a unix socket only (got "tcp://10.0.0.5:2376"); set GRID_DOCKER_SOCKET to the socket's path` },
     {
       env: { GRID_FAILOVER_URL_ALLOWLIST: 'http://a:1,https://b:2' },
       variable: 'GRID_FAILOVER_URL_ALLOWLIST',

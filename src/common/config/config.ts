@@ -49,6 +49,8 @@ export interface GridConfig {
   alerts: AlertsConfig;
   /** Origins (http://host:port) failover groups may name as url targets; anything else is refused at apply. */
   failoverUrlAllowlist: string[];
+  /** The Docker Engine's unix socket (GRID_DOCKER_SOCKET, else DOCKER_HOST's unix:// path, else /var/run/docker.sock). */
+  dockerSocket: string;
   /** auth.refused rows one source address may cause a minute; the rest are counted into one row. */
   auditRefusalsPerMinute: number;
 }
@@ -222,6 +224,24 @@ function originList(env: Env, name: string): string[] {
   });
 }
 
+/** Grid talks to the engine over a unix socket only; a tcp DOCKER_HOST would put the engine's full control on the network. */
+export function dockerSocket(env: Env, cwd: string): string {
+  const own = env.GRID_DOCKER_SOCKET;
+  if (own !== undefined && own !== '') {
+    const p = own.startsWith('unix://') ? own.slice('unix://'.length) : own;
+    if (p === '' || p.includes('://')) throw new ConfigError('GRID_DOCKER_SOCKET', `must be the path of the Docker unix socket, e.g. /var/run/docker.sock or unix:///var/run/docker.sock (got "${own}")`);
+    return path.resolve(cwd, p);
+  }
+  const host = env.DOCKER_HOST;
+  if (host !== undefined && host !== '') {
+    if (!host.startsWith('unix://') || host.length === 'unix://'.length) {
+      throw new ConfigError('DOCKER_HOST', `Grid reaches Docker through a unix socket only (got "${host}"); set GRID_DOCKER_SOCKET to the socket's path`);
+    }
+    return path.resolve(cwd, host.slice('unix://'.length));
+  }
+  return '/var/run/docker.sock';
+}
+
 export function gridUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
@@ -257,6 +277,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), machine:
     hpaSyncMs: int(env, 'GRID_HPA_SYNC_MS', 15_000, 100, 600_000),
     url: gridUrl(host, port),
     podEnv: podEnv(env),
+    dockerSocket: dockerSocket(env, cwd),
     maxPods,
     maxPodsSource: set ? `GRID_MAX_PODS=${maxPods}` : `GRID_MAX_PODS; default from ${machine.cores} cores, ${Math.round(machine.totalMemBytes / (1024 * MIB))} GiB`,
     // A start costs a fresh runtime loading itself (a few hundred ms of CPU): 2 per core keep the cores busy and Grid responsive (bench/admission.js).

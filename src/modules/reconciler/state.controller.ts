@@ -21,7 +21,7 @@ export class StateController {
 
   @Get('state')
   @ApiOperation({ summary: 'The whole cluster: services (desired and actual) and every pod with its state, restarts, age and readiness' })
-  @ApiOkResponse({ description: '{ time, services: [...], pods: [...], reconciler: {...} }' })
+  @ApiOkResponse({ description: '{ time, services: [...], pods: [...], runtimes: [{ name, available, detail }], reconciler: {...} }' })
   state() {
     const now = this.clock.now();
     const d = this.reconciler.resyncDurations;
@@ -29,6 +29,7 @@ export class StateController {
       time: new Date(now).toISOString(),
       services: this.specs.list().map((s) => this.views.summary(s)),
       pods: this.runtime.all().map((p) => podView(p, now, this.runtime.cpuOf(p))),
+      runtimes: this.runtime.runtimes(),
       reconciler: { passes: this.reconciler.passes, lastResyncMs: d.length ? Math.round(d[d.length - 1] * 100) / 100 : null },
     };
   }

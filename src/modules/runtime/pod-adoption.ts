@@ -51,6 +51,9 @@ export async function adoptPods(d: RuntimeDeps, templateFor: TemplateLookup): Pr
     d.events.record({ type: 'pod.adopted', service: pod.service, pod: pod.id, reason: 'Adopted', message: `adopted pod ${pod.id} (pid ${pod.pid}, port ${pod.port})`, explain: `Pod ${pod.id} kept running while Grid restarted, so Grid took it over instead of starting a duplicate` });
     if (driver!.probesOverHttp) d.probes.start(pod, t.spec);
   }
+  for (const driver of d.drivers.values()) {
+    await driver.adoptionFinished?.().catch((e: Error) => d.logger.error(`${driver.name}: removing what no adopted pod accounts for failed: ${e.message}`));
+  }
   return result;
 }
 

@@ -7,6 +7,7 @@ import { GridErrorCode, GridException } from '../../common/errors/grid.exception
 import { intParam } from '../../common/validation/query.js';
 import { RuntimeService } from './runtime.service.js';
 import { ProcessDriver, readTail } from './drivers/process.driver.js';
+import { DockerDriver } from './drivers/docker.driver.js';
 import { podView } from './pod-view.js';
 import { LogFollower } from './log-follow.js';
 
@@ -23,6 +24,7 @@ export class PodsController implements BeforeApplicationShutdown {
   constructor(
     private readonly runtime: RuntimeService,
     private readonly processes: ProcessDriver,
+    private readonly containers: DockerDriver,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -40,7 +42,7 @@ export class PodsController implements BeforeApplicationShutdown {
 
   @Get(':id/logs')
   @ApiOperation({
-    summary: "A pod's stdout and stderr (process runtime)",
+    summary: "A pod's stdout and stderr (process and docker runtimes)",
     description: 'The last `tail` lines (default 100, max 10000) as text. With `follow=1` (kubectl logs -f): Server-Sent Events, one `event: log` per line as the pod writes it, from the end of the log; `event: end` when the pod is gone.',
   })
   @ApiProduces('text/plain', 'text/event-stream')
@@ -48,13 +50,17 @@ export class PodsController implements BeforeApplicationShutdown {
   @ApiQuery({ name: 'follow', required: false, description: '1 or true: stream new lines (SSE)' })
   @ApiOkResponse({ description: 'log text, or an event stream' })
   @ApiNotFoundResponse({ description: 'no such pod' })
-  logs(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply, @Query('tail') tail?: string, @Query('follow') follow?: string): string | void {
+  async logs(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply, @Query('tail') tail?: string, @Query('follow') follow?: string): Promise<string | void> {
     const n = intParam(tail, 'tail', { min: 1, max: 10000, def: 100 });
     if (follow !== undefined && !['1', 'true', '0', 'false'].includes(follow)) throw GridException.invalid('follow', `must be 1, true, 0 or false (got "${follow.slice(0, 20)}")`);
     const pod = this.runtime.get(id);
     if (!pod) throw GridException.notFound('pod', id);
     if (follow === '1' || follow === 'true') return this.follow(id, pod.runtime, reply);
     reply.header('content-type', 'text/plain; charset=utf-8');
+    if (pod.runtime === 'docker') {
+      const text = await this.containers.logs(id, n);
+      return text ?? `[grid: pod ${id} has no container yet]\n`;
+    }
     if (pod.runtime !== 'process') return `[grid: pod ${id} runs on the ${pod.runtime} runtime, which keeps no logs]\n`;
     const lines = readTail(this.processes.logFile(id), Math.min(n * 512, 4 * 1024 * 1024)).split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
@@ -81,11 +87,14 @@ export class PodsController implements BeforeApplicationShutdown {
       closed = true;
       clearInterval(tick);
       clearInterval(beat);
+      stopContainerLogs?.();
       res.end();
     };
     // The head goes out now, not with the first line: a quiet pod's stream is open at once.
     res.write(`: following ${id}\n\n`);
-    if (runtime !== 'process') send('log', `[grid: pod ${id} runs on the ${runtime} runtime, which keeps no logs]`);
+    if (runtime === 'sim') send('log', `[grid: pod ${id} runs on the ${runtime} runtime, which keeps no logs]`);
+    // The engine streams a container's new lines itself; a restarted pod's new container is not followed (as kubectl logs -f).
+    const stopContainerLogs = runtime === 'docker' ? this.containers.followLogs(id, (line) => send('log', line)) : undefined;
     const follower = runtime === 'process' ? LogFollower.atEnd(this.processes.logFile(id)) : null;
     const tick = setInterval(() => {
       if (follower) for (const line of follower.read()) send('log', line);

@@ -11,6 +11,9 @@ import { ProbeRunner } from './probe-runner.js';
 import { POD_DRIVERS } from './runtime.tokens.js';
 import { SimDriver } from './drivers/sim.driver.js';
 import { ProcessDriver } from './drivers/process.driver.js';
+import { DockerDriver } from './drivers/docker.driver.js';
+import { instanceId } from './drivers/docker-options.js';
+import { RuntimesController } from './runtimes.controller.js';
 import { PodsController } from './pods.controller.js';
 import type { PodDriver } from './drivers/pod-driver.js';
 
@@ -28,10 +31,20 @@ import type { PodDriver } from './drivers/pod-driver.js';
       inject: [CLOCK, GRID_CONFIG],
       useFactory: (clock: Clock, c: GridConfig) => new ProcessDriver(clock, c.workDir, path.join(c.dataDir, 'logs'), c.podEnv),
     },
-    { provide: POD_DRIVERS, inject: [SimDriver, ProcessDriver], useFactory: (...drivers: PodDriver[]) => drivers },
+    {
+      provide: DockerDriver,
+      inject: [CLOCK, GRID_CONFIG],
+      // Pinged before anything applies: a spec needing docker is refused at once when the socket does not answer.
+      useFactory: async (clock: Clock, c: GridConfig) => {
+        const d = new DockerDriver(clock, c.dockerSocket, instanceId(c.dataDir));
+        await d.connect();
+        return d;
+      },
+    },
+    { provide: POD_DRIVERS, inject: [SimDriver, ProcessDriver, DockerDriver], useFactory: (...drivers: PodDriver[]) => drivers },
     RuntimeService,
   ],
-  controllers: [PodsController],
+  controllers: [PodsController, RuntimesController],
   exports: [RuntimeService],
 })
 export class RuntimeModule {}

@@ -67,6 +67,17 @@ export class RuntimeService implements BeforeApplicationShutdown {
     return this.drivers.has(name);
   }
 
+  /** Why a runtime this Grid has cannot run pods now; undefined when it can (or Grid has no such runtime). */
+  unavailableReason(name: RuntimeName): string | undefined {
+    const a = this.drivers.get(name)?.availability?.();
+    return a && !a.available ? a.detail : undefined;
+  }
+
+  /** GET /runtimes and /state: every runtime of this Grid and whether it can run pods now. */
+  runtimes(): { name: RuntimeName; available: boolean; detail: string }[] {
+    return [...this.drivers.values()].map((d) => ({ name: d.name, ...(d.availability?.() ?? { available: true, detail: d.name === 'sim' ? 'simulated pods' : 'child processes' }) }));
+  }
+
   get(podId: string): Pod | undefined {
     return this.store.get(podId);
   }

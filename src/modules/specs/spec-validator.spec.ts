@@ -159,6 +159,18 @@ describe('parseManifests', () => {
         "'docker' does not match the runtime implied by spec.image (sim)",
       ],
       ['unknown runtime', (m) => (m.spec.runtime = 'vm'), 'spec.runtime', 'must be one of sim, process, docker (got string "vm")'],
+      // docker-only fields
+      ['unknown network', (m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080, network: 'overlay' }), 'spec.network', 'must be one of host, bridge (got string "overlay")'],
+      ['unknown imagePullPolicy', (m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080, imagePullPolicy: 'IfMissing' }), 'spec.imagePullPolicy', 'must be one of IfNotPresent, Never, Always (got string "IfMissing")'],
+      ['resources not a mapping', (m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080, resources: 2 }), 'spec.resources', 'must be a mapping'],
+      ['resources.cpus zero', (m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080, resources: { cpus: 0 } }), 'spec.resources.cpus', 'must be a number greater than 0 and at most 1024'],
+      ['resources.cpus too small', (m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080, resources: { cpus: 0.001 } }), 'spec.resources.cpus', 'must be at least 0.01 (got 0.001)'],
+      ['resources.memory garbage', (m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080, resources: { memory: 'lots' } }), 'spec.resources.memory', 'must be bytes or a quantity such as 256Mi, 512M, 1Gi (got string "lots")'],
+      ['resources.memory below docker\'s 6Mi', (m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080, resources: { memory: '1Mi' } }), 'spec.resources.memory', 'must be 6Mi..1Ti (got 1048576 bytes)'],
+      ['resources with Kubernetes limits', (m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080, resources: { limits: { cpu: 1 } } }), 'spec.resources.limits', 'Grid takes cpus and memory here directly'],
+      ['network on a simulated spec', (m) => (m.spec.network = 'bridge'), 'spec.network', 'applies to docker images only'],
+      ['resources on a process spec', (m) => Object.assign(m.spec, { image: undefined, command: ['node'], resources: { cpus: 1 } }), 'spec.resources', 'applies to docker images only'],
+      ['imagePullPolicy on a simulated spec', (m) => (m.spec.imagePullPolicy = 'Never'), 'spec.imagePullPolicy', 'applies to docker images only'],
       [
         'command as a string',
         (m) => Object.assign(m.spec, { image: undefined, command: 'node server.js' }),
@@ -688,6 +700,16 @@ describe('parseManifests', () => {
       ]);
     });
 
+    it('refuses a docker spec while the runtime is unavailable, naming spec.image, the image and why', () => {
+      const m = baseManifest();
+      Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080 });
+      const why = 'the Docker socket /var/run/docker.sock does not answer (connect ENOENT)';
+
+      const errors = errorsOf(stringify(m), 'application/yaml', { runtimeUnavailable: (r: string) => (r === 'docker' ? why : undefined) });
+
+      expect(errors).toEqual([{ path: 'spec.image', message: `'grid-demo:v1' needs the docker runtime, which is unavailable: ${why}` }]);
+    });
+
     it('names spec.command when the process runtime is missing', () => {
       const errors = errorsOf(processSpec(), 'application/yaml', { hasRuntime: (runtime: string) => runtime === 'sim' });
 
@@ -793,6 +815,23 @@ describe('parseManifests', () => {
       const sut = specOf((m) => Object.assign(m.spec, { image: 'ghcr.io/acme/api:1.2', port: 8080, runtime: 'docker' }));
 
       expect(sut).toMatchObject({ runtime: 'docker', image: 'ghcr.io/acme/api:1.2', port: 8080 });
+    });
+
+    it.each([
+      ['nothing docker-specific: the fields stay absent (same template hash as before they existed)', {}, {}],
+      ['bridge, Never, cpus and memory in Mi', { network: 'bridge', imagePullPolicy: 'Never', resources: { cpus: 0.5, memory: '256Mi' } }, { network: 'bridge', imagePullPolicy: 'Never', resources: { cpus: 0.5, memory: 268435456 } }],
+      ['host, Always, memory in bytes', { network: 'host', imagePullPolicy: 'Always', resources: { memory: 134217728 } }, { network: 'host', imagePullPolicy: 'Always', resources: { memory: 134217728 } }],
+      ['memory in G', { resources: { memory: '1G' } }, { resources: { memory: 1e9 } }],
+    ])('reads the docker fields: %s', (_name, fields, want) => {
+      const sut = specOf((m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080 }, fields));
+
+      for (const key of ['network', 'imagePullPolicy', 'resources'] as const) expect(sut[key]).toEqual((want as Record<string, unknown>)[key]);
+    });
+
+    it('runs a command in a docker image when runtime: docker says so', () => {
+      const sut = specOf((m) => Object.assign(m.spec, { image: 'grid-demo:v1', port: 8080, runtime: 'docker', command: ['/node', '/app/server.js'] }));
+
+      expect(sut).toMatchObject({ runtime: 'docker', image: 'grid-demo:v1', command: ['/node', '/app/server.js'] });
     });
 
     it('normalises grid/v1 and RollingUpdate', () => {

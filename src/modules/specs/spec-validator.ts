@@ -33,6 +33,8 @@ type DocumentResult = { ok: true; manifest: Manifest } | { ok: false; errors: Fi
 export interface ParseOptions {
   /** Runtimes this Grid has (default: all). A spec for another is refused before that runtime's own fields are read. */
   hasRuntime?: (runtime: RuntimeName) => boolean;
+  /** Why a runtime this Grid has cannot run pods now (the Docker socket does not answer); undefined when it can. */
+  runtimeUnavailable?: (runtime: RuntimeName) => string | undefined;
   /** Where a relative spec.workingDir resolves (GridConfig.workDir), and how to tell a directory exists. Without it, workingDir is not checked against the disk. */
   workingDirs?: { base: string; isDirectory: (path: string) => boolean };
   /** Origins a FailoverGroup's url targets may name (GRID_FAILOVER_URL_ALLOWLIST); without it, none. */
@@ -382,6 +384,9 @@ const SPEC_FIELDS = [
   'command',
   'workingDir',
   'port',
+  'network',
+  'imagePullPolicy',
+  'resources',
   'env',
   'readinessProbe',
   'livenessProbe',
@@ -432,7 +437,7 @@ function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSp
   return spec;
 }
 
-type Workload = Pick<ServiceSpec, 'runtime' | 'image' | 'command' | 'port'>;
+type Workload = Pick<ServiceSpec, 'runtime' | 'image' | 'command' | 'port' | 'network' | 'imagePullPolicy' | 'resources'>;
 
 function readWorkload(errors: Errors, s: Fields, options: ParseOptions): Workload | undefined {
   const port = s.int('port', 1, 65535);
@@ -442,14 +447,17 @@ function readWorkload(errors: Errors, s: Fields, options: ParseOptions): Workloa
   const commandGiven = s.has('command');
 
   let derived: RuntimeName | undefined;
-  if (imageGiven && commandGiven) {
-    const imageRaw = s.raw('image');
-    const isLocal = typeof imageRaw === 'string' && imageRaw.startsWith('local://');
+  const imageRaw = s.raw('image');
+  const isLocal = typeof imageRaw === 'string' && imageRaw.startsWith('local://');
+  if (imageGiven && commandGiven && s.raw('runtime') === 'docker' && !isLocal) {
+    // Said explicitly, a command beside a docker image is the container's entrypoint (Kubernetes' `command`).
+    if (image !== undefined) derived = readImageRuntime(errors, s, image);
+  } else if (imageGiven && commandGiven) {
     errors.add(
       s.path,
       isLocal
         ? 'use either image local://… (simulated) or command (process runtime), not both'
-        : 'use either image (docker) or command (process runtime), not both',
+        : 'use either image (docker) or command (process runtime), not both; add runtime: docker to run the command in the image',
     );
   } else if (!imageGiven && !commandGiven) {
     errors.add(s.path, 'one of image or command is required');
@@ -470,6 +478,11 @@ function readWorkload(errors: Errors, s: Fields, options: ParseOptions): Workloa
   }
 
   if (derived === undefined) return undefined;
+  const unavailable = options.runtimeUnavailable?.(derived);
+  if (unavailable !== undefined) {
+    errors.addFirst(s.at(derived === 'process' ? 'command' : 'image'), `${derived === 'docker' ? `'${image}' ` : ''}needs the ${derived} runtime, which is unavailable: ${unavailable}`);
+    return undefined;
+  }
   if (options.hasRuntime?.(derived) === false) {
     // A docker spec's missing port is beside the point until Grid can run docker at all:
     // say that first, rather than have the user fix the port only to be refused again.
@@ -477,12 +490,56 @@ function readWorkload(errors: Errors, s: Fields, options: ParseOptions): Workloa
     errors.addFirst(s.at(derived === 'process' ? 'command' : 'image'), `needs the ${derived} runtime, which this Grid does not have yet; use ${alternatives}`);
     return undefined;
   }
-  if (derived === 'docker' && image !== undefined) readDockerFields(s, image, port);
   const workload: Workload = { runtime: derived };
+  if (derived === 'docker' && image !== undefined) Object.assign(workload, readDockerFields(s, image, port));
+  else rejectDockerOnly(s);
   if (derived === 'process') workload.command = command;
   else workload.image = image;
+  if (derived === 'docker' && command !== undefined) workload.command = command;
   if (port !== undefined) workload.port = port;
   return workload;
+}
+
+const DOCKER_ONLY = ['network', 'imagePullPolicy', 'resources'] as const;
+const PULL_POLICIES = ['IfNotPresent', 'Never', 'Always'] as const;
+const NETWORKS = ['host', 'bridge'] as const;
+/** Docker's and Kubernetes' spellings: a plain number is bytes; k/m/g are powers of 1000, Ki/Mi/Gi of 1024. */
+const MEMORY = /^(\d+(?:\.\d+)?)(k|Ki|M|Mi|G|Gi)?$/;
+const MEMORY_UNIT: Record<string, number> = { k: 1e3, Ki: 1024, M: 1e6, Mi: 1024 ** 2, G: 1e9, Gi: 1024 ** 3 };
+/** Docker refuses less than 6 MiB. */
+const MIN_MEMORY = 6 * 1024 ** 2;
+const MAX_MEMORY = 1024 ** 4;
+
+function rejectDockerOnly(s: Fields): void {
+  for (const key of DOCKER_ONLY) if (s.has(key)) s.fail(key, 'applies to docker images only (spec.image: name:tag)');
+}
+
+function oneOfField<T extends string>(s: Fields, key: string, allowed: readonly T[]): T | undefined {
+  const value = s.raw(key);
+  if (isAbsent(value)) return undefined;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  s.fail(key, `must be one of ${allowed.join(', ')} ${got(value)}`);
+  return undefined;
+}
+
+function readResources(s: Fields): ServiceSpec['resources'] {
+  const r = s.map('resources', ['cpus', 'memory'], { limits: 'Grid takes cpus and memory here directly', requests: 'Grid takes cpus and memory here directly' });
+  if (!r) return undefined;
+  const out: NonNullable<ServiceSpec['resources']> = {};
+  const cpus = r.num('cpus', 0, 1024, true);
+  if (cpus !== undefined) {
+    if (cpus < 0.01) r.fail('cpus', `must be at least 0.01 (got ${cpus})`);
+    else out.cpus = cpus;
+  }
+  const raw = r.raw('memory');
+  if (!isAbsent(raw)) {
+    const m = typeof raw === 'string' ? MEMORY.exec(raw) : null;
+    const bytes = typeof raw === 'number' ? raw : m ? Math.round(Number(m[1]) * (m[2] ? MEMORY_UNIT[m[2]] : 1)) : NaN;
+    if (!Number.isInteger(bytes)) r.fail('memory', `must be bytes or a quantity such as 256Mi, 512M, 1Gi ${got(raw)}`);
+    else if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) r.fail('memory', `must be 6Mi..1Ti (got ${bytes} bytes)`);
+    else out.memory = bytes;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function readImageRuntime(errors: Errors, s: Fields, image: string): RuntimeName | undefined {
@@ -500,16 +557,25 @@ function readImageRuntime(errors: Errors, s: Fields, image: string): RuntimeName
   return 'docker';
 }
 
-function readDockerFields(s: Fields, image: string, port: number | undefined): void {
+function readDockerFields(s: Fields, image: string, port: number | undefined): Pick<ServiceSpec, 'network' | 'imagePullPolicy' | 'resources'> {
   if (port === undefined && !s.has('port')) {
     s.fail('port', 'is required for a docker image (the port the container listens on)');
   }
+  const out: Pick<ServiceSpec, 'network' | 'imagePullPolicy' | 'resources'> = {};
+  // Absent fields stay absent, so a spec that does not set them keeps its template hash.
+  const network = oneOfField(s, 'network', NETWORKS);
+  if (network !== undefined) out.network = network;
+  const pull = oneOfField(s, 'imagePullPolicy', PULL_POLICIES);
+  if (pull !== undefined) out.imagePullPolicy = pull;
+  const resources = readResources(s);
+  if (resources) out.resources = resources;
   // Where versionOf (specs.service.ts) takes the version label from: after the last ':' past the last '/'.
   const colon = image.lastIndexOf(':');
   if (colon > image.lastIndexOf('/')) {
     const tag = image.slice(colon + 1);
     if (!DOCKER_TAG.test(tag)) s.fail('image', `tag must match ${DOCKER_TAG.source} (got '${tag}')`);
   }
+  return out;
 }
 
 function readWorkingDir(s: Fields, runtime: RuntimeName | undefined, options: ParseOptions): string | undefined {
@@ -1183,6 +1249,9 @@ const TEMPLATE_FIELDS = [
   'command',
   'workingDir',
   'port',
+  'network',
+  'imagePullPolicy',
+  'resources',
   'env',
   'readinessProbe',
   'livenessProbe',

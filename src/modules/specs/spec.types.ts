@@ -4,6 +4,14 @@
 
 export type RuntimeName = 'sim' | 'process' | 'docker';
 
+export type DockerNetwork = 'host' | 'bridge';
+export type ImagePullPolicy = 'IfNotPresent' | 'Never' | 'Always';
+
+export interface ResourceLimits {
+  cpus?: number;
+  memory?: number;
+}
+
 export interface EnvVar {
   name: string;
   value: string;
@@ -72,7 +80,13 @@ export interface ServiceSpec {
   image?: string;
   command?: string[];
   workingDir?: string;
-  port?: number; // docker: container port (host network)
+  port?: number; // docker: the port the container listens on (published with network: bridge)
+  /** docker: host (default: the container gets PORT from Grid) or bridge (spec.port published on 127.0.0.1). */
+  network?: DockerNetwork;
+  /** docker: absent means IfNotPresent, as in Kubernetes for a tagged image. */
+  imagePullPolicy?: ImagePullPolicy;
+  /** docker: limits (cpus: cores; memory: bytes). */
+  resources?: ResourceLimits;
   env: EnvVar[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;

@@ -3,7 +3,7 @@ import type { GridConfig } from '../../common/config/config.js';
 import type { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from './specs.service.js';
 
-const runtime = { has: () => true } as unknown as RuntimeService;
+const runtime = { has: () => true, unavailableReason: () => undefined } as unknown as RuntimeService;
 const config = { workDir: process.cwd(), failoverUrlAllowlist: ['http://127.0.0.1:9000'] } as GridConfig;
 
 function manifest(name: string, spec: Record<string, unknown> = {}): string {
@@ -116,9 +116,19 @@ describe(SpecsService.name, () => {
   });
 
   it('refuses a spec that needs a runtime this Grid lacks, naming spec.image', async () => {
-    sut = new SpecsService(store.ds, store.clock, store.bus, store.events, { has: (r: string) => r !== 'docker' } as unknown as RuntimeService, config);
+    sut = new SpecsService(store.ds, store.clock, store.bus, store.events, { has: (r: string) => r !== 'docker', unavailableReason: () => undefined } as unknown as RuntimeService, config);
 
     await expect(sut.applyBody(manifest('web', { image: 'nginx:1.25', port: 80 }), 'application/json', 'test')).rejects.toThrow('spec.image');
+    expect(sut.names()).toEqual([]);
+  });
+
+  it('refuses a docker spec while the Docker socket does not answer, naming spec.image and the socket', async () => {
+    const why = 'the Docker socket /run/nowhere.sock does not answer (connect ENOENT /run/nowhere.sock)';
+    sut = new SpecsService(store.ds, store.clock, store.bus, store.events, { has: () => true, unavailableReason: (r: string) => (r === 'docker' ? why : undefined) } as unknown as RuntimeService, config);
+
+    const refused = sut.applyBody(manifest('web', { image: 'grid-demo:v1', port: 8080 }), 'application/json', 'test');
+
+    await expect(refused).rejects.toThrow(`spec.image: 'grid-demo:v1' needs the docker runtime, which is unavailable: ${why}`);
     expect(sut.names()).toEqual([]);
   });
 

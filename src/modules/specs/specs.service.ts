@@ -82,7 +82,7 @@ export function targetName(t: FailoverTarget): string {
 }
 
 /** The fields that make up the pod template: changing one starts a rollout; undo restores them. */
-export const TEMPLATE_FIELDS = ['runtime', 'image', 'command', 'workingDir', 'port', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'terminationGracePeriodSeconds', 'restartBackoff'] as const;
+export const TEMPLATE_FIELDS = ['runtime', 'image', 'command', 'workingDir', 'port', 'network', 'imagePullPolicy', 'resources', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'terminationGracePeriodSeconds', 'restartBackoff'] as const;
 
 /** What the pods of a revision report as their version: the image tag, the VERSION env, or r<revision>. */
 export function versionOf(spec: ServiceSpec, revision: number): string {
@@ -273,6 +273,7 @@ export class SpecsService implements OnModuleInit {
   private parse(body: unknown, contentType: string | undefined) {
     const parsed = parseManifests(body as string, contentType, {
       hasRuntime: (r) => this.runtime.has(r),
+      runtimeUnavailable: (r) => this.runtime.unavailableReason(r),
       workingDirs: { base: this.config.workDir, isDirectory: (dir) => fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true },
       failoverUrlAllowlist: this.config.failoverUrlAllowlist,
       serviceExists: (name) => this.services.has(name),

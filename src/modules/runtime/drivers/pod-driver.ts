@@ -20,6 +20,12 @@ export interface StartedPod {
   containerId?: string;
 }
 
+export interface RuntimeAvailability {
+  available: boolean;
+  /** What an operator needs to know: the socket and engine version, or why it does not answer. */
+  detail: string;
+}
+
 /** What a driver tells the runtime about its pods. */
 export interface DriverSink {
   update(podId: string, patch: Partial<Pick<Pod, 'phase' | 'ready' | 'readySince' | 'port' | 'pid' | 'message'>>): void;
@@ -57,6 +63,10 @@ export interface PodDriver {
   adopt(c: AdoptCandidate): Promise<boolean>;
   /** The pod was removed for good: drop what the driver kept for it (logs). */
   release?(podId: string): void;
+  /** Whether the driver can run pods now (docker: its socket answered); absent means always. */
+  availability?(): RuntimeAvailability;
+  /** Adoption at boot is over: the driver may remove what it runs that no adopted pod accounts for. */
+  adoptionFinished?(): Promise<void>;
   /** Grid is exiting: stop everything unless keep is set. */
   shutdown(keep: boolean): Promise<void>;
 }

@@ -1,0 +1,107 @@
+import type { ServiceSpec } from '../../specs/spec.types.js';
+import { containerCreateBody, cpuPercent, demuxLogs, instanceId } from './docker-options.js';
+import type { PodStartSpec } from './pod-driver.js';
+
+function pod(spec: Partial<ServiceSpec>): PodStartSpec {
+  return {
+    podId: 'web-abcde',
+    service: 'web',
+    revision: 3,
+    templateHash: 'h1',
+    version: 'v1',
+    spec: { replicas: 1, runtime: 'docker', image: 'grid-demo:v1', port: 8080, env: [], terminationGracePeriodSeconds: 10, restartBackoff: { initialSeconds: 1, maxSeconds: 60, resetAfterSeconds: 600 }, rollout: {} as ServiceSpec['rollout'], revisionHistoryLimit: 10, ...spec },
+    labels: { 'grid.service': 'web', 'grid.revision': '3', 'grid.spec-hash': 'h1', 'grid.version': 'v1' },
+    env: { VERSION: 'v1', POD_NAME: 'web-abcde' },
+  };
+}
+
+describe(containerCreateBody.name, () => {
+  const sut = containerCreateBody;
+
+  it('labels the container as Grid-managed, by pod and by instance, beside the pod labels', () => {
+    expect(sut(pod({}), 40000, 'inst1').Labels).toEqual({
+      'grid.service': 'web',
+      'grid.revision': '3',
+      'grid.spec-hash': 'h1',
+      'grid.version': 'v1',
+      'grid.managed': 'true',
+      'grid.pod': 'web-abcde',
+      'grid.instance': 'inst1',
+    });
+  });
+
+  it.each([
+    ['host networking (default): PORT is the free host port, no published ports', {}, { NetworkMode: 'host', PortBindings: undefined }, 'PORT=40000', 'HOST=127.0.0.1', undefined],
+    ['bridge: listens on spec.port, published on 127.0.0.1 only', { network: 'bridge' as const }, { NetworkMode: 'bridge', PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '40000' }] } }, 'PORT=8080', 'HOST=0.0.0.0', { '8080/tcp': {} }],
+  ])('%s', (_name, spec, host, port, listen, exposed) => {
+    const body = sut(pod(spec), 40000, 'i');
+    expect(body.HostConfig).toMatchObject({ NetworkMode: host.NetworkMode, RestartPolicy: { Name: 'no' } });
+    expect(body.HostConfig.PortBindings).toEqual(host.PortBindings);
+    expect(body.ExposedPorts).toEqual(exposed);
+    expect(body.Env).toEqual(expect.arrayContaining(['VERSION=v1', 'POD_NAME=web-abcde', port, listen]));
+  });
+
+  it.each([
+    ['no command: the image entrypoint and CMD stay', undefined, undefined, undefined],
+    ['command replaces the entrypoint; its arguments replace CMD', ['/node', 'app.js', '--x'], ['/node'], ['app.js', '--x']],
+    ['$(VAR) expands from the pod env, PORT included; $$ escapes', ['/node', '--port=$(PORT)', '$(VERSION)', '$$(PORT)', '$(NOPE)'], ['/node'], ['--port=40000', 'v1', '$(PORT)', '$(NOPE)']],
+  ])('%s', (_name, command, entrypoint, cmd) => {
+    const body = sut(pod(command ? { command } : {}), 40000, 'i');
+    expect(body.Entrypoint).toEqual(entrypoint);
+    expect(body.Cmd).toEqual(cmd);
+  });
+
+  it.each([
+    ['none', undefined, undefined, undefined],
+    ['cpus to NanoCpus', { cpus: 0.5 }, 500_000_000, undefined],
+    ['memory in bytes', { memory: 256 * 1024 ** 2 }, undefined, 268435456],
+    ['both', { cpus: 2, memory: 1e9 }, 2_000_000_000, 1e9],
+  ])('resources: %s', (_name, resources, nanoCpus, memory) => {
+    const body = sut(pod(resources ? { resources } : {}), 1, 'i');
+    expect(body.HostConfig.NanoCpus).toBe(nanoCpus);
+    expect(body.HostConfig.Memory).toBe(memory);
+  });
+
+  it('passes image and workingDir through', () => {
+    expect(sut(pod({ workingDir: '/app' }), 1, 'i')).toMatchObject({ Image: 'grid-demo:v1', WorkingDir: '/app' });
+  });
+});
+
+describe(demuxLogs.name, () => {
+  const frame = (type: number, text: string) => {
+    const payload = Buffer.from(text);
+    const head = Buffer.alloc(8);
+    head[0] = type;
+    head.writeUInt32BE(payload.length, 4);
+    return Buffer.concat([head, payload]);
+  };
+
+  it.each([
+    ['stdout and stderr frames, in order', Buffer.concat([frame(1, 'a\n'), frame(2, 'err\n'), frame(1, 'b\n')]), 'a\nerr\nb\n'],
+    ['a torn last frame is kept as far as it goes', Buffer.concat([frame(1, 'a\n'), frame(1, 'bcdef').subarray(0, 10)]), 'a\nbc'],
+    ['nothing', Buffer.alloc(0), ''],
+    ['a TTY log (not multiplexed) as it is', Buffer.from('plain text log\n'), 'plain text log\n'],
+  ])('%s', (_name, input, want) => {
+    expect(demuxLogs(input)).toBe(want);
+  });
+});
+
+describe(cpuPercent.name, () => {
+  it.each([
+    [0, 1e9, 1000, 100],
+    [0, 5e8, 1000, 50],
+    [0, 3e9, 2000, 150],
+    [100, 50, 1000, 0],
+    [0, 1e9, 0, 0],
+  ])('%d ns -> %d ns over %d ms is %d%%', (prev, now, wall, want) => {
+    expect(cpuPercent(prev, now, wall)).toBe(want);
+  });
+});
+
+describe(instanceId.name, () => {
+  it('differs by data dir and is stable', () => {
+    expect(instanceId('/a')).toBe(instanceId('/a'));
+    expect(instanceId('/a')).not.toBe(instanceId('/b'));
+    expect(instanceId('/a')).toMatch(/^[0-9a-f]{12}$/);
+  });
+});

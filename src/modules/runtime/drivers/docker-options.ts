@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { expandVars } from '../expand-vars.js';
+import type { PodStartSpec } from './pod-driver.js';
+
+// Pure mapping from a pod to the Docker Engine API's container-create body. Kept apart from
+// the driver (and from dockerode's types) so the whole mapping is table-tested without an engine.
+
+export const LABEL_MANAGED = 'grid.managed';
+export const LABEL_POD = 'grid.pod';
+/** Which Grid (by data dir) owns a container: two Grids on one engine never adopt or remove each other's. */
+export const LABEL_INSTANCE = 'grid.instance';
+
+/** The subset of POST /containers/create that Grid sets; field names as the Engine API spells them. */
+export interface ContainerCreateBody {
+  Image: string;
+  Env: string[];
+  Labels: Record<string, string>;
+  Cmd?: string[];
+  Entrypoint?: string[];
+  WorkingDir?: string;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  HostConfig: {
+    NetworkMode: 'host' | 'bridge';
+    PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
+    NanoCpus?: number;
+    Memory?: number;
+    /** Grid restarts pods itself, with its own backoff; the engine must not race it. */
+    RestartPolicy: { Name: 'no' };
+  };
+}
+
+export function instanceId(dataDir: string): string {
+  return createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
+}
+
+/**
+ * Host networking (default): the container listens on PORT=hostPort on the host's loopback, as a
+ * process pod does. Bridge: it listens on spec.port inside its own network namespace, published on
+ * 127.0.0.1:hostPort only, so nothing is exposed beyond this machine.
+ */
+export function containerCreateBody(p: PodStartSpec, hostPort: number, instance: string): ContainerCreateBody {
+  const spec = p.spec;
+  const bridge = spec.network === 'bridge';
+  const listenPort = bridge ? spec.port! : hostPort;
+  const env: Record<string, string> = { ...p.env, PORT: String(listenPort), HOST: bridge ? '0.0.0.0' : '127.0.0.1' };
+  const body: ContainerCreateBody = {
+    Image: spec.image!,
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: { ...p.labels, [LABEL_MANAGED]: 'true', [LABEL_POD]: p.podId, [LABEL_INSTANCE]: instance },
+    HostConfig: { NetworkMode: bridge ? 'bridge' : 'host', RestartPolicy: { Name: 'no' } },
+  };
+  if (spec.command && spec.command.length > 0) {
+    // As Kubernetes' `command`: it replaces the image's entrypoint, and its arguments are not the image's CMD.
+    const [entry, ...args] = spec.command.map((arg) => expandVars(arg, env));
+    body.Entrypoint = [entry];
+    body.Cmd = args;
+  }
+  if (spec.workingDir !== undefined) body.WorkingDir = spec.workingDir;
+  if (bridge) {
+    const key = `${spec.port}/tcp`;
+    body.ExposedPorts = { [key]: {} };
+    body.HostConfig.PortBindings = { [key]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] };
+  }
+  if (spec.resources?.cpus !== undefined) body.HostConfig.NanoCpus = Math.round(spec.resources.cpus * 1e9);
+  if (spec.resources?.memory !== undefined) body.HostConfig.Memory = spec.resources.memory;
+  return body;
+}
+
+/**
+ * Non-TTY container logs come multiplexed: frames of an 8-byte header (stream type, 3 zero
+ * bytes, big-endian length) and the payload. A torn last frame is kept as far as it goes.
+ */
+export function demuxLogs(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const type = buf[at];
+    if (type > 2 || buf[at + 1] !== 0 || buf[at + 2] !== 0 || buf[at + 3] !== 0) return buf.toString('utf8');
+    const size = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, Math.min(buf.length, at + 8 + size)));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** CPU in percent of one core between two stats samples (cpu_stats.cpu_usage.total_usage, in ns). */
+export function cpuPercent(prevNs: number, nowNs: number, wallMs: number): number {
+  if (wallMs <= 0 || nowNs < prevNs) return 0;
+  return Math.round(((nowNs - prevNs) / 1e6 / wallMs) * 100);
+}
