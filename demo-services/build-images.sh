@@ -15,17 +15,22 @@
 #
 #   demo-services/build-images.sh            build what changed
 #   demo-services/build-images.sh --force    rebuild everything
+#   demo-services/build-images.sh --grid-build-base
+#                                            also grid-node-build:local, the base that builds Grid's
+#                                            own Dockerfile offline (host's npm + C++ toolchain)
 #
 # Needs a Docker Engine (dockerd 20.10 or later is enough: the classic builder, no buildx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FORCE=0
+GRID_BUILD_BASE=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "build-images: unknown argument '$arg' (have: --force)" >&2; exit 2 ;;
+    --grid-build-base) GRID_BUILD_BASE=1 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-images: unknown argument '$arg' (have: --force, --grid-build-base)" >&2; exit 2 ;;
   esac
 done
 
@@ -104,6 +109,53 @@ base_hash=$( { cat "$base_ctx/Dockerfile"; (cd "$root" && find . -type f -print0
 echo "build-images: node $("$NODE_BIN" --version) from $NODE_BIN, $(wc -l <"$WORK/libs") libraries"
 build "$BASE" "$base_ctx" "$base_hash"
 base_id=$(docker image inspect -f '{{.Id}}' "$BASE")
+
+# --- grid-node-build:local (only with --grid-build-base) ----------------------------------
+# The base plus npm and a C++ toolchain, so Grid's own Dockerfile builds with no base image to
+# pull (better-sqlite3 compiles from source when its prebuilt binary cannot be downloaded).
+# The toolchain is the host's own Debian packages: python3, make, g++ and the shell tools
+# node-gyp's Makefiles call, with their dependencies, from `dpkg -L` (docs left out), plus the
+# node headers of the host's node (npm_config_nodedir) so nothing is fetched from nodejs.org.
+
+build_grid_base() {
+  command -v dpkg-query >/dev/null && command -v apt-cache >/dev/null || {
+    echo "build-images: --grid-build-base needs a Debian host (dpkg, apt-cache)" >&2; exit 1; }
+  local ctx="$WORK/build-base" pkgs closure p npm_dir nodedir
+  mkdir -p "$ctx/rootfs/usr/lib/node_modules" "$ctx/rootfs/usr/bin" "$ctx/rootfs/etc/ssl/certs"
+  pkgs="python3-minimal python3.11-minimal libpython3.11-stdlib make g++ gcc cpp coreutils sed grep util-linux dash findutils libc6-dev"
+  closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances $pkgs 2>/dev/null | grep -v -e '^ ' -e '<' | sort -u)
+  for p in $closure; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' && dpkg -L "$p"
+  done | grep -v -E '^/usr/share/(doc|man|locale|info|lintian)(/|$)' \
+    | sed -E 's#^/(bin|sbin|lib|lib64)(/|$)#/usr/\1\2#' | sort -u >"$WORK/toolchain.list"
+  # dpkg -L lists every parent directory too; --no-recursion keeps tar to exactly the list. Debian
+  # 12 has a merged /usr (/bin, /lib are symlinks into /usr), so every path is taken from /usr and
+  # the base's own /lib stays a directory.
+  tar -C / --no-recursion -cf "$ctx/toolchain.tar" -T <(sed 's|^/||' "$WORK/toolchain.list") 2>"$WORK/tar.log" || {
+    grep -v 'Cannot stat' "$WORK/tar.log" >&2 || true; }
+  mkdir -p "$ctx/rootfs/bin"
+  ln -s /usr/bin/dash "$ctx/rootfs/bin/sh"
+  npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+  cp -R "$npm_dir" "$ctx/rootfs/usr/lib/node_modules/npm"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/rootfs/usr/bin/npm"
+  nodedir=$(dirname "$(dirname "$NODE_BIN")")
+  [ -f "$nodedir/include/node/node.h" ] || { echo "build-images: no node headers at $nodedir/include/node" >&2; exit 1; }
+  mkdir -p "$ctx/rootfs/usr/include"
+  cp -R "$nodedir/include/node" "$ctx/rootfs/usr/include/node"
+  # The host's CA bundle: npm reaches its registry through whatever TLS setup the host has.
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then cp -L /etc/ssl/certs/ca-certificates.crt "$ctx/rootfs/etc/ssl/certs/"; fi
+  cat >"$ctx/Dockerfile" <<EOF
+FROM $BASE
+USER 0:0
+ADD toolchain.tar /
+COPY rootfs/ /
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt npm_config_nodedir=/usr PYTHON=/usr/bin/python3
+EOF
+  local hash
+  hash=$( { echo "$base_id"; cat "$ctx/Dockerfile"; sha256sum <"$ctx/toolchain.tar"; (cd "$ctx/rootfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | hash_of)
+  build grid-node-build:local "$ctx" "$hash"
+}
+if [ "$GRID_BUILD_BASE" = 1 ]; then build_grid_base; fi
 
 # --- the demo images: small contexts on top of the base ---------------------------------
 
