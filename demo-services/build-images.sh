@@ -127,14 +127,12 @@ build_grid_base() {
   for p in $closure; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' && dpkg -L "$p"
   done | grep -v -E '^/usr/share/(doc|man|locale|info|lintian)(/|$)' \
-    | sed -E 's#^/(bin|sbin|lib|lib64)(/|$)#/usr/\1\2#' | sort -u >"$WORK/toolchain.list"
-  # dpkg -L lists every parent directory too; --no-recursion keeps tar to exactly the list. Debian
-  # 12 has a merged /usr (/bin, /lib are symlinks into /usr), so every path is taken from /usr and
-  # the base's own /lib stays a directory.
+    | grep -v -x -E '/(bin|sbin|lib|lib64)' | sort -u >"$WORK/toolchain.list"
+  # dpkg -L lists every parent directory too; --no-recursion keeps tar to exactly the list. On a
+  # merged /usr (/bin, /lib are symlinks) the bare /bin, /lib… entries are left out, so the base's
+  # /lib stays a directory and the files under it (libm.so's linker script names /lib paths) land in it.
   tar -C / --no-recursion -cf "$ctx/toolchain.tar" -T <(sed 's|^/||' "$WORK/toolchain.list") 2>"$WORK/tar.log" || {
     grep -v 'Cannot stat' "$WORK/tar.log" >&2 || true; }
-  mkdir -p "$ctx/rootfs/bin"
-  ln -s /usr/bin/dash "$ctx/rootfs/bin/sh"
   npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
   cp -R "$npm_dir" "$ctx/rootfs/usr/lib/node_modules/npm"
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/rootfs/usr/bin/npm"
@@ -149,7 +147,8 @@ FROM $BASE
 USER 0:0
 ADD toolchain.tar /
 COPY rootfs/ /
-ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt npm_config_nodedir=/usr PYTHON=/usr/bin/python3
+# cc and c++ are update-alternatives links, not in any package list.
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt npm_config_nodedir=/usr PYTHON=/usr/bin/python3 CC=gcc CXX=g++
 EOF
   local hash
   hash=$( { echo "$base_id"; cat "$ctx/Dockerfile"; sha256sum <"$ctx/toolchain.tar"; (cd "$ctx/rootfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | hash_of)
