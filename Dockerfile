@@ -20,7 +20,8 @@ FROM ${BASE} AS build
 WORKDIR /src
 # Dependencies first: this layer stays cached while only the sources change.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --include=dev: a base may set NODE_ENV=production (grid-node-base does), and the build needs tsc.
+RUN npm ci --include=dev --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY scripts/ scripts/
 COPY examples/ examples/
