@@ -148,7 +148,7 @@ describe('parseManifests', () => {
       ],
       ['local image without version', (m) => (m.spec.image = 'local://demo'), 'spec.image', 'must be local://<name>@<version>'],
       ['local image with empty name', (m) => (m.spec.image = 'local://@v1'), 'spec.image', 'must be local://<name>@<version>'],
-      ['docker image without port', (m) => (m.spec.image = 'nginx:1.27'), 'spec.port', 'is required for a docker image'],
+      ['docker image on a bridge without port', (m) => Object.assign(m.spec, { image: 'nginx:1.27', network: 'bridge' }), 'spec.port', 'is required for a docker image on network: bridge'],
       ['docker image with a space', (m) => (m.spec.image = 'nginx latest'), 'spec.image', 'docker image reference'],
       ['docker image as a URL', (m) => Object.assign(m.spec, { image: 'http://x/y', port: 80 }), 'spec.image', 'docker image reference'],
       ['image not a string', (m) => (m.spec.image = ['x']), 'spec.image', 'must be a string (got array)'],
@@ -815,6 +815,13 @@ describe('parseManifests', () => {
       const sut = specOf((m) => Object.assign(m.spec, { image: 'ghcr.io/acme/api:1.2', port: 8080, runtime: 'docker' }));
 
       expect(sut).toMatchObject({ runtime: 'docker', image: 'ghcr.io/acme/api:1.2', port: 8080 });
+    });
+
+    it('needs no port for a docker image on the host network (Grid hands it PORT, as a process)', () => {
+      const sut = specOf((m) => (m.spec.image = 'grid-demo:v1'));
+
+      expect(sut).toMatchObject({ runtime: 'docker', image: 'grid-demo:v1' });
+      expect(sut).not.toHaveProperty('port');
     });
 
     it.each([

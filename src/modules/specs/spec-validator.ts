@@ -558,13 +558,14 @@ function readImageRuntime(errors: Errors, s: Fields, image: string): RuntimeName
 }
 
 function readDockerFields(s: Fields, image: string, port: number | undefined): Pick<ServiceSpec, 'network' | 'imagePullPolicy' | 'resources'> {
-  if (port === undefined && !s.has('port')) {
-    s.fail('port', 'is required for a docker image (the port the container listens on)');
-  }
   const out: Pick<ServiceSpec, 'network' | 'imagePullPolicy' | 'resources'> = {};
   // Absent fields stay absent, so a spec that does not set them keeps its template hash.
   const network = oneOfField(s, 'network', NETWORKS);
   if (network !== undefined) out.network = network;
+  // On the host network Grid hands the container its PORT, as it does a process; only a bridge needs to know where to publish.
+  if (network === 'bridge' && port === undefined && !s.has('port')) {
+    s.fail('port', 'is required for a docker image on network: bridge (the port the container listens on, published on 127.0.0.1)');
+  }
   const pull = oneOfField(s, 'imagePullPolicy', PULL_POLICIES);
   if (pull !== undefined) out.imagePullPolicy = pull;
   const resources = readResources(s);
