@@ -1,4 +1,4 @@
-import { instanceId } from '../../src/modules/runtime/drivers/docker-options.js';
+import { dockerInstanceId as instanceId } from '../../src/modules/runtime/drivers/docker-instance.js';
 import { applyYaml, cleanupAll, expectEventually, json, podsOf, readyPods, startGrid, tempDataDir, type GridHandle } from '../utils/grid.js';
 import { buildDemoImage, containersWith, describeWithDocker, docker, E2E_IMAGE, removeContainersWith } from '../utils/docker.js';
 
@@ -42,8 +42,10 @@ describeWithDocker('docker runtime (real engine)', () => {
   });
 
   afterAll(async () => {
+    // Read while the data dirs still exist: cleanupAll removes them.
+    const labels = instances();
     await cleanupAll();
-    for (const label of instances()) removeContainersWith(label);
+    for (const label of labels) removeContainersWith(label);
     removeContainersWith(FOREIGN);
   });
 
@@ -119,6 +121,48 @@ describeWithDocker('docker runtime (real engine)', () => {
     expect(docker('inspect', '-f', '{{.State.Running}}', foreign)).toBe('true');
     await g.stop();
   });
+
+  it('rolls out v1 → v2 as a canary with analysis on containers, and aborts a bad v3-bad (half its answers 500) back to v2', async () => {
+    const dataDir = tempDataDir();
+    dataDirs.push(dataDir);
+    const g = await grid(dataDir);
+    const canary = (version: string, failRate = '0') =>
+      spec('canary', 2, `  rollout:
+    strategy: Canary
+    steps: [{ setWeight: 50 }, { pause: { duration: 8s } }, { setWeight: 100 }]
+    analysis: { interval: 2s, minRequests: 5, maxErrorRate: 0.05, failureLimit: 1 }
+`)
+        .replace('value: v1 }]', `value: ${version} }, { name: FAIL_RATE, value: "${failRate}" }]`);
+    expect((await applyYaml(g, canary('v1'))).status).toBe(200);
+    await expectEventually(() => readyPods(g, 'canary', 2), 30_000);
+    // Steady traffic through the gateway, sent by Grid: the analysis has numbers to judge.
+    expect((await json(`${g.url}/chaos/traffic?service=canary&rps=60&seconds=120&path=/version`, { method: 'POST' })).status).toBe(200);
+
+    expect((await applyYaml(g, canary('v2'))).status).toBe(200);
+    const done = await expectEventually(async () => {
+      const r = (await json(`${g.url}/services/canary/rollout`)).body;
+      if (r.phase !== 'Completed' && r.phase !== 'Aborted') throw new Error(`rollout: ${JSON.stringify(r).slice(0, 600)}`);
+      return r;
+    }, 60_000, 250);
+    expect(done.phase).toBe('Completed');
+    expect((await json(`${g.url}/gateway/canary/version`)).body.version).toBe('v2');
+    // The v1 containers go once drained (one may still be on its way out when the rollout completes).
+    await expectEventually(() => {
+      expect(running(dataDir, 'canary').map((id) => docker('inspect', '-f', '{{index .Config.Labels "grid.version"}}', id))).toEqual(['v2', 'v2']);
+      return true;
+    }, 20_000);
+
+    expect((await applyYaml(g, canary('v3-bad', '0.5'))).status).toBe(200);
+    const aborted = await expectEventually(async () => {
+      const ev = (await json(`${g.url}/events?service=canary&type=rollout.aborted`)).body.events;
+      if (!ev[0]) throw new Error(`no abort yet: ${JSON.stringify((await json(`${g.url}/services/canary/rollout`)).body).slice(0, 700)} traffic ${JSON.stringify((await json(`${g.url}/chaos/traffic`)).body)}`);
+      return ev[0];
+    }, 60_000, 250);
+    expect(aborted.message).toMatch(/5xx|error rate/i);
+    await expectEventually(async () => (await json(`${g.url}/gateway/canary/version`)).body.version === 'v2', 30_000);
+    await g.stop();
+    expect(ours(dataDir)).toHaveLength(0);
+  }, 150_000);
 
   it('reports the docker runtime unavailable when its socket does not answer, refuses docker specs naming the image and socket, and runs the rest', async () => {
     const g = await startGrid({ env: { GRID_DOCKER_SOCKET: '/tmp/grid-no-such-docker.sock' } });

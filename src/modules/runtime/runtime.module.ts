@@ -12,7 +12,7 @@ import { POD_DRIVERS } from './runtime.tokens.js';
 import { SimDriver } from './drivers/sim.driver.js';
 import { ProcessDriver } from './drivers/process.driver.js';
 import { DockerDriver } from './drivers/docker.driver.js';
-import { instanceId } from './drivers/docker-options.js';
+import { dockerInstanceId } from './drivers/docker-instance.js';
 import { RuntimesController } from './runtimes.controller.js';
 import { PodsController } from './pods.controller.js';
 import type { PodDriver } from './drivers/pod-driver.js';
@@ -36,7 +36,7 @@ import type { PodDriver } from './drivers/pod-driver.js';
       inject: [CLOCK, GRID_CONFIG],
       // Pinged before anything applies: a spec needing docker is refused at once when the socket does not answer.
       useFactory: async (clock: Clock, c: GridConfig) => {
-        const d = new DockerDriver(clock, c.dockerSocket, instanceId(c.dataDir));
+        const d = new DockerDriver(clock, c.dockerSocket, dockerInstanceId(c.dataDir));
         await d.connect();
         return d;
       },

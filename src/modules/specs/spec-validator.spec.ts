@@ -148,6 +148,7 @@ describe('parseManifests', () => {
       ],
       ['local image without version', (m) => (m.spec.image = 'local://demo'), 'spec.image', 'must be local://<name>@<version>'],
       ['local image with empty name', (m) => (m.spec.image = 'local://@v1'), 'spec.image', 'must be local://<name>@<version>'],
+      ['docker image with a relative workingDir', (m) => Object.assign(m.spec, { image: 'nginx:1.27', workingDir: 'app' }), 'spec.workingDir', 'must be an absolute path inside the image'],
       ['docker image on a bridge without port', (m) => Object.assign(m.spec, { image: 'nginx:1.27', network: 'bridge' }), 'spec.port', 'is required for a docker image on network: bridge'],
       ['docker image with a space', (m) => (m.spec.image = 'nginx latest'), 'spec.image', 'docker image reference'],
       ['docker image as a URL', (m) => Object.assign(m.spec, { image: 'http://x/y', port: 80 }), 'spec.image', 'docker image reference'],

@@ -586,6 +586,8 @@ function readWorkingDir(s: Fields, runtime: RuntimeName | undefined, options: Pa
     s.fail('workingDir', `must not contain a NUL byte ${got(value)}`);
     return undefined;
   }
+  // Docker wants an absolute path inside the image; a relative one would crash-loop at create.
+  if (runtime === 'docker' && !value.startsWith('/')) s.fail('workingDir', `must be an absolute path inside the image for a docker image ${got(value)}`);
   // Only the process runtime runs in it. Checked here, a typo is a 400 instead of a pod that can never start.
   const dirs = options.workingDirs;
   if (dirs && runtime === 'process') {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { expandVars } from '../expand-vars.js';
 import type { PodStartSpec } from './pod-driver.js';
 
@@ -26,12 +25,26 @@ export interface ContainerCreateBody {
     Memory?: number;
     /** Grid restarts pods itself, with its own backoff; the engine must not race it. */
     RestartPolicy: { Name: 'no' };
+    CapDrop: string[];
+    SecurityOpt: string[];
+    PidsLimit: number;
+    LogConfig: { Type: 'json-file'; Config: Record<string, string> };
   };
 }
 
-export function instanceId(dataDir: string): string {
-  return createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
-}
+/**
+ * What every container gets, whatever its spec: on the host network a container shares the host's
+ * interfaces, and with NET_RAW it could read every loopback packet (other clients' API keys to Grid
+ * among them); no setuid escalation; a bounded number of processes; logs rotated rather than filling
+ * the disk.
+ */
+export const CONTAINER_HARDENING = {
+  CapDrop: ['NET_RAW'],
+  SecurityOpt: ['no-new-privileges'],
+  PidsLimit: 1024,
+  LogConfig: { Type: 'json-file' as const, Config: { 'max-size': '10m', 'max-file': '3' } },
+};
+
 
 /**
  * Host networking (default): the container listens on PORT=hostPort on the host's loopback, as a
@@ -47,7 +60,7 @@ export function containerCreateBody(p: PodStartSpec, hostPort: number, instance:
     Image: spec.image!,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: { ...p.labels, [LABEL_MANAGED]: 'true', [LABEL_POD]: p.podId, [LABEL_INSTANCE]: instance },
-    HostConfig: { NetworkMode: bridge ? 'bridge' : 'host', RestartPolicy: { Name: 'no' } },
+    HostConfig: { NetworkMode: bridge ? 'bridge' : 'host', RestartPolicy: { Name: 'no' }, ...structuredClone(CONTAINER_HARDENING) },
   };
   if (spec.command && spec.command.length > 0) {
     // As Kubernetes' `command`: it replaces the image's entrypoint, and its arguments are not the image's CMD.

@@ -54,6 +54,14 @@ function shortId(id: string): string {
  * labelled grid.managed/grid.pod/grid.instance plus the pod's own grid.* labels; exits come from
  * the engine's event stream. dockerode's types stay in this file.
  */
+/** A log tail keeps at most this much (the newest), as the process runtime reads at most 4 MiB of its file. */
+const LOG_TAIL_MAX_BYTES = 4 * 1024 * 1024;
+const LOG_TAIL_DEADLINE_MS = 5000;
+/** A followed line longer than this is passed on in pieces. */
+const FOLLOW_LINE_MAX = 64 * 1024;
+/** How much of a container's last output an exit event quotes. */
+const EXIT_OUTPUT_MAX = 500;
+
 export class DockerDriver implements PodDriver {
   readonly name: RuntimeName = 'docker';
   readonly probesOverHttp = true;
@@ -167,7 +175,7 @@ export class DockerDriver implements PodDriver {
       code,
       signal: null,
       reason: code === 0 ? 'Completed' : 'Error',
-      message: `container ${shortId(containerId)} exited${code !== null ? ` with code ${code}` : ''}${last ? `; last output: ${last.split('\n').join(' | ')}` : ''}`,
+      message: `container ${shortId(containerId)} exited${code !== null ? ` with code ${code}` : ''}${last ? `; last output: ${last.split('\n').join(' | ').slice(-EXIT_OUTPUT_MAX)}` : ''}`,
     });
   }
 
@@ -330,13 +338,44 @@ export class DockerDriver implements PodDriver {
     return this.tailOf(id, tail);
   }
 
-  private async tailOf(containerId: string, tail: number): Promise<string> {
-    try {
-      const buf = (await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
-      return demuxLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
-    } catch {
-      return '';
-    }
+  /**
+   * The last `tail` lines, as the process runtime gives them: at most LOG_TAIL_MAX_BYTES kept (the newest) and
+   * LOG_TAIL_DEADLINE_MS spent, however much a chatty container wrote (a 10,000-line tail was 164 MB once).
+   */
+  private tailOf(containerId: string, tail: number): Promise<string> {
+    return new Promise((resolve) => {
+      const kept: Buffer[] = [];
+      let size = 0;
+      let stream: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+      let done = false;
+      const out = new PassThrough();
+      out.on('data', (c: Buffer) => {
+        kept.push(c);
+        size += c.length;
+        while (kept.length > 1 && size - kept[0].length >= LOG_TAIL_MAX_BYTES) size -= kept.shift()!.length;
+      });
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        stream?.destroy?.();
+        const all = Buffer.concat(kept);
+        resolve(all.subarray(Math.max(0, all.length - LOG_TAIL_MAX_BYTES)).toString('utf8'));
+      };
+      const timer = setTimeout(finish, LOG_TAIL_DEADLINE_MS);
+      // follow until now: a stream (read as it comes, bounded above) rather than one buffer of everything.
+      this.docker
+        .getContainer(containerId)
+        .logs({ stdout: true, stderr: true, tail, follow: true, until: Math.floor(this.clock.now() / 1000) + 1 })
+        .then((st) => {
+          stream = st as typeof stream;
+          if (done) return stream!.destroy?.();
+          this.docker.modem.demuxStream(stream!, out, out);
+          stream!.on('end', finish);
+          stream!.on('error', finish);
+        })
+        .catch(finish);
+    });
   }
 
   /** Streams new log lines of the pod's current container to onLine; returns a function that stops it. */
@@ -351,6 +390,11 @@ export class DockerDriver implements PodDriver {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
       for (const l of lines) onLine(l);
+      // Output without newlines is passed on in pieces: holding it whole made every chunk re-split megabytes.
+      if (partial.length > FOLLOW_LINE_MAX) {
+        onLine(partial);
+        partial = '';
+      }
     });
     this.docker
       .getContainer(id)
