@@ -122,6 +122,27 @@ describeWithDocker('docker runtime (real engine)', () => {
     await g.stop();
   });
 
+  it('rolls v1 → v2 over containers with the default rolling update: every container ends on v2, never fewer than the replicas Ready', async () => {
+    const dataDir = tempDataDir();
+    dataDirs.push(dataDir);
+    const g = await grid(dataDir);
+    expect((await applyYaml(g, spec('roll', 2))).status).toBe(200);
+    await expectEventually(() => readyPods(g, 'roll', 2), 30_000);
+    expect((await applyYaml(g, spec('roll', 2).replace('value: v1 }]', 'value: v2 }]'))).status).toBe(200);
+    let minReady = 2;
+    await expectEventually(async () => {
+      const pods = await podsOf(g, 'roll');
+      minReady = Math.min(minReady, pods.filter((p) => p.ready).length);
+      const versions = running(dataDir, 'roll').map((id) => docker('inspect', '-f', '{{index .Config.Labels "grid.version"}}', id));
+      expect(versions).toEqual(['v2', 'v2']);
+      expect(pods.filter((p) => p.ready && p.version === 'v2')).toHaveLength(2);
+      return true;
+    }, 40_000, 100);
+    expect(minReady).toBeGreaterThanOrEqual(2);
+    expect((await json(`${g.url}/gateway/roll/version`)).body.version).toBe('v2');
+    await g.stop();
+  }, 90_000);
+
   it('rolls out v1 → v2 as a canary with analysis on containers, and aborts a bad v3-bad (half its answers 500) back to v2', async () => {
     const dataDir = tempDataDir();
     dataDirs.push(dataDir);
