@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ROOT, fmt, gitInfo, mdTable, median, onExitCleanup, parseArgs, procTicks, round, run, sleep, startProcess, stopProcess, waitForOutput, writeResults, CLK_TCK } from './lib.js';
+import { ROOT, fmt, gitInfo, mdTable, median, onExitCleanup, parseArgs, procTicks, round, run, sleep, startProcess, stopProcess, waitForOutput, writeResults, CLK_TCK, gridHttp, waitServiceReady } from './lib.js';
 
 const args = parseArgs();
 const DURATION_S = Math.max(1, Math.min(60, Number(args.duration ?? 10)));
@@ -34,18 +34,6 @@ function fail(msg) {
 
 async function docker(argv, timeoutMs = 30_000) {
   return run('docker', 'docker', argv, timeoutMs);
-}
-
-async function http(method, url, body) {
-  const res = await fetch(url, { method, body, headers: body ? { 'content-type': 'application/yaml' } : {}, signal: AbortSignal.timeout(15_000) });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
 }
 
 function freePort() {
@@ -92,20 +80,10 @@ function processYaml(name, replicas) {
   );
 }
 
-async function waitReady(grid, name, want, timeoutMs) {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const r = await http('GET', `${grid.url}/services/${name}`);
-    if (r.status === 200 && r.json.ready === want && r.json.actual === want) return;
-    if (performance.now() > deadline) throw new Error(`service ${name}: ${r.json?.ready} of ${want} pods Ready after ${timeoutMs} ms`);
-    await sleep(5);
-  }
-}
-
 async function waitGone(grid, name, timeoutMs) {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const r = await http('GET', `${grid.url}/state`);
+    const r = await gridHttp('GET', `${grid.url}/state`);
     if (!r.json.pods.some((p) => p.service === name)) return;
     if (performance.now() > deadline) throw new Error(`service ${name}: pods still there ${timeoutMs} ms after delete`);
     await sleep(20);
@@ -113,7 +91,7 @@ async function waitGone(grid, name, timeoutMs) {
 }
 
 async function apply(grid, yaml) {
-  const r = await http('POST', `${grid.url}/apply`, yaml);
+  const r = await gridHttp('POST', `${grid.url}/apply`, yaml);
   if (r.status !== 200) throw new Error(`apply: HTTP ${r.status} ${r.text}`);
 }
 
@@ -177,11 +155,11 @@ async function main() {
   const names = [];
   try {
     const probe = `bench-probe-${RUN_ID}`;
-    const first = await http('POST', `${grid.url}/apply`, dockerYaml(probe, 0));
+    const first = await gridHttp('POST', `${grid.url}/apply`, dockerYaml(probe, 0));
     if (first.status !== 200) {
       fail(`this Grid cannot run ${IMAGE} on the docker runtime (apply: HTTP ${first.status} ${first.text.slice(0, 300)}); is the docker driver built in (npm run build) and the socket reachable?`);
     }
-    await http('DELETE', `${grid.url}/services/${probe}`);
+    await gridHttp('DELETE', `${grid.url}/services/${probe}`);
 
     const starts = [];
     for (let i = 0; i < ROUNDS; i++) {
@@ -190,9 +168,9 @@ async function main() {
       names.push(name);
       const t0 = performance.now();
       await apply(grid, dockerYaml(name, REPLICAS));
-      await waitReady(grid, name, REPLICAS, 60_000);
+      await waitServiceReady(grid.url, name, REPLICAS, 60_000);
       const gridMs = performance.now() - t0;
-      await http('DELETE', `${grid.url}/services/${name}`);
+      await gridHttp('DELETE', `${grid.url}/services/${name}`);
       await waitGone(grid, name, 60_000);
       starts.push({ round: i + 1, gridMs: round(gridMs, 0), dockerRunMs: round(baselineMs, 0), ratio: round(gridMs / baselineMs, 2) });
       process.stdout.write(`  round ${i + 1}: apply → ${REPLICAS} Ready ${fmt(gridMs, 0)} ms, docker run → accepting ${fmt(baselineMs, 0)} ms\n`);
@@ -203,8 +181,8 @@ async function main() {
     names.push(cName, pName);
     await apply(grid, dockerYaml(cName, 2));
     await apply(grid, processYaml(pName, 2));
-    await waitReady(grid, cName, 2, 60_000);
-    await waitReady(grid, pName, 2, 60_000);
+    await waitServiceReady(grid.url, cName, 2, 60_000);
+    await waitServiceReady(grid.url, pName, 2, 60_000);
     const toContainers = await gatewayCpu(grid, cName);
     const toProcesses = await gatewayCpu(grid, pName);
 
@@ -250,7 +228,7 @@ async function main() {
     writeResults('docker', json, md);
     process.stdout.write(`docker: start ${startRatio}× docker run (target ≤ ${TARGET_START_RATIO}×), gateway CPU containers/processes ${cpuRatio}×\n`);
   } finally {
-    for (const n of names) await http('DELETE', `${grid.url}/services/${n}`).catch(() => undefined);
+    for (const n of names) await gridHttp('DELETE', `${grid.url}/services/${n}`).catch(() => undefined);
     await stopProcess(child, 20_000);
     await removeOurContainers();
   }

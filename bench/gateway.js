@@ -22,6 +22,7 @@ import {
   alive,
   childrenOf,
   fmt,
+  gridHttp,
   mdTable,
   median,
   onExitCleanup,
@@ -39,6 +40,7 @@ import {
   startProcess,
   stopProcess,
   waitForOutput,
+  waitServiceReady,
   writeResults,
 } from './lib.js';
 
@@ -308,24 +310,6 @@ function waitPort(port, timeoutMs) {
   });
 }
 
-async function http(method, url, body, contentType = 'application/yaml') {
-  const ctl = new AbortController();
-  const t = setTimeout(() => ctl.abort(), 15_000);
-  try {
-    const res = await fetch(url, { method, body, headers: body ? { 'content-type': contentType } : {}, signal: ctl.signal });
-    const text = await res.text();
-    let json;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, json, text };
-  } finally {
-    clearTimeout(t);
-  }
-}
-
 function serviceYaml(name, replicas) {
   return (
     `apiVersion: v1\nkind: Service\nmetadata: { name: ${name} }\nspec:\n  replicas: ${replicas}\n` +
@@ -334,18 +318,8 @@ function serviceYaml(name, replicas) {
   );
 }
 
-async function waitReady(grid, name, want, timeoutMs, pollMs = 5) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await http('GET', `${grid.url}/services/${name}`);
-    if (r.status === 200 && r.json.ready === want && r.json.actual === want) return r.json;
-    if (Date.now() > deadline) throw new Error(`service ${name}: ${r.json?.ready} of ${want} pods Ready after ${timeoutMs} ms`);
-    await sleep(pollMs);
-  }
-}
-
 async function podsOf(grid, service) {
-  const r = await http('GET', `${grid.url}/state`);
+  const r = await gridHttp('GET', `${grid.url}/state`);
   const pods = r.json.pods.filter((p) => p.service === service);
   for (const p of pods) if (p.pid) podPids.add(p.pid);
   return pods;
@@ -382,9 +356,9 @@ async function stopGrid(grid) {
 
 /** Applies a service of process pods and waits until `replicas` are Ready; pods are then moved to CPU 0. */
 async function deploy(grid, name, replicas) {
-  const r = await http('POST', `${grid.url}/apply`, serviceYaml(name, replicas));
+  const r = await gridHttp('POST', `${grid.url}/apply`, serviceYaml(name, replicas));
   if (r.status !== 200) throw new Error(`apply ${name}: HTTP ${r.status} ${r.text}`);
-  await waitReady(grid, name, replicas, 30_000, 20);
+  await waitServiceReady(grid.url, name, replicas, 30_000, 20);
   const pods = await podsOf(grid, name);
   for (const p of pods) await pin(p.pid, LOAD_CPU);
   return pods;
@@ -500,12 +474,12 @@ async function main() {
     const load = wrk(`${grid.gatewayUrl}/victim/version`, 16, DURATION_S);
     await sleep(KILL_AT_S * 1000);
     const tKill = performance.now();
-    const k = await http('POST', `${grid.url}/chaos/kill?service=victim&count=1`);
+    const k = await gridHttp('POST', `${grid.url}/chaos/kill?service=victim&count=1`);
     if (k.status !== 200) throw new Error(`chaos/kill: HTTP ${k.status} ${k.text}`);
     let replacementReadyMs;
     const deadline = Date.now() + (DURATION_S - KILL_AT_S) * 1000;
     while (Date.now() < deadline) {
-      const s = await http('GET', `${grid.url}/services/victim`);
+      const s = await gridHttp('GET', `${grid.url}/services/victim`);
       if (s.json?.ready === 3 && s.json.pods.every((p) => p.id !== k.json.killed[0])) {
         replacementReadyMs = round(performance.now() - tKill, 0);
         break;
@@ -513,8 +487,8 @@ async function main() {
       await sleep(50);
     }
     const w = await load;
-    const traffic = (await http('GET', `${grid.url}/traffic?service=victim&window=60`)).json;
-    const gwEvents = (await http('GET', `${grid.url}/events?service=victim&type=gateway.*&limit=100`)).json?.events;
+    const traffic = (await gridHttp('GET', `${grid.url}/traffic?service=victim&window=60`)).json;
+    const gwEvents = (await gridHttp('GET', `${grid.url}/events?service=victim&type=gateway.*&limit=100`)).json?.events;
     await podsOf(grid, 'victim');
     const ok = w.requests - w.non2xx;
     const share = ok / (w.requests + w.socketErrorsTotal);
@@ -537,7 +511,7 @@ async function main() {
     process.stdout.write(
       `  pod kill: ${w.requests} requests, ${w.non2xx} non-2xx, ${w.socketErrorsTotal} socket errors → ${fmt(100 * share, 4)}% success; replacement Ready after ${replacementReadyMs ?? '–'} ms\n`,
     );
-    await http('DELETE', `${grid.url}/services/victim`);
+    await gridHttp('DELETE', `${grid.url}/services/victim`);
 
     // --- apply → 3 Ready ---------------------------------------------------------------
     applyTest = {};
@@ -548,12 +522,12 @@ async function main() {
       for (let i = 1; i <= APPLY_RUNS; i++) {
         const name = `ready-${mode === 'pinned' ? 'p' : 'u'}${i}`;
         const t0 = performance.now();
-        const r = await http('POST', `${grid.url}/apply`, serviceYaml(name, 3));
+        const r = await gridHttp('POST', `${grid.url}/apply`, serviceYaml(name, 3));
         if (r.status !== 200) throw new Error(`apply ${name}: HTTP ${r.status} ${r.text}`);
-        await waitReady(grid, name, 3, 30_000, 5);
+        await waitServiceReady(grid.url, name, 3, 30_000, 5);
         ms.push(round(performance.now() - t0, 1));
         await podsOf(grid, name);
-        await http('DELETE', `${grid.url}/services/${name}`);
+        await gridHttp('DELETE', `${grid.url}/services/${name}`);
         // Wait until its pods are gone so the next run starts from the same state.
         const gone = Date.now() + 15_000;
         while (Date.now() < gone && (await podsOf(grid, name)).length > 0) await sleep(20);

@@ -311,3 +311,27 @@ export async function waitQuiet({ thresholdPct = 15, maxWaitMs = 20_000, oursTic
     }
   }
 }
+
+/** One call to Grid's API, bounded at 15 s; the answer's JSON (when it parses) and text. */
+export async function gridHttp(method, url, body, contentType = 'application/yaml') {
+  const res = await fetch(url, { method, body, headers: body ? { 'content-type': contentType } : {}, signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}
+
+/** Polls GET /services/<name> every pollMs until `want` pods exist and are all Ready; returns the service's JSON. */
+export async function waitServiceReady(gridUrl, name, want, timeoutMs, pollMs = 5) {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const r = await gridHttp('GET', `${gridUrl}/services/${name}`);
+    if (r.status === 200 && r.json.ready === want && r.json.actual === want) return r.json;
+    if (performance.now() > deadline) throw new Error(`service ${name}: ${r.json?.ready} of ${want} pods Ready after ${timeoutMs} ms`);
+    await sleep(pollMs);
+  }
+}
