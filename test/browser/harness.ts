@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { cleanupAll, expectEventually, ROOT, type GridHandle } from '../utils/grid.js';
+import { describeRequiring } from '../utils/requires.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
@@ -13,28 +14,10 @@ export const SIZES = [
   { width: 390, height: 844 },
 ] as const;
 
-const CI = /^(true|1)$/i.test(process.env.CI ?? '');
-
-/**
- * describe() when Chromium is there. Without it the suite is skipped with a message saying why,
- * except in CI, where a skip would pass silently forever: there it is one failing test.
- */
+/** describe() when Chromium is there (see describeRequiring for what happens when it is not). */
 export function describeBrowser(name: string, body: () => void): void {
-  if (fs.existsSync(CHROMIUM)) {
-    describe(name, body);
-    return;
-  }
-  const why = `Chromium is not installed at ${CHROMIUM} (Debian package chromium; .ci/run installs it)`;
-  if (CI) {
-    describe(name, () => {
-      it('runs in Chromium', () => {
-        throw new Error(`${why}, and CI is set: CI must run the browser suite`);
-      });
-    });
-    return;
-  }
-  console.warn(`${why}: skipping the browser suite "${name}" outside CI`);
-  describe.skip(name, body);
+  const missing = fs.existsSync(CHROMIUM) ? undefined : `Chromium is not installed at ${CHROMIUM} (Debian package chromium; .ci/run installs it)`;
+  describeRequiring(name, missing, 'browser', 'runs in Chromium', body);
 }
 
 export interface Session {

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from './grid.js';
+import { describeRequiring } from './requires.js';
 
-const CI = /^(true|1)$/i.test(process.env.CI ?? '');
 export const E2E_IMAGE = 'grid-e2e-demo:test';
 
 /** Why the Docker suite cannot run here, or undefined when an engine answers. */
@@ -15,23 +15,9 @@ export function dockerMissing(): string | undefined {
   return undefined;
 }
 
-/**
- * describe() when an engine answers. Without one the suite is skipped saying why, except in CI,
- * where a skip would pass silently forever: there it is one failing test.
- */
+/** describe() when an engine answers (see describeRequiring for what happens when none does). */
 export function describeWithDocker(name: string, body: () => void): void {
-  const why = dockerMissing();
-  if (!why) return describe(name, body);
-  if (CI) {
-    describe(name, () => {
-      it('has a Docker Engine to run against', () => {
-        throw new Error(`${why}, and CI is set: CI must run the docker suite`);
-      });
-    });
-    return;
-  }
-  console.warn(`${why}: skipping the docker suite "${name}" outside CI`);
-  describe.skip(name, body);
+  describeRequiring(name, dockerMissing(), 'docker', 'has a Docker Engine to run against', body);
 }
 
 export function docker(...args: string[]): string {
