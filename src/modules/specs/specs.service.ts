@@ -59,6 +59,11 @@ export interface ApplyResult {
   version: string;
 }
 
+/** What a dry run reports changed between the stored manifest and the new one: metadata and spec, field by field. */
+function changesOf(stored: { metadata: unknown; spec: unknown }, next: { metadata: unknown; spec: unknown }): FieldChange[] {
+  return manifestChanges({ metadata: stored.metadata, spec: stored.spec }, { metadata: next.metadata, spec: next.spec });
+}
+
 export interface DryRunResult {
   service?: string;
   failoverGroup?: string;
@@ -254,7 +259,7 @@ export class SpecsService implements OnModuleInit {
           service: m.metadata.name,
           result: p.result,
           ...(p.result === 'unchanged' ? {} : { generation: p.record.generation, revision: p.record.revision, version: p.record.version, templateChanged: p.templateChanged }),
-          changes: prev && p.result === 'configured' ? manifestChanges({ metadata: prev.manifest.metadata, spec: prev.manifest.spec }, { metadata: m.metadata, spec: m.spec }) : [],
+          changes: prev && p.result === 'configured' ? changesOf(prev.manifest, m) : [],
         };
       });
       const groups = parsed.groups.map((m): DryRunResult => {
@@ -263,7 +268,7 @@ export class SpecsService implements OnModuleInit {
         return {
           failoverGroup: m.metadata.name,
           result: p.result,
-          changes: prev && p.result === 'configured' ? manifestChanges({ metadata: prev.manifest.metadata, spec: prev.manifest.spec }, { metadata: m.metadata, spec: m.spec }) : [],
+          changes: prev && p.result === 'configured' ? changesOf(prev.manifest, m) : [],
         };
       });
       return [...services, ...groups];
