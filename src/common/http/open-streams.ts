@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 
 /**
  * The long-lived responses a controller holds open (SSE). The HTTP server's close waits for
@@ -8,9 +9,14 @@ import type { ServerResponse } from 'node:http';
 export class OpenStreams {
   private readonly open = new Set<ServerResponse>();
 
-  add(res: ServerResponse): void {
+  /** Takes the response from Fastify, sends an event stream's head and tracks the stream until it closes. */
+  openEventStream(reply: FastifyReply): ServerResponse {
+    reply.hijack();
+    const res = reply.raw;
     this.open.add(res);
     res.once('close', () => this.open.delete(res));
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    return res;
   }
 
   get size(): number {

@@ -57,19 +57,11 @@ export class EventsController implements BeforeApplicationShutdown {
     const n = intParam(replay, 'replay', { min: 0, max: 1000, def: this.config.sseReplay });
     const only = optionalName(service, 'service');
     const resumeFrom = lastEventId === undefined || lastEventId === '' ? undefined : intParam(lastEventId, 'Last-Event-ID', { min: 0, max: Number.MAX_SAFE_INTEGER });
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    const res = this.streams.openEventStream(reply);
     const send = (e: GridEventRecord) => {
       if (only && e.service !== only) return;
       res.write(`id: ${e.id}\nevent: grid\ndata: ${JSON.stringify(e)}\n\n`);
     };
-    this.streams.add(res);
     res.write(`retry: 2000\n\n`);
     // A reconnecting client gets exactly what it missed; a new one gets the last `replay` events.
     for (const e of resumeFrom !== undefined ? this.events.after(resumeFrom, only, REPLAY_AFTER_MAX) : this.events.lastEvents(n, only)) send(e);

@@ -69,10 +69,7 @@ export class PodsController implements BeforeApplicationShutdown {
 
   private follow(id: string, runtime: string, reply: FastifyReply): void {
     if (this.streams.size >= MAX_FOLLOWERS) throw new GridException(GridErrorCode.TooManyRequests, `${MAX_FOLLOWERS} pod logs are being followed already; close one first`);
-    reply.hijack();
-    const res = reply.raw;
-    this.streams.add(res);
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const res = this.streams.openEventStream(reply);
     let closed = false;
     const send = (event: string, data: string) => {
       // A reader that does not keep up is cut off rather than buffered without end (a pod may log faster than it reads).
