@@ -1,0 +1,167 @@
+// Where gridctl connects and as whom, as kubectl reads a kubeconfig: flags first, then
+// GRID_URL / GRID_API_KEY / GRID_USER (+ GRID_PASSWORD), then the current context of
+// ~/.config/grid/config.yaml (or $GRID_CONFIG, or $XDG_CONFIG_HOME/grid/config.yaml).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CliError, UsageError } from './errors.js';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+export interface Context {
+  name: string;
+  server: string;
+  apiKey?: string;
+  user?: string;
+  password?: string;
+}
+
+export interface ConfigFile {
+  currentContext?: string;
+  contexts: Context[];
+}
+
+export interface GlobalOptions {
+  server?: string;
+  apiKey?: string;
+  user?: string;
+  password?: string;
+  context?: string;
+  requestTimeout?: string;
+}
+
+export interface Connection {
+  url: string;
+  apiKey?: string;
+  user?: string;
+  password?: string;
+  /** Where the URL came from, for error messages: `--server`, `GRID_URL`, `context local`, `default`. */
+  source: string;
+  timeoutMs: number;
+}
+
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GRID_CONFIG) return path.resolve(env.GRID_CONFIG);
+  const base = env.XDG_CONFIG_HOME ? env.XDG_CONFIG_HOME : path.join(os.homedir(), '.config');
+  return path.join(base, 'grid', 'config.yaml');
+}
+
+/** Reads the config file; a missing file is an empty config. The YAML parser loads only when a file exists. */
+export async function readConfig(file = configPath()): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { contexts: [] };
+    throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const { parse } = await import('yaml');
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new CliError(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return parseConfig(doc, file);
+}
+
+/** Validates the file's shape (kubeconfig-like names: `current-context`, `contexts: [{name, server, api-key, user, password}]`). */
+export function parseConfig(doc: unknown, file: string): ConfigFile {
+  if (doc === null || doc === undefined) return { contexts: [] };
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new CliError(`${file}: must be a mapping with current-context and contexts`);
+  const d = doc as Record<string, unknown>;
+  const list = d.contexts ?? [];
+  if (!Array.isArray(list)) throw new CliError(`${file}: contexts: must be a list`);
+  const contexts = list.map((c, i): Context => {
+    const o = (c ?? {}) as Record<string, unknown>;
+    const str = (k: string): string | undefined => {
+      const v = o[k];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'string') throw new CliError(`${file}: contexts[${i}].${k}: must be a string`);
+      return v;
+    };
+    const name = str('name');
+    if (!name) throw new CliError(`${file}: contexts[${i}].name: required`);
+    const server = str('server');
+    if (!server) throw new CliError(`${file}: contexts[${i}].server: required`);
+    return { name, server, apiKey: str('api-key'), user: str('user'), password: str('password') };
+  });
+  const current = d['current-context'];
+  if (current !== undefined && current !== null && typeof current !== 'string') throw new CliError(`${file}: current-context: must be a string`);
+  return { currentContext: (current as string | undefined) ?? undefined, contexts };
+}
+
+/** Writes the file readable by its owner only: it may hold an API key or a password. */
+export async function writeConfig(cfg: ConfigFile, file = configPath()): Promise<void> {
+  const { stringify } = await import('yaml');
+  const doc = {
+    ...(cfg.currentContext ? { 'current-context': cfg.currentContext } : {}),
+    contexts: cfg.contexts.map((c) => ({
+      name: c.name,
+      server: c.server,
+      ...(c.apiKey ? { 'api-key': c.apiKey } : {}),
+      ...(c.user ? { user: c.user } : {}),
+      ...(c.password ? { password: c.password } : {}),
+    })),
+  };
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, stringify(doc), { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+export function normalizeUrl(raw: string, source: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw new UsageError(`${source}: not a URL: ${raw}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${source}: must be http:// or https:// (got ${u.protocol})`);
+  return u.toString().replace(/\/+$/, '');
+}
+
+function timeoutOf(raw: string | undefined): number {
+  if (raw === undefined) return 30_000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
+  if (!m) throw new UsageError(`--request-timeout: a duration like 30s, 500ms or 2m (got '${raw}')`);
+  const n = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+  if (n <= 0) throw new UsageError(`--request-timeout: must be more than 0`);
+  return n;
+}
+
+/** Flags, then environment, then the config file's context. */
+export async function resolveConnection(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
+  const timeoutMs = timeoutOf(opts.requestTimeout ?? env.GRID_REQUEST_TIMEOUT);
+  let ctx: Context | undefined;
+  const needFile = opts.context !== undefined || !(opts.server ?? env.GRID_URL) || !(opts.apiKey ?? env.GRID_API_KEY ?? opts.user ?? env.GRID_USER);
+  if (needFile) {
+    const file = configPath(env);
+    const cfg = await readConfig(file);
+    const name = opts.context ?? cfg.currentContext;
+    if (name !== undefined) {
+      ctx = cfg.contexts.find((c) => c.name === name);
+      if (!ctx) throw new UsageError(`context '${name}' is not in ${file} (gridctl config get-contexts lists them)`);
+    }
+  }
+  let url: string;
+  let source: string;
+  if (opts.server) [url, source] = [normalizeUrl(opts.server, '--server'), '--server'];
+  else if (env.GRID_URL) [url, source] = [normalizeUrl(env.GRID_URL, 'GRID_URL'), 'GRID_URL'];
+  else if (ctx) [url, source] = [normalizeUrl(ctx.server, `context ${ctx.name}`), `context ${ctx.name}`];
+  else [url, source] = [DEFAULT_URL, 'default'];
+
+  // Credentials travel as one set: a flag or variable replaces the context's, never mixes with it.
+  const apiKey = opts.apiKey ?? env.GRID_API_KEY;
+  let user = opts.user ?? env.GRID_USER;
+  let password = opts.password ?? env.GRID_PASSWORD;
+  if (user && password === undefined && user.includes(':')) [user, password] = [user.slice(0, user.indexOf(':')), user.slice(user.indexOf(':') + 1)];
+  if (apiKey) return { url, apiKey, source, timeoutMs };
+  if (user) {
+    if (password === undefined) throw new UsageError('a user needs a password: --password, GRID_PASSWORD, or GRID_USER=name:password');
+    return { url, user, password, source, timeoutMs };
+  }
+  if (ctx) return { url, apiKey: ctx.apiKey, user: ctx.user, password: ctx.password, source, timeoutMs };
+  return { url, source, timeoutMs };
+}

@@ -1,0 +1,17 @@
+// gridctl: a thin client of Grid's REST API (README: gridctl).
+import { CommanderError } from 'commander';
+import { EXIT_USAGE } from './errors.js';
+import { buildProgram } from './program.js';
+import { printError } from './run.js';
+
+// `gridctl get pods | head -1` closes the pipe early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  process.exitCode = e instanceof CommanderError ? EXIT_USAGE : printError(e);
+}

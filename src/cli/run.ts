@@ -1,0 +1,79 @@
+// The glue between commander and a command's implementation: resolve the connection from the
+// global flags, run, turn errors into one line each and an exit code.
+import type { Command } from 'commander';
+import { GridClient } from './client.js';
+import { resolveConnection, type Connection, type GlobalOptions } from './config.js';
+import { CliError, EXIT_FAILED, EXIT_OK } from './errors.js';
+import { paint, useColor } from './output.js';
+
+export interface Ctx {
+  client: GridClient;
+  conn: Connection;
+  /** The command's own options merged with the global ones. */
+  opts: Record<string, unknown>;
+  out: NodeJS.WriteStream;
+  err: NodeJS.WriteStream;
+  color: boolean;
+  /** Aborted on SIGINT/SIGTERM, so a watch can end cleanly. */
+  signal: AbortSignal;
+}
+
+/** What a command returns: its exit code (default 0). */
+export type CommandResult = number | void;
+
+const stop = new AbortController();
+let signalled = false;
+function onSignal(): void {
+  if (signalled) process.exit(130);
+  signalled = true;
+  stop.abort();
+}
+
+/** Wraps a command that talks to Grid: `.action(online((ctx, name) => …))`. Positional args come first, as commander passes them. */
+export function online<A extends unknown[]>(fn: (ctx: Ctx, ...args: A) => Promise<CommandResult>) {
+  return async (...argv: unknown[]): Promise<void> => {
+    const cmd = argv[argv.length - 1] as Command;
+    const args = argv.slice(0, -2) as A;
+    const opts = cmd.optsWithGlobals() as Record<string, unknown>;
+    await report(async () => {
+      const conn = await resolveConnection(opts as GlobalOptions);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      return fn({ client: new GridClient(conn), conn, opts, out: process.stdout, err: process.stderr, color: useColor(), signal: stop.signal }, ...args);
+    });
+  };
+}
+
+/** Wraps a command that needs no server (config, completion). */
+export function offline<A extends unknown[]>(fn: (opts: Record<string, unknown>, ...args: A) => Promise<CommandResult>) {
+  return async (...argv: unknown[]): Promise<void> => {
+    const cmd = argv[argv.length - 1] as Command;
+    const args = argv.slice(0, -2) as A;
+    await report(() => fn(cmd.optsWithGlobals() as Record<string, unknown>, ...args));
+  };
+}
+
+async function report(fn: () => Promise<CommandResult>): Promise<void> {
+  try {
+    const code = await fn();
+    process.exitCode = code ?? EXIT_OK;
+  } catch (e) {
+    process.exitCode = printError(e);
+  }
+}
+
+/** Prints `error: …` (each line of a multi-line message prefixed) and returns the exit code. */
+export function printError(e: unknown): number {
+  const colour = useColor(process.stderr);
+  if (e instanceof CliError) {
+    for (const line of e.message.split('\n')) process.stderr.write(`${paint('error:', 'red', colour)} ${line}\n`);
+    return e.exitCode;
+  }
+  process.stderr.write(`${paint('error:', 'red', colour)} ${(e as Error)?.stack ?? String(e)}\n`);
+  return EXIT_FAILED;
+}
+
+/** Adds an Examples section to a command's --help. */
+export function examples(cmd: Command, lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+}
