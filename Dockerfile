@@ -23,7 +23,6 @@ COPY package.json package-lock.json ./
 # --include=dev: a base may set NODE_ENV=production (grid-node-base does), and the build needs tsc.
 RUN npm ci --include=dev --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
-COPY scripts/ scripts/
 COPY examples/ examples/
 COPY src/ src/
 RUN npm run build \
@@ -35,6 +34,7 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules/ node_modules/
 COPY --from=build /src/dist/ dist/
+COPY bin/ bin/
 COPY demo-services/ demo-services/
 COPY examples/ examples/
 # An empty /data owned by Grid's user: a named volume mounted there starts with that owner.

@@ -10,6 +10,13 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'dist/cli');
 
+const ENTRY = path.join(ROOT, 'src/cli/gridctl.ts');
+if (!fs.existsSync(ENTRY)) {
+  // The Dockerfile's npm ci runs before src/ is copied; its npm run build builds the CLI later.
+  console.warn('gridctl not built yet: src/cli is not there');
+  process.exit(0);
+}
+
 let esbuild;
 try {
   esbuild = await import('esbuild');
@@ -20,7 +27,7 @@ try {
 
 fs.rmSync(OUT, { recursive: true, force: true });
 await esbuild.build({
-  entryPoints: { gridctl: path.join(ROOT, 'src/cli/gridctl.ts') },
+  entryPoints: { gridctl: ENTRY },
   bundle: true,
   splitting: true,
   format: 'esm',
