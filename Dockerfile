@@ -19,7 +19,9 @@ ARG RUNTIME_BASE=node:20-bookworm-slim
 FROM ${BASE} AS build
 WORKDIR /src
 # Dependencies first: this layer stays cached while only the sources change.
+# scripts/ too: npm ci runs the prepare script (scripts/build-cli.mjs), which waits for src/.
 COPY package.json package-lock.json ./
+COPY scripts/ scripts/
 # --include=dev: a base may set NODE_ENV=production (grid-node-base does), and the build needs tsc.
 RUN npm ci --include=dev --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
