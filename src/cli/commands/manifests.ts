@@ -142,7 +142,7 @@ export function mapFieldErrors(errors: Array<{ path: string; message: string }>,
   const at = (d: SourceDoc) => where(d, counts.get(d.source));
   return errors.map((e) => {
     const m = /^\[(\d+)\](?:\.(.*))?$/.exec(e.path);
-    const doc = m ? docs[Number(m[1])] : docs.length === 1 && !e.path.startsWith('(') ? docs[0] : undefined;
+    const doc = m ? docs[Number(m[1])] : docs.length === 1 && (e.path === '(root)' || !e.path.startsWith('(')) ? docs[0] : undefined;
     if (!doc) return `${e.path}: ${e.message}`;
     const field = m ? m[2] : e.path === '(root)' ? undefined : e.path;
     return field ? `${at(doc)}: ${field}: ${e.message}` : `${at(doc)}: ${e.message}`;
