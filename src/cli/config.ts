@@ -55,7 +55,7 @@ export async function readConfig(file = configPath()): Promise<ConfigFile> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { contexts: [] };
     throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const { parse } = await import('yaml');
+  const { parse } = await import('./yaml.js');
   let doc: unknown;
   try {
     doc = parse(text);
@@ -93,7 +93,7 @@ export function parseConfig(doc: unknown, file: string): ConfigFile {
 
 /** Writes the file readable by its owner only: it may hold an API key or a password. */
 export async function writeConfig(cfg: ConfigFile, file = configPath()): Promise<void> {
-  const { stringify } = await import('yaml');
+  const { stringify } = await import('./yaml.js');
   const doc = {
     ...(cfg.currentContext ? { 'current-context': cfg.currentContext } : {}),
     contexts: cfg.contexts.map((c) => ({

@@ -77,7 +77,7 @@ export function ageSince(time: string | number | null | undefined, now = Date.no
 }
 
 export async function toYaml(value: unknown): Promise<string> {
-  const { stringify } = await import('yaml');
+  const { stringify } = await import('./yaml.js');
   return stringify(value, { lineWidth: 0 });
 }
 

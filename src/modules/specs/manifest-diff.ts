@@ -11,6 +11,19 @@ export interface FieldChange {
 
 export const MAX_CHANGES = 200;
 
+/** A manifest as `GET /services/:name` shows it (apiVersion, kind, metadata, spec): what a dry run's `live` and `merged` hold. */
+export interface ManifestView {
+  apiVersion: unknown;
+  kind: unknown;
+  metadata: unknown;
+  spec: unknown;
+}
+
+/** Only the four manifest fields, so a diff of `live` against `merged` compares like with like whatever else a record carries. */
+export function manifestView(m: ManifestView): ManifestView {
+  return { apiVersion: m.apiVersion, kind: m.kind, metadata: m.metadata, spec: m.spec };
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

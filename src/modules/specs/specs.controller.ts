@@ -32,7 +32,7 @@ export class SpecsController {
   @ApiOkResponse({ description: '{ applied: [{ service, result: created|configured|unchanged, generation, revision, version } | { failoverGroup, result, generation }] }' })
   @ApiBadRequestResponse({ description: '{ statusCode, error, message, errors: [{ path, message }] } naming each bad field' })
   @ApiPayloadTooLargeResponse({ description: 'body over 1 MiB' })
-  @ApiQuery({ name: 'dryRun', required: false, description: '`All` (as Kubernetes spells it) or `true`: validate and report what each document would change (`changes: [{path, from, to}]`), store nothing' })
+  @ApiQuery({ name: 'dryRun', required: false, description: '`All` (as Kubernetes spells it) or `true`: validate and report what each document would change (`changes: [{path, from, to}]`, and `live`: the stored `{apiVersion, kind, metadata, spec}` or null when it would be created, `merged`: the manifest the apply would store, defaults filled, for `gridctl diff`), store nothing' })
   async apply(@Body() body: unknown, @Query() query: Record<string, unknown>, @Headers('content-type') contentType?: string) {
     // A mistyped ?dryrun= must not quietly apply for real.
     for (const k of Object.keys(query ?? {})) if (k !== 'dryRun') throw GridException.invalid(k.slice(0, 40), 'is not a parameter of /apply (only dryRun=All)');

@@ -58,6 +58,28 @@ describe(SpecsService.name, () => {
     expect(store.events.lastEvents(100)).toHaveLength(eventsBefore);
   });
 
+  it('dry run: gives the stored manifest as live and the one the apply would store as merged, defaults filled, for services and groups', async () => {
+    await sut.applyDocuments(`[${manifest('api')}, ${JSON.stringify({ kind: 'FailoverGroup', metadata: { name: 'shop' }, spec: { targets: [{ service: 'api' }] } })}]`, 'application/json', 'test');
+    const stored = sut.require('api').manifest;
+    const storedGroup = sut.group('shop')!.manifest;
+
+    const r = await sut.dryRunDocuments(
+      `[${manifest('api', { replicas: 2 })}, ${manifest('web')}, ${JSON.stringify({ kind: 'FailoverGroup', metadata: { name: 'shop' }, spec: { targets: [{ service: 'api' }] } })}]`,
+      'application/json',
+    );
+
+    const [api, web, shop] = r;
+    expect(api.live).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: stored.metadata, spec: stored.spec });
+    expect(api.merged).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: stored.metadata, spec: { ...stored.spec, replicas: 2 } });
+    // Defaults the document left out are filled in merged exactly as the stored manifest has them.
+    expect(web).toMatchObject({ service: 'web', result: 'created', live: null, merged: { kind: 'Service', spec: { replicas: 1, revisionHistoryLimit: stored.spec.revisionHistoryLimit, rollout: stored.spec.rollout } } });
+    expect(shop).toMatchObject({ failoverGroup: 'shop', result: 'unchanged', changes: [] });
+    expect([shop.live, shop.merged]).toEqual([
+      { apiVersion: 'v1', kind: 'FailoverGroup', metadata: storedGroup.metadata, spec: storedGroup.spec },
+      { apiVersion: 'v1', kind: 'FailoverGroup', metadata: storedGroup.metadata, spec: storedGroup.spec },
+    ]);
+  });
+
   it('dry run refuses what apply refuses, with the same field named', async () => {
     await expect(sut.dryRunDocuments(`[${manifest('good')}, ${manifest('bad', { replicas: -1 })}]`, 'application/json')).rejects.toThrow('[1].spec.replicas');
   });

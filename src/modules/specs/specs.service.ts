@@ -1,4 +1,4 @@
-import { manifestChanges, type FieldChange } from './manifest-diff.js';
+import { manifestChanges, manifestView, type FieldChange, type ManifestView } from './manifest-diff.js';
 import * as fs from 'node:fs';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -73,6 +73,10 @@ export interface DryRunResult {
   version?: string;
   templateChanged?: boolean;
   changes: FieldChange[];
+  /** The stored manifest, null when the apply would create it. */
+  live: ManifestView | null;
+  /** The manifest the apply would store, defaults filled (the stored one when unchanged): `gridctl diff` diffs it against `live`. */
+  merged: ManifestView;
 }
 
 export interface GroupApplyResult {
@@ -260,6 +264,8 @@ export class SpecsService implements OnModuleInit {
           result: p.result,
           ...(p.result === 'unchanged' ? {} : { generation: p.record.generation, revision: p.record.revision, version: p.record.version, templateChanged: p.templateChanged }),
           changes: prev && p.result === 'configured' ? changesOf(prev.manifest, m) : [],
+          live: prev ? manifestView(prev.manifest) : null,
+          merged: manifestView(p.record.manifest),
         };
       });
       const groups = parsed.groups.map((m): DryRunResult => {
@@ -269,6 +275,8 @@ export class SpecsService implements OnModuleInit {
           failoverGroup: m.metadata.name,
           result: p.result,
           changes: prev && p.result === 'configured' ? changesOf(prev.manifest, m) : [],
+          live: prev ? manifestView(prev.manifest) : null,
+          merged: manifestView(p.record.manifest),
         };
       });
       return [...services, ...groups];

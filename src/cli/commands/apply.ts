@@ -1,0 +1,131 @@
+// gridctl apply -f, delete, diff. Every document goes to Grid in ONE /apply request (as JSON:
+// gridctl parses the YAML itself, so errors name the file and the line, and the YAML body's
+// 10,000-line limit does not apply), which keeps an apply all or nothing as /apply is.
+import { ApiError, CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
+import { paint, parseOutput, printData } from '../output.js';
+import { printError, type Ctx } from '../run.js';
+import { deletionProblems, mapFieldErrors, readSources, readStdin, refOf, renderDiff, resultFor, resultLines, tooLarge, type AppliedResult, type Kind, type SourceDoc } from './manifests.js';
+
+interface ApplyAnswer {
+  dryRun?: boolean;
+  applied: AppliedResult[];
+}
+
+function filesOpt(ctx: Ctx): string[] {
+  return (ctx.opts.filename as string[] | undefined) ?? [];
+}
+
+async function documents(ctx: Ctx): Promise<SourceDoc[]> {
+  return readSources(filesOpt(ctx), ctx.opts.recursive === true, () => readStdin());
+}
+
+/** POST /apply with every document; a 400's field errors come back told against the files. */
+async function postApply(ctx: Ctx, docs: SourceDoc[], dryRun: boolean): Promise<ApplyAnswer> {
+  const body = JSON.stringify(docs.map((d) => d.value));
+  const big = tooLarge(Buffer.byteLength(body), docs.length);
+  if (big) throw new CliError(big);
+  try {
+    return await ctx.client.post<ApplyAnswer>('/apply', { body, contentType: 'application/json', query: dryRun ? { dryRun: 'All' } : undefined });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 400 && Array.isArray(e.body?.errors) && e.body.errors.length > 0) throw new CliError(mapFieldErrors(e.body.errors, docs).join('\n'));
+    if (e instanceof ApiError && e.status === 413) throw new CliError(tooLarge(Buffer.byteLength(body), docs.length, true)!);
+    throw e;
+  }
+}
+
+function dryRunOf(raw: unknown): boolean {
+  if (raw === undefined || raw === 'none') return false;
+  if (raw === true || raw === 'server') return true;
+  throw new UsageError(`--dry-run: only server (Grid validates and plans, stores nothing) or none (got '${String(raw)}')`);
+}
+
+export async function applyCommand(ctx: Ctx): Promise<number> {
+  const format = parseOutput(ctx.opts.output as string | undefined, ['json', 'yaml', 'name']);
+  const dryRun = dryRunOf(ctx.opts.dryRun);
+  const docs = await documents(ctx);
+  const answer = await postApply(ctx, docs, dryRun);
+  if (format === 'json' || format === 'yaml') {
+    await printData(answer, format, ctx.out);
+    return EXIT_OK;
+  }
+  if (format === 'name') {
+    for (const d of docs) {
+      const ref = refOf(d.value);
+      if (ref) ctx.out.write(`${ref.kind}/${ref.name}\n`);
+    }
+    return EXIT_OK;
+  }
+  for (const line of resultLines(docs, answer.applied, dryRun)) ctx.out.write(`${line}\n`);
+  return EXIT_OK;
+}
+
+const KINDS: Record<string, Kind> = { service: 'service', services: 'service', svc: 'service', failovergroup: 'failovergroup', failovergroups: 'failovergroup', fg: 'failovergroup' };
+
+/** `delete service api web`, or `delete -f FILE`: each object in turn; a missing one is an error (exit 1) unless --ignore-not-found. */
+export async function deleteCommand(ctx: Ctx, kindArg: string | undefined, names: string[]): Promise<number> {
+  const files = filesOpt(ctx);
+  let targets: Array<{ kind: Kind; name: string }>;
+  if (files.length > 0) {
+    if (kindArg !== undefined) throw new UsageError('delete: give either -f FILE or TYPE NAME…, not both');
+    const docs = await documents(ctx);
+    const problems = deletionProblems(docs);
+    if (problems.length > 0) throw new CliError(problems.join('\n'));
+    targets = docs.map((d) => refOf(d.value)!);
+  } else {
+    if (kindArg === undefined) throw new UsageError('delete: give TYPE NAME… (service|failovergroup) or -f FILE');
+    const kind = KINDS[kindArg.toLowerCase()];
+    if (!kind) throw new UsageError(`delete: unknown type '${kindArg}' (service, svc, failovergroup or fg)`);
+    if (names.length === 0) throw new UsageError(`delete ${kindArg}: give the name of at least one ${kind}`);
+    targets = names.map((name) => ({ kind, name }));
+  }
+  let code = EXIT_OK;
+  for (const t of targets) {
+    const route = t.kind === 'service' ? 'services' : 'failovergroups';
+    try {
+      const r = await ctx.client.request('DELETE', `/${route}/${encodeURIComponent(t.name)}`, { accept: [404] });
+      if (r.status === 404) {
+        if (ctx.opts.ignoreNotFound === true) continue;
+        throw new CliError(`${t.kind} "${t.name}" not found`);
+      }
+      ctx.out.write(`${t.kind} "${t.name}" deleted\n`);
+    } catch (e) {
+      // kubectl goes on with the other names and fails at the end.
+      code = printError(e);
+    }
+  }
+  return code;
+}
+
+/**
+ * kubectl diff: what an apply would change, from Grid's dry run (its `live` and `merged`
+ * manifests). Exit 0 without differences, 1 with, 2 on any error: a script can tell
+ * "would change" from "could not tell".
+ */
+export async function diffCommand(ctx: Ctx): Promise<number> {
+  try {
+    const docs = await documents(ctx);
+    const answer = await postApply(ctx, docs, true);
+    let differs = false;
+    for (const d of docs) {
+      const ref = refOf(d.value);
+      const r = resultFor(d.value, answer.applied);
+      if (!ref || !r) continue;
+      if (!('merged' in r)) throw new CliError(`this Grid's dry run does not answer live and merged manifests (gridctl diff needs a newer Grid)`);
+      const patch = renderDiff(`${ref.kind}/${ref.name}`, r.live ?? null, r.merged);
+      if (!patch) continue;
+      differs = true;
+      ctx.out.write(colourDiff(patch, ctx.color));
+    }
+    return differs ? EXIT_FAILED : EXIT_OK;
+  } catch (e) {
+    throw new CliError(e instanceof Error ? e.message : String(e), 2);
+  }
+}
+
+function colourDiff(patch: string, on: boolean): string {
+  if (!on) return patch;
+  return patch
+    .split('\n')
+    .map((l) => (l.startsWith('+') && !l.startsWith('+++') ? paint(l, 'green', on) : l.startsWith('-') && !l.startsWith('---') ? paint(l, 'red', on) : l))
+    .join('\n');
+}
