@@ -22,8 +22,10 @@ const TOGGLES: Array<[string, string, [string, string] | undefined]> = [
  * the flag means the service's version: rename it before commander parses.
  */
 export function seedArgv(argv: string[]): string[] {
-  const at = argv.indexOf('register', 2);
-  if (at < 0 || argv.slice(2, at).some((a) => !a.startsWith('-'))) return argv;
+  // The first operand names the command; every global option but --version/--help takes a value.
+  let at = 2;
+  while (at < argv.length && argv[at].startsWith('-')) at += argv[at].includes('=') || ['--version', '-h', '--help'].includes(argv[at]) ? 1 : 2;
+  if (argv[at] !== 'register') return argv;
   return argv.map((a, i) => (i <= at ? a : a === '--version' ? '--service-version' : a.startsWith('--version=') ? `--service-version=${a.slice(10)}` : a));
 }
 
