@@ -77,8 +77,9 @@ export function ageSince(time: string | number | null | undefined, now = Date.no
 }
 
 export async function toYaml(value: unknown): Promise<string> {
-  const { stringify } = await import('yaml');
-  return stringify(value, { lineWidth: 0 });
+  // Bundled by esbuild, yaml (CommonJS) arrives as a default export rather than named ones.
+  const y = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  return (y.default ?? y).stringify(value, { lineWidth: 0 });
 }
 
 /** Prints an object as -o json or -o yaml. */
