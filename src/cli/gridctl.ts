@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { EXIT_USAGE } from './errors.js';
 import { buildProgram } from './program.js';
 import { printError } from './run.js';
+import { seedArgv } from './commands/ops.cmd.js';
 
 // `gridctl get pods | head -1` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -11,7 +12,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await buildProgram().parseAsync(seedArgv(process.argv));
 } catch (e) {
   process.exitCode = e instanceof CommanderError ? EXIT_USAGE : printError(e);
 }

@@ -1,6 +1,133 @@
 // gridctl scale, register (DSR), chaos, failover, audit, alerts: names, flags, help and examples; the work is in ./ops.ts, loaded on use.
 import type { Command } from 'commander';
+import { examples, online } from '../run.js';
+
+const impl = () => import('./ops.js');
+
+/** Each pod chaos toggle with the flag it passes on (the demo service's parameters). */
+const TOGGLES: Array<[string, string, [string, string] | undefined]> = [
+  ['cpu', 'burn one core for --seconds (default 10; 0 stops)', ['--seconds <n>', 'how long to burn, 0..300']],
+  ['crash', 'exit with code 1 right after answering', undefined],
+  ['fail', 'answer a share of app requests with 500', ['--rate <r>', 'share 0..1 (default 1; 0 turns it off)']],
+  ['slow', 'delay every app response', ['--ms <ms>', 'delay in ms, 0..60000 (required by the pod)']],
+  ['corrupt', 'return wrong data and fail readiness', undefined],
+  ['liveness', 'fail the liveness probe', ['--fail <bool>', 'true (default) or false']],
+  ['unready', 'fail the readiness probe', ['--value <bool>', 'true (default) or false']],
+  ['reset', 'clear every toggle', undefined],
+];
+
+/**
+ * The DSR seed writes `register --service S --version v1`, but commander reads program options
+ * anywhere on the line, so gridctl's own --version would print 0.1.0 and exit. After `register`
+ * the flag means the service's version: rename it before commander parses.
+ */
+export function seedArgv(argv: string[]): string[] {
+  // The first operand names the command; every global option but --version/--help takes a value.
+  let at = 2;
+  while (at < argv.length && argv[at].startsWith('-')) at += argv[at].includes('=') || ['--version', '-h', '--help'].includes(argv[at]) ? 1 : 2;
+  if (argv[at] !== 'register') return argv;
+  return argv.map((a, i) => (i <= at ? a : a === '--version' ? '--service-version' : a.startsWith('--version=') ? `--service-version=${a.slice(10)}` : a));
+}
 
 export function registerOps(program: Command): void {
-  void program;
+  examples(
+    program
+      .command('scale')
+      .description('Set a service\'s replicas (on an autoscaled service: its current size within min..max)')
+      .argument('<kind>', 'service')
+      .argument('<name>', 'service name')
+      .requiredOption('--replicas <n>', 'the new replica count, 0..1000')
+      .action(online(async (ctx, kind: string, name: string) => (await impl()).scaleCommand(ctx, kind, name))),
+    ['gridctl scale service api --replicas 5'],
+  );
+
+  examples(
+    program
+      .command('register')
+      .description('The DSR seed\'s register: run a service at a version from a command or a Docker image (--weight < 100 on an existing service: a canary held at that weight until rollout promote)')
+      .requiredOption('--service <name>', 'service name')
+      .requiredOption('--service-version <version>', 'version label (env VERSION); --version after register means the same, as the seed wrote it')
+      .option('--image <image>', 'a Docker image (docker runtime)')
+      .option('--command <line>', 'a command line, split like a shell would (process runtime; no pipes, globs or $VAR — $(VAR) is expanded by Grid)')
+      .option('--internal-port <port>', 'the port the container listens on (network: bridge, published on 127.0.0.1)')
+      .option('--replicas <n>', 'replicas', '1')
+      .option('--weight <percent>', '100 replaces what runs; less holds a canary of this version at that weight', '100')
+      .option('--dry-run', 'validate on the server, change nothing')
+      .option('-o, --output <format>', 'print the generated spec as json|yaml')
+      .action(online(async (ctx) => (await impl()).registerCommand(ctx))),
+    [
+      'gridctl register --service example --version v1 --image dsr-svc:v1 --internal-port 80 --replicas 2 --weight 100',
+      'gridctl register --service web --version v1 --command "node demo-services/versioned/server.js" --replicas 2',
+      'gridctl register --service web --version v2 --command "node demo-services/versioned/server.js" --weight 10   # canary at 10%',
+      'gridctl register --service web --version v1 --command "python3 -m http.server $(PORT)" --dry-run -o yaml',
+    ],
+  );
+
+  const chaos = program.command('chaos').description('Break things on purpose: kill pods, or flip a demo-service pod\'s chaos toggles');
+  examples(
+    chaos
+      .command('kill')
+      .description('Kill pods at once (no drain): --count pods of SERVICE, or one --pod; the reconciler replaces them')
+      .argument('[service]', 'service whose pods to kill (Ready ones first)')
+      .option('--count <n>', 'how many, 1..1000 (default 1)')
+      .option('--pod <id>', 'kill exactly this pod instead')
+      .option('-o, --output <format>', 'json|yaml')
+      .action(online(async (ctx, service: string | undefined) => (await impl()).chaosKillCommand(ctx, service))),
+    ['gridctl chaos kill api --count 2', 'gridctl chaos kill --pod api-7f3c2'],
+  );
+  for (const [toggle, description, flag] of TOGGLES) {
+    const c = chaos.command(toggle).description(`POST /pods/POD/chaos/${toggle}: ${description}`).argument('<pod>', 'pod id').option('-o, --output <format>', 'json|yaml');
+    if (flag) c.option(flag[0], flag[1]);
+    c.action(online(async (ctx, pod: string) => (await impl()).chaosToggleCommand(ctx, toggle, pod)));
+    examples(c, [`gridctl chaos ${toggle} web-1a2b3${flag ? ` ${flag[0].split(' ')[0]} ${toggle === 'cpu' ? 30 : toggle === 'fail' ? 0.5 : toggle === 'slow' ? 800 : 'true'}` : ''}`]);
+  }
+
+  const failover = program.command('failover').description('Failover groups: state and manual switches');
+  examples(
+    failover
+      .command('status')
+      .description('All groups (table), or one group in detail: targets with health and latency, switches with reasons')
+      .argument('[group]', 'a failover group')
+      .option('-o, --output <format>', 'json|yaml')
+      .action(online(async (ctx, group: string | undefined) => (await impl()).failoverStatusCommand(ctx, group))),
+    ['gridctl failover status', 'gridctl failover status payments -o yaml'],
+  );
+  examples(
+    failover
+      .command('switch')
+      .description('Switch the active target by hand: to --to TARGET, or to the next healthy target')
+      .argument('<group>', 'a failover group')
+      .option('--to <target>', 'a target of the group (service name or url)')
+      .action(online(async (ctx, group: string) => (await impl()).failoverSwitchCommand(ctx, group))),
+    ['gridctl failover switch payments', 'gridctl failover switch payments --to payments-dr'],
+  );
+
+  examples(
+    program
+      .command('audit')
+      .description('The audit trail, newest first; --verify checks the hash chain (exit 1 when broken, naming the first broken entry)')
+      .option('--since <when>', 'a duration back (1h, 30m, 2d) or an ISO-8601 time')
+      .option('--actor <actor>', 'only this actor')
+      .option('--action <action>', 'only this action, e.g. apply, rollout.aborted')
+      .option('--target <target>', 'only this target')
+      .option('--limit <n>', '1..500 (default 100)')
+      .option('--verify', 'verify the hash chain instead of listing')
+      .option('-o, --output <format>', 'json|yaml')
+      .action(online(async (ctx) => (await impl()).auditCommand(ctx))),
+    ['gridctl audit --since 1h --action apply', 'gridctl audit --actor admin --limit 20 -o json', 'gridctl audit --verify'],
+  );
+
+  const alerts = program
+    .command('alerts')
+    .description('Alert state of each service and failover group (UP/DOWN, pending, held back)')
+    .option('-o, --output <format>', 'json|yaml')
+    .action(online(async (ctx) => (await impl()).alertsCommand(ctx)));
+  examples(alerts, ['gridctl alerts', 'gridctl alerts test']);
+  examples(
+    alerts
+      .command('test')
+      .description('Send a test alert through every configured channel and report each (exit 1 if one failed)')
+      .action(online(async (ctx) => (await impl()).alertsTestCommand(ctx))),
+    ['gridctl alerts test'],
+  );
 }

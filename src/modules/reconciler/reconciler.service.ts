@@ -5,7 +5,7 @@ import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
 import { EventBus } from '../../common/events/event-bus.js';
 import { EventsService } from '../events/events.service.js';
 import { RuntimeService, type PodTemplate } from '../runtime/runtime.service.js';
-import { SpecsService, type ServiceRecord } from '../specs/specs.service.js';
+import { SpecsService, type ScaleChange, type ServiceRecord } from '../specs/specs.service.js';
 import { ControllerStateRepository } from './controller-state.repository.js';
 import { effectiveReplicas, type AutoscaleState } from './controller-state.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -180,11 +180,11 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** Manual /scale on an autoscaled service: moves the autoscaler's current value; the autoscaler keeps ruling. */
-  nudgeAutoscaled(service: string, delta: number): { replicas: number; note: string } {
+  nudgeAutoscaled(service: string, change: ScaleChange): { replicas: number; note: string } {
     const s = this.specs.require(service);
     const a = s.manifest.spec.autoscale!;
     const cur = this.replicasOf(s);
-    const replicas = clamp(cur + delta, a.min, a.max);
+    const replicas = clamp('delta' in change ? cur + change.delta : change.replicas, a.min, a.max);
     const st = this.autoscaleOf(service) ?? { replicas: cur, state: emptyHpaState() };
     this.state.patch(service, { autoscale: { ...st, replicas } });
     this.touched.add(service);

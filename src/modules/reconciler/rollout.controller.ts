@@ -7,6 +7,7 @@ import { SpecsService } from '../specs/specs.service.js';
 import { TrafficRouting } from '../gateway/traffic.js';
 import { ReconcilerService } from './reconciler.service.js';
 import type { RolloutCommand } from './rollout.js';
+import { scaleChange } from './scale-change.js';
 
 @ApiTags('rollouts')
 @Controller()
@@ -112,17 +113,18 @@ export class RolloutController {
   @Post('scale')
   @HttpCode(200)
   @Mutating()
-  @ApiOperation({ summary: 'Change desired replicas by delta (like kubectl scale); on an autoscaled service it moves the current value and the autoscaler keeps ruling' })
+  @ApiOperation({ summary: 'Change desired replicas by delta, or set them with replicas (like kubectl scale); on an autoscaled service it moves the current value within min..max and the autoscaler keeps ruling' })
   @ApiQuery({ name: 'service', required: true })
-  @ApiQuery({ name: 'delta', required: true, description: 'integer, e.g. 1 or -1' })
-  @ApiBadRequestResponse({ description: 'bad parameter, or replicas would leave 0..1000' })
+  @ApiQuery({ name: 'delta', required: false, description: 'integer, e.g. 1 or -1; exactly one of delta or replicas' })
+  @ApiQuery({ name: 'replicas', required: false, description: 'absolute count 0..1000; exactly one of delta or replicas' })
+  @ApiBadRequestResponse({ description: 'bad parameter, both or neither of delta and replicas, or replicas would leave 0..1000' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  async scale(@Query('service') service?: string, @Query('delta') delta?: string) {
+  async scale(@Query('service') service?: string, @Query('delta') delta?: string, @Query('replicas') replicas?: string) {
     const name = requiredName(service, 'service');
-    const d = intParam(delta, 'delta', { min: -1000, max: 1000 });
+    const change = scaleChange(delta, replicas);
     const s = this.specs.require(name);
-    if (s.manifest.spec.autoscale) return { service: name, autoscaled: true, ...this.reconciler.nudgeAutoscaled(name, d) };
-    const r = await this.specs.scale(name, d);
+    if (s.manifest.spec.autoscale) return { service: name, autoscaled: true, ...this.reconciler.nudgeAutoscaled(name, change) };
+    const r = await this.specs.scale(name, change);
     return { ...r, replicas: this.specs.require(name).manifest.spec.replicas };
   }
 
@@ -132,3 +134,4 @@ export class RolloutController {
     return { service: n, message: r.message, phase: r.rollout.phase };
   }
 }
+

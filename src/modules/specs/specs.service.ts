@@ -51,6 +51,9 @@ export interface RevisionTemplate {
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
+/** What POST /scale asks for: a relative change or an absolute count. */
+export type ScaleChange = { delta: number } | { replicas: number };
+
 export interface ApplyResult {
   service: string;
   result: ApplyOutcome;
@@ -412,17 +415,18 @@ export class SpecsService implements OnModuleInit {
   }
 
   /** kubectl scale: a new generation with only replicas changed. */
-  scale(name: string, delta: number): Promise<ApplyResult> {
+  scale(name: string, change: ScaleChange): Promise<ApplyResult> {
     return this.serial(async () => {
       const s = this.require(name);
-      const replicas = s.manifest.spec.replicas + delta;
-      if (replicas < 0 || replicas > 1000) {
+      const replicas = 'delta' in change ? s.manifest.spec.replicas + change.delta : change.replicas;
+      if ('delta' in change && (replicas < 0 || replicas > 1000)) {
         throw GridException.invalid('delta', `would make replicas ${replicas}; replicas must stay within 0..1000 (now ${s.manifest.spec.replicas})`);
       }
       const manifest: ServiceManifest = { ...s.manifest, spec: { ...s.manifest.spec, replicas } };
+      const how = 'delta' in change ? `scale ${change.delta >= 0 ? '+' : ''}${change.delta}` : `scale to ${replicas}`;
       const {
         services: [result],
-      } = await this.applyNow([manifest], `scale ${delta >= 0 ? '+' : ''}${delta}`);
+      } = await this.applyNow([manifest], how);
       return result;
     });
   }

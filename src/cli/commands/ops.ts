@@ -1,0 +1,247 @@
+// gridctl scale, register (DSR), chaos, failover, audit, alerts.
+import type { Ctx } from '../run.js';
+import { CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
+import { ageSince, paint, parseOutput, printData, table } from '../output.js';
+import { registerSpec, type ServiceManifest } from './dsr.js';
+
+export function intFlag(raw: unknown, flag: string, min: number, max: number): number {
+  const s = String(raw);
+  if (!/^[-+]?\d+$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`${flag}: must be an integer ${min}..${max} (got '${s}')`);
+  return Number(s);
+}
+
+function dataFormat(ctx: Ctx): 'table' | 'json' | 'yaml' {
+  return parseOutput(ctx.opts.output as string | undefined, ['json', 'yaml']) as 'table' | 'json' | 'yaml';
+}
+
+const enc = encodeURIComponent;
+
+interface Applied {
+  service: string;
+  result: string;
+  generation: number;
+  revision: number;
+  version: string;
+}
+
+/**
+ * POST /apply (or ?dryRun=All with --dry-run) of one generated manifest. Prints the result line,
+ * or with -o yaml|json the manifest itself (the equivalent spec to keep in a file).
+ */
+export async function applyManifest(ctx: Ctx, m: ServiceManifest): Promise<number> {
+  const fmt = dataFormat(ctx);
+  const dry = ctx.opts.dryRun === true;
+  const res = await ctx.client.post<{ applied: Applied[] }>('/apply', { body: m, query: { dryRun: dry ? 'All' : undefined } });
+  if (fmt !== 'table') {
+    await printData(m, fmt, ctx.out);
+    return EXIT_OK;
+  }
+  for (const a of res.applied) ctx.out.write(`service/${a.service} ${a.result}${dry ? ' (dry run)' : ''}${a.generation !== undefined ? ` (generation ${a.generation}, revision ${a.revision}, ${a.version})` : ''}\n`);
+  return EXIT_OK;
+}
+
+export async function registerCommand(ctx: Ctx): Promise<number> {
+  const o = ctx.opts;
+  if (typeof o.service !== 'string' || typeof o.serviceVersion !== 'string') throw new UsageError('--service and --version are required');
+  const weight = intFlag(o.weight ?? '100', '--weight', 0, 100);
+  // Only a held canary depends on what runs already; a full registration needs no extra round trip.
+  const exists = weight !== 100 && (await ctx.client.request('GET', `/services/${enc(o.service)}`, { accept: [404] })).status !== 404;
+  const m = registerSpec(
+    {
+      service: o.service,
+      version: o.serviceVersion,
+      command: o.command as string | undefined,
+      image: o.image as string | undefined,
+      internalPort: o.internalPort === undefined ? undefined : intFlag(o.internalPort, '--internal-port', 1, 65535),
+      replicas: intFlag(o.replicas ?? '1', '--replicas', 0, 1000),
+      weight,
+    },
+    exists,
+  );
+  return applyManifest(ctx, m);
+}
+
+export async function scaleCommand(ctx: Ctx, kind: string, name: string): Promise<number> {
+  if (kind !== 'service' && kind !== 'services' && kind !== 'svc') throw new UsageError(`scale: only services can be scaled (got '${kind}')`);
+  if (ctx.opts.replicas === undefined) throw new UsageError('scale: --replicas is required');
+  const replicas = intFlag(ctx.opts.replicas, '--replicas', 0, 1000);
+  const res = await ctx.client.post<{ replicas: number; autoscaled?: boolean; note?: string }>('/scale', { query: { service: name, replicas } });
+  ctx.out.write(`service/${name} scaled${res.autoscaled ? ` to ${res.replicas} (${res.note})` : ''}\n`);
+  return EXIT_OK;
+}
+
+export async function chaosKillCommand(ctx: Ctx, service: string | undefined): Promise<number> {
+  const pod = ctx.opts.pod as string | undefined;
+  if ((pod === undefined) === (service === undefined)) throw new UsageError('chaos kill: give a SERVICE (with --count) or --pod ID, not both');
+  if (pod !== undefined && ctx.opts.count !== undefined) throw new UsageError('chaos kill: --count goes with a SERVICE, not --pod');
+  const count = ctx.opts.count === undefined ? undefined : intFlag(ctx.opts.count, '--count', 1, 1000);
+  const res = await ctx.client.post<{ service: string; killed: string[]; requested: number }>('/chaos/kill', { query: pod !== undefined ? { pod } : { service, count } });
+  const fmt = dataFormat(ctx);
+  if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
+  for (const id of res.killed) ctx.out.write(`pod/${id} killed\n`);
+  if (res.killed.length < res.requested) ctx.out.write(`${res.requested - res.killed.length} fewer than asked: ${res.service} had only ${res.killed.length} pods to kill\n`);
+  return EXIT_OK;
+}
+
+export async function chaosToggleCommand(ctx: Ctx, toggle: string, pod: string): Promise<number> {
+  const query: Record<string, string> = {};
+  for (const k of ['seconds', 'rate', 'ms', 'fail', 'value'] as const) {
+    const v = ctx.opts[k];
+    if (v !== undefined) query[k] = String(v);
+  }
+  const res = await ctx.client.post<{ pod: string; toggle: string; status: number; answer: unknown }>(`/pods/${enc(pod)}/chaos/${toggle}`, { query });
+  const fmt = dataFormat(ctx);
+  if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
+  ctx.out.write(`pod/${pod} chaos ${toggle}: ${typeof res.answer === 'string' ? res.answer : JSON.stringify(res.answer)}\n`);
+  return EXIT_OK;
+}
+
+interface GroupSummary {
+  name: string;
+  active: string | null;
+  healthy: number;
+  total: number;
+  failback: string;
+  lastSwitch: { at: string; from: string; to: string; reason: string } | null;
+}
+
+interface GroupView extends Omit<GroupSummary, 'lastSwitch'> {
+  pinned: boolean;
+  cooldownRemainingMs: number;
+  targets: Array<{ name: string; kind: string; priority: number; active: boolean; health: string; consecutiveFailures: number; latency: { p50Ms: number | null; p99Ms: number | null } }>;
+  history: Array<{ at: string; from: string; to: string; automatic: boolean; reason: string; message: string }>;
+}
+
+export function failoverRows(groups: GroupSummary[], now = Date.now()): string[][] {
+  return groups.map((g) => [g.name, g.active ?? '', `${g.healthy}/${g.total}`, g.failback, g.lastSwitch ? `${g.lastSwitch.from} → ${g.lastSwitch.to} (${g.lastSwitch.reason}, ${ageSince(g.lastSwitch.at, now)} ago)` : '']);
+}
+
+export async function failoverStatusCommand(ctx: Ctx, group: string | undefined): Promise<number> {
+  const fmt = dataFormat(ctx);
+  if (group === undefined) {
+    const res = await ctx.client.get<{ groups: GroupSummary[] }>('/failover');
+    if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
+    if (res.groups.length === 0) ctx.err.write('No failover groups found.\n');
+    else ctx.out.write(`${table(['NAME', 'ACTIVE', 'HEALTHY', 'FAILBACK', 'LAST SWITCH'], failoverRows(res.groups))}\n`);
+    return EXIT_OK;
+  }
+  const g = await ctx.client.get<GroupView>(`/failover/${enc(group)}`);
+  if (fmt !== 'table') return printData(g, fmt, ctx.out).then(() => EXIT_OK);
+  const ms = (n: number | null) => (n === null ? '' : `${n}ms`);
+  ctx.out.write(`Group:     ${g.name}\nActive:    ${g.active ?? '<none>'}${g.pinned ? ' (pinned by a manual switch)' : ''}\nHealthy:   ${g.healthy}/${g.total}\nFailback:  ${g.failback}${g.cooldownRemainingMs > 0 ? `\nCooldown:  ${Math.ceil(g.cooldownRemainingMs / 1000)}s left` : ''}\n\n`);
+  ctx.out.write(`${table(['PRIORITY', 'TARGET', 'KIND', 'ACTIVE', 'HEALTH', 'FAILURES', 'P50', 'P99'], g.targets.map((t) => [String(t.priority), t.name, t.kind, t.active ? '*' : '', t.health, String(t.consecutiveFailures), ms(t.latency.p50Ms), ms(t.latency.p99Ms)]))}\n`);
+  if (g.history.length > 0) ctx.out.write(`\nSwitches (newest first):\n${g.history.slice(0, 10).map((h) => `  ${h.at}  ${h.from} → ${h.to}  ${h.automatic ? 'automatic' : 'manual'} ${h.reason}: ${h.message}`).join('\n')}\n`);
+  return EXIT_OK;
+}
+
+export async function failoverSwitchCommand(ctx: Ctx, group: string): Promise<number> {
+  const res = await ctx.client.post<{ group: string; from: string; to: string; message: string }>(`/failover/${enc(group)}/switch`, { query: { to: ctx.opts.to as string | undefined } });
+  ctx.out.write(`failovergroup/${group} switched from ${res.from} to ${res.to}: ${res.message}\n`);
+  return EXIT_OK;
+}
+
+interface AuditEntry {
+  id: number;
+  time: number;
+  actor: string;
+  actorKind: string;
+  sourceIp: string | null;
+  action: string;
+  target: string | null;
+  summary: string;
+  status: number | null;
+}
+
+/** `1h`, `30m`, `2d` ago, or an ISO time / epoch ms as the server takes it. */
+export function sinceParam(raw: string, now = Date.now()): string {
+  const m = /^(\d+)(s|m|h|d)$/.exec(raw);
+  if (m) return new Date(now - Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's']!).toISOString();
+  if (/^\d+$/.test(raw) || /^\d{4}-\d{2}-\d{2}/.test(raw)) return raw;
+  throw new UsageError(`--since: a duration such as 1h or 30m, or an ISO-8601 time (got '${raw}')`);
+}
+
+export function auditRows(entries: AuditEntry[]): string[][] {
+  return entries.map((e) => [new Date(e.time).toISOString(), e.actor, e.action, e.target ?? '', e.status === null ? 'decision' : String(e.status), e.sourceIp ?? '', e.summary]);
+}
+
+export async function auditCommand(ctx: Ctx): Promise<number> {
+  const o = ctx.opts;
+  const fmt = dataFormat(ctx);
+  if (o.verify === true) {
+    const v = await ctx.client.get<{ ok: boolean; checked: number; firstBroken?: { id: number; reason: string; detail: string }; head: unknown }>('/audit/verify');
+    if (fmt !== 'table') await printData(v, fmt, ctx.out);
+    else if (v.ok) ctx.out.write(`audit chain intact: ${v.checked} entries checked\n`);
+    if (v.ok) return EXIT_OK;
+    const b = v.firstBroken;
+    ctx.err.write(`${paint('audit chain broken', 'red', ctx.color)}${b ? ` at entry ${b.id}: ${b.reason} (${b.detail})` : ''}; ${v.checked} entries checked\n`);
+    return EXIT_FAILED;
+  }
+  const query = {
+    since: o.since === undefined ? undefined : sinceParam(String(o.since)),
+    actor: o.actor as string | undefined,
+    action: o.action as string | undefined,
+    target: o.target as string | undefined,
+    limit: o.limit === undefined ? undefined : intFlag(o.limit, '--limit', 1, 500),
+  };
+  const res = await ctx.client.get<{ entries: AuditEntry[]; nextCursor: number | null }>('/audit', query);
+  if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
+  if (res.entries.length === 0) ctx.err.write('No audit entries found.\n');
+  else ctx.out.write(`${table(['TIME', 'ACTOR', 'ACTION', 'TARGET', 'RESULT', 'SOURCE', 'SUMMARY'], auditRows(res.entries))}\n`);
+  return EXIT_OK;
+}
+
+interface AlertSubject {
+  subject: string;
+  kind: string;
+  state: string;
+  since: string | null;
+  detail?: string;
+  pending: { to: string; firesAt: string } | null;
+  heldBack: { until: string; reason: string } | null;
+}
+
+interface Delivery {
+  id: number;
+  channel: string;
+  state: string;
+  attempts: number;
+  lastError: string | null;
+}
+
+export function alertRows(subjects: AlertSubject[], now = Date.now()): string[][] {
+  return subjects.map((s) => [s.subject, s.kind, s.state, s.since ? ageSince(s.since, now) : '', s.pending ? `${s.pending.to} at ${s.pending.firesAt}` : '', s.heldBack ? `${s.heldBack.reason} until ${s.heldBack.until}` : '', s.detail ?? '']);
+}
+
+export async function alertsCommand(ctx: Ctx): Promise<number> {
+  const fmt = dataFormat(ctx);
+  const res = await ctx.client.get<{ subjects: AlertSubject[]; channels: Record<string, unknown> }>('/alerts');
+  if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
+  if (res.subjects.length === 0) ctx.err.write('No alert subjects yet.\n');
+  else ctx.out.write(`${table(['SUBJECT', 'KIND', 'STATE', 'SINCE', 'PENDING', 'HELD BACK', 'DETAIL'], alertRows(res.subjects))}\n`);
+  return EXIT_OK;
+}
+
+const FINAL = new Set(['ok', 'failed', 'dropped']);
+
+/** POST /alerts/test queues one delivery per channel; wait for each to finish (the queue retries), then say how each went. */
+export async function alertsTestCommand(ctx: Ctx): Promise<number> {
+  const { queued } = await ctx.client.post<{ queued: Delivery[] }>('/alerts/test');
+  const ids = new Set(queued.map((d) => d.id));
+  const deadline = Date.now() + 120_000;
+  let latest: Delivery[] = queued;
+  while (!ctx.signal.aborted && latest.some((d) => !FINAL.has(d.state)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 300));
+    const { deliveries } = await ctx.client.get<{ deliveries: Delivery[] }>('/alerts');
+    latest = deliveries.filter((d) => ids.has(d.id));
+  }
+  if (ctx.signal.aborted) return EXIT_OK;
+  let failed = false;
+  for (const d of latest) {
+    const bad = d.state !== 'ok';
+    failed ||= bad;
+    const text = `${d.channel}: ${d.state}${d.attempts > 1 ? ` after ${d.attempts} attempts` : ''}${d.lastError && bad ? `: ${d.lastError}` : ''}`;
+    ctx.out.write(`${bad ? paint(text, 'red', ctx.color) : text}\n`);
+  }
+  if (latest.some((d) => !FINAL.has(d.state))) throw new CliError('gave up waiting for the test alert to be delivered');
+  return failed ? EXIT_FAILED : EXIT_OK;
+}
