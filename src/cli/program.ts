@@ -46,7 +46,7 @@ Colour only on a terminal, never with NO_COLOR.`,
 /** Commander errors (unknown flag, missing argument) are usage errors: exit 2. */
 function applyUsageExit(cmd: Command): void {
   cmd.exitOverride((err) => {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+    // --help and --version succeed; help shown because a subcommand is missing (`gridctl chaos`) is a usage error.
     process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
   });
   for (const sub of cmd.commands) applyUsageExit(sub);
