@@ -12,7 +12,7 @@ export interface RolloutStatus {
   strategy: string;
   phase: string;
   pauseReason?: string | null;
-  step: number | null;
+  step: { number: number; of: number; current: Record<string, unknown> | null } | null;
   canaryWeight?: number | null;
   weights: Record<string, number> | null;
   stable?: { revision: number; version: string } | null;
@@ -106,14 +106,14 @@ function strategyLine(s: ServiceDetail): string {
   return strategy;
 }
 
-export function rolloutSection(r: RolloutStatus | null, steps: number): string {
+export function rolloutSection(r: RolloutStatus | null): string {
   if (!r) return 'Rollout:  <none>';
   const weights = r.weights ? Object.entries(r.weights).map(([v, w]) => `${v}=${w}`).join(' ') : undefined;
   const runs = r.analysis?.runs ?? [];
   const lastRun = runs[runs.length - 1];
   const pairs: Array<[string, string | number | null | undefined]> = [
     ['Phase', r.phase + (r.pauseReason ? ` (${r.pauseReason})` : '')],
-    ['Step', r.step === null ? undefined : `${r.step + 1} of ${steps}`],
+    ['Step', r.step ? `${r.step.number} of ${r.step.of}${r.step.current ? ` (${JSON.stringify(r.step.current)})` : ''}` : undefined],
     ['Weights', weights],
     ['Stable', r.stable ? `revision ${r.stable.revision} (${r.stable.version})` : undefined],
     ['New', r.canary ? `revision ${r.canary.revision} (${r.canary.version})` : undefined],
@@ -145,7 +145,7 @@ export function formatService(s: ServiceDetail, rollout: RolloutStatus | null, e
     ]),
     env.length ? `Env:\n${fields(env.map((e) => [e.name, e.value]), '  ')}` : 'Env:  <none>',
     `Conditions:\n${conditions(s.status?.conditions ?? s.conditions)}`,
-    rolloutSection(rollout, (s.spec.rollout?.steps ?? []).length),
+    rolloutSection(rollout),
     a
       ? `Autoscaler:\n${fields(
           [
