@@ -89,10 +89,11 @@ export class GridClient {
   /**
    * Reads a Server-Sent Events stream until the server ends it or `signal` aborts; calls
    * `onEvent` for each event. Resolves when the stream ends, rejects on a connection error.
+   * `lastEventId` resumes a dropped stream after that event (SSE's Last-Event-ID).
    */
-  async stream(path: string, query: Query | undefined, onEvent: (e: SseEvent) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
+  async stream(path: string, query: Query | undefined, onEvent: (e: SseEvent) => void | Promise<void>, signal?: AbortSignal, lastEventId?: string): Promise<void> {
     const url = this.url(path, query);
-    const res = await this.open('GET', url, { accept: 'text/event-stream', signal });
+    const res = await this.open('GET', url, { accept: 'text/event-stream', signal, lastEventId });
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
       const text = await readAll(res, 1024 * 1024, url);
@@ -141,7 +142,7 @@ export class GridClient {
     });
   }
 
-  private async open(method: string, url: string, o: { body?: Buffer; contentType?: string; timeoutMs?: number; accept: string; signal?: AbortSignal }): Promise<IncomingMessage> {
+  private async open(method: string, url: string, o: { body?: Buffer; contentType?: string; timeoutMs?: number; accept: string; signal?: AbortSignal; lastEventId?: string }): Promise<IncomingMessage> {
     const u = new URL(url);
     const mod: typeof http = u.protocol === 'https:' ? ((await import('node:https')) as unknown as typeof http) : http;
     const headers: http.OutgoingHttpHeaders = { accept: o.accept, 'user-agent': `gridctl/${VERSION}` };
@@ -149,6 +150,7 @@ export class GridClient {
       headers['content-type'] = o.contentType ?? 'application/octet-stream';
       headers['content-length'] = o.body.length;
     }
+    if (o.lastEventId !== undefined) headers['last-event-id'] = o.lastEventId;
     if (this.conn.apiKey) headers['x-api-key'] = this.conn.apiKey;
     else if (this.conn.user !== undefined) headers.authorization = `Basic ${Buffer.from(`${this.conn.user}:${this.conn.password ?? ''}`).toString('base64')}`;
     return new Promise<IncomingMessage>((resolve, reject) => {

@@ -1,0 +1,234 @@
+// gridctl describe service|pod|failovergroup NAME: kubectl-describe-like sections from the
+// object's own answer, its rollout, and its recent events with Grid's explanation of each.
+// The format* functions are pure (tested in describe.spec.ts); describeCommand does the reads.
+import type { Ctx, CommandResult } from '../run.js';
+import { UsageError } from '../errors.js';
+import { age, ageSince, sanitize, table } from '../output.js';
+import { getOne, kindOf, type Kind } from './get.js';
+import { eventObject, eventSeverity, podRows, readyString, workload, type Condition, type GridEvent, type GroupDetail, type PodDetail, type Probe, type ServiceDetail } from './get-rows.js';
+
+/** GET /services/:name/rollout */
+export interface RolloutStatus {
+  strategy: string;
+  phase: string;
+  pauseReason?: string | null;
+  step: { number: number; of: number; current: Record<string, unknown> | null } | null;
+  canaryWeight?: number | null;
+  weights: Record<string, number> | null;
+  stable?: { revision: number; version: string } | null;
+  canary?: { revision: number; version: string } | null;
+  startedAt?: string | null;
+  abort?: { reason?: string; message?: string } | null;
+  analysis?: { failures: number; runs: Array<{ at: number; version: string; requests: number; errorRate: number; p99Ms: number; result: string; message: string }> };
+}
+
+const EVENT_LIMIT = 20;
+
+export async function describeCommand(ctx: Ctx, rawKind: string, name: string): Promise<CommandResult> {
+  const kind: Kind = kindOf(rawKind);
+  const now = Date.now();
+  if (kind === 'services') {
+    const s = await getOne<ServiceDetail>(ctx, `/services/${encodeURIComponent(name)}`, kind, name);
+    const [rollout, events] = await Promise.all([
+      ctx.client.request<RolloutStatus>('GET', `/services/${encodeURIComponent(name)}/rollout`, { accept: [404] }),
+      recentEvents(ctx, name),
+    ]);
+    ctx.out.write(formatService(s, rollout.status === 200 ? rollout.data : null, events, now));
+    return 0;
+  }
+  if (kind === 'pods') {
+    const p = await getOne<PodDetail>(ctx, `/pods/${encodeURIComponent(name)}`, kind, name);
+    const events = (await recentEvents(ctx, p.service, 200)).filter((e) => e.pod === p.id).slice(-EVENT_LIMIT);
+    ctx.out.write(formatPod(p, events, now));
+    return 0;
+  }
+  if (kind === 'failovergroups') {
+    const g = await getOne<GroupDetail>(ctx, `/failover/${encodeURIComponent(name)}`, kind, name);
+    ctx.out.write(formatGroup(g, await recentEvents(ctx, name), now));
+    return 0;
+  }
+  throw new UsageError(`describe: one of service, pod, failovergroup (got '${rawKind}')`);
+}
+
+async function recentEvents(ctx: Ctx, service: string, limit = EVENT_LIMIT): Promise<GridEvent[]> {
+  return (await ctx.client.get<{ events: GridEvent[] }>('/events', { service, limit })).events;
+}
+
+/** `Name:` value lines aligned as kubectl's describe aligns them. */
+function fields(pairs: Array<[string, string | number | null | undefined]>, indent = ''): string {
+  const w = Math.max(...pairs.map(([k]) => k.length)) + 3;
+  return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(w)}${v === null || v === undefined || v === '' ? '<none>' : sanitize(String(v))}`).join('\n');
+}
+
+function indent(text: string, by = '  '): string {
+  return text
+    .split('\n')
+    .map((l) => (l ? by + l : l))
+    .join('\n');
+}
+
+/** kubectl's probe line: `http-get /health delay=0s timeout=1s period=10s #success=1 #failure=3`. */
+export function probeLine(p: Probe | undefined): string | undefined {
+  if (!p) return undefined;
+  return `http-get ${p.httpGet?.path ?? '/'} delay=${p.initialDelaySeconds ?? 0}s timeout=${p.timeoutSeconds ?? 1}s period=${p.periodSeconds ?? 10}s #success=${p.successThreshold ?? 1} #failure=${p.failureThreshold ?? 3}`;
+}
+
+/** kubectl's Deployment line: `3 desired | 3 updated | 3 total | 3 available | 0 unavailable`. */
+export function replicasLine(s: ServiceDetail): string {
+  const st = s.status ?? {};
+  return `${s.desired} desired | ${st.updatedReplicas ?? 0} updated | ${st.replicas ?? s.actual} total | ${st.availableReplicas ?? 0} available | ${st.unavailableReplicas ?? 0} unavailable`;
+}
+
+function labels(l: Record<string, string> | undefined): string {
+  const entries = Object.entries(l ?? {});
+  return entries.length === 0 ? '<none>' : entries.map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+function conditions(cs: Condition[] | undefined): string {
+  if (!cs || cs.length === 0) return '  <none>';
+  return indent(table(['Type', 'Status', 'Reason', 'Message'], [['----', '------', '------', '-------'], ...cs.map((c) => [c.type, c.status, c.reason, c.message])]).replace(/^.*\n/, (h) => h.replace(/[A-Z]+/g, (w) => w[0] + w.slice(1).toLowerCase())));
+}
+
+/** Events as kubectl's describe lists them, each followed by Grid's explanation. */
+export function eventsSection(events: GridEvent[], now: number): string {
+  if (events.length === 0) return 'Events:  <none>';
+  const lines = table(['Type', 'Reason', 'Age', 'Object', 'Message'], events.map((e) => [eventSeverity(e), e.reason, ageSince(e.time, now), eventObject(e), e.message])).split('\n');
+  const header = lines[0].replace(/[A-Z]+/g, (w) => w[0] + w.slice(1).toLowerCase());
+  const body = lines.slice(1).flatMap((l, i) => [l, `  why: ${sanitize(events[i].explain)}`]);
+  return `Events:\n${indent([header, ...body].join('\n'))}`;
+}
+
+function strategyLine(s: ServiceDetail): string {
+  const r = s.spec.rollout ?? {};
+  const strategy = r.strategy ?? 'Rolling';
+  if (strategy === 'Rolling') return `Rolling (maxSurge ${r.maxSurge ?? '25%'}, maxUnavailable ${r.maxUnavailable ?? '25%'}, minReadySeconds ${r.minReadySeconds ?? 0})`;
+  if (strategy === 'Canary') return `Canary (${(r.steps ?? []).length} steps${r.analysis ? ', with analysis' : ''})`;
+  return strategy;
+}
+
+export function rolloutSection(r: RolloutStatus | null): string {
+  if (!r) return 'Rollout:  <none>';
+  const weights = r.weights ? Object.entries(r.weights).map(([v, w]) => `${v}=${w}`).join(' ') : undefined;
+  const runs = r.analysis?.runs ?? [];
+  const lastRun = runs[runs.length - 1];
+  const pairs: Array<[string, string | number | null | undefined]> = [
+    ['Phase', r.phase + (r.pauseReason ? ` (${r.pauseReason})` : '')],
+    ['Step', r.step ? `${r.step.number} of ${r.step.of}${r.step.current ? ` (${JSON.stringify(r.step.current)})` : ''}` : undefined],
+    ['Weights', weights],
+    ['Stable', r.stable ? `revision ${r.stable.revision} (${r.stable.version})` : undefined],
+    ['New', r.canary ? `revision ${r.canary.revision} (${r.canary.version})` : undefined],
+  ];
+  if (r.abort) pairs.push(['Aborted', [r.abort.reason, r.abort.message].filter(Boolean).join(': ')]);
+  pairs.push(['Analysis', `${runs.length} runs, ${r.analysis?.failures ?? 0} failed${lastRun ? `; last: ${lastRun.result} (${lastRun.requests} requests, ${(lastRun.errorRate * 100).toFixed(1)}% 5xx, p99 ${lastRun.p99Ms} ms) ${lastRun.message}` : ''}`]);
+  return `Rollout:\n${fields(pairs, '  ')}`;
+}
+
+export function formatService(s: ServiceDetail, rollout: RolloutStatus | null, events: GridEvent[], now: number): string {
+  const env = s.spec.env ?? [];
+  const a = s.autoscaler;
+  const out = [
+    fields([
+      ['Name', s.name],
+      ['Labels', labels(s.metadata?.labels)],
+      ['CreationTimestamp', s.createdAt ? `${new Date(s.createdAt).toUTCString()} (${ageSince(s.createdAt, now)} ago)` : undefined],
+      ['Generation', `${s.generation} (observed ${s.status?.observedGeneration ?? s.observedGeneration})`],
+      ['Revision', s.revision],
+      ['Version', s.version],
+      ['Runtime', s.runtime],
+      [s.spec.image ? 'Image' : 'Command', workload(s.spec)],
+      ['Replicas', replicasLine(s)],
+      ['Strategy', strategyLine(s)],
+      ['Readiness', probeLine(s.spec.readinessProbe)],
+      ['Liveness', probeLine(s.spec.livenessProbe)],
+      ['Startup', probeLine(s.spec.startupProbe)],
+      ['In sync', s.inSync === undefined ? undefined : s.inSync ? 'yes' : `no (${(s.diff ?? []).length} differences)`],
+    ]),
+    env.length ? `Env:\n${fields(env.map((e) => [e.name, e.value]), '  ')}` : 'Env:  <none>',
+    `Conditions:\n${conditions(s.status?.conditions ?? s.conditions)}`,
+    rolloutSection(rollout),
+    a
+      ? `Autoscaler:\n${fields(
+          [
+            ['Bounds', `min ${a.min}, max ${a.max}, target CPU ${a.targetCPU}%`],
+            ['Replicas', a.replicas],
+            ['Last decision', a.lastDecision ? `${a.lastDecision.verdict} ${ageSince(a.lastDecision.at, now)} ago: ${a.lastDecision.message}` : undefined],
+          ],
+          '  ',
+        )}`
+      : 'Autoscaler:  <none>',
+    `Revisions:\n${indent(table(['REVISION', 'GENERATION', 'VERSION', 'SOURCE', 'REPLICAS', 'AGE'], (s.history ?? []).map((h) => [h.revision, h.generation, h.version, h.source, h.replicas, ageSince(h.createdAt, now)])))}`,
+    s.pods.length ? `Pods:\n${indent(table(podRows(s.pods, false, now).headers, podRows(s.pods, false, now).rows))}` : 'Pods:  <none>',
+    eventsSection(events, now),
+  ];
+  return `${out.join('\n')}\n`;
+}
+
+export function formatPod(p: PodDetail, events: GridEvent[], now: number): string {
+  const exit = p.lastExit;
+  const probeKinds = Object.entries(p.probes ?? {}).filter(([, rs]) => rs.length > 0);
+  const out = [
+    fields([
+      ['Name', p.id],
+      ['Service', p.service],
+      ['Labels', labels(p.labels)],
+      ['Revision', p.revision],
+      ['Version', p.version],
+      ['Runtime', p.runtime],
+      ['State', p.state + (p.message ? ` (${p.message})` : '')],
+      ['Ready', `${p.ready ? 'True' : 'False'} (${readyString(p.ready)})`],
+      ['Restarts', p.restarts],
+      ['Age', p.ageSeconds !== undefined ? age(p.ageSeconds) : ageSince(p.createdAt, now)],
+      ['PID', p.pid],
+      ['Port', p.port],
+      ['CPU', `${p.cpu}%`],
+      ['Backoff until', p.backoffUntil ? new Date(p.backoffUntil).toISOString() : undefined],
+    ]),
+    exit
+      ? `Last exit:\n${fields(
+          [
+            ['Reason', exit.reason],
+            ['Exit code', exit.code ?? undefined],
+            ['Signal', exit.signal ?? undefined],
+            ['At', `${new Date(exit.at).toISOString()} (${ageSince(exit.at, now)} ago)`],
+            ['Message', exit.message],
+          ],
+          '  ',
+        )}`
+      : 'Last exit:  <none>',
+    probeKinds.length
+      ? `Probes:\n${fields(
+          probeKinds.map(([kind, rs]) => {
+            const last = rs[rs.length - 1];
+            const passed = rs.filter((r) => r.ok).length;
+            return [kind, `${passed}/${rs.length} passed; last ${last.ok ? 'passed' : 'failed'} ${ageSince(last.at, now)} ago (${last.status !== undefined ? `HTTP ${last.status}` : (last.error ?? 'no answer')}${last.latencyMs !== undefined ? `, ${last.latencyMs} ms` : ''})`];
+          }),
+          '  ',
+        )}`
+      : 'Probes:  <none>',
+    eventsSection(events, now),
+  ];
+  return `${out.join('\n')}\n`;
+}
+
+export function formatGroup(g: GroupDetail, events: GridEvent[], now: number): string {
+  const out = [
+    fields([
+      ['Name', g.name],
+      ['Active', g.active ?? undefined],
+      ['Healthy', `${g.healthy}/${g.total}`],
+      ['Failback', g.failback],
+      ['Pinned', g.pinned === undefined ? undefined : g.pinned ? 'yes' : 'no'],
+      ['Cooldown', g.cooldownSeconds === undefined ? undefined : `${g.cooldownSeconds}s${g.cooldownRemainingMs ? ` (${Math.ceil(g.cooldownRemainingMs / 1000)}s left)` : ''}`],
+      ['Health check', g.healthCheck ? Object.entries(g.healthCheck).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ') : undefined],
+    ]),
+    `Targets:\n${indent(
+      table(
+        ['PRIORITY', 'NAME', 'KIND', 'ACTIVE', 'HEALTH', 'SINCE', 'FAILS', 'P50(ms)', 'P99(ms)'],
+        g.targets.map((t) => [t.priority, t.name, t.kind, t.active ? 'yes' : 'no', t.health, t.healthSince ? ageSince(t.healthSince, now) : '', t.consecutiveFailures, t.latency?.p50Ms ?? '', t.latency?.p99Ms ?? '']),
+      ),
+    )}`,
+    g.history.length ? `Switches:\n${indent(table(['AGE', 'FROM', 'TO', 'AUTOMATIC', 'REASON', 'MESSAGE'], g.history.map((h) => [ageSince(h.at, now), h.from ?? '', h.to, h.automatic ? 'yes' : 'no', h.reason, h.message])))}` : 'Switches:  <none>',
+    eventsSection(events, now),
+  ];
+  return `${out.join('\n')}\n`;
+}
