@@ -63,7 +63,10 @@ export function registerOps(program: Command): void {
     ],
   );
 
-  const chaos = program.command('chaos').description('Break things on purpose: kill pods, or flip a demo-service pod\'s chaos toggles');
+  const chaos = examples(program.command('chaos').description('Break things on purpose: kill pods, or flip a demo-service pod\'s chaos toggles'), [
+    'gridctl chaos kill web --count 2',
+    'gridctl chaos crash web-8411u',
+  ]);
   examples(
     chaos
       .command('kill')
@@ -82,7 +85,10 @@ export function registerOps(program: Command): void {
     examples(c, [`gridctl chaos ${toggle} web-1a2b3${flag ? ` ${flag[0].split(' ')[0]} ${toggle === 'cpu' ? 30 : toggle === 'fail' ? 0.5 : toggle === 'slow' ? 800 : 'true'}` : ''}`]);
   }
 
-  const failover = program.command('failover').description('Failover groups: state and manual switches');
+  const failover = examples(program.command('failover').description('Failover groups: state and manual switches'), [
+    'gridctl failover status',
+    'gridctl failover switch shop --to shop-dr',
+  ]);
   examples(
     failover
       .command('status')
