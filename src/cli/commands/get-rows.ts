@@ -22,6 +22,10 @@ export interface ServiceSummary {
   desired: number;
   actual: number;
   ready: number;
+  /** Grid answers these in the list too (older Grids only in each service's status). */
+  updatedReplicas?: number;
+  availableReplicas?: number;
+  createdAt?: string;
   conditions: Condition[];
 }
 
@@ -36,7 +40,6 @@ export interface Probe {
 
 /** GET /services/:name */
 export interface ServiceDetail extends ServiceSummary {
-  createdAt?: string;
   updatedAt?: string;
   metadata?: { name: string; labels?: Record<string, string> };
   spec: {
@@ -84,6 +87,7 @@ export interface StatePod {
   pid: number | null;
   port: number | null;
   backoffUntil?: string | number | null;
+  lastExitAt?: string | null;
   message?: string | null;
   probeLatencyMs?: number | null;
 }
@@ -178,14 +182,15 @@ const SERVICE_HEADERS = ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'];
 const SERVICE_WIDE = ['VERSION', 'STRATEGY', 'RUNTIME', 'IMAGE/COMMAND'];
 
 /** `get services`: READY is ready/desired, UP-TO-DATE the pods of the current revision, AVAILABLE the available ones (status, as a Deployment's). */
-export function serviceRows(services: ServiceDetail[], wide: boolean, now: number): Rows {
+export function serviceRows(services: Array<ServiceSummary | ServiceDetail>, wide: boolean, now: number): Rows {
   return {
     headers: wide ? [...SERVICE_HEADERS, ...SERVICE_WIDE] : SERVICE_HEADERS,
     keys: services.map((s) => s.name),
     volatile: [4],
     rows: services.map((s) => {
-      const row: Cell[] = [s.name, `${s.ready}/${s.desired}`, s.status?.updatedReplicas ?? 0, s.status?.availableReplicas ?? 0, ageSince(s.createdAt, now)];
-      if (wide) row.push(s.version, s.spec?.rollout?.strategy ?? 'Rolling', s.runtime, workload(s.spec));
+      const d = s as Partial<ServiceDetail>;
+      const row: Cell[] = [s.name, `${s.ready}/${s.desired}`, s.updatedReplicas ?? d.status?.updatedReplicas ?? 0, s.availableReplicas ?? d.status?.availableReplicas ?? 0, ageSince(s.createdAt, now)];
+      if (wide) row.push(s.version, d.spec?.rollout?.strategy ?? 'Rolling', s.runtime, workload(d.spec));
       return row;
     }),
   };
@@ -201,14 +206,14 @@ export function workload(spec: ServiceDetail['spec'] | undefined): string {
 const POD_HEADERS = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'VERSION'];
 const POD_WIDE = ['SERVICE', 'PID', 'PORT', 'CPU', 'RUNTIME'];
 
-/** `get pods`; `lastExits` maps a pod id to its last exit time (epoch ms) where it was looked up. */
+/** `get pods`; a pod's last exit time comes with it (`lastExitAt`), or from `lastExits` (epoch ms) where it was looked up. */
 export function podRows(pods: StatePod[], wide: boolean, now: number, lastExits: Map<string, number> = new Map()): Rows {
   return {
     headers: wide ? [...POD_HEADERS, ...POD_WIDE] : POD_HEADERS,
     keys: pods.map((p) => p.id),
     volatile: [3, 4],
     rows: pods.map((p) => {
-      const row: Cell[] = [p.id, readyString(p.ready), p.state, restartsString(p.restarts, lastExits.get(p.id), now), podAge(p, now), p.version];
+      const row: Cell[] = [p.id, readyString(p.ready), p.state, restartsString(p.restarts, lastExits.get(p.id) ?? (p.lastExitAt ? Date.parse(p.lastExitAt) : undefined), now), podAge(p, now), p.version];
       if (wide) row.push(p.service, p.pid ?? '', p.port ?? '', `${p.cpu}%`, p.runtime);
       return row;
     }),

@@ -53,7 +53,6 @@ const TRAILING_READ_MS = 1000;
 /** A dropped event stream is reconnected (with Last-Event-ID) for this long before the watch gives up with exit 1. */
 const RECONNECT_FOR_MS = 30_000;
 /** At most this many pods' last exits are looked up for RESTARTS' "(… ago)". */
-const MAX_EXIT_LOOKUPS = 20;
 
 interface Read {
   /** What -o json|yaml prints: the server's answer. */
@@ -135,8 +134,8 @@ export async function readKind(ctx: Ctx, o: GetOptions): Promise<Read> {
       return {
         data: list,
         names: list.services.map((s) => s.name),
-        // The list carries no updated/available counts or creation time: each service's own answer does.
-        rows: async () => serviceRows(await detailsOf(ctx, list.services.map((s) => s.name), (n) => `/services/${encodeURIComponent(n)}`), o.wide, now()),
+        // The list carries the counts and ages; only -o wide's image/command and strategy need each service's spec.
+        rows: async () => serviceRows(o.wide ? await detailsOf(ctx, list.services.map((s) => s.name), (n) => `/services/${encodeURIComponent(n)}`) : list.services, o.wide, now()),
       };
     }
     case 'pods': {
@@ -148,7 +147,7 @@ export async function readKind(ctx: Ctx, o: GetOptions): Promise<Read> {
       }
       const state = await ctx.client.get<{ pods: StatePod[] }>('/state');
       const pods = state.pods.filter((p) => !o.service || p.service === o.service);
-      return { data: { pods }, names: pods.map((p) => p.id), rows: async () => podRows(pods, o.wide, now(), await lastExits(ctx, pods)) };
+      return { data: { pods }, names: pods.map((p) => p.id), rows: async () => podRows(pods, o.wide, now()) };
     }
     case 'failovergroups': {
       if (o.name) {
@@ -189,13 +188,6 @@ export async function detailsOf<T>(ctx: Ctx, names: string[], path: (name: strin
     return res.status === 404 ? undefined : res.data;
   });
   return out.filter((x): x is Awaited<T> => x !== undefined) as T[];
-}
-
-/** When each restarted pod last exited (GET /pods/:id), for RESTARTS' "(45s ago)"; /state does not carry it. */
-async function lastExits(ctx: Ctx, pods: StatePod[]): Promise<Map<string, number>> {
-  const restarted = pods.filter((p) => p.restarts > 0).slice(0, MAX_EXIT_LOOKUPS);
-  const details = await detailsOf<PodDetail>(ctx, restarted.map((p) => p.id), (id) => `/pods/${encodeURIComponent(id)}`);
-  return new Map(details.filter((d) => d.lastExit).map((d) => [d.id, d.lastExit!.at]));
 }
 
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

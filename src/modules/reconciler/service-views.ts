@@ -55,7 +55,11 @@ export class ServiceViews {
       desired: effectiveReplicas(s.manifest.spec, st.autoscale),
       actual: pods.length,
       ready: pods.filter((p) => p.ready).length,
+      // kubectl get's UP-TO-DATE and AVAILABLE, so a list needs no read per service.
+      updatedReplicas: status?.updatedReplicas ?? 0,
+      availableReplicas: status?.availableReplicas ?? 0,
       conditions: status?.conditions ?? [],
+      createdAt: new Date(s.createdAt).toISOString(),
     };
   }
 
@@ -67,7 +71,6 @@ export class ServiceViews {
     const a = s.manifest.spec.autoscale;
     return {
       ...this.summary(s),
-      createdAt: new Date(s.createdAt).toISOString(),
       updatedAt: new Date(s.updatedAt).toISOString(),
       spec: s.manifest.spec,
       metadata: s.manifest.metadata,

@@ -14,7 +14,7 @@ export class ServicesController {
   ) {}
 
   @Get('services')
-  @ApiOperation({ summary: 'All services with desired and actual replica counts and conditions' })
+  @ApiOperation({ summary: 'All services with desired, actual, ready, updated and available replica counts, conditions and creation time' })
   list() {
     return { services: this.specs.list().map((s) => this.views.summary(s)) };
   }

@@ -18,6 +18,8 @@ export function podView(pod: Pod, now: number, cpu: number) {
     pid: pod.pid ?? null,
     port: pod.port ?? null,
     backoffUntil: pod.backoffUntil ? new Date(pod.backoffUntil).toISOString() : null,
+    // kubectl's RESTARTS "3 (45s ago)" without a read per pod.
+    lastExitAt: pod.lastExit ? new Date(pod.lastExit.at).toISOString() : null,
     // Why a pod is not serving: waiting for node capacity or a start slot, else how it last stopped.
     message: pod.message ?? (pod.lastExit && !pod.ready ? `${pod.lastExit.reason}: ${pod.lastExit.message}` : null),
     probeLatencyMs: last ? last.latencyMs : null,
