@@ -7,12 +7,15 @@ function service(over: Partial<ServiceDetail> = {}): ServiceDetail {
   return {
     name: 'web',
     generation: 2,
+    observedGeneration: 2,
     revision: 2,
     version: 'v2',
     runtime: 'process',
     desired: 3,
     actual: 4,
     ready: 2,
+    updatedReplicas: 1,
+    availableReplicas: 2,
     conditions: [],
     createdAt: new Date(NOW - 200_000).toISOString(),
     spec: { replicas: 3, command: ['node', 'server.js', 'a b'], rollout: { strategy: 'Canary' } },
@@ -23,7 +26,7 @@ function service(over: Partial<ServiceDetail> = {}): ServiceDetail {
 }
 
 function pod(over: Partial<StatePod> = {}): StatePod {
-  return { id: 'web-abc', service: 'web', revision: 1, version: 'v1', runtime: 'process', state: 'Ready', ready: true, restarts: 0, ageSeconds: 65, cpu: 12, pid: 100, port: 4000, ...over };
+  return { id: 'web-abc', service: 'web', revision: 1, version: 'v1', runtime: 'process', state: 'Ready', ready: true, restarts: 0, ageSeconds: 65, createdAt: new Date(NOW - 65_000).toISOString(), cpu: 12, pid: 100, port: 4000, backoffUntil: null, lastExitAt: null, message: null, probeLatencyMs: null, ...over };
 }
 
 function event(over: Partial<GridEvent> = {}): GridEvent {
@@ -40,8 +43,8 @@ describe(serviceRows.name, () => {
     expect(sut.keys).toEqual(['web']);
   });
 
-  it('counts 0 updated and available when the status has none yet', () => {
-    expect(serviceRows([service({ status: undefined })], false, NOW).rows[0].slice(2, 4)).toEqual([0, 0]);
+  it('reads updated and available from the answer itself, so a list needs no read per service', () => {
+    expect(serviceRows([service({ updatedReplicas: 0, availableReplicas: 0 })], false, NOW).rows[0].slice(2, 4)).toEqual([0, 0]);
   });
 });
 

@@ -2,32 +2,9 @@
 // column's rule is tested table-driven (get-rows.spec.ts). `now` is always passed in.
 import { age, ageSince, sanitize } from '../output.js';
 import { UsageError } from '../errors.js';
+import type { Condition, GridEvent, PodView, ServiceSummary } from '../../common/api/types.js';
 
-export interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-}
-
-/** GET /services (one entry of `services`). */
-export interface ServiceSummary {
-  name: string;
-  generation: number;
-  observedGeneration?: number;
-  revision: number;
-  version: string;
-  runtime: string;
-  desired: number;
-  actual: number;
-  ready: number;
-  /** Grid answers these in the list too (older Grids only in each service's status). */
-  updatedReplicas?: number;
-  availableReplicas?: number;
-  createdAt?: string;
-  conditions: Condition[];
-}
+export type { Condition, GridEvent, ServiceSummary };
 
 export interface Probe {
   httpGet?: { path: string };
@@ -72,25 +49,7 @@ export interface ServiceDetail extends ServiceSummary {
 }
 
 /** A pod of GET /state (and of /services/:name's `pods`). */
-export interface StatePod {
-  id: string;
-  service: string;
-  revision: number;
-  version: string;
-  runtime: string;
-  state: string;
-  ready: boolean;
-  restarts: number;
-  ageSeconds?: number;
-  createdAt?: string;
-  cpu: number;
-  pid: number | null;
-  port: number | null;
-  backoffUntil?: string | number | null;
-  lastExitAt?: string | null;
-  message?: string | null;
-  probeLatencyMs?: number | null;
-}
+export type StatePod = PodView;
 
 export interface PodExit {
   at: number;
@@ -148,18 +107,6 @@ export interface GroupDetail extends Omit<GroupSummary, 'lastSwitch'> {
   history: Array<{ at: string; from: string | null; to: string; automatic: boolean; reason: string; message: string }>;
 }
 
-/** An event of GET /events and /events/stream. */
-export interface GridEvent {
-  id: number;
-  time: number;
-  type: string;
-  service: string | null;
-  pod: string | null;
-  reason: string;
-  message: string;
-  explain: string;
-}
-
 /** GET /traffic?service=&window= */
 export interface Traffic {
   service: string;
@@ -189,7 +136,7 @@ export function serviceRows(services: Array<ServiceSummary | ServiceDetail>, wid
     volatile: [4],
     rows: services.map((s) => {
       const d = s as Partial<ServiceDetail>;
-      const row: Cell[] = [s.name, `${s.ready}/${s.desired}`, s.updatedReplicas ?? d.status?.updatedReplicas ?? 0, s.availableReplicas ?? d.status?.availableReplicas ?? 0, ageSince(s.createdAt, now)];
+      const row: Cell[] = [s.name, `${s.ready}/${s.desired}`, s.updatedReplicas, s.availableReplicas, ageSince(s.createdAt, now)];
       if (wide) row.push(s.version, d.spec?.rollout?.strategy ?? 'Rolling', s.runtime, workload(d.spec));
       return row;
     }),

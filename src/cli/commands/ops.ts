@@ -3,6 +3,7 @@ import type { Ctx } from '../run.js';
 import { CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
 import { ageSince, paint, parseOutput, printData, table } from '../output.js';
 import { registerSpec, type ServiceManifest } from './dsr.js';
+import type { AuditEntry } from '../../common/api/types.js';
 
 export function intFlag(raw: unknown, flag: string, min: number, max: number): number {
   const s = String(raw);
@@ -140,17 +141,6 @@ export async function failoverSwitchCommand(ctx: Ctx, group: string): Promise<nu
   return EXIT_OK;
 }
 
-interface AuditEntry {
-  id: number;
-  time: number;
-  actor: string;
-  actorKind: string;
-  sourceIp: string | null;
-  action: string;
-  target: string | null;
-  summary: string;
-  status: number | null;
-}
 
 /** `1h`, `30m`, `2d` ago, or an ISO time / epoch ms as the server takes it. */
 export function sinceParam(raw: string, now = Date.now()): string {

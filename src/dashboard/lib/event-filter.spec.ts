@@ -1,5 +1,5 @@
 import { needsServer, parseSince, typeMatches, visibleEvents, NO_FILTER, type EventFilter } from './event-filter.js';
-import type { GridEvent } from './types.js';
+import type { GridEvent } from '../../common/api/types.js';
 
 const ev = (id: number, type = 'pod.ready', service: string | null = 'web', time = id * 1000): GridEvent => ({
   id,

@@ -1,5 +1,5 @@
 // The event log's filters, and how live events from the store merge with a page from GET /events.
-import type { GridEvent } from './types.js';
+import type { GridEvent } from '../../common/api/types.js';
 
 export interface EventFilter {
   service: string;

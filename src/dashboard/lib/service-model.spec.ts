@@ -17,7 +17,7 @@ import {
   type RolloutStatus,
   type TrafficResponse,
 } from './service-model.js';
-import type { PodView } from './types.js';
+import type { PodView } from '../../common/api/types.js';
 
 function pod(id: string, over: Partial<PodView> = {}): PodView {
   return {

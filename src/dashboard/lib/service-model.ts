@@ -1,6 +1,6 @@
 // Pure shaping for the services, pod drawer and traffic views: desired-vs-actual rows, the
 // weight bar, rollout wording, number formatting. No DOM, no fetch: table-tested in the spec.
-import type { DiffEntry, PodView, ServiceDetail } from './types.js';
+import type { DiffEntry, PodView, ServiceDetail } from '../../common/api/types.js';
 
 export interface DiffRow {
   field: string;

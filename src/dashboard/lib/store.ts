@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, ApiError } from './api.js';
 import { openStream, type StreamHandle } from './sse.js';
-import type { GridEvent, ServiceDetail, StateSnapshot, WhoAmI } from './types.js';
+import type { GridEvent, ServiceDetail, StateSnapshot, WhoAmI } from '../../common/api/types.js';
 
 export interface DashState {
   me: WhoAmI | null;

@@ -3,18 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, ApiError } from '../lib/api.js';
 import { parseSince } from '../lib/event-filter.js';
 import { actorParts, clockTime } from '../lib/format.js';
+import type { AuditEntry as Entry } from '../../common/api/types.js';
 
-interface Entry {
-  id: number;
-  time: number | string;
-  actor: string;
-  actorKind: string;
-  sourceIp: string | null;
-  action: string;
-  target: string | null;
-  summary: string;
-  status: number | null;
-}
 interface Page {
   entries: Entry[];
   nextCursor: number | null;

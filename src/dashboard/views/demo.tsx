@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact
 import { request, ApiError } from '../lib/api.js';
 import { getState, subscribe, useStore, type DashState } from '../lib/store.js';
 import { apiManifest, demoReducer, demoRouteFor, failoverManifest, initialDemo, DEMO_GROUP, DEMO_SERVICE, DEMO_STEPS, DEMO_TARGETS, type DemoAction } from '../lib/demo-script.js';
-import type { GridEvent } from '../lib/types.js';
+import type { GridEvent } from '../../common/api/types.js';
 
 class Stopped extends Error {}
 

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { get } from '../lib/api.js';
 import { EVENTS_KEPT, useStore } from '../lib/store.js';
 import { needsServer, parseSince, visibleEvents, type EventFilter } from '../lib/event-filter.js';
-import type { GridEvent } from '../lib/types.js';
+import type { GridEvent } from '../../common/api/types.js';
 import { clockTime } from '../lib/format.js';
 
 /** Rows rendered at most: enough to read, few enough that 50 events/s stays cheap. */

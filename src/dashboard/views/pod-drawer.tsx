@@ -6,7 +6,7 @@ import { get, ApiError } from '../lib/api.js';
 import { openStream } from '../lib/sse.js';
 import { useStore } from '../lib/store.js';
 import { formatAge, formatCpu, formatMs, phaseGlyph, phaseVar, sparkPath } from '../lib/service-model.js';
-import type { PodView } from '../lib/types.js';
+import type { PodView } from '../../common/api/types.js';
 import { useCanAct } from './hooks.js';
 
 interface ProbeResult {

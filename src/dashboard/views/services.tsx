@@ -5,7 +5,7 @@ import { memo } from 'preact/compat';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { act, confirmThen } from '../lib/actions.js';
 import { useStore } from '../lib/store.js';
-import type { PodView, ServiceDetail } from '../lib/types.js';
+import type { PodView, ServiceDetail } from '../../common/api/types.js';
 import {
   formatAge,
   formatCpu,

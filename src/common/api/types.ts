@@ -1,4 +1,4 @@
-// The JSON shapes of Grid's routes, as far as the dashboard reads them.
+// The JSON shapes of Grid's routes, as the dashboard and gridctl read them (type-only: nothing here runs).
 
 export interface WhoAmI {
   name: string;
@@ -28,7 +28,11 @@ export interface ServiceSummary {
   desired: number;
   actual: number;
   ready: number;
+  /** Pods of the current revision, and those available (Ready for minReadySeconds), as a Deployment's status counts them. */
+  updatedReplicas: number;
+  availableReplicas: number;
   conditions: Condition[];
+  createdAt: string;
 }
 
 export interface PodView {
@@ -46,6 +50,7 @@ export interface PodView {
   pid: number | null;
   port: number | null;
   backoffUntil: string | null;
+  lastExitAt: string | null;
   message: string | null;
   probeLatencyMs: number | null;
 }
@@ -57,7 +62,6 @@ export interface DiffEntry {
 }
 
 export interface ServiceDetail extends ServiceSummary {
-  createdAt: string;
   updatedAt: string;
   spec: Record<string, any>;
   metadata: Record<string, any>;
@@ -76,6 +80,7 @@ export interface StateSnapshot {
   reconciler: { passes: number; lastResyncMs: number | null };
 }
 
+/** An event of GET /events and /events/stream. */
 export interface GridEvent {
   id: number;
   time: number;
@@ -85,4 +90,17 @@ export interface GridEvent {
   reason: string;
   message: string;
   explain: string;
+}
+
+/** An entry of GET /audit. */
+export interface AuditEntry {
+  id: number;
+  time: number;
+  actor: string;
+  actorKind: string;
+  sourceIp: string | null;
+  action: string;
+  target: string | null;
+  summary: string;
+  status: number | null;
 }
