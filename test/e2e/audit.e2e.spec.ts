@@ -3,21 +3,14 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyYaml, cleanupAll, expectEventually, json, readyPods, startGrid, type GridHandle } from '../utils/grid.js';
+import type { AuditEntry } from '../../src/common/api/types.js';
 
 const sim = (name: string, version = 'v1', extra = '') => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}}\nspec:\n  replicas: 1\n  image: "local://${name}@${version}"\n${extra}`;
 const CANARY = '  rollout: {strategy: Canary, steps: [{setWeight: 50}, {pause: {}}]}\n';
 const LOCK = `CREATE TRIGGER audit_lock BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'locked by test'); END`;
 
-interface Entry {
-  id: number;
-  time: number;
-  actor: string;
-  actorKind: string;
-  sourceIp: string | null;
-  action: string;
-  target: string | null;
-  summary: string;
-  status: number | null;
+/** The API's entry plus the chain fields the test reads. */
+interface Entry extends AuditEntry {
   prevHash: string;
   hash: string;
 }

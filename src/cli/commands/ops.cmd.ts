@@ -1,5 +1,6 @@
 // gridctl scale, register (DSR), chaos, failover, audit, alerts: names, flags, help and examples; the work is in ./ops.ts, loaded on use.
 import type { Command } from 'commander';
+import { dsrOutputOptions, dsrWorkloadOptions } from './dsr-options.js';
 import { examples, online } from '../run.js';
 
 const impl = () => import('./ops.js');
@@ -41,19 +42,13 @@ export function registerOps(program: Command): void {
     ['gridctl scale service api --replicas 5'],
   );
 
+  const register = program
+    .command('register')
+    .description('The DSR seed\'s register: run a service at a version from a command or a Docker image (--weight < 100 on an existing service: a canary held at that weight until rollout promote)')
+    .requiredOption('--service <name>', 'service name')
+    .requiredOption('--service-version <version>', 'version label (env VERSION); --version after register means the same, as the seed wrote it');
   examples(
-    program
-      .command('register')
-      .description('The DSR seed\'s register: run a service at a version from a command or a Docker image (--weight < 100 on an existing service: a canary held at that weight until rollout promote)')
-      .requiredOption('--service <name>', 'service name')
-      .requiredOption('--service-version <version>', 'version label (env VERSION); --version after register means the same, as the seed wrote it')
-      .option('--image <image>', 'a Docker image (docker runtime)')
-      .option('--command <line>', 'a command line, split like a shell would (process runtime; no pipes, globs or $VAR — $(VAR) is expanded by Grid)')
-      .option('--internal-port <port>', 'the port the container listens on (network: bridge, published on 127.0.0.1)')
-      .option('--replicas <n>', 'replicas', '1')
-      .option('--weight <percent>', '100 replaces what runs; less holds a canary of this version at that weight', '100')
-      .option('--dry-run', 'validate on the server, change nothing')
-      .option('-o, --output <format>', 'print the generated spec as json|yaml')
+    dsrOutputOptions(dsrWorkloadOptions(register, '', '1').option('--weight <percent>', '100 replaces what runs; less holds a canary of this version at that weight', '100'), '')
       .action(online(async (ctx) => (await impl()).registerCommand(ctx))),
     [
       'gridctl register --service example --version v1 --image dsr-svc:v1 --internal-port 80 --replicas 2 --weight 100',

@@ -1,26 +1,25 @@
 // gridctl rollout status|promote|abort|retry|pause|resume|undo|history, and the DSR seed's rollout --service: names, flags, help and examples; the work is in ./rollout.ts, loaded on use.
 import type { Command } from 'commander';
+import { dsrOutputOptions, dsrWorkloadOptions } from './dsr-options.js';
 import { examples, online } from '../run.js';
 
 const impl = () => import('./rollout.js');
 
 export function registerRollout(program: Command): void {
-  const rollout = program
+  const base = program
     .command('rollout')
     .description('Follow and steer rollouts (subcommands), or start a canary the DSR seed\'s way: rollout --service S --to-version V (--image I | --command C)')
     .usage('<status|promote|abort|retry|pause|resume|undo|history> NAME | --service S --to-version V (--image I | --command C) [options]')
     .option('--service <name>', 'DSR form: the service to roll out')
-    .option('--to-version <version>', 'DSR form: the new version (env VERSION)')
-    .option('--image <image>', 'DSR form: a Docker image (docker runtime)')
-    .option('--command <line>', 'DSR form: a command line, split like a shell would (process runtime)')
-    .option('--internal-port <port>', 'DSR form: the port the container listens on (network: bridge)')
-    .option('--replicas <n>', 'DSR form: replicas', '2')
-    .option('--canary-weight <percent>', 'DSR form: the first canary weight', '10')
-    .option('--step-percent <percent>', 'DSR form: weight added at each step', '25')
-    .option('--step-interval-s <seconds>', 'DSR form: seconds per step with --auto', '10')
-    .option('--auto', 'DSR form: timed steps, then follow the rollout like rollout status (without it every step waits for rollout promote)')
-    .option('--dry-run', 'DSR form: validate on the server, change nothing')
-    .option('-o, --output <format>', 'DSR form: print the generated spec as json|yaml')
+    .option('--to-version <version>', 'DSR form: the new version (env VERSION)');
+  const rollout = dsrOutputOptions(
+    dsrWorkloadOptions(base, 'DSR form: ', '2')
+      .option('--canary-weight <percent>', 'DSR form: the first canary weight', '10')
+      .option('--step-percent <percent>', 'DSR form: weight added at each step', '25')
+      .option('--step-interval-s <seconds>', 'DSR form: seconds per step with --auto', '10')
+      .option('--auto', 'DSR form: timed steps, then follow the rollout like rollout status (without it every step waits for rollout promote)'),
+    'DSR form: ',
+  )
     .action((...argv: unknown[]) => {
       const cmd = argv[argv.length - 1] as Command;
       // `gridctl rollout` alone names no subcommand and no service: a usage error, with the usage.
