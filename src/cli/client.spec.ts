@@ -122,4 +122,49 @@ describe(GridClient.name, () => {
       await s.close();
     }
   });
+
+  it('refuses . and .. as names instead of letting the URL resolve them to another route', () => {
+    const sut = new GridClient(conn('http://127.0.0.1:1'));
+    for (const name of ['..', '.', '%2e%2e', '%2E.']) expect(() => sut.url(`/pods/${name}`)).toThrow(/is not a name/);
+    expect(sut.url('/pods/web-1')).toBe('http://127.0.0.1:1/pods/web-1');
+  });
+
+  it('holds one deadline for the whole answer: a server dripping a byte a second does not reset it', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const drip = () => {
+        if (res.destroyed) return;
+        res.write(' ');
+        timers.push(setTimeout(drip, 100));
+      };
+      drip();
+    });
+    try {
+      const t0 = Date.now();
+      await expect(new GridClient(conn(s.url, { timeoutMs: 500 })).get('/services')).rejects.toThrow('did not answer within 0.5 s');
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      timers.forEach(clearTimeout);
+      await s.close();
+    }
+  });
+
+  it('ends a stream whose event grows past the cap with one line, not an out-of-memory crash', async () => {
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const line = `data: ${'x'.repeat(64 * 1024)}\n`;
+      let n = 0;
+      const pump = () => {
+        while (n < 40 && res.write(line)) n++;
+        if (n < 40) res.once('drain', pump);
+      };
+      pump();
+    });
+    try {
+      await expect(new GridClient(conn(s.url)).stream('/events/stream', undefined, () => undefined)).rejects.toThrow(/an event larger than 1048576 bytes/);
+    } finally {
+      await s.close();
+    }
+  });
 });

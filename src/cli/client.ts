@@ -4,10 +4,12 @@
 import * as http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Connection } from './config.js';
-import { ApiError, CliError, type ApiErrorBody } from './errors.js';
+import { ApiError, CliError, UsageError, type ApiErrorBody } from './errors.js';
 
 /** Answers larger than this are refused rather than held in memory. */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** An SSE line or event larger than this ends the stream: Grid's events and log lines are far smaller. */
+export const MAX_SSE_EVENT_BYTES = 1024 * 1024;
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
@@ -40,6 +42,16 @@ export class GridClient {
   constructor(readonly conn: Connection) {}
 
   url(path: string, query?: Query): string {
+    // new URL() resolves dot segments (and %2e%2e): `describe pod ..` must not become GET /.
+    for (const seg of path.split('/')) {
+      let name = seg;
+      try {
+        name = decodeURIComponent(seg);
+      } catch {
+        // left as sent; the server refuses it
+      }
+      if (name === '.' || name === '..') throw new UsageError(`'${name}' is not a name`);
+    }
     const u = new URL(this.conn.url + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== false) u.searchParams.set(k, String(v));
     return u.toString();
@@ -68,8 +80,18 @@ export class GridClient {
         contentType ??= 'application/json';
       }
     }
-    const res = await this.open(method, url, { body, contentType, timeoutMs: opts.timeoutMs ?? this.conn.timeoutMs, accept: 'application/json' });
-    const text = await readAll(res, MAX_RESPONSE_BYTES, url);
+    const timeoutMs = opts.timeoutMs ?? this.conn.timeoutMs;
+    // One deadline for the whole exchange: a server that drips a byte a second never resets it.
+    const deadline = AbortSignal.timeout(timeoutMs);
+    let res: IncomingMessage;
+    let text: string;
+    try {
+      res = await this.open(method, url, { body, contentType, timeoutMs, accept: 'application/json', signal: deadline });
+      text = await readAll(res, MAX_RESPONSE_BYTES, url, deadline);
+    } catch (e) {
+      if (deadline.aborted) throw connectionError(Object.assign(new Error('timeout'), { code: 'GRID_TIMEOUT', timeoutMs }), url, this.conn.source);
+      throw e;
+    }
     const status = res.statusCode ?? 0;
     const isJson = String(res.headers['content-type'] ?? '').includes('json');
     let data: unknown = text;
@@ -114,10 +136,17 @@ export class GridClient {
         resolve();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      const tooBig = () => {
+        signal?.removeEventListener('abort', onAbort);
+        res.destroy();
+        reject(new CliError(`${url}: an event larger than ${MAX_SSE_EVENT_BYTES} bytes; the stream was closed`));
+      };
       res.on('data', (chunk: string) => {
+        const scanFrom = buf.length;
         buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
+        let nl = buf.indexOf('\n', scanFrom);
+        if (nl < 0 && buf.length > MAX_SSE_EVENT_BYTES) return tooBig();
+        for (; nl >= 0; nl = buf.indexOf('\n')) {
           const line = buf.slice(0, nl).replace(/\r$/, '');
           buf = buf.slice(nl + 1);
           if (line === '') {
@@ -129,7 +158,10 @@ export class GridClient {
           const colon = line.indexOf(':');
           const field = colon < 0 ? line : line.slice(0, colon);
           const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'data') cur.data = cur.data === undefined ? value : `${cur.data}\n${value}`;
+          if (field === 'data') {
+            cur.data = cur.data === undefined ? value : `${cur.data}\n${value}`;
+            if (cur.data.length > MAX_SSE_EVENT_BYTES) return tooBig();
+          }
           else if (field === 'event') cur.event = value;
           else if (field === 'id') cur.id = value;
         }
@@ -164,8 +196,16 @@ export class GridClient {
   }
 }
 
-function readAll(res: IncomingMessage, limit: number, url: string): Promise<string> {
+function readAll(res: IncomingMessage, limit: number, url: string, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
+    signal?.addEventListener(
+      'abort',
+      () => {
+        res.destroy();
+        reject(new CliError(`${url}: no complete answer in time`));
+      },
+      { once: true },
+    );
     const chunks: Buffer[] = [];
     let n = 0;
     res.on('data', (c: Buffer) => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { configPath, normalizeUrl, parseConfig, readConfig, resolveConnection, writeConfig } from './config.js';
+import { configPath, normalizeUrl, parseConfig, readConfig, readSmallFile, resolveConnection, writeConfig } from './config.js';
 
 describe('resolveConnection', () => {
   let dir: string;
@@ -81,5 +81,25 @@ describe('configPath', () => {
 describe('normalizeUrl', () => {
   it('keeps a path prefix (Grid behind a proxy) without a trailing slash', () => {
     expect(normalizeUrl('https://example.com/grid/', 'x')).toBe('https://example.com/grid');
+  });
+
+  it('refuses a password in the URL, where every message naming the URL would print it', () => {
+    expect(() => normalizeUrl('http://admin:pw@127.0.0.1:8080', 'GRID_URL')).toThrow('GRID_URL: no user or password in the URL');
+  });
+});
+
+describe(readSmallFile.name, () => {
+  it('refuses a device before reading a byte, and a file over the limit', () => {
+    expect(() => readSmallFile('/dev/zero', 1024)).toThrow('/dev/zero: not a regular file');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridctl-read-'));
+    try {
+      const f = path.join(dir, 'big');
+      fs.writeFileSync(f, 'x'.repeat(2048));
+      expect(() => readSmallFile(f, 1024)).toThrow(`${f}: 2048 bytes, more than the 1024 gridctl reads`);
+      expect(readSmallFile(f, 4096)).toHaveLength(2048);
+      expect(() => readSmallFile(dir, 1024)).toThrow('not a regular file');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 // Where gridctl connects and as whom, as kubectl reads a kubeconfig: flags first, then
 // GRID_URL / GRID_API_KEY / GRID_USER (+ GRID_PASSWORD), then the current context of
 // ~/.config/grid/config.yaml (or $GRID_CONFIG, or $XDG_CONFIG_HOME/grid/config.yaml).
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -46,13 +47,43 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'grid', 'config.yaml');
 }
 
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Reads a regular file of at most `limit` bytes. A device (/dev/zero), FIFO or directory is
+ * refused before a byte is read: reading one could take all of the machine's memory.
+ */
+export function readSmallFile(file: string, limit: number): string {
+  const st = fs.statSync(file);
+  // A pipe (`-f <(…)`) is read up to the limit; devices and directories are refused unread.
+  if (!st.isFile() && !st.isFIFO()) throw new CliError(`${file}: not a regular file`);
+  if (st.size > limit) throw new CliError(`${file}: ${st.size} bytes, more than the ${limit} gridctl reads`);
+  const fd = fs.openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(64 * 1024);
+      const r = fs.readSync(fd, buf, 0, buf.length, null);
+      if (r === 0) break;
+      total += r;
+      if (total > limit) throw new CliError(`${file}: more than the ${limit} bytes gridctl reads`);
+      chunks.push(buf.subarray(0, r));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Reads the config file; a missing file is an empty config. The YAML parser loads only when a file exists. */
 export async function readConfig(file = configPath()): Promise<ConfigFile> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readSmallFile(file, MAX_CONFIG_BYTES);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { contexts: [] };
+    if (e instanceof CliError) throw e;
     throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
   }
   const { parse } = await import('./yaml.js');
@@ -105,8 +136,9 @@ export async function writeConfig(cfg: ConfigFile, file = configPath()): Promise
     })),
   };
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, stringify(doc), { mode: 0o600 });
+  // A fresh name, created exclusively: a file planted at a predictable name would keep its own mode.
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, stringify(doc), { mode: 0o600, flag: 'wx' });
   fs.renameSync(tmp, file);
 }
 
@@ -119,6 +151,8 @@ export function normalizeUrl(raw: string, source: string): string {
     throw new UsageError(`${source}: not a URL: ${raw}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${source}: must be http:// or https:// (got ${u.protocol})`);
+  // A password in the URL would be printed with every message that names it, and sent beside an API key.
+  if (u.username || u.password) throw new UsageError(`${source}: no user or password in the URL; use --user/--password, GRID_USER, or a context's user`);
   return u.toString().replace(/\/+$/, '');
 }
 

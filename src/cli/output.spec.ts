@@ -1,4 +1,4 @@
-import { age, parseOutput, sanitize, table, useColor } from './output.js';
+import { age, paint, parseOutput, sanitize, table, terminalSafe, useColor } from './output.js';
 
 describe('age', () => {
   // kubectl's HumanDuration table (k8s.io/apimachinery/pkg/util/duration).
@@ -69,5 +69,22 @@ describe('parseOutput', () => {
     expect(parseOutput('json')).toBe('json');
     expect(() => parseOutput('xml')).toThrow("-o: one of wide|json|yaml|name (got 'xml')");
     expect(() => parseOutput('wide', ['json'])).toThrow('-o: one of json');
+  });
+});
+
+describe('terminalSafe', () => {
+  it.each([
+    ['a title (OSC)', 'x\u001b]0;PWNED\u0007y', 'x\\x1b]0;PWNED\\x07y'],
+    ['a screen clear (CSI)', '\u001b[2J', '\\x1b[2J'],
+    ['a C1 CSI', 'a\u009b31m', 'a\\x9b31m'],
+    ['a carriage return that would overwrite the line', 'ok\rfake', 'ok\\x0dfake'],
+    ['newlines and tabs', 'a\tb\nc', 'a\tb\nc'],
+  ])('escapes %s', (_name, input, want) => {
+    expect(terminalSafe(input)).toBe(want);
+  });
+
+  it("keeps gridctl's own colours", () => {
+    const red = paint('error:', 'red', true);
+    expect(terminalSafe(red)).toBe(red);
   });
 });

@@ -47,7 +47,38 @@ export function table(headers: string[], rows: Array<Array<string | number | nul
 /** Control characters from the server (a pod name cannot hold them, a message might) never reach the terminal raw. */
 export function sanitize(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, escapeChar);
+}
+
+function escapeChar(ch: string): string {
+  return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * What a terminal may receive: text, newlines, tabs, and the colour codes `paint` writes. Every
+ * other control character (C0, DEL, C1 — ESC, CSI, OSC that set titles, clear screens or write
+ * links) is shown escaped, so nothing a server sends can drive the user's terminal.
+ */
+export function terminalSafe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u001b\[(?:1|2|22|31|32|33|39)m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (m) => (m.length > 1 ? m : escapeChar(m)));
+}
+
+/**
+ * The stream gridctl writes to: on a terminal, every write passes through terminalSafe (tables,
+ * messages, -o yaml, diffs alike); into a pipe or file, bytes go as they are, as kubectl's do.
+ */
+export function guardTerminal(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  if (!stream.isTTY) return stream;
+  const write = (chunk: unknown, ...rest: unknown[]) =>
+    (stream.write as (c: unknown, ...r: unknown[]) => boolean)(typeof chunk === 'string' ? terminalSafe(chunk) : Buffer.isBuffer(chunk) ? terminalSafe(chunk.toString('utf8')) : chunk, ...rest);
+  return new Proxy(stream, {
+    get(target, prop) {
+      if (prop === 'write') return write;
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** kubectl's HumanDuration: 45s, 3m20s, 25m, 2h10m, 30h, 3d4h, 120d, 2y10d. */

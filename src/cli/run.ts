@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { GridClient } from './client.js';
 import { resolveConnection, type Connection, type GlobalOptions } from './config.js';
 import { CliError, EXIT_FAILED, EXIT_OK } from './errors.js';
-import { paint, useColor } from './output.js';
+import { guardTerminal, paint, terminalSafe, useColor } from './output.js';
 
 export interface Ctx {
   client: GridClient;
@@ -20,6 +20,10 @@ export interface Ctx {
 
 /** What a command returns: its exit code (default 0). */
 export type CommandResult = number | void;
+
+/** stdout and stderr as commands get them: on a terminal, nothing the server sent can drive it. */
+export const STDOUT = guardTerminal(process.stdout);
+export const STDERR = guardTerminal(process.stderr);
 
 const stop = new AbortController();
 let signalled = false;
@@ -39,7 +43,7 @@ export function online<A extends unknown[]>(fn: (ctx: Ctx, ...args: A) => Promis
       const conn = await resolveConnection(opts as GlobalOptions);
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      return fn({ client: new GridClient(conn), conn, opts, out: process.stdout, err: process.stderr, color: useColor(), signal: stop.signal }, ...args);
+      return fn({ client: new GridClient(conn), conn, opts, out: STDOUT, err: STDERR, color: useColor(), signal: stop.signal }, ...args);
     });
   };
 }
@@ -65,11 +69,14 @@ async function report(fn: () => Promise<CommandResult>): Promise<void> {
 /** Prints `error: …` (each line of a multi-line message prefixed) and returns the exit code. */
 export function printError(e: unknown): number {
   const colour = useColor(process.stderr);
+  // Messages carry what the server said: escaped always, whether or not stderr is a terminal.
+  const say = (line: string) => process.stderr.write(`${paint('error:', 'red', colour)} ${terminalSafe(line).replace(/\u001b/g, '\\x1b')}\n`);
   if (e instanceof CliError) {
-    for (const line of e.message.split('\n')) process.stderr.write(`${paint('error:', 'red', colour)} ${line}\n`);
+    for (const line of e.message.split('\n')) say(line);
     return e.exitCode;
   }
-  process.stderr.write(`${paint('error:', 'red', colour)} ${(e as Error)?.stack ?? String(e)}\n`);
+  // Not one of ours: most likely an answer of a shape this gridctl does not know (another Grid version).
+  say(`${(e as Error)?.message ?? String(e)} (an answer gridctl did not expect: is Grid the same version as gridctl?)`);
   return EXIT_FAILED;
 }
 

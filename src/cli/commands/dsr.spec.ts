@@ -17,6 +17,12 @@ describe(splitCommand.name, () => {
     [`echo "$(PORT)"`, ['echo', '$(PORT)']],
     [`echo a#b x~`, ['echo', 'a#b', 'x~']],
     [`echo '*' "|"`, ['echo', '*', '|']],
+    // Quoted or escaped, $(VAR) is text: $$(VAR) is how Grid is told to leave it alone.
+    [`echo '$(HOME)'`, ['echo', '$$(HOME)']],
+    [`echo "\\$(X)"`, ['echo', '$$(X)']],
+    // A backslash-newline joins lines, as a shell does.
+    ['node \\\nserver.js', ['node', 'server.js']],
+    ['node ser\\\nver.js', ['node', 'server.js']],
   ])('%s', (line, want) => {
     expect(sut(line)).toEqual(want);
   });
@@ -36,6 +42,7 @@ describe(splitCommand.name, () => {
     ['echo "open', 'unterminated double quote'],
     ['echo a\\', 'trailing backslash'],
     ['# comment', "'#'"],
+    ['FOO=1 node x.js', "'FOO=1' sets a variable"],
   ])('refuses %j (%s)', (line, why) => {
     expect(() => sut(line)).toThrow(UsageError);
     expect(() => sut(line)).toThrow(why);

@@ -68,7 +68,8 @@ export function splitCommand(line: string): string[] {
     if (c === "'") {
       const end = line.indexOf("'", i + 1);
       if (end < 0) refuse('an unterminated single quote');
-      cur += line.slice(i + 1, end);
+      // Quoted, $(VAR) is text: written $$(VAR), which Grid leaves as a literal $(VAR).
+      cur += line.slice(i + 1, end).replace(/\$\(/g, '$$$$(');
       i = end + 1;
     } else if (c === '"') {
       i++;
@@ -76,8 +77,9 @@ export function splitCommand(line: string): string[] {
         if (i >= line.length) refuse('an unterminated double quote');
         const d = line[i];
         if (d === '"') break;
-        if (d === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1])) {
-          cur += line[i + 1];
+        if (d === '\\' && line[i + 1] === '\n') i += 2;
+        else if (d === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1])) {
+          cur += line[i + 1] === '$' && line[i + 2] === '(' ? '$$' : line[i + 1];
           i += 2;
         } else if (d === '$') dollar();
         else if (d === '`') refuse('a backtick');
@@ -89,7 +91,9 @@ export function splitCommand(line: string): string[] {
       i++;
     } else if (c === '\\') {
       if (i + 1 >= line.length) refuse('a trailing backslash');
-      cur += line[i + 1];
+      // A backslash-newline joins lines, as in a shell; an escaped $ before ( stays literal for Grid too.
+      if (line[i + 1] !== '\n') cur += line[i + 1] === '$' && line[i + 2] === '(' ? '$$' : line[i + 1];
+      if (line[i + 1] === '\n' && cur === '') inWord = false;
       i += 2;
     } else if (c === '$') dollar();
     else if ('|&;<>()`*?[]{}~#\n\r'.includes(c)) {
@@ -104,6 +108,7 @@ export function splitCommand(line: string): string[] {
   }
   if (inWord) words.push(cur);
   if (words.length === 0) throw new UsageError('--command: is empty');
+  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) throw new UsageError(`--command: '${words[0]}' sets a variable, which takes a shell; Grid would run a program named so. Put it in a spec's env instead`);
   return words;
 }
 

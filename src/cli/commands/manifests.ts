@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { parseAllDocuments, stringify } from '../yaml.js';
 import { CliError, UsageError } from '../errors.js';
+import { readSmallFile } from '../config.js';
 
 export interface SourceDoc {
   /** The file as the user named it (a directory's files joined to it), or `(stdin)`. */
@@ -98,18 +99,32 @@ export async function readSources(args: string[], recursive: boolean, readStdin:
   return docs;
 }
 
+/** More than Grid takes in one apply (1 MiB), with room for comments and YAML's shorter form; a bound on what is read. */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 function readText(file: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readSmallFile(file, MAX_MANIFEST_BYTES);
   } catch (e) {
-    throw new UsageError(`-f ${file}: ${(e as Error).message}`);
+    throw new UsageError(`-f ${file}: ${(e as Error).message.replace(`${file}: `, '')}`);
   }
 }
 
-export function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
+export function readStdin(stream: NodeJS.ReadableStream = process.stdin, limit = MAX_MANIFEST_BYTES): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer | string) => chunks.push(Buffer.from(c)));
+    let total = 0;
+    const onData = (c: Buffer | string) => {
+      total += c.length;
+      if (total > limit) {
+        stream.removeListener('data', onData);
+        (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+        reject(new UsageError(`-f -: more than the ${limit} bytes gridctl reads from stdin`));
+        return;
+      }
+      chunks.push(Buffer.from(c));
+    };
+    stream.on('data', onData);
     stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     stream.on('error', reject);
   });

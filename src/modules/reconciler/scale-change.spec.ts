@@ -11,7 +11,6 @@ describe(scaleChange.name, () => {
     [{ delta: '-3' }, { delta: -3 }],
     [{ replicas: '0' }, { replicas: 0 }],
     [{ replicas: '7' }, { replicas: 7 }],
-    [{ delta: '', replicas: '4' }, { replicas: 4 }],
   ])('%j → %j', (q, want) => {
     expect(sut(q.delta, q.replicas)).toEqual(want);
   });
@@ -23,6 +22,10 @@ describe(scaleChange.name, () => {
     [{ replicas: '-1' }, 'replicas', '0..1000'],
     [{ replicas: 'two' }, 'replicas', 'integer'],
     [{ delta: 'x' }, 'delta', 'integer'],
+    // Empty is a value given, not an absent one: `replicas=1&delta=` is as ambiguous as both.
+    [{ delta: '', replicas: '4' }, 'replicas', 'not both'],
+    [{ delta: '' }, 'delta', 'is required'],
+    [{ replicas: '' }, 'replicas', 'is required'],
   ])('%j is refused naming %s', (q, field, text) => {
     let err: unknown;
     try {
