@@ -26,7 +26,8 @@ describe('resolveConnection', () => {
     ['nothing: the default URL, no credentials', {}, {}, { url: 'http://127.0.0.1:8080', source: 'default' }],
     ['the current context', {}, { GRID_CONFIG: '@' }, { url: 'http://10.0.0.5:8080', apiKey: 'lab-key-0123456789', source: 'context lab' }],
     ['--context picks another, a bare host:port gets http://', { context: 'ops' }, { GRID_CONFIG: '@' }, { url: 'http://127.0.0.1:9090', user: 'ann', password: 'pw-ann', source: 'context ops' }],
-    ['GRID_URL beats the context, the context still gives credentials', {}, { GRID_CONFIG: '@', GRID_URL: 'http://localhost:1' }, { url: 'http://localhost:1', apiKey: 'lab-key-0123456789', source: 'GRID_URL' }],
+    ["GRID_URL beats the context, and the context's key stays with its own server", {}, { GRID_CONFIG: '@', GRID_URL: 'http://localhost:1' }, { url: 'http://localhost:1', source: 'GRID_URL' }],
+    ['--context with --server: the named context gives credentials for the server given', { context: 'lab', server: 'http://h:2' }, { GRID_CONFIG: '@' }, { url: 'http://h:2', apiKey: 'lab-key-0123456789', source: '--server' }],
     ['--server beats GRID_URL', { server: 'http://a:2' }, { GRID_URL: 'http://b:3' }, { url: 'http://a:2', source: '--server' }],
     ['GRID_API_KEY replaces the context credentials', {}, { GRID_CONFIG: '@', GRID_API_KEY: 'env-key' }, { url: 'http://10.0.0.5:8080', apiKey: 'env-key', source: 'context lab' }],
     ['GRID_USER=name:password', {}, { GRID_USER: 'bob:s3cret:x' }, { url: 'http://127.0.0.1:8080', user: 'bob', password: 's3cret:x', source: 'default' }],
@@ -40,7 +41,7 @@ describe('resolveConnection', () => {
   });
 
   it.each([
-    ['an unknown context', { context: 'nope' }, {}, /context 'nope' is not in .*config\.yaml/],
+    ['an unknown context', { context: 'nope' }, {}, /context "nope" not found in .*config\.yaml/],
     ['a user without a password', { user: 'x' }, {}, /a user needs a password/],
     ['a URL of another scheme', { server: 'ftp://h' }, {}, /--server: must be http:\/\/ or https:\/\//],
     ['a bad timeout', { requestTimeout: 'soon' }, {}, /--request-timeout: a duration like 30s/],
@@ -57,6 +58,12 @@ describe('resolveConnection', () => {
   it('writes the file for its owner only', async () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect((await readConfig(file)).contexts.map((c) => c.name)).toEqual(['lab', 'ops']);
+  });
+
+  it('does not read the file when --server or GRID_URL says where to go', async () => {
+    fs.writeFileSync(file, 'contexts: [\n');
+    await expect(resolveConnection({}, { GRID_CONFIG: file, GRID_URL: 'http://h:1' })).resolves.toMatchObject({ url: 'http://h:1' });
+    await expect(resolveConnection({}, { GRID_CONFIG: file })).rejects.toThrow('not valid YAML');
   });
 
   it('names the file and the field of a bad config', async () => {

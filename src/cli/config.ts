@@ -169,14 +169,17 @@ function timeoutOf(raw: string | undefined): number {
 export async function resolveConnection(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
   const timeoutMs = timeoutOf(opts.requestTimeout ?? env.GRID_REQUEST_TIMEOUT);
   let ctx: Context | undefined;
-  const needFile = opts.context !== undefined || !(opts.server ?? env.GRID_URL) || !(opts.apiKey ?? env.GRID_API_KEY ?? opts.user ?? env.GRID_USER);
+  // A context's credentials go to its own server only: with --server or GRID_URL (and no
+  // --context) the file is not read at all, so neither a key meant for another Grid nor a
+  // broken file gets in the way.
+  const needFile = opts.context !== undefined || !(opts.server ?? env.GRID_URL);
   if (needFile) {
     const file = configPath(env);
     const cfg = await readConfig(file);
     const name = opts.context ?? cfg.currentContext;
     if (name !== undefined) {
       ctx = cfg.contexts.find((c) => c.name === name);
-      if (!ctx) throw new UsageError(`context '${name}' is not in ${file} (gridctl config get-contexts lists them)`);
+      if (!ctx) throw new UsageError(`context "${name}" not found in ${file} (gridctl config get-contexts lists them)`);
     }
   }
   let url: string;

@@ -40,11 +40,18 @@ export class ApiError extends CliError {
   }
 }
 
+/** kubectl's words for a missing object, the same from every command: `service "api" not found`. */
+export function notFound(kind: string, name: string): CliError {
+  return new CliError(`${kind} "${name}" not found`);
+}
+
 /** `error: 400 Bad Request` then each field error on its own line (`spec.replicas: must be …`). */
 export function formatApiError(status: number, body: ApiErrorBody | undefined, method: string, url: string): string {
   const errs = Array.isArray(body?.errors) ? body!.errors! : [];
   if (errs.length > 0) return errs.map((e) => `${e.path}: ${e.message}`).join('\n');
-  const what = body?.message ?? body?.error ?? `HTTP ${status}`;
+  let what = typeof body?.message === 'string' ? body.message : (body?.error ?? `HTTP ${status}`);
+  // Grid says `service 'api' not found`; gridctl says it as its own lookups do.
+  if (status === 404) what = what.replace(/^(service|pod|failover group) '([^']*)' not found/, (_m, kind: string, name: string) => `${kind.replace(' ', '')} "${name}" not found`);
   if (status === 401) return `${what} (${method} ${url}): send credentials with --api-key, --user/--password, GRID_API_KEY, GRID_USER or a context (gridctl config set-context)`;
   if (status === 403) return `${what} (${method} ${url})`;
   return what;
