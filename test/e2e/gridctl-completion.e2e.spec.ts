@@ -76,6 +76,23 @@ describe('gridctl completion', () => {
     expect(await complete('gridctl rollout ')).toEqual(expect.arrayContaining(['status', 'promote', 'abort', 'undo', 'history']));
     expect(await complete('gridctl get pods --out')).toEqual(['--output']);
     expect(await complete('gridctl completion ')).toEqual(['bash', 'zsh']);
+    expect(await complete('gridctl get ')).toEqual(['events', 'failovergroups', 'pods', 'services']);
+    expect(await complete('gridctl describe ')).toEqual(['failovergroup', 'pod', 'service']);
+    expect(await complete('gridctl delete s')).toEqual(['service']);
+    const flags = await complete('gridctl get pods --');
+    expect(flags.filter((f) => f === '--help')).toHaveLength(1);
+  });
+
+  it("offers a config file's contexts", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridctl-completion-config-'));
+    const file = path.join(dir, 'config.yaml');
+    fs.writeFileSync(file, 'contexts:\n  - { name: lab, server: http://127.0.0.1:1 }\n  - { name: prod, server: http://127.0.0.1:2 }\n');
+    try {
+      expect(await complete('gridctl config use-context ', { GRID_CONFIG: file })).toEqual(['lab', 'prod']);
+      expect(await complete('gridctl get pods --context ', { GRID_CONFIG: file })).toEqual(['lab', 'prod']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("offers a real Grid's names where a command takes one", async () => {
@@ -84,6 +101,10 @@ describe('gridctl completion', () => {
     const pods = (await readyPods(grid, 'comp-api', 2)).map((p) => p.id).sort();
     expect(await complete('gridctl logs comp-api', env)).toEqual(pods);
     expect(await complete('gridctl describe service comp', env)).toEqual(['comp-api']);
+    expect(await complete('gridctl get svc comp', env)).toEqual(['comp-api']);
+    // delete takes several names: each position completes.
+    expect(await complete('gridctl delete service comp-api comp', env)).toEqual(['comp-api']);
+    expect(await complete('gridctl get events ', env)).toEqual([]);
   });
 
   it('offers nothing, silently, when Grid is not there', async () => {

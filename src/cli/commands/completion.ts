@@ -6,7 +6,7 @@ import type { Argument, Command } from 'commander';
 import type { Ctx } from '../run.js';
 
 /** What a positional argument completes to: fixed words, a kind of object, or the kind named by the argument before it. */
-export type ArgSource = { words: string[] } | { kind: NameKind } | { kindFromPrevious: true };
+export type ArgSource = { words: string[]; contexts?: boolean } | { kind: NameKind } | { kindFromPrevious: true };
 export type NameKind = 'services' | 'pods' | 'failovergroups';
 
 const KIND_ALIASES: Record<string, NameKind> = {
@@ -25,6 +25,8 @@ export interface CommandInfo {
   subcommands: string[];
   options: string[];
   args: ArgSource[];
+  /** The index of a variadic last argument, if any. */
+  variadicFrom?: number;
 }
 
 /** Flattens the tree: every command's subcommands (names and aliases), flags and argument sources. */
@@ -39,21 +41,40 @@ export function describeTree(root: Command): { commands: CommandInfo[]; valueOpt
       for (const f of [o.long, o.short]) if (f) options.push(f);
       if (o.required || o.optional) for (const f of [o.long, o.short]) if (f) valueOptions.add(f);
     }
-    if (subs.length > 0 || cmd.registeredArguments.length > 0 || path === '') options.push('--help');
-    commands.push({ path, subcommands: subs.flatMap((c) => [c.name(), ...c.aliases()]), options, args: cmd.registeredArguments.map((a, i) => argSource(a, i, path, cmd.registeredArguments)) });
+    // Every command takes --help; the root's list, offered everywhere, carries it once.
+    if (path === '') options.push('--help');
+    const last = cmd.registeredArguments.length - 1;
+    commands.push({
+      path,
+      subcommands: subs.flatMap((c) => [c.name(), ...c.aliases()]),
+      options,
+      args: cmd.registeredArguments.map((a, i) => argSource(a, i, path, cmd.registeredArguments)),
+      variadicFrom: last >= 0 && cmd.registeredArguments[last].variadic ? last : undefined,
+    });
     for (const s of subs) for (const n of [s.name(), ...s.aliases()]) walk(s, path ? `${path} ${n}` : n);
   };
   walk(root, '');
   return { commands, valueOptions: [...valueOptions].sort() };
 }
 
+/** The kinds each command's `<kind>`/`[type]` argument takes, as the user types them. */
+const KINDS_OF: Record<string, string[]> = {
+  get: ['services', 'pods', 'failovergroups', 'events'],
+  describe: ['service', 'pod', 'failovergroup'],
+  delete: ['service', 'failovergroup'],
+  top: ['pods', 'services'],
+  scale: ['service'],
+};
+
 function argSource(a: Argument, i: number, path: string, all: readonly Argument[]): ArgSource {
   if (a.argChoices && a.argChoices.length > 0) return { words: [...a.argChoices] };
+  if ((a.name() === 'kind' || a.name() === 'type') && KINDS_OF[path]) return { words: KINDS_OF[path] };
   const byName = kindOf(a.name());
   if (byName) return { kind: byName };
-  const prev = all[i - 1];
-  if (prev && (prev.argChoices?.some((c) => kindOf(c)) || prev.name() === 'kind' || prev.name() === 'resource')) return { kindFromPrevious: true };
+  const first = all[0];
+  if (i > 0 && first && (first.argChoices?.some((c) => kindOf(c)) || first.name() === 'kind' || first.name() === 'type')) return { kindFromPrevious: true };
   const words = path.split(' ');
+  if (words[0] === 'config' && a.name() === 'name') return { words: [], contexts: true } as ArgSource;
   if (words.includes('failover')) return { kind: 'failovergroups' };
   if (words.includes('logs')) return { kind: 'pods' };
   if (words.includes('rollout') || words.includes('scale')) return { kind: 'services' };
@@ -79,8 +100,12 @@ export function bashScript(root: Command): string {
   const args = commands
     .flatMap((c) =>
       c.args.map((a, i) => {
-        const key = q(`${c.path}#${i}`);
-        if ('words' in a) return a.words.length ? `    ${key}) echo ${q(a.words.join(' '))} ;;` : undefined;
+        // A variadic last argument ([names...]) completes at every position from its own on.
+        const key = c.variadicFrom === i ? `${q(`${c.path}#`)}[${i}-9]` : q(`${c.path}#${i}`);
+        if ('words' in a) {
+          if (a.contexts) return `    ${key}) "\${COMP_WORDS[0]}" __complete contexts 2>/dev/null ;;`;
+          return a.words.length ? `    ${key}) echo ${q(a.words.join(' '))} ;;` : undefined;
+        }
         if ('kind' in a) return `    ${key}) __gridctl_names ${a.kind} ;;`;
         return `    ${key}) __gridctl_names "$2" ;;`;
       }),
@@ -116,7 +141,7 @@ __gridctl_value_opt() {
   return 1
 }
 _gridctl() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" path="" n=0 prev_arg="" w i subs
+  local cur="\${COMP_WORDS[COMP_CWORD]}" path="" n=0 first_arg="" w i subs
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     case "$w" in
@@ -127,7 +152,7 @@ _gridctl() {
     if [[ $n -eq 0 && "$subs" == *" $w "* ]]; then
       path="\${path:+$path }$w"
     else
-      prev_arg="$w"
+      [[ $n -eq 0 ]] && first_arg="$w"
       ((n++))
     fi
   done
@@ -146,7 +171,7 @@ _gridctl() {
   fi
   local words=""
   [[ $n -eq 0 ]] && words="$(__gridctl_subs "$path")"
-  words="$words $(__gridctl_args "$path#$n" "$prev_arg")"
+  words="$words $(__gridctl_args "$path#$n" "$first_arg")"
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
 complete -F _gridctl gridctl
