@@ -16,14 +16,14 @@ import { ROOT, fmt, gitInfo, mdTable, median, onExitCleanup, parseArgs, percenti
 const args = parseArgs();
 const RUNS = Math.max(3, Math.min(201, Number(args.runs ?? 31)));
 const TARGET_RATIO = 3;
-const GRIDCTL = path.join(ROOT, 'bin', 'gridctl.js');
+const GRIDCTL = path.join(ROOT, 'bin', 'gridctl.cjs');
 
 function fail(msg) {
   process.stderr.write(`bench gridctl: ${msg}\n`);
   process.exit(1);
 }
 
-if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'gridctl.js'))) fail('dist/cli/gridctl.js is missing: npm run build');
+if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'gridctl.cjs'))) fail('dist/cli/gridctl.cjs is missing: npm run build');
 if (spawnSync('curl', ['--version']).status !== 0) fail('curl is not installed (apt-get install -y curl)');
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'grid-bench-gridctl-'));

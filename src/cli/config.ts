@@ -1,7 +1,6 @@
 // Where gridctl connects and as whom, as kubectl reads a kubeconfig: flags first, then
 // GRID_URL / GRID_API_KEY / GRID_USER (+ GRID_PASSWORD), then the current context of
 // ~/.config/grid/config.yaml (or $GRID_CONFIG, or $XDG_CONFIG_HOME/grid/config.yaml).
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -137,6 +136,7 @@ export async function writeConfig(cfg: ConfigFile, file = configPath()): Promise
   };
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // A fresh name, created exclusively: a file planted at a predictable name would keep its own mode.
+  const { randomBytes } = await import('node:crypto');
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   fs.writeFileSync(tmp, stringify(doc), { mode: 0o600, flag: 'wx' });
   fs.renameSync(tmp, file);

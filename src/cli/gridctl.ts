@@ -11,8 +11,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-try {
-  await buildProgram().parseAsync(seedArgv(process.argv));
-} catch (e) {
-  process.exitCode = e instanceof CommanderError ? EXIT_USAGE : printError(e);
-}
+buildProgram()
+  .parseAsync(seedArgv(process.argv))
+  .catch((e: unknown) => {
+    process.exitCode = e instanceof CommanderError ? EXIT_USAGE : printError(e);
+  });

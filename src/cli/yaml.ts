@@ -1,4 +1,4 @@
-// The yaml package, re-exported from an ES module: esbuild's bundle gives a CommonJS package
-// loaded by import() only a default export (`const { parse } = await import('yaml')` read
-// undefined), while this module's chunk carries the named exports. Load it with import('./yaml.js').
+// The yaml package behind one import, loaded on use (`await import('./yaml.js')`): the parser
+// costs ~30 ms of start-up that `gridctl get pods` never needs. Its named exports are re-exported
+// from a module of ours, so they survive whatever interop the bundle uses for a CommonJS package.
 export { parse, parseAllDocuments, stringify } from 'yaml';

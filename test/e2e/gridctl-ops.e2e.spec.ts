@@ -62,7 +62,7 @@ describe('gridctl ops', () => {
     const neg = await run(['scale', 'service', 'sc', '--replicas', '-1']);
     expect(neg.code).toBe(2);
     const missing = await run(['scale', 'service', 'nope', '--replicas', '1']);
-    expect([missing.code, missing.stderr]).toEqual([1, "error: service 'nope' not found\n"]);
+    expect([missing.code, missing.stderr]).toEqual([1, 'error: service "nope" not found\n']);
     // The route refuses both forms at once, naming the field.
     const both = await json(`${g.url}/scale?service=sc&delta=1&replicas=2`, { method: 'POST' });
     expect(both.status).toBe(400);

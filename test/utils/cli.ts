@@ -1,4 +1,4 @@
-// Runs the real gridctl (node bin/gridctl.js → dist/cli, built by `npm run build`) as a child
+// Runs the real gridctl (node bin/gridctl.cjs → dist/cli, built by `npm run build`) as a child
 // process, with a HOME of its own so no user config leaks in, and kills it at a deadline.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from './grid.js';
 
-export const GRIDCTL = path.join(ROOT, 'bin', 'gridctl.js');
+export const GRIDCTL = path.join(ROOT, 'bin', 'gridctl.cjs');
 
 export interface CliResult {
   code: number | null;
