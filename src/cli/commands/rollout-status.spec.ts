@@ -102,6 +102,7 @@ describe(crashLine.name, () => {
     ['the error line found in the log wins over the tail', 'node exited with code 1; last output: } |  | Node.js v20.20.2', 'Error: boom', 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts: node exited with code 1: Error: boom'],
     ['a tail of only noise leaves the exit', 'node exited with code 1; last output: } |  | Node.js v20.20.2', undefined, 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts: node exited with code 1'],
     ['an error headline in the tail', 'node exited with code 1; last output: Error: no config |     at main (x.js:1:1) | Node.js v20.20.2', undefined, 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts: node exited with code 1: Error: no config'],
+    ['Grid\'s reason prefix dropped', 'Error: node exited with code 1; last output: } |  | Node.js v20.20.2', 'Error: boom', 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts: node exited with code 1: Error: boom'],
     ['no message', null, undefined, 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts'],
   ])('%s', (_, message, errorLine, want) => expect(sut({ ...crashing, message }, errorLine)).toBe(want));
 });

@@ -151,7 +151,9 @@ export function failingPods(svc: ServiceJson): PodJson[] {
  * `errorLine`, when the caller found one in the pod's log, says why far better.
  */
 export function crashLine(p: PodJson, errorLine?: string): string {
-  const [exit, lastOutput] = (p.message ?? '').split('; last output: ');
+  const [message, lastOutput] = (p.message ?? '').split('; last output: ');
+  // Grid prefixes the exit with its reason (`Error: node exited with code 1`), which beside the pod's own `Error: …` reads as two errors.
+  const exit = message.replace(/^Error: (?=\S+ exited)/, '');
   const why = errorLine ?? (lastOutput === undefined ? undefined : firstErrorLine(lastOutput.split(' | ').join('\n')));
   const text = [exit, why].filter((x) => x !== undefined && x !== '').join(': ');
   return `pod ${p.id} (${p.version}) is ${p.state}, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}${text ? `: ${text}` : ''}`;
