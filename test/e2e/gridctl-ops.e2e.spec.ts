@@ -80,18 +80,38 @@ describe('gridctl ops', () => {
     for (const line of killed) expect(line).toMatch(/^pod\/victim-\S+ killed$/);
     const one = await run(['chaos', 'kill', '--pod', pods[2].id]);
     expect([one.code, one.stdout]).toEqual([0, `pod/${pods[2].id} killed\n`]);
-    expect((await run(['chaos', 'kill'])).code).toBe(2);
+    const none = await run(['chaos', 'kill']);
+    expect([none.code, none.stderr]).toEqual([2, 'error: chaos kill: give a SERVICE (with --count N) or --pod ID\n']);
     expect((await run(['chaos', 'kill', 'victim', '--pod', pods[0].id])).code).toBe(2);
     await expectEventually(async () => (await podsOf(g, 'victim')).filter((p) => p.ready).length === 3, 10000);
   });
 
   it('chaos toggles reach a demo-service pod', async () => {
     const pods = await readyPods(g, 'example', 2);
-    const r = await run(['chaos', 'fail', pods[0].id, '--rate', '0.5']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^pod/${pods[0].id} chaos fail: `));
-    expect((await run(['chaos', 'reset', pods[0].id])).code).toBe(0);
+    const r = await run(['chaos', 'fail', '--rate', '0.5', pods[0].id]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, `pod/${pods[0].id}: fail on (rate 0.5)\n`, '']);
+    const reset = await run(['chaos', 'reset', pods[0].id]);
+    expect([reset.code, reset.stdout]).toEqual([0, `pod/${pods[0].id}: every chaos toggle off\n`]);
     expect((await run(['chaos', 'cpu', pods[0].id, '--rate', '1'])).code).toBe(2);
+    // Checked before any request, naming the flag.
+    for (const [args, flag] of [[['chaos', 'fail', '--rate', '1.5', pods[0].id], '--rate'], [['chaos', 'slow', '--ms', 'lots', pods[0].id], '--ms'], [['chaos', 'cpu', '--seconds', '-1', pods[0].id], '--seconds']] as const) {
+      const bad = await run([...args]);
+      expect([bad.code, bad.stdout]).toEqual([2, '']);
+      expect(bad.stderr).toMatch(new RegExp(`^error: ${flag}: must be `));
+    }
+
+    // v3 is the demo's stable version: it ignores failure toggles, and gridctl says so with exit 1.
+    await run(['register', '--service', 'steady', '--version', 'v3', '--command', SERVER]);
+    const [steady] = await expectEventually(() => readyPods(g, 'steady', 1), 15000);
+    const ignored = await run(['chaos', 'fail', '--rate', '0.5', steady.id]);
+    expect([ignored.code, ignored.stdout]).toEqual([1, '']);
+    expect(ignored.stderr).toBe(`pod/${steady.id}: fail ignored (v3 is the stable version)\n`);
+
+    // README's form: --fail takes no value, so the pod id stays the pod id.
+    const live = await run(['chaos', 'liveness', '--fail', steady.id]);
+    expect([live.code, live.stdout]).toEqual([0, `pod/${steady.id}: liveness on (the liveness probe fails)\n`]);
+    const back = await run(['chaos', 'liveness', '--no-fail', steady.id]);
+    expect([back.code, back.stdout]).toEqual([0, `pod/${steady.id}: liveness off\n`]);
   });
 
   it('failover status (table and detail) and switch', async () => {
@@ -108,7 +128,7 @@ spec:
 `,
     );
     const rows = parseTable((await run(['failover', 'status'])).stdout);
-    expect(rows.map((r) => [r.NAME, r.ACTIVE])).toEqual([['fo', 'example']]);
+    expect(rows.map((r) => [r.NAME, r.ACTIVE, r['LAST-SWITCH']])).toEqual([['fo', 'example', '<none>']]);
     await expectEventually(async () => (await json(`${g.url}/failover/fo`)).body.healthy >= 1, 15000);
     const d = await run(['failover', 'status', 'fo']);
     expect(d.code).toBe(0);
@@ -120,6 +140,11 @@ spec:
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error: to: /);
     expect((await run(['failover', 'status', 'nogroup'])).code).toBe(1);
+    // One line: the server's "switched by request from example to held" would only repeat it.
+    const sw = await run(['failover', 'switch', 'fo', '--to', 'held']);
+    expect(sw.code).toBe(0);
+    expect(sw.stdout).toMatch(/^failovergroup\/fo switched from example to held( \(held is [^)]*\).*)?\n$/);
+    expect(sw.stdout).not.toMatch(/by request/);
   }, 30000);
 
   it('audit lists entries with filters, and --verify checks the chain', async () => {
@@ -144,6 +169,8 @@ spec:
     const t = await run(['alerts', 'test']);
     expect(t.code).toBe(1);
     expect(t.stderr).toMatch(/^error: no alert channel is configured/);
+    const foo = await run(['alerts', 'foo']);
+    expect([foo.code, foo.stderr]).toEqual([2, "error: alerts has no subcommand 'foo': `gridctl alerts` lists the alert state, `gridctl alerts test` sends a test alert\n"]);
   });
 
   it('usage errors exit 2 and every command has an example', async () => {
@@ -153,5 +180,7 @@ spec:
     for (const cmd of [['scale'], ['register'], ['chaos', 'kill'], ['chaos', 'cpu'], ['failover', 'status'], ['failover', 'switch'], ['audit'], ['alerts'], ['alerts', 'test']]) {
       expect((await run([...cmd, '--help'])).stdout).toMatch(/Examples:\n {2}gridctl /);
     }
+    // Single quotes: in double quotes bash would run $(PORT) as a command before gridctl saw it.
+    expect((await run(['register', '--help'])).stdout).toContain("--command 'python3 -m http.server $(PORT)'");
   });
 });

@@ -1,7 +1,7 @@
 // gridctl scale, register (DSR), chaos, failover, audit, alerts: names, flags, help and examples; the work is in ./ops.ts, loaded on use.
 import type { Command } from 'commander';
 import { dsrOutputOptions, dsrWorkloadOptions } from './dsr-options.js';
-import { examples, online } from '../run.js';
+import { examples, offline, online } from '../run.js';
 
 const impl = () => import('./ops.js');
 
@@ -12,7 +12,7 @@ const TOGGLES: Array<[string, string, [string, string] | undefined]> = [
   ['fail', 'answer a share of app requests with 500', ['--rate <r>', 'share 0..1 (default 1; 0 turns it off)']],
   ['slow', 'delay every app response', ['--ms <ms>', 'delay in ms, 0..60000 (required by the pod)']],
   ['corrupt', 'return wrong data and fail readiness', undefined],
-  ['liveness', 'fail the liveness probe', ['--fail <bool>', 'true (default) or false']],
+  ['liveness', 'fail the liveness probe (--no-fail: pass it again)', ['--fail', 'fail the liveness probe (the default)']],
   ['unready', 'fail the readiness probe', ['--value <bool>', 'true (default) or false']],
   ['reset', 'clear every toggle', undefined],
 ];
@@ -54,7 +54,8 @@ export function registerOps(program: Command): void {
       'gridctl register --service example --version v1 --image dsr-svc:v1 --internal-port 80 --replicas 2 --weight 100',
       'gridctl register --service web --version v1 --command "node demo-services/versioned/server.js" --replicas 2',
       'gridctl register --service web --version v2 --command "node demo-services/versioned/server.js" --weight 10   # canary at 10%',
-      'gridctl register --service web --version v1 --command "python3 -m http.server $(PORT)" --dry-run -o yaml',
+      // Single quotes: in double quotes bash would run $(PORT) as a command; Grid expands it from the pod's env.
+      "gridctl register --service web --version v1 --command 'python3 -m http.server $(PORT)' --dry-run -o yaml",
     ],
   );
 
@@ -76,8 +77,10 @@ export function registerOps(program: Command): void {
   for (const [toggle, description, flag] of TOGGLES) {
     const c = chaos.command(toggle).description(`POST /pods/POD/chaos/${toggle}: ${description}`).argument('<pod>', 'pod id').option('-o, --output <format>', 'json|yaml');
     if (flag) c.option(flag[0], flag[1]);
+    // `--fail` takes no value, so `chaos liveness --fail POD` keeps its POD (a `--fail <bool>` swallowed it).
+    if (toggle === 'liveness') c.option('--no-fail', 'pass the liveness probe again');
     c.action(online(async (ctx, pod: string) => (await impl()).chaosToggleCommand(ctx, toggle, pod)));
-    examples(c, [`gridctl chaos ${toggle} web-1a2b3${flag ? ` ${flag[0].split(' ')[0]} ${toggle === 'cpu' ? 30 : toggle === 'fail' ? 0.5 : toggle === 'slow' ? 800 : 'true'}` : ''}`]);
+    examples(c, toggle === 'liveness' ? ['gridctl chaos liveness --fail web-1a2b3', 'gridctl chaos liveness --no-fail web-1a2b3'] : [`gridctl chaos ${toggle} web-1a2b3${flag ? ` ${flag[0].split(' ')[0]} ${toggle === 'cpu' ? 30 : toggle === 'fail' ? 0.5 : toggle === 'slow' ? 800 : 'true'}` : ''}`]);
   }
 
   const failover = examples(program.command('failover').description('Failover groups: state and manual switches'), [
@@ -122,7 +125,12 @@ export function registerOps(program: Command): void {
     .command('alerts')
     .description('Alert state of each service and failover group (UP/DOWN, pending, held back)')
     .option('-o, --output <format>', 'json|yaml')
-    .action(online(async (ctx) => (await impl()).alertsCommand(ctx)));
+    .action((...argv: unknown[]) => {
+      const cmd = argv[argv.length - 1] as Command;
+      // `alerts foo`: name the subcommand there is, rather than commander's "too many arguments".
+      if (cmd.args.length > 0) return offline(async () => (await impl()).alertsUnknown(cmd.args[0]))(...argv);
+      return online(async (ctx) => (await impl()).alertsCommand(ctx))(...argv);
+    });
   examples(alerts, ['gridctl alerts', 'gridctl alerts test']);
   examples(
     alerts
@@ -131,4 +139,6 @@ export function registerOps(program: Command): void {
       .action(online(async (ctx) => (await impl()).alertsTestCommand(ctx))),
     ['gridctl alerts test'],
   );
+  // After `test` exists, so it keeps refusing extra arguments.
+  alerts.allowExcessArguments(true);
 }

@@ -1,6 +1,7 @@
 import { seedArgv } from './ops.cmd.js';
-import { auditRows, sinceParam } from './ops.js';
-import { parseDuration } from './rollout.js';
+import { alertsUnknown, auditRows, chaosKillCommand, podRefusal, sinceParam, switchLine, toggleLine, toggleQuery } from './ops.js';
+import { actionLine, historyRows, parseDuration, unknownSubcommand } from './rollout.js';
+import type { Ctx } from '../run.js';
 
 describe(seedArgv.name, () => {
   const sut = seedArgv;
@@ -53,6 +54,125 @@ describe(auditRows.name, () => {
     expect(auditRows([e, { ...e, actor: 'admin', action: 'apply', status: 200, sourceIp: '127.0.0.1' }])).toEqual([
       ['2024-05-01T12:00:00.000Z', 'system', 'rollout.aborted', 'api', 'decision', '', 's'],
       ['2024-05-01T12:00:00.000Z', 'admin', 'apply', 'api', '200', '127.0.0.1', 's'],
+    ]);
+  });
+});
+
+describe(actionLine.name, () => {
+  const sut = actionLine;
+
+  it.each<[Parameters<typeof actionLine>[1], boolean, string, string]>([
+    ['pause', false, 'paused', 'rollout "api" paused'],
+    ['resume', false, 'resumed', 'rollout "api" resumed'],
+    ['abort', false, 'aborted: all traffic back to v2', 'rollout "api" aborted: all traffic back to v2'],
+    ['promote', false, 'moving to step 3', 'rollout "api" promoted: moving to step 3'],
+    ['promote', true, 'promoting v3 fully', 'rollout "api" promoted fully: v3 gets all traffic'],
+    ['retry', false, 'retrying the rollout of v3 from the first step', 'rollout "api" retried: v3 starts again from the first step'],
+    ['pause', false, 'paused at step 2', 'rollout "api" paused: at step 2'],
+  ])('%s %s %j', (action, full, message, want) => expect(sut('api', action, full, message)).toBe(want));
+});
+
+describe(switchLine.name, () => {
+  const sut = switchLine;
+
+  it.each<[string, string]>([
+    ['switched by request from v1 to v2', 'failovergroup/web switched from v1 to v2'],
+    ['switched by request from v1 to v2 (v2 is unhealthy: 3 failed checks in a row; last: 500)', 'failovergroup/web switched from v1 to v2 (v2 is unhealthy: 3 failed checks in a row; last: 500)'],
+    ['pinned until failback', 'failovergroup/web switched from v1 to v2 (pinned until failback)'],
+  ])('%j', (message, want) => expect(sut('web', { from: 'v1', to: 'v2', message })).toBe(want));
+});
+
+describe(toggleQuery.name, () => {
+  const sut = toggleQuery;
+
+  it.each<[string, Record<string, unknown>, Record<string, string>]>([
+    ['fail', { rate: '0.5' }, { rate: '0.5' }],
+    ['fail', { rate: '1' }, { rate: '1' }],
+    ['fail', {}, {}],
+    ['cpu', { seconds: '30' }, { seconds: '30' }],
+    ['slow', { ms: '800' }, { ms: '800' }],
+    ['liveness', { fail: true }, { fail: 'true' }],
+    ['liveness', { fail: false }, { fail: 'false' }],
+    ['unready', { value: 'false' }, { value: 'false' }],
+  ])('%s %j', (toggle, opts, want) => expect(sut(toggle, opts)).toEqual(want));
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['fail', { rate: '1.5' }, "--rate: must be a number 0..1 (the share of requests to fail) (got '1.5')"],
+    ['fail', { rate: 'half' }, '--rate: must be a number 0..1'],
+    ['fail', { rate: '-0.1' }, '--rate: must be a number 0..1'],
+    ['cpu', { seconds: '301' }, '--seconds: must be a number of seconds 0..300'],
+    ['slow', { ms: '1.5' }, '--ms: must be an integer 0..60000'],
+    ['slow', { ms: '60001' }, '--ms: must be an integer 0..60000'],
+    ['slow', {}, 'chaos slow: --ms is required'],
+    ['unready', { value: 'maybe' }, '--value: must be true or false'],
+  ])('refuses %s %j', (toggle, opts, message) => expect(() => sut(toggle, opts)).toThrow(message));
+});
+
+describe(toggleLine.name, () => {
+  const sut = toggleLine;
+  const state = { corrupted: false, failRate: 0, slowMs: 0, livenessFail: false, unready: false, cpuBurning: false };
+
+  it.each<[string, unknown, string, boolean]>([
+    ['fail', { action: 'fail', ...state, failRate: 0.5 }, 'pod/web-1: fail on (rate 0.5)', true],
+    ['fail', { action: 'fail', ...state }, 'pod/web-1: fail off', true],
+    ['fail', { ignored: true, action: 'fail', reason: 'v3 is the stable version: fail is ignored', ...state }, 'pod/web-1: fail ignored (v3 is the stable version)', false],
+    ['slow', { action: 'slow', ...state, slowMs: 800 }, 'pod/web-1: slow on (800 ms)', true],
+    ['cpu', { action: 'cpu', seconds: 30, ...state, cpuBurning: true }, 'pod/web-1: cpu on (burning one core for 30s)', true],
+    ['cpu', { action: 'cpu', seconds: 0, ...state }, 'pod/web-1: cpu off', true],
+    ['crash', { action: 'crash', exiting: true, code: 1 }, 'pod/web-1: crash: exiting with code 1; Grid restarts it', true],
+    ['liveness', { action: 'liveness', ...state, livenessFail: true }, 'pod/web-1: liveness on (the liveness probe fails)', true],
+    ['unready', { action: 'unready', ...state }, 'pod/web-1: unready off', true],
+    ['reset', { action: 'reset', ...state }, 'pod/web-1: every chaos toggle off', true],
+  ])('%s %j', (toggle, answer, line, ok) => expect(sut('web-1', toggle, answer)).toEqual({ line, ok }));
+});
+
+describe(podRefusal.name, () => {
+  it.each<[string, string]>([
+    ['{"error":"rate must be a number 0..1"}', 'rate must be a number 0..1'],
+    ['{"message":"nope"}', 'nope'],
+    ['plain words', 'plain words'],
+  ])('%j', (message, want) => expect(podRefusal(message)).toBe(want));
+});
+
+describe(unknownSubcommand.name, () => {
+  const subs = ['status', 'undo'];
+
+  it.each<[string[], RegExp]>([
+    [['restart', 'example'], /^rollout has no subcommand 'restart' \(its subcommands: status, undo\); .*gridctl chaos kill example --count N.*gridctl rollout undo example$/],
+    [['stauts'], /^rollout has no subcommand 'stauts' \(its subcommands: status, undo\)$/],
+  ])('%j', (args, want) => expect(() => unknownSubcommand(args, subs)).toThrow(want));
+
+  it('is a usage error', () => {
+    try {
+      unknownSubcommand(['restart'], subs);
+    } catch (e) {
+      expect((e as { exitCode: number }).exitCode).toBe(2);
+    }
+    expect.assertions(1);
+  });
+});
+
+describe(alertsUnknown.name, () => {
+  it('names the subcommand there is', () => expect(() => alertsUnknown('foo')).toThrow("alerts has no subcommand 'foo': `gridctl alerts` lists the alert state, `gridctl alerts test` sends a test alert"));
+});
+
+describe(chaosKillCommand.name, () => {
+  const ctx = (opts: Record<string, unknown>) => ({ opts }) as unknown as Ctx;
+
+  it.each<[string | undefined, Record<string, unknown>, string]>([
+    [undefined, {}, 'chaos kill: give a SERVICE (with --count N) or --pod ID'],
+    ['api', { pod: 'api-1' }, 'chaos kill: give a SERVICE or --pod ID, not both'],
+  ])('refuses %j %j before any request', async (service, opts, message) => {
+    await expect(chaosKillCommand(ctx(opts), service)).rejects.toThrow(message);
+  });
+});
+
+describe(historyRows.name, () => {
+  it('marks the current revision with *, the others blank (not <none>)', () => {
+    const rows = historyRows({ history: [{ revision: 2, version: 'v2', current: true }, { revision: 1, version: 'v1', current: false }] }, [{ generation: 1, revision: 1, version: 'v1', source: 'apply', createdAt: 't1', replicas: 2 }]);
+    expect(rows.map((r) => r.slice(0, 4))).toEqual([
+      ['1', 'v1', ' ', '1'],
+      ['2', 'v2', '*', ''],
     ]);
   });
 });

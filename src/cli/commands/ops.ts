@@ -1,6 +1,6 @@
 // gridctl scale, register (DSR), chaos, failover, audit, alerts.
 import type { Ctx } from '../run.js';
-import { CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
+import { ApiError, CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
 import { ageSince, paint, parseOutput, printData, table } from '../output.js';
 import { registerSpec, type ServiceManifest } from './dsr.js';
 import type { AuditEntry } from '../../common/api/types.js';
@@ -73,7 +73,7 @@ export async function scaleCommand(ctx: Ctx, kind: string, name: string): Promis
 
 export async function chaosKillCommand(ctx: Ctx, service: string | undefined): Promise<number> {
   const pod = ctx.opts.pod as string | undefined;
-  if ((pod === undefined) === (service === undefined)) throw new UsageError('chaos kill: give a SERVICE (with --count) or --pod ID, not both');
+  if ((pod === undefined) === (service === undefined)) throw new UsageError(pod === undefined ? 'chaos kill: give a SERVICE (with --count N) or --pod ID' : 'chaos kill: give a SERVICE or --pod ID, not both');
   if (pod !== undefined && ctx.opts.count !== undefined) throw new UsageError('chaos kill: --count goes with a SERVICE, not --pod');
   const count = ctx.opts.count === undefined ? undefined : intFlag(ctx.opts.count, '--count', 1, 1000);
   const res = await ctx.client.post<{ service: string; killed: string[]; requested: number }>('/chaos/kill', { query: pod !== undefined ? { pod } : { service, count } });
@@ -84,17 +84,96 @@ export async function chaosKillCommand(ctx: Ctx, service: string | undefined): P
   return EXIT_OK;
 }
 
-export async function chaosToggleCommand(ctx: Ctx, toggle: string, pod: string): Promise<number> {
+/** The toggle flags, checked here so a bad value costs no request and says which flag: [flag, query key, check]. */
+const TOGGLE_FLAGS: Array<[string, string, (v: string) => string | undefined]> = [
+  ['--seconds', 'seconds', (v) => (isNumberIn(v, 0, 300) ? undefined : 'a number of seconds 0..300')],
+  ['--rate', 'rate', (v) => (isNumberIn(v, 0, 1) ? undefined : 'a number 0..1 (the share of requests to fail)')],
+  ['--ms', 'ms', (v) => (/^\d+$/.test(v) && Number(v) <= 60000 ? undefined : 'an integer 0..60000 (milliseconds)')],
+  ['--value', 'value', (v) => (v === 'true' || v === 'false' ? undefined : 'true or false')],
+];
+
+function isNumberIn(v: string, min: number, max: number): boolean {
+  return /^\d*\.?\d+$/.test(v) && Number(v) >= min && Number(v) <= max;
+}
+
+/** The query a toggle sends, from its flags; a usage error naming the flag when a value is out of range. */
+export function toggleQuery(toggle: string, opts: Record<string, unknown>): Record<string, string> {
   const query: Record<string, string> = {};
-  for (const k of ['seconds', 'rate', 'ms', 'fail', 'value'] as const) {
-    const v = ctx.opts[k];
-    if (v !== undefined) query[k] = String(v);
+  for (const [flag, key, check] of TOGGLE_FLAGS) {
+    if (opts[key] === undefined) continue;
+    const v = String(opts[key]);
+    const problem = check(v);
+    if (problem) throw new UsageError(`${flag}: must be ${problem} (got '${v}')`);
+    query[key] = v;
   }
-  const res = await ctx.client.post<{ pod: string; toggle: string; status: number; answer: unknown }>(`/pods/${enc(pod)}/chaos/${toggle}`, { query });
+  if (toggle === 'slow' && query.ms === undefined) throw new UsageError('chaos slow: --ms is required (0 turns the delay off)');
+  if (toggle === 'liveness' && typeof opts.fail === 'boolean') query.fail = String(opts.fail);
+  return query;
+}
+
+/**
+ * One line for a toggle's answer (the demo service's state after it): `pod/x: fail on (rate 0.5)`.
+ * ok is false when the pod ignored the toggle (a stable version ignores failure toggles).
+ */
+export function toggleLine(pod: string, toggle: string, answer: unknown): { line: string; ok: boolean } {
+  const a = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<string, unknown>;
+  const say = (text: string, ok = true) => ({ line: `pod/${pod}: ${text}`, ok });
+  if (a.ignored === true) return say(`${toggle} ignored (${String(a.reason ?? 'the pod ignored it').replace(/: \w+ is ignored$/, '')})`, false);
+  const onOff = (on: boolean, detail?: string) => say(`${toggle} ${on ? `on${detail ? ` (${detail})` : ''}` : 'off'}`);
+  switch (toggle) {
+    case 'cpu':
+      return onOff(Number(a.seconds) > 0, `burning one core for ${String(a.seconds)}s`);
+    case 'crash':
+      return say(`crash: exiting with code ${String(a.code ?? 1)}; Grid restarts it`);
+    case 'fail':
+      return onOff(Number(a.failRate) > 0, `rate ${String(a.failRate)}`);
+    case 'slow':
+      return onOff(Number(a.slowMs) > 0, `${String(a.slowMs)} ms`);
+    case 'corrupt':
+      return onOff(a.corrupted === true);
+    case 'liveness':
+      return onOff(a.livenessFail === true, 'the liveness probe fails');
+    case 'unready':
+      return onOff(a.unready === true, 'the readiness probe fails');
+    case 'reset':
+      return say('every chaos toggle off');
+  }
+  return say(`${toggle}: ${typeof answer === 'string' ? answer : JSON.stringify(answer)}`);
+}
+
+/** Grid passes a pod's 400 on as `query: {"error":"rate must be a number 0..1"}`: the sentence inside. */
+export function podRefusal(message: string): string {
+  try {
+    const body = JSON.parse(message) as { error?: unknown; message?: unknown };
+    const text = body.error ?? body.message;
+    if (typeof text === 'string') return text;
+  } catch {
+    // Not JSON: the pod's words as they came.
+  }
+  return message;
+}
+
+export async function chaosToggleCommand(ctx: Ctx, toggle: string, pod: string): Promise<number> {
+  const query = toggleQuery(toggle, ctx.opts);
   const fmt = dataFormat(ctx);
-  if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
-  ctx.out.write(`pod/${pod} chaos ${toggle}: ${typeof res.answer === 'string' ? res.answer : JSON.stringify(res.answer)}\n`);
-  return EXIT_OK;
+  let res: { pod: string; toggle: string; status: number; answer: unknown };
+  try {
+    res = await ctx.client.post(`/pods/${enc(pod)}/chaos/${toggle}`, { query });
+  } catch (e) {
+    const q = e instanceof ApiError ? e.body?.errors?.find((x) => x.path === 'query') : undefined;
+    if (q) throw new CliError(`pod/${pod}: ${toggle} refused: ${podRefusal(q.message)}`);
+    throw e;
+  }
+  const { line, ok } = toggleLine(pod, toggle, res.answer);
+  if (fmt !== 'table') await printData(res, fmt, ctx.out);
+  else if (ok) ctx.out.write(`${line}\n`);
+  if (!ok) ctx.err.write(`${paint(line, 'red', ctx.color)}\n`);
+  return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+/** `alerts foo`: alerts has one subcommand. */
+export function alertsUnknown(word: string): never {
+  throw new UsageError(`alerts has no subcommand '${word}': \`gridctl alerts\` lists the alert state, \`gridctl alerts test\` sends a test alert`);
 }
 
 interface GroupSummary {
@@ -123,7 +202,7 @@ export async function failoverStatusCommand(ctx: Ctx, group: string | undefined)
     const res = await ctx.client.get<{ groups: GroupSummary[] }>('/failover');
     if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
     if (res.groups.length === 0) ctx.err.write('No failover groups found.\n');
-    else ctx.out.write(`${table(['NAME', 'ACTIVE', 'HEALTHY', 'FAILBACK', 'LAST SWITCH'], failoverRows(res.groups))}\n`);
+    else ctx.out.write(`${table(['NAME', 'ACTIVE', 'HEALTHY', 'FAILBACK', 'LAST-SWITCH'], failoverRows(res.groups))}\n`);
     return EXIT_OK;
   }
   const g = await ctx.client.get<GroupView>(`/failover/${enc(group)}`);
@@ -137,8 +216,15 @@ export async function failoverStatusCommand(ctx: Ctx, group: string | undefined)
 
 export async function failoverSwitchCommand(ctx: Ctx, group: string): Promise<number> {
   const res = await ctx.client.post<{ group: string; from: string; to: string; message: string }>(`/failover/${enc(group)}/switch`, { query: { to: ctx.opts.to as string | undefined } });
-  ctx.out.write(`failovergroup/${group} switched from ${res.from} to ${res.to}: ${res.message}\n`);
+  ctx.out.write(`${switchLine(group, res)}\n`);
   return EXIT_OK;
+}
+
+/** `failovergroup/web switched from a to b`, with what the server's message adds (a warning that b is unhealthy), not its repetition. */
+export function switchLine(group: string, res: { from: string; to: string; message: string }): string {
+  const head = `switched by request from ${res.from} to ${res.to}`;
+  const extra = res.message.startsWith(head) ? res.message.slice(head.length).trim() : res.message;
+  return `failovergroup/${group} switched from ${res.from} to ${res.to}${extra ? ` ${extra.startsWith('(') ? extra : `(${extra})`}` : ''}`;
 }
 
 

@@ -1,4 +1,4 @@
-import { decideRolloutStatus, newAnalysisRuns, type RolloutJson, type ServiceJson } from './rollout-status.js';
+import { crashLine, decideRolloutStatus, firstErrorLine, newAnalysisRuns, type RolloutJson, type ServiceJson } from './rollout-status.js';
 
 const v1 = { revision: 1, templateHash: 'a', version: 'v1' };
 const v2 = { revision: 2, templateHash: 'b', version: 'v2' };
@@ -41,7 +41,10 @@ describe(decideRolloutStatus.name, () => {
     ['never observed at all', rollout({ canary: null, stable: null }), service({ observedGeneration: null }), undefined, { done: false, exitCode: 0, line: /observed none/ }],
     ['completed but replicas still coming up (scaled)', rollout({ phase: 'Completed' }), service({ status: { replicas: 3, updatedReplicas: 3, availableReplicas: 1 } }), undefined, { done: false, exitCode: 0, line: /1 of 3 updated replicas are available/ }],
     ['completed but old pods still there', rollout({ phase: 'Completed' }), service({ status: { replicas: 4, updatedReplicas: 3, availableReplicas: 3 } }), undefined, { done: false, exitCode: 0, line: /1 old replicas are pending termination/ }],
-    ['rolling in progress', rollout(), service({ status: { replicas: 4, updatedReplicas: 2, availableReplicas: 1 } }), undefined, { done: false, exitCode: 0, line: /^Waiting for rollout "api" to finish: 1 of 3 updated replicas are available\.\.\.$/ }],
+    ['rolling, no new pod yet: old available pods are not counted', rollout(), service({ desired: 2, status: { replicas: 2, updatedReplicas: 0, availableReplicas: 2 } }), undefined, { done: false, exitCode: 0, line: /^Waiting for rollout "api" to finish: 0 out of 2 new replicas have been updated\.\.\.$/ }],
+    ['rolling in progress', rollout(), service({ status: { replicas: 4, updatedReplicas: 2, availableReplicas: 1 } }), undefined, { done: false, exitCode: 0, line: /^Waiting for rollout "api" to finish: 2 out of 3 new replicas have been updated\.\.\.$/ }],
+    ['rolling, all updated, old pods still there', rollout(), service({ status: { replicas: 5, updatedReplicas: 3, availableReplicas: 4 } }), undefined, { done: false, exitCode: 0, line: /^Waiting for rollout "api" to finish: 2 old replicas are pending termination\.\.\.$/ }],
+    ['rolling, old pods gone, new ones coming up', rollout(), service({ status: { replicas: 3, updatedReplicas: 3, availableReplicas: 2 } }), undefined, { done: false, exitCode: 0, line: /^Waiting for rollout "api" to finish: 2 of 3 updated replicas are available\.\.\.$/ }],
     [
       'canary at a timed pause',
       rollout({ strategy: 'Canary', step: { number: 2, of: 4, current: { pause: { duration: 10 } } }, canaryWeight: 25 }),
@@ -87,9 +90,36 @@ describe(decideRolloutStatus.name, () => {
     expect(d.done).toBe(want.done);
     if (want.done) expect(d.exitCode).toBe(want.exitCode);
     expect(d.line).toMatch(want.line);
-    if (want.details) expect(d.details.join('\n')).toMatch(want.details);
+    if (want.details) expect(d.details.map((p) => crashLine(p)).join('\n')).toMatch(want.details);
     else expect(d.details).toEqual([]);
   });
+});
+
+describe(crashLine.name, () => {
+  const sut = crashLine;
+
+  it.each<[string, string | null, string | undefined, string]>([
+    ['the error line found in the log wins over the tail', 'node exited with code 1; last output: } |  | Node.js v20.20.2', 'Error: boom', 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts: node exited with code 1: Error: boom'],
+    ['a tail of only noise leaves the exit', 'node exited with code 1; last output: } |  | Node.js v20.20.2', undefined, 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts: node exited with code 1'],
+    ['an error headline in the tail', 'node exited with code 1; last output: Error: no config |     at main (x.js:1:1) | Node.js v20.20.2', undefined, 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts: node exited with code 1: Error: no config'],
+    ['Grid\'s reason prefix dropped', 'Error: node exited with code 1; last output: } |  | Node.js v20.20.2', 'Error: boom', 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts: node exited with code 1: Error: boom'],
+    ['no message', null, undefined, 'pod api-x1 (v2) is CrashLoopBackOff, 4 restarts'],
+  ])('%s', (_, message, errorLine, want) => expect(sut({ ...crashing, message }, errorLine)).toBe(want));
+});
+
+describe(firstErrorLine.name, () => {
+  const sut = firstErrorLine;
+  const node = (msg: string) => `/app/x.js:3\n  throw new Error('${msg}');\n  ^\n\nError: ${msg}\n    at Object.<anonymous> (/app/x.js:3:9)\n    at Module._compile (node:internal/modules/cjs/loader:1554:14) {\n  code: 'E'\n}\n\nNode.js v20.20.2\n`;
+
+  it.each<[string, string, string | undefined]>([
+    ['a Node stack trace: its headline, not the tail', node('boom'), 'Error: boom'],
+    ['several runs in the log: the last one', `listening\n${node('first')}listening\n${node('second')}`, 'Error: second'],
+    ['a coded Node error', 'node:events:497\n      throw er;\n      ^\n\nTypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string\n    at x\n', 'TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string'],
+    ['a Python traceback', 'Traceback (most recent call last):\n  File "app.py", line 1, in <module>\n    import nope\nModuleNotFoundError: No module named \'nope\'\n', "ModuleNotFoundError: No module named 'nope'"],
+    ['a Go panic', 'panic: runtime error: index out of range\n\ngoroutine 1 [running]:\n', 'panic: runtime error: index out of range'],
+    ['no headline: the last line that says something', 'starting\nport 8080 in use, giving up\n', 'port 8080 in use, giving up'],
+    ['nothing', '\n\n', undefined],
+  ])('%s', (_, text, want) => expect(sut(text)).toBe(want));
 });
 
 describe(newAnalysisRuns.name, () => {

@@ -66,8 +66,8 @@ export interface StatusDecision {
   /** 0 rolled out, 1 aborted / deadline exceeded / timed out; meaningful when done. */
   exitCode: 0 | 1;
   line: string;
-  /** Pods of the new revision that keep failing, one line each (shown while waiting and on failure). */
-  details: string[];
+  /** Pods of the new revision that keep failing (shown while waiting and on failure, see crashLine). */
+  details: PodJson[];
 }
 
 /**
@@ -107,8 +107,7 @@ export function decideRolloutStatus(r: RolloutJson, svc: ServiceJson, now: numbe
     if (updated >= want && available >= want && (st?.replicas ?? 0) <= want) {
       return { done: true, exitCode: 0, line: `rollout "${name}" successfully rolled out (revision ${svc.revision}, ${svc.version})`, details: [] };
     }
-    if ((st?.replicas ?? 0) > updated) return waiting(`Waiting for rollout "${name}" to finish: ${(st?.replicas ?? 0) - updated} old replicas are pending termination...`);
-    return waiting(`Waiting for rollout "${name}" to finish: ${available} of ${want} updated replicas are available...`);
+    return waiting(rollingLine(name, st, want));
   }
   if (r.phase === 'Paused') {
     if (r.pauseReason === 'Manual') return waiting(`Rollout "${name}" is paused by request${stepText(r)}: resume it with \`gridctl rollout resume ${name}\``);
@@ -117,7 +116,20 @@ export function decideRolloutStatus(r: RolloutJson, svc: ServiceJson, now: numbe
   }
   if (r.strategy === 'Canary') return waiting(`Waiting for rollout "${name}" to finish:${stepText(r)} (${r.canary.version}), ${updated} of ${want} replicas updated, ${available} available...`);
   if (r.strategy === 'BlueGreen') return waiting(`Waiting for rollout "${name}" to finish: ${r.canaryWeight >= 100 ? `traffic on ${r.canary.version}, old version scaling down` : `preview ${r.canary.version} coming up`}, ${available} of ${want} replicas available...`);
-  return waiting(`Waiting for rollout "${name}" to finish: ${available} of ${want} updated replicas are available...`);
+  return waiting(rollingLine(name, st, want));
+}
+
+/**
+ * kubectl's DeploymentStatusViewer, in its order: new pods first, then old ones gone, then the new
+ * ones available. availableReplicas counts old pods too, so it means something only once they are gone.
+ */
+function rollingLine(name: string, st: ServiceJson['status'], want: number): string {
+  const updated = st?.updatedReplicas ?? 0;
+  const replicas = st?.replicas ?? 0;
+  const waitingFor = `Waiting for rollout "${name}" to finish:`;
+  if (updated < want) return `${waitingFor} ${updated} out of ${want} new replicas have been updated...`;
+  if (replicas > updated) return `${waitingFor} ${replicas - updated} old replicas are pending termination...`;
+  return `${waitingFor} ${st?.availableReplicas ?? 0} of ${updated} updated replicas are available...`;
 }
 
 /** ` step 2/4, weight 25%` (with the pause's length when the step is a timed pause), or '' outside a Canary step. */
@@ -128,11 +140,39 @@ function stepText(r: RolloutJson): string {
   return ` step ${r.step.number}/${r.step.of}, weight ${r.canaryWeight}%${pause}`;
 }
 
-/** New-revision pods that restart or crash-loop: the reason a rollout stalls, with their last exit. */
-export function failingPods(svc: ServiceJson): string[] {
-  return (svc.pods ?? [])
-    .filter((p) => p.revision === svc.revision && !p.ready && (p.state === 'CrashLoopBackOff' || p.state === 'Failed' || p.restarts > 0))
-    .map((p) => `pod ${p.id} (${p.version}) is ${p.state}, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}${p.message ? `: ${p.message}` : ''}`);
+/** New-revision pods that restart or crash-loop: the reason a rollout stalls. */
+export function failingPods(svc: ServiceJson): PodJson[] {
+  return (svc.pods ?? []).filter((p) => p.revision === svc.revision && !p.ready && (p.state === 'CrashLoopBackOff' || p.state === 'Failed' || p.restarts > 0));
+}
+
+/**
+ * `pod api-x1 (v2) is CrashLoopBackOff, 4 restarts: node exited with code 1: Error: boom`. The
+ * server's message ends in the last lines the pod printed (a stack trace's tail, `Node.js v20…`);
+ * `errorLine`, when the caller found one in the pod's log, says why far better.
+ */
+export function crashLine(p: PodJson, errorLine?: string): string {
+  const [message, lastOutput] = (p.message ?? '').split('; last output: ');
+  // Grid prefixes the exit with its reason (`Error: node exited with code 1`), which beside the pod's own `Error: …` reads as two errors.
+  const exit = message.replace(/^Error: (?=\S+ exited)/, '');
+  const why = errorLine ?? (lastOutput === undefined ? undefined : firstErrorLine(lastOutput.split(' | ').join('\n')));
+  const text = [exit, why].filter((x) => x !== undefined && x !== '').join(': ');
+  return `pod ${p.id} (${p.version}) is ${p.state}, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}${text ? `: ${text}` : ''}`;
+}
+
+// The headline of an error as runtimes print it: `Error: boom`, `TypeError [ERR_X]: …`, Python's `ValueError: …`, Go's `panic: …`.
+const HEADLINE = /^\s*(?:Uncaught\s+)?(?:[\w$.]*(?:Error|Exception)(?:\s*\[[\w.]+\])?:\s|panic:|fatal error:|FATAL\b)/;
+// What says nothing on its own: stack frames, Node's source excerpt markers, its version footer, bare braces.
+const NOISE = /^\s*(?:at\s|\^+\s*$|Node\.js v\d|[{}\])]+,?\s*$|Traceback \(most recent call last\):|File ")/;
+
+/**
+ * The line of a pod's output that says why it died: the error headline of the LAST crash in the
+ * text (a log holds every run), else its last line that is not a stack frame or a footer.
+ */
+export function firstErrorLine(text: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  for (let i = lines.length - 1; i >= 0; i--) if (HEADLINE.test(lines[i])) return lines[i].trim();
+  for (let i = lines.length - 1; i >= 0; i--) if (!NOISE.test(lines[i])) return lines[i].trim();
+  return undefined;
 }
 
 /** Analysis runs newer than `since` (ISO time of the last one printed), as lines. */

@@ -1,7 +1,7 @@
 // gridctl rollout status|promote|abort|retry|pause|resume|undo|history, and the DSR seed's rollout --service: names, flags, help and examples; the work is in ./rollout.ts, loaded on use.
 import type { Command } from 'commander';
 import { dsrOutputOptions, dsrWorkloadOptions } from './dsr-options.js';
-import { examples, online } from '../run.js';
+import { examples, offline, online } from '../run.js';
 
 const impl = () => import('./rollout.js');
 
@@ -22,6 +22,8 @@ export function registerRollout(program: Command): void {
   )
     .action((...argv: unknown[]) => {
       const cmd = argv[argv.length - 1] as Command;
+      // `gridctl rollout restart api` (kubectl's habit) or a typo: what rollout does have, and what comes closest.
+      if (cmd.args.length > 0) return offline(async () => (await impl()).unknownSubcommand(cmd.args, cmd.commands.map((c) => c.name())))(...argv);
       // `gridctl rollout` alone names no subcommand and no service: a usage error, with the usage.
       if (cmd.opts().service === undefined) {
         cmd.outputHelp({ error: true });
@@ -80,4 +82,6 @@ export function registerRollout(program: Command): void {
       .action(online(async (ctx, name: string) => (await impl()).historyCommand(ctx, name))),
     ['gridctl rollout history api', 'gridctl rollout history api -o yaml'],
   );
+  // Set after the subcommands exist, so they keep refusing extra arguments: only `rollout WORD …` itself reaches the check above.
+  rollout.allowExcessArguments(true);
 }

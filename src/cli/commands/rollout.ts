@@ -1,8 +1,8 @@
 // gridctl rollout status|promote|abort|retry|pause|resume|undo|history, and the DSR seed's `rollout --service`.
 import type { Ctx } from '../run.js';
-import { EXIT_OK, UsageError } from '../errors.js';
+import { CliError, EXIT_OK, UsageError, notFound } from '../errors.js';
 import { paint, parseOutput, printData, table } from '../output.js';
-import { decideRolloutStatus, newAnalysisRuns, type RolloutJson, type ServiceJson } from './rollout-status.js';
+import { crashLine, decideRolloutStatus, firstErrorLine, newAnalysisRuns, type RolloutJson, type ServiceJson } from './rollout-status.js';
 import { rolloutSpec, type RolloutFlags } from './dsr.js';
 import { applyManifest, intFlag } from './ops.js';
 
@@ -47,6 +47,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 export async function statusCommand(ctx: Ctx, name: string): Promise<number> {
+  // `rollout`'s own -o (the DSR form's) reaches here too; status prints progress, not a document.
+  if (ctx.opts.output !== undefined) throw new UsageError(`rollout status: -o is not supported (it prints progress lines); the rollout's JSON: gridctl get service ${name} -o json, or GET /services/${name}/rollout`);
   const timeoutMs = parseDuration(String(ctx.opts.timeout ?? '0'), '--timeout');
   const watch = boolFlag(ctx.opts.watch, '--watch');
   return followRollout(ctx, name, { timeoutMs, watch });
@@ -56,7 +58,7 @@ export async function statusCommand(ctx: Ctx, name: string): Promise<number> {
 export async function followRollout(ctx: Ctx, name: string, o: { timeoutMs: number; watch: boolean }): Promise<number> {
   const deadline = o.timeoutMs > 0 ? Date.now() + o.timeoutMs : undefined;
   let lastLine: string | undefined;
-  let lastDetails = '';
+  const restarts = new Map<string, number>();
   let lastRun: string | undefined;
   let revision: number | undefined;
   let first = true;
@@ -72,14 +74,28 @@ export async function followRollout(ctx: Ctx, name: string, o: { timeoutMs: numb
     const d = decideRolloutStatus(r, svc, Date.now(), deadline);
     if (d.line !== lastLine) ctx.out.write(`${d.done && d.exitCode !== 0 ? paint(d.line, 'red', ctx.color) : d.done ? paint(d.line, 'green', ctx.color) : d.line}\n`);
     lastLine = d.line;
-    const details = d.details.join('\n');
-    if (details !== '' && details !== lastDetails) ctx.out.write(`${d.details.map((l) => `  ${paint(l, 'yellow', ctx.color)}`).join('\n')}\n`);
-    lastDetails = details;
+    // A crash-looping pod flips Running ↔ CrashLoopBackOff every few seconds: only a new restart is news.
+    for (const p of d.details) {
+      if (restarts.get(p.id) === p.restarts) continue;
+      restarts.set(p.id, p.restarts);
+      ctx.out.write(`  ${paint(crashLine(p, await lastError(ctx, p.id)), 'yellow', ctx.color)}\n`);
+    }
     if (d.done) return d.exitCode;
     if (!o.watch) return EXIT_OK;
     await sleep(POLL_MS, ctx.signal);
   }
   return EXIT_OK;
+}
+
+/** Why a pod's last run died, from its log (the exit message only quotes the last lines: a stack trace's tail). */
+async function lastError(ctx: Ctx, pod: string): Promise<string | undefined> {
+  try {
+    const res = await ctx.client.request<string>('GET', `/pods/${encodeURIComponent(pod)}/logs`, { query: { tail: 60 }, accept: [404] });
+    return res.status === 404 ? undefined : firstErrorLine(res.text);
+  } catch {
+    // Only a better reason is lost (say the key may not read logs): the exit message still says how it died.
+    return undefined;
+  }
 }
 
 type Action = 'promote' | 'abort' | 'retry' | 'pause' | 'resume';
@@ -88,8 +104,18 @@ const DONE: Record<Action, string> = { promote: 'promoted', abort: 'aborted', re
 export async function actionCommand(ctx: Ctx, action: Action, name: string): Promise<number> {
   const full = action === 'promote' && ctx.opts.full === true;
   const res = await ctx.client.post<{ service: string; message: string; phase: string }>(`/services/${encodeURIComponent(name)}/rollout/${action}`, { query: { full: full ? 'true' : undefined } });
-  ctx.out.write(`rollout "${name}" ${DONE[action]}${full ? ' fully' : ''}: ${res.message}\n`);
+  ctx.out.write(`${actionLine(name, action, full, res.message)}\n`);
   return EXIT_OK;
+}
+
+/** `rollout "api" promoted: moving to step 3`; the server's message only where it adds to the verb (`paused: paused` does not). */
+export function actionLine(name: string, action: Action, full: boolean, message: string): string {
+  const done = `${DONE[action]}${full ? ' fully' : ''}`;
+  const extra = message
+    .replace(new RegExp(`^${DONE[action]}(:? |$)`), '')
+    .replace(/^promoting (\S+) fully$/, '$1 gets all traffic')
+    .replace(/^retrying the rollout of (\S+) from the first step$/, '$1 starts again from the first step');
+  return `rollout "${name}" ${done}${extra === '' ? '' : `: ${extra}`}`;
 }
 
 export async function undoCommand(ctx: Ctx, name: string): Promise<number> {
@@ -115,7 +141,8 @@ export function historyRows(rollout: { history: Array<{ revision: number; versio
     .sort((a, b) => a.revision - b.revision)
     .map((h) => {
       const g = generations.filter((x) => x.revision === h.revision).sort((a, b) => b.generation - a.generation)[0];
-      return [String(h.revision), h.version, h.current ? '*' : '', g ? String(g.generation) : '', g ? String(g.replicas) : '', g?.source ?? '', g?.createdAt ?? ''];
+      // ' ', not '': table() writes <none> for an empty cell, and "not current" is no missing value.
+      return [String(h.revision), h.version, h.current ? '*' : ' ', g ? String(g.generation) : '', g ? String(g.replicas) : '', g?.source ?? '', g?.createdAt ?? ''];
     });
 }
 
@@ -149,6 +176,10 @@ export async function dsrRolloutCommand(ctx: Ctx): Promise<number> {
     auto: o.auto === true,
   };
   const m = rolloutSpec(flags);
+  // A rollout replaces a version that runs; applying it to a name that does not exist would create a service that only claims to roll out.
+  if ((await ctx.client.request('GET', `/services/${encodeURIComponent(flags.service)}`, { accept: [404] })).status === 404) {
+    throw new CliError(`${notFound('service', flags.service).message}; register it first (gridctl register --service ${flags.service} --version ${flags.version} …)`);
+  }
   const code = await applyManifest(ctx, m);
   if (code !== EXIT_OK || o.dryRun === true || o.output !== undefined) return code;
   if (!flags.auto) {
@@ -156,6 +187,16 @@ export async function dsrRolloutCommand(ctx: Ctx): Promise<number> {
     return EXIT_OK;
   }
   return followRollout(ctx, flags.service, { timeoutMs: 0, watch: true });
+}
+
+/** `rollout restart api`, `rollout stauts api`: a usage error naming rollout's subcommands and, for kubectl's words, Grid's nearest. */
+export function unknownSubcommand(args: string[], subcommands: string[]): never {
+  const [word, name = 'NAME'] = args;
+  const hint =
+    word === 'restart'
+      ? `; Grid replaces pods when their template changes. To replace them now: gridctl chaos kill ${name} --count N (the reconciler starts new ones); to go back a revision: gridctl rollout undo ${name}`
+      : '';
+  throw new UsageError(`rollout has no subcommand '${word}' (its subcommands: ${subcommands.join(', ')})${hint}`);
 }
 
 function requiredFlag(v: unknown, flag: string): string {
