@@ -119,6 +119,10 @@ describe('dashboard: assets and routes (open Grid)', () => {
     expect((await json(`${g.url}/pods/${b.id}/chaos`)).body.chaos.unready).toBe(false);
     expect((await json(`${g.url}/events?type=chaos.injected`)).body.events.at(-1)).toMatchObject({ pod: a.id, reason: 'ChaosInjected' });
 
+    // The pod's own refusal comes through as words, not as its JSON.
+    const refused = await json(`${g.url}/pods/${a.id}/chaos/fail?rate=5`, { method: 'POST' });
+    expect([refused.status, refused.body.message]).toEqual([400, 'query: rate must be a number 0..1']);
+
     // The demo service writes a line before a crash: the follower sees it as the pod writes it.
     const follow = sse(`${g.url}/pods/${a.id}/logs?follow=1`, (t) => t.includes('chaos/crash'), 10_000);
     await follow.opened;

@@ -112,7 +112,11 @@ export class ChaosService {
     } catch {
       // Not JSON: the text as it came, clipped.
     }
-    if (status === 400) throw GridException.invalid('query', typeof body === 'object' && body && 'message' in body ? String((body as { message: unknown }).message) : text);
+    // The demo service says why in `error`; other services (Nest, Express) in `message`.
+    if (status === 400) {
+      const b = (typeof body === 'object' && body ? body : {}) as { message?: unknown; error?: unknown };
+      throw GridException.invalid('query', b.message !== undefined ? String(b.message) : b.error !== undefined ? String(b.error) : text);
+    }
     return { status, body };
   }
 
