@@ -21,13 +21,13 @@ export function registerApply(program: Command): void {
     program
       .command('delete')
       .description('Delete services or failover groups by name, or those named in the documents of -f')
-      .argument('[type]', 'service (svc) or failovergroup (fg)')
-      .argument('[names...]', 'their names')
+      .argument('[type[/name]]', 'service (svc) or failovergroup (fg), or TYPE/NAME as get -o name prints it')
+      .argument('[names...]', 'their names, or more TYPE/NAME')
       .option('-f, --filename <path>', 'delete the objects the documents name (a file, a directory or -); repeatable', collect)
       .option('-R, --recursive', 'read the subdirectories of a -f directory too')
       .option('--ignore-not-found', 'a name that does not exist is not an error')
       .action(online(async (ctx, type: string | undefined, names: string[]) => (await import('./apply.js')).deleteCommand(ctx, type, names))),
-    ['gridctl delete service api', 'gridctl delete fg shop --ignore-not-found', 'gridctl delete -f examples/shop.yaml'],
+    ['gridctl delete service api', 'gridctl delete service/api failovergroup/shop', 'gridctl get svc -o name | xargs gridctl delete', 'gridctl delete fg shop --ignore-not-found', 'gridctl delete -f examples/shop.yaml'],
   );
 
   examples(

@@ -1,10 +1,11 @@
 // gridctl describe service|pod|failovergroup NAME: kubectl-describe-like sections from the
 // object's own answer, its rollout, and its recent events with Grid's explanation of each.
 // The format* functions are pure (tested in describe.spec.ts); describeCommand does the reads.
-import type { Ctx, CommandResult } from '../run.js';
-import { UsageError } from '../errors.js';
+import { printError, type Ctx, type CommandResult } from '../run.js';
+import { ApiError, CliError, EXIT_FAILED, UsageError } from '../errors.js';
 import { age, ageSince, sanitize, table } from '../output.js';
-import { getOne, kindOf, type Kind } from './get.js';
+import { getOne } from './get.js';
+import { kindOf, namedRefs, type Kind } from './resource-args.js';
 import { eventObject, eventSeverity, podRows, readyString, workload, type Condition, type GridEvent, type GroupDetail, type PodDetail, type Probe, type ServiceDetail } from './get-rows.js';
 
 /** GET /services/:name/rollout */
@@ -24,8 +25,35 @@ export interface RolloutStatus {
 
 const EVENT_LIMIT = 20;
 
-export async function describeCommand(ctx: Ctx, rawKind: string, name: string): Promise<CommandResult> {
-  const kind: Kind = kindOf(rawKind);
+const DESCRIBABLE: Kind[] = ['services', 'pods', 'failovergroups'];
+
+/** `describe TYPE NAME…` or `describe TYPE/NAME…`; several objects are printed one after another, as kubectl does. */
+export async function describeCommand(ctx: Ctx, args: string[]): Promise<CommandResult> {
+  // An event has nothing more to show than `get events ID -o yaml` does, so describe does not take one.
+  if (args.some((a) => kindOrUndefined(a.split('/')[0]) === 'events')) throw new UsageError("describe: events have no detail view (their whole record: gridctl get events ID -o yaml); one of service (svc), pod (po), failovergroup (fg)");
+  const refs = namedRefs(args, DESCRIBABLE, 'describe');
+  let code = 0;
+  for (const [i, r] of refs.entries()) {
+    try {
+      const text = await describeOne(ctx, r.kind, r.name);
+      ctx.out.write(i > 0 ? `\n\n${text}` : text);
+    } catch (e) {
+      if (!(e instanceof CliError) || e instanceof ApiError || refs.length === 1) throw e;
+      code = printError(e);
+    }
+  }
+  return code === 0 ? 0 : EXIT_FAILED;
+}
+
+function kindOrUndefined(raw: string): Kind | undefined {
+  try {
+    return kindOf(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+async function describeOne(ctx: Ctx, kind: Kind, name: string): Promise<string> {
   const now = Date.now();
   if (kind === 'services') {
     const s = await getOne<ServiceDetail>(ctx, `/services/${encodeURIComponent(name)}`, kind, name);
@@ -33,21 +61,15 @@ export async function describeCommand(ctx: Ctx, rawKind: string, name: string): 
       ctx.client.request<RolloutStatus>('GET', `/services/${encodeURIComponent(name)}/rollout`, { accept: [404] }),
       recentEvents(ctx, name),
     ]);
-    ctx.out.write(formatService(s, rollout.status === 200 ? rollout.data : null, events, now));
-    return 0;
+    return formatService(s, rollout.status === 200 ? rollout.data : null, events, now);
   }
   if (kind === 'pods') {
     const p = await getOne<PodDetail>(ctx, `/pods/${encodeURIComponent(name)}`, kind, name);
     const events = (await recentEvents(ctx, p.service, 200)).filter((e) => e.pod === p.id).slice(-EVENT_LIMIT);
-    ctx.out.write(formatPod(p, events, now));
-    return 0;
+    return formatPod(p, events, now);
   }
-  if (kind === 'failovergroups') {
-    const g = await getOne<GroupDetail>(ctx, `/failover/${encodeURIComponent(name)}`, kind, name);
-    ctx.out.write(formatGroup(g, await recentEvents(ctx, name), now));
-    return 0;
-  }
-  throw new UsageError(`describe: one of service, pod, failovergroup (got '${rawKind}')`);
+  const g = await getOne<GroupDetail>(ctx, `/failover/${encodeURIComponent(name)}`, kind, name);
+  return formatGroup(g, await recentEvents(ctx, name), now);
 }
 
 async function recentEvents(ctx: Ctx, service: string, limit = EVENT_LIMIT): Promise<GridEvent[]> {
