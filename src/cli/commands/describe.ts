@@ -128,6 +128,29 @@ function strategyLine(s: ServiceDetail): string {
   return strategy;
 }
 
+/** A canary step as the spec says it: `setWeight 25%`, `pause 20s`, `pause (until promoted)`. */
+export function stepText(step: Record<string, unknown>): string {
+  if (typeof step.setWeight === 'number') return `setWeight ${step.setWeight}%`;
+  if (step.pause && typeof step.pause === 'object') {
+    const d = (step.pause as { duration?: unknown }).duration;
+    return typeof d === 'number' ? `pause ${d}s` : 'pause (until promoted)';
+  }
+  return JSON.stringify(step);
+}
+
+/** A failover group's check in words: `GET /health every 5s, timeout 2s, expect 200-399, 3 failures down, 2 successes up`. */
+export function healthCheckText(hc: Record<string, unknown>): string {
+  const parts = [`GET ${String(hc.path ?? '/health')}`];
+  if (hc.intervalSeconds !== undefined) parts[0] += ` every ${String(hc.intervalSeconds)}s`;
+  if (hc.timeoutSeconds !== undefined) parts.push(`timeout ${String(hc.timeoutSeconds)}s`);
+  if (hc.maxLatencyMs !== undefined) parts.push(`max latency ${String(hc.maxLatencyMs)} ms`);
+  if (Array.isArray(hc.expectStatus)) parts.push(`expect ${(hc.expectStatus as Array<{ min: number; max: number }>).map((r) => (r.min === r.max ? String(r.min) : `${r.min}-${r.max}`)).join(',')}`);
+  if (hc.expectJson !== undefined) parts.push(`expect JSON ${JSON.stringify(hc.expectJson)}`);
+  if (hc.failureThreshold !== undefined) parts.push(`${String(hc.failureThreshold)} failures down`);
+  if (hc.successThreshold !== undefined) parts.push(`${String(hc.successThreshold)} successes up`);
+  return parts.join(', ');
+}
+
 export function rolloutSection(r: RolloutStatus | null): string {
   if (!r) return 'Rollout:  <none>';
   const weights = r.weights ? Object.entries(r.weights).map(([v, w]) => `${v}=${w}`).join(' ') : undefined;
@@ -135,7 +158,7 @@ export function rolloutSection(r: RolloutStatus | null): string {
   const lastRun = runs[runs.length - 1];
   const pairs: Array<[string, string | number | null | undefined]> = [
     ['Phase', r.phase + (r.pauseReason ? ` (${r.pauseReason})` : '')],
-    ['Step', r.step ? `${r.step.number} of ${r.step.of}${r.step.current ? ` (${JSON.stringify(r.step.current)})` : ''}` : undefined],
+    ['Step', r.step ? `${r.step.number} of ${r.step.of}${r.step.current ? ` (${stepText(r.step.current)})` : ''}` : undefined],
     ['Weights', weights],
     ['Stable', r.stable ? `revision ${r.stable.revision} (${r.stable.version})` : undefined],
     ['New', r.canary ? `revision ${r.canary.revision} (${r.canary.version})` : undefined],
@@ -204,19 +227,22 @@ export function formatPod(p: PodDetail, events: GridEvent[], now: number): strin
       ['Port', p.port],
       ['CPU', `${p.cpu}%`],
       ['Backoff until', p.backoffUntil ? new Date(p.backoffUntil).toISOString() : undefined],
+      // kubectl's "Last State: Terminated" then its details indented under it.
+      ['Last exit', exit ? exit.reason : undefined],
     ]),
-    exit
-      ? `Last exit:\n${fields(
-          [
-            ['Reason', exit.reason],
-            ['Exit code', exit.code ?? undefined],
-            ['Signal', exit.signal ?? undefined],
-            ['At', `${new Date(exit.at).toISOString()} (${ageSince(exit.at, now)} ago)`],
-            ['Message', exit.message],
-          ],
-          '  ',
-        )}`
-      : 'Last exit:  <none>',
+    ...(exit
+      ? [
+          fields(
+            [
+              ['Exit code', exit.code ?? undefined],
+              ['Signal', exit.signal ?? undefined],
+              ['At', `${new Date(exit.at).toISOString()} (${ageSince(exit.at, now)} ago)`],
+              ['Message', exit.message],
+            ],
+            '  ',
+          ),
+        ]
+      : []),
     probeKinds.length
       ? `Probes:\n${fields(
           probeKinds.map(([kind, rs]) => {
@@ -241,7 +267,7 @@ export function formatGroup(g: GroupDetail, events: GridEvent[], now: number): s
       ['Failback', g.failback],
       ['Pinned', g.pinned === undefined ? undefined : g.pinned ? 'yes' : 'no'],
       ['Cooldown', g.cooldownSeconds === undefined ? undefined : `${g.cooldownSeconds}s${g.cooldownRemainingMs ? ` (${Math.ceil(g.cooldownRemainingMs / 1000)}s left)` : ''}`],
-      ['Health check', g.healthCheck ? Object.entries(g.healthCheck).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ') : undefined],
+      ['Health check', g.healthCheck ? healthCheckText(g.healthCheck) : undefined],
     ]),
     `Targets:\n${indent(
       table(

@@ -214,14 +214,14 @@ export async function readKind(ctx: Ctx, o: GetOptions): Promise<Read> {
       if (o.name) {
         const one = await getOne<GroupDetail>(ctx, `/failover/${encodeURIComponent(o.name)}`, o.kind, o.name);
         const last = one.history[0] ? { at: one.history[0].at, from: one.history[0].from, to: one.history[0].to, reason: one.history[0].reason } : null;
-        return { data: one, names: [one.name], items: [one], rows: async () => groupRows([one], new Map([[one.name, last]]), now()) };
+        return { data: one, names: [one.name], items: [one], rows: async () => groupRows([one], new Map([[one.name, last]]), now(), o.wide) };
       }
       const list = await ctx.client.get<{ groups: GroupSummary[] }>('/failover');
       return {
         data: list,
         names: list.groups.map((g) => g.name),
         items: list.groups,
-        rows: async () => groupRows(await detailsOf(ctx, list.groups.map((g) => g.name), (n) => `/failover/${encodeURIComponent(n)}`), new Map(list.groups.map((g) => [g.name, g.lastSwitch])), now()),
+        rows: async () => groupRows(await detailsOf(ctx, list.groups.map((g) => g.name), (n) => `/failover/${encodeURIComponent(n)}`), new Map(list.groups.map((g) => [g.name, g.lastSwitch])), now(), o.wide),
       };
     }
     case 'events': {
