@@ -14,7 +14,7 @@ export function registerApply(program: Command): void {
       .option('--dry-run [strategy]', 'server: Grid validates and says what would happen, storing nothing')
       .option('-o, --output <format>', 'json|yaml (Grid\'s answer) or name')
       .action(online(async (ctx) => (await import('./apply.js')).applyCommand(ctx))),
-    ['gridctl apply -f examples/api-v1.yaml', 'gridctl apply -f examples/ --dry-run=server', 'cat *.yaml | gridctl apply -f -'],
+    ['gridctl apply -f examples/api-v1.yaml', 'gridctl apply -f examples/api-v2.yaml --dry-run=server', 'gridctl apply -f examples/api-v1.yaml -f examples/autoscale-demo.yaml', 'cat examples/demo.yaml | gridctl apply -f -'],
   );
 
   examples(
@@ -38,6 +38,6 @@ export function registerApply(program: Command): void {
       .option('-R, --recursive', 'read the subdirectories of a -f directory too')
       .addHelpText('after', '\nExit status (as kubectl diff): 0 no differences, 1 differences, 2 an error.')
       .action(online(async (ctx) => (await import('./apply.js')).diffCommand(ctx))),
-    ['gridctl diff -f examples/api-v2.yaml', 'gridctl diff -f examples/ && echo "in sync"'],
+    ['gridctl diff -f examples/api-v2.yaml', 'gridctl diff -f examples/demo.yaml && echo "in sync"'],
   );
 }
