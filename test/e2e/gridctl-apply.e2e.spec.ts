@@ -158,6 +158,17 @@ describe('gridctl apply, delete, diff, config', () => {
     expect((await run(['delete', 'pods', 'x'])).code).toBe(2);
   });
 
+  it('delete takes the TYPE/NAME lines get -o name prints, as `get … -o name | xargs gridctl delete`', async () => {
+    await run(['apply', '-f', '-'], { input: `${service('tn-a')}---\n${service('tn-b')}---\n${group('tn-g', 'tn-a')}` });
+    const names = (await run(['get', 'svc', '-o', 'name'])).stdout.split('\n').filter((l) => l.startsWith('service/tn-'));
+    expect(names).toEqual(['service/tn-a', 'service/tn-b']);
+    const r = await run(['delete', 'failovergroup/tn-g', ...names, 'fg/tn-none']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([1, 'failovergroup "tn-g" deleted\nservice "tn-a" deleted\nservice "tn-b" deleted\n', 'error: failovergroup "tn-none" not found\n']);
+    expect(Object.keys(await stored()).filter((n) => n.startsWith('tn-'))).toEqual([]);
+    const mixed = await run(['delete', 'svc', 'service/x']);
+    expect([mixed.code, mixed.stderr]).toEqual([2, "error: 'service/x': give either TYPE NAME… or TYPE/NAME…, not both (e.g. 'service/x' alone)\n"]);
+  });
+
   describe('config', () => {
     let cfgDir: string;
     let file: string;

@@ -20,6 +20,12 @@ spec:
   replicas: 2
   image: local://demo@v1
   env: [{ name: VERSION, value: v1 }]
+---
+kind: FailoverGroup
+metadata: { name: shop }
+spec:
+  targets: [{ service: web }]
+  healthCheck: { path: /health/ready, intervalSeconds: 1 }
 `;
 
 let g: GridHandle;
@@ -106,6 +112,32 @@ describe('gridctl get', () => {
     expect((await run(['get', 'pods', '-o', 'xml'])).code).toBe(2);
   });
 
+  it('takes TYPE/NAME as -o name prints it, and several names; a missing one is an error line and exit 1', async () => {
+    const [p] = await readyPods(g, 'web', 2);
+    const two = await run(['get', 'service/web', `pod/${p.id}`]);
+    expect(two.code).toBe(0);
+    const [services, pods] = two.stdout.split('\n\n');
+    expect(parseTable(services).map((r) => r.NAME)).toEqual(['web']);
+    expect(parseTable(pods).map((r) => r.NAME)).toEqual([p.id]);
+    const several = await run(['get', 'svc', 'web', 'nope', 'sim']);
+    expect([several.code, several.stderr]).toEqual([1, 'error: service "nope" not found\n']);
+    expect(parseTable(several.stdout).map((r) => r.NAME)).toEqual(['web', 'sim']);
+    const names = await run(['get', 'svc/web', 'svc/sim', '-o', 'name']);
+    expect(names.stdout).toBe('service/web\nservice/sim\n');
+    const list = JSON.parse((await run(['get', 'svc', 'web', 'sim', '-o', 'json'])).stdout);
+    expect(list.kind).toBe('List');
+    expect(list.items.map((i: { name: string }) => i.name)).toEqual(['web', 'sim']);
+    expect((await run(['get', 'svc', 'pod/x'])).code).toBe(2);
+  });
+
+  it('get fg -o wide adds each target\'s health and the check path, as the API says them', async () => {
+    const r = await run(['get', 'fg', '-o', 'wide']);
+    expect(r.code).toBe(0);
+    const [row] = parseTable(r.stdout);
+    const { body } = await json<{ targets: Array<{ name: string; health: string }> }>(`${g.url}/failover/shop`);
+    expect(row).toMatchObject({ NAME: 'shop', TARGETS: 'web', 'TARGET-HEALTH': body.targets.map((t) => `${t.name}:${t.health}`).join(','), CHECK: '/health/ready' });
+  });
+
   it('get events shows the object and reason of each event', async () => {
     const r = await run(['get', 'events', '--service', 'web']);
     expect(r.code).toBe(0);
@@ -147,6 +179,42 @@ describe('gridctl describe', () => {
     expect(r.stdout).toMatch(new RegExp(`pod/${p.id}\\s+pod ${p.id} is ready`));
     expect((await run(['describe', 'pod', 'nope-00000'])).code).toBe(1);
   });
+
+  it('takes TYPE/NAME; refuses events saying where to see one', async () => {
+    const r = await run(['describe', 'service/web']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Name:\s+web$/m);
+    const ev = await run(['describe', 'events']);
+    expect([ev.code, ev.stderr]).toEqual([2, 'error: describe: events have no detail view (their whole record: gridctl get events ID -o yaml); one of service (svc), pod (po), failovergroup (fg)\n']);
+    const bad = await run(['describe', 'x', 'y']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).not.toMatch(/events/);
+  });
+
+  it('says a group\'s health check in words', async () => {
+    const r = await run(['describe', 'fg/shop']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Health check:\s+GET \/health\/ready every 1s, timeout 2s, expect 200-399, 3 failures down, 2 successes up$/m);
+  });
+
+  it('a pod\'s Last exit lines up with its other fields', async () => {
+    const [p] = await readyPods(g, 'sim', 2);
+    const lines = (await run(['describe', `pod/${p.id}`])).stdout.split('\n');
+    const col = (prefix: string) => lines.find((l) => l.startsWith(prefix))!.search(/(?<=:\s+)\S/);
+    expect(col('Last exit:')).toBe(col('Name:'));
+  });
+});
+
+describe('gridctl scale', () => {
+  it('takes service/NAME as well as service NAME', async () => {
+    const up = await run(['scale', 'service/sim', '--replicas', '3']);
+    expect([up.code, up.stdout]).toEqual([0, 'service/sim scaled\n']);
+    expect((await json(`${g.url}/services/sim`)).body.desired).toBe(3);
+    expect((await run(['scale', 'svc', 'sim', '--replicas', '2'])).code).toBe(0);
+    expect((await json(`${g.url}/services/sim`)).body.desired).toBe(2);
+    await expectEventually(() => readyPods(g, 'sim', 2), 10_000);
+    expect((await run(['scale', 'pod/sim-x', '--replicas', '1'])).code).toBe(2);
+  });
 });
 
 describe('gridctl top', () => {
@@ -161,6 +229,9 @@ describe('gridctl top', () => {
     expect(row).toMatchObject({ NAME: 'web', VERSION: 'v1', PODS: '2', WEIGHT: '100%' });
     expect(Number(row.RPS)).toBeGreaterThanOrEqual(0.5);
     expect(Number(row['P99(MS)'])).toBeGreaterThan(0);
+    // sim gets no request (the group checks web only): no latency or 5xx rate, rather than zeros.
+    const [idle] = parseTable((await run(['top', 'services', '--service', 'sim'])).stdout);
+    expect(idle).toMatchObject({ NAME: 'sim', RPS: '0', '5XX(%)': '<none>', 'P50(MS)': '<none>', 'P99(MS)': '<none>' });
     const pods = parseTable((await run(['top', 'pods', '--service', 'web'])).stdout);
     expect(pods).toHaveLength(2);
     for (const p of pods) expect(p['CPU(%)']).toMatch(/^\d+(\.\d+)?$/);
@@ -201,6 +272,20 @@ describe('watches', () => {
     expect(r).toMatchObject({ code: 0, timedOut: true });
     const after = r.stdout.slice(r.stdout.indexOf('\n') + 1);
     expect(after).toMatch(/^\d+s\s+Normal\s+Configured\s+service\/sim\s+configured service sim: .*3 replicas via scale \+1$/m);
+    await expectEventually(() => readyPods(g, 'sim', 3), 10_000);
+  });
+
+  it('get pods -w -o json prints each pod as one JSON line, then each pod that changed', async () => {
+    const before = await expectEventually(() => readyPods(g, 'sim', 3), 10_000);
+    const victim = before[0].id;
+    const r = await watchFor(['get', 'pods', '--service', 'sim', '-w', '-o', 'json'], new RegExp(before.map((p) => p.id).join('|')), () => fetch(`${g.url}/chaos/kill?pod=${victim}`, { method: 'POST' }), 6000);
+    expect(r).toMatchObject({ code: 0, timedOut: true });
+    const objects = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as StatePod);
+    expect(objects.slice(0, 3).map((p) => p.id).sort()).toEqual(before.map((p) => p.id).sort());
+    const later = objects.slice(3);
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.every((p) => p.service === 'sim')).toBe(true);
+    expect(later.some((p) => !before.some((b) => b.id === p.id))).toBe(true);
     await expectEventually(() => readyPods(g, 'sim', 3), 10_000);
   });
 

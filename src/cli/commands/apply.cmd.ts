@@ -14,20 +14,20 @@ export function registerApply(program: Command): void {
       .option('--dry-run [strategy]', 'server: Grid validates and says what would happen, storing nothing')
       .option('-o, --output <format>', 'json|yaml (Grid\'s answer) or name')
       .action(online(async (ctx) => (await import('./apply.js')).applyCommand(ctx))),
-    ['gridctl apply -f examples/api-v1.yaml', 'gridctl apply -f examples/ --dry-run=server', 'cat *.yaml | gridctl apply -f -'],
+    ['gridctl apply -f examples/api-v1.yaml', 'gridctl apply -f examples/api-v2.yaml --dry-run=server', 'gridctl apply -f examples/api-v1.yaml -f examples/autoscale-demo.yaml', 'cat examples/demo.yaml | gridctl apply -f -'],
   );
 
   examples(
     program
       .command('delete')
       .description('Delete services or failover groups by name, or those named in the documents of -f')
-      .argument('[type]', 'service (svc) or failovergroup (fg)')
-      .argument('[names...]', 'their names')
+      .argument('[type[/name]]', 'service (svc) or failovergroup (fg), or TYPE/NAME as get -o name prints it')
+      .argument('[names...]', 'their names, or more TYPE/NAME')
       .option('-f, --filename <path>', 'delete the objects the documents name (a file, a directory or -); repeatable', collect)
       .option('-R, --recursive', 'read the subdirectories of a -f directory too')
       .option('--ignore-not-found', 'a name that does not exist is not an error')
       .action(online(async (ctx, type: string | undefined, names: string[]) => (await import('./apply.js')).deleteCommand(ctx, type, names))),
-    ['gridctl delete service api', 'gridctl delete fg shop --ignore-not-found', 'gridctl delete -f examples/shop.yaml'],
+    ['gridctl delete service api', 'gridctl delete service/api failovergroup/shop', 'gridctl get svc -o name | xargs gridctl delete', 'gridctl delete fg shop --ignore-not-found', 'gridctl delete -f examples/shop.yaml'],
   );
 
   examples(
@@ -38,6 +38,6 @@ export function registerApply(program: Command): void {
       .option('-R, --recursive', 'read the subdirectories of a -f directory too')
       .addHelpText('after', '\nExit status (as kubectl diff): 0 no differences, 1 differences, 2 an error.')
       .action(online(async (ctx) => (await import('./apply.js')).diffCommand(ctx))),
-    ['gridctl diff -f examples/api-v2.yaml', 'gridctl diff -f examples/ && echo "in sync"'],
+    ['gridctl diff -f examples/api-v2.yaml', 'gridctl diff -f examples/demo.yaml && echo "in sync"'],
   );
 }

@@ -1,9 +1,10 @@
 // gridctl apply -f, delete, diff. Every document goes to Grid in ONE /apply request (as JSON:
 // gridctl parses the YAML itself, so errors name the file and the line, and the YAML body's
 // 10,000-line limit does not apply), which keeps an apply all or nothing as /apply is.
-import { ApiError, CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
+import { ApiError, CliError, EXIT_FAILED, EXIT_OK, notFound, UsageError } from '../errors.js';
 import { paint, parseOutput, printData } from '../output.js';
 import { printError, type Ctx } from '../run.js';
+import { namedRefs } from './resource-args.js';
 import { deletionProblems, mapFieldErrors, readSources, readStdin, refOf, renderDiff, resultFor, resultLines, tooLarge, type AppliedResult, type Kind, type SourceDoc } from './manifests.js';
 
 interface ApplyAnswer {
@@ -59,9 +60,7 @@ export async function applyCommand(ctx: Ctx): Promise<number> {
   return EXIT_OK;
 }
 
-const KINDS: Record<string, Kind> = { service: 'service', services: 'service', svc: 'service', failovergroup: 'failovergroup', failovergroups: 'failovergroup', fg: 'failovergroup' };
-
-/** `delete service api web`, or `delete -f FILE`: each object in turn; a missing one is an error (exit 1) unless --ignore-not-found. */
+/** `delete service api web`, `delete service/api failovergroup/shop` (what get -o name prints), or `delete -f FILE`: each object in turn; a missing one is an error (exit 1) unless --ignore-not-found. */
 export async function deleteCommand(ctx: Ctx, kindArg: string | undefined, names: string[]): Promise<number> {
   const files = filesOpt(ctx);
   let targets: Array<{ kind: Kind; name: string }>;
@@ -72,11 +71,8 @@ export async function deleteCommand(ctx: Ctx, kindArg: string | undefined, names
     if (problems.length > 0) throw new CliError(problems.join('\n'));
     targets = docs.map((d) => refOf(d.value)!);
   } else {
-    if (kindArg === undefined) throw new UsageError('delete: give TYPE NAME… (service|failovergroup) or -f FILE');
-    const kind = KINDS[kindArg.toLowerCase()];
-    if (!kind) throw new UsageError(`delete: unknown type '${kindArg}' (service, svc, failovergroup or fg)`);
-    if (names.length === 0) throw new UsageError(`delete ${kindArg}: give the name of at least one ${kind}`);
-    targets = names.map((name) => ({ kind, name }));
+    if (kindArg === undefined) throw new UsageError('delete: give TYPE NAME… or TYPE/NAME… (service|failovergroup) or -f FILE');
+    targets = namedRefs([kindArg, ...names], ['services', 'failovergroups'], 'delete').map((r) => ({ kind: r.kind === 'services' ? 'service' : 'failovergroup', name: r.name }));
   }
   let code = EXIT_OK;
   for (const t of targets) {
@@ -85,7 +81,7 @@ export async function deleteCommand(ctx: Ctx, kindArg: string | undefined, names
       const r = await ctx.client.request('DELETE', `/${route}/${encodeURIComponent(t.name)}`, { accept: [404] });
       if (r.status === 404) {
         if (ctx.opts.ignoreNotFound === true) continue;
-        throw new CliError(`${t.kind} "${t.name}" not found`);
+        throw notFound(t.kind, t.name);
       }
       ctx.out.write(`${t.kind} "${t.name}" deleted\n`);
     } catch (e) {

@@ -1,5 +1,5 @@
-import { eventsSection, probeLine, replicasLine, rolloutSection } from './describe.js';
-import type { ServiceDetail } from './get-rows.js';
+import { eventsSection, formatPod, healthCheckText, probeLine, replicasLine, rolloutSection, stepText } from './describe.js';
+import type { PodDetail, ServiceDetail } from './get-rows.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 
@@ -41,11 +41,48 @@ describe(rolloutSection.name, () => {
         analysis: { failures: 1, runs: [{ at: NOW, version: 'v2', requests: 40, errorRate: 0.1, p99Ms: 30, result: 'Failed', message: 'error rate above 5%' }] },
       },
     );
-    expect(sut).toContain('Step:      2 of 4 ({"setWeight":25})');
+    expect(sut).toContain('Step:      2 of 4 (setWeight 25%)');
     expect(sut).toContain('Weights:   v1=75 v2=25');
     expect(sut).toContain('New:       revision 2 (v2)');
     expect(sut).toContain('1 runs, 1 failed; last: Failed (40 requests, 10.0% 5xx, p99 30 ms) error rate above 5%');
   });
 
   it('says <none> without a rollout', () => expect(rolloutSection(null)).toBe('Rollout:  <none>'));
+});
+
+describe(stepText.name, () => {
+  it.each([
+    [{ setWeight: 25 }, 'setWeight 25%'],
+    [{ pause: { duration: 20 } }, 'pause 20s'],
+    [{ pause: {} }, 'pause (until promoted)'],
+    [{ experiment: 1 }, '{"experiment":1}'],
+  ])('%j → %s', (step, want) => expect(stepText(step)).toBe(want));
+});
+
+describe(healthCheckText.name, () => {
+  it.each([
+    [{ path: '/health', intervalSeconds: 5, timeoutSeconds: 2, expectStatus: [{ min: 200, max: 399 }], failureThreshold: 3, successThreshold: 2 }, 'GET /health every 5s, timeout 2s, expect 200-399, 3 failures down, 2 successes up'],
+    [{ path: '/ok', expectStatus: [{ min: 200, max: 200 }, { min: 204, max: 204 }], maxLatencyMs: 300, expectJson: { status: 'ok' } }, 'GET /ok, max latency 300 ms, expect 200,204, expect JSON {"status":"ok"}'],
+  ])('%j', (hc, want) => expect(healthCheckText(hc)).toBe(want));
+});
+
+describe(formatPod.name, () => {
+  const pod: PodDetail = { id: 'web-abc', service: 'web', revision: 1, version: 'v1', runtime: 'process', state: 'Ready', ready: true, restarts: 1, ageSeconds: 65, createdAt: new Date(NOW - 65_000).toISOString(), cpu: 3, pid: 100, port: 4000, backoffUntil: null, lastExitAt: null, message: null, probeLatencyMs: null };
+  const valueColumn = (line: string) => line.search(/:\s+\S/) + line.slice(line.indexOf(':') + 1).search(/\S/) + 1;
+
+  it.each([
+    ['without a last exit', null],
+    ['with a last exit', { at: NOW - 5000, code: 1, signal: null, reason: 'Error', message: 'exited with code 1' }],
+  ])('aligns Last exit with the other fields %s', (_, lastExit) => {
+    const lines = formatPod({ ...pod, lastExit }, [], NOW).split('\n');
+    const last = lines.find((l) => l.startsWith('Last exit:'))!;
+    const name = lines.find((l) => l.startsWith('Name:'))!;
+    expect(valueColumn(last)).toBe(valueColumn(name));
+    expect(last).toMatch(lastExit ? /Error$/ : /<none>$/);
+  });
+
+  it('lists the last exit\'s details indented under it', () => {
+    const text = formatPod({ ...pod, lastExit: { at: NOW - 5000, code: 1, signal: null, reason: 'Error', message: 'boom' } }, [], NOW);
+    expect(text).toMatch(/^Last exit:\s+Error\n  Exit code:\s+1\n  Signal:\s+<none>\n  At:\s+\S+ \(5s ago\)\n  Message:\s+boom$/m);
+  });
 });

@@ -1,10 +1,11 @@
 // gridctl describe service|pod|failovergroup NAME: kubectl-describe-like sections from the
 // object's own answer, its rollout, and its recent events with Grid's explanation of each.
 // The format* functions are pure (tested in describe.spec.ts); describeCommand does the reads.
-import type { Ctx, CommandResult } from '../run.js';
-import { UsageError } from '../errors.js';
+import { printError, type Ctx, type CommandResult } from '../run.js';
+import { ApiError, CliError, EXIT_FAILED, UsageError } from '../errors.js';
 import { age, ageSince, sanitize, table } from '../output.js';
-import { getOne, kindOf, type Kind } from './get.js';
+import { getOne } from './get.js';
+import { kindOf, namedRefs, type Kind } from './resource-args.js';
 import { eventObject, eventSeverity, podRows, readyString, workload, type Condition, type GridEvent, type GroupDetail, type PodDetail, type Probe, type ServiceDetail } from './get-rows.js';
 
 /** GET /services/:name/rollout */
@@ -24,8 +25,35 @@ export interface RolloutStatus {
 
 const EVENT_LIMIT = 20;
 
-export async function describeCommand(ctx: Ctx, rawKind: string, name: string): Promise<CommandResult> {
-  const kind: Kind = kindOf(rawKind);
+const DESCRIBABLE: Kind[] = ['services', 'pods', 'failovergroups'];
+
+/** `describe TYPE NAME…` or `describe TYPE/NAME…`; several objects are printed one after another, as kubectl does. */
+export async function describeCommand(ctx: Ctx, args: string[]): Promise<CommandResult> {
+  // An event has nothing more to show than `get events ID -o yaml` does, so describe does not take one.
+  if (args.some((a) => kindOrUndefined(a.split('/')[0]) === 'events')) throw new UsageError("describe: events have no detail view (their whole record: gridctl get events ID -o yaml); one of service (svc), pod (po), failovergroup (fg)");
+  const refs = namedRefs(args, DESCRIBABLE, 'describe');
+  let code = 0;
+  for (const [i, r] of refs.entries()) {
+    try {
+      const text = await describeOne(ctx, r.kind, r.name);
+      ctx.out.write(i > 0 ? `\n\n${text}` : text);
+    } catch (e) {
+      if (!(e instanceof CliError) || e instanceof ApiError || refs.length === 1) throw e;
+      code = printError(e);
+    }
+  }
+  return code === 0 ? 0 : EXIT_FAILED;
+}
+
+function kindOrUndefined(raw: string): Kind | undefined {
+  try {
+    return kindOf(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+async function describeOne(ctx: Ctx, kind: Kind, name: string): Promise<string> {
   const now = Date.now();
   if (kind === 'services') {
     const s = await getOne<ServiceDetail>(ctx, `/services/${encodeURIComponent(name)}`, kind, name);
@@ -33,21 +61,15 @@ export async function describeCommand(ctx: Ctx, rawKind: string, name: string): 
       ctx.client.request<RolloutStatus>('GET', `/services/${encodeURIComponent(name)}/rollout`, { accept: [404] }),
       recentEvents(ctx, name),
     ]);
-    ctx.out.write(formatService(s, rollout.status === 200 ? rollout.data : null, events, now));
-    return 0;
+    return formatService(s, rollout.status === 200 ? rollout.data : null, events, now);
   }
   if (kind === 'pods') {
     const p = await getOne<PodDetail>(ctx, `/pods/${encodeURIComponent(name)}`, kind, name);
     const events = (await recentEvents(ctx, p.service, 200)).filter((e) => e.pod === p.id).slice(-EVENT_LIMIT);
-    ctx.out.write(formatPod(p, events, now));
-    return 0;
+    return formatPod(p, events, now);
   }
-  if (kind === 'failovergroups') {
-    const g = await getOne<GroupDetail>(ctx, `/failover/${encodeURIComponent(name)}`, kind, name);
-    ctx.out.write(formatGroup(g, await recentEvents(ctx, name), now));
-    return 0;
-  }
-  throw new UsageError(`describe: one of service, pod, failovergroup (got '${rawKind}')`);
+  const g = await getOne<GroupDetail>(ctx, `/failover/${encodeURIComponent(name)}`, kind, name);
+  return formatGroup(g, await recentEvents(ctx, name), now);
 }
 
 async function recentEvents(ctx: Ctx, service: string, limit = EVENT_LIMIT): Promise<GridEvent[]> {
@@ -106,6 +128,29 @@ function strategyLine(s: ServiceDetail): string {
   return strategy;
 }
 
+/** A canary step as the spec says it: `setWeight 25%`, `pause 20s`, `pause (until promoted)`. */
+export function stepText(step: Record<string, unknown>): string {
+  if (typeof step.setWeight === 'number') return `setWeight ${step.setWeight}%`;
+  if (step.pause && typeof step.pause === 'object') {
+    const d = (step.pause as { duration?: unknown }).duration;
+    return typeof d === 'number' ? `pause ${d}s` : 'pause (until promoted)';
+  }
+  return JSON.stringify(step);
+}
+
+/** A failover group's check in words: `GET /health every 5s, timeout 2s, expect 200-399, 3 failures down, 2 successes up`. */
+export function healthCheckText(hc: Record<string, unknown>): string {
+  const parts = [`GET ${String(hc.path ?? '/health')}`];
+  if (hc.intervalSeconds !== undefined) parts[0] += ` every ${String(hc.intervalSeconds)}s`;
+  if (hc.timeoutSeconds !== undefined) parts.push(`timeout ${String(hc.timeoutSeconds)}s`);
+  if (hc.maxLatencyMs !== undefined) parts.push(`max latency ${String(hc.maxLatencyMs)} ms`);
+  if (Array.isArray(hc.expectStatus)) parts.push(`expect ${(hc.expectStatus as Array<{ min: number; max: number }>).map((r) => (r.min === r.max ? String(r.min) : `${r.min}-${r.max}`)).join(',')}`);
+  if (hc.expectJson !== undefined) parts.push(`expect JSON ${JSON.stringify(hc.expectJson)}`);
+  if (hc.failureThreshold !== undefined) parts.push(`${String(hc.failureThreshold)} failures down`);
+  if (hc.successThreshold !== undefined) parts.push(`${String(hc.successThreshold)} successes up`);
+  return parts.join(', ');
+}
+
 export function rolloutSection(r: RolloutStatus | null): string {
   if (!r) return 'Rollout:  <none>';
   const weights = r.weights ? Object.entries(r.weights).map(([v, w]) => `${v}=${w}`).join(' ') : undefined;
@@ -113,7 +158,7 @@ export function rolloutSection(r: RolloutStatus | null): string {
   const lastRun = runs[runs.length - 1];
   const pairs: Array<[string, string | number | null | undefined]> = [
     ['Phase', r.phase + (r.pauseReason ? ` (${r.pauseReason})` : '')],
-    ['Step', r.step ? `${r.step.number} of ${r.step.of}${r.step.current ? ` (${JSON.stringify(r.step.current)})` : ''}` : undefined],
+    ['Step', r.step ? `${r.step.number} of ${r.step.of}${r.step.current ? ` (${stepText(r.step.current)})` : ''}` : undefined],
     ['Weights', weights],
     ['Stable', r.stable ? `revision ${r.stable.revision} (${r.stable.version})` : undefined],
     ['New', r.canary ? `revision ${r.canary.revision} (${r.canary.version})` : undefined],
@@ -182,19 +227,22 @@ export function formatPod(p: PodDetail, events: GridEvent[], now: number): strin
       ['Port', p.port],
       ['CPU', `${p.cpu}%`],
       ['Backoff until', p.backoffUntil ? new Date(p.backoffUntil).toISOString() : undefined],
+      // kubectl's "Last State: Terminated" then its details indented under it.
+      ['Last exit', exit ? exit.reason : undefined],
     ]),
-    exit
-      ? `Last exit:\n${fields(
-          [
-            ['Reason', exit.reason],
-            ['Exit code', exit.code ?? undefined],
-            ['Signal', exit.signal ?? undefined],
-            ['At', `${new Date(exit.at).toISOString()} (${ageSince(exit.at, now)} ago)`],
-            ['Message', exit.message],
-          ],
-          '  ',
-        )}`
-      : 'Last exit:  <none>',
+    ...(exit
+      ? [
+          fields(
+            [
+              ['Exit code', exit.code ?? undefined],
+              ['Signal', exit.signal ?? undefined],
+              ['At', `${new Date(exit.at).toISOString()} (${ageSince(exit.at, now)} ago)`],
+              ['Message', exit.message],
+            ],
+            '  ',
+          ),
+        ]
+      : []),
     probeKinds.length
       ? `Probes:\n${fields(
           probeKinds.map(([kind, rs]) => {
@@ -219,7 +267,7 @@ export function formatGroup(g: GroupDetail, events: GridEvent[], now: number): s
       ['Failback', g.failback],
       ['Pinned', g.pinned === undefined ? undefined : g.pinned ? 'yes' : 'no'],
       ['Cooldown', g.cooldownSeconds === undefined ? undefined : `${g.cooldownSeconds}s${g.cooldownRemainingMs ? ` (${Math.ceil(g.cooldownRemainingMs / 1000)}s left)` : ''}`],
-      ['Health check', g.healthCheck ? Object.entries(g.healthCheck).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ') : undefined],
+      ['Health check', g.healthCheck ? healthCheckText(g.healthCheck) : undefined],
     ]),
     `Targets:\n${indent(
       table(

@@ -96,6 +96,12 @@ describe(groupRows.name, () => {
     ['never switched', null, ['shop', 'v2', '1/2', 'v1,v2', 'auto', '']],
     ['switched 30 s ago', { at: new Date(NOW - 30_000).toISOString(), from: 'v1', to: 'v2', reason: 'Unhealthy' }, ['shop', 'v2', '1/2', 'v1,v2', 'auto', '30s (v1→v2)']],
   ])('%s', (_, last, row) => expect(groupRows([g], new Map([['shop', last]]), NOW).rows).toEqual([row]));
+
+  it('adds each target\'s health and the check\'s path with -o wide', () => {
+    const sut = groupRows([{ ...g, healthCheck: { path: '/health/ready', intervalSeconds: 5 } }], new Map([['shop', null]]), NOW, true);
+    expect(sut.headers.slice(-2)).toEqual(['TARGET-HEALTH', 'CHECK']);
+    expect(sut.rows[0].slice(-2)).toEqual(['v1:unhealthy,v2:healthy', '/health/ready']);
+  });
 });
 
 describe(eventRows.name, () => {
@@ -176,8 +182,13 @@ describe(topServiceRows.name, () => {
     ]);
   });
 
-  it('gives a service without traffic zero rates', () => {
-    expect(topServiceRows([{ name: 'idle', pods: [pod({ service: 'idle' })], traffic: null }]).rows).toEqual([['idle', 'v1', 1, 12, '', '0', '0', '', '']]);
+  it('gives a service without traffic a zero rate and no 5xx rate or latency', () => {
+    expect(topServiceRows([{ name: 'idle', pods: [pod({ service: 'idle' })], traffic: null }]).rows).toEqual([['idle', 'v1', 1, 12, '', '0', '', '', '']]);
+  });
+
+  it('gives a version the window saw no request of no 5xx rate or latency, not zeros', () => {
+    const traffic = { service: 'web', versions: [{ version: 'v1', weight: 1, share: 100, pods: [] }], window: { seconds: 60, byVersion: [{ version: 'v1', requests: 0, errors5xx: 0, errorRate: 0, p50Ms: 0, p99Ms: 0 }] }, ejected: [] };
+    expect(topServiceRows([{ name: 'web', pods: [pod()], traffic }]).rows).toEqual([['web', 'v1', 1, 12, '100%', '0', '', '', '']]);
   });
 });
 

@@ -183,15 +183,21 @@ export function podAge(p: StatePod, now: number): string {
   return p.ageSeconds !== undefined ? age(p.ageSeconds) : ageSince(p.createdAt, now);
 }
 
-/** `get failovergroups`: Grid keeps no creation time for a group, so the last switch's age stands where AGE would. */
-export function groupRows(groups: GroupDetail[], lastSwitch: Map<string, GroupSummary['lastSwitch']>, now: number): Rows {
+/**
+ * `get failovergroups`: Grid keeps no creation time for a group, so the last switch's age stands
+ * where AGE would. -o wide adds each target's health (`api:Healthy,api-dr:Unhealthy`) and the check's path.
+ */
+export function groupRows(groups: GroupDetail[], lastSwitch: Map<string, GroupSummary['lastSwitch']>, now: number, wide = false): Rows {
+  const headers = ['NAME', 'ACTIVE', 'HEALTHY', 'TARGETS', 'FAILBACK', 'LAST-SWITCH'];
   return {
-    headers: ['NAME', 'ACTIVE', 'HEALTHY', 'TARGETS', 'FAILBACK', 'LAST-SWITCH'],
+    headers: wide ? [...headers, 'TARGET-HEALTH', 'CHECK'] : headers,
     keys: groups.map((g) => g.name),
     volatile: [5],
     rows: groups.map((g) => {
       const last = lastSwitch.get(g.name);
-      return [g.name, g.active ?? '', `${g.healthy}/${g.total}`, g.targets.map((t) => t.name).join(','), g.failback, last ? `${ageSince(last.at, now)} (${last.from ?? '-'}→${last.to})` : ''];
+      const row: Cell[] = [g.name, g.active ?? '', `${g.healthy}/${g.total}`, g.targets.map((t) => t.name).join(','), g.failback, last ? `${ageSince(last.at, now)} (${last.from ?? '-'}→${last.to})` : ''];
+      if (wide) row.push(g.targets.map((t) => `${t.name}:${t.health}`).join(','), typeof g.healthCheck?.path === 'string' ? g.healthCheck.path : '');
+      return row;
     }),
   };
 }
@@ -270,7 +276,9 @@ export function topServiceRows(services: Array<{ name: string; pods: StatePod[];
       const secs = s.traffic?.window.seconds ?? 60;
       const share = s.traffic?.versions.find((x) => x.version === v)?.share;
       keys.push(`${s.name}@${v}`);
-      rows.push([s.name, v, pods.length, pods.reduce((n, p) => n + p.cpu, 0), share === undefined ? '' : `${share}%`, w ? fixed(w.requests / secs) : '0', w ? fixed(w.errorRate * 100) : '0', w?.p50Ms ?? '', w?.p99Ms ?? '']);
+      // Without a request there is no rate of 5xx and no latency: <none>, not a 0 that reads as "fast and healthy".
+      const served = w && w.requests > 0 ? w : undefined;
+      rows.push([s.name, v, pods.length, pods.reduce((n, p) => n + p.cpu, 0), share === undefined ? '' : `${share}%`, served ? fixed(served.requests / secs) : '0', served ? fixed(served.errorRate * 100) : '', served?.p50Ms ?? '', served?.p99Ms ?? '']);
     }
   }
   return { headers: ['NAME', 'VERSION', 'PODS', 'CPU(%)', 'WEIGHT', 'RPS', '5XX(%)', 'P50(ms)', 'P99(ms)'], keys, volatile: [], rows };

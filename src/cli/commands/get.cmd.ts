@@ -9,24 +9,24 @@ export function registerGet(program: Command): void {
   examples(
     program
       .command('get')
-      .description(`List ${KINDS} as a table, or one of them by NAME`)
-      .argument('<kind>', KINDS)
-      .argument('[name]', 'one object (an event by its id)')
-      .option('-o, --output <format>', 'wide | json | yaml | name (json/yaml: the server\'s answer)')
-      .option('-w, --watch', 'after the table, print rows again as they change (Ctrl-C ends)')
+      .description(`List ${KINDS} as a table, or some of them by NAME (TYPE NAME… or TYPE/NAME…, as -o name prints them)`)
+      .argument('<type[/name]>', KINDS)
+      .argument('[names...]', 'objects of TYPE (an event by its id), or more TYPE/NAME')
+      .option('-o, --output <format>', 'wide | json | yaml | name (json/yaml: the server\'s answer; with -w one object per change)')
+      .option('-w, --watch', 'after the table, print rows again as they change (with -o json|yaml|name: the objects that changed; Ctrl-C ends)')
       .option('--service <name>', 'only the pods or events of this service')
-      .action(online(async (ctx, kind: string, name?: string) => (await import('./get.js')).getCommand(ctx, kind, name))),
-    ['gridctl get services', 'gridctl get pods --service web -o wide', 'gridctl get svc web -o yaml', 'gridctl get pods -w', 'gridctl get fg', 'gridctl get services -o name'],
+      .action(online(async (ctx, first: string, rest: string[]) => (await import('./get.js')).getCommand(ctx, [first, ...rest]))),
+    ['gridctl get services', 'gridctl get pods --service web -o wide', 'gridctl get svc web -o yaml', 'gridctl get service/web pod/web-x1y2z', 'gridctl get pods -w', 'gridctl get pods -w -o json', 'gridctl get fg -o wide', 'gridctl get services -o name'],
   );
 
   examples(
     program
       .command('describe')
-      .description('Show one service, pod or failover group in detail, with its recent events and why they happened')
-      .argument('<kind>', 'service (svc) | pod (po) | failovergroup (fg)')
-      .argument('<name>', 'the object\'s name (a pod\'s id)')
-      .action(online(async (ctx, kind: string, name: string) => (await import('./describe.js')).describeCommand(ctx, kind, name))),
-    ['gridctl describe service web', 'gridctl describe pod web-x1y2z', 'gridctl describe fg shop'],
+      .description('Show services, pods or failover groups in detail, with their recent events and why they happened (events: gridctl get events ID -o yaml)')
+      .argument('<type[/name]>', 'service (svc) | pod (po) | failovergroup (fg), or TYPE/NAME')
+      .argument('[names...]', 'the objects\' names (a pod\'s id), or more TYPE/NAME')
+      .action(online(async (ctx, first: string, rest: string[]) => (await import('./describe.js')).describeCommand(ctx, [first, ...rest]))),
+    ['gridctl describe service web', 'gridctl describe service/web', 'gridctl describe pod web-x1y2z', 'gridctl describe fg shop'],
   );
 
   examples(

@@ -2,8 +2,10 @@
 // and with -w follow /events/stream, re-reading (throttled) and printing the rows that changed.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Ctx, CommandResult } from '../run.js';
-import { ApiError, CliError, UsageError } from '../errors.js';
+import { ApiError, CliError, EXIT_FAILED, UsageError, notFound as notFoundError } from '../errors.js';
 import { parseOutput, printData, table, type OutputFormat } from '../output.js';
+import { printError } from '../run.js';
+import { kindOf, parseResourceArgs, SINGULAR, type Kind, type ResourceRef } from './resource-args.js';
 import {
   alignRows,
   columnWidths,
@@ -18,33 +20,15 @@ import {
   type GroupDetail,
   type GroupSummary,
   type PodDetail,
+  type Cell,
   type Rows,
   type ServiceDetail,
   type ServiceSummary,
   type StatePod,
 } from './get-rows.js';
 
-export type Kind = 'services' | 'pods' | 'failovergroups' | 'events';
-
-const KINDS: Record<string, Kind> = {
-  services: 'services', service: 'services', svc: 'services',
-  pods: 'pods', pod: 'pods', po: 'pods',
-  failovergroups: 'failovergroups', failovergroup: 'failovergroups', fg: 'failovergroups',
-  events: 'events', event: 'events', ev: 'events',
-};
-
-/** What -o name and "not found" call each kind. */
-const SINGULAR: Record<Kind, string> = { services: 'service', pods: 'pod', failovergroups: 'failovergroup', events: 'event' };
-
-export function kindOf(raw: string): Kind {
-  const k = KINDS[raw.toLowerCase()];
-  if (!k) throw new UsageError(`unknown resource type '${raw}': one of services (svc), pods (po), failovergroups (fg), events (ev)`);
-  return k;
-}
-
-export function notFound(kind: Kind, name: string): CliError {
-  return new CliError(`${SINGULAR[kind]} "${name}" not found`);
-}
+export type { Kind };
+export { kindOf };
 
 /** Re-reads a watch makes at most this often (4/s), however many events arrive. */
 const REREAD_MIN_MS = 250;
@@ -52,12 +36,17 @@ const REREAD_MIN_MS = 250;
 const TRAILING_READ_MS = 1000;
 /** A dropped event stream is reconnected (with Last-Event-ID) for this long before the watch gives up with exit 1. */
 const RECONNECT_FOR_MS = 30_000;
-/** At most this many pods' last exits are looked up for RESTARTS' "(… ago)". */
+
+export function notFound(kind: Kind, name: string): CliError {
+  return notFoundError(SINGULAR[kind], name);
+}
 
 interface Read {
   /** What -o json|yaml prints: the server's answer. */
   data: unknown;
   names: string[];
+  /** Each object of `data` by its row key (`names[i]` → `items[i]`): what a watch with -o json|yaml prints. */
+  items: unknown[];
   rows: () => Promise<Rows>;
 }
 
@@ -72,13 +61,55 @@ interface GetOptions {
   explain: boolean;
 }
 
-export async function getCommand(ctx: Ctx, rawKind: string, name?: string): Promise<CommandResult> {
-  const kind = kindOf(rawKind);
+/** `get TYPE [NAME…]` or `get TYPE/NAME…` (what `-o name` prints). */
+export async function getCommand(ctx: Ctx, args: string[]): Promise<CommandResult> {
+  const refs = parseResourceArgs(args);
   const format = parseOutput(ctx.opts.output as string | undefined);
   const service = ctx.opts.service as string | undefined;
-  if (service !== undefined && kind !== 'pods' && kind !== 'events') throw new UsageError('--service: only with pods or events');
-  const o: GetOptions = { kind, name, service, wide: format === 'wide', explain: format === 'wide', limit: 100 };
-  return show(ctx, o, format, ctx.opts.watch === true);
+  if (service !== undefined && refs.some((r) => r.kind !== 'pods' && r.kind !== 'events')) throw new UsageError('--service: only with pods or events');
+  const options = (r: ResourceRef): GetOptions => ({ kind: r.kind, name: r.name, service, wide: format === 'wide', explain: format === 'wide', limit: 100 });
+  if (refs.length === 1) return show(ctx, options(refs[0]), format, ctx.opts.watch === true);
+  if (ctx.opts.watch === true) throw new UsageError('-w: watch one TYPE, or one TYPE and one NAME');
+  return showMany(ctx, refs.map(options), format);
+}
+
+/**
+ * Several named objects, as kubectl: every one found is printed (one table per run of the same
+ * kind, -o json|yaml a `List` of their answers), every one missing is an error line, and the exit
+ * is then 1.
+ */
+async function showMany(ctx: Ctx, list: GetOptions[], format: OutputFormat): Promise<CommandResult> {
+  let code = 0;
+  const found: Array<{ o: GetOptions; read: Read }> = [];
+  for (const o of list) {
+    try {
+      found.push({ o, read: await readKind(ctx, o) });
+    } catch (e) {
+      if (!(e instanceof CliError) || e instanceof ApiError) throw e;
+      code = printError(e);
+    }
+  }
+  if (format === 'json' || format === 'yaml') {
+    if (found.length > 0) await printData({ kind: 'List', items: found.map((f) => f.read.data) }, format, ctx.out);
+  } else if (format === 'name') {
+    for (const f of found) ctx.out.write(`${SINGULAR[f.o.kind]}/${f.read.names[0]}\n`);
+  } else {
+    const tables: string[] = [];
+    for (let i = 0; i < found.length; ) {
+      let j = i;
+      const rows: Rows['rows'] = [];
+      let headers: string[] = [];
+      for (; j < found.length && found[j].o.kind === found[i].o.kind; j++) {
+        const r = await found[j].read.rows();
+        headers = r.headers;
+        rows.push(...r.rows);
+      }
+      tables.push(table(headers, rows));
+      i = j;
+    }
+    if (tables.length > 0) ctx.out.write(`${tables.join('\n\n')}\n`);
+  }
+  return code === 0 ? 0 : EXIT_FAILED;
 }
 
 /** `gridctl events`: the same table as `get events`, with its own filters. */
@@ -98,9 +129,26 @@ export async function eventsCommand(ctx: Ctx): Promise<CommandResult> {
   return show(ctx, o, format, ctx.opts.watch === true);
 }
 
+/**
+ * How a watch prints an object that changed: its table row (aligned under the first table),
+ * or the object itself: -o json one compact object per line, -o yaml one document each, -o name
+ * its TYPE/NAME.
+ */
+type Emit = (key: string, item: unknown, row: Cell[]) => void;
+
+async function emitter(ctx: Ctx, kind: Kind, format: OutputFormat, widths: number[]): Promise<Emit> {
+  if (format === 'json') return (_k, item) => ctx.out.write(`${JSON.stringify(item)}\n`);
+  if (format === 'name') return (key) => ctx.out.write(`${SINGULAR[kind]}/${key}\n`);
+  if (format === 'yaml') {
+    const { stringify } = await import('../yaml.js');
+    return (_k, item) => ctx.out.write(`---\n${stringify(item, { lineWidth: 0 })}`);
+  }
+  return (_k, _item, row) => ctx.out.write(`${alignRows([row], widths).join('\n')}\n`);
+}
+
 async function show(ctx: Ctx, o: GetOptions, format: OutputFormat, watch: boolean): Promise<CommandResult> {
-  if (watch && format !== 'table' && format !== 'wide') throw new UsageError('-w prints table rows: use it without -o json|yaml|name');
   const read = await readKind(ctx, o);
+  if (watch) return startWatch(ctx, o, format, read);
   if (format === 'json' || format === 'yaml') {
     await printData(read.data, format, ctx.out);
     return 0;
@@ -110,15 +158,27 @@ async function show(ctx: Ctx, o: GetOptions, format: OutputFormat, watch: boolea
     return 0;
   }
   const first = await read.rows();
-  if (first.rows.length === 0 && !watch) {
+  if (first.rows.length === 0) {
     ctx.err.write(o.service ? `No resources found for service ${o.service}.\n` : 'No resources found.\n');
     return 0;
   }
   ctx.out.write(`${table(first.headers, first.rows)}\n`);
-  if (!watch) return 0;
+  return 0;
+}
+
+/** -w: the table (or, with -o json|yaml|name, every object as the watch prints one), then each change. */
+async function startWatch(ctx: Ctx, o: GetOptions, format: OutputFormat, read: Read): Promise<CommandResult> {
+  const first = await read.rows();
   const widths = columnWidths(first.headers, first.rows);
-  if (o.kind === 'events') return watchEvents(ctx, o, widths, first);
-  return watchRows(ctx, o, widths, first);
+  const emit = await emitter(ctx, o.kind, format, widths);
+  if (format === 'table' || format === 'wide') ctx.out.write(`${table(first.headers, first.rows)}\n`);
+  else first.keys.forEach((k, i) => emit(k, itemOf(read, k), first.rows[i]));
+  if (o.kind === 'events') return watchEvents(ctx, o, emit, first);
+  return watchRows(ctx, o, emit, first);
+}
+
+function itemOf(read: Read, key: string): unknown {
+  return read.items[read.names.indexOf(key)];
 }
 
 /** One read of a kind: the server's JSON, the names, and the rows (whose extra look-ups run only for a table). */
@@ -128,12 +188,13 @@ export async function readKind(ctx: Ctx, o: GetOptions): Promise<Read> {
     case 'services': {
       if (o.name) {
         const one = await getOne<ServiceDetail>(ctx, `/services/${encodeURIComponent(o.name)}`, o.kind, o.name);
-        return { data: one, names: [one.name], rows: async () => serviceRows([one], o.wide, now()) };
+        return { data: one, names: [one.name], items: [one], rows: async () => serviceRows([one], o.wide, now()) };
       }
       const list = await ctx.client.get<{ services: ServiceSummary[] }>('/services');
       return {
         data: list,
         names: list.services.map((s) => s.name),
+        items: list.services,
         // The list carries the counts and ages; only -o wide's image/command and strategy need each service's spec.
         rows: async () => serviceRows(o.wide ? await detailsOf(ctx, list.services.map((s) => s.name), (n) => `/services/${encodeURIComponent(n)}`) : list.services, o.wide, now()),
       };
@@ -143,23 +204,24 @@ export async function readKind(ctx: Ctx, o: GetOptions): Promise<Read> {
         const one = await getOne<PodDetail>(ctx, `/pods/${encodeURIComponent(o.name)}`, o.kind, o.name);
         if (o.service && one.service !== o.service) throw notFound('pods', o.name);
         const exits = new Map<string, number>(one.lastExit ? [[one.id, one.lastExit.at]] : []);
-        return { data: one, names: [one.id], rows: async () => podRows([one], o.wide, now(), exits) };
+        return { data: one, names: [one.id], items: [one], rows: async () => podRows([one], o.wide, now(), exits) };
       }
       const state = await ctx.client.get<{ pods: StatePod[] }>('/state');
       const pods = state.pods.filter((p) => !o.service || p.service === o.service);
-      return { data: { pods }, names: pods.map((p) => p.id), rows: async () => podRows(pods, o.wide, now()) };
+      return { data: { pods }, names: pods.map((p) => p.id), items: pods, rows: async () => podRows(pods, o.wide, now()) };
     }
     case 'failovergroups': {
       if (o.name) {
         const one = await getOne<GroupDetail>(ctx, `/failover/${encodeURIComponent(o.name)}`, o.kind, o.name);
         const last = one.history[0] ? { at: one.history[0].at, from: one.history[0].from, to: one.history[0].to, reason: one.history[0].reason } : null;
-        return { data: one, names: [one.name], rows: async () => groupRows([one], new Map([[one.name, last]]), now()) };
+        return { data: one, names: [one.name], items: [one], rows: async () => groupRows([one], new Map([[one.name, last]]), now(), o.wide) };
       }
       const list = await ctx.client.get<{ groups: GroupSummary[] }>('/failover');
       return {
         data: list,
         names: list.groups.map((g) => g.name),
-        rows: async () => groupRows(await detailsOf(ctx, list.groups.map((g) => g.name), (n) => `/failover/${encodeURIComponent(n)}`), new Map(list.groups.map((g) => [g.name, g.lastSwitch])), now()),
+        items: list.groups,
+        rows: async () => groupRows(await detailsOf(ctx, list.groups.map((g) => g.name), (n) => `/failover/${encodeURIComponent(n)}`), new Map(list.groups.map((g) => [g.name, g.lastSwitch])), now(), o.wide),
       };
     }
     case 'events': {
@@ -168,9 +230,9 @@ export async function readKind(ctx: Ctx, o: GetOptions): Promise<Read> {
       if (o.name) {
         const one = body.events.find((e) => String(e.id) === o.name);
         if (!one) throw notFound('events', o.name);
-        return { data: one, names: [String(one.id)], rows: async () => eventRows([one], o.explain, now()) };
+        return { data: one, names: [String(one.id)], items: [one], rows: async () => eventRows([one], o.explain, now()) };
       }
-      return { data: body, names: body.events.map((e) => String(e.id)), rows: async () => eventRows(body.events, o.explain, now()) };
+      return { data: body, names: body.events.map((e) => String(e.id)), items: body.events, rows: async () => eventRows(body.events, o.explain, now()) };
     }
   }
 }
@@ -219,7 +281,7 @@ function concerns(o: GetOptions, e: GridEvent): boolean {
 }
 
 /** get services|pods|failovergroups -w: re-read on events that concern the kind, print the rows that changed (no header, as kubectl). */
-async function watchRows(ctx: Ctx, o: GetOptions, widths: number[], first: Rows): Promise<CommandResult> {
+async function watchRows(ctx: Ctx, o: GetOptions, emit: Emit, first: Rows): Promise<CommandResult> {
   const seen = new Map(first.keys.map((k, i) => [k, rowSignature(first.rows[i], first.volatile)]));
   let running = false;
   let pending = false;
@@ -235,14 +297,14 @@ async function watchRows(ctx: Ctx, o: GetOptions, widths: number[], first: Rows)
     running = true;
     lastRead = Date.now();
     try {
-      const rows = await (await readKind(ctx, o)).rows();
-      const changed = rows.rows.filter((r, i) => {
+      const read = await readKind(ctx, o);
+      const rows = await read.rows();
+      rows.rows.forEach((r, i) => {
         const sig = rowSignature(r, rows.volatile);
-        if (seen.get(rows.keys[i]) === sig) return false;
+        if (seen.get(rows.keys[i]) === sig) return;
         seen.set(rows.keys[i], sig);
-        return true;
+        emit(rows.keys[i], itemOf(read, rows.keys[i]), r);
       });
-      if (changed.length > 0) ctx.out.write(`${alignRows(changed, widths).join('\n')}\n`);
     } catch (e) {
       // The object itself is gone (`get service web -w` after a delete): nothing more to watch.
       if (e instanceof CliError && !(e instanceof ApiError) && /not found$/.test(e.message)) {
@@ -285,12 +347,11 @@ async function watchRows(ctx: Ctx, o: GetOptions, widths: number[], first: Rows)
 }
 
 /** get events -w / events -w: the table so far, then each new event as a row, resumed after the last one listed. */
-async function watchEvents(ctx: Ctx, o: GetOptions, widths: number[], first: Rows): Promise<CommandResult> {
+async function watchEvents(ctx: Ctx, o: GetOptions, emit: Emit, first: Rows): Promise<CommandResult> {
   const lastId = first.keys.length > 0 ? Number(first.keys[first.keys.length - 1]) : undefined;
   await followEvents(ctx, ctx.signal, { service: o.service }, lastId, (e) => {
     if (!typeMatches(o.type, e.type)) return;
-    const r = eventRows([e], o.explain, Date.now());
-    ctx.out.write(`${alignRows(r.rows, widths).join('\n')}\n`);
+    emit(String(e.id), e, eventRows([e], o.explain, Date.now()).rows[0]);
   });
   return 0;
 }

@@ -35,11 +35,14 @@ export function registerOps(program: Command): void {
     program
       .command('scale')
       .description('Set a service\'s replicas (on an autoscaled service: its current size within min..max)')
-      .argument('<kind>', 'service')
-      .argument('<name>', 'service name')
+      .argument('<type[/name]>', 'service (svc), or service/NAME')
+      .argument('[name]', 'service name')
       .requiredOption('--replicas <n>', 'the new replica count, 0..1000')
-      .action(online(async (ctx, kind: string, name: string) => (await impl()).scaleCommand(ctx, kind, name))),
-    ['gridctl scale service api --replicas 5'],
+      .action(online(async (ctx, first: string, name: string | undefined) => {
+        const { scaleTarget } = await import('./resource-args.js');
+        return (await impl()).scaleCommand(ctx, 'service', scaleTarget(name === undefined ? [first] : [first, name]));
+      })),
+    ['gridctl scale service api --replicas 5', 'gridctl scale service/api --replicas 5'],
   );
 
   const register = program
