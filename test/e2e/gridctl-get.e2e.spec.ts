@@ -31,16 +31,20 @@ spec:
 let g: GridHandle;
 const run = (args: string[], opts: Parameters<typeof gridctl>[1] = {}) => gridctl(args, { url: g.url, ...opts });
 
-/** Runs a watch, does `act` once `started` shows in its output, and returns what it printed when its deadline ends it with SIGINT (Ctrl-C). */
-function watchFor(args: string[], started: RegExp, act: () => Promise<unknown>, timeoutMs: number): Promise<CliResult> {
+/**
+ * Runs a watch, does `act` once `started` shows in its output, and ends it with SIGINT (Ctrl-C)
+ * as soon as its output satisfies `done`; a 30 s deadline (timedOut) fails the test instead.
+ */
+function watchFor(args: string[], started: RegExp, act: () => Promise<unknown>, done: (all: string) => boolean): Promise<CliResult> {
   let acted = false;
   return run(args, {
-    timeoutMs,
+    timeoutMs: 30_000,
     onStdout: (_, all) => {
       if (acted || !started.test(all)) return;
       acted = true;
       void act();
     },
+    stopWhen: (all) => acted && done(all),
   });
 }
 
@@ -268,8 +272,8 @@ describe('gridctl logs', () => {
 
 describe('watches', () => {
   it('events -w prints an event caused during the watch and exits 0 on SIGINT', async () => {
-    const r = await watchFor(['events', '-w', '--service', 'sim'], /^LAST SEEN/m, () => fetch(`${g.url}/scale?service=sim&delta=1`, { method: 'POST' }), 6000);
-    expect(r).toMatchObject({ code: 0, timedOut: true });
+    const r = await watchFor(['events', '-w', '--service', 'sim'], /^LAST SEEN/m, () => fetch(`${g.url}/scale?service=sim&delta=1`, { method: 'POST' }), (all) => /via scale \+1$/m.test(all));
+    expect(r).toMatchObject({ code: 0, timedOut: false });
     const after = r.stdout.slice(r.stdout.indexOf('\n') + 1);
     expect(after).toMatch(/^\d+s\s+Normal\s+Configured\s+service\/sim\s+configured service sim: .*3 replicas via scale \+1$/m);
     await expectEventually(() => readyPods(g, 'sim', 3), 10_000);
@@ -278,8 +282,9 @@ describe('watches', () => {
   it('get pods -w -o json prints each pod as one JSON line, then each pod that changed', async () => {
     const before = await expectEventually(() => readyPods(g, 'sim', 3), 10_000);
     const victim = before[0].id;
-    const r = await watchFor(['get', 'pods', '--service', 'sim', '-w', '-o', 'json'], new RegExp(before.map((p) => p.id).join('|')), () => fetch(`${g.url}/chaos/kill?pod=${victim}`, { method: 'POST' }), 6000);
-    expect(r).toMatchObject({ code: 0, timedOut: true });
+    const fresh = (all: string) => [...all.matchAll(/"id":"(sim-\w+)"/g)].some((m) => !before.some((b) => b.id === m[1]));
+    const r = await watchFor(['get', 'pods', '--service', 'sim', '-w', '-o', 'json'], new RegExp(before.map((p) => p.id).join('|')), () => fetch(`${g.url}/chaos/kill?pod=${victim}`, { method: 'POST' }), (all) => all.endsWith('\n') && fresh(all));
+    expect(r).toMatchObject({ code: 0, timedOut: false });
     const objects = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as StatePod);
     expect(objects.slice(0, 3).map((p) => p.id).sort()).toEqual(before.map((p) => p.id).sort());
     const later = objects.slice(3);
@@ -292,8 +297,9 @@ describe('watches', () => {
   it('get pods -w prints the replacement of a killed pod as a changed row, without a header', async () => {
     const before = await expectEventually(() => readyPods(g, 'web', 2), 15_000);
     const victim = before[0].id;
-    const r = await watchFor(['get', 'pods', '--service', 'web', '-w'], /^NAME/m, () => fetch(`${g.url}/chaos/kill?pod=${victim}`, { method: 'POST' }), 8000);
-    expect(r).toMatchObject({ code: 0, timedOut: true });
+    const replacedReady = (all: string) => all.split('\n').some((l) => /^web-\w+\s+1\/1\s+Ready\s/.test(l) && !before.some((p) => l.startsWith(`${p.id} `)));
+    const r = await watchFor(['get', 'pods', '--service', 'web', '-w'], /^NAME/m, () => fetch(`${g.url}/chaos/kill?pod=${victim}`, { method: 'POST' }), replacedReady);
+    expect(r).toMatchObject({ code: 0, timedOut: false });
     const lines = r.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('NAME'))).toHaveLength(1);
     // A watch's later rows may be wider than the first table's columns, so they are matched by pattern.

@@ -28,6 +28,8 @@ export interface CliOptions {
   cwd?: string;
   /** Called with each stdout chunk as it arrives (for watches). */
   onStdout?: (chunk: string, all: string) => void;
+  /** Ends the run with SIGINT (Ctrl-C) as soon as stdout so far satisfies it: a watch ends when it has shown what the test waits for. */
+  stopWhen?: (all: string) => boolean;
 }
 
 let home: string | undefined;
@@ -54,9 +56,14 @@ export function gridctl(args: string[], opts: CliOptions = {}): Promise<CliResul
   let stdout = '';
   let stderr = '';
   let timedOut = false;
+  let stopped = false;
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
     opts.onStdout?.(d, stdout);
+    if (opts.stopWhen && !stopped && opts.stopWhen(stdout)) {
+      stopped = true;
+      child.kill('SIGINT');
+    }
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin.on('error', () => undefined);

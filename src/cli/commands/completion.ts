@@ -66,13 +66,18 @@ const KINDS_OF: Record<string, string[]> = {
   scale: ['service'],
 };
 
+/** `<kind>`, `[type]`, `<type[/name]>`: an argument that names a kind of object. */
+function isKindArg(a: Argument): boolean {
+  return /^(kind|type)\b/.test(a.name());
+}
+
 function argSource(a: Argument, i: number, path: string, all: readonly Argument[]): ArgSource {
   if (a.argChoices && a.argChoices.length > 0) return { words: [...a.argChoices] };
-  if ((a.name() === 'kind' || a.name() === 'type') && KINDS_OF[path]) return { words: KINDS_OF[path] };
+  if (isKindArg(a) && KINDS_OF[path]) return { words: KINDS_OF[path] };
   const byName = kindOf(a.name());
   if (byName) return { kind: byName };
   const first = all[0];
-  if (i > 0 && first && (first.argChoices?.some((c) => kindOf(c)) || first.name() === 'kind' || first.name() === 'type')) return { kindFromPrevious: true };
+  if (i > 0 && first && (first.argChoices?.some((c) => kindOf(c)) || isKindArg(first))) return { kindFromPrevious: true };
   const words = path.split(' ');
   if (words[0] === 'config' && a.name() === 'name') return { words: [], contexts: true } as ArgSource;
   if (words.includes('failover')) return { kind: 'failovergroups' };
