@@ -82,6 +82,12 @@ describe('parseManifests', () => {
       ['label value of 1 MB', (m) => (m.metadata.labels = { tier: 'x'.repeat(1024 * 1024) }), 'metadata.labels.tier', 'must be at most 63 characters (got 1048576)'],
       ['label value with a space', (m) => (m.metadata.labels = { tier: 'front end' }), 'metadata.labels.tier', 'must be empty or match'],
       ['label value starting with -', (m) => (m.metadata.labels = { tier: '-x' }), 'metadata.labels.tier', 'must be empty or match'],
+      // annotations: qualified-name keys, any string value, 256 KiB in all
+      ['annotations not a mapping', (m) => (m.metadata.annotations = ['x']), 'metadata.annotations', 'must be a mapping of strings'],
+      ['annotation key with a path', (m) => (m.metadata.annotations = { '../x': 'y' }), 'metadata.annotations', 'prefix must be a DNS subdomain'],
+      ['annotation value not a string', (m) => (m.metadata.annotations = { 'grid.dev/image': 3 }), 'metadata.annotations.grid.dev/image', 'must be a string (got number 3)'],
+      ['annotation value with NUL', (m) => (m.metadata.annotations = { note: 'a\0b' }), 'metadata.annotations.note', 'must not contain NUL'],
+      ['annotations over 256 KiB', (m) => (m.metadata.annotations = { a: 'x'.repeat(200 * 1024), b: 'y'.repeat(100 * 1024) }), 'metadata.annotations', 'must total at most 262144 bytes'],
       ['label value with CR LF', (m) => (m.metadata.labels = { tier: 'a\r\nb' }), 'metadata.labels.tier', 'must be empty or match'],
       // replicas
       ['replicas -1', (m) => (m.spec.replicas = -1), 'spec.replicas', 'must be an integer 0..1000 (got -1)'],
@@ -715,6 +721,15 @@ describe('parseManifests', () => {
       const errors = errorsOf(processSpec(), 'application/yaml', { hasRuntime: (runtime: string) => runtime === 'sim' });
 
       expect(errors).toEqual([{ path: 'spec.command', message: expect.stringContaining('needs the process runtime') }]);
+    });
+  });
+
+  describe('annotations', () => {
+    it('keeps them as given, and leaves the field out when there are none', () => {
+      const withSome = manifestsOf('kind: Service\nmetadata:\n  name: api\n  annotations: { grid.dev/image: "reg.example/api:1", note: "any text: at all" }\nspec: { image: local://demo@v1 }\n');
+      expect(withSome[0].metadata).toEqual({ name: 'api', labels: {}, annotations: { 'grid.dev/image': 'reg.example/api:1', note: 'any text: at all' } });
+      const empty = manifestsOf('kind: Service\nmetadata: { name: api, annotations: {} }\nspec: { image: local://demo@v1 }\n');
+      expect(empty[0].metadata).toEqual({ name: 'api', labels: {} });
     });
   });
 

@@ -322,7 +322,7 @@ function readManifest(errors: Errors, raw: unknown, options: ParseOptions): Mani
 
 function readMetadata(errors: Errors, top: Fields): ServiceManifest['metadata'] | undefined {
   if (!top.required('metadata')) return undefined;
-  const m = top.map('metadata', ['name', 'labels']);
+  const m = top.map('metadata', ['name', 'labels', 'annotations']);
   if (!m) return undefined;
 
   let name: string | undefined;
@@ -359,7 +359,44 @@ function readMetadata(errors: Errors, top: Fields): ServiceManifest['metadata'] 
       }
     }
   }
-  return name === undefined ? undefined : { name, labels };
+  const annotations = readAnnotations(errors, m);
+  if (name === undefined) return undefined;
+  return annotations ? { name, labels, annotations } : { name, labels };
+}
+
+/** Kubernetes' limit on all of an object's annotation keys and values together. */
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/**
+ * metadata.annotations as Kubernetes has them: qualified-name keys, string values, 256 KiB in all.
+ * Grid reads its own (`grid.dev/image`, `grid.dev/command`) and keeps the rest, so an exported or
+ * imported object carries them through. Absent or empty: no annotations field at all.
+ */
+function readAnnotations(errors: Errors, m: Fields): Record<string, string> | undefined {
+  const raw = m.raw('annotations');
+  if (isAbsent(raw)) return undefined;
+  if (!isMapping(raw)) {
+    m.fail('annotations', `must be a mapping of strings ${got(raw)}`);
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  let bytes = 0;
+  for (const [key, value] of Object.entries(raw)) {
+    const keyProblem = labelKeyProblem(key);
+    if (keyProblem !== undefined) {
+      m.fail('annotations', keyProblem);
+      continue;
+    }
+    const at = join(m.at('annotations'), key);
+    if (typeof value !== 'string') errors.add(at, `must be a string ${got(value)}`);
+    else if (value.includes('\0')) errors.add(at, 'must not contain NUL');
+    else {
+      out[key] = value;
+      bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    }
+  }
+  if (bytes > MAX_ANNOTATIONS_BYTES) m.fail('annotations', `must total at most ${MAX_ANNOTATIONS_BYTES} bytes of keys and values (got ${bytes})`);
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Why a label key is not a Kubernetes qualified name, or undefined when it is one. */

@@ -98,10 +98,17 @@ export interface ServiceSpec {
   revisionHistoryLimit: number; // default 10
 }
 
+export interface ManifestMetadata {
+  name: string;
+  labels: Record<string, string>;
+  /** Kubernetes-style annotations; present only when the spec gave some. Grid reads grid.dev/image and grid.dev/command. */
+  annotations?: Record<string, string>;
+}
+
 export interface ServiceManifest {
   apiVersion: 'v1';
   kind: 'Service';
-  metadata: { name: string; labels: Record<string, string> };
+  metadata: ManifestMetadata;
   spec: ServiceSpec;
 }
 
@@ -136,7 +143,7 @@ export interface FailoverGroupSpec {
 export interface FailoverGroupManifest {
   apiVersion: 'v1';
   kind: 'FailoverGroup';
-  metadata: { name: string; labels: Record<string, string> };
+  metadata: ManifestMetadata;
   spec: FailoverGroupSpec;
 }
 
