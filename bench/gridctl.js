@@ -65,10 +65,12 @@ try {
   if (rows !== pods) fail(`gridctl get pods printed ${rows} rows, expected ${pods}`);
   const quiet = await waitQuiet({ thresholdPct: 20 });
 
-  const series = { curl: [], gridctl: [], node: [], version: [] };
+  const series = { curl: [], gridctl: [], nocache: [], node: [], version: [] };
   for (let i = 0; i < RUNS; i++) {
     series.curl.push(timed('curl', ['-sS', '-o', '/dev/null', `${url}/state`], env).ms);
     series.gridctl.push(timed(process.execPath, [GRIDCTL, 'get', 'pods'], env).ms);
+    // The bundle run directly: what the launcher's V8 code cache saves.
+    series.nocache.push(timed(process.execPath, [path.join(ROOT, 'dist', 'cli', 'gridctl.cjs'), 'get', 'pods'], env).ms);
     series.node.push(timed(process.execPath, ['-e', '0'], env).ms);
     series.version.push(timed(process.execPath, [GRIDCTL, '--version'], env).ms);
   }
@@ -89,12 +91,13 @@ try {
       [
         ['`curl -sS -o /dev/null $GRID_URL/state`', fmt(s.curl.median, 1), fmt(s.curl.p90, 1), fmt(s.curl.min, 1)],
         ['`gridctl get pods`', fmt(s.gridctl.median, 1), fmt(s.gridctl.p90, 1), fmt(s.gridctl.min, 1)],
+        ['`node dist/cli/gridctl.cjs get pods` (the bundle without the launcher\'s code cache)', fmt(s.nocache.median, 1), fmt(s.nocache.p90, 1), fmt(s.nocache.min, 1)],
         ['`gridctl --version` (no request)', fmt(s.version.median, 1), fmt(s.version.p90, 1), fmt(s.version.min, 1)],
         ['`node -e 0` (Node start-up alone)', fmt(s.node.median, 1), fmt(s.node.p90, 1), fmt(s.node.min, 1)],
       ],
     ),
     '',
-    `**gridctl get pods / curl: ${ratio}×** (target ≤ ${TARGET_RATIO}×: ${pass ? 'PASS' : 'FAIL'}). Node's start-up alone is ${floorRatio}× curl on this machine, so no Node CLI can meet the target here; what gridctl adds to \`node -e 0\` (loading its bundle, the request, the table) is ${ours} ms.`,
+    `**gridctl get pods / curl: ${ratio}×** (target ≤ ${TARGET_RATIO}×: ${pass ? 'PASS' : 'FAIL'}). Node's start-up alone is ${floorRatio}× curl on this machine, which leaves a Node CLI ${round((TARGET_RATIO - floorRatio) * s.curl.median, 1)} ms for everything else; what gridctl adds to \`node -e 0\` (loading commander and its bundle, the request, the table) is ${ours} ms. The launcher's V8 code cache saves ${round(s.nocache.median - s.gridctl.median, 1)} ms of it.`,
     '',
   ].join('\n');
   writeResults('gridctl', json, md);

@@ -44,4 +44,12 @@ await esbuild.build({
   // Loaded from node_modules only by the commands that use them (apply, diff, -o yaml, contexts):
   // bundled, V8 would pre-parse their 350 KB on every call.
   external: ['yaml', 'diff'],
+  // import() of a Node built-in (https, crypto: loaded on use) becomes require(): the launcher
+  // runs the bundle as a vm.Script, which has no loader for a dynamic import.
+  supported: { 'dynamic-import': false },
 });
+
+// V8's code cache of the bundle, for bin/gridctl.cjs (see scripts/cli-code-cache.cjs).
+const { spawnSync } = await import('node:child_process');
+const made = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'cli-code-cache.cjs'), '--help'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+if (!fs.existsSync(path.join(OUT, 'gridctl.cjs.cache'))) console.warn(`gridctl: no code cache (${made.stderr?.toString().trim() || `exit ${made.status}`}); it runs without one`);
