@@ -340,63 +340,45 @@ function readMetadata(errors: Errors, top: Fields): ServiceManifest['metadata'] 
     else name = value;
   }
 
-  const labels: Record<string, string> = {};
-  const labelFields = m.raw('labels');
-  if (!isAbsent(labelFields)) {
-    if (!isMapping(labelFields)) m.fail('labels', `must be a mapping of strings ${got(labelFields)}`);
-    else {
-      for (const [key, value] of Object.entries(labelFields)) {
-        const keyProblem = labelKeyProblem(key);
-        if (keyProblem !== undefined) {
-          m.fail('labels', keyProblem);
-          continue;
-        }
-        const at = join(m.at('labels'), key);
-        if (typeof value !== 'string') errors.add(at, `must be a string ${got(value)}`);
-        else if (value.length > 63) errors.add(at, `must be at most 63 characters (got ${value.length})`);
-        else if (value !== '' && !LABEL_NAME.test(value)) errors.add(at, `must be empty or match ${LABEL_NAME_SOURCE} ${got(value)}`);
-        else labels[key] = value;
-      }
-    }
-  }
-  const annotations = readAnnotations(errors, m);
+  const labels = readQualifiedMap(errors, m, 'labels', (value) => {
+    if (value.length > 63) return `must be at most 63 characters (got ${value.length})`;
+    if (value !== '' && !LABEL_NAME.test(value)) return `must be empty or match ${LABEL_NAME_SOURCE} ${got(value)}`;
+    return undefined;
+  });
+  // metadata.annotations as Kubernetes has them: any string value, 256 KiB of keys and values in all.
+  // Grid reads its own (grid.dev/image, grid.dev/command) and keeps the rest, so an exported or
+  // imported object carries them through. Absent or empty: no annotations field at all.
+  const annotations = readQualifiedMap(errors, m, 'annotations', (value) => (value.includes('\0') ? 'must not contain NUL' : undefined));
+  const annotationBytes = Object.entries(annotations).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (annotationBytes > MAX_ANNOTATIONS_BYTES) m.fail('annotations', `must total at most ${MAX_ANNOTATIONS_BYTES} bytes of keys and values (got ${annotationBytes})`);
   if (name === undefined) return undefined;
-  return annotations ? { name, labels, annotations } : { name, labels };
+  return Object.keys(annotations).length > 0 ? { name, labels, annotations } : { name, labels };
 }
 
 /** Kubernetes' limit on all of an object's annotation keys and values together. */
 const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
-/**
- * metadata.annotations as Kubernetes has them: qualified-name keys, string values, 256 KiB in all.
- * Grid reads its own (`grid.dev/image`, `grid.dev/command`) and keeps the rest, so an exported or
- * imported object carries them through. Absent or empty: no annotations field at all.
- */
-function readAnnotations(errors: Errors, m: Fields): Record<string, string> | undefined {
-  const raw = m.raw('annotations');
-  if (isAbsent(raw)) return undefined;
-  if (!isMapping(raw)) {
-    m.fail('annotations', `must be a mapping of strings ${got(raw)}`);
-    return undefined;
-  }
+/** metadata.labels or .annotations: Kubernetes qualified-name keys, string values that `valueProblem` accepts. */
+function readQualifiedMap(errors: Errors, m: Fields, field: string, valueProblem: (value: string) => string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  let bytes = 0;
+  const raw = m.raw(field);
+  if (isAbsent(raw)) return out;
+  if (!isMapping(raw)) {
+    m.fail(field, `must be a mapping of strings ${got(raw)}`);
+    return out;
+  }
   for (const [key, value] of Object.entries(raw)) {
     const keyProblem = labelKeyProblem(key);
     if (keyProblem !== undefined) {
-      m.fail('annotations', keyProblem);
+      m.fail(field, keyProblem);
       continue;
     }
-    const at = join(m.at('annotations'), key);
-    if (typeof value !== 'string') errors.add(at, `must be a string ${got(value)}`);
-    else if (value.includes('\0')) errors.add(at, 'must not contain NUL');
-    else {
-      out[key] = value;
-      bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
-    }
+    const at = join(m.at(field), key);
+    const problem = typeof value !== 'string' ? `must be a string ${got(value)}` : valueProblem(value);
+    if (problem !== undefined) errors.add(at, problem);
+    else out[key] = value as string;
   }
-  if (bytes > MAX_ANNOTATIONS_BYTES) m.fail('annotations', `must total at most ${MAX_ANNOTATIONS_BYTES} bytes of keys and values (got ${bytes})`);
-  return Object.keys(out).length > 0 ? out : undefined;
+  return out;
 }
 
 /** Why a label key is not a Kubernetes qualified name, or undefined when it is one. */
