@@ -277,6 +277,16 @@ export class SpecsService implements OnModuleInit {
     });
   }
 
+  /**
+   * Validates a body as /apply does, but only the documents themselves (POST /export: they go to
+   * another cluster, so what is stored here and which runtimes or directories this machine has do not matter).
+   */
+  validate(body: unknown, contentType: string | undefined): { manifests: ServiceManifest[]; groups: FailoverGroupManifest[] } {
+    const parsed = parseManifests(body as string, contentType, { failoverUrlAllowlist: this.config.failoverUrlAllowlist });
+    if (!parsed.ok) throw new GridException(GridErrorCode.Validation, `${parsed.errors[0].path}: ${parsed.errors[0].message}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''}`, parsed.errors);
+    return parsed;
+  }
+
   private parse(body: unknown, contentType: string | undefined) {
     const parsed = parseManifests(body as string, contentType, {
       hasRuntime: (r) => this.runtime.has(r),
