@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiExtension, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { stringify } from 'yaml';
 import { GridErrorCode, GridException } from '../../../common/errors/grid.exception.js';
@@ -92,6 +92,8 @@ export class ExportController {
 
   @Post()
   @HttpCode(200)
+  // A POST only because the documents are a body: it changes nothing, so viewers may and it is not audited.
+  @ApiExtension('x-grid-read', true)
   @ApiOperation({
     summary: 'Export the Grid spec documents in the body (validated as /apply does, stored nowhere)',
     description: 'The same objects and parameters as GET /export (except service), for specs that are not applied to this Grid.',
