@@ -9,13 +9,14 @@ import { registerRollout } from './commands/rollout.cmd.js';
 import { registerOps } from './commands/ops.cmd.js';
 import { registerConfig } from './commands/config.cmd.js';
 import { registerCompletion } from './commands/completion.cmd.js';
+import { registerExport } from './commands/export.cmd.js';
 
 export const GRIDCTL_VERSION = '0.1.0';
 
 type Register = (program: Command) => void;
 
 /** Every group's register function, in the order --help lists them. */
-export const GROUPS: Register[] = [registerApply, registerGet, registerRollout, registerOps, registerConfig, registerCompletion];
+export const GROUPS: Register[] = [registerApply, registerGet, registerRollout, registerOps, registerConfig, registerExport, registerCompletion];
 
 export function buildProgram(groups: Register[] = GROUPS): Command {
   const program = new Command('gridctl')

@@ -3,7 +3,8 @@ import { EventsModule } from '../events/events.module.js';
 import { RuntimeModule } from '../runtime/runtime.module.js';
 import { SpecsService } from './specs.service.js';
 import { SpecsController } from './specs.controller.js';
+import { ExportController } from './kubernetes/export.controller.js';
 
 /** Desired state: validation, generations and revisions, /apply. Reads which runtimes exist from the runtime. */
-@Module({ imports: [EventsModule, RuntimeModule], providers: [SpecsService], controllers: [SpecsController], exports: [SpecsService] })
+@Module({ imports: [EventsModule, RuntimeModule], providers: [SpecsService], controllers: [SpecsController, ExportController], exports: [SpecsService] })
 export class SpecsModule {}

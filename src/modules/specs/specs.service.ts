@@ -15,6 +15,7 @@ import { ServiceEntity } from './service.entity.js';
 import { SpecRevisionEntity } from './spec-revision.entity.js';
 import { namespaceClash, parseManifests, specHash, templateHash } from './spec-validator.js';
 import type { FailoverGroupManifest, FailoverTarget, Manifest, ServiceManifest, ServiceSpec } from './spec.types.js';
+import { versionOf } from './version-of.js';
 
 export interface ServiceRecord {
   name: string;
@@ -96,17 +97,7 @@ export function targetName(t: FailoverTarget): string {
 /** The fields that make up the pod template: changing one starts a rollout; undo restores them. */
 export const TEMPLATE_FIELDS = ['runtime', 'image', 'command', 'workingDir', 'port', 'network', 'imagePullPolicy', 'resources', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'terminationGracePeriodSeconds', 'restartBackoff'] as const;
 
-/** What the pods of a revision report as their version: the image tag, the VERSION env, or r<revision>. */
-export function versionOf(spec: ServiceSpec, revision: number): string {
-  if (spec.image?.startsWith('local://')) return spec.image.slice(spec.image.lastIndexOf('@') + 1);
-  const env = spec.env.find((e) => e.name === 'VERSION');
-  if (env?.value) return env.value;
-  if (spec.image) {
-    const at = spec.image.lastIndexOf(':');
-    if (at > spec.image.lastIndexOf('/')) return spec.image.slice(at + 1);
-  }
-  return `r${revision}`;
-}
+export { versionOf } from './version-of.js';
 
 /**
  * Desired state: validated manifests and their revisions. Kept in memory for the
@@ -284,6 +275,16 @@ export class SpecsService implements OnModuleInit {
       });
       return [...services, ...groups];
     });
+  }
+
+  /**
+   * Validates a body as /apply does, but only the documents themselves (POST /export: they go to
+   * another cluster, so what is stored here and which runtimes or directories this machine has do not matter).
+   */
+  validate(body: unknown, contentType: string | undefined): { manifests: ServiceManifest[]; groups: FailoverGroupManifest[] } {
+    const parsed = parseManifests(body as string, contentType, { failoverUrlAllowlist: this.config.failoverUrlAllowlist });
+    if (!parsed.ok) throw new GridException(GridErrorCode.Validation, `${parsed.errors[0].path}: ${parsed.errors[0].message}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''}`, parsed.errors);
+    return parsed;
   }
 
   private parse(body: unknown, contentType: string | undefined) {
