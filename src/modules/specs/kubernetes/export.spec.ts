@@ -157,8 +157,10 @@ describe(exportManifests.name, () => {
       ['success-rate', '5s', 2, 'result[0] >= 0.95', PROM],
       ['p99-latency-ms', '5s', 2, 'result[0] <= 500', PROM],
     ]);
-    expect(t.spec.metrics[0].provider.prometheus.query).toContain('service="{{args.service}}"');
-    expect(r.warnings).toEqual(expect.arrayContaining([expect.stringContaining('minRequests (20)'), expect.stringContaining('traffic router')]));
+    // The series Grid's /metrics has: the status code is a label of the request counter only.
+    expect(t.spec.metrics[0].provider.prometheus.query).toContain('grid_gateway_requests_total{service="{{args.service}}",code!~"5.."}');
+    expect(t.spec.metrics[1].provider.prometheus.query).toContain('grid_gateway_request_duration_seconds_bucket{service="{{args.service}}"}');
+    expect(r.warnings).toEqual(expect.arrayContaining([expect.stringContaining('minRequests (20)'), expect.stringContaining('traffic router'), expect.stringContaining("point its queries at your ingress's or mesh's request metrics")]));
   });
 
   describe('autoscale → HPA', () => {

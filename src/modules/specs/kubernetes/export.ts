@@ -158,7 +158,10 @@ function warnService(m: ServiceManifest, out: ExportResult): void {
     out.warnings.push(`${name}: spec.restartBackoff is not exported; the kubelet's crash backoff is fixed (10s doubling to 5m)`);
   }
   if (spec.rollout.analysis) {
-    if (spec.rollout.strategy === 'Canary') out.warnings.push(`${name}: spec.rollout.analysis.minRequests (${spec.rollout.analysis.minRequests}) is not exported; Argo's Prometheus metric measures whatever traffic there was`);
+    if (spec.rollout.strategy === 'Canary') {
+      out.warnings.push(`${name}: spec.rollout.analysis.minRequests (${spec.rollout.analysis.minRequests}) is not exported; Argo's Prometheus metric measures whatever traffic there was`);
+      out.warnings.push(`${name}: AnalysisTemplate ${name}${ANALYSIS_SUFFIX} queries Grid's gateway metrics (grid_gateway_requests_total, grid_gateway_request_duration_seconds); in a cluster nothing emits them: point its queries at your ingress's or mesh's request metrics`);
+    }
     else out.warnings.push(`${name}: spec.rollout.analysis is not exported for the ${spec.rollout.strategy} strategy (Grid analyses only Canary steps)`);
   }
   if (spec.rollout.strategy === 'Canary') out.warnings.push(`${name}: Argo Rollouts without a traffic router approximates the canary weights by pod counts; Grid's gateway splits requests exactly`);
@@ -251,7 +254,8 @@ export function analysisQueries(intervalSeconds: number): { successRate: string;
   const window = `${Math.max(intervalSeconds, 60)}s`;
   const sel = 'service="{{args.service}}"';
   return {
-    successRate: `sum(rate(grid_gateway_request_duration_seconds_count{${sel},code!~"5.."}[${window}])) / sum(rate(grid_gateway_request_duration_seconds_count{${sel}}[${window}]))`,
+    // The status code is a label of the request counter (the duration histogram has service and version only).
+    successRate: `sum(rate(grid_gateway_requests_total{${sel},code!~"5.."}[${window}])) / sum(rate(grid_gateway_requests_total{${sel}}[${window}]))`,
     p99Ms: `1000 * histogram_quantile(0.99, sum by (le) (rate(grid_gateway_request_duration_seconds_bucket{${sel}}[${window}])))`,
   };
 }
