@@ -132,6 +132,11 @@ describe(importDocuments.name, () => {
     ]);
   });
 
+  it('leaves an unknown kind of v1 to the validator (which names it), not ignored', () => {
+    const foo = { apiVersion: 'v1', kind: 'Foo', metadata: { name: 'x' }, spec: { image: 'local://a@v1' } };
+    expect(sut([foo])).toEqual({ documents: [foo], origins: [0], notes: [], errors: [] });
+  });
+
   it.each<[string, unknown[], string, string]>([
     ['an exec probe', [deployment({ livenessProbe: { exec: { command: ['true'] } } })], '[0].spec.template.spec.containers[0].livenessProbe.exec', 'HTTP only'],
     ['a tcpSocket probe', [deployment({ readinessProbe: { tcpSocket: { port: 80 } } })], '[0].spec.template.spec.containers[0].readinessProbe.tcpSocket', 'HTTP only'],
@@ -186,6 +191,17 @@ describe(importDocuments.name, () => {
       ),
     ]);
     expect(r.notes[1]).toEqual({ object: 'Service/book-search', became: 'service/book-search', ignored: ['spec.type', 'spec.ports[0].nodePort'], index: 1 });
+  });
+
+  it("parseManifests: a translated document's errors name the request's document and the object it came from; notes come back", () => {
+    const bad = parseManifests([deployment({}, { spec: { replicas: -1 } }), gridService({ image: 'local://a@v1' }, { name: 'web' })], undefined, {});
+    expect(bad).toEqual({ ok: false, errors: [{ path: '[0].spec.replicas', message: expect.stringMatching(/^must be an integer 0\.\.1000 .*\(in service\/api, imported from Deployment\/api\)$/) }] });
+    const alone = parseManifests([deployment({ livenessProbe: { exec: {} } })], undefined, {});
+    expect(alone).toEqual({ ok: false, errors: [{ path: 'spec.template.spec.containers[0].livenessProbe.exec', message: expect.stringContaining('HTTP only') }] });
+    const dup = parseManifests([deployment(), gridService({ image: 'local://a@v1' })], undefined, {});
+    expect(dup).toEqual({ ok: false, errors: [{ path: '[1].metadata.name', message: "duplicate name 'api' in this request" }] });
+    const ok = parseManifests([deployment(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }], undefined, {});
+    expect(ok).toMatchObject({ ok: true, manifests: [{ metadata: { name: 'api' }, spec: { runtime: 'docker', image: 'grid-demo:v1' } }], imported: [{ object: 'Deployment/api' }, { object: 'ConfigMap/c' }] });
   });
 
   it('every imported fixture validates as Grid specs', () => {

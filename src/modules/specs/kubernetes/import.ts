@@ -77,7 +77,7 @@ export function importDocuments(docs: unknown[]): ImportResult {
       return;
     }
     if (isKubernetesService(doc) || kind === 'HorizontalPodAutoscaler') return;
-    if (kind === 'Service' || kind === 'FailoverGroup' || typeof kind !== 'string' || typeof doc.apiVersion !== 'string') return slots.push({ index, doc });
+    if (!isOtherKubernetesKind(doc)) return slots.push({ index, doc });
     out.notes.push({ object: `${kind}/${nameOf(doc)}`, ignored: [WHOLE_OBJECT], index });
   });
   docs.forEach((doc, index) => {
@@ -92,6 +92,19 @@ export function importDocuments(docs: unknown[]): ImportResult {
   out.notes.push(...workloads.map((w) => w.note));
   out.notes.sort((a, b) => a.index - b.index);
   return out;
+}
+
+/** Kinds of Kubernetes' core group (apiVersion v1) a manifest stream carries beside workloads. */
+const CORE_KINDS = ['ConfigMap', 'Secret', 'Namespace', 'PersistentVolumeClaim', 'PersistentVolume', 'ServiceAccount', 'Pod', 'ReplicationController', 'Endpoints', 'LimitRange', 'ResourceQuota'];
+
+/**
+ * An object of some other Kubernetes kind, ignored whole: one of a group (`networking.k8s.io/v1`)
+ * or a known core kind. Anything else, such as `apiVersion: v1, kind: Foo`, is left to the validator,
+ * which says the kind is unknown, as it did before Grid imported anything.
+ */
+function isOtherKubernetesKind(doc: Obj): boolean {
+  if (typeof doc.kind !== 'string' || typeof doc.apiVersion !== 'string' || doc.kind === 'Service' || doc.kind === 'FailoverGroup') return false;
+  return doc.apiVersion.includes('/') || (doc.apiVersion === 'v1' && CORE_KINDS.includes(doc.kind));
 }
 
 function nameOf(doc: Obj): string {
