@@ -50,6 +50,8 @@ interface Workload {
 export function importDocuments(docs: unknown[]): ImportResult {
   const out: ImportResult = { documents: [], origins: [], notes: [], errors: [] };
   const workloads: Workload[] = [];
+  // Refused workloads: their error is enough, their HPAs need not add one.
+  const refused = new Set<string>();
   // Workloads first: a Service or HPA may come before the Deployment it belongs to.
   const slots: Array<{ index: number; doc?: unknown; workload?: Workload }> = [];
   docs.forEach((doc, index) => {
@@ -73,7 +75,7 @@ export function importDocuments(docs: unknown[]): ImportResult {
       if (w) {
         workloads.push(w);
         slots.push({ index, workload: w });
-      }
+      } else refused.add(`${kind}/${nameOf(doc)}`);
       return;
     }
     if (isKubernetesService(doc) || kind === 'HorizontalPodAutoscaler') return;
@@ -82,7 +84,7 @@ export function importDocuments(docs: unknown[]): ImportResult {
   });
   docs.forEach((doc, index) => {
     if (isKubernetesService(doc)) importService(doc as Obj, index, workloads, out);
-    else if (isMapping(doc) && doc.kind === 'HorizontalPodAutoscaler') importHpa(doc, index, workloads, out);
+    else if (isMapping(doc) && doc.kind === 'HorizontalPodAutoscaler' && !refused.has(targetOf(doc))) importHpa(doc, index, workloads, out);
   });
   for (const s of slots) {
     out.documents.push(s.workload ? s.workload.doc : s.doc);
@@ -360,6 +362,12 @@ function importService(doc: Obj, index: number, workloads: Workload[], out: Impo
     w.hasPort = true;
   } else if (!w.process && !w.hasPort && target !== undefined) r.ignored.push('spec.ports[0].targetPort');
   out.notes.push({ object, became: `service/${w.name}`, ignored: r.ignored, index });
+}
+
+/** `Deployment/api`: what an HPA scales. */
+function targetOf(hpa: Obj): string {
+  const ref = map(map(hpa.spec).scaleTargetRef);
+  return `${String(ref.kind)}/${String(ref.name)}`;
 }
 
 function importHpa(doc: Obj, index: number, workloads: Workload[], out: ImportResult): void {
