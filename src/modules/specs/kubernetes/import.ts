@@ -67,7 +67,8 @@ export function importDocuments(docs: unknown[]): ImportResult {
     if (typeof kind === 'string' && kind in WORKLOADS) {
       if (doc.apiVersion !== WORKLOADS[kind]) {
         const r = new Reader(index);
-        r.fail('apiVersion', `Grid imports a ${kind} of ${WORKLOADS[kind]} (got ${JSON.stringify(doc.apiVersion) ?? 'nothing'})`);
+        // Named at kind, as the validator names an unknown kind: of this apiVersion, it is not one Grid knows.
+        r.fail('kind', `unknown kind '${kind}' of apiVersion ${JSON.stringify(doc.apiVersion) ?? 'nothing'}: Grid's own kinds are Service and FailoverGroup, and it imports a ${kind} of ${WORKLOADS[kind]}`);
         out.errors.push(...r.errors);
         return;
       }
@@ -374,7 +375,7 @@ function importHpa(doc: Obj, index: number, workloads: Workload[], out: ImportRe
   const r = new Reader(index);
   const object = `HorizontalPodAutoscaler/${nameOf(doc)}`;
   if (!HPA_VERSIONS.includes(doc.apiVersion as string)) {
-    r.fail('apiVersion', `Grid imports a HorizontalPodAutoscaler of ${HPA_VERSIONS.join(' or ')} (got ${JSON.stringify(doc.apiVersion) ?? 'nothing'})`);
+    r.fail('kind', `unknown kind 'HorizontalPodAutoscaler' of apiVersion ${JSON.stringify(doc.apiVersion) ?? 'nothing'}: Grid imports one of ${HPA_VERSIONS.join(' or ')}`);
     out.errors.push(...r.errors);
     return;
   }
