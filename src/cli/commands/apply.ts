@@ -5,11 +5,13 @@ import { ApiError, CliError, EXIT_FAILED, EXIT_OK, notFound, UsageError } from '
 import { paint, parseOutput, printData } from '../output.js';
 import { printError, type Ctx } from '../run.js';
 import { namedRefs } from './resource-args.js';
-import { deletionProblems, mapFieldErrors, readSources, readStdin, refOf, renderDiff, resultFor, resultLines, tooLarge, type AppliedResult, type Kind, type SourceDoc } from './manifests.js';
+import { deletionProblems, mapFieldErrors, readSources, readStdin, refOf, renderDiff, resultFor, resultLines, tooLarge, type AppliedResult, type ImportedNote, type Kind, type SourceDoc } from './manifests.js';
 
 interface ApplyAnswer {
   dryRun?: boolean;
   applied: AppliedResult[];
+  /** Absent from a Grid older than issue 14's import. */
+  imported?: ImportedNote[];
 }
 
 function filesOpt(ctx: Ctx): string[] {
@@ -50,13 +52,20 @@ export async function applyCommand(ctx: Ctx): Promise<number> {
     return EXIT_OK;
   }
   if (format === 'name') {
-    for (const d of docs) {
+    const imported = answer.imported ?? [];
+    const names = new Set<string>();
+    docs.forEach((d, i) => {
+      // An imported object is named as the Grid service it became.
+      const notes = imported.filter((n) => n.index === i);
       const ref = refOf(d.value);
-      if (ref) ctx.out.write(`${ref.kind}/${ref.name}\n`);
-    }
+      for (const name of notes.length > 0 ? notes.flatMap((n) => (n.became ? [n.became] : [])) : ref ? [`${ref.kind}/${ref.name}`] : []) {
+        if (!names.has(name)) ctx.out.write(`${name}\n`);
+        names.add(name);
+      }
+    });
     return EXIT_OK;
   }
-  for (const line of resultLines(docs, answer.applied, dryRun)) ctx.out.write(`${line}\n`);
+  for (const line of resultLines(docs, answer.applied, dryRun, answer.imported)) ctx.out.write(`${line}\n`);
   return EXIT_OK;
 }
 

@@ -1,6 +1,7 @@
 // The Dynamic Service Reconciler seed's CLI (`cli.py register` / `cli.py rollout`) translated into
 // Grid Service specs. Pure: flags in, a manifest out, so the translation is a table of cases.
 import { UsageError } from '../errors.js';
+import { ShellWordsError, splitCommand } from '../../common/shell-words.js';
 
 export interface WorkloadFlags {
   service: string;
@@ -33,83 +34,15 @@ export interface ServiceManifest {
   spec: Record<string, unknown>;
 }
 
-/**
- * Splits a command line as a POSIX shell would split words, for the subset that has one clear
- * meaning: blanks separate words, '…' is literal, "…" keeps blanks and honours \" \\ \$ \`, a
- * backslash outside quotes escapes the next character. Anything a shell would expand or
- * interpret ($VAR, globs, pipes, redirections, `;`, `&`, backticks, `~`) is refused rather than
- * passed on literally, since Grid spawns without a shell and the result would silently differ.
- * `$(VAR)` is kept: Grid itself expands it from the pod's environment.
- */
-export function splitCommand(line: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let i = 0;
-  const refuse = (what: string): never => {
-    throw new UsageError(`--command: cannot split ${what} at character ${i + 1} of ${JSON.stringify(line)} without a shell; Grid runs the command without one (quote it, or write a spec with command: [...])`);
-  };
-  const dollar = (): void => {
-    const m = /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)/.exec(line.slice(i));
-    if (!m) refuse('a $ expansion');
-    cur += m![0];
-    i += m![0].length;
-  };
-  while (i < line.length) {
-    const c = line[i];
-    if (c === ' ' || c === '\t') {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-      i++;
-      continue;
-    }
-    inWord = true;
-    if (c === "'") {
-      const end = line.indexOf("'", i + 1);
-      if (end < 0) refuse('an unterminated single quote');
-      // Quoted, $(VAR) is text: written $$(VAR), which Grid leaves as a literal $(VAR).
-      cur += line.slice(i + 1, end).replace(/\$\(/g, '$$$$(');
-      i = end + 1;
-    } else if (c === '"') {
-      i++;
-      for (;;) {
-        if (i >= line.length) refuse('an unterminated double quote');
-        const d = line[i];
-        if (d === '"') break;
-        if (d === '\\' && line[i + 1] === '\n') i += 2;
-        else if (d === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1])) {
-          cur += line[i + 1] === '$' && line[i + 2] === '(' ? '$$' : line[i + 1];
-          i += 2;
-        } else if (d === '$') dollar();
-        else if (d === '`') refuse('a backtick');
-        else {
-          cur += d;
-          i++;
-        }
-      }
-      i++;
-    } else if (c === '\\') {
-      if (i + 1 >= line.length) refuse('a trailing backslash');
-      // A backslash-newline joins lines, as in a shell; an escaped $ before ( stays literal for Grid too.
-      if (line[i + 1] !== '\n') cur += line[i + 1] === '$' && line[i + 2] === '(' ? '$$' : line[i + 1];
-      if (line[i + 1] === '\n' && cur === '') inWord = false;
-      i += 2;
-    } else if (c === '$') dollar();
-    else if ('|&;<>()`*?[]{}~#\n\r'.includes(c)) {
-      if ((c === '~' || c === '#') && cur.length > 0) {
-        cur += c;
-        i++;
-      } else refuse(`'${c === '\n' ? '\\n' : c === '\r' ? '\\r' : c}'`);
-    } else {
-      cur += c;
-      i++;
-    }
+/** --command split into argv; what cannot be split without a shell is a usage error naming the flag. */
+function commandWords(line: string): string[] {
+  try {
+    return splitCommand(line);
+  } catch (e) {
+    if (!(e instanceof ShellWordsError)) throw e;
+    const hint = e.message.startsWith('cannot split') ? ' (quote it, or write a spec with command: [...])' : '';
+    throw new UsageError(`--command: ${e.message}${hint}`);
   }
-  if (inWord) words.push(cur);
-  if (words.length === 0) throw new UsageError('--command: is empty');
-  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) throw new UsageError(`--command: '${words[0]}' sets a variable, which takes a shell; Grid would run a program named so. Put it in a spec's env instead`);
-  return words;
 }
 
 function workloadSpec(f: WorkloadFlags): Record<string, unknown> {
@@ -117,7 +50,7 @@ function workloadSpec(f: WorkloadFlags): Record<string, unknown> {
   const spec: Record<string, unknown> = { replicas: f.replicas };
   if (f.command !== undefined) {
     if (f.internalPort !== undefined) throw new UsageError('--internal-port goes with --image (a --command gets its port as $PORT)');
-    spec.command = splitCommand(f.command);
+    spec.command = commandWords(f.command);
   } else if (f.internalPort !== undefined) {
     // The seed publishes the container's internal port; a Docker bridge with a published port is that.
     spec.image = f.image;

@@ -72,6 +72,31 @@ describe(resultLines.name, () => {
     expect(sut(docs, applied, dryRun)).toEqual(expected);
   });
 
+  it('says what each imported object became, with what Grid ignored of it', () => {
+    const k8s = [
+      doc('k.yaml', 1, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' } }),
+      doc('k.yaml', 2, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api' }, spec: { ports: [] } }),
+      doc('k.yaml', 3, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } }),
+      doc('c.yml', 1, { services: {} }),
+      doc('g.yaml', 1, svc('web')),
+    ];
+    const imported = [
+      { object: 'Deployment/api', became: 'service/api', ignored: ['spec.template.spec.nodeSelector'], index: 0 },
+      { object: 'Service/api', became: 'service/api', ignored: [], index: 1 },
+      { object: 'ConfigMap/cfg', ignored: ['the whole object'], index: 2 },
+      { object: 'Compose', ignored: ['volumes'], index: 3 },
+      { object: 'Compose/db', became: 'service/db', ignored: ['depends_on'], index: 3 },
+    ];
+    expect(sut(k8s, [{ service: 'api', result: 'configured' }, { service: 'db', result: 'created' }, { service: 'web', result: 'unchanged' }], false, imported)).toEqual([
+      'deployment.apps/api → service/api configured (ignored: spec.template.spec.nodeSelector)',
+      'service/api → service/api configured',
+      'configmap/cfg (ignored: the whole object)',
+      'compose (ignored: volumes)',
+      'compose/db → service/db created (ignored: depends_on)',
+      'service/web unchanged',
+    ]);
+  });
+
   it('tells a service and a group of the same name apart', () => {
     expect(sut([doc('a.yaml', 1, group('x'))], [{ service: 'x', result: 'configured' }], false)).toEqual([]);
   });

@@ -196,14 +196,45 @@ export function resultFor(value: unknown, applied: AppliedResult[]): AppliedResu
   return applied.find((a) => (ref.kind === 'service' ? a.service === ref.name : a.failoverGroup === ref.name));
 }
 
-/** kubectl's lines, in document order: `service/api configured`, `failovergroup/shop created (server dry run)`. */
-export function resultLines(docs: SourceDoc[], applied: AppliedResult[], dryRun: boolean): string[] {
+/** What Grid made of an imported Kubernetes object or Compose service (POST /apply's `imported`). */
+export interface ImportedNote {
+  object: string;
+  became?: string;
+  ignored: string[];
+  index: number;
+}
+
+const GROUPS: Record<string, string> = { Deployment: 'deployment.apps', Rollout: 'rollout.argoproj.io', HorizontalPodAutoscaler: 'horizontalpodautoscaler.autoscaling', Ingress: 'ingress.networking.k8s.io' };
+
+/** `Deployment/api` as kubectl names it: `deployment.apps/api`. */
+export function kubectlRef(object: string): string {
+  const slash = object.indexOf('/');
+  const kind = slash < 0 ? object : object.slice(0, slash);
+  return `${GROUPS[kind] ?? kind.toLowerCase()}${slash < 0 ? '' : object.slice(slash)}`;
+}
+
+/**
+ * kubectl's lines, in document order: `service/api configured`, `failovergroup/shop created (server dry run)`;
+ * an imported object says what it became: `deployment.apps/api → service/api configured (ignored: spec.template.spec.nodeSelector)`.
+ */
+export function resultLines(docs: SourceDoc[], applied: AppliedResult[], dryRun: boolean, imported: ImportedNote[] = []): string[] {
   const lines: string[] = [];
-  for (const d of docs) {
+  const dry = dryRun ? ' (server dry run)' : '';
+  docs.forEach((d, i) => {
+    const notes = imported.filter((n) => n.index === i);
+    if (notes.length > 0) {
+      for (const n of notes) {
+        const name = n.became?.slice(n.became.indexOf('/') + 1);
+        const r = name === undefined ? undefined : applied.find((a) => a.service === name);
+        const ignored = n.ignored.length > 0 ? ` (ignored: ${n.ignored.join(', ')})` : '';
+        lines.push(n.became ? `${kubectlRef(n.object)} → ${n.became}${r ? ` ${r.result}` : ''}${dry}${ignored}` : `${kubectlRef(n.object)}${ignored}`);
+      }
+      return;
+    }
     const ref = refOf(d.value);
     const r = resultFor(d.value, applied);
-    if (ref && r) lines.push(`${ref.kind}/${ref.name} ${r.result}${dryRun ? ' (server dry run)' : ''}`);
-  }
+    if (ref && r) lines.push(`${ref.kind}/${ref.name} ${r.result}${dry}`);
+  });
   return lines;
 }
 

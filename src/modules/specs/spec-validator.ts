@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { importDocuments, type ImportNote } from './kubernetes/import.js';
 import type {
   AnalysisSpec,
   AutoscaleSpec,
@@ -25,7 +26,7 @@ import type {
 } from './spec.types.js';
 
 /** A valid body: its services and its failover groups, each in the order of the body. */
-export type ParseResult = { ok: true; manifests: ServiceManifest[]; groups: FailoverGroupManifest[] } | { ok: false; errors: FieldError[] };
+export type ParseResult = { ok: true; manifests: ServiceManifest[]; groups: FailoverGroupManifest[]; imported: ImportNote[] } | { ok: false; errors: FieldError[] };
 export type ValidateResult = { ok: true; manifest: ServiceManifest } | { ok: false; errors: FieldError[] };
 type DocumentResult = { ok: true; manifest: Manifest } | { ok: false; errors: FieldError[] };
 
@@ -1068,34 +1069,46 @@ export function parseManifests(body: string | Buffer | unknown, contentType: str
   if (!docs.ok) return docs;
   if (docs.values.length === 0) return { ok: false, errors: [{ path: '(body)', message: 'is empty' }] };
 
+  // Paths count the request's documents, whatever the importer made of them.
   const multi = docs.values.length > 1;
   const prefix = (i: number, path: string): string => {
     if (!multi) return path;
     return path === '(root)' ? `[${i}]` : `[${i}].${path}`;
   };
 
-  const errors: FieldError[] = [];
+  const imported = importDocuments(docs.values);
+  const errors: FieldError[] = imported.errors.map((e) => ({ path: multi ? e.path : e.path.replace(/^\[0\]\.?/, '') || '(root)', message: e.message }));
   const manifests: ServiceManifest[] = [];
   const groups: FailoverGroupManifest[] = [];
   const seen = new Set<string>();
   // A group's target must not name a group of the same body either.
-  const bodyGroups = new Set(docs.values.filter((raw) => isMapping(raw) && raw.kind === 'FailoverGroup').map(rawName));
+  const bodyGroups = new Set(imported.documents.filter((raw) => isMapping(raw) && raw.kind === 'FailoverGroup').map(rawName));
   const groupExists = (name: string): boolean => bodyGroups.has(name) || options.groupExists?.(name) === true;
-  docs.values.forEach((raw, i) => {
+  imported.documents.forEach((raw, j) => {
+    const i = imported.origins[j];
+    // A translated document's fields are Grid's, not the original object's: the message says which Grid service they belong to.
+    const source = docs.values[i];
+    const from = raw === source ? '' : ` (in service/${rawName(raw)}, imported from ${importedFrom(source, rawName(raw))})`;
     const result = validateDocument(raw, { ...options, groupExists });
     if (result.ok) {
       const m = result.manifest;
       if (m.kind === 'Service') manifests.push(m);
       else groups.push(m);
       const clash = namespaceClash(m, options);
-      if (clash) errors.push({ path: prefix(i, 'metadata.name'), message: clash });
-    } else errors.push(...result.errors.map((e) => ({ path: prefix(i, e.path), message: e.message })));
+      if (clash) errors.push({ path: prefix(i, 'metadata.name'), message: clash + from });
+    } else errors.push(...result.errors.map((e) => ({ path: prefix(i, e.path), message: e.message + from })));
     const name = rawName(raw);
     if (name === undefined) return;
-    if (seen.has(name)) errors.push({ path: prefix(i, 'metadata.name'), message: `duplicate name '${name}' in this request` });
+    if (seen.has(name)) errors.push({ path: prefix(i, 'metadata.name'), message: `duplicate name '${name}' in this request${from}` });
     seen.add(name);
   });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, manifests, groups };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, manifests, groups, imported: imported.notes };
+}
+
+/** `Deployment/api`, or `Compose/web` for a service of a Compose file. */
+function importedFrom(source: unknown, service: string | undefined): string {
+  if (isMapping(source) && typeof source.kind === 'string') return `${source.kind}/${rawName(source) ?? service}`;
+  return `Compose/${service}`;
 }
 
 /** Services and failover groups share one namespace (/gateway/<name> routes either): why `m` may not take its name, if it may not. */

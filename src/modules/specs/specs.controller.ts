@@ -14,6 +14,13 @@ spec:
   image: local://demo@v1
 `;
 
+/** `imported` only when something was: a body of Grid documents gets the answer it always got. */
+function answer<T extends { imported: unknown[] }>(r: T): Omit<T, 'imported'> | T {
+  if (r.imported.length > 0) return r;
+  const { imported: _, ...rest } = r;
+  return rest;
+}
+
 @ApiTags('specs')
 @Controller()
 export class SpecsController {
@@ -25,11 +32,11 @@ export class SpecsController {
   @ApiOperation({
     summary: 'Apply service specs (YAML or JSON)',
     description:
-      'Accepts application/yaml (one or more documents separated by ---) or application/json (an object or an array) of `kind: Service` and `kind: FailoverGroup` documents, which share one namespace. Every document is validated first; if any is invalid nothing is stored. A document identical to the current spec is reported as `unchanged`.',
+      'Accepts application/yaml (one or more documents separated by ---) or application/json (an object or an array) of `kind: Service` and `kind: FailoverGroup` documents, which share one namespace. Kubernetes objects (apps/v1 Deployment, argoproj.io/v1alpha1 Rollout, v1 Service, autoscaling/v2 HorizontalPodAutoscaler) and Compose files (a top-level `services:` mapping) in the same body are imported first: each becomes the Grid Service spec a user would write by hand, and `imported` says what each object became and which of its fields Grid ignored (objects of other kinds are ignored whole). Every document is validated first; if any is invalid (or an imported object has a field Grid cannot run, such as an exec probe) nothing is stored. A document identical to the current spec is reported as `unchanged`.',
   })
   @ApiConsumes('application/yaml', 'application/json', 'text/plain')
   @ApiBody({ schema: { type: 'string', example: EXAMPLE } })
-  @ApiOkResponse({ description: '{ applied: [{ service, result: created|configured|unchanged, generation, revision, version } | { failoverGroup, result, generation }] }' })
+  @ApiOkResponse({ description: '{ applied: [{ service, result: created|configured|unchanged, generation, revision, version } | { failoverGroup, result, generation }], imported: [{ object: "Deployment/api", became?: "service/api", ignored: [field paths | "the whole object"], index }] (imported: only when the body held Kubernetes objects or Compose files) }' })
   @ApiBadRequestResponse({ description: '{ statusCode, error, message, errors: [{ path, message }] } naming each bad field' })
   @ApiPayloadTooLargeResponse({ description: 'body over 1 MiB' })
   @ApiQuery({ name: 'dryRun', required: false, description: '`All` (as Kubernetes spells it) or `true`: validate and report what each document would change (`changes: [{path, from, to}]`, and `live`: the stored `{apiVersion, kind, metadata, spec}` or null when it would be created, `merged`: the manifest the apply would store, defaults filled, for `gridctl diff`), store nothing' })
@@ -40,9 +47,9 @@ export class SpecsController {
     if (dryRun !== undefined) {
       if (typeof dryRun !== 'string') throw GridException.invalid('dryRun', 'must be given once: All or true');
       if (dryRun !== 'All' && dryRun !== 'true') throw GridException.invalid('dryRun', `must be All or true (got "${dryRun.slice(0, 40)}")`);
-      return { dryRun: true, applied: await this.specs.dryRunDocuments(body ?? '', contentType) };
+      return answer({ dryRun: true, ...(await this.specs.dryRunDocuments(body ?? '', contentType)) });
     }
-    return { applied: await this.specs.applyDocuments(body ?? '', contentType, 'apply') };
+    return answer(await this.specs.applyDocuments(body ?? '', contentType, 'apply'));
   }
 
   @Delete('services/:name')

@@ -49,8 +49,9 @@ describe(SpecsService.name, () => {
     await sut.applyBody(manifest('same'), 'application/json', 'test');
     const eventsBefore = store.events.lastEvents(100).length;
 
-    const r = await sut.dryRunDocuments(`[${manifest('api', { replicas: 3, env: [{ name: 'VERSION', value: 'v2' }] })}, ${manifest('web')}, ${manifest('same')}]`, 'application/json');
+    const { applied: r, imported } = await sut.dryRunDocuments(`[${manifest('api', { replicas: 3, env: [{ name: 'VERSION', value: 'v2' }] })}, ${manifest('web')}, ${manifest('same')}]`, 'application/json');
 
+    expect(imported).toEqual([]);
     expect(r.map((x) => [x.service, x.result])).toEqual([['api', 'configured'], ['web', 'created'], ['same', 'unchanged']]);
     expect(r[0]).toMatchObject({ generation: 2, revision: 2, templateChanged: true, changes: [{ path: 'spec.replicas', from: 1, to: 3 }, { path: 'spec.env[0].value', from: 'v1', to: 'v2' }] });
     expect(sut.names().sort()).toEqual(['api', 'same']);
@@ -63,7 +64,7 @@ describe(SpecsService.name, () => {
     const stored = sut.require('api').manifest;
     const storedGroup = sut.group('shop')!.manifest;
 
-    const r = await sut.dryRunDocuments(
+    const { applied: r } = await sut.dryRunDocuments(
       `[${manifest('api', { replicas: 2 })}, ${manifest('web')}, ${JSON.stringify({ kind: 'FailoverGroup', metadata: { name: 'shop' }, spec: { targets: [{ service: 'api' }] } })}]`,
       'application/json',
     );
@@ -160,9 +161,9 @@ describe(SpecsService.name, () => {
     }
 
     it('applies groups beside services: created, unchanged, configured, each with its generation', async () => {
-      const created = await sut.applyDocuments(`[${manifest('api')}, ${group('web')}]`, 'application/json', 'test');
-      const same = await sut.applyDocuments(group('web'), 'application/json', 'test');
-      const changed = await sut.applyDocuments(group('web', undefined, { cooldownSeconds: 5 }), 'application/json', 'test');
+      const created = (await sut.applyDocuments(`[${manifest('api')}, ${group('web')}]`, 'application/json', 'test')).applied;
+      const same = (await sut.applyDocuments(group('web'), 'application/json', 'test')).applied;
+      const changed = (await sut.applyDocuments(group('web', undefined, { cooldownSeconds: 5 }), 'application/json', 'test')).applied;
 
       expect(created).toEqual([
         { service: 'api', result: 'created', generation: 1, revision: 1, version: 'v1' },

@@ -14,6 +14,7 @@ import { FailoverGroupEntity } from './failover-group.entity.js';
 import { ServiceEntity } from './service.entity.js';
 import { SpecRevisionEntity } from './spec-revision.entity.js';
 import { namespaceClash, parseManifests, specHash, templateHash } from './spec-validator.js';
+import type { ImportNote } from './kubernetes/import.js';
 import type { FailoverGroupManifest, FailoverTarget, Manifest, ServiceManifest, ServiceSpec } from './spec.types.js';
 import { versionOf } from './version-of.js';
 
@@ -231,23 +232,27 @@ export class SpecsService implements OnModuleInit {
 
   /** applyDocuments' answer for the services of the body (what callers that apply only services read). */
   async applyBody(body: unknown, contentType: string | undefined, source: string): Promise<ApplyResult[]> {
-    return (await this.applyDocuments(body, contentType, source)).filter((r): r is ApplyResult => 'service' in r);
+    return (await this.applyDocuments(body, contentType, source)).applied.filter((r): r is ApplyResult => 'service' in r);
   }
 
-  /** Parses, validates and applies a body of services and failover groups; answers for each, services first. Nothing is stored unless every document is valid. */
-  async applyDocuments(body: unknown, contentType: string | undefined, source: string): Promise<Array<ApplyResult | GroupApplyResult>> {
+  /**
+   * Parses, imports (Kubernetes objects and Compose files become Grid specs), validates and applies a body
+   * of services and failover groups; answers for each, services first, and what each imported object became.
+   * Nothing is stored unless every document is valid.
+   */
+  async applyDocuments(body: unknown, contentType: string | undefined, source: string): Promise<{ applied: Array<ApplyResult | GroupApplyResult>; imported: ImportNote[] }> {
     const parsed = this.parse(body, contentType);
     const applied = await this.serial(() => this.applyNow(parsed.manifests, source, parsed.groups));
-    return [...applied.services, ...applied.groups];
+    return { applied: [...applied.services, ...applied.groups], imported: parsed.imported };
   }
 
   /**
    * kubectl apply --dry-run=server: the same validation and namespace checks as apply, and what
    * each document would do, field by field; nothing is stored and no event is recorded.
    */
-  async dryRunDocuments(body: unknown, contentType: string | undefined): Promise<DryRunResult[]> {
+  async dryRunDocuments(body: unknown, contentType: string | undefined): Promise<{ applied: DryRunResult[]; imported: ImportNote[] }> {
     const parsed = this.parse(body, contentType);
-    return this.serial(async () => {
+    const applied = await this.serial(async () => {
       this.checkNamespace([...parsed.manifests, ...parsed.groups]);
       const now = this.clock.now();
       const services = parsed.manifests.map((m): DryRunResult => {
@@ -275,6 +280,7 @@ export class SpecsService implements OnModuleInit {
       });
       return [...services, ...groups];
     });
+    return { applied, imported: parsed.imported };
   }
 
   /**

@@ -1,0 +1,113 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { containerPort, importCompose, isCompose, seconds } from './compose.js';
+
+type Obj = Record<string, unknown>;
+
+const fixture = (f: string): Obj => parse(fs.readFileSync(path.resolve('test/fixtures/kubernetes', f), 'utf8')) as Obj;
+const grid = (name: string, spec: Obj, metadata: Obj = {}) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, ...metadata }, spec });
+
+describe(isCompose.name, () => {
+  it.each<[Obj, boolean]>([
+    [{ services: { a: {} } }, true],
+    [{ version: '3.8', services: {} }, true],
+    [{ kind: 'Service', services: {} }, false],
+    [{ services: ['a'] }, false],
+  ])('%j → %s', (doc, want) => expect(isCompose(doc)).toBe(want));
+});
+
+describe(containerPort.name, () => {
+  it.each<[unknown, number | undefined]>([
+    ['8080:80', 80],
+    ['80', 80],
+    ['127.0.0.1:8080:80/tcp', 80],
+    [3000, 3000],
+    [{ target: 80, published: 8080 }, 80],
+    ['8000-8010:8000-8010', undefined],
+  ])('%j → %s', (entry, want) => expect(containerPort(entry)).toBe(want));
+});
+
+describe(seconds.name, () => {
+  it.each<[unknown, number | undefined]>([
+    ['10s', 10],
+    ['1m30s', 90],
+    ['500ms', 0.5],
+    ['1h', 3600],
+    [5, 5],
+    ['soon', undefined],
+    ['10', undefined],
+  ])('%j → %s', (raw, want) => expect(seconds(raw)).toBe(want));
+});
+
+describe(importCompose.name, () => {
+  const sut = (services: Obj, top: Obj = {}) => importCompose({ ...top, services }, 0);
+
+  it.each<[string, Obj, Obj, string[]]>([
+    ['image → docker', { image: 'grid-demo:v1' }, { image: 'grid-demo:v1' }, []],
+    ['a string command is split like a shell; with entrypoint it follows it', { image: 'py:3', entrypoint: 'python3', command: `-m http.server "$(PORT)"` }, { image: 'py:3', runtime: 'docker', command: ['python3', '-m', 'http.server', '$(PORT)'] }, []],
+    ['a list command', { image: 'a:1', command: ['node', 'x.js'] }, { image: 'a:1', runtime: 'docker', command: ['node', 'x.js'] }, []],
+    ['environment as a map (numbers become strings)', { image: 'a:1', environment: { A: 'x', N: 3 } }, { image: 'a:1', env: [{ name: 'A', value: 'x' }, { name: 'N', value: '3' }] }, []],
+    ['environment as a list', { image: 'a:1', environment: ['A=x=y', 'B='] }, { image: 'a:1', env: [{ name: 'A', value: 'x=y' }, { name: 'B', value: '' }] }, []],
+    ['ports "8080:80" → port 80 on a bridge; the rest ignored', { image: 'a:1', ports: ['8080:80', '9090:90'] }, { image: 'a:1', network: 'bridge', port: 80 }, ['ports[1]']],
+    [
+      'healthcheck curl of localhost → readinessProbe with interval, timeout, retries, start_period',
+      { image: 'a:1', healthcheck: { test: ['CMD', 'curl', '-f', 'http://localhost:8080/health/ready'], interval: '5s', timeout: '500ms', retries: 4, start_period: '1m' } },
+      { image: 'a:1', readinessProbe: { httpGet: { path: '/health/ready' }, periodSeconds: 5, timeoutSeconds: 1, initialDelaySeconds: 60, failureThreshold: 4 } },
+      [],
+    ],
+    ['healthcheck CMD-SHELL wget without a path → /', { image: 'a:1', healthcheck: { test: 'wget -qO- http://127.0.0.1 || exit 1' } }, { image: 'a:1', readinessProbe: { httpGet: { path: '/' } } }, []],
+    ['another healthcheck is ignored (the service still runs)', { image: 'a:1', healthcheck: { test: ['CMD', 'pg_isready'] } }, { image: 'a:1' }, ['healthcheck.test']],
+    ['healthcheck disabled', { image: 'a:1', healthcheck: { disable: true } }, { image: 'a:1' }, []],
+    ['deploy.replicas and resource limits', { image: 'a:1', deploy: { replicas: 3, resources: { limits: { cpus: '0.5', memory: '64M' }, reservations: {} }, restart_policy: {} } }, { image: 'a:1', replicas: 3, resources: { cpus: 0.5, memory: '64M' } }, ['deploy.restart_policy', 'deploy.resources.reservations']],
+    ['stop_grace_period', { image: 'a:1', stop_grace_period: '1m' }, { image: 'a:1', terminationGracePeriodSeconds: 60 }, []],
+    ['depends_on, volumes, restart and build beside an image are ignored', { image: 'a:1', build: '.', depends_on: ['db'], volumes: ['x:/y'], restart: 'always' }, { image: 'a:1' }, ['depends_on', 'volumes', 'restart', 'build']],
+  ])('%s', (_, service, spec, ignored) => {
+    const r = sut({ web: service });
+    expect(r.errors).toEqual([]);
+    expect(r.documents).toEqual([grid('web', spec)]);
+    expect(r.notes).toEqual([{ object: 'Compose/web', became: 'service/web', ignored, index: 0 }]);
+  });
+
+  it('a grid.dev/command label runs the command as a process; the image is kept as grid.dev/image, ports unused', () => {
+    const r = sut({ api: { image: 'reg/api:1', command: 'python app.py', ports: ['8080:8080'], labels: { 'grid.dev/command': '["node","x.js"]', team: 'a' } } });
+    expect(r.errors).toEqual([]);
+    expect(r.documents).toEqual([grid('api', { command: ['node', 'x.js'] }, { annotations: { 'grid.dev/image': 'reg/api:1' } })]);
+    expect(r.notes[0].ignored).toEqual(['labels.team', 'command', 'ports[0]']);
+  });
+
+  it('notes top-level keys Grid does not use', () => {
+    expect(sut({ a: { image: 'a:1' } }, { version: '3.8', volumes: {}, networks: {} }).notes[0]).toEqual({ object: 'Compose', ignored: ['volumes', 'networks'], index: 0 });
+  });
+
+  it.each<[string, Obj, string, string]>([
+    ['build without image', { build: './web' }, '[0].services.web.build', 'does not build them'],
+    ['neither image nor build', { ports: ['80'] }, '[0].services.web.image', 'is required'],
+    ['a command that needs a shell', { image: 'a:1', command: 'run && stop' }, '[0].services.web.command', "cannot split '&'"],
+    ['env_file', { image: 'a:1', env_file: '.env' }, '[0].services.web.env_file', 'write the variables under environment'],
+    ['an environment variable from the shell (map)', { image: 'a:1', environment: { TOKEN: null } }, '[0].services.web.environment.TOKEN', 'give the value'],
+    ['an environment variable from the shell (list)', { image: 'a:1', environment: ['TOKEN'] }, '[0].services.web.environment[0]', 'give the value'],
+    ['a port range', { image: 'a:1', ports: ['8000-8010:8000-8010'] }, '[0].services.web.ports[0]', 'one container port'],
+    ['a bad duration', { image: 'a:1', healthcheck: { test: 'curl http://localhost/', interval: 'often' } }, '[0].services.web.healthcheck.interval', 'duration'],
+    ['a bad grid.dev/command label', { image: 'a:1', labels: ['grid.dev/command=node x'] }, '[0].services.web.labels.grid.dev/command', 'JSON array'],
+  ])('refuses %s, naming the field', (_, service, at, why) => {
+    const r = sut({ web: service });
+    expect(r.errors).toEqual([{ path: at, message: expect.stringContaining(why) }]);
+    expect(r.documents).toEqual([]);
+  });
+
+  it("seed 003's Compose file: postgres imports, the three built services are refused by their build:", () => {
+    const r = importCompose(fixture('seed-003-docker-compose.yml'), 2);
+    expect(r.errors.map((e) => e.path)).toEqual(['[2].services.frontend-api.build', '[2].services.business-logic.build', '[2].services.data-ingest.build']);
+    expect(r.documents).toEqual([grid('postgres', { image: 'postgres:15', env: [{ name: 'POSTGRES_DB', value: 'appdb' }, { name: 'POSTGRES_USER', value: 'appuser' }, { name: 'POSTGRES_PASSWORD', value: 'password' }], network: 'bridge', port: 5432 })]);
+  });
+
+  it('the runnable shop Compose file: three services, depends_on noted as ignored', () => {
+    const r = importCompose(fixture('compose-shop.yml'), 0);
+    expect(r.errors).toEqual([]);
+    expect(r.documents.map((d) => (d as { metadata: { name: string } }).metadata.name)).toEqual(['frontend-api', 'business-logic', 'data-ingest']);
+    expect(r.documents[0]).toEqual(grid('frontend-api', { command: ['node', 'demo-services/shop/frontend-api.js'], env: [{ name: 'REGION', value: 'local' }], readinessProbe: { httpGet: { path: '/health/ready' }, periodSeconds: 2, failureThreshold: 3 } }, { annotations: { 'grid.dev/image': 'myregistry.azurecr.io/frontend-api:latest' } }));
+    expect(r.documents[2]).toMatchObject({ spec: { replicas: 2, readinessProbe: { httpGet: { path: '/health/ready' } } } });
+    expect(r.notes[0]).toEqual({ object: 'Compose/frontend-api', became: 'service/frontend-api', ignored: ['depends_on', 'ports[0]'], index: 0 });
+  });
+});

@@ -1,0 +1,215 @@
+// A Compose file (docker-compose.yml) → one Grid Service spec per Compose service. Pure.
+import { ShellWordsError, splitCommand } from '../../../common/shell-words.js';
+import type { FieldError } from '../spec.types.js';
+import { isMapping, join, map, Reader, type ImportNote, type Obj } from './import-reader.js';
+import { ANNOTATION_COMMAND, ANNOTATION_IMAGE } from './k8s-names.js';
+
+/** A Compose file: a top-level `services:` mapping and no `kind` (which every Grid and Kubernetes object has). */
+export function isCompose(doc: Obj): boolean {
+  return doc.kind === undefined && isMapping(doc.services);
+}
+
+const SERVICE_KNOWN = ['image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'healthcheck', 'deploy', 'labels', 'stop_grace_period'];
+
+export function importCompose(doc: Obj, index: number): { documents: unknown[]; notes: ImportNote[]; errors: FieldError[] } {
+  const documents: unknown[] = [];
+  const notes: ImportNote[] = [];
+  const errors: FieldError[] = [];
+  const top = new Reader(index);
+  top.rest(doc, '', ['services', 'version', 'name']);
+  if (top.ignored.length > 0) notes.push({ object: 'Compose', ignored: top.ignored, index });
+  for (const [name, raw] of Object.entries(doc.services as Obj)) {
+    const r = new Reader(index);
+    const at = join('services', name);
+    const spec = composeService(r, map(raw), at);
+    errors.push(...r.errors);
+    if (r.errors.length > 0) continue;
+    const metadata: Obj = { name };
+    // A process service keeps its image where export looks for it.
+    if (spec.process && typeof map(raw).image === 'string') metadata.annotations = { [ANNOTATION_IMAGE]: map(raw).image };
+    documents.push({ apiVersion: 'v1', kind: 'Service', metadata, spec: spec.spec });
+    // Paths relative to the Compose service, as a reader of the file sees it.
+    notes.push({ object: `Compose/${name}`, became: `service/${name}`, ignored: r.ignored.map((p) => p.slice(at.length + 1)), index });
+  }
+  return { documents, notes, errors };
+}
+
+function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: boolean } {
+  r.rest(s, at, SERVICE_KNOWN);
+  const g: Obj = {};
+  const labels = labelsOf(s.labels);
+  const annotated = labels[ANNOTATION_COMMAND];
+  let process = false;
+  if (s.labels !== undefined) for (const k of Object.keys(labels)) if (k !== ANNOTATION_COMMAND) r.ignored.push(join(join(at, 'labels'), k));
+
+  const command = s.command === undefined ? undefined : words(r, s.command, join(at, 'command'));
+  const entrypoint = s.entrypoint === undefined ? undefined : words(r, s.entrypoint, join(at, 'entrypoint'));
+  if (annotated !== undefined) {
+    // As on a Kubernetes object: run this command as a process here; the image is for elsewhere.
+    let argv: unknown;
+    try {
+      argv = JSON.parse(annotated);
+    } catch {
+      argv = undefined;
+    }
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((w) => typeof w === 'string')) r.fail(join(join(at, 'labels'), ANNOTATION_COMMAND), 'must be a JSON array of strings, the command Grid runs as a process');
+    else {
+      g.command = argv;
+      process = true;
+    }
+    for (const k of ['command', 'entrypoint', 'build'] as const) if (s[k] !== undefined) r.ignored.push(join(at, k));
+    if (s.image !== undefined && typeof s.image !== 'string') r.fail(join(at, 'image'), 'must be a string');
+  } else {
+    if (typeof s.image !== 'string' || s.image === '') {
+      r.fail(s.build !== undefined ? join(at, 'build') : join(at, 'image'), s.build !== undefined ? 'Grid runs images and does not build them: give image (built beforehand) or a grid.dev/command label' : 'is required');
+    } else g.image = s.image;
+    if (s.build !== undefined && typeof s.image === 'string') r.ignored.push(join(at, 'build'));
+    const argv = [...(entrypoint ?? []), ...(command ?? [])];
+    if (argv.length > 0) {
+      // Grid's docker runtime runs the command as the container's entrypoint (Kubernetes' command).
+      g.runtime = 'docker';
+      g.command = argv;
+    }
+  }
+
+  const env = environment(r, s.environment, join(at, 'environment'));
+  if (env.length > 0) g.env = env;
+  if (s.env_file !== undefined) r.fail(join(at, 'env_file'), 'Grid reads no files named by the applied documents: write the variables under environment');
+
+  const port = firstPort(r, s.ports, join(at, 'ports'));
+  if (port !== undefined && !process) {
+    g.network = 'bridge';
+    g.port = port;
+  } else if (port !== undefined) r.ignored.push(join(join(at, 'ports'), 0));
+
+  if (s.healthcheck !== undefined) {
+    const probe = healthcheck(r, map(s.healthcheck), join(at, 'healthcheck'));
+    if (probe) g.readinessProbe = probe;
+  }
+  if (s.deploy !== undefined) deploy(r, map(s.deploy), join(at, 'deploy'), g, process);
+  if (s.stop_grace_period !== undefined) {
+    const sec = seconds(s.stop_grace_period);
+    if (sec === undefined) r.fail(join(at, 'stop_grace_period'), `must be a duration such as 10s or 1m30s (got ${JSON.stringify(s.stop_grace_period)})`);
+    else g.terminationGracePeriodSeconds = Math.ceil(sec);
+  }
+  return { spec: g, process };
+}
+
+/** Compose labels as a map or a `KEY=VALUE` list. */
+function labelsOf(raw: unknown): Record<string, string> {
+  if (isMapping(raw)) return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]));
+  if (!Array.isArray(raw)) return {};
+  return Object.fromEntries(raw.filter((x): x is string => typeof x === 'string').map((x) => (x.includes('=') ? [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)] : [x, ''])));
+}
+
+/** A command as a list, or a string split like a shell splits it (Grid spawns without one). */
+function words(r: Reader, raw: unknown, at: string): string[] | undefined {
+  if (Array.isArray(raw) && raw.every((w) => typeof w === 'string')) return raw as string[];
+  if (typeof raw !== 'string') {
+    r.fail(at, `must be a string or a list of strings (got ${JSON.stringify(raw)})`);
+    return undefined;
+  }
+  try {
+    return splitCommand(raw);
+  } catch (e) {
+    if (!(e instanceof ShellWordsError)) throw e;
+    r.fail(at, `${e.message}; write it as a list, or run it through sh -c explicitly`);
+    return undefined;
+  }
+}
+
+function environment(r: Reader, raw: unknown, at: string): Obj[] {
+  const out: Obj[] = [];
+  const add = (name: string, value: unknown, path: string) => {
+    if (value === null || value === undefined) r.fail(path, 'takes its value from the shell running compose, which Grid does not have: give the value');
+    else out.push({ name, value: String(value) });
+  };
+  if (isMapping(raw)) for (const [k, v] of Object.entries(raw)) add(k, v, join(at, k));
+  else if (Array.isArray(raw))
+    raw.forEach((item, i) => {
+      const text = String(item);
+      const eq = text.indexOf('=');
+      add(eq < 0 ? text : text.slice(0, eq), eq < 0 ? undefined : text.slice(eq + 1), join(at, i));
+    });
+  else if (raw !== undefined) r.fail(at, 'must be a mapping or a list of NAME=VALUE');
+  return out;
+}
+
+/** The container side of the first published port: "8080:80" → 80, "127.0.0.1:8080:80/tcp" → 80, {target: 80} → 80. */
+export function containerPort(entry: unknown): number | undefined {
+  if (isMapping(entry)) return typeof entry.target === 'number' ? entry.target : Number(entry.target) || undefined;
+  if (typeof entry === 'number') return entry;
+  if (typeof entry !== 'string') return undefined;
+  const last = entry.split('/')[0].split(':').at(-1) ?? '';
+  return /^\d+$/.test(last) ? Number(last) : undefined;
+}
+
+function firstPort(r: Reader, raw: unknown, at: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const list = Array.isArray(raw) ? raw : [];
+  list.slice(1).forEach((_, i) => r.ignored.push(join(at, i + 1)));
+  if (list.length === 0) return undefined;
+  const port = containerPort(list[0]);
+  if (port === undefined) r.fail(join(at, 0), `must publish one container port, such as "8080:80" (got ${JSON.stringify(list[0])})`);
+  return port;
+}
+
+/** Compose durations ("1m30s", "500ms", "10s") in seconds. */
+export function seconds(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw !== 'string' || !/^(\d+(\.\d+)?(h|m|s|ms|us|ns))+$/.test(raw)) return undefined;
+  const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, ns: 1e-9 };
+  let total = 0;
+  for (const m of raw.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|ns)/g)) total += Number(m[1]) * unit[m[2]];
+  return total;
+}
+
+/** curl or wget of http://localhost[:port]/path, the usual Compose HTTP check. */
+const HTTP_CHECK = /\b(?:curl|wget)\b.*?\bhttps?:\/\/(?:localhost|127\.0\.0\.1)(?::\d+)?(\/[^\s'"|;&]*)?/;
+
+function healthcheck(r: Reader, h: Obj, at: string): Obj | undefined {
+  r.rest(h, at, ['test', 'interval', 'timeout', 'retries', 'start_period', 'disable']);
+  if (h.disable === true) return undefined;
+  const test = Array.isArray(h.test) ? h.test.map(String) : typeof h.test === 'string' ? [h.test] : [];
+  if (test[0] === 'NONE') return undefined;
+  const line = (test[0] === 'CMD' || test[0] === 'CMD-SHELL' ? test.slice(1) : test).join(' ');
+  const m = HTTP_CHECK.exec(line);
+  if (!m) {
+    // The service still runs; Grid only cannot tell when it is ready.
+    r.ignored.push(join(at, 'test'));
+    return undefined;
+  }
+  const probe: Obj = { httpGet: { path: m[1] ?? '/' } };
+  const fields: Array<[string, string]> = [
+    ['interval', 'periodSeconds'],
+    ['timeout', 'timeoutSeconds'],
+    ['start_period', 'initialDelaySeconds'],
+  ];
+  for (const [from, to] of fields) {
+    if (h[from] === undefined) continue;
+    const sec = seconds(h[from]);
+    if (sec === undefined) r.fail(join(at, from), `must be a duration such as 10s or 1m30s (got ${JSON.stringify(h[from])})`);
+    // Grid's probe fields are whole seconds, at least 1 (0 for a delay).
+    else probe[to] = to === 'initialDelaySeconds' ? Math.ceil(sec) : Math.max(1, Math.ceil(sec));
+  }
+  if (h.retries !== undefined) probe.failureThreshold = h.retries;
+  return probe;
+}
+
+function deploy(r: Reader, d: Obj, at: string, g: Obj, process: boolean): void {
+  r.rest(d, at, ['replicas', 'resources']);
+  if (d.replicas !== undefined) g.replicas = d.replicas;
+  if (d.resources === undefined) return;
+  const res = map(d.resources);
+  r.rest(res, join(at, 'resources'), ['limits']);
+  const limits = map(res.limits);
+  r.rest(limits, join(join(at, 'resources'), 'limits'), ['cpus', 'memory']);
+  if (process) {
+    if (res.limits !== undefined) r.ignored.push(join(join(at, 'resources'), 'limits'));
+    return;
+  }
+  const out: Obj = {};
+  if (limits.cpus !== undefined) out.cpus = Number(limits.cpus);
+  if (limits.memory !== undefined) out.memory = limits.memory;
+  if (Object.keys(out).length > 0) g.resources = out;
+}

@@ -1,0 +1,214 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { parseManifests } from '../spec-validator.js';
+import { importDocuments, isKubernetesService, WHOLE_OBJECT } from './import.js';
+
+type Obj = Record<string, unknown>;
+
+const FIXTURES = path.resolve('test/fixtures/kubernetes');
+const fixture = (f: string): unknown[] => parseAllDocuments(fs.readFileSync(path.join(FIXTURES, f), 'utf8')).map((d) => d.toJS());
+
+function deployment(container: Obj = {}, extra: { spec?: Obj; pod?: Obj; meta?: Obj; tmeta?: Obj } = {}): Obj {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'api', ...extra.meta },
+    spec: {
+      selector: { matchLabels: { app: 'api' } },
+      ...extra.spec,
+      template: { metadata: { labels: { app: 'api' }, ...extra.tmeta }, spec: { containers: [{ name: 'api', image: 'grid-demo:v1', ...container }], ...extra.pod } },
+    },
+  };
+}
+
+const gridService = (spec: Obj, metadata: Obj = {}) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', ...metadata }, spec });
+
+describe(isKubernetesService.name, () => {
+  const sut = isKubernetesService;
+  it.each<[string, unknown, boolean]>([
+    ['selector and ports', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' }, spec: { selector: { app: 'a' }, ports: [{ port: 80 }] } }, true],
+    ['ports only', { apiVersion: 'v1', kind: 'Service', spec: { ports: [{ port: 80 }] } }, true],
+    ["Grid's, with image", { apiVersion: 'v1', kind: 'Service', spec: { image: 'local://a@v1' } }, false],
+    ["Grid's, with command and a stray ports", { apiVersion: 'v1', kind: 'Service', spec: { command: ['x'], ports: [] } }, false],
+    ["Grid's, with neither (the validator says what is missing)", { apiVersion: 'v1', kind: 'Service', spec: { replicas: 1 } }, false],
+    ['another apiVersion', { apiVersion: 'v2', kind: 'Service', spec: { selector: {} } }, false],
+  ])('%s', (_, doc, want) => expect(sut(doc)).toBe(want));
+});
+
+describe(importDocuments.name, () => {
+  const sut = importDocuments;
+
+  it.each<[string, unknown[], Obj, string[]]>([
+    ['a Deployment: image → docker, replicas, env', [deployment({ env: [{ name: 'VERSION', value: 'v1' }] }, { spec: { replicas: 3 } })], gridService({ replicas: 3, image: 'grid-demo:v1', env: [{ name: 'VERSION', value: 'v1' }] }), []],
+    ['containerPort → bridge + port; the PORT export adds is dropped', [deployment({ ports: [{ containerPort: 8080 }], env: [{ name: 'PORT', value: '8080' }] })], gridService({ image: 'grid-demo:v1', network: 'bridge', port: 8080 }), []],
+    ['a PORT the user chose is kept', [deployment({ env: [{ name: 'PORT', value: '9000' }] })], gridService({ image: 'grid-demo:v1', env: [{ name: 'PORT', value: '9000' }] }), []],
+    [
+      'the grid.dev/command annotation → process, image kept as grid.dev/image, container command and ports are its Kubernetes form',
+      [deployment({ image: 'reg/api:1', command: ['node', 'server.js'], ports: [{ containerPort: 8080 }], env: [{ name: 'PORT', value: '8080' }] }, { meta: { annotations: { 'grid.dev/command': '["node","server.js"]', team: 'a' } } })],
+      gridService({ command: ['node', 'server.js'] }, { annotations: { team: 'a', 'grid.dev/image': 'reg/api:1' } }),
+      ['spec.template.spec.containers[0].ports[0]'],
+    ],
+    ['the annotation on the pod template works too', [deployment({}, { tmeta: { annotations: { 'grid.dev/command': '["node","x.js"]' } } })], gridService({ command: ['node', 'x.js'] }, { annotations: { 'grid.dev/image': 'grid-demo:v1' } }), []],
+    ['a container command on an image → docker runtime with that command', [deployment({ command: ['/app'], args: ['--fast'] })], gridService({ image: 'grid-demo:v1', runtime: 'docker', command: ['/app', '--fast'] }), []],
+    [
+      'probes: httpGet path and every timing field',
+      [deployment({ readinessProbe: { httpGet: { path: '/health/ready', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 3, successThreshold: 1, failureThreshold: 4 }, livenessProbe: { httpGet: { path: '/health/live', httpHeaders: [] } }, startupProbe: { httpGet: {} } })],
+      gridService({ image: 'grid-demo:v1', readinessProbe: { httpGet: { path: '/health/ready' }, initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 3, successThreshold: 1, failureThreshold: 4 }, livenessProbe: { httpGet: { path: '/health/live' } }, startupProbe: { httpGet: { path: '/' } } }),
+      ['spec.template.spec.containers[0].livenessProbe.httpGet.httpHeaders'],
+    ],
+    [
+      'rollout fields, resources limits (cpu in cores), imagePullPolicy, grace period',
+      [deployment({ resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '1' } }, imagePullPolicy: 'Never' }, { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: '10%' } }, minReadySeconds: 2, revisionHistoryLimit: 4, progressDeadlineSeconds: 60 }, pod: { terminationGracePeriodSeconds: 5 } })],
+      gridService({ revisionHistoryLimit: 4, rollout: { minReadySeconds: 2, progressDeadlineSeconds: 60, strategy: 'Rolling', maxSurge: 1, maxUnavailable: '10%' }, terminationGracePeriodSeconds: 5, image: 'grid-demo:v1', imagePullPolicy: 'Never', resources: { cpus: 0.5, memory: '256Mi' } }),
+      ['spec.template.spec.containers[0].resources.requests'],
+    ],
+    ['Recreate → Rolling without surge, all unavailable', [deployment({}, { spec: { strategy: { type: 'Recreate' } } })], gridService({ rollout: { strategy: 'Rolling', maxSurge: 0, maxUnavailable: '100%' }, image: 'grid-demo:v1' }), []],
+    [
+      'what Grid does not use is listed, labels Grid sets on export dropped',
+      [deployment({ volumeMounts: [] }, { meta: { namespace: 'prod', labels: { app: 'api', 'app.kubernetes.io/managed-by': 'grid', 'app.kubernetes.io/name': 'api' } }, spec: { paused: false }, pod: { nodeSelector: { a: 'b' }, volumes: [] } })],
+      gridService({ image: 'grid-demo:v1' }, { labels: { app: 'api' } }),
+      ['metadata.namespace', 'spec.paused', 'spec.template.spec.nodeSelector', 'spec.template.spec.volumes', 'spec.template.spec.containers[0].volumeMounts'],
+    ],
+  ])('%s', (_, docs, want, ignored) => {
+    const r = sut(docs);
+    expect(r.errors).toEqual([]);
+    expect(r.documents).toEqual([want]);
+    expect(r.notes).toEqual([{ object: 'Deployment/api', became: 'service/api', ignored, index: 0 }]);
+  });
+
+  it('a Rollout: BlueGreen and Canary with its steps (other steps ignored)', () => {
+    const rollout = (strategy: Obj) => ({ ...deployment(), apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', spec: { ...(deployment().spec as Obj), strategy } });
+    const bg = sut([rollout({ blueGreen: { activeService: 'api', previewService: 'api-preview', autoPromotionEnabled: false, scaleDownDelaySeconds: 10 } })]);
+    expect((bg.documents[0] as Obj).spec).toEqual({ image: 'grid-demo:v1', rollout: { strategy: 'BlueGreen', autoPromotionEnabled: false, scaleDownDelaySeconds: 10 } });
+    const canary = sut([rollout({ canary: { maxSurge: '25%', steps: [{ setWeight: 20 }, { pause: { duration: '10s' } }, { analysis: {} }, { pause: {} }], trafficRouting: {} } })]);
+    expect((canary.documents[0] as Obj).spec).toEqual({ image: 'grid-demo:v1', rollout: { strategy: 'Canary', maxSurge: '25%', steps: [{ setWeight: 20 }, { pause: { duration: '10s' } }, { pause: {} }] } });
+    expect(canary.notes[0]).toEqual({ object: 'Rollout/api', became: 'service/api', ignored: ['spec.strategy.canary.trafficRouting', 'spec.strategy.canary.steps[2]'], index: 0 });
+  });
+
+  it('a v1 Service gives its targetPort to the workload it selects, wherever it is in the stream', () => {
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api-svc' }, spec: { type: 'LoadBalancer', selector: { app: 'api' }, ports: [{ port: 80, targetPort: 3000, nodePort: 30000 }, { port: 81 }] } };
+    const r = sut([svc, deployment()]);
+    expect(r.documents).toEqual([gridService({ image: 'grid-demo:v1', network: 'bridge', port: 3000 })]);
+    expect(r.origins).toEqual([1]);
+    expect(r.notes).toEqual([
+      { object: 'Service/api-svc', became: 'service/api', ignored: ['spec.type', 'spec.ports[1]', 'spec.ports[0].nodePort'], index: 0 },
+      { object: 'Deployment/api', became: 'service/api', ignored: [], index: 1 },
+    ]);
+  });
+
+  it("a v1 Service does not override the container's own port, and one that selects nothing is ignored whole", () => {
+    const svc = (name: string, app: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app }, ports: [{ port: 80, targetPort: 9 }] } });
+    const r = sut([deployment({ ports: [{ containerPort: 8080 }] }), svc('api', 'api'), svc('other', 'other')]);
+    expect((r.documents[0] as Obj).spec).toMatchObject({ port: 8080 });
+    expect(r.notes.slice(1)).toEqual([
+      { object: 'Service/api', became: 'service/api', ignored: [], index: 1 },
+      { object: 'Service/other', ignored: [WHOLE_OBJECT], index: 2 },
+    ]);
+  });
+
+  it.each<[string, Obj, Obj, string[]]>([
+    ['v2 with a cpu Utilization metric and a scale-down window', { apiVersion: 'autoscaling/v2', spec: { minReplicas: 2, maxReplicas: 5, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }, { type: 'Pods' }], behavior: { scaleDown: { stabilizationWindowSeconds: 30, policies: [] }, scaleUp: {} } } }, { targetCPU: 60, min: 2, max: 5, scaleDownStabilizationSeconds: 30 }, ['spec.metrics[1]', 'spec.behavior.scaleUp', 'spec.behavior.scaleDown.policies']],
+    ['v2 without metrics: Kubernetes’ 80% CPU, min 1', { apiVersion: 'autoscaling/v2', spec: { maxReplicas: 4 } }, { targetCPU: 80, min: 1, max: 4 }, []],
+    ['v1 targetCPUUtilizationPercentage', { apiVersion: 'autoscaling/v1', spec: { minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50 } }, { targetCPU: 50, min: 1, max: 3 }, []],
+  ])('an HPA %s → spec.autoscale of its target', (_, hpa, autoscale, ignored) => {
+    const doc = { kind: 'HorizontalPodAutoscaler', metadata: { name: 'api-hpa' }, ...hpa, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, ...(hpa.spec as Obj) } };
+    const r = sut([doc, deployment()]);
+    expect(r.errors).toEqual([]);
+    expect(r.documents).toEqual([gridService({ image: 'grid-demo:v1', autoscale })]);
+    expect(r.notes[0]).toEqual({ object: 'HorizontalPodAutoscaler/api-hpa', became: 'service/api', ignored, index: 0 });
+  });
+
+  it('passes Grid documents through untouched and ignores other kinds whole', () => {
+    const grid = gridService({ image: 'local://demo@v1' });
+    const group = { apiVersion: 'v1', kind: 'FailoverGroup', metadata: { name: 'g' }, spec: { targets: [] } };
+    const r = sut([grid, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } }, group, { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'in' } }, 'not a mapping']);
+    expect(r.documents).toEqual([grid, group, 'not a mapping']);
+    expect(r.documents[0]).toBe(grid);
+    expect(r.origins).toEqual([0, 2, 4]);
+    expect(r.notes).toEqual([
+      { object: 'ConfigMap/cfg', ignored: [WHOLE_OBJECT], index: 1 },
+      { object: 'Ingress/in', ignored: [WHOLE_OBJECT], index: 3 },
+    ]);
+  });
+
+  it('leaves an unknown kind of v1 to the validator (which names it), not ignored', () => {
+    const foo = { apiVersion: 'v1', kind: 'Foo', metadata: { name: 'x' }, spec: { image: 'local://a@v1' } };
+    expect(sut([foo])).toEqual({ documents: [foo], origins: [0], notes: [], errors: [] });
+  });
+
+  it.each<[string, unknown[], string, string]>([
+    ['an exec probe', [deployment({ livenessProbe: { exec: { command: ['true'] } } })], '[0].spec.template.spec.containers[0].livenessProbe.exec', 'HTTP only'],
+    ['a tcpSocket probe', [deployment({ readinessProbe: { tcpSocket: { port: 80 } } })], '[0].spec.template.spec.containers[0].readinessProbe.tcpSocket', 'HTTP only'],
+    ['a grpc probe', [deployment({ startupProbe: { grpc: { port: 80 } } })], '[0].spec.template.spec.containers[0].startupProbe.grpc', 'HTTP only'],
+    ['an HTTPS probe', [deployment({ readinessProbe: { httpGet: { path: '/', scheme: 'HTTPS' } } })], '[0].spec.template.spec.containers[0].readinessProbe.httpGet.scheme', 'plain HTTP'],
+    ['env valueFrom', [deployment({ env: [{ name: 'A', valueFrom: { secretKeyRef: {} } }] })], '[0].spec.template.spec.containers[0].env[0].valueFrom', 'reads no field, ConfigMap or Secret'],
+    ['envFrom', [deployment({ envFrom: [{ configMapRef: { name: 'x' } }] })], '[0].spec.template.spec.containers[0].envFrom', 'reads no ConfigMap or Secret'],
+    ['two containers', [{ ...deployment(), spec: { template: { spec: { containers: [{ image: 'a' }, { image: 'b' }] } } } }], '[0].spec.template.spec.containers', 'one container per pod (got 2)'],
+    ['an init container', [deployment({}, { pod: { initContainers: [{ image: 'busybox' }] } })], '[0].spec.template.spec.initContainers', 'nothing before it'],
+    ['no image', [deployment({ image: undefined })], '[0].spec.template.spec.containers[0].image', 'is required'],
+    ['args without command', [deployment({ args: ['-v'] })], '[0].spec.template.spec.containers[0].args', 'give command as well'],
+    ['restartPolicy Never', [deployment({}, { pod: { restartPolicy: 'Never' } })], '[0].spec.template.spec.restartPolicy', 'restartPolicy Always'],
+    ['a bad grid.dev/command', [deployment({}, { meta: { annotations: { 'grid.dev/command': 'node x.js' } } })], '[0].metadata.annotations.grid.dev/command', 'JSON array of strings'],
+    ['a Deployment of another apiVersion', [{ ...deployment(), apiVersion: 'extensions/v1beta1' }], '[0].kind', "unknown kind 'Deployment' of apiVersion \"extensions/v1beta1\": Grid's own kinds are Service and FailoverGroup, and it imports a Deployment of apps/v1"],
+    ['an HPA of another apiVersion', [{ apiVersion: 'autoscaling/v2beta1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' } }], '[0].kind', 'autoscaling/v2 or autoscaling/v1'],
+    ['a Rollout with workloadRef', [{ ...deployment(), apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', spec: { ...(deployment().spec as Obj), workloadRef: { name: 'x' } } }], '[0].spec.workloadRef', 'inline'],
+    ['an HPA without its workload', [{ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'nope' }, maxReplicas: 2 } }], '[0].spec.scaleTargetRef', 'together with its workload'],
+    ['an HPA on memory only', [deployment(), { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'api' }, maxReplicas: 2, metrics: [{ type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization' } } }] } }], '[1].spec.metrics', 'CPU utilization only'],
+    ['two HPAs on one workload', [deployment(), ...['a', 'b'].map((n) => ({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: n }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'api' }, maxReplicas: 2 } }))], '[2].spec.scaleTargetRef', 'already scaled by HorizontalPodAutoscaler/a'],
+  ])('refuses %s, naming the field', (_, docs, at, why) => {
+    const r = sut(docs);
+    expect(r.errors).toEqual([expect.objectContaining({ path: at, message: expect.stringContaining(why) })]);
+  });
+
+  it.each([
+    ['seed-003-primary.yaml', 3, 3],
+    ['seed-003-dr.yaml', 3, 1],
+  ])('imports seed 003 (%s): three services with their ports, probes and replicas', (file, n, replicas) => {
+    const r = sut(fixture(file));
+    expect(r.errors).toEqual([]);
+    expect(r.documents).toHaveLength(n);
+    expect(r.documents[0]).toMatchObject({ metadata: { name: 'frontend-api', labels: { app: 'frontend-api', tier: 'backend' } }, spec: { replicas, image: 'myregistry.azurecr.io/frontend-api:latest', network: 'bridge', port: 8080, readinessProbe: { httpGet: { path: '/health/ready' } }, livenessProbe: { httpGet: { path: '/health/live' } }, resources: { cpus: 0.5, memory: '256Mi' } } });
+    expect(r.notes.find((x) => x.object === 'Deployment/frontend-api')?.ignored).toEqual(expect.arrayContaining(['metadata.namespace', 'spec.template.spec.containers[0].resources.requests']));
+    if (file.includes('primary')) expect(r.notes.at(-1)).toMatchObject({ object: 'ConfigMap/microservices-config', ignored: [WHOLE_OBJECT] });
+    else expect(r.notes[0].ignored).toContain('spec.template.spec.nodeSelector');
+  });
+
+  it('imports seed 004: 3 replicas, probes on /health/live and /health/ready, the Service a NodePort (ignored)', () => {
+    const r = sut(fixture('seed-004-deployment.yaml'));
+    expect(r.errors).toEqual([]);
+    expect(r.documents).toEqual([
+      gridService(
+        {
+          replicas: 3,
+          image: 'book-search-api:latest',
+          network: 'bridge',
+          port: 8000,
+          env: [{ name: 'OLLAMA_URL', value: 'http://localhost:11434' }],
+          livenessProbe: { httpGet: { path: '/health/live' }, initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 3 },
+          readinessProbe: { httpGet: { path: '/health/ready' }, initialDelaySeconds: 10, periodSeconds: 5 },
+        },
+        { name: 'book-search', labels: { app: 'book-search' } },
+      ),
+    ]);
+    expect(r.notes[1]).toEqual({ object: 'Service/book-search', became: 'service/book-search', ignored: ['spec.type', 'spec.ports[0].nodePort'], index: 1 });
+  });
+
+  it("parseManifests: a translated document's errors name the request's document and the object it came from; notes come back", () => {
+    const bad = parseManifests([deployment({}, { spec: { replicas: -1 } }), gridService({ image: 'local://a@v1' }, { name: 'web' })], undefined, {});
+    expect(bad).toEqual({ ok: false, errors: [{ path: '[0].spec.replicas', message: expect.stringMatching(/^must be an integer 0\.\.1000 .*\(in service\/api, imported from Deployment\/api\)$/) }] });
+    const alone = parseManifests([deployment({ livenessProbe: { exec: {} } })], undefined, {});
+    expect(alone).toEqual({ ok: false, errors: [{ path: 'spec.template.spec.containers[0].livenessProbe.exec', message: expect.stringContaining('HTTP only') }] });
+    const dup = parseManifests([deployment(), gridService({ image: 'local://a@v1' })], undefined, {});
+    expect(dup).toEqual({ ok: false, errors: [{ path: '[1].metadata.name', message: "duplicate name 'api' in this request" }] });
+    const ok = parseManifests([deployment(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }], undefined, {});
+    expect(ok).toMatchObject({ ok: true, manifests: [{ metadata: { name: 'api' }, spec: { runtime: 'docker', image: 'grid-demo:v1' } }], imported: [{ object: 'Deployment/api' }, { object: 'ConfigMap/c' }] });
+  });
+
+  it('every imported fixture validates as Grid specs', () => {
+    for (const f of ['seed-003-primary.yaml', 'seed-003-dr.yaml', 'seed-004-deployment.yaml', 'compose-shop.yml']) {
+      const r = parseManifests(fixture(f), undefined, {});
+      expect([f, r.ok ? 'ok' : r.errors]).toEqual([f, 'ok']);
+    }
+  });
+});

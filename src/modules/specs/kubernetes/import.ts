@@ -1,0 +1,416 @@
+// Kubernetes objects and Compose files → the Grid Service specs a user would write by hand
+// (issue 14). Pure: documents in, Grid documents out, with a note per object saying what it
+// became and what of it Grid ignored, and a field error for what cannot run on Grid. /apply runs
+// it before validation, so the translated documents are validated like any other.
+import type { FieldError } from '../spec.types.js';
+import { importCompose, isCompose } from './compose.js';
+import { isMapping, join, map, Reader, WHOLE_OBJECT, type ImportNote, type Obj } from './import-reader.js';
+
+export { WHOLE_OBJECT, type ImportNote };
+import { ANNOTATION_COMMAND, ANNOTATION_IMAGE, DEFAULT_CONTAINER_PORT, LABEL_MANAGED_BY, LABEL_NAME, LABEL_VERSION, PORT_ENV } from './k8s-names.js';
+
+export interface ImportResult {
+  /** Grid documents, in request order: those given as Grid documents untouched, imported ones translated. */
+  documents: unknown[];
+  /** For each of `documents`, the position of the request document it came from (a workload's, for one fed by a Service or HPA too). */
+  origins: number[];
+  notes: ImportNote[];
+  /** `[i].<path in the original object>`: what cannot run on Grid. */
+  errors: FieldError[];
+}
+
+/**
+ * Grid's own `kind: Service` and Kubernetes' `v1 Service` share apiVersion and kind: a
+ * Kubernetes one routes to pods (`spec.selector`/`spec.ports`) and runs nothing, while Grid's
+ * always says what to run (`spec.image` or `spec.command`).
+ */
+export function isKubernetesService(doc: unknown): boolean {
+  if (!isMapping(doc) || doc.kind !== 'Service' || doc.apiVersion !== 'v1' || !isMapping(doc.spec)) return false;
+  const spec = doc.spec;
+  return ('selector' in spec || 'ports' in spec) && !('image' in spec) && !('command' in spec);
+}
+
+const WORKLOADS: Record<string, string> = { Deployment: 'apps/v1', Rollout: 'argoproj.io/v1alpha1' };
+const HPA_VERSIONS = ['autoscaling/v2', 'autoscaling/v1'];
+
+/** A workload being translated, which its Services and HPAs still add to. */
+interface Workload {
+  kind: string;
+  name: string;
+  index: number;
+  doc: { apiVersion: 'v1'; kind: 'Service'; metadata: Obj; spec: Obj };
+  podLabels: Obj;
+  /** The container declared a port (docker: it became spec.port). */
+  hasPort: boolean;
+  process: boolean;
+  note: ImportNote;
+  autoscaled?: string;
+}
+
+export function importDocuments(docs: unknown[]): ImportResult {
+  const out: ImportResult = { documents: [], origins: [], notes: [], errors: [] };
+  const workloads: Workload[] = [];
+  // Refused workloads: their error is enough, their HPAs need not add one.
+  const refused = new Set<string>();
+  // Workloads first: a Service or HPA may come before the Deployment it belongs to.
+  const slots: Array<{ index: number; doc?: unknown; workload?: Workload }> = [];
+  docs.forEach((doc, index) => {
+    if (!isMapping(doc)) return slots.push({ index, doc });
+    if (isCompose(doc)) {
+      const c = importCompose(doc, index);
+      out.errors.push(...c.errors);
+      out.notes.push(...c.notes);
+      for (const d of c.documents) slots.push({ index, doc: d });
+      return;
+    }
+    const kind = doc.kind;
+    if (typeof kind === 'string' && kind in WORKLOADS) {
+      if (doc.apiVersion !== WORKLOADS[kind]) {
+        const r = new Reader(index);
+        // Named at kind, as the validator names an unknown kind: of this apiVersion, it is not one Grid knows.
+        r.fail('kind', `unknown kind '${kind}' of apiVersion ${JSON.stringify(doc.apiVersion) ?? 'nothing'}: Grid's own kinds are Service and FailoverGroup, and it imports a ${kind} of ${WORKLOADS[kind]}`);
+        out.errors.push(...r.errors);
+        return;
+      }
+      const w = importWorkload(doc, index, out.errors);
+      if (w) {
+        workloads.push(w);
+        slots.push({ index, workload: w });
+      } else refused.add(`${kind}/${nameOf(doc)}`);
+      return;
+    }
+    if (isKubernetesService(doc) || kind === 'HorizontalPodAutoscaler') return;
+    if (!isOtherKubernetesKind(doc)) return slots.push({ index, doc });
+    out.notes.push({ object: `${kind}/${nameOf(doc)}`, ignored: [WHOLE_OBJECT], index });
+  });
+  docs.forEach((doc, index) => {
+    if (isKubernetesService(doc)) importService(doc as Obj, index, workloads, out);
+    else if (isMapping(doc) && doc.kind === 'HorizontalPodAutoscaler' && !refused.has(targetOf(doc))) importHpa(doc, index, workloads, out);
+  });
+  for (const s of slots) {
+    out.documents.push(s.workload ? s.workload.doc : s.doc);
+    out.origins.push(s.index);
+  }
+  // Notes in request order, each object's once.
+  out.notes.push(...workloads.map((w) => w.note));
+  out.notes.sort((a, b) => a.index - b.index);
+  return out;
+}
+
+/** Kinds of Kubernetes' core group (apiVersion v1) a manifest stream carries beside workloads. */
+const CORE_KINDS = ['ConfigMap', 'Secret', 'Namespace', 'PersistentVolumeClaim', 'PersistentVolume', 'ServiceAccount', 'Pod', 'ReplicationController', 'Endpoints', 'LimitRange', 'ResourceQuota'];
+
+/**
+ * An object of some other Kubernetes kind, ignored whole: one of a group (`networking.k8s.io/v1`)
+ * or a known core kind. Anything else, such as `apiVersion: v1, kind: Foo`, is left to the validator,
+ * which says the kind is unknown, as it did before Grid imported anything.
+ */
+function isOtherKubernetesKind(doc: Obj): boolean {
+  if (typeof doc.kind !== 'string' || typeof doc.apiVersion !== 'string' || doc.kind === 'Service' || doc.kind === 'FailoverGroup') return false;
+  return doc.apiVersion.includes('/') || (doc.apiVersion === 'v1' && CORE_KINDS.includes(doc.kind));
+}
+
+function nameOf(doc: Obj): string {
+  const n = map(doc.metadata).name;
+  return typeof n === 'string' ? n : '(unnamed)';
+}
+
+/** The annotation's command: a JSON array of strings, or an error. */
+function annotatedCommand(r: Reader, annotations: Obj, path: string): string[] | undefined {
+  const raw = annotations[ANNOTATION_COMMAND];
+  if (raw === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = typeof raw === 'string' ? JSON.parse(raw) : undefined;
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value) || value.length === 0 || !value.every((w) => typeof w === 'string')) {
+    r.fail(join(path, ANNOTATION_COMMAND), `must be a JSON array of strings, the command Grid runs as a process (got ${JSON.stringify(raw).slice(0, 80)})`);
+    return undefined;
+  }
+  return value as string[];
+}
+
+/** Grid sets these labels on export from the service itself; kept, they would go stale. */
+const GRID_LABELS = [LABEL_NAME, LABEL_VERSION, LABEL_MANAGED_BY];
+
+function importWorkload(doc: Obj, index: number, errors: FieldError[]): Workload | undefined {
+  const r = new Reader(index);
+  const kind = doc.kind as string;
+  const name = nameOf(doc);
+  r.rest(doc, '', ['apiVersion', 'kind', 'metadata', 'spec']);
+  const meta = map(doc.metadata);
+  r.rest(meta, 'metadata', ['name', 'labels', 'annotations']);
+  const spec = map(doc.spec);
+  const template = map(spec.template);
+  const tmeta = map(template.metadata);
+  const pod = map(template.spec);
+  r.rest(template, 'spec.template', ['metadata', 'spec']);
+  r.rest(tmeta, 'spec.template.metadata', ['labels', 'annotations']);
+
+  const command = annotatedCommand(r, map(meta.annotations), 'metadata.annotations') ?? annotatedCommand(r, map(tmeta.annotations), 'spec.template.metadata.annotations');
+  const annotations: Obj = { ...map(meta.annotations) };
+  delete annotations[ANNOTATION_COMMAND];
+  for (const [k, v] of Object.entries(map(tmeta.annotations))) {
+    if (k === ANNOTATION_IMAGE && annotations[k] === undefined) annotations[k] = v;
+    else if (k !== ANNOTATION_COMMAND && k !== ANNOTATION_IMAGE) r.ignored.push(join('spec.template.metadata.annotations', k));
+  }
+
+  const g: Obj = {};
+  if (spec.replicas !== undefined) g.replicas = spec.replicas;
+  for (const k of ['revisionHistoryLimit'] as const) if (spec[k] !== undefined) g[k] = spec[k];
+  const rollout: Obj = {};
+  for (const k of ['minReadySeconds', 'progressDeadlineSeconds'] as const) if (spec[k] !== undefined) rollout[k] = spec[k];
+  const specKnown = ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds'];
+  if (kind === 'Rollout' && spec.workloadRef !== undefined) r.fail('spec.workloadRef', 'Grid imports a Rollout with its pod template inline (spec.template), not one referring to a Deployment');
+  r.rest(spec, 'spec', specKnown);
+  if (kind === 'Deployment') deploymentStrategy(r, spec.strategy, rollout);
+  else rolloutStrategy(r, spec.strategy, rollout);
+  if (Object.keys(rollout).length > 0) g.rollout = rollout;
+
+  const podAt = 'spec.template.spec';
+  r.rest(pod, podAt, ['containers', 'terminationGracePeriodSeconds', 'restartPolicy', 'initContainers', 'ephemeralContainers']);
+  if (pod.terminationGracePeriodSeconds !== undefined) g.terminationGracePeriodSeconds = pod.terminationGracePeriodSeconds;
+  if (pod.restartPolicy !== undefined && pod.restartPolicy !== 'Always') r.fail(join(podAt, 'restartPolicy'), `Grid restarts every pod that exits, as restartPolicy Always (got ${JSON.stringify(pod.restartPolicy)})`);
+  for (const k of ['initContainers', 'ephemeralContainers']) {
+    if (Array.isArray(pod[k]) && pod[k].length > 0) r.fail(join(podAt, k), 'Grid runs one container per pod and nothing before it');
+  }
+  const containers = Array.isArray(pod.containers) ? pod.containers : [];
+  if (containers.length !== 1) r.fail(join(podAt, 'containers'), `Grid runs one container per pod (got ${containers.length})`);
+  let hasPort = false;
+  if (containers.length >= 1) hasPort = importContainer(r, map(containers[0]), join(join(podAt, 'containers'), 0), g, command, annotations);
+
+  const metadata: Obj = { name: meta.name };
+  const labels = Object.fromEntries(Object.entries(map(meta.labels)).filter(([k]) => !GRID_LABELS.includes(k)));
+  if (Object.keys(labels).length > 0) metadata.labels = labels;
+  if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
+  errors.push(...r.errors);
+  if (r.errors.length > 0) return undefined;
+  return {
+    kind,
+    name,
+    index,
+    doc: { apiVersion: 'v1', kind: 'Service', metadata, spec: g },
+    podLabels: map(tmeta.labels),
+    hasPort,
+    process: command !== undefined,
+    note: { object: `${kind}/${name}`, became: `service/${name}`, ignored: r.ignored, index },
+  };
+}
+
+function deploymentStrategy(r: Reader, raw: unknown, rollout: Obj): void {
+  if (raw === undefined) return;
+  const s = map(raw);
+  r.rest(s, 'spec.strategy', ['type', 'rollingUpdate']);
+  rollout.strategy = 'Rolling';
+  if (s.type === 'Recreate') {
+    // Every old pod goes before any new one starts: Rolling with no surge and all unavailable.
+    rollout.maxSurge = 0;
+    rollout.maxUnavailable = '100%';
+    return;
+  }
+  const ru = map(s.rollingUpdate);
+  r.rest(ru, 'spec.strategy.rollingUpdate', ['maxSurge', 'maxUnavailable']);
+  if (ru.maxSurge !== undefined) rollout.maxSurge = ru.maxSurge;
+  if (ru.maxUnavailable !== undefined) rollout.maxUnavailable = ru.maxUnavailable;
+}
+
+function rolloutStrategy(r: Reader, raw: unknown, rollout: Obj): void {
+  const s = map(raw);
+  r.rest(s, 'spec.strategy', ['blueGreen', 'canary']);
+  if (isMapping(s.blueGreen)) {
+    const bg = s.blueGreen;
+    const at = 'spec.strategy.blueGreen';
+    r.rest(bg, at, ['activeService', 'previewService', 'autoPromotionEnabled', 'autoPromotionSeconds', 'scaleDownDelaySeconds']);
+    rollout.strategy = 'BlueGreen';
+    for (const k of ['autoPromotionEnabled', 'autoPromotionSeconds', 'scaleDownDelaySeconds']) if (bg[k] !== undefined) rollout[k] = bg[k];
+  } else if (isMapping(s.canary)) {
+    const c = s.canary;
+    const at = 'spec.strategy.canary';
+    r.rest(c, at, ['steps', 'maxSurge', 'maxUnavailable', 'canaryService', 'stableService']);
+    rollout.strategy = 'Canary';
+    for (const k of ['maxSurge', 'maxUnavailable']) if (c[k] !== undefined) rollout[k] = c[k];
+    const steps: unknown[] = [];
+    (Array.isArray(c.steps) ? c.steps : []).forEach((step, i) => {
+      const st = map(step);
+      if (st.setWeight !== undefined && Object.keys(st).length === 1) steps.push({ setWeight: st.setWeight });
+      else if (isMapping(st.pause) && Object.keys(st).length === 1) steps.push(st.pause.duration === undefined ? { pause: {} } : { pause: { duration: st.pause.duration } });
+      else r.ignored.push(join(join(at, 'steps'), i));
+    });
+    if (steps.length > 0) rollout.steps = steps;
+  }
+}
+
+const CONTAINER_KNOWN = ['name', 'image', 'command', 'args', 'ports', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'resources', 'imagePullPolicy', 'workingDir', 'envFrom'];
+
+/** Fills the Grid spec from the one container; answers whether it declared a port. */
+function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[] | undefined, annotations: Obj): boolean {
+  r.rest(c, at, CONTAINER_KNOWN);
+  if (c.envFrom !== undefined) r.fail(join(at, 'envFrom'), 'Grid takes env values written out (name and value); it reads no ConfigMap or Secret');
+  const ports = Array.isArray(c.ports) ? c.ports : [];
+  ports.slice(1).forEach((_, i) => r.ignored.push(join(join(at, 'ports'), i + 1)));
+  const first = map(ports[0]);
+  if (ports.length > 0) r.rest(first, join(join(at, 'ports'), 0), ['containerPort', 'name', 'protocol']);
+  const containerPort = typeof first.containerPort === 'number' ? first.containerPort : undefined;
+
+  if (command) {
+    // The annotation is the command Grid runs; the container's own command and args are its Kubernetes form.
+    g.command = command;
+    if (typeof c.image === 'string' && annotations[ANNOTATION_IMAGE] === undefined) annotations[ANNOTATION_IMAGE] = c.image;
+    if (containerPort !== undefined) r.ignored.push(join(join(at, 'ports'), 0));
+    for (const k of ['resources', 'imagePullPolicy']) if (c[k] !== undefined) r.ignored.push(join(at, k));
+    if (c.workingDir !== undefined) g.workingDir = c.workingDir;
+  } else {
+    if (typeof c.image !== 'string' || c.image === '') r.fail(join(at, 'image'), `is required (or a ${ANNOTATION_COMMAND} annotation, to run a command as a process)`);
+    else g.image = c.image;
+    const argv = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])];
+    if (c.args !== undefined && c.command === undefined) r.fail(join(at, 'args'), "Grid's docker runtime replaces the image's entrypoint with the command, not only its arguments: give command as well");
+    else if (argv.length > 0) {
+      g.runtime = 'docker';
+      g.command = argv;
+    }
+    if (containerPort !== undefined) {
+      g.network = 'bridge';
+      g.port = containerPort;
+    }
+    if (c.imagePullPolicy !== undefined) g.imagePullPolicy = c.imagePullPolicy;
+    if (c.workingDir !== undefined) r.ignored.push(join(at, 'workingDir'));
+    if (c.resources !== undefined) importResources(r, map(c.resources), join(at, 'resources'), g);
+  }
+
+  const env: Obj[] = [];
+  const portValue = String(containerPort ?? DEFAULT_CONTAINER_PORT);
+  (Array.isArray(c.env) ? c.env : []).forEach((raw, i) => {
+    const e = map(raw);
+    const eAt = join(join(at, 'env'), i);
+    if (e.valueFrom !== undefined) return r.fail(join(eAt, 'valueFrom'), 'Grid takes env values written out; it reads no field, ConfigMap or Secret');
+    r.rest(e, eAt, ['name', 'value']);
+    // Export adds PORT=<containerPort> (Grid gives every pod PORT); it is not the user's.
+    if (e.name === PORT_ENV && String(e.value) === portValue) return;
+    env.push({ name: e.name, value: e.value === undefined ? '' : e.value });
+  });
+  if (env.length > 0) g.env = env;
+
+  for (const k of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+    if (c[k] !== undefined) {
+      const p = importProbe(r, map(c[k]), join(at, k));
+      if (p) g[k] = p;
+    }
+  }
+  return containerPort !== undefined && !command;
+}
+
+function importResources(r: Reader, res: Obj, at: string, g: Obj): void {
+  r.rest(res, at, ['limits']);
+  const limits = map(res.limits);
+  r.rest(limits, join(at, 'limits'), ['cpu', 'memory']);
+  const out: Obj = {};
+  if (limits.cpu !== undefined) out.cpus = cpuCores(limits.cpu);
+  if (limits.memory !== undefined) out.memory = limits.memory;
+  if (Object.keys(out).length > 0) g.resources = out;
+}
+
+/** Kubernetes' CPU quantity ("500m", "1", 2) in cores; anything else is left for the validator to refuse. */
+export function cpuCores(q: unknown): unknown {
+  if (typeof q === 'number') return q;
+  const m = typeof q === 'string' ? /^(\d+(?:\.\d+)?)(m?)$/.exec(q) : null;
+  if (!m) return q;
+  return m[2] === 'm' ? Number(m[1]) / 1000 : Number(m[1]);
+}
+
+const PROBE_TIMING = ['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold'];
+
+function importProbe(r: Reader, p: Obj, at: string): Obj | undefined {
+  for (const k of ['exec', 'tcpSocket', 'grpc']) {
+    if (p[k] !== undefined) {
+      r.fail(join(at, k), 'Grid probes over HTTP only (httpGet)');
+      return undefined;
+    }
+  }
+  r.rest(p, at, ['httpGet', ...PROBE_TIMING]);
+  const h = map(p.httpGet);
+  r.rest(h, join(at, 'httpGet'), ['path', 'port', 'scheme']);
+  if (h.scheme !== undefined && h.scheme !== 'HTTP') r.fail(join(join(at, 'httpGet'), 'scheme'), `Grid probes over plain HTTP (got ${JSON.stringify(h.scheme)})`);
+  const out: Obj = { httpGet: { path: h.path ?? '/' } };
+  for (const k of PROBE_TIMING) if (p[k] !== undefined) out[k] = p[k];
+  return out;
+}
+
+/** A v1 Service: the port of the workload it selects (when the container named none). */
+function importService(doc: Obj, index: number, workloads: Workload[], out: ImportResult): void {
+  const r = new Reader(index);
+  const spec = map(doc.spec);
+  r.rest(doc, '', ['apiVersion', 'kind', 'metadata', 'spec']);
+  r.rest(map(doc.metadata), 'metadata', ['name', 'labels', 'annotations']);
+  r.rest(spec, 'spec', ['selector', 'ports', 'type']);
+  if (spec.type !== undefined && spec.type !== 'ClusterIP') r.ignored.push('spec.type');
+  const selector = map(spec.selector);
+  const w = Object.keys(selector).length > 0 ? workloads.find((x) => Object.entries(selector).every(([k, v]) => x.podLabels[k] === v)) : undefined;
+  const object = `Service/${nameOf(doc)}`;
+  if (!w) {
+    out.notes.push({ object, ignored: [WHOLE_OBJECT], index });
+    return;
+  }
+  const ports = Array.isArray(spec.ports) ? spec.ports : [];
+  ports.slice(1).forEach((_, i) => r.ignored.push(join('spec.ports', i + 1)));
+  const p = map(ports[0]);
+  r.rest(p, 'spec.ports[0]', ['port', 'targetPort', 'name', 'protocol']);
+  const target = p.targetPort ?? p.port;
+  if (!w.process && !w.hasPort && typeof target === 'number') {
+    w.doc.spec.network = 'bridge';
+    w.doc.spec.port = target;
+    w.hasPort = true;
+  } else if (!w.process && !w.hasPort && target !== undefined) r.ignored.push('spec.ports[0].targetPort');
+  out.notes.push({ object, became: `service/${w.name}`, ignored: r.ignored, index });
+}
+
+/** `Deployment/api`: what an HPA scales. */
+function targetOf(hpa: Obj): string {
+  const ref = map(map(hpa.spec).scaleTargetRef);
+  return `${String(ref.kind)}/${String(ref.name)}`;
+}
+
+function importHpa(doc: Obj, index: number, workloads: Workload[], out: ImportResult): void {
+  const r = new Reader(index);
+  const object = `HorizontalPodAutoscaler/${nameOf(doc)}`;
+  if (!HPA_VERSIONS.includes(doc.apiVersion as string)) {
+    r.fail('kind', `unknown kind 'HorizontalPodAutoscaler' of apiVersion ${JSON.stringify(doc.apiVersion) ?? 'nothing'}: Grid imports one of ${HPA_VERSIONS.join(' or ')}`);
+    out.errors.push(...r.errors);
+    return;
+  }
+  r.rest(doc, '', ['apiVersion', 'kind', 'metadata', 'spec']);
+  r.rest(map(doc.metadata), 'metadata', ['name', 'labels', 'annotations']);
+  const spec = map(doc.spec);
+  r.rest(spec, 'spec', ['scaleTargetRef', 'minReplicas', 'maxReplicas', 'metrics', 'behavior', 'targetCPUUtilizationPercentage']);
+  const ref = map(spec.scaleTargetRef);
+  const w = workloads.find((x) => x.kind === ref.kind && x.name === ref.name);
+  if (!w) {
+    r.fail('spec.scaleTargetRef', `no Deployment or Rollout ${JSON.stringify(ref.name ?? '')} of kind ${JSON.stringify(ref.kind ?? '')} in this request; Grid imports an autoscaler together with its workload`);
+  } else if (w.autoscaled !== undefined) {
+    r.fail('spec.scaleTargetRef', `${w.kind}/${w.name} is already scaled by ${w.autoscaled}`);
+  }
+  let targetCPU: unknown = spec.targetCPUUtilizationPercentage ?? 80;
+  if (Array.isArray(spec.metrics) && spec.metrics.length > 0) {
+    const cpu = spec.metrics.findIndex((m) => {
+      const res = map(map(m).resource);
+      return map(m).type === 'Resource' && res.name === 'cpu' && map(res.target).type === 'Utilization';
+    });
+    spec.metrics.forEach((_, i) => {
+      if (i !== cpu) r.ignored.push(join('spec.metrics', i));
+    });
+    if (cpu < 0) r.fail('spec.metrics', 'Grid scales on CPU utilization only (a Resource metric of cpu with target type Utilization)');
+    else targetCPU = map(map(map(spec.metrics[cpu]).resource).target).averageUtilization;
+  }
+  const behavior = map(spec.behavior);
+  r.rest(behavior, 'spec.behavior', ['scaleDown']);
+  const down = map(behavior.scaleDown);
+  r.rest(down, 'spec.behavior.scaleDown', ['stabilizationWindowSeconds']);
+  out.errors.push(...r.errors);
+  if (!w || r.errors.length > 0) return;
+  w.autoscaled = object;
+  const autoscale: Obj = { targetCPU, min: spec.minReplicas ?? 1, max: spec.maxReplicas };
+  if (down.stabilizationWindowSeconds !== undefined) autoscale.scaleDownStabilizationSeconds = down.stabilizationWindowSeconds;
+  w.doc.spec.autoscale = autoscale;
+  out.notes.push({ object, became: `service/${w.name}`, ignored: r.ignored, index });
+}

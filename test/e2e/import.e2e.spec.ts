@@ -1,0 +1,148 @@
+// Importing Kubernetes and Compose files (issue 14) on one real Grid: a Deployment + Service + HPA
+// stream runs Ready through the gateway as processes (the grid.dev/command annotation) always, and
+// as containers when a Docker Engine answers; a Compose file goes through gridctl apply -f.
+import * as path from 'node:path';
+import { dockerInstanceId as instanceId } from '../../src/modules/runtime/drivers/docker-instance.js';
+import { gridctl } from '../utils/cli.js';
+import { dockerMissing, removeContainersWith } from '../utils/docker.js';
+import { applyYaml, cleanupAll, expectEventually, json, readyPods, ROOT, startGrid, tempDataDir, type GridHandle } from '../utils/grid.js';
+import { describeRequiring } from '../utils/requires.js';
+
+const FIXTURES = path.join(ROOT, 'test/fixtures/kubernetes');
+
+/** A Deployment + Service + HPA stream; `container` is the container's image and runtime-specific lines. */
+function stream(name: string, container: string, annotations = ''): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  labels: { app: ${name} }${annotations}
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: ${name} } }
+  template:
+    metadata: { labels: { app: ${name} } }
+    spec:
+      nodeSelector: { disktype: ssd }
+      terminationGracePeriodSeconds: 2
+      containers:
+        - name: ${name}
+${container}
+          env:
+            - { name: VERSION, value: v1 }
+          readinessProbe: { httpGet: { path: /health/ready, port: 8080 }, periodSeconds: 1 }
+          livenessProbe: { httpGet: { path: /health/live, port: 8080 }, periodSeconds: 5 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ${name} }
+spec:
+  selector: { app: ${name} }
+  ports: [{ port: 80, targetPort: 8080 }]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: ${name} }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
+  minReplicas: 2
+  maxReplicas: 4
+  metrics:
+    - type: Resource
+      resource: { name: cpu, target: { type: Utilization, averageUtilization: 90 } }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: ${name}-config }
+data: { a: b }
+`;
+}
+
+describe('import of Kubernetes and Compose files', () => {
+  let g: GridHandle;
+  const dataDir = tempDataDir();
+
+  beforeAll(async () => {
+    g = await startGrid({ dataDir });
+  });
+  afterAll(async () => {
+    // Read while the data dir exists: cleanupAll removes it.
+    const label = dockerMissing() === undefined ? `grid.instance=${instanceId(dataDir)}` : undefined;
+    await cleanupAll();
+    if (label) removeContainersWith(label);
+  });
+
+  async function runsThroughTheGateway(name: string): Promise<void> {
+    await expectEventually(() => readyPods(g, name, 2), 30_000);
+    const r = await json<{ version: string }>(`${g.url}/gateway/${name}/version`);
+    expect([r.status, r.body.version]).toEqual([200, 'v1']);
+    // The HPA became the service's autoscale.
+    const svc = await json<{ spec: { autoscale?: Record<string, unknown> } }>(`${g.url}/services/${name}`);
+    expect(svc.body.spec.autoscale).toMatchObject({ targetCPU: 90, min: 2, max: 4 });
+  }
+
+  it('a Deployment + Service + HPA stream with grid.dev/command runs as processes, Ready through the gateway', async () => {
+    const yaml = stream('imported-proc', '          image: registry.example/demo:v1\n          ports: [{ containerPort: 8080 }]', `\n  annotations:\n    grid.dev/command: '["node", "demo-services/versioned/server.js"]'`);
+    const r = await applyYaml(g, yaml);
+    expect(r.status).toBe(200);
+    expect(r.body.applied).toEqual([expect.objectContaining({ service: 'imported-proc', result: 'created' })]);
+    expect(r.body.imported).toEqual([
+      { object: 'Deployment/imported-proc', became: 'service/imported-proc', ignored: ['spec.template.spec.nodeSelector', 'spec.template.spec.containers[0].ports[0]'], index: 0 },
+      { object: 'Service/imported-proc', became: 'service/imported-proc', ignored: [], index: 1 },
+      { object: 'HorizontalPodAutoscaler/imported-proc', became: 'service/imported-proc', ignored: [], index: 2 },
+      { object: 'ConfigMap/imported-proc-config', ignored: ['the whole object'], index: 3 },
+    ]);
+    await runsThroughTheGateway('imported-proc');
+  });
+
+  it('a dry run answers the notes too and stores nothing; an exec probe is a 400 naming the field and stores nothing', async () => {
+    const dry = await json(`${g.url}/apply?dryRun=All`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: stream('dry', '          image: grid-demo:v1') });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ dryRun: true, applied: [{ service: 'dry', result: 'created' }], imported: expect.arrayContaining([expect.objectContaining({ object: 'Deployment/dry' })]) });
+    const bad = await applyYaml(g, stream('bad', '          image: grid-demo:v1').replace('readinessProbe: { httpGet: { path: /health/ready, port: 8080 }, periodSeconds: 1 }', 'readinessProbe: { exec: { command: [true] } }'));
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ path: '[0].spec.template.spec.containers[0].readinessProbe.exec', message: 'Grid probes over HTTP only (httpGet)' }]);
+    for (const name of ['dry', 'bad']) expect((await json(`${g.url}/services/${name}`)).status).toBe(404);
+  });
+
+  it('gridctl apply -f a Compose file of three services with depends_on: a line per service, all Ready', async () => {
+    const r = await gridctl(['apply', '-f', path.join(FIXTURES, 'compose-shop.yml')], { url: g.url });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe(
+      [
+        'compose/frontend-api → service/frontend-api created (ignored: depends_on, ports[0])',
+        'compose/business-logic → service/business-logic created',
+        'compose/data-ingest → service/data-ingest created',
+        '',
+      ].join('\n'),
+    );
+    await expectEventually(async () => {
+      await readyPods(g, 'data-ingest', 2);
+      await readyPods(g, 'business-logic', 1);
+      await readyPods(g, 'frontend-api', 1);
+      return true;
+    }, 30_000);
+    expect((await json(`${g.url}/gateway/frontend-api/health/ready`)).status).toBe(200);
+  });
+
+  it("gridctl apply -f tells an imported object's refusal against its file", async () => {
+    const r = await gridctl(['apply', '-f', path.join(FIXTURES, 'seed-003-docker-compose.yml')], { url: g.url });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${path.join(FIXTURES, 'seed-003-docker-compose.yml')}: services.frontend-api.build: Grid runs images and does not build them`);
+  });
+
+  describeRequiring('with a Docker Engine', dockerMissing(), 'docker', 'runs the stream as containers', () => {
+    // Host networking (the container listens on Grid's PORT): a named targetPort gives no number, so
+    // the Service lends none. (A containerPort would make it a bridge with a published port, which
+    // this machine's engine does not publish for plain Grid specs either.)
+    it('the same stream with an image runs as containers, Ready through the gateway', async () => {
+      const r = await applyYaml(g, stream('imported-docker', '          image: grid-demo:v1\n          imagePullPolicy: Never').replace('targetPort: 8080', 'targetPort: http'));
+      expect(r.status).toBe(200);
+      expect(r.body.imported.slice(0, 2)).toEqual([
+        { object: 'Deployment/imported-docker', became: 'service/imported-docker', ignored: ['spec.template.spec.nodeSelector'], index: 0 },
+        { object: 'Service/imported-docker', became: 'service/imported-docker', ignored: ['spec.ports[0].targetPort'], index: 1 },
+      ]);
+      await runsThroughTheGateway('imported-docker');
+    });
+  });
+});
