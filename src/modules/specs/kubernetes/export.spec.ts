@@ -77,7 +77,8 @@ describe(exportManifests.name, () => {
   describe('container port and PORT', () => {
     it.each([
       ['docker host network: 8080, PORT added', { network: 'host' as const }, 8080, [{ name: 'PORT', value: '8080' }]],
-      ['docker bridge: spec.port', { network: 'bridge' as const, port: 3000 }, 3000, [{ name: 'PORT', value: '3000' }]],
+      // A bridge container listens on its own fixed port: no PORT is added (import reads PORT as "host network").
+      ['docker bridge: spec.port', { network: 'bridge' as const, port: 3000 }, 3000, []],
       ['PORT set by the spec is kept and used', { env: [{ name: 'PORT', value: '9000' }] }, 9000, [{ name: 'PORT', value: '9000' }]],
     ])('%s', (_, spec, port, env) => {
       const m = manifest('api', spec);

@@ -174,7 +174,9 @@ function warnService(m: ServiceManifest, out: ExportResult): void {
 }
 
 function podSpec(name: string, image: string, spec: ServiceSpec, port: number): Record<string, unknown> {
-  const env = spec.env.some((e) => e.name === PORT_ENV) ? spec.env : [...spec.env, { name: PORT_ENV, value: String(port) }];
+  // Grid tells a process or a host-network container its port in PORT; a bridge container listens on its own fixed port.
+  const bridge = spec.runtime === 'docker' && spec.network === 'bridge';
+  const env = bridge || spec.env.some((e) => e.name === PORT_ENV) ? spec.env : [...spec.env, { name: PORT_ENV, value: String(port) }];
   const container: Record<string, unknown> = {
     name,
     image,

@@ -41,7 +41,9 @@ describe(importDocuments.name, () => {
 
   it.each<[string, unknown[], Obj, string[]]>([
     ['a Deployment: image → docker, replicas, env', [deployment({ env: [{ name: 'VERSION', value: 'v1' }] }, { spec: { replicas: 3 } })], gridService({ replicas: 3, image: 'grid-demo:v1', env: [{ name: 'VERSION', value: 'v1' }] }), []],
-    ['containerPort → bridge + port; the PORT export adds is dropped', [deployment({ ports: [{ containerPort: 8080 }], env: [{ name: 'PORT', value: '8080' }] })], gridService({ image: 'grid-demo:v1', network: 'bridge', port: 8080 }), []],
+    ['containerPort → bridge + port (the image listens on its own port)', [deployment({ ports: [{ containerPort: 8080 }] })], gridService({ image: 'grid-demo:v1', network: 'bridge', port: 8080 }), []],
+    // Export writes PORT=<containerPort> for a container Grid tells its port: host network, Grid gives PORT again.
+    ['containerPort with the same PORT → host network, PORT dropped', [deployment({ ports: [{ containerPort: 8080 }], env: [{ name: 'PORT', value: '8080' }] })], gridService({ image: 'grid-demo:v1' }), []],
     ['a PORT the user chose is kept', [deployment({ env: [{ name: 'PORT', value: '9000' }] })], gridService({ image: 'grid-demo:v1', env: [{ name: 'PORT', value: '9000' }] }), []],
     [
       'the grid.dev/command annotation → process, image kept as grid.dev/image, container command and ports are its Kubernetes form',
@@ -59,9 +61,9 @@ describe(importDocuments.name, () => {
     ],
     [
       'rollout fields, resources limits (cpu in cores), imagePullPolicy, grace period',
-      [deployment({ resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '1' } }, imagePullPolicy: 'Never' }, { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: '10%' } }, minReadySeconds: 2, revisionHistoryLimit: 4, progressDeadlineSeconds: 60 }, pod: { terminationGracePeriodSeconds: 5 } })],
+      [deployment({ resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '1', memory: '128Mi' } }, imagePullPolicy: 'Never' }, { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: '10%' } }, minReadySeconds: 2, revisionHistoryLimit: 4, progressDeadlineSeconds: 60 }, pod: { terminationGracePeriodSeconds: 5 } })],
       gridService({ revisionHistoryLimit: 4, rollout: { minReadySeconds: 2, progressDeadlineSeconds: 60, strategy: 'Rolling', maxSurge: 1, maxUnavailable: '10%' }, terminationGracePeriodSeconds: 5, image: 'grid-demo:v1', imagePullPolicy: 'Never', resources: { cpus: 0.5, memory: '256Mi' } }),
-      ['spec.template.spec.containers[0].resources.requests'],
+      ['spec.template.spec.containers[0].resources.requests.memory'],
     ],
     ['Recreate → Rolling without surge, all unavailable', [deployment({}, { spec: { strategy: { type: 'Recreate' } } })], gridService({ rollout: { strategy: 'Rolling', maxSurge: 0, maxUnavailable: '100%' }, image: 'grid-demo:v1' }), []],
     [
@@ -86,6 +88,50 @@ describe(importDocuments.name, () => {
     expect(canary.notes[0]).toEqual({ object: 'Rollout/api', became: 'service/api', ignored: ['spec.strategy.canary.trafficRouting', 'spec.strategy.canary.steps[2]'], index: 0 });
   });
 
+  describe("a canary's analysis from its AnalysisTemplate", () => {
+    const rollout = (analysis: unknown) => ({
+      ...deployment(),
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      spec: { ...(deployment().spec as Obj), strategy: { canary: { steps: [{ setWeight: 50 }], analysis } } },
+    });
+    const template = (successRate: string, p99: string) => ({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'AnalysisTemplate',
+      metadata: { name: 'api-analysis' },
+      spec: {
+        metrics: [
+          { name: 'success-rate', interval: '7s', failureLimit: 3, successCondition: successRate, provider: { prometheus: { query: 'x' } } },
+          { name: 'p99-latency-ms', interval: '7s', failureLimit: 3, successCondition: p99, provider: { prometheus: { query: 'y' } } },
+        ],
+      },
+    });
+    const ref = { templates: [{ templateName: 'api-analysis' }] };
+
+    it('reads the thresholds Grid exports back into spec.rollout.analysis, and says the template became part of it', () => {
+      const r = sut([rollout(ref), template('result[0] >= 0.98', 'result[0] <= 250')]);
+      expect(r.errors).toEqual([]);
+      expect((r.documents[0] as { spec: { rollout: unknown } }).spec.rollout).toEqual({ strategy: 'Canary', steps: [{ setWeight: 50 }], analysis: { interval: '7s', failureLimit: 3, maxErrorRate: 0.02, maxP99LatencyMs: 250 } });
+      expect(r.notes).toEqual([
+        { object: 'Rollout/api', became: 'service/api', ignored: [], index: 0 },
+        { object: 'AnalysisTemplate/api-analysis', became: 'service/api (spec.rollout.analysis)', ignored: [], index: 1 },
+      ]);
+    });
+
+    it.each([
+      ['a condition Grid does not write', rollout(ref), template('result[0] > 0.98 && result[0] < 2', 'result[0] <= 250')],
+      ['a template not in the request', rollout({ templates: [{ templateName: 'elsewhere' }] }), template('result[0] >= 0.98', 'result[0] <= 250')],
+    ])('ignores %s (the analysis and the template are noted ignored)', (_name, r0, t) => {
+      const r = sut([r0, t]);
+      expect(r.errors).toEqual([]);
+      expect((r.documents[0] as { spec: { rollout: Obj } }).spec.rollout.analysis).toBeUndefined();
+      expect(r.notes).toEqual([
+        { object: 'Rollout/api', became: 'service/api', ignored: ['spec.strategy.canary.analysis'], index: 0 },
+        { object: 'AnalysisTemplate/api-analysis', ignored: [WHOLE_OBJECT], index: 1 },
+      ]);
+    });
+  });
+
   it('a v1 Service gives its targetPort to the workload it selects, wherever it is in the stream', () => {
     const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api-svc' }, spec: { type: 'LoadBalancer', selector: { app: 'api' }, ports: [{ port: 80, targetPort: 3000, nodePort: 30000 }, { port: 81 }] } };
     const r = sut([svc, deployment()]);
@@ -108,7 +154,7 @@ describe(importDocuments.name, () => {
   });
 
   it.each<[string, Obj, Obj, string[]]>([
-    ['v2 with a cpu Utilization metric and a scale-down window', { apiVersion: 'autoscaling/v2', spec: { minReplicas: 2, maxReplicas: 5, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }, { type: 'Pods' }], behavior: { scaleDown: { stabilizationWindowSeconds: 30, policies: [] }, scaleUp: {} } } }, { targetCPU: 60, min: 2, max: 5, scaleDownStabilizationSeconds: 30 }, ['spec.metrics[1]', 'spec.behavior.scaleUp', 'spec.behavior.scaleDown.policies']],
+    ['v2 with a cpu Utilization metric and a scale-down window', { apiVersion: 'autoscaling/v2', spec: { minReplicas: 2, maxReplicas: 5, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }, { type: 'Pods' }], behavior: { scaleDown: { stabilizationWindowSeconds: 30, policies: [] }, scaleUp: {} } } }, { targetCPU: 60, min: 2, max: 5, behavior: { scaleDown: { stabilizationWindowSeconds: 30 } } }, ['spec.metrics[1]', 'spec.behavior.scaleUp', 'spec.behavior.scaleDown.policies']],
     ['v2 without metrics: Kubernetes’ 80% CPU, min 1', { apiVersion: 'autoscaling/v2', spec: { maxReplicas: 4 } }, { targetCPU: 80, min: 1, max: 4 }, []],
     ['v1 targetCPUUtilizationPercentage', { apiVersion: 'autoscaling/v1', spec: { minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50 } }, { targetCPU: 50, min: 1, max: 3 }, []],
   ])('an HPA %s → spec.autoscale of its target', (_, hpa, autoscale, ignored) => {
@@ -169,7 +215,7 @@ describe(importDocuments.name, () => {
     expect(r.errors).toEqual([]);
     expect(r.documents).toHaveLength(n);
     expect(r.documents[0]).toMatchObject({ metadata: { name: 'frontend-api', labels: { app: 'frontend-api', tier: 'backend' } }, spec: { replicas, image: 'myregistry.azurecr.io/frontend-api:latest', network: 'bridge', port: 8080, readinessProbe: { httpGet: { path: '/health/ready' } }, livenessProbe: { httpGet: { path: '/health/live' } }, resources: { cpus: 0.5, memory: '256Mi' } } });
-    expect(r.notes.find((x) => x.object === 'Deployment/frontend-api')?.ignored).toEqual(expect.arrayContaining(['metadata.namespace', 'spec.template.spec.containers[0].resources.requests']));
+    expect(r.notes.find((x) => x.object === 'Deployment/frontend-api')?.ignored).toEqual(expect.arrayContaining(['metadata.namespace', 'spec.template.spec.containers[0].resources.requests.memory']));
     if (file.includes('primary')) expect(r.notes.at(-1)).toMatchObject({ object: 'ConfigMap/microservices-config', ignored: [WHOLE_OBJECT] });
     else expect(r.notes[0].ignored).toContain('spec.template.spec.nodeSelector');
   });

@@ -45,10 +45,17 @@ interface Workload {
   process: boolean;
   note: ImportNote;
   autoscaled?: string;
+  /** The container's requests.cpu in cores: an HPA's utilization is a share of it, Grid's targetCPU a share of one core. */
+  cpuRequest?: number;
 }
 
 export function importDocuments(docs: unknown[]): ImportResult {
   const out: ImportResult = { documents: [], origins: [], notes: [], errors: [] };
+  // Argo AnalysisTemplates a Rollout's canary analysis may name: read into spec.rollout.analysis.
+  const templates = new Map<string, { doc: Obj; index: number; usedBy?: string }>();
+  docs.forEach((doc, index) => {
+    if (isMapping(doc) && doc.kind === 'AnalysisTemplate' && doc.apiVersion === WORKLOADS.Rollout) templates.set(nameOf(doc), { doc, index });
+  });
   const workloads: Workload[] = [];
   // Refused workloads: their error is enough, their HPAs need not add one.
   const refused = new Set<string>();
@@ -72,7 +79,7 @@ export function importDocuments(docs: unknown[]): ImportResult {
         out.errors.push(...r.errors);
         return;
       }
-      const w = importWorkload(doc, index, out.errors);
+      const w = importWorkload(doc, index, out.errors, templates);
       if (w) {
         workloads.push(w);
         slots.push({ index, workload: w });
@@ -80,6 +87,7 @@ export function importDocuments(docs: unknown[]): ImportResult {
       return;
     }
     if (isKubernetesService(doc) || kind === 'HorizontalPodAutoscaler') return;
+    if (kind === 'AnalysisTemplate' && templates.get(nameOf(doc))?.index === index) return;
     if (!isOtherKubernetesKind(doc)) return slots.push({ index, doc });
     out.notes.push({ object: `${kind}/${nameOf(doc)}`, ignored: [WHOLE_OBJECT], index });
   });
@@ -90,6 +98,9 @@ export function importDocuments(docs: unknown[]): ImportResult {
   for (const s of slots) {
     out.documents.push(s.workload ? s.workload.doc : s.doc);
     out.origins.push(s.index);
+  }
+  for (const [name, t] of templates) {
+    out.notes.push(t.usedBy ? { object: `AnalysisTemplate/${name}`, became: `${t.usedBy} (spec.rollout.analysis)`, ignored: [], index: t.index } : { object: `AnalysisTemplate/${name}`, ignored: [WHOLE_OBJECT], index: t.index });
   }
   // Notes in request order, each object's once.
   out.notes.push(...workloads.map((w) => w.note));
@@ -135,7 +146,9 @@ function annotatedCommand(r: Reader, annotations: Obj, path: string): string[] |
 /** Grid sets these labels on export from the service itself; kept, they would go stale. */
 const GRID_LABELS = [LABEL_NAME, LABEL_VERSION, LABEL_MANAGED_BY];
 
-function importWorkload(doc: Obj, index: number, errors: FieldError[]): Workload | undefined {
+type Templates = Map<string, { doc: Obj; index: number; usedBy?: string }>;
+
+function importWorkload(doc: Obj, index: number, errors: FieldError[], templates: Templates): Workload | undefined {
   const r = new Reader(index);
   const kind = doc.kind as string;
   const name = nameOf(doc);
@@ -166,7 +179,7 @@ function importWorkload(doc: Obj, index: number, errors: FieldError[]): Workload
   if (kind === 'Rollout' && spec.workloadRef !== undefined) r.fail('spec.workloadRef', 'Grid imports a Rollout with its pod template inline (spec.template), not one referring to a Deployment');
   r.rest(spec, 'spec', specKnown);
   if (kind === 'Deployment') deploymentStrategy(r, spec.strategy, rollout);
-  else rolloutStrategy(r, spec.strategy, rollout);
+  else rolloutStrategy(r, spec.strategy, rollout, templates, `service/${name}`);
   if (Object.keys(rollout).length > 0) g.rollout = rollout;
 
   const podAt = 'spec.template.spec';
@@ -179,7 +192,8 @@ function importWorkload(doc: Obj, index: number, errors: FieldError[]): Workload
   const containers = Array.isArray(pod.containers) ? pod.containers : [];
   if (containers.length !== 1) r.fail(join(podAt, 'containers'), `Grid runs one container per pod (got ${containers.length})`);
   let hasPort = false;
-  if (containers.length >= 1) hasPort = importContainer(r, map(containers[0]), join(join(podAt, 'containers'), 0), g, command, annotations);
+  const side: { cpuRequest?: number } = {};
+  if (containers.length >= 1) hasPort = importContainer(r, map(containers[0]), join(join(podAt, 'containers'), 0), g, command, annotations, side);
 
   const metadata: Obj = { name: meta.name };
   const labels = Object.fromEntries(Object.entries(map(meta.labels)).filter(([k]) => !GRID_LABELS.includes(k)));
@@ -195,6 +209,7 @@ function importWorkload(doc: Obj, index: number, errors: FieldError[]): Workload
     podLabels: map(tmeta.labels),
     hasPort,
     process: command !== undefined,
+    cpuRequest: side.cpuRequest,
     note: { object: `${kind}/${name}`, became: `service/${name}`, ignored: r.ignored, index },
   };
 }
@@ -216,7 +231,7 @@ function deploymentStrategy(r: Reader, raw: unknown, rollout: Obj): void {
   if (ru.maxUnavailable !== undefined) rollout.maxUnavailable = ru.maxUnavailable;
 }
 
-function rolloutStrategy(r: Reader, raw: unknown, rollout: Obj): void {
+function rolloutStrategy(r: Reader, raw: unknown, rollout: Obj, templates: Templates, became: string): void {
   const s = map(raw);
   r.rest(s, 'spec.strategy', ['blueGreen', 'canary']);
   if (isMapping(s.blueGreen)) {
@@ -228,7 +243,14 @@ function rolloutStrategy(r: Reader, raw: unknown, rollout: Obj): void {
   } else if (isMapping(s.canary)) {
     const c = s.canary;
     const at = 'spec.strategy.canary';
-    r.rest(c, at, ['steps', 'maxSurge', 'maxUnavailable', 'canaryService', 'stableService']);
+    r.rest(c, at, ['steps', 'maxSurge', 'maxUnavailable', 'canaryService', 'stableService', 'analysis']);
+    if (c.analysis !== undefined) {
+      const analysis = canaryAnalysis(map(c.analysis), templates);
+      if (analysis) {
+        rollout.analysis = analysis.spec;
+        analysis.template.usedBy = became;
+      } else r.ignored.push(join(at, 'analysis'));
+    }
     rollout.strategy = 'Canary';
     for (const k of ['maxSurge', 'maxUnavailable']) if (c[k] !== undefined) rollout[k] = c[k];
     const steps: unknown[] = [];
@@ -242,10 +264,35 @@ function rolloutStrategy(r: Reader, raw: unknown, rollout: Obj): void {
   }
 }
 
+/**
+ * A canary's background analysis in the form Grid exports it: one AnalysisTemplate of the request
+ * whose metrics judge `result[0] >= <1 - maxErrorRate>` and `result[0] <= <maxP99LatencyMs>`, with
+ * one interval and failureLimit. Anything else is not Grid's analysis; the caller notes it ignored.
+ */
+function canaryAnalysis(a: Obj, templates: Templates): { spec: Obj; template: { usedBy?: string } } | undefined {
+  const refs = Array.isArray(a.templates) ? a.templates : [];
+  if (refs.length !== 1) return undefined;
+  const template = templates.get(String(map(refs[0]).templateName));
+  if (!template) return undefined;
+  const metrics = Array.isArray(map(template.doc.spec).metrics) ? (map(template.doc.spec).metrics as unknown[]).map(map) : [];
+  const spec: Obj = {};
+  for (const m of metrics) {
+    const cond = typeof m.successCondition === 'string' ? m.successCondition.replace(/\s+/g, ' ').trim() : '';
+    const atLeast = /^result\[0\] >= ([0-9.]+)$/.exec(cond);
+    const atMost = /^result\[0\] <= ([0-9.]+)$/.exec(cond);
+    if (atLeast) spec.maxErrorRate = Math.round((1 - Number(atLeast[1])) * 1e6) / 1e6;
+    else if (atMost) spec.maxP99LatencyMs = Number(atMost[1]);
+    else return undefined;
+    if (typeof m.interval === 'string') spec.interval = m.interval;
+    if (typeof m.failureLimit === 'number') spec.failureLimit = m.failureLimit;
+  }
+  return spec.maxErrorRate !== undefined || spec.maxP99LatencyMs !== undefined ? { spec, template } : undefined;
+}
+
 const CONTAINER_KNOWN = ['name', 'image', 'command', 'args', 'ports', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'resources', 'imagePullPolicy', 'workingDir', 'envFrom'];
 
 /** Fills the Grid spec from the one container; answers whether it declared a port. */
-function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[] | undefined, annotations: Obj): boolean {
+function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[] | undefined, annotations: Obj, side: { cpuRequest?: number }): boolean {
   r.rest(c, at, CONTAINER_KNOWN);
   if (c.envFrom !== undefined) r.fail(join(at, 'envFrom'), 'Grid takes env values written out (name and value); it reads no ConfigMap or Secret');
   const ports = Array.isArray(c.ports) ? c.ports : [];
@@ -270,13 +317,16 @@ function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[
       g.runtime = 'docker';
       g.command = argv;
     }
-    if (containerPort !== undefined) {
+    // A container told its port in PORT listens where it is told: Grid's host network gives it one.
+    // A fixed containerPort without it is the image's own port, which a bridge publishes.
+    const portFromEnv = (Array.isArray(c.env) ? c.env : []).some((e) => map(e).name === PORT_ENV && String(map(e).value) === String(containerPort));
+    if (containerPort !== undefined && !portFromEnv) {
       g.network = 'bridge';
       g.port = containerPort;
     }
     if (c.imagePullPolicy !== undefined) g.imagePullPolicy = c.imagePullPolicy;
     if (c.workingDir !== undefined) r.ignored.push(join(at, 'workingDir'));
-    if (c.resources !== undefined) importResources(r, map(c.resources), join(at, 'resources'), g);
+    if (c.resources !== undefined) side.cpuRequest = importResources(r, map(c.resources), join(at, 'resources'), g);
   }
 
   const env: Obj[] = [];
@@ -301,14 +351,19 @@ function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[
   return containerPort !== undefined && !command;
 }
 
-function importResources(r: Reader, res: Obj, at: string, g: Obj): void {
-  r.rest(res, at, ['limits']);
+/** limits become spec.resources; requests.cpu is answered (cores) for an HPA's utilization. */
+function importResources(r: Reader, res: Obj, at: string, g: Obj): number | undefined {
+  r.rest(res, at, ['limits', 'requests']);
   const limits = map(res.limits);
   r.rest(limits, join(at, 'limits'), ['cpu', 'memory']);
+  const requests = map(res.requests);
+  r.rest(requests, join(at, 'requests'), ['cpu']);
   const out: Obj = {};
   if (limits.cpu !== undefined) out.cpus = cpuCores(limits.cpu);
   if (limits.memory !== undefined) out.memory = limits.memory;
   if (Object.keys(out).length > 0) g.resources = out;
+  const request = cpuCores(requests.cpu);
+  return typeof request === 'number' && request > 0 ? request : undefined;
 }
 
 /** Kubernetes' CPU quantity ("500m", "1", 2) in cores; anything else is left for the validator to refuse. */
@@ -409,8 +464,10 @@ function importHpa(doc: Obj, index: number, workloads: Workload[], out: ImportRe
   out.errors.push(...r.errors);
   if (!w || r.errors.length > 0) return;
   w.autoscaled = object;
+  // Utilization is a share of the container's CPU request; Grid's targetCPU a share of one core.
+  if (typeof targetCPU === 'number' && w.cpuRequest !== undefined) targetCPU = Math.round(targetCPU * w.cpuRequest);
   const autoscale: Obj = { targetCPU, min: spec.minReplicas ?? 1, max: spec.maxReplicas };
-  if (down.stabilizationWindowSeconds !== undefined) autoscale.scaleDownStabilizationSeconds = down.stabilizationWindowSeconds;
+  if (down.stabilizationWindowSeconds !== undefined) autoscale.behavior = { scaleDown: { stabilizationWindowSeconds: down.stabilizationWindowSeconds } };
   w.doc.spec.autoscale = autoscale;
   out.notes.push({ object, became: `service/${w.name}`, ignored: r.ignored, index });
 }
