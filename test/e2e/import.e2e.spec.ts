@@ -93,6 +93,16 @@ describe('import of Kubernetes and Compose files', () => {
       { object: 'ConfigMap/imported-proc-config', ignored: ['the whole object'], index: 3 },
     ]);
     await runsThroughTheGateway('imported-proc');
+
+    // gridctl diff of the same stream: nothing would change; with another replica count, the
+    // Grid service the Deployment became shows the change.
+    const same = await gridctl(['diff', '-f', '-'], { url: g.url, input: yaml });
+    expect([same.code, same.stdout, same.stderr]).toEqual([0, '', '']);
+    const more = await gridctl(['diff', '-f', '-'], { url: g.url, input: yaml.replace('replicas: 2', 'replicas: 4') });
+    expect(more.code).toBe(1);
+    expect(more.stdout).toContain('--- live/service/imported-proc');
+    expect(more.stdout).toMatch(/^-  replicas: 2$/m);
+    expect(more.stdout).toMatch(/^\+  replicas: 4$/m);
   });
 
   it('a dry run answers the notes too and stores nothing; an exec probe is a 400 naming the field and stores nothing', async () => {

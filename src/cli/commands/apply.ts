@@ -111,12 +111,14 @@ export async function diffCommand(ctx: Ctx): Promise<number> {
     const docs = await documents(ctx);
     const answer = await postApply(ctx, docs, true);
     let differs = false;
-    for (const d of docs) {
-      const ref = refOf(d.value);
-      const r = resultFor(d.value, answer.applied);
-      if (!ref || !r) continue;
+    // Every object the apply would store, Grid's own documents in document order, then what
+    // imported Kubernetes objects and Compose services became (named as the Grid service).
+    const ordered = docs.map((d) => resultFor(d.value, answer.applied)).filter((r): r is AppliedResult => r !== undefined);
+    for (const r of answer.applied) if (!ordered.includes(r)) ordered.push(r);
+    for (const r of ordered) {
       if (!('merged' in r)) throw new CliError(`this Grid's dry run does not answer live and merged manifests (gridctl diff needs a newer Grid)`);
-      const patch = renderDiff(`${ref.kind}/${ref.name}`, r.live ?? null, r.merged);
+      const name = r.service !== undefined ? `service/${r.service}` : `failovergroup/${r.failoverGroup}`;
+      const patch = renderDiff(name, r.live ?? null, r.merged);
       if (!patch) continue;
       differs = true;
       ctx.out.write(colourDiff(patch, ctx.color));
