@@ -49,7 +49,7 @@ describe(importCompose.name, () => {
     ['a list command', { image: 'a:1', command: ['node', 'x.js'] }, { image: 'a:1', runtime: 'docker', command: ['node', 'x.js'] }, []],
     ['environment as a map (numbers become strings)', { image: 'a:1', environment: { A: 'x', N: 3 } }, { image: 'a:1', env: [{ name: 'A', value: 'x' }, { name: 'N', value: '3' }] }, []],
     ['environment as a list', { image: 'a:1', environment: ['A=x=y', 'B='] }, { image: 'a:1', env: [{ name: 'A', value: 'x=y' }, { name: 'B', value: '' }] }, []],
-    ['ports "8080:80" → port 80 on a bridge; the rest ignored', { image: 'a:1', ports: ['8080:80', '9090:90'] }, { image: 'a:1', network: 'bridge', port: 80 }, ['ports[1]']],
+    ['ports "8080:80" → port 80 on a bridge; the rest ignored', { image: 'a:1', ports: ['8080:80', '9090:90'] }, { image: 'a:1', network: 'bridge', port: 80 }, ['ports[1]', 'ports[0] (host side)']],
     [
       'healthcheck curl of localhost → readinessProbe with interval, timeout, retries, start_period',
       { image: 'a:1', healthcheck: { test: ['CMD', 'curl', '-f', 'http://localhost:8080/health/ready'], interval: '5s', timeout: '500ms', retries: 4, start_period: '1m' } },
@@ -76,6 +76,13 @@ describe(importCompose.name, () => {
     expect(r.notes[0].ignored).toEqual(['labels.team', 'command', 'ports[0]']);
   });
 
+  it('reads $$ as a literal $ and drops the PORT of a host-network container, which Grid sets itself', () => {
+    const r = sut({ web: { image: 'a:1', environment: { PRICE: '$$5', PORT: '9101' } } });
+    expect(r.errors).toEqual([]);
+    expect(r.documents).toEqual([grid('web', { image: 'a:1', env: [{ name: 'PRICE', value: '$5' }] })]);
+    expect(r.notes[0].ignored).toEqual(['environment.PORT']);
+  });
+
   it('notes top-level keys Grid does not use', () => {
     expect(sut({ a: { image: 'a:1' } }, { version: '3.8', volumes: {}, networks: {} }).notes[0]).toEqual({ object: 'Compose', ignored: ['volumes', 'networks'], index: 0 });
   });
@@ -90,6 +97,8 @@ describe(importCompose.name, () => {
     ['a port range', { image: 'a:1', ports: ['8000-8010:8000-8010'] }, '[0].services.web.ports[0]', 'one container port'],
     ['a bad duration', { image: 'a:1', healthcheck: { test: 'curl http://localhost/', interval: 'often' } }, '[0].services.web.healthcheck.interval', 'duration'],
     ['a bad grid.dev/command label', { image: 'a:1', labels: ['grid.dev/command=node x'] }, '[0].services.web.labels.grid.dev/command', 'JSON array'],
+    ['variable substitution in environment', { image: 'a:1', environment: { HOME_DIR: '${HOME:-/root}' } }, '[0].services.web.environment.HOME_DIR', 'variable substitution'],
+    ['variable substitution in the image', { image: 'grid-demo:${TAG:-v1}' }, '[0].services.web.image', 'variable substitution'],
   ])('refuses %s, naming the field', (_, service, at, why) => {
     const r = sut({ web: service });
     expect(r.errors).toEqual([{ path: at, message: expect.stringContaining(why) }]);

@@ -2,7 +2,7 @@
 import { ShellWordsError, splitCommand } from '../../../common/shell-words.js';
 import type { FieldError } from '../spec.types.js';
 import { isMapping, join, map, Reader, type ImportNote, type Obj } from './import-reader.js';
-import { ANNOTATION_COMMAND, ANNOTATION_IMAGE } from './k8s-names.js';
+import { ANNOTATION_COMMAND, ANNOTATION_IMAGE, PORT_ENV } from './k8s-names.js';
 
 /** A Compose file: a top-level `services:` mapping and no `kind` (which every Grid and Kubernetes object has). */
 export function isCompose(doc: Obj): boolean {
@@ -62,7 +62,8 @@ function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: bo
   } else {
     if (typeof s.image !== 'string' || s.image === '') {
       r.fail(s.build !== undefined ? join(at, 'build') : join(at, 'image'), s.build !== undefined ? 'Grid runs images and does not build them: give image (built beforehand) or a grid.dev/command label' : 'is required');
-    } else g.image = s.image;
+    } else if (INTERPOLATION.test(s.image)) r.fail(join(at, 'image'), `${interpolationProblem} (got ${JSON.stringify(s.image)})`);
+    else g.image = s.image;
     if (s.build !== undefined && typeof s.image === 'string') r.ignored.push(join(at, 'build'));
     const argv = [...(entrypoint ?? []), ...(command ?? [])];
     if (argv.length > 0) {
@@ -72,11 +73,18 @@ function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: bo
     }
   }
 
-  const env = environment(r, s.environment, join(at, 'environment'));
-  if (env.length > 0) g.env = env;
+  let env = environment(r, s.environment, join(at, 'environment'));
   if (s.env_file !== undefined) r.fail(join(at, 'env_file'), 'Grid reads no files named by the applied documents: write the variables under environment');
 
-  const port = firstPort(r, s.ports, join(at, 'ports'));
+  const port = firstPort(r, s.ports, join(at, 'ports'), process);
+  // Without a published port the container runs on the host network, where Grid gives it PORT:
+  // a PORT of the file's own would be overridden unseen (and is what export writes back).
+  if (port === undefined || process) {
+    const i = env.findIndex((e) => e.name === PORT_ENV);
+    if (i >= 0) r.ignored.push(join(join(at, 'environment'), PORT_ENV));
+    env = env.filter((e) => e.name !== PORT_ENV);
+  }
+  if (env.length > 0) g.env = env;
   if (port !== undefined && !process) {
     g.network = 'bridge';
     g.port = port;
@@ -118,11 +126,17 @@ function words(r: Reader, raw: unknown, at: string): string[] | undefined {
   }
 }
 
+/** Compose's variable interpolation: `$VAR`, `${VAR}`, `${VAR:-default}` (`$$` is a literal `$`). */
+const INTERPOLATION = /(^|[^$])\$(\{|[A-Za-z_])/;
+const interpolationProblem = "uses Compose variable substitution, which needs the shell running compose; Grid has none: write the value out (or $$ for a literal $)";
+
 function environment(r: Reader, raw: unknown, at: string): Obj[] {
   const out: Obj[] = [];
   const add = (name: string, value: unknown, path: string) => {
     if (value === null || value === undefined) r.fail(path, 'takes its value from the shell running compose, which Grid does not have: give the value');
-    else out.push({ name, value: String(value) });
+    else if (INTERPOLATION.test(String(value))) r.fail(path, `${interpolationProblem} (got ${JSON.stringify(String(value))})`);
+    // Compose writes a literal $ as $$.
+    else out.push({ name, value: String(value).replace(/\$\$/g, '$') });
   };
   if (isMapping(raw)) for (const [k, v] of Object.entries(raw)) add(k, v, join(at, k));
   else if (Array.isArray(raw))
@@ -144,13 +158,15 @@ export function containerPort(entry: unknown): number | undefined {
   return /^\d+$/.test(last) ? Number(last) : undefined;
 }
 
-function firstPort(r: Reader, raw: unknown, at: string): number | undefined {
+function firstPort(r: Reader, raw: unknown, at: string, process: boolean): number | undefined {
   if (raw === undefined) return undefined;
   const list = Array.isArray(raw) ? raw : [];
   list.slice(1).forEach((_, i) => r.ignored.push(join(at, i + 1)));
   if (list.length === 0) return undefined;
   const port = containerPort(list[0]);
   if (port === undefined) r.fail(join(at, 0), `must publish one container port, such as "8080:80" (got ${JSON.stringify(list[0])})`);
+  // Grid publishes the container port on a free 127.0.0.1 port of its choosing (reach it through the gateway): the host side is not kept.
+  else if (!process && typeof list[0] === 'string' && list[0].includes(':')) r.ignored.push(`${join(at, 0)} (host side)`);
   return port;
 }
 
