@@ -131,6 +131,6 @@ export class ExportController {
     if (output === 'json') return { apiVersion: 'v1', kind: 'List', items: r.objects };
     reply.header('content-type', 'application/yaml; charset=utf-8');
     const head = r.warnings.map((w) => `# warning: ${w.replace(/[\r\n]+/g, ' ')}\n`).join('');
-    return head + r.objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+    return head + r.objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
   }
 }

@@ -164,6 +164,11 @@ describe(exportManifests.name, () => {
     expect(r.warnings).toEqual(expect.arrayContaining([expect.stringContaining('minRequests (20)'), expect.stringContaining('traffic router'), expect.stringContaining("point its queries at your ingress's or mesh's request metrics")]));
   });
 
+  it("warns when a spec uses what Grid gives its pods (GRID_URL's gateway) and a cluster does not", () => {
+    const r = sut([manifest('front', { env: [{ name: 'API', value: '$(GRID_URL)/gateway/api' }] }), manifest('plain')]);
+    expect(r.warnings.filter((w) => w.includes('GRID_URL'))).toEqual([expect.stringMatching(/^front: uses GRID_URL, which Grid gives its pods and a cluster does not/)]);
+  });
+
   describe('autoscale → HPA', () => {
     it.each([
       ['Rolling → Deployment, one core requested', 'Rolling', undefined, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, '1', 70],

@@ -121,6 +121,8 @@ describe(importDocuments.name, () => {
     it.each([
       ['a condition Grid does not write', rollout(ref), template('result[0] > 0.98 && result[0] < 2', 'result[0] <= 250')],
       ['a template not in the request', rollout({ templates: [{ templateName: 'elsewhere' }] }), template('result[0] >= 0.98', 'result[0] <= 250')],
+      ['a template of one metric (Grid would add a latency check the user never had)', rollout(ref), { ...template('result[0] >= 0.98', 'x'), spec: { metrics: [template('result[0] >= 0.98', 'x').spec.metrics[0]] } }],
+      ['a template of another provider', rollout(ref), { ...template('result[0] >= 0.98', 'result[0] <= 250'), spec: { metrics: template('result[0] >= 0.98', 'result[0] <= 250').spec.metrics.map((m) => ({ ...m, provider: { web: { url: 'http://x' } } })) } }],
     ])('ignores %s (the analysis and the template are noted ignored)', (_name, r0, t) => {
       const r = sut([r0, t]);
       expect(r.errors).toEqual([]);
@@ -130,6 +132,32 @@ describe(importDocuments.name, () => {
         { object: 'AnalysisTemplate/api-analysis', ignored: [WHOLE_OBJECT], index: 1 },
       ]);
     });
+  });
+
+  it('a v1 List (kubectl get -o yaml, gridctl export -o json) is its items; errors and notes name the list and the item', () => {
+    const list = { apiVersion: 'v1', kind: 'List', items: [deployment(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } }] };
+    const ok = sut([gridService({ image: 'local://a@v1' }, { name: 'other' }), list]);
+    expect(ok.errors).toEqual([]);
+    expect(ok.documents).toEqual([gridService({ image: 'local://a@v1' }, { name: 'other' }), gridService({ image: 'grid-demo:v1' })]);
+    expect(ok.origins).toEqual([0, 1]);
+    expect(ok.notes).toEqual([
+      { object: 'Deployment/api', became: 'service/api', ignored: [], index: 1 },
+      { object: 'ConfigMap/cfg', ignored: [WHOLE_OBJECT], index: 1 },
+    ]);
+    const bad = sut([{ ...list, items: [deployment({ livenessProbe: { exec: { command: ['true'] } } })] }]);
+    expect(bad.errors).toEqual([{ path: '[0].items[0].spec.template.spec.containers[0].livenessProbe.exec', message: expect.stringContaining('HTTP only') }]);
+  });
+
+  it.each<[string, Obj, string | undefined]>([
+    ['on the container port by number', { containerPort: 8080, name: 'http' }, undefined],
+    ['on the container port by name', { containerPort: 8080, name: 'http' }, undefined],
+    ['on another port', { containerPort: 8080 }, "a probe on another port (9090)"],
+    ['on a port name the container lacks', { containerPort: 8080, name: 'http' }, 'a probe on another port ("admin")'],
+  ])('a probe %s', (name, port, problem) => {
+    const probePort = name.includes('another') ? 9090 : name.includes('lacks') ? 'admin' : name.includes('by name') ? 'http' : 8080;
+    const r = sut([deployment({ ports: [port], readinessProbe: { httpGet: { path: '/ready', port: probePort } } })]);
+    if (problem === undefined) expect(r.errors).toEqual([]);
+    else expect(r.errors).toEqual([{ path: '[0].spec.template.spec.containers[0].readinessProbe.httpGet.port', message: expect.stringContaining(problem) }]);
   });
 
   it('a v1 Service gives its targetPort to the workload it selects, wherever it is in the stream', () => {

@@ -49,7 +49,38 @@ interface Workload {
   cpuRequest?: number;
 }
 
+/**
+ * A `v1 List` (what `kubectl get -o yaml` and `gridctl export -o json` write) is its items: they
+ * are imported in its place, their errors and notes told as `[i].items[j]…` of the request.
+ */
 export function importDocuments(docs: unknown[]): ImportResult {
+  if (!docs.some(isList)) return importFlat(docs);
+  const flat: unknown[] = [];
+  const from: Array<{ index: number; item?: number }> = [];
+  docs.forEach((doc, index) => {
+    if (isList(doc)) (doc.items as unknown[]).forEach((item, j) => (flat.push(item), from.push({ index, item: j })));
+    else (flat.push(doc), from.push({ index }));
+  });
+  const r = importFlat(flat);
+  const where = (k: number) => from[k];
+  return {
+    documents: r.documents,
+    origins: r.origins.map((k) => where(k).index),
+    notes: r.notes.map((n) => ({ ...n, index: where(n.index).index })),
+    errors: r.errors.map((e) => {
+      const m = /^\[(\d+)\](.*)$/.exec(e.path);
+      if (!m) return e;
+      const f = where(Number(m[1]));
+      return { ...e, path: f.item === undefined ? `[${f.index}]${m[2]}` : `[${f.index}].items[${f.item}]${m[2].startsWith('[') || m[2] === '' ? '' : '.'}${m[2].replace(/^\./, '')}` };
+    }),
+  };
+}
+
+function isList(doc: unknown): doc is Obj & { items: unknown[] } {
+  return isMapping(doc) && doc.kind === 'List' && doc.apiVersion === 'v1' && Array.isArray(doc.items);
+}
+
+function importFlat(docs: unknown[]): ImportResult {
   const out: ImportResult = { documents: [], origins: [], notes: [], errors: [] };
   // Argo AnalysisTemplates a Rollout's canary analysis may name: read into spec.rollout.analysis.
   const templates = new Map<string, { doc: Obj; index: number; usedBy?: string }>();
@@ -243,8 +274,10 @@ function rolloutStrategy(r: Reader, raw: unknown, rollout: Obj, templates: Templ
   } else if (isMapping(s.canary)) {
     const c = s.canary;
     const at = 'spec.strategy.canary';
-    r.rest(c, at, ['steps', 'maxSurge', 'maxUnavailable', 'canaryService', 'stableService', 'analysis']);
+    r.rest(c, at, ['steps', 'maxSurge', 'maxUnavailable', 'analysis']);
     if (c.analysis !== undefined) {
+      // Grid's analysis runs from the first step and judges the canary's own traffic.
+      r.rest(map(c.analysis), join(at, 'analysis'), ['templates', 'args']);
       const analysis = canaryAnalysis(map(c.analysis), templates);
       if (analysis) {
         rollout.analysis = analysis.spec;
@@ -275,6 +308,9 @@ function canaryAnalysis(a: Obj, templates: Templates): { spec: Obj; template: { 
   const template = templates.get(String(map(refs[0]).templateName));
   if (!template) return undefined;
   const metrics = Array.isArray(map(template.doc.spec).metrics) ? (map(template.doc.spec).metrics as unknown[]).map(map) : [];
+  // Exactly the two Prometheus metrics export writes: Grid's analysis replaces their queries with
+  // its gateway's numbers, so a template of other metrics or providers would be misread.
+  if (metrics.length !== 2 || !metrics.every((m) => isMapping(map(m.provider).prometheus))) return undefined;
   const spec: Obj = {};
   for (const m of metrics) {
     const cond = typeof m.successCondition === 'string' ? m.successCondition.replace(/\s+/g, ' ').trim() : '';
@@ -286,7 +322,7 @@ function canaryAnalysis(a: Obj, templates: Templates): { spec: Obj; template: { 
     if (typeof m.interval === 'string') spec.interval = m.interval;
     if (typeof m.failureLimit === 'number') spec.failureLimit = m.failureLimit;
   }
-  return spec.maxErrorRate !== undefined || spec.maxP99LatencyMs !== undefined ? { spec, template } : undefined;
+  return spec.maxErrorRate !== undefined && spec.maxP99LatencyMs !== undefined ? { spec, template } : undefined;
 }
 
 const CONTAINER_KNOWN = ['name', 'image', 'command', 'args', 'ports', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'resources', 'imagePullPolicy', 'workingDir', 'envFrom'];
@@ -344,7 +380,7 @@ function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[
 
   for (const k of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
     if (c[k] !== undefined) {
-      const p = importProbe(r, map(c[k]), join(at, k));
+      const p = importProbe(r, map(c[k]), join(at, k), { number: containerPort, name: typeof first.name === 'string' ? first.name : undefined });
       if (p) g[k] = p;
     }
   }
@@ -376,7 +412,19 @@ export function cpuCores(q: unknown): unknown {
 
 const PROBE_TIMING = ['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold'];
 
-function importProbe(r: Reader, p: Obj, at: string): Obj | undefined {
+/**
+ * Grid probes the pod's one port. A probe's httpGet.port naming another (an admin port) would be
+ * probed on the wrong port: refused. `port` is the container's first port (number and name).
+ */
+function probePortProblem(h: Obj, port: { number?: number; name?: string }): string | undefined {
+  if (h.port === undefined) return undefined;
+  if (typeof h.port === 'number' && (port.number === undefined || h.port === port.number)) return undefined;
+  if (typeof h.port === 'string' && port.name !== undefined && h.port === port.name) return undefined;
+  if (typeof h.port === 'string' && /^\d+$/.test(h.port) && Number(h.port) === port.number) return undefined;
+  return `Grid probes the pod's own port${port.number !== undefined ? ` (${port.number})` : ''}; a probe on another port (${JSON.stringify(h.port)}) cannot be moved there`;
+}
+
+function importProbe(r: Reader, p: Obj, at: string, port: { number?: number; name?: string } = {}): Obj | undefined {
   for (const k of ['exec', 'tcpSocket', 'grpc']) {
     if (p[k] !== undefined) {
       r.fail(join(at, k), 'Grid probes over HTTP only (httpGet)');
@@ -387,6 +435,8 @@ function importProbe(r: Reader, p: Obj, at: string): Obj | undefined {
   const h = map(p.httpGet);
   r.rest(h, join(at, 'httpGet'), ['path', 'port', 'scheme']);
   if (h.scheme !== undefined && h.scheme !== 'HTTP') r.fail(join(join(at, 'httpGet'), 'scheme'), `Grid probes over plain HTTP (got ${JSON.stringify(h.scheme)})`);
+  const portProblem = probePortProblem(h, port);
+  if (portProblem) r.fail(join(join(at, 'httpGet'), 'port'), portProblem);
   const out: Obj = { httpGet: { path: h.path ?? '/' } };
   for (const k of PROBE_TIMING) if (p[k] !== undefined) out[k] = p[k];
   return out;
