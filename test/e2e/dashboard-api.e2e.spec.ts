@@ -179,7 +179,7 @@ describe('dashboard: what a page of another origin, or a pod page, can do', () =
     for (const headers of foreign) {
       const r = await post(headers);
       expect([JSON.stringify(headers), r.status]).toEqual([JSON.stringify(headers), 403]);
-      expect(r.body.message).toMatch(/^refused: a change of state sent by/);
+      expect(r.body.message).toMatch(/^refused: a request with a body sent by/);
     }
     expect((await json(`${g.url}/services/csrf`)).status).toBe(404);
     expect((await post({ origin: g.url, 'sec-fetch-site': 'same-origin' })).status).toBe(200);

@@ -87,6 +87,11 @@ describeWithDocker('export', () => {
     const bad = await json(`${g.url}/export`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: body.replace('replicas: 3', 'replicas: -1') });
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].path).toContain('spec.replicas');
+    // A read, but one whose body costs Grid work: another site's page cannot send it through a browser.
+    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
+      const foreign = await json(`${g.url}/export?image=api=registry.example/api:2`, { method: 'POST', headers: { 'content-type': 'application/yaml', ...headers }, body });
+      expect([foreign.status, foreign.body.message]).toEqual([403, expect.stringContaining("another site's page")]);
+    }
   });
 
   it('gridctl export --all prints YAML for kubectl and the warnings on stderr', async () => {

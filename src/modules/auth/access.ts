@@ -82,15 +82,15 @@ export function presented(headers: Record<string, string | string[] | undefined>
  */
 export function crossSiteRefusal(headers: Record<string, string | string[] | undefined>): string | null {
   const site = headers['sec-fetch-site'];
-  if (site === 'cross-site' || site === 'same-site') return `refused: a change of state sent by another site's page (Sec-Fetch-Site: ${site})`;
+  if (site === 'cross-site' || site === 'same-site') return `refused: a request with a body sent by another site's page (Sec-Fetch-Site: ${site})`;
   const origin = headers.origin;
   if (origin === undefined) return null;
-  if (typeof origin !== 'string' || origin === 'null') return 'refused: a change of state sent by a page without an origin of its own (Origin: null)';
+  if (typeof origin !== 'string' || origin === 'null') return 'refused: a request with a body sent by a page without an origin of its own (Origin: null)';
   let host: string;
   try {
     host = new URL(origin).host;
   } catch {
     return 'refused: the Origin header is not a URL';
   }
-  return host === headers.host ? null : `refused: a change of state sent by another site's page (Origin ${origin.slice(0, 100)} is not this Grid)`;
+  return host === headers.host ? null : `refused: a request with a body sent by another site's page (Origin ${origin.slice(0, 100)} is not this Grid)`;
 }

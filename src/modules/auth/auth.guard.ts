@@ -34,7 +34,9 @@ export class AuthGuard implements CanActivate {
     const targets = [ctx.getHandler(), ctx.getClass()];
     const route: RouteKind = this.reflector.getAllAndOverride<boolean>(PUBLIC, targets) ? 'public' : this.reflector.getAllAndOverride<boolean>(MUTATING, targets) ? 'mutate' : 'read';
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
-    if (route === 'mutate') {
+    // Any request with a body a page could send blind (POST /export reads, but costs Grid work) is
+    // refused cross-site too; GET and HEAD carry no body and answer nothing another origin can read.
+    if (route === 'mutate' || (route === 'read' && req.method !== 'GET' && req.method !== 'HEAD')) {
       const crossSite = crossSiteRefusal(req.headers);
       if (crossSite) throw new GridException(GridErrorCode.Forbidden, crossSite);
     }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { containerPort, importCompose, isCompose, seconds } from './compose.js';
+import { containerPort, healthcheckPath, importCompose, isCompose, seconds } from './compose.js';
 
 type Obj = Record<string, unknown>;
 
@@ -15,6 +15,21 @@ describe(isCompose.name, () => {
     [{ kind: 'Service', services: {} }, false],
     [{ services: ['a'] }, false],
   ])('%j → %s', (doc, want) => expect(isCompose(doc)).toBe(want));
+});
+
+describe(healthcheckPath.name, () => {
+  it.each<[string, string | undefined]>([
+    ['curl -f http://localhost/health', '/health'],
+    ['curl -fsS http://127.0.0.1:8080/health/ready || exit 1', '/health/ready'],
+    ['/usr/bin/wget -qO- "http://localhost:3000/"', '/'],
+    ['wget -q http://localhost', '/'],
+    ['curl -f http://example.com/health', undefined],
+    ['pg_isready -U postgres', undefined],
+    ['echo http://localhost/x', undefined],
+    // Many curls and no URL: one pass over the words, not a scan per curl (a 1 MiB line held Grid for 94 s).
+    ['curl '.repeat(800), undefined],
+    [`curl ${'x'.repeat(5000)} http://localhost/h`, undefined],
+  ])('%j → %j', (line, want) => expect(healthcheckPath(line)).toBe(want));
 });
 
 describe(containerPort.name, () => {

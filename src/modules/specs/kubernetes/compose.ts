@@ -181,21 +181,40 @@ export function seconds(raw: unknown): number | undefined {
 }
 
 /** curl or wget of http://localhost[:port]/path, the usual Compose HTTP check. */
-const HTTP_CHECK = /\b(?:curl|wget)\b.*?\bhttps?:\/\/(?:localhost|127\.0\.0\.1)(?::\d+)?(\/[^\s'"|;&]*)?/;
+/** A URL of this container, as a healthcheck's curl or wget names it; anchored, tested word by word. */
+const LOCAL_URL = /^https?:\/\/(?:localhost|127\.0\.0\.1)(?::\d+)?(\/[^\s'"|;&]*)?$/;
+/** More than any real healthcheck line; a longer one is not read (a bound on the work an apply can ask). */
+const MAX_HEALTHCHECK_CHARS = 4096;
+
+/**
+ * The path a `curl …`/`wget …` healthcheck fetches from localhost, or undefined. Linear: the
+ * words are split once, and the URL looked for among the words after the first curl or wget.
+ */
+export function healthcheckPath(line: string): string | undefined {
+  if (line.length > MAX_HEALTHCHECK_CHARS) return undefined;
+  const words = line.split(/\s+/).map((w) => w.replace(/^['"]|['"]$/g, ''));
+  const tool = words.findIndex((w) => /(^|\/)(curl|wget)$/.test(w));
+  if (tool < 0) return undefined;
+  for (const w of words.slice(tool + 1)) {
+    const m = LOCAL_URL.exec(w);
+    if (m) return m[1] ?? '/';
+  }
+  return undefined;
+}
 
 function healthcheck(r: Reader, h: Obj, at: string): Obj | undefined {
   r.rest(h, at, ['test', 'interval', 'timeout', 'retries', 'start_period', 'disable']);
   if (h.disable === true) return undefined;
-  const test = Array.isArray(h.test) ? h.test.map(String) : typeof h.test === 'string' ? [h.test] : [];
+  const test = Array.isArray(h.test) ? h.test.map((t) => (typeof t === 'string' ? t : '')) : typeof h.test === 'string' ? [h.test] : [];
   if (test[0] === 'NONE') return undefined;
   const line = (test[0] === 'CMD' || test[0] === 'CMD-SHELL' ? test.slice(1) : test).join(' ');
-  const m = HTTP_CHECK.exec(line);
-  if (!m) {
+  const path = healthcheckPath(line);
+  if (path === undefined) {
     // The service still runs; Grid only cannot tell when it is ready.
     r.ignored.push(join(at, 'test'));
     return undefined;
   }
-  const probe: Obj = { httpGet: { path: m[1] ?? '/' } };
+  const probe: Obj = { httpGet: { path } };
   const fields: Array<[string, string]> = [
     ['interval', 'periodSeconds'],
     ['timeout', 'timeoutSeconds'],
