@@ -738,7 +738,8 @@ function readProbePath(h: Fields): string | undefined {
   if (!value.startsWith('/')) problem = "must start with '/'";
   else if (value.startsWith('//')) problem = "must not start with '//'";
   else if (value.includes('://')) problem = "must be a path, not a URL (contains '://')";
-  else if (/[\s\x00-\x1f\x7f]/.test(value)) problem = 'must not contain whitespace or control characters';
+  // C1 controls and U+2028/2029 too: YAML parsers read \x85, U+2028 and U+2029 as line breaks.
+  else if (/[\s\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(value)) problem = 'must not contain whitespace or control characters';
   // A failover check goes to <GRID url>/gateway/<service><path>: '..' would climb out to another service or Grid's own API.
   else if (value.split(/[?#]/)[0].split('/').some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) problem = "must not contain '.' or '..' segments (plain or %2e)";
   if (problem === undefined) return value;

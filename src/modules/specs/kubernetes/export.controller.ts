@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiExtension, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { stringify } from 'yaml';
+import { Document, visit } from 'yaml';
 import { GridErrorCode, GridException } from '../../../common/errors/grid.exception.js';
 import { requiredName } from '../../../common/validation/query.js';
 import { SpecsService } from '../specs.service.js';
@@ -130,7 +130,29 @@ export class ExportController {
     if (r.warnings.length > 0) reply.header('warning', r.warnings.map(warningHeader));
     if (output === 'json') return { apiVersion: 'v1', kind: 'List', items: r.objects };
     reply.header('content-type', 'application/yaml; charset=utf-8');
-    const head = r.warnings.map((w) => `# warning: ${w.replace(/[\r\n]+/g, ' ')}\n`).join('');
-    return head + r.objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+    // Comments are ASCII: YAML parsers (Go's among them) break lines at \x85, U+2028 and U+2029 too.
+    const head = r.warnings.map((w) => `# warning: ${w.replace(/[^\x20-\x7e]/g, '?')}\n`).join('');
+    return head + r.objects.map(kubernetesYaml).join('---\n');
   }
+}
+
+/** Characters a YAML parser may read as a line break or that YAML cannot print raw: \x80-\x9f (\x85 NEL), U+2028, U+2029. */
+const UNSAFE_IN_YAML = /[\u0080-\u009f\u2028\u2029]/;
+
+/**
+ * One object as YAML for kubectl: YAML 1.1 (what Kubernetes' parser speaks, so `yes`, `on` and
+ * `1:20` come quoted, never as a bool or a sexagesimal number), no aliases, and every string that
+ * holds a line-breaking or unprintable character double-quoted with the character escaped, so a
+ * value can never become another field or another object.
+ */
+export function kubernetesYaml(o: unknown): string {
+  const doc = new Document(o, { version: '1.1', aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && UNSAFE_IN_YAML.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  const text = doc.toString({ lineWidth: 0 });
+  // Only double-quoted scalars can hold these now; there, an escape is the character itself.
+  return text.replace(/[\u0080-\u009f\u2028\u2029]/g, (ch) => (ch === '\u2028' ? '\\L' : ch === '\u2029' ? '\\P' : ch === '\u0085' ? '\\N' : `\\x${ch.charCodeAt(0).toString(16)}`));
 }
