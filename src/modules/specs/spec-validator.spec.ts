@@ -724,6 +724,11 @@ describe('parseManifests', () => {
     });
   });
 
+  it('refuses more than 1000 documents in one request, before validating any', () => {
+    const body = Array.from({ length: 1001 }, (_, i) => ({ kind: 'Service', metadata: { name: `s${i}` }, spec: { image: 'local://demo@v1' } }));
+    expect(parseManifests(body, 'application/json')).toEqual({ ok: false, errors: [{ path: '(body)', message: 'holds 1001 documents; at most 1000 in one request' }] });
+  });
+
   describe('annotations', () => {
     it('keeps them as given, and leaves the field out when there are none', () => {
       const withSome = manifestsOf('kind: Service\nmetadata:\n  name: api\n  annotations: { grid.dev/image: "reg.example/api:1", note: "any text: at all" }\nspec: { image: local://demo@v1 }\n');

@@ -1065,6 +1065,9 @@ function readAnalysis(r: Fields): AnalysisSpec | undefined {
  * every manifest in it. All-or-nothing: one bad document fails the request,
  * with the errors of every document.
  */
+/** Documents (and the services they become) one /apply or /export may carry. */
+export const MAX_DOCUMENTS = 1000;
+
 export function parseManifests(body: string | Buffer | unknown, contentType: string | undefined, options: ParseOptions = {}): ParseResult {
   const docs = readDocuments(body, contentType);
   if (!docs.ok) return docs;
@@ -1077,7 +1080,11 @@ export function parseManifests(body: string | Buffer | unknown, contentType: str
     return path === '(root)' ? `[${i}]` : `[${i}].${path}`;
   };
 
+  // A bound on the work one request can ask (each object is validated, translated, planned):
+  // more than a single machine's worth of services.
+  if (docs.values.length > MAX_DOCUMENTS) return { ok: false, errors: [{ path: '(body)', message: `holds ${docs.values.length} documents; at most ${MAX_DOCUMENTS} in one request` }] };
   const imported = importDocuments(docs.values);
+  if (imported.documents.length > MAX_DOCUMENTS) return { ok: false, errors: [{ path: '(body)', message: `makes ${imported.documents.length} services (Compose services and List items count); at most ${MAX_DOCUMENTS} in one request` }] };
   const errors: FieldError[] = imported.errors.map((e) => ({ path: multi ? e.path : e.path.replace(/^\[0\]\.?/, '') || '(root)', message: e.message }));
   const manifests: ServiceManifest[] = [];
   const groups: FailoverGroupManifest[] = [];

@@ -120,6 +120,13 @@ describe(importCompose.name, () => {
     expect(r.documents).toEqual([]);
   });
 
+  it('refuses more services than one request may make, before reading any', () => {
+    const services = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`s${i}`, { image: 'a:1' }]));
+    const r = sut(services);
+    expect(r.errors).toEqual([{ path: '[0].services', message: '1001 services; at most 1000 in one request' }]);
+    expect(r.documents).toEqual([]);
+  });
+
   it("seed 003's Compose file: postgres imports, the three built services are refused by their build:", () => {
     const r = importCompose(fixture('seed-003-docker-compose.yml'), 2);
     expect(r.errors.map((e) => e.path)).toEqual(['[2].services.frontend-api.build', '[2].services.business-logic.build', '[2].services.data-ingest.build']);

@@ -4,6 +4,8 @@ import type { FieldError } from '../spec.types.js';
 import { isMapping, join, map, Reader, type ImportNote, type Obj } from './import-reader.js';
 import { ANNOTATION_COMMAND, ANNOTATION_IMAGE, PORT_ENV } from './k8s-names.js';
 
+const MAX_COMPOSE_SERVICES = 1000;
+
 /** A Compose file: a top-level `services:` mapping and no `kind` (which every Grid and Kubernetes object has). */
 export function isCompose(doc: Obj): boolean {
   return doc.kind === undefined && isMapping(doc.services);
@@ -18,6 +20,12 @@ export function importCompose(doc: Obj, index: number): { documents: unknown[]; 
   const top = new Reader(index);
   top.rest(doc, '', ['services', 'version', 'name']);
   if (top.ignored.length > 0) notes.push({ object: 'Compose', ignored: top.ignored, index });
+  // As many services as one request may make (spec-validator's MAX_DOCUMENTS): refused before any is read.
+  const count = Object.keys(doc.services as Obj).length;
+  if (count > MAX_COMPOSE_SERVICES) {
+    top.fail('services', `${count} services; at most ${MAX_COMPOSE_SERVICES} in one request`);
+    return { documents, notes, errors: top.errors };
+  }
   for (const [name, raw] of Object.entries(doc.services as Obj)) {
     const r = new Reader(index);
     const at = join('services', name);
