@@ -94,6 +94,16 @@ describeWithDocker('export', () => {
     }
   });
 
+  it('sends at most 20 Warning headers and says how many more there are; the YAML lists every one', async () => {
+    const body = JSON.stringify(Array.from({ length: 30 }, (_, i) => ({ kind: 'Service', metadata: { name: `w${i}` }, spec: { image: 'registry.example/w:1' } })));
+    const res = await fetch(`${g.url}/export`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(200);
+    const warnings = res.headers.get('warning')!.split(/, (?=299 )/);
+    expect(warnings).toHaveLength(21);
+    expect(warnings[20]).toMatch(/and 10 more warnings/);
+    expect((await res.text()).match(/^# warning: /gm)).toHaveLength(30);
+  });
+
   it('gridctl export --all prints YAML for kubectl and the warnings on stderr', async () => {
     const r = await gridctl(['export', '--all', '--image', 'hot=registry.example/hot:1'], { url: g.url });
     expect(r.code).toBe(0);

@@ -127,7 +127,12 @@ export class ExportController {
       const errors = nameOf ? r.errors.map((e) => ({ ...e, path: e.path.replace(/^\[(\d+)\]/, (_, i: string) => `service/${nameOf(Number(i))}`) })) : r.errors;
       throw new GridException(GridErrorCode.Validation, `${errors[0].path}: ${errors[0].message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, errors);
     }
-    if (r.warnings.length > 0) reply.header('warning', r.warnings.map(warningHeader));
+    // At most MAX_WARNING_HEADERS: a client's header limit (Node's is 16 KiB) must not cost it the answer.
+    if (r.warnings.length > 0) {
+      const shown = r.warnings.slice(0, MAX_WARNING_HEADERS);
+      if (r.warnings.length > shown.length) shown.push(`and ${r.warnings.length - shown.length} more warnings (the YAML output lists every one as a # warning: line)`);
+      reply.header('warning', shown.map(warningHeader));
+    }
     if (output === 'json') return { apiVersion: 'v1', kind: 'List', items: r.objects };
     reply.header('content-type', 'application/yaml; charset=utf-8');
     // Comments are ASCII: YAML parsers (Go's among them) break lines at \x85, U+2028 and U+2029 too.
@@ -135,6 +140,8 @@ export class ExportController {
     return head + r.objects.map(kubernetesYaml).join('---\n');
   }
 }
+
+const MAX_WARNING_HEADERS = 20;
 
 /** Characters a YAML parser may read as a line break or that YAML cannot print raw: \x80-\x9f (\x85 NEL), U+2028, U+2029. */
 const UNSAFE_IN_YAML = /[\u0080-\u009f\u2028\u2029]/;
