@@ -87,7 +87,7 @@ describe('import of Kubernetes and Compose files', () => {
     expect(r.status).toBe(200);
     expect(r.body.applied).toEqual([expect.objectContaining({ service: 'imported-proc', result: 'created' })]);
     expect(r.body.imported).toEqual([
-      { object: 'Deployment/imported-proc', became: 'service/imported-proc', ignored: ['spec.template.spec.nodeSelector', 'spec.template.spec.containers[0].ports[0]'], index: 0 },
+      { object: 'Deployment/imported-proc', became: 'service/imported-proc', ignored: ['spec.template.spec.nodeSelector', 'spec.template.spec.containers[0].ports[0]'], index: 0, runsOnHost: ['node', 'demo-services/versioned/server.js'] },
       { object: 'Service/imported-proc', became: 'service/imported-proc', ignored: [], index: 1 },
       { object: 'HorizontalPodAutoscaler/imported-proc', became: 'service/imported-proc', ignored: [], index: 2 },
       { object: 'ConfigMap/imported-proc-config', ignored: ['the whole object'], index: 3 },
@@ -120,9 +120,9 @@ describe('import of Kubernetes and Compose files', () => {
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toBe(
       [
-        'compose/frontend-api → service/frontend-api created (ignored: depends_on, ports[0])',
-        'compose/business-logic → service/business-logic created',
-        'compose/data-ingest → service/data-ingest created',
+        'compose/frontend-api → service/frontend-api created (runs on this host as a process: node demo-services/shop/frontend-api.js) (ignored: depends_on, ports[0])',
+        'compose/business-logic → service/business-logic created (runs on this host as a process: node demo-services/shop/business-logic.js)',
+        'compose/data-ingest → service/data-ingest created (runs on this host as a process: node demo-services/shop/data-ingest.js)',
         '',
       ].join('\n'),
     );

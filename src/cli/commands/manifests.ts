@@ -202,6 +202,7 @@ export interface ImportedNote {
   became?: string;
   ignored: string[];
   index: number;
+  runsOnHost?: string[];
 }
 
 const GROUPS: Record<string, string> = { Deployment: 'deployment.apps', Rollout: 'rollout.argoproj.io', HorizontalPodAutoscaler: 'horizontalpodautoscaler.autoscaling', Ingress: 'ingress.networking.k8s.io' };
@@ -227,7 +228,9 @@ export function resultLines(docs: SourceDoc[], applied: AppliedResult[], dryRun:
         const name = n.became?.slice(n.became.indexOf('/') + 1);
         const r = name === undefined ? undefined : applied.find((a) => a.service === name);
         const ignored = n.ignored.length > 0 ? ` (ignored: ${n.ignored.join(', ')})` : '';
-        lines.push(n.became ? `${kubectlRef(n.object)} → ${n.became}${r ? ` ${r.result}` : ''}${dry}${ignored}` : `${kubectlRef(n.object)}${ignored}`);
+        // The one thing an imported file can do that its Kubernetes reading does not say: run a command on this machine.
+        const runs = n.runsOnHost ? ` (runs on this host as a process: ${n.runsOnHost.map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ')})` : '';
+        lines.push(n.became ? `${kubectlRef(n.object)} → ${n.became}${r ? ` ${r.result}` : ''}${dry}${runs}${ignored}` : `${kubectlRef(n.object)}${ignored}`);
       }
       return;
     }

@@ -87,6 +87,7 @@ describe('parseManifests', () => {
       ['annotation key with a path', (m) => (m.metadata.annotations = { '../x': 'y' }), 'metadata.annotations', 'prefix must be a DNS subdomain'],
       ['annotation value not a string', (m) => (m.metadata.annotations = { 'grid.dev/image': 3 }), 'metadata.annotations.grid.dev/image', 'must be a string (got number 3)'],
       ['annotation value with NUL', (m) => (m.metadata.annotations = { note: 'a\0b' }), 'metadata.annotations.note', 'must not contain NUL'],
+      ['a grid.dev/command annotation on a Grid spec', (m) => (m.metadata.annotations = { 'grid.dev/command': '["sh","-c","id"]' }), 'metadata.annotations.grid.dev/command', 'is read on imported Kubernetes objects only'],
       ['annotations over 256 KiB', (m) => (m.metadata.annotations = { a: 'x'.repeat(200 * 1024), b: 'y'.repeat(100 * 1024) }), 'metadata.annotations', 'must total at most 262144 bytes'],
       ['label value with CR LF', (m) => (m.metadata.labels = { tier: 'a\r\nb' }), 'metadata.labels.tier', 'must be empty or match'],
       // replicas

@@ -350,6 +350,9 @@ function readMetadata(errors: Errors, top: Fields): ServiceManifest['metadata'] 
   // Grid reads its own (grid.dev/image, grid.dev/command) and keeps the rest, so an exported or
   // imported object carries them through. Absent or empty: no annotations field at all.
   const annotations = readQualifiedMap(errors, m, 'annotations', (value) => (value.includes('\0') ? 'must not contain NUL' : undefined));
+  // Read only on an imported Kubernetes object (which becomes a spec with spec.command): on a Grid
+  // spec it would do nothing here and turn a container into a host process after an export.
+  if (annotations['grid.dev/command'] !== undefined) errors.add(join(m.at('annotations'), 'grid.dev/command'), 'is read on imported Kubernetes objects only; a Grid spec gives its command in spec.command');
   const annotationBytes = Object.entries(annotations).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   if (annotationBytes > MAX_ANNOTATIONS_BYTES) m.fail('annotations', `must total at most ${MAX_ANNOTATIONS_BYTES} bytes of keys and values (got ${annotationBytes})`);
   if (name === undefined) return undefined;

@@ -139,6 +139,7 @@ describe(importCompose.name, () => {
     expect(r.documents.map((d) => (d as { metadata: { name: string } }).metadata.name)).toEqual(['frontend-api', 'business-logic', 'data-ingest']);
     expect(r.documents[0]).toEqual(grid('frontend-api', { command: ['node', 'demo-services/shop/frontend-api.js'], env: [{ name: 'REGION', value: 'local' }], readinessProbe: { httpGet: { path: '/health/ready' }, periodSeconds: 2, failureThreshold: 3 } }, { annotations: { 'grid.dev/image': 'myregistry.azurecr.io/frontend-api:latest' } }));
     expect(r.documents[2]).toMatchObject({ spec: { replicas: 2, readinessProbe: { httpGet: { path: '/health/ready' } } } });
-    expect(r.notes[0]).toEqual({ object: 'Compose/frontend-api', became: 'service/frontend-api', ignored: ['depends_on', 'ports[0]'], index: 0 });
+    // Said plainly: this Compose service runs a command on this host, not the image.
+    expect(r.notes[0]).toEqual({ object: 'Compose/frontend-api', became: 'service/frontend-api', ignored: ['depends_on', 'ports[0]'], index: 0, runsOnHost: ['node', 'demo-services/shop/frontend-api.js'] });
   });
 });

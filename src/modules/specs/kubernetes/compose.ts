@@ -37,7 +37,7 @@ export function importCompose(doc: Obj, index: number): { documents: unknown[]; 
     if (spec.process && typeof map(raw).image === 'string') metadata.annotations = { [ANNOTATION_IMAGE]: map(raw).image };
     documents.push({ apiVersion: 'v1', kind: 'Service', metadata, spec: spec.spec });
     // Paths relative to the Compose service, as a reader of the file sees it.
-    notes.push({ object: `Compose/${name}`, became: `service/${name}`, ignored: r.ignored.map((p) => p.slice(at.length + 1)), index });
+    notes.push({ object: `Compose/${name}`, became: `service/${name}`, ignored: r.ignored.map((p) => p.slice(at.length + 1)), index, ...(spec.process ? { runsOnHost: spec.spec.command as string[] } : {}) });
   }
   return { documents, notes, errors };
 }

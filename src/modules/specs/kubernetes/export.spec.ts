@@ -169,6 +169,11 @@ describe(exportManifests.name, () => {
     expect(r.warnings.filter((w) => w.includes('GRID_URL'))).toEqual([expect.stringMatching(/^front: uses GRID_URL, which Grid gives its pods and a cluster does not/)]);
   });
 
+  it("writes grid.dev/* itself: a container's spec never carries a grid.dev/command (or image) of its own into the export", () => {
+    const r = sut([manifest('api', {}, {}, { 'grid.dev/command': '["sh","-c","id"]', 'grid.dev/image': 'x', team: 'a' })]);
+    expect(find(r.objects, 'Deployment', 'api').metadata.annotations).toEqual({ team: 'a' });
+  });
+
   describe('autoscale → HPA', () => {
     it.each([
       ['Rolling → Deployment, one core requested', 'Rolling', undefined, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, '1', 70],

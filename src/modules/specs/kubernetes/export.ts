@@ -95,7 +95,9 @@ function exportService(m: ServiceManifest, index: number, opts: ExportOptions, o
   const labels = { ...m.metadata.labels, ...labelsOf(name, version) };
   const selector = selectorOf(name);
   const port = containerPortOf(spec);
-  const annotations: Record<string, string> = { ...m.metadata.annotations };
+  // grid.dev/* are Grid's to write: a spec's own grid.dev/command would turn a container into a
+  // host process when the export is imported again.
+  const annotations: Record<string, string> = Object.fromEntries(Object.entries(m.metadata.annotations ?? {}).filter(([k]) => k !== ANNOTATION_COMMAND && k !== ANNOTATION_IMAGE));
   if (spec.runtime === 'process') {
     annotations[ANNOTATION_IMAGE] = image;
     annotations[ANNOTATION_COMMAND] = JSON.stringify(spec.command);

@@ -9,6 +9,8 @@ export interface ImportNote {
   became?: string;
   /** Field paths of the object Grid did not use, or 'the whole object'. */
   ignored: string[];
+  /** The command it runs as a process on this host (a grid.dev/command annotation or label), said plainly. */
+  runsOnHost?: string[];
   /** Its position among the request's documents (what `[i]` in an error path counts). */
   index: number;
 }

@@ -49,7 +49,7 @@ describe(importDocuments.name, () => {
       'the grid.dev/command annotation → process, image kept as grid.dev/image, container command and ports are its Kubernetes form',
       [deployment({ image: 'reg/api:1', command: ['node', 'server.js'], ports: [{ containerPort: 8080 }], env: [{ name: 'PORT', value: '8080' }] }, { meta: { annotations: { 'grid.dev/command': '["node","server.js"]', team: 'a' } } })],
       gridService({ command: ['node', 'server.js'] }, { annotations: { team: 'a', 'grid.dev/image': 'reg/api:1' } }),
-      ['spec.template.spec.containers[0].ports[0]'],
+      ['spec.template.spec.containers[0].ports[0]', 'spec.template.spec.containers[0].command'],
     ],
     ['the annotation on the pod template works too', [deployment({}, { tmeta: { annotations: { 'grid.dev/command': '["node","x.js"]' } } })], gridService({ command: ['node', 'x.js'] }, { annotations: { 'grid.dev/image': 'grid-demo:v1' } }), []],
     ['a container command on an image → docker runtime with that command', [deployment({ command: ['/app'], args: ['--fast'] })], gridService({ image: 'grid-demo:v1', runtime: 'docker', command: ['/app', '--fast'] }), []],
@@ -76,7 +76,10 @@ describe(importDocuments.name, () => {
     const r = sut(docs);
     expect(r.errors).toEqual([]);
     expect(r.documents).toEqual([want]);
-    expect(r.notes).toEqual([{ object: 'Deployment/api', became: 'service/api', ignored, index: 0 }]);
+    const command = (want.spec as { command?: string[] }).command;
+    // A process on this host is said plainly (a container command alone runs in its container).
+    const runs = (docs[0] as { metadata: { annotations?: Obj } }).metadata.annotations?.['grid.dev/command'] !== undefined || JSON.stringify(docs).includes('grid.dev/command');
+    expect(r.notes).toEqual([{ object: 'Deployment/api', became: 'service/api', ignored, index: 0, ...(runs ? { runsOnHost: command } : {}) }]);
   });
 
   it('a Rollout: BlueGreen and Canary with its steps (other steps ignored)', () => {

@@ -241,7 +241,7 @@ function importWorkload(doc: Obj, index: number, errors: FieldError[], templates
     hasPort,
     process: command !== undefined,
     cpuRequest: side.cpuRequest,
-    note: { object: `${kind}/${name}`, became: `service/${name}`, ignored: r.ignored, index },
+    note: { object: `${kind}/${name}`, became: `service/${name}`, ignored: r.ignored, index, ...(command ? { runsOnHost: command } : {}) },
   };
 }
 
@@ -342,7 +342,7 @@ function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[
     g.command = command;
     if (typeof c.image === 'string' && annotations[ANNOTATION_IMAGE] === undefined) annotations[ANNOTATION_IMAGE] = c.image;
     if (containerPort !== undefined) r.ignored.push(join(join(at, 'ports'), 0));
-    for (const k of ['resources', 'imagePullPolicy']) if (c[k] !== undefined) r.ignored.push(join(at, k));
+    for (const k of ['command', 'args', 'resources', 'imagePullPolicy']) if (c[k] !== undefined) r.ignored.push(join(at, k));
     if (c.workingDir !== undefined) g.workingDir = c.workingDir;
   } else {
     if (typeof c.image !== 'string' || c.image === '') r.fail(join(at, 'image'), `is required (or a ${ANNOTATION_COMMAND} annotation, to run a command as a process)`);
