@@ -9,7 +9,7 @@ describe(splitCommand.name, () => {
     ['python3 -m http.server $(PORT)', ['python3', '-m', 'http.server', '$(PORT)']],
     [`node -e 'console.log("hi there")'`, ['node', '-e', 'console.log("hi there")']],
     [`echo "a b" c`, ['echo', 'a b', 'c']],
-    [`echo "say \\"hi\\" \\$x"`, ['echo', 'say "hi" $x']],
+    [`echo "say \\"hi\\" \\$x"`, ['echo', 'say "hi" $$x']],
     [`echo a\\ b`, ['echo', 'a b']],
     [`echo ''`, ['echo', '']],
     [`echo x"y z"'w'`, ['echo', 'xy zw']],
@@ -19,6 +19,12 @@ describe(splitCommand.name, () => {
     // Quoted or escaped, $(VAR) is text: $$(VAR) is how Grid is told to leave it alone.
     [`echo '$(HOME)'`, ['echo', '$$(HOME)']],
     [`echo "\\$(X)"`, ['echo', '$$(X)']],
+    // Grid reads $$ as one literal $ anywhere, so every quoted or escaped $ is written $$.
+    [`echo '$$(SECRET)'`, ['echo', '$$$$(SECRET)']],
+    [`psql -c 'SELECT $$body$$'`, ['psql', '-c', 'SELECT $$$$body$$$$']],
+    [`echo 'cost $5'`, ['echo', 'cost $$5']],
+    [`echo '$'"(X)"`, ['echo', '$$(X)']],
+    [`echo "\\$$(X)"`, ['echo', '$$$(X)']],
     // A backslash-newline joins lines, as a shell does.
     ['node \\\nserver.js', ['node', 'server.js']],
     ['node ser\\\nver.js', ['node', 'server.js']],

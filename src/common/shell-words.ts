@@ -40,8 +40,8 @@ export function splitCommand(line: string): string[] {
     if (c === "'") {
       const end = line.indexOf("'", i + 1);
       if (end < 0) refuse('an unterminated single quote');
-      // Quoted, $(VAR) is text: written $$(VAR), which Grid leaves as a literal $(VAR).
-      cur += line.slice(i + 1, end).replace(/\$\(/g, '$$$$(');
+      // Quoted, every $ is text: written $$, which Grid reads as one literal $ (it expands $(VAR) and reduces $$).
+      cur += line.slice(i + 1, end).replace(/\$/g, '$$$$');
       i = end + 1;
     } else if (c === '"') {
       i++;
@@ -51,7 +51,7 @@ export function splitCommand(line: string): string[] {
         if (d === '"') break;
         if (d === '\\' && line[i + 1] === '\n') i += 2;
         else if (d === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1])) {
-          cur += line[i + 1] === '$' && line[i + 2] === '(' ? '$$' : line[i + 1];
+          cur += line[i + 1] === '$' ? '$$' : line[i + 1];
           i += 2;
         } else if (d === '$') dollar();
         else if (d === '`') refuse('a backtick');
@@ -63,8 +63,8 @@ export function splitCommand(line: string): string[] {
       i++;
     } else if (c === '\\') {
       if (i + 1 >= line.length) refuse('a trailing backslash');
-      // A backslash-newline joins lines, as in a shell; an escaped $ before ( stays literal for Grid too.
-      if (line[i + 1] !== '\n') cur += line[i + 1] === '$' && line[i + 2] === '(' ? '$$' : line[i + 1];
+      // A backslash-newline joins lines, as in a shell; an escaped $ is a literal $, written $$ for Grid.
+      if (line[i + 1] !== '\n') cur += line[i + 1] === '$' ? '$$' : line[i + 1];
       if (line[i + 1] === '\n' && cur === '') inWord = false;
       i += 2;
     } else if (c === '$') dollar();
