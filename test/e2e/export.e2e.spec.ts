@@ -73,6 +73,13 @@ describeWithDocker('export', () => {
     expect(r.body.errors[0].path).toBe(field);
   });
 
+  it('refuses a prometheus address that is not all a printable URL (it is written into every AnalysisTemplate)', async () => {
+    for (const bad of ['http://prom:9090/%E2%80%A9kind:%20Pod', 'http://prom:9090/a%20b', 'ftp://prom']) {
+      const r = await json(`${g.url}/export?service=hello&prometheus=${bad}`);
+      expect([r.status, r.body.errors?.[0]?.path]).toEqual([400, 'prometheus']);
+    }
+  });
+
   it('GET /export?service=missing → 404', async () => {
     expect((await json(`${g.url}/export?service=missing`)).status).toBe(404);
   });

@@ -38,7 +38,10 @@ function readQuery(query: Record<string, unknown>): Request {
   const namespace = single(query, 'namespace');
   if (namespace !== undefined) requiredName(namespace, 'namespace');
   const prometheus = single(query, 'prometheus') ?? DEFAULT_PROMETHEUS;
-  if (!/^https?:\/\/[^\s/]+/.test(prometheus) || prometheus.length > 2048) throw GridException.invalid('prometheus', `must be an http(s) URL such as ${DEFAULT_PROMETHEUS} (got "${prometheus.slice(0, 80)}")`);
+  // All of it a URL, printable ASCII: it is written into every AnalysisTemplate.
+  if (!/^https?:\/\/[^\s/]+[\x21-\x7e]*$/.test(prometheus) || prometheus.length > 2048 || !URL.canParse(prometheus)) {
+    throw GridException.invalid('prometheus', `must be an http(s) URL such as ${DEFAULT_PROMETHEUS} (got "${prometheus.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')}")`);
+  }
   const images: Record<string, string> = {};
   for (const pair of list(query.image)) {
     const eq = pair.indexOf('=');

@@ -91,6 +91,13 @@ describe(importDocuments.name, () => {
     expect(canary.notes[0]).toEqual({ object: 'Rollout/api', became: 'service/api', ignored: ['spec.strategy.canary.trafficRouting', 'spec.strategy.canary.steps[2]'], index: 0 });
   });
 
+  it('refuses a document nested deeper than any manifest, before reading it (no stack overflow, no 500)', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    const compose = { services: { web: { image: 'a:1', command: deep } } };
+    expect(sut([deployment(), compose])).toEqual({ documents: [], origins: [], notes: [], errors: [{ path: '[1]', message: 'is nested more than 64 levels deep' }] });
+  });
+
   describe("a canary's analysis from its AnalysisTemplate", () => {
     const rollout = (analysis: unknown) => ({
       ...deployment(),

@@ -54,6 +54,9 @@ interface Workload {
  * are imported in its place, their errors and notes told as `[i].items[j]…` of the request.
  */
 export function importDocuments(docs: unknown[]): ImportResult {
+  // Deeper than any manifest: refused before anything recurses into it (messages quote values).
+  const deep = docs.findIndex((d) => nestedDeeperThan(d, MAX_DEPTH));
+  if (deep >= 0) return { documents: [], origins: [], notes: [], errors: [{ path: `[${deep}]`, message: `is nested more than ${MAX_DEPTH} levels deep` }] };
   if (!docs.some(isList)) return importFlat(docs);
   const flat: unknown[] = [];
   const from: Array<{ index: number; item?: number }> = [];
@@ -74,6 +77,20 @@ export function importDocuments(docs: unknown[]): ImportResult {
       return { ...e, path: f.item === undefined ? `[${f.index}]${m[2]}` : `[${f.index}].items[${f.item}]${m[2].startsWith('[') || m[2] === '' ? '' : '.'}${m[2].replace(/^\./, '')}` };
     }),
   };
+}
+
+const MAX_DEPTH = 64;
+
+/** Iterative, so a 200,000-deep array cannot overflow the stack here. */
+export function nestedDeeperThan(root: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function isList(doc: unknown): doc is Obj & { items: unknown[] } {
