@@ -39,6 +39,8 @@ describe(containerPort.name, () => {
     ['127.0.0.1:8080:80/tcp', 80],
     [3000, 3000],
     [{ target: 80, published: 8080 }, 80],
+    [{ target: '80' }, 80],
+    [{ target: '0x50' }, undefined],
     ['8000-8010:8000-8010', undefined],
   ])('%j → %s', (entry, want) => expect(containerPort(entry)).toBe(want));
 });
@@ -118,6 +120,10 @@ describe(importCompose.name, () => {
     const r = sut({ web: service });
     expect(r.errors).toEqual([{ path: at, message: expect.stringContaining(why) }]);
     expect(r.documents).toEqual([]);
+  });
+
+  it('refuses a Compose file without services', () => {
+    expect(sut({}).errors).toEqual([{ path: '[0].services', message: 'is empty: a Compose file with no service applies nothing' }]);
   });
 
   it('refuses more services than one request may make, before reading any', () => {

@@ -22,6 +22,10 @@ export function importCompose(doc: Obj, index: number): { documents: unknown[]; 
   if (top.ignored.length > 0) notes.push({ object: 'Compose', ignored: top.ignored, index });
   // As many services as one request may make (spec-validator's MAX_DOCUMENTS): refused before any is read.
   const count = Object.keys(doc.services as Obj).length;
+  if (count === 0) {
+    top.fail('services', 'is empty: a Compose file with no service applies nothing');
+    return { documents, notes, errors: top.errors };
+  }
   if (count > MAX_COMPOSE_SERVICES) {
     top.fail('services', `${count} services; at most ${MAX_COMPOSE_SERVICES} in one request`);
     return { documents, notes, errors: top.errors };
@@ -159,7 +163,7 @@ function environment(r: Reader, raw: unknown, at: string): Obj[] {
 
 /** The container side of the first published port: "8080:80" → 80, "127.0.0.1:8080:80/tcp" → 80, {target: 80} → 80. */
 export function containerPort(entry: unknown): number | undefined {
-  if (isMapping(entry)) return typeof entry.target === 'number' ? entry.target : Number(entry.target) || undefined;
+  if (isMapping(entry)) return typeof entry.target === 'number' ? entry.target : typeof entry.target === 'string' && /^\d+$/.test(entry.target) ? Number(entry.target) : undefined;
   if (typeof entry === 'number') return entry;
   if (typeof entry !== 'string') return undefined;
   const last = entry.split('/')[0].split(':').at(-1) ?? '';
