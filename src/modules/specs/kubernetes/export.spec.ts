@@ -174,6 +174,11 @@ describe(exportManifests.name, () => {
     expect(find(r.objects, 'Deployment', 'api').metadata.annotations).toEqual({ team: 'a' });
   });
 
+  it('warns about an image given for a service the export does not hold (a typo would pass unseen)', () => {
+    const r = sut([manifest('api')], [], { images: { apii: 'reg/x:1' } });
+    expect(r.warnings).toContain('image for apii: no service apii in this export, so it is not used');
+  });
+
   describe('autoscale → HPA', () => {
     it.each([
       ['Rolling → Deployment, one core requested', 'Rolling', undefined, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, '1', 70],

@@ -48,6 +48,8 @@ export function exportManifests(services: ServiceManifest[], groups: FailoverGro
   services.forEach((m, i) => exportService(m, i, opts, out));
   const ports = new Map(services.map((m) => [m.metadata.name, containerPortOf(m.spec)]));
   for (const g of groups) exportGroup(g, ports, opts, out);
+  // A mistyped --image would otherwise pass unseen.
+  for (const name of Object.keys(opts.images)) if (!ports.has(name)) out.warnings.push(`image for ${name}: no service ${name} in this export, so it is not used`);
   return out;
 }
 

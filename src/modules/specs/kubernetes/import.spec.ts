@@ -91,6 +91,11 @@ describe(importDocuments.name, () => {
     expect(canary.notes[0]).toEqual({ object: 'Rollout/api', became: 'service/api', ignored: ['spec.strategy.canary.trafficRouting', 'spec.strategy.canary.steps[2]'], index: 0 });
   });
 
+  it('an HPA without scaleTargetRef says it is required', () => {
+    const r = sut([deployment(), { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { maxReplicas: 3 } }]);
+    expect(r.errors).toEqual([{ path: '[1].spec.scaleTargetRef', message: 'is required: the kind and name of the Deployment or Rollout it scales' }]);
+  });
+
   it('refuses a document nested deeper than any manifest, before reading it (no stack overflow, no 500)', () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 200_000; i++) deep = [deep];

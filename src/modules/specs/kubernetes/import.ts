@@ -507,7 +507,9 @@ function importHpa(doc: Obj, index: number, workloads: Workload[], out: ImportRe
   r.rest(spec, 'spec', ['scaleTargetRef', 'minReplicas', 'maxReplicas', 'metrics', 'behavior', 'targetCPUUtilizationPercentage']);
   const ref = map(spec.scaleTargetRef);
   const w = workloads.find((x) => x.kind === ref.kind && x.name === ref.name);
-  if (!w) {
+  if (!isMapping(spec.scaleTargetRef) || ref.name === undefined || ref.kind === undefined) {
+    r.fail('spec.scaleTargetRef', 'is required: the kind and name of the Deployment or Rollout it scales');
+  } else if (!w) {
     r.fail('spec.scaleTargetRef', `no Deployment or Rollout ${JSON.stringify(ref.name ?? '')} of kind ${JSON.stringify(ref.kind ?? '')} in this request; Grid imports an autoscaler together with its workload`);
   } else if (w.autoscaled !== undefined) {
     r.fail('spec.scaleTargetRef', `${w.kind}/${w.name} is already scaled by ${w.autoscaled}`);
