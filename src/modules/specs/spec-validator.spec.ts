@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { parseManifests, specHash, templateHash, validateManifest, type ParseOptions } from './spec-validator.js';
+import { dependencyCycle, parseManifests, specHash, templateHash, validateManifest, type ParseOptions } from './spec-validator.js';
 import type { FieldError, Probe, ServiceManifest } from './spec.types.js';
 
 // Tests build manifests as plain objects and patch them freely.
@@ -968,6 +968,7 @@ describe('specHash / templateHash', () => {
     ['env', true, true, (m) => (m.spec.env[0].value = 'v2')],
     ['image', true, true, (m) => (m.spec.image = 'local://demo@v2')],
     ['probe', true, true, (m) => (m.spec.readinessProbe.periodSeconds = 3)],
+    ['dependsOn', true, false, (m) => (m.spec.dependsOn = [{ service: 'db' }])],
   ])('a %s change: spec hash changes=%p, template hash changes=%p', (_name, specChanges, templateChanges, patch) => {
     const before = spec();
     const after = spec(patch);
@@ -1092,5 +1093,77 @@ describe('parseManifests: FailoverGroup', () => {
         { path: '[2].spec.targets[0].service', message: expect.stringContaining("'web' is a failover group") },
       ]),
     );
+  });
+});
+
+describe('parseManifests: spec.dependsOn', () => {
+  function withDeps(name: string, deps: unknown): Raw {
+    const m = baseManifest();
+    m.metadata.name = name;
+    m.spec.dependsOn = deps;
+    return m;
+  }
+  const yaml = (...ms: Raw[]): string => ms.map((m) => stringify(m)).join('---\n');
+
+  it.each<[string, unknown, unknown]>([
+    ['condition defaults to Available', [{ service: 'db' }], [{ service: 'db', condition: 'Available' }]],
+    ['Started is kept', [{ service: 'db', condition: 'Started' }], [{ service: 'db', condition: 'Started' }]],
+    ['several, in order', [{ service: 'db', condition: 'Started' }, { service: 'cache' }], [{ service: 'db', condition: 'Started' }, { service: 'cache', condition: 'Available' }]],
+    ['an empty list is left out', [], undefined],
+    ['16 dependencies', Array.from({ length: 16 }, (_, i) => ({ service: `s${i}` })), Array.from({ length: 16 }, (_, i) => ({ service: `s${i}`, condition: 'Available' }))],
+  ])('%s', (_name, deps, expected) => {
+    const sut = manifestsOf(yaml(withDeps('api', deps)));
+
+    expect(sut[0].spec.dependsOn).toEqual(expected);
+  });
+
+  it.each<[string, unknown, string, string]>([
+    ['not a list', 'db', 'spec.dependsOn', 'must be an array'],
+    ['17 dependencies', Array.from({ length: 17 }, (_, i) => ({ service: `s${i}` })), 'spec.dependsOn', 'at most 16 items (got 17)'],
+    ['a bare name', ['db'], 'spec.dependsOn[0]', 'must be a mapping'],
+    ['no service', [{ condition: 'Started' }], 'spec.dependsOn[0].service', 'must be the name of a Grid service'],
+    ['a service that is not a DNS label', [{ service: 'Db_1' }], 'spec.dependsOn[0].service', 'DNS-1123 label'],
+    ['a duplicate', [{ service: 'db' }, { service: 'db', condition: 'Started' }], 'spec.dependsOn[1].service', "duplicate dependency 'db'"],
+    ['an unknown condition', [{ service: 'db', condition: 'Healthy' }], 'spec.dependsOn[0].condition', 'must be Available'],
+    ['an unknown field', [{ service: 'db', timeout: 5 }], 'spec.dependsOn[0].timeout', 'unknown field'],
+    ['itself', [{ service: 'cache' }, { service: 'api' }], 'spec.dependsOn[1].service', "'api' cannot depend on itself"],
+  ])('rejects %s', (_name, deps, path, message) => {
+    const errors = errorsOf(yaml(withDeps('api', deps)));
+
+    expect(errors).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it('says a missing service is waited for', () => {
+    const errors = errorsOf(yaml(withDeps('api', [{ service: 'db', condition: 'Up' }])));
+
+    expect(errors[0].message).toContain('does not exist yet is waited for');
+  });
+
+  it.each<[string, Raw[], ParseOptions, string, string]>([
+    ['two services of the request', [withDeps('api', [{ service: 'db' }]), withDeps('db', [{ service: 'api' }])], {}, '[0].spec.dependsOn', 'a cycle: api → db → api'],
+    ['through a stored service', [withDeps('api', [{ service: 'db' }])], { dependenciesOf: (n) => (n === 'db' ? ['cache'] : n === 'cache' ? ['api'] : []) }, 'spec.dependsOn', 'a cycle: api → db → cache → api'],
+    ['a request service replacing its stored self', [withDeps('db', [{ service: 'api' }])], { dependenciesOf: (n) => (n === 'api' ? ['db'] : n === 'db' ? [] : []) }, 'spec.dependsOn', 'a cycle: db → api → db'],
+    ['told from the request service, second in the body', [withDeps('web', []), withDeps('db', [{ service: 'api' }])], { dependenciesOf: (n) => (n === 'api' ? ['db'] : []) }, '[1].spec.dependsOn', 'a cycle: db → api → db'],
+  ])('rejects a cycle %s', (_name, ms, options, path, message) => {
+    const errors = errorsOf(yaml(...ms), undefined, options);
+
+    expect(errors).toEqual([{ path, message: expect.stringContaining(message) }]);
+  });
+
+  it.each<[string, Raw[], ParseOptions]>([
+    ['a chain', [withDeps('api', [{ service: 'db' }]), withDeps('db', [{ service: 'disk' }])], {}],
+    ['a diamond', [withDeps('api', [{ service: 'db' }, { service: 'cache' }]), withDeps('cache', [{ service: 'db' }])], {}],
+    ['a stored cycle-free graph', [withDeps('api', [{ service: 'db' }])], { dependenciesOf: (n) => (n === 'db' ? ['cache'] : []) }],
+    ['a stored dependency the request removes', [withDeps('db', [])], { dependenciesOf: (n) => (n === 'api' ? ['db'] : n === 'db' ? ['api'] : []) }],
+  ])('accepts %s', (_name, ms, options) => {
+    expect(manifestsOf(yaml(...ms), undefined, options)).toHaveLength(ms.length);
+  });
+});
+
+describe(dependencyCycle.name, () => {
+  it('finds no cycle without dependencies', () => {
+    const sut = dependencyCycle([{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', labels: {} }, spec: {} as ServiceManifest['spec'] }]);
+
+    expect(sut).toBeUndefined();
   });
 });

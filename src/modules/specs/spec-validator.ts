@@ -8,6 +8,8 @@ import type {
   AnalysisSpec,
   AutoscaleSpec,
   CanaryStep,
+  Dependency,
+  DependencyCondition,
   EnvVar,
   FailoverGroupManifest,
   FailoverGroupSpec,
@@ -45,6 +47,8 @@ export interface ParseOptions {
   groupExists?: (name: string) => boolean;
   /** The stored group that names `name` as a service target, if any (a group may not take such a name). */
   targetedBy?: (name: string) => string | undefined;
+  /** The services a stored service depends on (spec.dependsOn), so a cycle through stored services is refused too. */
+  dependenciesOf?: (name: string) => readonly string[];
 }
 
 // Aliases are legitimate YAML, but each one can multiply the output size;
@@ -318,6 +322,11 @@ function readManifest(errors: Errors, raw: unknown, options: ParseOptions): Mani
   // a Service would only bury the one error that matters.
   const spec = kindOk ? readSpec(errors, top, options) : undefined;
   if (metadata === undefined || spec === undefined) return undefined;
+  const self = spec.dependsOn?.findIndex((d) => d.service === metadata.name) ?? -1;
+  if (self >= 0) {
+    errors.add(`spec.dependsOn[${self}].service`, `'${metadata.name}' cannot depend on itself`);
+    return undefined;
+  }
   return { apiVersion: 'v1', kind: 'Service', metadata, spec };
 }
 
@@ -419,6 +428,7 @@ const SPEC_FIELDS = [
   'autoscale',
   'rollout',
   'revisionHistoryLimit',
+  'dependsOn',
 ] as const;
 
 function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSpec | undefined {
@@ -439,6 +449,7 @@ function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSp
   const autoscale = readAutoscale(s);
   const rollout = readRollout(errors, s);
   const revisionHistoryLimit = s.int('revisionHistoryLimit', 0, 100) ?? 10;
+  const dependsOn = readDependsOn(errors, s);
 
   if (!workload) return undefined;
   const spec: ServiceSpec = {
@@ -457,7 +468,40 @@ function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSp
   if (livenessProbe) spec.livenessProbe = livenessProbe;
   if (startupProbe) spec.startupProbe = startupProbe;
   if (autoscale) spec.autoscale = autoscale;
+  if (dependsOn && dependsOn.length > 0) spec.dependsOn = dependsOn;
   return spec;
+}
+
+export const MAX_DEPENDENCIES = 16;
+const DEPENDENCY_CONDITIONS: readonly DependencyCondition[] = ['Available', 'Started'];
+
+function readDependsOn(errors: Errors, s: Fields): Dependency[] | undefined {
+  const items = s.array('dependsOn', MAX_DEPENDENCIES);
+  if (!items) return undefined;
+  const deps: Dependency[] = [];
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    const d = fieldsAt(errors, join(s.at('dependsOn'), i), item, ['service', 'condition']);
+    if (!d) return;
+    const name = d.raw('service');
+    const condition = d.raw('condition');
+    let ok = true;
+    if (typeof name !== 'string' || name.length > 63 || !DNS_1123_LABEL.test(name)) {
+      d.fail('service', `must be the name of a Grid service (a DNS-1123 label) ${got(name)}`);
+      ok = false;
+    } else if (seen.has(name)) {
+      d.fail('service', `duplicate dependency '${name}'`);
+      ok = false;
+    }
+    if (!isAbsent(condition) && !DEPENDENCY_CONDITIONS.includes(condition as DependencyCondition)) {
+      d.fail('condition', `must be Available (default: the service's Available condition is True) or Started (one of its pods is Running); a service that does not exist yet is waited for ${got(condition)}`);
+      ok = false;
+    }
+    if (!ok) return;
+    seen.add(name as string);
+    deps.push({ service: name as string, condition: isAbsent(condition) ? 'Available' : (condition as DependencyCondition) });
+  });
+  return deps;
 }
 
 type Workload = Pick<ServiceSpec, 'runtime' | 'image' | 'command' | 'port' | 'network' | 'imagePullPolicy' | 'resources'>;
@@ -1113,7 +1157,52 @@ export function parseManifests(body: string | Buffer | unknown, contentType: str
     if (seen.has(name)) errors.push({ path: prefix(i, 'metadata.name'), message: `duplicate name '${name}' in this request${from}` });
     seen.add(name);
   });
+  if (errors.length === 0) {
+    const cycle = dependencyCycle(manifests, options.dependenciesOf);
+    if (cycle) {
+      const i = imported.origins[Math.max(0, imported.documents.findIndex((raw) => rawName(raw) === cycle[0]))];
+      errors.push({ path: prefix(i, 'spec.dependsOn'), message: `a cycle: ${cycle.join(' → ')}; a service cannot wait for itself, even through others` });
+    }
+  }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, manifests, groups, imported: imported.notes };
+}
+
+/**
+ * The first cycle of dependencies among these services and the stored ones (a service of the request
+ * replaces its stored self), as the names along it with the first repeated at the end; undefined if none.
+ * Only a cycle through one of these services is found: the stored ones alone were checked when applied.
+ */
+export function dependencyCycle(manifests: readonly ServiceManifest[], stored: ParseOptions['dependenciesOf'] = () => []): string[] | undefined {
+  const given = new Map(manifests.map((m) => [m.metadata.name, (m.spec.dependsOn ?? []).map((d) => d.service)]));
+  const next = (name: string): readonly string[] => given.get(name) ?? stored(name);
+  const done = new Set<string>();
+  const path: string[] = [];
+  const onPath = new Set<string>();
+  const visit = (name: string): string[] | undefined => {
+    if (onPath.has(name)) {
+      // Told from a service of the request, which is the one to change.
+      const ring = path.slice(path.indexOf(name));
+      const k = Math.max(0, ring.findIndex((n) => given.has(n)));
+      const rotated = [...ring.slice(k), ...ring.slice(0, k)];
+      return [...rotated, rotated[0]];
+    }
+    if (done.has(name)) return undefined;
+    path.push(name);
+    onPath.add(name);
+    for (const dep of next(name)) {
+      const found = visit(dep);
+      if (found) return found;
+    }
+    path.pop();
+    onPath.delete(name);
+    done.add(name);
+    return undefined;
+  };
+  for (const m of manifests) {
+    const found = visit(m.metadata.name);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** `Deployment/api`, or `Compose/web` for a service of a Compose file. */

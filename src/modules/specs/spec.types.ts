@@ -74,6 +74,15 @@ export interface RestartBackoff {
   resetAfterSeconds: number; // default 600 (10 min clean run, as in Kubernetes)
 }
 
+/** Available: the dependency's Available condition is True with at least one available pod; Started: one of its pods is Running or Ready. */
+export type DependencyCondition = 'Available' | 'Started';
+
+/** A service this one waits for before starting its first pod. It need not exist yet (then it waits). */
+export interface Dependency {
+  service: string;
+  condition: DependencyCondition; // default Available
+}
+
 export interface ServiceSpec {
   replicas: number; // 0..1000, default 1
   runtime: RuntimeName; // derived: local://... -> sim, command -> process, image -> docker
@@ -96,6 +105,8 @@ export interface ServiceSpec {
   autoscale?: AutoscaleSpec;
   rollout: RolloutSpec;
   revisionHistoryLimit: number; // default 10
+  /** Present only when the spec gave some: absent keeps the spec hash of older specs. Not part of the pod template. */
+  dependsOn?: Dependency[];
 }
 
 export interface ManifestMetadata {

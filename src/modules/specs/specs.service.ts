@@ -13,7 +13,7 @@ import { RuntimeService } from '../runtime/runtime.service.js';
 import { FailoverGroupEntity } from './failover-group.entity.js';
 import { ServiceEntity } from './service.entity.js';
 import { SpecRevisionEntity } from './spec-revision.entity.js';
-import { namespaceClash, parseManifests, specHash, templateHash } from './spec-validator.js';
+import { dependencyCycle, namespaceClash, parseManifests, specHash, templateHash } from './spec-validator.js';
 import type { ImportNote } from './kubernetes/import.js';
 import type { FailoverGroupManifest, FailoverTarget, Manifest, ServiceManifest, ServiceSpec } from './spec.types.js';
 import { versionOf } from './version-of.js';
@@ -302,6 +302,7 @@ export class SpecsService implements OnModuleInit {
       serviceExists: (name) => this.services.has(name),
       groupExists: (name) => this.groupRecords.has(name),
       targetedBy: (name) => this.targetedBy(name),
+      dependenciesOf: (name) => this.dependenciesOf(name),
     });
     if (!parsed.ok) {
       const first = parsed.errors[0];
@@ -385,8 +386,14 @@ export class SpecsService implements OnModuleInit {
     return undefined;
   }
 
+  private dependenciesOf(name: string): string[] {
+    return this.services.get(name)?.manifest.spec.dependsOn?.map((d) => d.service) ?? [];
+  }
+
   /** Checked again inside the queue: the parse-time check cannot see an apply that ran between it and this one. */
   private checkNamespace(manifests: Manifest[]): void {
+    const cycle = dependencyCycle(manifests.filter((m): m is ServiceManifest => m.kind === 'Service'), (n) => this.dependenciesOf(n));
+    if (cycle) throw GridException.invalid('spec.dependsOn', `a cycle: ${cycle.join(' → ')}; a service cannot wait for itself, even through others`);
     const exists = { serviceExists: (n: string) => this.services.has(n), groupExists: (n: string) => this.groupRecords.has(n), targetedBy: (n: string) => this.targetedBy(n) };
     for (const m of manifests) {
       const clash = namespaceClash(m, exists);
