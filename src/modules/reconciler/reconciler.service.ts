@@ -15,7 +15,8 @@ import { autoscale, emptyHpaState, type HpaState } from './autoscaler.js';
 import { TrafficRouting, TrafficStats } from '../gateway/traffic.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import type { Pod } from '../runtime/pod.types.js';
-import { computeStatus, sameStatus, type ServiceStatus } from './status.js';
+import { computeStatus, sameStatus, type ConditionInput, type ServiceStatus } from './status.js';
+import { dependencyGate, type DependencyView } from './dependencies.js';
 import { WorkQueue } from './work-queue.js';
 
 const ERROR_BACKOFF_BASE_MS = 100;
@@ -42,6 +43,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private readonly touched = new Set<string>();
   private readonly errors = new Map<string, number>();
   private resyncStart?: number;
+  /** dependency → the services that name it in spec.dependsOn; rebuilt after a spec changes. */
+  private dependents?: Map<string, string[]>;
   /** Durations of recent full resync passes (ms), for /state and the benchmark. */
   readonly resyncDurations: number[] = [];
   passes = 0;
@@ -92,8 +95,14 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
           ? `Grid (re)started: it reads every service from its database and starts the pods that are missing; process pods that kept running were adopted instead of started twice`
           : 'Grid started with no services yet; apply a spec with POST /apply',
     });
-    for (const name of ['spec.applied', 'spec.deleted', 'pod.changed', 'pod.removed'] as const) {
-      this.bus.on(name, (e) => this.enqueue(e.service));
+    for (const name of ['spec.applied', 'spec.deleted'] as const) {
+      this.bus.on(name, (e) => {
+        this.dependents = undefined;
+        this.enqueueWithDependents(e.service);
+      });
+    }
+    for (const name of ['pod.changed', 'pod.removed'] as const) {
+      this.bus.on(name, (e) => this.enqueueWithDependents(e.service));
     }
     this.resync();
     const tick = setInterval(() => this.resync(), this.config.tickMs);
@@ -109,6 +118,62 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   enqueue(service: string): void {
     this.touched.add(service);
     this.queue.add(service);
+  }
+
+  /** A service waiting on `service` (spec.dependsOn) must look again whenever `service` changes. */
+  private enqueueWithDependents(service: string): void {
+    this.enqueue(service);
+    for (const d of this.dependentsOf(service)) this.enqueue(d);
+  }
+
+  private dependentsOf(service: string): string[] {
+    if (!this.dependents) {
+      const index = new Map<string, string[]>();
+      for (const s of this.specs.list()) {
+        for (const d of s.manifest.spec.dependsOn ?? []) index.set(d.service, [...(index.get(d.service) ?? []), s.name]);
+      }
+      this.dependents = index;
+    }
+    return this.dependents.get(service) ?? [];
+  }
+
+  /** What a dependent sees of `service`: undefined while it is not applied. */
+  private dependencyView(service: string): DependencyView | undefined {
+    const rec = this.specs.get(service);
+    if (!rec) return undefined;
+    const status = this.status(service);
+    return {
+      replicas: this.replicasOf(rec),
+      availableReplicas: status?.availableReplicas ?? 0,
+      availableCondition: status?.conditions.some((c) => c.type === 'Available' && c.status === 'True') === true,
+      startedPods: this.runtime.list(service).filter((p) => p.phase === 'Running' || p.phase === 'Ready' || p.ready).length,
+    };
+  }
+
+  /**
+   * The start-order gate: a service with no pod yet starts none until its dependencies meet their
+   * condition; one that has pods keeps them when a dependency degrades (and reports it).
+   */
+  private dependenciesCondition(rec: ServiceRecord, pods: Pod[]): (ConditionInput & { waiting: boolean; reasons: string[] }) | undefined {
+    const deps = rec.manifest.spec.dependsOn;
+    if (!deps) return undefined;
+    const gate = dependencyGate(deps, (s) => this.dependencyView(s));
+    const base = { type: 'DependenciesReady' as const, reasons: gate.reasons };
+    if (gate.ready) return { ...base, status: 'True', reason: 'DependenciesMet', message: gate.message, waiting: false };
+    if (pods.some((p) => p.phase !== 'Terminating')) return { ...base, status: 'False', reason: 'DependencyNotReady', message: `${gate.message}; its running pods are kept`, waiting: false };
+    return { ...base, status: 'False', reason: 'WaitingForDependency', message: gate.message, waiting: true };
+  }
+
+  /** One event when a service starts waiting, one when it goes on, one when a dependency degrades under running pods. */
+  private recordDependencyChange(service: string, prevReason: string | undefined, dep: ConditionInput & { reasons: string[] }): void {
+    if (dep.reason === prevReason) return;
+    if (dep.reason === 'WaitingForDependency') {
+      this.events.record({ type: 'spec.waiting', service, reason: 'WaitingForDependency', message: dep.message, explain: `Starting no pod of ${service} because it depends on ${dep.reasons.join(' and on ')}` });
+    } else if (dep.reason === 'DependencyNotReady') {
+      this.events.record({ type: 'spec.dependencyNotReady', service, reason: 'DependencyNotReady', message: dep.message, explain: `${service} depends on ${dep.reasons.join(' and on ')}; its pods already run, so Grid keeps them rather than tear them down` });
+    } else if (prevReason === 'WaitingForDependency') {
+      this.events.record({ type: 'spec.dependenciesReady', service, reason: 'DependenciesMet', message: dep.message, explain: `${service} stops waiting and starts its pods: ${dep.message}` });
+    }
   }
 
   status(service: string): ServiceStatus | undefined {
@@ -270,17 +335,26 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       hold: decision.hold,
     };
     const p = plan(desired, pods, now);
+    const dep = this.dependenciesCondition(rec, pods);
+    if (dep?.waiting) p.actions = p.actions.filter((a) => a.type !== 'create');
     this.execute(rec, p.actions);
     const requeue = minDefined(p.requeueAfterMs, decision.requeueAfterMs, hpaWake);
     const prev = this.status(key);
     const touched = this.touched.delete(key);
-    if (!touched && prev && p.actions.length === 0 && decision.events.length === 0 && decision.state === before) return requeue;
+    const prevDep = prev?.conditions.find((c) => c.type === 'DependenciesReady');
+    const depSame = prevDep?.reason === dep?.reason && prevDep?.message === dep?.message;
+    if (!touched && depSame && prev && p.actions.length === 0 && decision.events.length === 0 && decision.state === before) return requeue;
+    if (dep) this.recordDependencyChange(key, prevDep?.reason, dep);
     const after = p.actions.length > 0 ? this.runtime.list(key) : pods;
     const status = computeStatus({ ...desired, revision: rec.revision, templateHash: rec.templateHash, replicas }, after, prev?.conditions ?? [], now, {
       progressing: decision.progressing && { type: 'Progressing', ...decision.progressing },
       degraded: decision.degraded && { type: 'Degraded', ...decision.degraded },
+      extra: dep && [{ type: dep.type, status: dep.status, reason: dep.reason, message: dep.message }],
     });
-    if (!sameStatus(prev, status)) this.state.patch(key, { status });
+    if (!sameStatus(prev, status)) {
+      this.state.patch(key, { status });
+      for (const d of this.dependentsOf(key)) this.enqueue(d);
+    }
     return requeue;
   }
 

@@ -3,7 +3,7 @@
 import type { Pod } from '../runtime/pod.types.js';
 import { isAvailable, rollingBounds, type DesiredService } from './plan.js';
 
-export type ConditionType = 'Available' | 'Progressing' | 'Degraded';
+export type ConditionType = 'Available' | 'Progressing' | 'Degraded' | 'DependenciesReady';
 
 export interface Condition {
   type: ConditionType;
@@ -23,7 +23,7 @@ export interface ServiceStatus {
   conditions: Condition[];
 }
 
-type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
+export type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
 
 export function setCondition(prev: Condition[], next: ConditionInput, now: number): Condition {
   const old = prev.find((c) => c.type === next.type);
@@ -35,6 +35,8 @@ export function setCondition(prev: Condition[], next: ConditionInput, now: numbe
 export interface StatusOverrides {
   progressing?: ConditionInput;
   degraded?: ConditionInput;
+  /** Shown after the three standard ones (DependenciesReady for a service with spec.dependsOn). */
+  extra?: ConditionInput[];
 }
 
 export function computeStatus(
@@ -94,7 +96,7 @@ export function computeStatus(
     readyReplicas: ready,
     availableReplicas: available,
     unavailableReplicas: Math.max(0, want - available),
-    conditions: [setCondition(prev, availableCond, now), setCondition(prev, progressing, now), setCondition(prev, degraded, now)],
+    conditions: [availableCond, progressing, degraded, ...(overrides.extra ?? [])].map((c) => setCondition(prev, c, now)),
   };
 }
 
