@@ -120,7 +120,7 @@ describe('import of Kubernetes and Compose files', () => {
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toBe(
       [
-        'compose/frontend-api → service/frontend-api created (runs on this host as a process: node demo-services/shop/frontend-api.js) (ignored: depends_on, ports[0])',
+        'compose/frontend-api → service/frontend-api created (runs on this host as a process: node demo-services/shop/frontend-api.js) (ignored: ports[0])',
         'compose/business-logic → service/business-logic created (runs on this host as a process: node demo-services/shop/business-logic.js)',
         'compose/data-ingest → service/data-ingest created (runs on this host as a process: node demo-services/shop/data-ingest.js)',
         '',

@@ -78,7 +78,14 @@ describe(importCompose.name, () => {
     ['healthcheck disabled', { image: 'a:1', healthcheck: { disable: true } }, { image: 'a:1' }, []],
     ['deploy.replicas and resource limits', { image: 'a:1', deploy: { replicas: 3, resources: { limits: { cpus: '0.5', memory: '64M' }, reservations: {} }, restart_policy: {} } }, { image: 'a:1', replicas: 3, resources: { cpus: 0.5, memory: '64M' } }, ['deploy.restart_policy', 'deploy.resources.reservations']],
     ['stop_grace_period', { image: 'a:1', stop_grace_period: '1m' }, { image: 'a:1', terminationGracePeriodSeconds: 60 }, []],
-    ['depends_on, volumes, restart and build beside an image are ignored', { image: 'a:1', build: '.', depends_on: ['db'], volumes: ['x:/y'], restart: 'always' }, { image: 'a:1' }, ['depends_on', 'volumes', 'restart', 'build']],
+    ['volumes, restart and build beside an image are ignored', { image: 'a:1', build: '.', volumes: ['x:/y'], restart: 'always' }, { image: 'a:1' }, ['volumes', 'restart', 'build']],
+    ['depends_on as a list: started', { image: 'a:1', depends_on: ['db', 'cache'] }, { image: 'a:1', dependsOn: [{ service: 'db', condition: 'Started' }, { service: 'cache', condition: 'Started' }] }, []],
+    [
+      'depends_on with conditions: service_healthy waits for Available',
+      { image: 'a:1', depends_on: { db: { condition: 'service_healthy', restart: true }, cache: {} } },
+      { image: 'a:1', dependsOn: [{ service: 'db', condition: 'Available' }, { service: 'cache', condition: 'Started' }] },
+      [],
+    ],
   ])('%s', (_, service, spec, ignored) => {
     const r = sut({ web: service });
     expect(r.errors).toEqual([]);
@@ -113,6 +120,7 @@ describe(importCompose.name, () => {
     ['an environment variable from the shell (list)', { image: 'a:1', environment: ['TOKEN'] }, '[0].services.web.environment[0]', 'give the value'],
     ['a port range', { image: 'a:1', ports: ['8000-8010:8000-8010'] }, '[0].services.web.ports[0]', 'one container port'],
     ['a bad duration', { image: 'a:1', healthcheck: { test: 'curl http://localhost/', interval: 'often' } }, '[0].services.web.healthcheck.interval', 'duration'],
+    ['a depends_on on a one-off job', { image: 'a:1', depends_on: { migrate: { condition: 'service_completed_successfully' } } }, '[0].services.web.depends_on.migrate.condition', 'runs no one-off job'],
     ['a bad grid.dev/command label', { image: 'a:1', labels: ['grid.dev/command=node x'] }, '[0].services.web.labels.grid.dev/command', 'JSON array'],
     ['variable substitution in environment', { image: 'a:1', environment: { HOME_DIR: '${HOME:-/root}' } }, '[0].services.web.environment.HOME_DIR', 'variable substitution'],
     ['variable substitution in the image', { image: 'grid-demo:${TAG:-v1}' }, '[0].services.web.image', 'variable substitution'],
@@ -139,13 +147,19 @@ describe(importCompose.name, () => {
     expect(r.documents).toEqual([grid('postgres', { image: 'postgres:15', env: [{ name: 'POSTGRES_DB', value: 'appdb' }, { name: 'POSTGRES_USER', value: 'appuser' }, { name: 'POSTGRES_PASSWORD', value: 'password' }], network: 'bridge', port: 5432 })]);
   });
 
-  it('the runnable shop Compose file: three services, depends_on noted as ignored', () => {
+  it('the runnable shop Compose file: three services, frontend-api depending on the other two', () => {
     const r = importCompose(fixture('compose-shop.yml'), 0);
     expect(r.errors).toEqual([]);
     expect(r.documents.map((d) => (d as { metadata: { name: string } }).metadata.name)).toEqual(['frontend-api', 'business-logic', 'data-ingest']);
-    expect(r.documents[0]).toEqual(grid('frontend-api', { command: ['node', 'demo-services/shop/frontend-api.js'], env: [{ name: 'REGION', value: 'local' }], readinessProbe: { httpGet: { path: '/health/ready' }, periodSeconds: 2, failureThreshold: 3 } }, { annotations: { 'grid.dev/image': 'myregistry.azurecr.io/frontend-api:latest' } }));
+    expect(r.documents[0]).toEqual(
+      grid(
+        'frontend-api',
+        { dependsOn: [{ service: 'business-logic', condition: 'Started' }, { service: 'data-ingest', condition: 'Started' }], command: ['node', 'demo-services/shop/frontend-api.js'], env: [{ name: 'REGION', value: 'local' }], readinessProbe: { httpGet: { path: '/health/ready' }, periodSeconds: 2, failureThreshold: 3 } },
+        { annotations: { 'grid.dev/image': 'myregistry.azurecr.io/frontend-api:latest' } },
+      ),
+    );
     expect(r.documents[2]).toMatchObject({ spec: { replicas: 2, readinessProbe: { httpGet: { path: '/health/ready' } } } });
     // Said plainly: this Compose service runs a command on this host, not the image.
-    expect(r.notes[0]).toEqual({ object: 'Compose/frontend-api', became: 'service/frontend-api', ignored: ['depends_on', 'ports[0]'], index: 0, runsOnHost: ['node', 'demo-services/shop/frontend-api.js'] });
+    expect(r.notes[0]).toEqual({ object: 'Compose/frontend-api', became: 'service/frontend-api', ignored: ['ports[0]'], index: 0, runsOnHost: ['node', 'demo-services/shop/frontend-api.js'] });
   });
 });

@@ -11,7 +11,7 @@ export function isCompose(doc: Obj): boolean {
   return doc.kind === undefined && isMapping(doc.services);
 }
 
-const SERVICE_KNOWN = ['image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'healthcheck', 'deploy', 'labels', 'stop_grace_period'];
+const SERVICE_KNOWN = ['image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'healthcheck', 'deploy', 'labels', 'stop_grace_period', 'depends_on'];
 
 export function importCompose(doc: Obj, index: number): { documents: unknown[]; notes: ImportNote[]; errors: FieldError[] } {
   const documents: unknown[] = [];
@@ -53,6 +53,11 @@ function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: bo
   const annotated = labels[ANNOTATION_COMMAND];
   let process = false;
   if (s.labels !== undefined) for (const k of Object.keys(labels)) if (k !== ANNOTATION_COMMAND) r.ignored.push(join(join(at, 'labels'), k));
+
+  if (s.depends_on !== undefined) {
+    const deps = dependsOn(r, s.depends_on, join(at, 'depends_on'));
+    if (deps.length > 0) g.dependsOn = deps;
+  }
 
   const command = s.command === undefined ? undefined : words(r, s.command, join(at, 'command'));
   const entrypoint = s.entrypoint === undefined ? undefined : words(r, s.entrypoint, join(at, 'entrypoint'));
@@ -113,6 +118,29 @@ function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: bo
     else g.terminationGracePeriodSeconds = Math.ceil(sec);
   }
   return { spec: g, process };
+}
+
+/**
+ * depends_on → spec.dependsOn: a list (or `condition: service_started`) waits for the service to be
+ * started, `service_healthy` for it to be Available (Ready, as its healthcheck says);
+ * `service_completed_successfully` names a one-off job, which Grid does not run: refused.
+ */
+function dependsOn(r: Reader, raw: unknown, at: string): Obj[] {
+  if (Array.isArray(raw)) return raw.map((name) => ({ service: name, condition: 'Started' }));
+  if (!isMapping(raw)) {
+    r.fail(at, 'must be a list of service names or a mapping of them to {condition}');
+    return [];
+  }
+  const out: Obj[] = [];
+  for (const [name, v] of Object.entries(raw)) {
+    const entry = map(v);
+    r.rest(entry, join(at, name), ['condition', 'restart', 'required']);
+    const c = entry.condition ?? 'service_started';
+    if (c === 'service_started') out.push({ service: name, condition: 'Started' });
+    else if (c === 'service_healthy') out.push({ service: name, condition: 'Available' });
+    else r.fail(join(join(at, name), 'condition'), `Grid waits for a service to be started or healthy; it runs no one-off job to completion (got ${typeof c === 'string' ? JSON.stringify(c.slice(0, 60)) : typeof c})`);
+  }
+  return out;
 }
 
 /** Compose labels as a map or a `KEY=VALUE` list. */

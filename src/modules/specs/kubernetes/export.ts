@@ -175,6 +175,7 @@ function warnService(m: ServiceManifest, out: ExportResult): void {
   }
   if (spec.runtime === 'docker' && spec.network !== 'bridge') out.warnings.push(`${name}: spec.network host has no equivalent (hostNetwork would share the node's ports); the container listens on PORT=${containerPortOf(spec)} in its own network namespace`);
   if (spec.imagePullPolicy === 'Never') out.warnings.push(`${name}: imagePullPolicy Never: the image must already be on every node`);
+  if (spec.dependsOn) out.warnings.push(`${name}: spec.dependsOn (${spec.dependsOn.map((d) => `${d.service} ${d.condition}`).join(', ')}) is not exported: Kubernetes starts pods in no order; an initContainer that waits for ${spec.dependsOn[0].service}, or a readiness probe that checks it, does that there`);
   // What Grid gives every pod besides PORT has no meaning in a cluster: GRID_URL's gateway least of all.
   const gridVars = [...new Set([...spec.env.map((e) => e.value), ...(spec.command ?? [])].flatMap((v) => v.match(/\b(GRID_URL|GRID_POD|GRID_SERVICE|GRID_VERSION|POD_NAME)\b/g) ?? []))];
   if (gridVars.length > 0) out.warnings.push(`${name}: uses ${gridVars.join(', ')}, which Grid gives its pods and a cluster does not (GRID_URL's /gateway/<service> is a Service's DNS name there): set them in the exported env`);
