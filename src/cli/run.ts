@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { GridClient } from './client.js';
 import { resolveConnection, type Connection, type GlobalOptions } from './config.js';
 import { CliError, EXIT_FAILED, EXIT_OK } from './errors.js';
-import { guardTerminal, paint, terminalSafe, useColor } from './output.js';
+import { guardTerminal, paint, sanitize, useColor } from './output.js';
 
 export interface Ctx {
   client: GridClient;
@@ -70,7 +70,7 @@ async function report(fn: () => Promise<CommandResult>): Promise<void> {
 export function printError(e: unknown): number {
   const colour = useColor(process.stderr);
   // Messages carry what the server said: escaped always, whether or not stderr is a terminal.
-  const say = (line: string) => process.stderr.write(`${paint('error:', 'red', colour)} ${terminalSafe(line).replace(/\u001b/g, '\\x1b')}\n`);
+  const say = (line: string) => process.stderr.write(`${paint('error:', 'red', colour)} ${sanitize(line)}\n`);
   if (e instanceof CliError) {
     for (const line of e.message.split('\n')) say(line);
     return e.exitCode;

@@ -4,19 +4,19 @@
 // with a short timeout and prints nothing when Grid is not there.
 import type { Argument, Command } from 'commander';
 import type { Ctx } from '../run.js';
+import { aliasesOf, kindNamed } from './resource-args.js';
 
 /** What a positional argument completes to: fixed words, a kind of object, or the kind named by the argument before it. */
 export type ArgSource = { words: string[]; contexts?: boolean } | { kind: NameKind } | { kindFromPrevious: true };
 export type NameKind = 'services' | 'pods' | 'failovergroups';
 
-const KIND_ALIASES: Record<string, NameKind> = {
-  service: 'services', services: 'services', svc: 'services',
-  pod: 'pods', pods: 'pods', po: 'pods',
-  failovergroup: 'failovergroups', failovergroups: 'failovergroups', fg: 'failovergroups', group: 'failovergroups',
-};
+const NAME_KINDS: NameKind[] = ['services', 'pods', 'failovergroups'];
 
+/** The kind whose names a word (a kind alias, or an argument named `group`) asks for; events have no names to offer. */
 export function kindOf(word: string): NameKind | undefined {
-  return KIND_ALIASES[word];
+  if (word === 'group') return 'failovergroups';
+  const k = kindNamed(word);
+  return k === 'events' ? undefined : k;
 }
 
 export interface CommandInfo {
@@ -131,7 +131,7 @@ ${opts}
 }
 __gridctl_names() {
   local kind="$1"
-  case "$kind" in service|services|svc) kind=services ;; pod|pods|po) kind=pods ;; failovergroup|failovergroups|fg|group) kind=failovergroups ;; *) return ;; esac
+  case "$kind" in ${NAME_KINDS.map((k) => `${[...aliasesOf(k), ...(k === 'failovergroups' ? ['group'] : [])].join('|')}) kind=${k} ;;`).join(' ')} *) return ;; esac
   "\${COMP_WORDS[0]}" __complete "$kind" 2>/dev/null
 }
 __gridctl_args() {

@@ -22,9 +22,20 @@ export interface ResourceRef {
   name?: string;
 }
 
+/** A kind alias (`svc`, `pod`, `failovergroups`…) as its canonical kind, or undefined: the one alias table, for completion too. */
+export function kindNamed(word: string): Kind | undefined {
+  const w = word.toLowerCase();
+  return Object.hasOwn(KINDS, w) ? KINDS[w] : undefined;
+}
+
+/** Every word that names `kind`. */
+export function aliasesOf(kind: Kind): string[] {
+  return Object.keys(KINDS).filter((w) => KINDS[w] === kind);
+}
+
 /** A kind alias (`svc`, `pod`, `failovergroups`…) as its canonical kind, or a usage error listing those `allowed`. */
 export function kindOf(raw: string, allowed: readonly Kind[] = Object.keys(ALIASES) as Kind[]): Kind {
-  const k = KINDS[raw.toLowerCase()];
+  const k = kindNamed(raw);
   if (!k || !allowed.includes(k)) throw new UsageError(`unknown resource type '${raw}': one of ${allowed.map((a) => ALIASES[a]).join(', ')}`);
   return k;
 }
