@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { importDocuments, type ImportNote } from './kubernetes/import.js';
+import { join } from './field-path.js';
 import type {
   AnalysisSpec,
   AutoscaleSpec,
@@ -126,11 +127,6 @@ function got(value: unknown): string {
 /** For range checks: a number is shown bare ("got -1"), anything else with its type. */
 function gotInRange(value: unknown): string {
   return typeof value === 'number' ? `(got ${value})` : got(value);
-}
-
-function join(base: string, key: string | number): string {
-  if (typeof key === 'number') return `${base}[${key}]`;
-  return base ? `${base}.${key}` : key;
 }
 
 class Errors {

@@ -1,6 +1,9 @@
 // What the Kubernetes and Compose importers share: reading an object while noting what of it
 // Grid did not use, and paths written as the validator writes them.
+import { join } from '../field-path.js';
 import type { FieldError } from '../spec.types.js';
+
+export { join };
 
 export interface ImportNote {
   /** The object as kubectl names it by kind: `Deployment/api`, `HorizontalPodAutoscaler/api`, `Compose/web`. */
@@ -39,10 +42,6 @@ export class Reader {
   }
 }
 
-export function join(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return path ? `${path}.${key}` : key;
-}
 
 export function map(v: unknown): Obj {
   return isMapping(v) ? v : {};
