@@ -10,6 +10,9 @@ import { EventBus } from '../../src/common/events/event-bus.js';
 import { FakeClock } from '../../src/common/clock/fake-clock.js';
 import { EventsService } from '../../src/modules/events/events.service.js';
 import { MetricsService } from '../../src/modules/metrics/metrics.service.js';
+import { StorageService } from '../../src/modules/storage/storage.service.js';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { loadConfig } from '../../src/common/config/config.js';
 
 export interface TestStore {
   dir: string;
@@ -18,6 +21,8 @@ export interface TestStore {
   bus: EventBus;
   metrics: MetricsService;
   events: EventsService;
+  /** Told of failed writes; its probe is not scheduled (onModuleInit is not called). */
+  storage: StorageService;
   /** Closes the database; with reopen, opens the same file again (a restart of Grid). */
   close(): Promise<void>;
 }
@@ -29,7 +34,8 @@ export async function openTestStore(opts: { dir?: string; now?: number } = {}): 
   const clock = new FakeClock(opts.now ?? Date.UTC(2026, 0, 1));
   const bus = new EventBus(new EventEmitter2());
   const metrics = new MetricsService();
-  const events = new EventsService(clock, ds, bus, metrics);
+  const storage = new StorageService(clock, loadConfig({ GRID_DATA_DIR: dir }, dir), ds, bus, new SchedulerRegistry(), metrics);
+  const events = new EventsService(clock, ds, bus, metrics, storage);
   await events.onModuleInit();
   return {
     dir,
@@ -38,6 +44,7 @@ export async function openTestStore(opts: { dir?: string; now?: number } = {}): 
     bus,
     metrics,
     events,
+    storage,
     async close() {
       events.onApplicationShutdown();
       await ds.destroy();

@@ -39,6 +39,8 @@ export class GridException extends Error {
     readonly code: GridErrorCode,
     message: string,
     readonly errors?: FieldProblem[],
+    /** Sent as Retry-After: how long a client should wait before trying again (503s of a degraded Grid). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -97,6 +99,7 @@ export class GridExceptionFilter implements ExceptionFilter {
       body = { statusCode: 500, error: 'Internal Server Error', message: 'internal error; see Grid logs' };
     }
     if (reply.sent) return;
+    if (exception instanceof GridException && exception.retryAfterSeconds !== undefined) reply.header('retry-after', String(exception.retryAfterSeconds));
     reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }

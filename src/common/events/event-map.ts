@@ -36,6 +36,8 @@ export interface EventMap {
   'failover.changed': { group: string; active: string | null; healthy: number; total: number };
   /** The active target of a group changed. Also recorded as a `failover.switched` event with the numbers. */
   'failover.switched': { group: string; from: string | null; to: string; automatic: boolean; reason: string };
+  /** Whether the data dir takes writes changed (storage module); `reason` is null once it does again. */
+  'storage.changed': { state: 'Healthy' | 'ReadOnly' | 'Full'; previous: 'Healthy' | 'ReadOnly' | 'Full'; reason: string | null; degradedForMs: number };
   /** A request was refused by access control (audited; 429 = login attempts slowed down). */
   'auth.refused': { ip: string; actor: string | null; method: string; url: string; status: 401 | 403 | 429; reason: string };
 }

@@ -8,6 +8,7 @@ import { actorOf, sourceIp } from '../../common/auth/actor.js';
 import { errorBody, GridException } from '../../common/errors/grid.exception.js';
 import { describeRequest } from './audit-request.js';
 import { AuditService } from './audit.service.js';
+import { StorageService } from '../storage/storage.service.js';
 
 /**
  * Every @Mutating() route leaves one audit entry. Fail closed, in two steps:
@@ -30,10 +31,14 @@ export class AuditInterceptor implements NestInterceptor {
   constructor(
     private readonly audit: AuditService,
     private readonly reflector: Reflector,
+    private readonly storage: StorageService,
   ) {}
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (ctx.getType() !== 'http' || !this.reflector.getAllAndOverride<boolean>(MUTATING, [ctx.getHandler(), ctx.getClass()])) return next.handle();
+    // A data dir that cannot be written refuses the change before anything runs (and before an audit
+    // entry is attempted that could not be written either): a 503 naming the cause, with Retry-After.
+    this.storage.refuseIfDegraded();
     this.audit.checkWritable();
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     const okStatus = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler()) ?? (req.method === 'POST' ? 201 : 200);
@@ -53,8 +58,11 @@ export class AuditInterceptor implements NestInterceptor {
     return next.handle().pipe(
       tap((answer) => write(okStatus, answer, undefined)),
       catchError((e: unknown) => {
-        write(statusOf(e), undefined, e);
-        return throwError(() => e);
+        // A write the handler made failed on a read-only or full disk: its transaction rolled back, so the
+        // client gets the same 503 as the next request will, not a 500.
+        const err = this.storage.refusalFor(e) ?? e;
+        write(statusOf(err), undefined, err);
+        return throwError(() => err);
       }),
     );
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { MetricsModule } from '../metrics/metrics.module.js';
+import { StorageModule } from '../storage/storage.module.js';
 import { AuditController } from './audit.controller.js';
 import { AuditInterceptor } from './audit.interceptor.js';
 import { AuditService } from './audit.service.js';
@@ -10,5 +11,5 @@ import { AuditService } from './audit.service.js';
  * @Mutating() route; automatic decisions and refused requests come in from the bus. No other
  * module calls it, so it exports nothing.
  */
-@Module({ imports: [MetricsModule], providers: [AuditService, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }], controllers: [AuditController] })
+@Module({ imports: [MetricsModule, StorageModule], providers: [AuditService, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }], controllers: [AuditController] })
 export class AuditModule {}

@@ -20,7 +20,7 @@ describe(AuditService.name, () => {
 
   const opened: AuditService[] = [];
   async function open(): Promise<AuditService> {
-    const s = new AuditService(store.clock, store.ds, store.bus, store.metrics, new SchedulerRegistry(), loadConfig({}, os.tmpdir()));
+    const s = new AuditService(store.clock, store.ds, store.bus, store.metrics, new SchedulerRegistry(), loadConfig({}, os.tmpdir()), store.storage);
     s.onModuleInit();
     opened.push(s);
     return s;

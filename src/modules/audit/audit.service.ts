@@ -9,6 +9,7 @@ import { GridErrorCode, GridException } from '../../common/errors/grid.exception
 import { EventBus } from '../../common/events/event-bus.js';
 import type { EventMap } from '../../common/events/event-map.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { StorageService } from '../storage/storage.service.js';
 import { clip, FIELD_MAX, SUMMARY_MAX } from './audit-request.js';
 import { ChainWalk, link, type AuditDraft, type AuditEntry, type ChainHead, type Verification } from './hash-chain.js';
 import { REFUSAL_LIMITS, RefusalLimiter, tallySummary, type Tally } from './refusal-limit.js';
@@ -73,6 +74,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     private readonly metrics: MetricsService,
     private readonly scheduler: SchedulerRegistry,
     @Inject(GRID_CONFIG) config: GridConfig,
+    private readonly storage: StorageService,
   ) {
     this.refusals = new RefusalLimiter({ ...REFUSAL_LIMITS, perWindow: config.auditRefusalsPerMinute });
   }
@@ -177,6 +179,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
         this.insert.run(e);
       } catch (err) {
         this.lastError = (err as Error).message;
+        this.storage.noteWriteError(err);
         return false;
       }
       this.head = { id: e.id, hash: e.hash };

@@ -36,7 +36,7 @@ describe(EventsService.name, () => {
     store.clock.advance(100);
     expect(sut.written).toBe(2);
 
-    const again = new EventsService(store.clock, store.ds, store.bus, store.metrics);
+    const again = new EventsService(store.clock, store.ds, store.bus, store.metrics, store.storage);
     await again.onModuleInit();
     expect(again.lastEvents(10).map((e) => e.message)).toEqual(['one', 'two']);
     expect(again.record({ type: 'test.noted', reason: 'Test', message: 'three', explain: 'three' }).id).toBe(3);

@@ -4,8 +4,9 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock, type ClockTimer } from '../../common/clock/clock.js';
 import { EventBus } from '../../common/events/event-bus.js';
-import type { GridEventRecord } from '../../common/events/event-map.js';
+import type { EventMap, GridEventRecord } from '../../common/events/event-map.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { StorageService } from '../storage/storage.service.js';
 
 export interface GridEventInput {
   type: string;
@@ -30,7 +31,11 @@ const FLUSH_MS = 100;
 const FLUSH_BATCH = 2000;
 const RING = 1000;
 const RETRY_MS = 1000;
-/** While the database refuses writes, at most this many events wait in memory (the oldest go first). */
+/**
+ * While the database refuses writes (a read-only or full data dir), at most this many events wait in memory,
+ * in order, and are written once it takes writes again; beyond it the oldest go first, counted and explained
+ * by the storage.recovered event.
+ */
 const MAX_UNWRITTEN = 50_000;
 
 const COLUMNS = 'id, time, type, service, service_uid AS serviceUid, pod, reason, message, explain';
@@ -57,12 +62,15 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
   /** The uid of each service's current incarnation, as specs tells it (bindService); kept after a delete for its last events. */
   private readonly uids = new Map<string, string>();
   written = 0;
+  /** Events dropped from the unwritten buffer since the data dir last took writes. */
+  private dropped = 0;
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
     @InjectDataSource() private readonly ds: DataSource,
     private readonly bus: EventBus,
     private readonly metrics: MetricsService,
+    private readonly storage: StorageService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -75,6 +83,31 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     });
     const replay = this.db.prepare(`SELECT ${COLUMNS} FROM events ORDER BY id DESC LIMIT ?`).all(RING) as GridEventRecord[];
     this.recent.push(...replay.reverse());
+    this.bus.on('storage.changed', (e) => this.storageChanged(e));
+  }
+
+  private storageChanged(e: EventMap['storage.changed']): void {
+    if (e.reason !== null) {
+      this.record({
+        type: 'storage.degraded',
+        reason: e.state,
+        message: e.reason,
+        explain: `Grid cannot write its data dir (${e.reason}), so it refuses changes (503) until it can; gateway traffic, reads and pods carry on, and events are kept in memory (up to ${MAX_UNWRITTEN}) until they can be written`,
+      });
+      return;
+    }
+    const waiting = this.pending.length;
+    const dropped = this.dropped;
+    this.dropped = 0;
+    this.record({
+      type: 'storage.recovered',
+      reason: 'Writable',
+      message: `data dir writable again after ${Math.round(e.degradedForMs / 1000)}s (was ${e.previous}); ${waiting} events kept in memory are written now${dropped > 0 ? `, ${dropped} older ones were dropped` : ''}`,
+      explain: dropped > 0
+        ? `While the data dir could not be written, more than ${MAX_UNWRITTEN} events came in: the ${dropped} oldest of them were dropped (their ids are missing from the log), the rest are written now, and changes are accepted again`
+        : `Every event recorded while the data dir could not be written is written now, in order, and changes are accepted again`,
+    });
+    this.flush();
   }
 
   onApplicationShutdown(): void {
@@ -171,9 +204,10 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     } catch (e) {
       // Kept in order for the next flush: the newest events are still in memory and on SSE meanwhile.
       this.pending = rows.concat(this.pending);
-      if (this.pending.length > MAX_UNWRITTEN) this.pending.splice(0, this.pending.length - MAX_UNWRITTEN);
+      if (this.pending.length > MAX_UNWRITTEN) this.dropped += this.pending.splice(0, this.pending.length - MAX_UNWRITTEN).length;
       this.metrics.persistErrors.inc({ store: 'events' });
-      this.logger.error(`could not write ${rows.length} events (kept for the next flush): ${(e as Error).message}`);
+      // A storage fault is logged once, by the storage service, not once a second here.
+      if (!this.storage.noteWriteError(e)) this.logger.error(`could not write ${rows.length} events (kept for the next flush): ${(e as Error).message}`);
       if (this.insertMany !== undefined && !this.timer) this.timer = this.clock.setTimeout(() => this.flush(), RETRY_MS);
     }
   }

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventsModule } from '../events/events.module.js';
 import { GatewayModule } from '../gateway/gateway.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
+import { StorageModule } from '../storage/storage.module.js';
 import { RuntimeModule } from '../runtime/runtime.module.js';
 import { SpecsModule } from '../specs/specs.module.js';
 import { ControllerStateEntity } from './controller-state.entity.js';
@@ -16,7 +17,7 @@ import { StateController } from './state.controller.js';
 
 /** The control loop: reads desired state (specs) and pods (runtime), drives pods and gateway weights, owns status, rollout and autoscaler state. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ControllerStateEntity]), SpecsModule, RuntimeModule, EventsModule, MetricsModule, GatewayModule],
+  imports: [TypeOrmModule.forFeature([ControllerStateEntity]), SpecsModule, RuntimeModule, EventsModule, MetricsModule, GatewayModule, StorageModule],
   providers: [ReconcilerService, ControllerStateRepository, ServiceViews, ReconcilerMetrics],
   controllers: [StateController, RolloutController, ServicesController],
   exports: [ReconcilerService, ServiceViews],

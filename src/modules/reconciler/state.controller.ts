@@ -7,6 +7,7 @@ import { SpecsService } from '../specs/specs.service.js';
 import { ServiceViews } from './service-views.js';
 import { ReconcilerService } from './reconciler.service.js';
 import { Public } from '../../common/auth/mutating.js';
+import { StorageService } from '../storage/storage.service.js';
 
 @ApiTags('state')
 @Controller()
@@ -17,11 +18,12 @@ export class StateController {
     private readonly views: ServiceViews,
     private readonly reconciler: ReconcilerService,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly storage: StorageService,
   ) {}
 
   @Get('state')
   @ApiOperation({ summary: 'The whole cluster: services (desired and actual) and every pod with its state, restarts, age and readiness' })
-  @ApiOkResponse({ description: '{ time, services: [...], pods: [...], runtimes: [{ name, available, detail }], reconciler: {...} }' })
+  @ApiOkResponse({ description: '{ time, services: [...], pods: [...], runtimes: [{ name, available, detail }], reconciler: {...}, storage: { state, writable, since, reason } }' })
   state() {
     const now = this.clock.now();
     const d = this.reconciler.resyncDurations;
@@ -31,13 +33,20 @@ export class StateController {
       pods: this.runtime.all().map((p) => podView(p, now, this.runtime.cpuOf(p))),
       runtimes: this.runtime.runtimes(),
       reconciler: { passes: this.reconciler.passes, lastResyncMs: d.length ? Math.round(d[d.length - 1] * 100) / 100 : null },
+      storage: this.storage.view(),
     };
   }
 
   @Get('healthz')
   @Public()
-  @ApiOperation({ summary: "Grid's own liveness" })
+  @ApiOperation({
+    summary: "Grid's own liveness, and whether it can write its data dir",
+    description:
+      'Always 200 while Grid runs (a restart would not make a full or read-only disk writable). status is "degraded" while the data dir cannot be written (storage.state ReadOnly or Full): changes are refused with 503 meanwhile, traffic and pods carry on.',
+  })
+  @ApiOkResponse({ description: '{ status: "ok" | "degraded", storage: { state: "Healthy" | "ReadOnly" | "Full", writable, since, reason } }' })
   health() {
-    return { status: 'ok' };
+    const storage = this.storage.view();
+    return { status: storage.writable ? 'ok' : 'degraded', storage };
   }
 }

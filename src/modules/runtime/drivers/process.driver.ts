@@ -6,6 +6,7 @@ import type { Clock } from '../../../common/clock/clock.js';
 import type { RuntimeName } from '../../specs/spec.types.js';
 import { expandVars } from '../expand-vars.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './pod-driver.js';
+import { faultOf } from '../../storage/storage-state.js';
 
 const CPU_SAMPLE_MS = 1000;
 const ADOPTED_POLL_MS = 250;
@@ -108,12 +109,12 @@ export class ProcessDriver implements PodDriver {
     const podEnv = { ...p.env, PORT: String(port), HOST: '127.0.0.1' };
     // As in Kubernetes, $(VAR) comes from the pod's own environment, not Grid's: PORT is known only here.
     const [file, ...args] = p.spec.command!.map((arg) => expandVars(arg, podEnv));
-    const log = fs.openSync(this.logFile(p.podId), 'a');
+    const log = openLog(this.logFile(p.podId));
     let child: ChildProcess;
     try {
       child = spawn(file, args, { cwd, env: { ...this.baseEnv, ...podEnv }, stdio: ['ignore', log, log], detached: true, shell: false });
     } finally {
-      fs.closeSync(log);
+      if (log !== 'ignore') fs.closeSync(log);
     }
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -251,6 +252,19 @@ export class ProcessDriver implements PodDriver {
       proc.lastAt = now;
       capLog(this.logFile(proc.podId));
     }
+  }
+}
+
+/**
+ * The pod's log file, opened for appending. On a read-only data dir it cannot be opened: the pod
+ * still starts (a restart must not wait for the disk), without a log until its next start.
+ */
+function openLog(file: string): number | 'ignore' {
+  try {
+    return fs.openSync(file, 'a');
+  } catch (e) {
+    if (faultOf(e)) return 'ignore';
+    throw e;
   }
 }
 
