@@ -12,7 +12,7 @@ import { AppModule } from './app.module.js';
 import { setupSwagger } from './common/swagger.js';
 import { GridLogger } from './common/logging/grid-logger.js';
 import { SpecsService } from './modules/specs/specs.service.js';
-import { GATEWAY_KEEP_ALIVE_MS, GatewayService } from './modules/gateway/gateway.service.js';
+import { GatewayService } from './modules/gateway/gateway.service.js';
 import { hardenServer, onClientError, strictServerOptions } from './modules/gateway/node-server.js';
 import { AuthService, isLoopback } from './modules/auth/auth.service.js';
 import { guardRawRoutes } from './modules/auth/raw-routes.js';
@@ -34,16 +34,14 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
     // One answer per connection: not a second one after the guard's refusal (node-server.ts).
     clientErrorHandler: onClientError,
     // Strict HTTP/1.1 for the API as for the gateway (node-server.ts): a request's head and body
-    // must arrive within REQUEST_TIMEOUT_MS (30 s, then 408); responses such as SSE streams are not bounded.
+    // must arrive within GRID_CLIENT_REQUEST_TIMEOUT_MS (30 s, then 408); responses such as SSE streams are not bounded.
+    // At most GRID_MAX_CONNECTIONS connections, for the API and the gateway together (node-server.ts).
     serverFactory: (handler: http.RequestListener) => {
-      server = Object.assign(
-        http.createServer(strictServerOptions(), (req, res) => {
-          if (intercept?.(req, res)) return;
-          handler(req, res);
-        }),
-        { keepAliveTimeout: GATEWAY_KEEP_ALIVE_MS },
-      );
-      hardenServer(server);
+      server = http.createServer(strictServerOptions({ requestTimeoutMs: config.clientRequestTimeoutMs, idleTimeoutMs: config.clientIdleTimeoutMs }), (req, res) => {
+        if (intercept?.(req, res)) return;
+        handler(req, res);
+      });
+      hardenServer(server, config.maxConnections);
       return server;
     },
   });

@@ -32,8 +32,6 @@ export interface TrafficView {
   window: { seconds: number; byVersion: Array<{ version: string } & WindowStats> };
   ejected: Ejection[];
 }
-/** Idle keep-alive connections are closed after this long, on both ports (longer than typical client pools keep them). */
-export const GATEWAY_KEEP_ALIVE_MS = 65_000;
 
 /** The first Host header (what req.headers.host holds), without building req.headers. */
 function firstHost(raw: string[]): string {
@@ -79,6 +77,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     this.proxy = new GatewayProxy({
       routes: (service) => this.route(service),
       lb: config.gatewayLb,
+      sendTimeoutMs: config.clientSendTimeoutMs,
       now: () => this.clock.now(),
       onEvent: (e) => {
         if (e.type === 'ejected') this.ejectionCounts.set(`${e.service}\u0000${e.version}`, this.ejections(e.service, e.version) + 1);
@@ -351,6 +350,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
       router,
       clientIdleMs: server.keepAliveTimeout,
       headersTimeoutMs: server.headersTimeout,
+      sendTimeoutMs: this.config.clientSendTimeoutMs,
       responseLines,
     });
     server.removeListener('connection', nodeHttp);
@@ -377,13 +377,12 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
   async listenDedicated(): Promise<string | undefined> {
     const config = this.config;
     if (config.gatewayPort === undefined) return undefined;
-    const server = http.createServer(strictServerOptions(), (req, res) => {
+    const server = http.createServer(strictServerOptions({ requestTimeoutMs: config.clientRequestTimeoutMs, idleTimeoutMs: config.clientIdleTimeoutMs }), (req, res) => {
       if (strictRequest(req, res)) return;
       const target = this.dedicatedTarget(req.url ?? '/', firstHost(req.rawHeaders));
       this.serve(req, res, target.service, target.path);
     });
-    server.keepAliveTimeout = GATEWAY_KEEP_ALIVE_MS;
-    hardenServer(server);
+    hardenServer(server, config.maxConnections);
     server.on('clientError', onClientError);
     if (config.gatewayFastPath) this.attachFastPath(server, (url, host, preview) => this.fastTarget(this.dedicatedTarget(url, host), preview));
     await new Promise<void>((resolve, reject) => {

@@ -89,8 +89,8 @@ export const MAX_REQUEST_HEADER_LINES = 100;
 /**
  * The request's whole head and body must arrive within this long of its first
  * byte (slowloris, and a body dripped a byte at a time); then the gateway
- * answers 408 and closes. Not configurable: a 64 KiB body (the most the fast
- * path buffers) still gets 2 KiB/s.
+ * answers 408 and closes. The default (GRID_CLIENT_REQUEST_TIMEOUT_MS sets it):
+ * a 64 KiB body (the most the fast path buffers) still gets 2 KiB/s.
  */
 export const REQUEST_TIMEOUT_MS = 30_000;
 

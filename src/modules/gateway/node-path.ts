@@ -13,9 +13,11 @@
 // header into an object, an allocation per header per request. Revisit when
 // moving to undici 8.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { CLIENT_SEND_TIMEOUT_MS } from './client-limits.js';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
 import {
   errorBody,
@@ -54,6 +56,8 @@ import { newRequestId, type ProxyCore, type UpstreamConnections } from './proxy-
 
 export interface NodePathOptions {
   connectTimeoutMs?: number;
+  /** A client that takes nothing of a response for this long is cut (CLIENT_SEND_TIMEOUT_MS). */
+  sendTimeoutMs?: number;
   /** Keep-alive connections per upstream origin. */
   connections?: number;
 }
@@ -126,7 +130,31 @@ function onResponseClose(this: ResponseWithExchange): void {
 }
 
 function onResponseDrain(this: ResponseWithExchange): void {
+  const socket = this.socket as StallableSocket | null;
+  if (socket !== null) {
+    socket[kStalled] = false;
+    socket.setTimeout(0);
+  }
   this[kExchange]?.resumeUpstream();
+}
+
+/**
+ * The send timeout of a client that stopped reading: undici does not time out a body it
+ * was asked to pause, so without it such a client held a pod connection for good. The
+ * socket's own idle timer runs only while stalled: it restarts on every write that reaches
+ * the kernel, which is what "the client took some" means.
+ */
+const kStalled = Symbol('gateway.stalled');
+type StallableSocket = Socket & { [kStalled]?: boolean };
+
+function onSocketTimeout(this: StallableSocket): void {
+  if (this[kStalled]) this.destroy();
+}
+
+function stall(socket: StallableSocket, ms: number): void {
+  if (socket[kStalled] === undefined) socket.on('timeout', onSocketTimeout);
+  socket[kStalled] = true;
+  socket.setTimeout(ms);
 }
 
 /**
@@ -165,6 +193,7 @@ export class NodePath implements UpstreamConnections {
   private readonly poolOptions: Pool.Options;
   private readonly pools = new Map<string, Pool>();
   private readonly poolOf = new WeakMap<GatewayEndpoint, Pool>();
+  readonly sendTimeoutMs: number;
 
   constructor(
     private readonly core: ProxyCore,
@@ -177,6 +206,7 @@ export class NodePath implements UpstreamConnections {
       headersTimeout: core.upstreamTimeoutMs,
       bodyTimeout: core.upstreamTimeoutMs,
     };
+    this.sendTimeoutMs = options.sendTimeoutMs ?? CLIENT_SEND_TIMEOUT_MS;
     core.addConnections(this);
   }
 
@@ -434,6 +464,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     if (this.res.write(chunk)) return true;
     this.res.once('drain', onResponseDrain);
+    const socket = this.res.socket;
+    if (socket !== null) stall(socket, this.node.sendTimeoutMs);
     return false;
   }
 

@@ -12,6 +12,7 @@
 // on the server, before Fastify or the gateway see the request.
 import type * as http from 'node:http';
 import type * as net from 'node:net';
+import { CLIENT_IDLE_TIMEOUT_MS, MAX_CLIENT_CONNECTIONS } from './client-limits.js';
 import { errorBody, JSON_CONTENT_TYPE, reasonPhrase, type GatewayErrorStatus } from './http-semantics.js';
 
 /** A request's whole head and body must arrive within this long (Node's requestTimeout; 408 after). Responses are not bounded by it. */
@@ -22,8 +23,10 @@ export const MAX_REQUEST_HEADERS = 1000;
 const MAX_LINE = 64 * 1024;
 
 export interface StrictServerOptions {
-  /** Default REQUEST_TIMEOUT_MS; smaller in tests. */
+  /** Default REQUEST_TIMEOUT_MS (GRID_CLIENT_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
+  /** Keep-alive: default CLIENT_IDLE_TIMEOUT_MS (GRID_CLIENT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
 }
 
 /** Options for http.createServer: the bound on receiving a request, and llhttp's strict mode stated rather than assumed. */
@@ -32,6 +35,7 @@ export function strictServerOptions(options: StrictServerOptions = {}): http.Ser
   return {
     requestTimeout,
     headersTimeout: requestTimeout,
+    keepAliveTimeout: options.idleTimeoutMs ?? CLIENT_IDLE_TIMEOUT_MS,
     // Node checks both timeouts on this period: the bound is requestTimeout plus at most one period.
     connectionsCheckingInterval: Math.min(5_000, Math.max(10, Math.floor(requestTimeout / 4))),
     insecureHTTPParser: false,
@@ -51,13 +55,15 @@ const kGuard = Symbol('grid.connectionGuard');
 type GuardedSocket = net.Socket & { [kGuard]?: ConnectionGuard };
 
 /**
- * Makes `server` strict: one more header than MAX_REQUEST_HEADERS is kept (so
+ * Makes `server` strict and bounded: at most `maxConnections` open, one more header than MAX_REQUEST_HEADERS is kept (so
  * that a cut is visible), and every connection its connection listener takes
  * gets a ConnectionGuard. Call before anything wraps the listener (the fast
  * path hands its fallback connections to the listener found here).
  */
-export function hardenServer(server: http.Server): void {
+export function hardenServer(server: http.Server, maxConnections = MAX_CLIENT_CONNECTIONS): void {
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
+  // net.Server closes a connection over the cap as it accepts it, before any listener (or the fast path) sees it.
+  server.maxConnections = maxConnections;
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   const listeners = server.listeners('connection');
   if (listeners.length !== 1) throw new Error(`hardenServer: expected node:http's one connection listener, found ${listeners.length}`);

@@ -46,9 +46,13 @@ function onClientData(this: ClientSocket, chunk: Buffer): void {
 
 function onClientDrain(this: ClientSocket): void {
   const conn = this[kConn];
+  conn.stalledSince = 0;
   if (conn.ex !== null) conn.ex.clientDrained();
-  // The idle time of a keep-alive connection starts once its last response is flushed.
-  else conn.lastActive = conn.proxy.coarseNow;
+  else {
+    // The idle time of a keep-alive connection starts once its last response is flushed.
+    conn.lastActive = conn.proxy.coarseNow;
+    if (conn.awaitingDrain) conn.drained();
+  }
 }
 
 function onClientEnd(this: ClientSocket): void {
@@ -87,6 +91,14 @@ export class ClientConn {
   lastActive = performance.now();
   /** performance.now() when the first bytes of an unfinished request arrived; 0 when none are waiting. */
   headSince = 0;
+  /** performance.now() (as of a sweep) since when the send buffer has been full without a 'drain'; 0 when not. */
+  stalledSince = 0;
+  /**
+   * The last response is still in the send buffer, over its high-water mark: the next pipelined
+   * request waits (and the socket is not read) until the client takes it. Without this, a client
+   * pipelining requests and reading nothing had every response buffered in Grid.
+   */
+  awaitingDrain = false;
   readonly remote: string;
   /** This client's `for=` in the Forwarded header, and the last Forwarded line built (per Host, which rarely changes on a connection). */
   private readonly forwardedFor: string;
@@ -294,6 +306,18 @@ export class ClientConn {
       this.socket.end();
       return;
     }
+    if (this.socket.writableNeedDrain) {
+      this.awaitingDrain = true;
+      this.socket.pause();
+      return;
+    }
+    if (this.buf !== null || this.queued !== null) this.next();
+  }
+
+  /** The client took the response it was behind on: reading and serving carry on. */
+  drained(): void {
+    this.awaitingDrain = false;
+    if (!this.pausedForPipeline) this.socket.resume();
     if (this.buf !== null || this.queued !== null) this.next();
   }
 

@@ -266,7 +266,7 @@ async function connect(): Promise<RawClient> {
 
 interface StartOptions {
   proxy?: Partial<GatewayProxyOptions>;
-  wire?: Partial<Pick<WireProxyOptions, 'upstreamTimeoutMs' | 'connectTimeoutMs' | 'clientIdleMs' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'maxIdlePerUpstream' | 'warn'>>;
+  wire?: Partial<Pick<WireProxyOptions, 'upstreamTimeoutMs' | 'connectTimeoutMs' | 'clientIdleMs' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'sendTimeoutMs' | 'maxIdlePerUpstream' | 'warn'>>;
   router?: WireRouter;
 }
 
@@ -1115,6 +1115,73 @@ describe('WireProxy', () => {
 
       // (queuedAtCompletion: the bytes still in the gateway's user-space write queue when the exchange completed.)
       expect({ queuedAtCompletion: queued, received: c.bytes }).toEqual({ queuedAtCompletion: queued, received: head.length + sent });
+    });
+  });
+
+  describe('clients that do not read', () => {
+    const fast = { connectTimeoutMs: 100 };
+    const MIB = 1024 * 1024;
+
+    it('cuts a client that reads nothing of a big response after sendTimeoutMs, and the pod connection with it', async () => {
+      const up = await rawUpstream('p1', (_req, socket) => {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${64 * MIB}\r\n\r\n`);
+        const piece = Buffer.alloc(MIB, 0x61);
+        // Written while the socket takes it: the pod side is paused by the gateway, not buffered here.
+        const pump = (): void => {
+          while (!socket.destroyed && socket.write(piece));
+        };
+        socket.on('drain', pump);
+        pump();
+      });
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      const { wire: w } = await start({ wire: { ...fast, sendTimeoutMs: 300 } });
+      let serverSide: net.Socket | undefined;
+      let cutAt = 0;
+      w.server!.on('connection', (s: net.Socket) => {
+        serverSide = s;
+        s.on('close', () => (cutAt = performance.now()));
+      });
+      const c = await connect();
+      c.socket.pause();
+
+      await c.write(get('/gateway/api/big', 'r1'));
+      const sentAt = performance.now();
+      // (The paused client sees the close only after reading what came before it.)
+      await until(() => serverSide !== undefined && serverSide.destroyed && up.closed === 1, 10_000);
+
+      expect(cutAt - sentAt).toBeGreaterThanOrEqual(300);
+      expect(w.sendTimeouts).toBe(1);
+      c.socket.resume();
+      await until(() => c.closed, 10_000);
+      expect(c.bytes).toBeLessThan(64 * MIB);
+    });
+
+    it('serves the pipelined requests of a client that reads nothing only as it takes the responses', async () => {
+      const body = 'b'.repeat(8 * 1024);
+      const up = await rawUpstream('p1', (_req, socket) => socket.write(ok(body)));
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      const { wire: w } = await start({ wire: fast });
+      let serverSide: net.Socket | undefined;
+      w.server!.on('connection', (s: net.Socket) => (serverSide = s));
+      const c = await connect();
+      c.socket.pause();
+      const n = 4000;
+
+      await c.write(Array.from({ length: n }, (_, i) => get(`/gateway/api/${i}`, `r${i}`)).join(''));
+      await until(() => serverSide !== undefined && serverSide.writableNeedDrain, 10_000);
+      await windowOf(300);
+      const served = up.requests.length;
+      const queued = serverSide!.writableLength;
+      console.log("DBG", served, queued);
+
+      // (Before: 1,100 served and 5 MiB queued in the gateway after 300 ms, growing.)
+      expect({ servedBelowAll: served < n, queuedUnder1MiB: queued < MIB }).toEqual({ servedBelowAll: true, queuedUnder1MiB: true });
+      c.socket.resume();
+      // Every response, whole (counted in bytes: parsing 30 MiB on each poll would be the slow part).
+      let expected = 0;
+      for (let i = 0; i < n; i++) expected += rewritten('HTTP/1.1 200 OK', `Content-Length: ${body.length}\r\n`, `r${i}`).length + body.length;
+      await until(() => c.bytes >= expected, 20_000, 50);
+      expect({ requests: up.requests.length, bytes: c.bytes, closed: c.closed }).toEqual({ requests: n, bytes: expected, closed: false });
     });
   });
 

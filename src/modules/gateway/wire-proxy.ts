@@ -23,6 +23,7 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
+import { CLIENT_IDLE_TIMEOUT_MS, CLIENT_SEND_TIMEOUT_MS, clientVerdict, IDLE_TIMED_OUT, KEEP, REQUEST_TIMED_OUT, type ClientLimits } from './client-limits.js';
 import { REQUEST_TIMEOUT_MS } from './http-semantics.js';
 import type { ProxyCore, UpstreamConnections } from './proxy-core.js';
 import { serveClient, type ClientConn } from './wire-client.js';
@@ -56,6 +57,8 @@ export interface WireProxyOptions {
   responseLines?: string;
   /** A request's head and body must arrive within this long of its first byte, else 408 (REQUEST_TIMEOUT_MS; tests shorten it). */
   requestTimeoutMs?: number;
+  /** A client whose send buffer stays full this long without draining is cut (CLIENT_SEND_TIMEOUT_MS). */
+  sendTimeoutMs?: number;
   /** Where the fast path reports what it refused to write (default: Nest's logger). */
   warn?: (message: string) => void;
   /** Idle upstream connections kept per pod. */
@@ -70,14 +73,16 @@ export class WireProxy implements UpstreamConnections {
   readonly fallback: (socket: net.Socket) => void;
   readonly upstreamTimeoutMs: number;
   readonly connectTimeoutMs: number;
-  private readonly clientIdleMs: number;
   /** The bound on receiving one request: the smaller of the headers timeout and REQUEST_TIMEOUT_MS. */
   readonly requestTimeoutMs: number;
+  private readonly limits: ClientLimits;
   readonly upstreams: WirePools;
   readonly responseLines: string;
   readonly conns = new Set<ClientConn>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
+  /** Clients cut for not reading (for tests and the bench). */
+  sendTimeouts = 0;
   /** Set by closeIdle(): connections close after their current response. */
   draining = false;
   /** performance.now() as of the last sweep: for idle times, where a sweep period of error is fine. */
@@ -90,13 +95,14 @@ export class WireProxy implements UpstreamConnections {
     this.responseLines = options.responseLines ?? '';
     this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? options.core.upstreamTimeoutMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
-    this.clientIdleMs = options.clientIdleMs ?? 65_000;
     this.requestTimeoutMs = Math.min(options.headersTimeoutMs ?? 60_000, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+    const sendTimeoutMs = options.sendTimeoutMs ?? CLIENT_SEND_TIMEOUT_MS;
+    this.limits = { requestTimeoutMs: this.requestTimeoutMs, idleTimeoutMs: options.clientIdleMs ?? CLIENT_IDLE_TIMEOUT_MS, sendTimeoutMs };
     const logger = options.warn === undefined ? new Logger(WireProxy.name) : undefined;
     this.upstreams = new WirePools(options.maxIdlePerUpstream ?? 256, options.warn ?? ((m) => logger!.warn(m)));
     this.core.addConnections(this);
     // Timeouts are checked by one coarse sweep instead of a timer per request.
-    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(this.upstreamTimeoutMs, this.connectTimeoutMs, this.requestTimeoutMs) / 4)));
+    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(this.upstreamTimeoutMs, this.connectTimeoutMs, this.requestTimeoutMs, sendTimeoutMs) / 4)));
     this.sweeper = setInterval(() => this.sweep(), period);
     this.sweeper.unref();
   }
@@ -127,11 +133,20 @@ export class WireProxy implements UpstreamConnections {
     const now = performance.now();
     this.coarseNow = now;
     this.upstreams.sweepIdle(now);
+    const limits = this.limits;
     for (const conn of this.conns) {
+      const socket = conn.socket;
+      // A 'drain' clears it (wire-client.ts): the stall is measured from the first sweep that saw it.
+      if (conn.stalledSince === 0 && socket.writableNeedDrain) conn.stalledSince = now;
       const ex = conn.ex;
-      if (ex !== null) ex.checkTimeout(now);
-      else if (conn.headSince > 0 && now - conn.headSince > this.requestTimeoutMs) conn.requestTimedOut();
-      else if (conn.headSince === 0 && conn.socket.writableLength === 0 && now - conn.lastActive > this.clientIdleMs) conn.socket.destroy();
+      const unsent = socket.writableLength;
+      const verdict = clientVerdict({ inFlight: ex !== null, headSince: conn.headSince, lastActive: conn.lastActive, unsent, stalledSince: conn.stalledSince }, limits, now);
+      if (verdict === KEEP) ex?.checkTimeout(now);
+      else if (verdict === REQUEST_TIMED_OUT) conn.requestTimedOut();
+      else {
+        if (verdict !== IDLE_TIMED_OUT) this.sendTimeouts++;
+        socket.destroy();
+      }
     }
   }
 
