@@ -95,7 +95,7 @@ describeWithDocker('export', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].path).toContain('spec.replicas');
     // A read, but one whose body costs Grid work: another site's page cannot send it through a browser.
-    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
+    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }] as Record<string, string>[]) {
       const foreign = await json(`${g.url}/export?image=api=registry.example/api:2`, { method: 'POST', headers: { 'content-type': 'application/yaml', ...headers }, body });
       expect([foreign.status, foreign.body.message]).toEqual([403, expect.stringContaining("another site's page")]);
     }

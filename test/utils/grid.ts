@@ -207,6 +207,7 @@ export interface StatePod {
   revision: number;
   pid: number | null;
   port: number | null;
+  runtime: string;
 }
 
 export async function podsOf(g: GridHandle, service: string): Promise<StatePod[]> {
