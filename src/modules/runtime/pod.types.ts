@@ -55,6 +55,8 @@ export interface Pod {
   lastExit?: PodExit;
   port?: number;
   pid?: number;
+  /** Persistent services: the pod's place 0..replicas-1, kept for its life; its data directory is bound to it. */
+  ordinal?: number;
   /** The template the pod runs, as a Kubernetes pod carries its spec: restarts, grace periods and probes read it here. */
   template: PodTemplate;
   labels: Record<string, string>;
