@@ -381,7 +381,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       switch (a.type) {
         case 'create': {
           const t = rec && this.templateOf(rec, a.revision);
-          if (t) this.runtime.create(t, a.count, a.reason, a.explain);
+          if (t) this.runtime.create(t, a.count, a.reason, a.explain, a.ordinals);
           else this.logger.warn(`no template for revision ${a.revision} of ${rec?.name}; not creating pods`);
           break;
         }

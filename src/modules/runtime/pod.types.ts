@@ -68,3 +68,5 @@ export const LABEL_SERVICE = 'grid.service';
 export const LABEL_REVISION = 'grid.revision';
 export const LABEL_SPEC_HASH = 'grid.spec-hash';
 export const LABEL_VERSION = 'grid.version';
+/** Persistent services: the pod's ordinal (Kubernetes' apps.kubernetes.io/pod-index), recorded with the pod so adoption keeps it. */
+export const LABEL_ORDINAL = 'grid.ordinal';

@@ -115,8 +115,8 @@ export class RuntimeService implements BeforeApplicationShutdown {
   }
 
   /** Creates `count` pods from a template. Start-up continues in the background; progress arrives as pod.changed. */
-  create(t: PodTemplate, count: number, reason: string, explain: string): Pod[] {
-    return this.lifecycle.create(t, count, reason, explain);
+  create(t: PodTemplate, count: number, reason: string, explain: string, ordinals?: number[]): Pod[] {
+    return this.lifecycle.create(t, count, reason, explain, ordinals);
   }
 
   /** Starts the pod again from its own template. */
