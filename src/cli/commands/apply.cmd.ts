@@ -26,8 +26,9 @@ export function registerApply(program: Command): void {
       .option('-f, --filename <path>', 'delete the objects the documents name (a file, a directory or -); repeatable', collect)
       .option('-R, --recursive', 'read the subdirectories of a -f directory too')
       .option('--ignore-not-found', 'a name that does not exist is not an error')
+      .option('--purge', 'also remove the persistent data directories of the services (spec.storage.persistent) once their pods are gone')
       .action(online(async (ctx, type: string | undefined, names: string[]) => (await import('./apply.js')).deleteCommand(ctx, type, names))),
-    ['gridctl delete service api', 'gridctl delete service/api failovergroup/shop', 'gridctl get svc -o name | xargs gridctl delete', 'gridctl delete fg shop --ignore-not-found', 'gridctl delete -f examples/shop.yaml'],
+    ['gridctl delete service api', 'gridctl delete service/api failovergroup/shop', 'gridctl get svc -o name | xargs gridctl delete', 'gridctl delete fg shop --ignore-not-found', 'gridctl delete service store --purge', 'gridctl delete -f examples/shop.yaml'],
   );
 
   examples(

@@ -86,13 +86,15 @@ export async function deleteCommand(ctx: Ctx, kindArg: string | undefined, names
   let code = EXIT_OK;
   for (const t of targets) {
     const route = t.kind === 'service' ? 'services' : 'failovergroups';
+    // A failover group has no data of its own to purge.
+    const purge = ctx.opts.purge === true && t.kind === 'service' ? '?purge=true' : '';
     try {
-      const r = await ctx.client.request('DELETE', `/${route}/${encodeURIComponent(t.name)}`, { accept: [404] });
+      const r = await ctx.client.request('DELETE', `/${route}/${encodeURIComponent(t.name)}${purge}`, { accept: [404] });
       if (r.status === 404) {
         if (ctx.opts.ignoreNotFound === true) continue;
         throw notFound(t.kind, t.name);
       }
-      ctx.out.write(`${t.kind} "${t.name}" deleted\n`);
+      ctx.out.write(`${t.kind} "${t.name}" deleted${purge ? ' (its data directories are removed once its pods are gone)' : ''}\n`);
     } catch (e) {
       // kubectl goes on with the other names and fails at the end.
       code = printError(e);

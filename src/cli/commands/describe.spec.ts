@@ -67,7 +67,7 @@ describe(healthCheckText.name, () => {
 });
 
 describe(formatPod.name, () => {
-  const pod: PodDetail = { id: 'web-abc', service: 'web', revision: 1, version: 'v1', runtime: 'process', state: 'Ready', ready: true, restarts: 1, ageSeconds: 65, createdAt: new Date(NOW - 65_000).toISOString(), cpu: 3, pid: 100, port: 4000, backoffUntil: null, lastExitAt: null, message: null, probeLatencyMs: null };
+  const pod: PodDetail = { id: 'web-abc', service: 'web', revision: 1, version: 'v1', runtime: 'process', ordinal: null, state: 'Ready', ready: true, restarts: 1, ageSeconds: 65, createdAt: new Date(NOW - 65_000).toISOString(), cpu: 3, pid: 100, port: 4000, backoffUntil: null, lastExitAt: null, message: null, probeLatencyMs: null };
   const valueColumn = (line: string) => line.search(/:\s+\S/) + line.slice(line.indexOf(':') + 1).search(/\S/) + 1;
 
   it.each([

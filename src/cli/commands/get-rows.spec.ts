@@ -26,7 +26,7 @@ function service(over: Partial<ServiceDetail> = {}): ServiceDetail {
 }
 
 function pod(over: Partial<StatePod> = {}): StatePod {
-  return { id: 'web-abc', service: 'web', revision: 1, version: 'v1', runtime: 'process', state: 'Ready', ready: true, restarts: 0, ageSeconds: 65, createdAt: new Date(NOW - 65_000).toISOString(), cpu: 12, pid: 100, port: 4000, backoffUntil: null, lastExitAt: null, message: null, probeLatencyMs: null, ...over };
+  return { id: 'web-abc', service: 'web', revision: 1, version: 'v1', runtime: 'process', ordinal: null, state: 'Ready', ready: true, restarts: 0, ageSeconds: 65, createdAt: new Date(NOW - 65_000).toISOString(), cpu: 12, pid: 100, port: 4000, backoffUntil: null, lastExitAt: null, message: null, probeLatencyMs: null, ...over };
 }
 
 function event(over: Partial<GridEvent> = {}): GridEvent {

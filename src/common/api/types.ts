@@ -41,6 +41,8 @@ export interface PodView {
   revision: number;
   version: string;
   runtime: string;
+  /** Persistent services (spec.storage.persistent): the ordinal its data directory is bound to; else null. */
+  ordinal: number | null;
   state: string;
   ready: boolean;
   restarts: number;

@@ -17,7 +17,8 @@ export interface GridEventRecord {
 
 export interface EventMap {
   'spec.applied': { service: string; uid: string; generation: number; revision: number; templateChanged: boolean };
-  'spec.deleted': { service: string; uid: string };
+  /** purge: the service's persistent data directories go too, once its pods are gone. */
+  'spec.deleted': { service: string; uid: string; purge: boolean };
   'pod.changed': { service: string; podId: string; phase: PodPhase; ready: boolean };
   'pod.removed': { service: string; podId: string };
   /**

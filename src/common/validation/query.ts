@@ -45,6 +45,15 @@ export function numberParam(value: unknown, param: string, opts: { min: number; 
   return n;
 }
 
+/** true/false (or 1/0); absent is `def`. Anything else is a 400: a mistyped flag must not quietly mean false. */
+export function boolParam(value: unknown, param: string, def: boolean): boolean {
+  value = single(value, param);
+  if (value === undefined) return def;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw GridException.invalid(param, `must be true or false (got "${String(value).slice(0, 40)}")`);
+}
+
 /** An ISO-8601 time or epoch milliseconds. */
 export function timeParam(value: unknown, param: string): number | undefined {
   value = single(value, param);

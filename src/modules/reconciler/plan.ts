@@ -27,7 +27,8 @@ export interface PodSetRef {
 }
 
 export type PodAction =
-  | { type: 'create'; count: number; revision: number; templateHash: string; reason: string; explain: string }
+  /** ordinals: persistent services only, one per pod, in order (each pod's data directory is bound to its ordinal). */
+  | { type: 'create'; count: number; revision: number; templateHash: string; reason: string; explain: string; ordinals?: number[] }
   | { type: 'delete'; podIds: string[]; reason: string; explain: string }
   | { type: 'restart'; podId: string; backoffStep: number; reason: string; explain: string }
   | { type: 'backoff'; podId: string; until: number; reason: string; explain: string };
@@ -165,7 +166,13 @@ export function plan(desired: DesiredService | undefined, pods: Pod[], now: numb
     if (step) actions.push(step);
   }
   const unkept = live.filter((p) => !keepHashes.has(p.templateHash));
-  const replicaStep = desired.hold ? undefined : old.length > 0 ? rollingStep(desired, current, old, unkept, now, wakeAt) : scaleStep(desired, current);
+  const replicaStep = desired.hold
+    ? undefined
+    : desired.spec.storage?.persistent
+      ? orderedStep(desired, current, old, pods, now, wakeAt)
+      : old.length > 0
+        ? rollingStep(desired, current, old, unkept, now, wakeAt)
+        : scaleStep(desired, current);
   if (replicaStep) actions.push(replicaStep);
   // A pod this pass deletes is not also restarted (a restart would spawn a process the delete then misses).
   const deleted = new Set(actions.flatMap((a) => (a.type === 'delete' ? a.podIds : [])));
@@ -258,4 +265,79 @@ function rollingStep(
     };
   }
   return undefined;
+}
+
+/** Highest ordinal first; a pod without one (from before the service was persistent) before any. */
+function byOrdinalDesc(a: Pod, b: Pod): number {
+  return (b.ordinal ?? Infinity) - (a.ordinal ?? Infinity);
+}
+
+function ordinalsOf(pods: Pod[]): string {
+  return pods.map((p) => (p.ordinal === undefined ? p.id : `${p.id} (ordinal ${p.ordinal})`)).join(', ');
+}
+
+/**
+ * Persistent services, as a StatefulSet: each pod holds an ordinal 0..replicas-1 and the data
+ * directory bound to it. A Terminating pod still holds its ordinal (its process may still be
+ * writing), so a new pod only ever takes an ordinal no pod holds: two processes never share a
+ * directory. An update replaces one pod at a time, highest ordinal first, and only while every
+ * other pod is available (maxSurge 0, maxUnavailable 1, whatever the spec says); a scale-down
+ * removes the highest ordinals.
+ */
+function orderedStep(desired: DesiredService, current: Pod[], old: Pod[], all: Pod[], now: number, wakeAt: (t: number) => void): PodAction | undefined {
+  const replicas = desired.replicas;
+  const live = [...current, ...old];
+  const minReady = desired.spec.rollout.minReadySeconds;
+  const rev = `revision ${desired.revision}`;
+
+  // Outside 0..replicas-1 (a scale-down), or a second live pod on one ordinal (never made here; the newer goes).
+  const claimed = new Set<number>();
+  const condemned: Pod[] = [];
+  for (const p of [...live].sort((a, b) => a.createdAt - b.createdAt)) {
+    if (p.ordinal === undefined) continue;
+    if (p.ordinal >= replicas || claimed.has(p.ordinal)) condemned.push(p);
+    else claimed.add(p.ordinal);
+  }
+  if (condemned.length > 0) {
+    condemned.sort(byOrdinalDesc);
+    return {
+      type: 'delete',
+      podIds: condemned.map((p) => p.id),
+      reason: 'ScaledDown',
+      explain: `Stopping ${ordinalsOf(condemned)} because ${replicas} replicas are desired, so ordinals from ${replicas} up go (highest first); their data directories are kept`,
+    };
+  }
+
+  const held = new Set(all.flatMap((p) => (p.ordinal === undefined ? [] : [p.ordinal])));
+  const free: number[] = [];
+  for (let i = 0; i < replicas && free.length < replicas - live.length; i++) if (!held.has(i)) free.push(i);
+  if (free.length > 0) {
+    const terminating = all.filter((p) => p.phase === 'Terminating' && p.ordinal !== undefined && p.ordinal < replicas).length;
+    return {
+      type: 'create',
+      count: free.length,
+      ordinals: free,
+      revision: desired.revision,
+      templateHash: desired.templateHash,
+      reason: old.length > 0 ? 'RollingUpdate' : 'ScaledUp',
+      explain: `Starting ${plural(free.length, 'pod')} of ${rev} on ordinal${free.length === 1 ? '' : 's'} ${free.join(', ')} because no pod holds ${free.length === 1 ? 'it' : 'them'} (${live.length} of ${replicas} ordinals are running${terminating > 0 ? `, ${terminating} still stopping` : ''}); each pod gets its ordinal's data directory`,
+    };
+  }
+  if (old.length === 0) return undefined;
+
+  for (const p of live) {
+    if (p.ready && p.readySince !== undefined && !isAvailable(p, minReady, now)) wakeAt(p.readySince + minReady * 1000);
+  }
+  // An old pod that serves nothing can go at once; an available one only while every ordinal is up and available.
+  let victim = old.filter((p) => !isAvailable(p, minReady, now)).sort(byOrdinalDesc)[0];
+  if (!victim) {
+    if (live.length < replicas || live.some((p) => !isAvailable(p, minReady, now))) return undefined;
+    victim = [...old].sort(byOrdinalDesc)[0];
+  }
+  return {
+    type: 'delete',
+    podIds: [victim.id],
+    reason: 'RollingUpdate',
+    explain: `Stopping ${ordinalsOf([victim])} of the old revision so a pod of ${rev} can take its ordinal once it is gone; a service with persistent storage is updated one pod at a time, highest ordinal first, never two pods on one ordinal`,
+  };
 }

@@ -45,6 +45,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private resyncStart?: number;
   /** dependency → the services that name it in spec.dependsOn; rebuilt after a spec changes. */
   private dependents?: Map<string, string[]>;
+  /** Deleted with ?purge=true: their data directories go once their last pod is gone. */
+  private readonly purges = new Set<string>();
   /** Durations of recent full resync passes (ms), for /state and the benchmark. */
   readonly resyncDurations: number[] = [];
   passes = 0;
@@ -94,6 +96,9 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
         services > 0
           ? `Grid (re)started: it reads every service from its database and starts the pods that are missing; process pods that kept running were adopted instead of started twice`
           : 'Grid started with no services yet; apply a spec with POST /apply',
+    });
+    this.bus.on('spec.deleted', (e) => {
+      if (e.purge) this.purges.add(e.service);
     });
     for (const name of ['spec.applied', 'spec.deleted'] as const) {
       this.bus.on(name, (e) => {
@@ -283,10 +288,14 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const pods = this.runtime.list(key);
     if (!rec) {
       this.state.delete(key);
+      // Only once every pod is gone, stopping ones too: a process still writing must not lose its directory under it.
+      if (pods.length === 0 && this.purges.delete(key)) this.runtime.purgeVolumes(key);
       const p = plan(undefined, pods, now);
       this.execute(undefined, p.actions);
       return p.requeueAfterMs;
     }
+    // Applied again before its pods were gone: the data stays.
+    this.purges.delete(key);
     const spec = rec.manifest.spec;
     const current = this.template(rec);
     this.runtime.relabel(key, current);
@@ -381,7 +390,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       switch (a.type) {
         case 'create': {
           const t = rec && this.templateOf(rec, a.revision);
-          if (t) this.runtime.create(t, a.count, a.reason, a.explain);
+          if (t) this.runtime.create(t, a.count, a.reason, a.explain, a.ordinals);
           else this.logger.warn(`no template for revision ${a.revision} of ${rec?.name}; not creating pods`);
           break;
         }

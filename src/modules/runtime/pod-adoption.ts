@@ -1,6 +1,6 @@
 import type { RuntimeName } from '../specs/spec.types.js';
 import type { PodEntity } from './pod.entity.js';
-import type { Pod, PodTemplate } from './pod.types.js';
+import { LABEL_ORDINAL, type Pod, type PodTemplate } from './pod.types.js';
 import type { RuntimeDeps } from './runtime-deps.js';
 
 /** Stopping a live orphan (its service is gone) gets this long before SIGKILL. */
@@ -73,7 +73,8 @@ async function forgetUnchecked(d: RuntimeDeps, row: PodEntity, cause: unknown): 
 }
 
 function podOf(row: PodEntity, t: PodTemplate): Pod {
-  return {
+  const labels = JSON.parse(row.labels) as Record<string, string>;
+  const pod: Pod = {
     id: row.id,
     service: row.service,
     revision: row.revision,
@@ -89,7 +90,9 @@ function podOf(row: PodEntity, t: PodTemplate): Pod {
     pid: row.pid ?? undefined,
     port: row.port ?? undefined,
     template: t,
-    labels: JSON.parse(row.labels) as Record<string, string>,
+    labels,
     probes: { readiness: [], liveness: [], startup: [] },
   };
+  if (labels[LABEL_ORDINAL] !== undefined) pod.ordinal = Number(labels[LABEL_ORDINAL]);
+  return pod;
 }

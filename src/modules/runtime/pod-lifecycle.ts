@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { ClockTimer } from '../../common/clock/clock.js';
 import type { DriverSink, PodDriver, PodStartSpec } from './drivers/pod-driver.js';
 import { takesCapacity } from './pod-admission.js';
+import { ensureVolume, volumeDir } from './pod-volumes.js';
 import type { ProbeSink } from './probe-runner.js';
 import type { RuntimeDeps } from './runtime-deps.js';
-import { LABEL_REVISION, LABEL_SERVICE, LABEL_SPEC_HASH, LABEL_VERSION, type Pod, type PodExit, type PodTemplate } from './pod.types.js';
+import { LABEL_ORDINAL, LABEL_REVISION, LABEL_SERVICE, LABEL_SPEC_HASH, LABEL_VERSION, type Pod, type PodExit, type PodTemplate } from './pod.types.js';
 
 /** Upper bound on waiting for in-flight requests of a pod being removed (within its grace period). */
 export const DRAIN_MAX_MS = 5000;
@@ -23,6 +24,8 @@ export class PodLifecycle {
   private stopping = false;
   /** Pods holding a start slot: from the driver's start() until the pod listens, stops, or START_SLOT_MAX_MS passed. */
   private readonly startSlots = new Map<string, { free: () => void; timer?: ClockTimer }>();
+  /** Pods stopped after a failed liveness or startup probe: their next run waits until the old process is gone. */
+  private readonly stopsAfterProbe = new Map<string, Promise<void>>();
 
   constructor(private readonly d: RuntimeDeps) {}
 
@@ -34,11 +37,12 @@ export class PodLifecycle {
     this.stopping = true;
   }
 
-  create(t: PodTemplate, count: number, reason: string, explain: string): Pod[] {
+  /** ordinals: one per pod, for a persistent service. */
+  create(t: PodTemplate, count: number, reason: string, explain: string, ordinals?: number[]): Pod[] {
     const created: Pod[] = [];
     if (this.stopping) return created;
     for (let i = 0; i < count; i++) {
-      const pod = this.newPod(t);
+      const pod = this.newPod(t, ordinals?.[i]);
       created.push(pod);
       this.d.events.record({ type: 'pod.created', service: t.service, pod: pod.id, reason, message: `created pod ${pod.id} (revision ${t.revision}, ${t.version})`, explain });
       this.schedule(pod);
@@ -173,7 +177,7 @@ export class PodLifecycle {
     };
   }
 
-  private newPod(t: PodTemplate): Pod {
+  private newPod(t: PodTemplate, ordinal: number | undefined): Pod {
     let id: string;
     do id = `${t.service}-${randomId(5)}`;
     while (this.d.store.has(id));
@@ -193,6 +197,10 @@ export class PodLifecycle {
       labels: { [LABEL_SERVICE]: t.service, [LABEL_REVISION]: String(t.revision), [LABEL_SPEC_HASH]: t.templateHash, [LABEL_VERSION]: t.version },
       probes: { readiness: [], liveness: [], startup: [] },
     };
+    if (ordinal !== undefined) {
+      pod.ordinal = ordinal;
+      pod.labels[LABEL_ORDINAL] = String(ordinal);
+    }
     this.d.store.add(pod);
     return pod;
   }
@@ -206,7 +214,9 @@ export class PodLifecycle {
     env.GRID_SERVICE = pod.service;
     env.GRID_VERSION = pod.version;
     env.GRID_URL = this.d.config.url;
-    return { podId: pod.id, service: pod.service, revision: pod.revision, templateHash: pod.templateHash, version: pod.version, spec, labels: pod.labels, env };
+    const start: PodStartSpec = { podId: pod.id, service: pod.service, revision: pod.revision, templateHash: pod.templateHash, version: pod.version, spec, labels: pod.labels, env };
+    if (pod.ordinal !== undefined) start.dataDir = env.GRID_POD_DATA = volumeDir(this.d.config.dataDir, pod.service, pod.ordinal);
+    return start;
   }
 
   /** Pods of the real runtimes start only once admitted to the node; the rest wait Pending, saying why, until a removal frees a slot. */
@@ -253,8 +263,18 @@ export class PodLifecycle {
       this.onExit(pod, { code: null, signal: null, reason: 'SpawnError', message: `the ${pod.runtime} runtime is not available in this Grid` }, 'Failed');
       return;
     }
-    driver
-      .start(this.startSpec(pod))
+    const spec = this.startSpec(pod);
+    // Most pods need neither wait, and start in this turn (thousands of sim pods a second).
+    const starting =
+      spec.dataDir === undefined && !this.stopsAfterProbe.has(pod.id)
+        ? driver.start(spec)
+        : this.beforeStart(pod.id, spec).then(() => {
+            const live = this.d.store.get(pod.id);
+            // Stopped (or restarted) while its directory was made or its old process went: nothing to start.
+            if (!live || live.restarts !== run || live.phase === 'Terminating') throw new StaleStart();
+            return driver.start(spec);
+          });
+    starting
       .then(async (started) => {
         const live = this.d.store.get(pod.id);
         if (!live || live.restarts !== run || live.phase === 'Terminating') {
@@ -272,10 +292,17 @@ export class PodLifecycle {
         if (pod.runtime !== 'sim') this.d.store.persist(live, started.procStart ?? null, started.containerId ?? null);
       })
       .catch((e: Error) => {
+        if (e instanceof StaleStart) return this.freeStartSlot(pod.id);
         const live = this.d.store.get(pod.id);
         if (!live || live.restarts !== run) return;
         this.onExit(live, { code: null, signal: null, reason: 'SpawnError', message: e.message }, 'Failed');
       });
+  }
+
+  /** The previous process of this pod is gone, and a persistent pod's directory exists. */
+  private async beforeStart(podId: string, spec: PodStartSpec): Promise<void> {
+    await this.stopsAfterProbe.get(podId);
+    if (spec.dataDir !== undefined) await ensureVolume(spec.dataDir);
   }
 
   /** Until the probe runner sees the port open (listening); without HTTP probes there is nothing to wait for. */
@@ -328,9 +355,14 @@ export class PodLifecycle {
     if (!pod || pod.phase === 'Terminating') return;
     const reason = kind === 'liveness' ? 'LivenessProbeFailed' : 'StartupProbeFailed';
     this.onExit(pod, { code: null, signal: 'SIGTERM', reason, message: why }, 'Exited');
-    this.driver(pod)
+    // The restart may be planned at once; it must not start a second process (on the same data directory) beside this one.
+    const stopped = this.driver(pod)
       .stop(pod.id, graceMsOf(pod))
-      .catch((e: Error) => this.d.logger.warn(`stopping ${pod.id} after ${reason}: ${e.message}`));
+      .catch((e: Error) => this.d.logger.warn(`stopping ${pod.id} after ${reason}: ${e.message}`))
+      .finally(() => {
+        if (this.stopsAfterProbe.get(pod.id) === stopped) this.stopsAfterProbe.delete(pod.id);
+      });
+    this.stopsAfterProbe.set(pod.id, stopped);
   }
 
   private recordReady(pod: Pod, why: string): void {
@@ -352,6 +384,9 @@ export class PodLifecycle {
     return d;
   }
 }
+
+/** A start overtaken by a stop or restart: not a failure of the pod. */
+class StaleStart extends Error {}
 
 export function graceMsOf(pod: Pod): number {
   return pod.template.spec.terminationGracePeriodSeconds * 1000;

@@ -9,6 +9,8 @@ export function podView(pod: Pod, now: number, cpu: number) {
     revision: pod.revision,
     version: pod.version,
     runtime: pod.runtime,
+    /** Persistent services: the ordinal its data directory is bound to. */
+    ordinal: pod.ordinal ?? null,
     state: pod.phase,
     ready: pod.ready,
     restarts: pod.restarts,

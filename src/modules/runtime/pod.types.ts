@@ -55,6 +55,8 @@ export interface Pod {
   lastExit?: PodExit;
   port?: number;
   pid?: number;
+  /** Persistent services: the pod's place 0..replicas-1, kept for its life; its data directory is bound to it. */
+  ordinal?: number;
   /** The template the pod runs, as a Kubernetes pod carries its spec: restarts, grace periods and probes read it here. */
   template: PodTemplate;
   labels: Record<string, string>;
@@ -66,3 +68,5 @@ export const LABEL_SERVICE = 'grid.service';
 export const LABEL_REVISION = 'grid.revision';
 export const LABEL_SPEC_HASH = 'grid.spec-hash';
 export const LABEL_VERSION = 'grid.version';
+/** Persistent services: the pod's ordinal (Kubernetes' apps.kubernetes.io/pod-index), recorded with the pod so adoption keeps it. */
+export const LABEL_ORDINAL = 'grid.ordinal';

@@ -18,6 +18,7 @@ import { PodLifecycle } from './pod-lifecycle.js';
 import { PodAdmission } from './pod-admission.js';
 import { adoptPods, type AdoptionResult, type TemplateLookup } from './pod-adoption.js';
 import { shutdownPods } from './pod-shutdown.js';
+import { purgeVolumes } from './pod-volumes.js';
 import type { RuntimeDeps } from './runtime-deps.js';
 
 export type { PodTemplate } from './pod.types.js';
@@ -115,8 +116,8 @@ export class RuntimeService implements BeforeApplicationShutdown {
   }
 
   /** Creates `count` pods from a template. Start-up continues in the background; progress arrives as pod.changed. */
-  create(t: PodTemplate, count: number, reason: string, explain: string): Pod[] {
-    return this.lifecycle.create(t, count, reason, explain);
+  create(t: PodTemplate, count: number, reason: string, explain: string, ordinals?: number[]): Pod[] {
+    return this.lifecycle.create(t, count, reason, explain, ordinals);
   }
 
   /** Starts the pod again from its own template. */
@@ -136,6 +137,19 @@ export class RuntimeService implements BeforeApplicationShutdown {
   /** Graceful removal: out of the gateway, drain (pod.draining), SIGTERM, SIGKILL after the grace period. */
   async delete(podIds: string[], reason: string, explain: string): Promise<void> {
     await Promise.all(podIds.map((id) => this.lifecycle.deleteOne(id, reason, explain)));
+  }
+
+  /** Removes a deleted service's data directories (DELETE ?purge=true), once none of its pods is left; says so as an event. */
+  purgeVolumes(service: string): void {
+    if (this.store.list(service).length > 0) throw new Error(`${service} still has pods; its data directories are not removed under them`);
+    const { config, events, logger } = this.deps;
+    purgeVolumes(config.dataDir, service).then(
+      (removed) => events.record({ type: 'volumes.purged', service, reason: 'Purged', message: removed.length > 0 ? `removed the data directories ${removed.join(', ')}` : 'no data directories to remove', explain: `Service ${service} was deleted with purge=true and its last pod is gone, so its persistent data was removed` }),
+      (e: Error) => {
+        logger.error(`purging the data directories of ${service}: ${e.message}`);
+        events.record({ type: 'volumes.purgeFailed', service, reason: 'PurgeFailed', message: `could not remove every data directory of ${service}: ${e.message}`, explain: `Service ${service} was deleted with purge=true but removing its data failed; remove volumes/${service}-<ordinal> under the data dir by hand` });
+      },
+    );
   }
 
   /** Chaos: kill at once, no drain. The reconciler replaces the pod. */

@@ -969,6 +969,9 @@ describe('specHash / templateHash', () => {
     ['image', true, true, (m) => (m.spec.image = 'local://demo@v2')],
     ['probe', true, true, (m) => (m.spec.readinessProbe.periodSeconds = 3)],
     ['dependsOn', true, false, (m) => (m.spec.dependsOn = [{ service: 'db' }])],
+    ['storage (persistent: true)', true, true, (m) => (m.spec.storage = { persistent: true })],
+    ['storage (persistent: false)', false, false, (m) => (m.spec.storage = { persistent: false })],
+    ['storage ({})', false, false, (m) => (m.spec.storage = {})],
   ])('a %s change: spec hash changes=%p, template hash changes=%p', (_name, specChanges, templateChanges, patch) => {
     const before = spec();
     const after = spec(patch);
@@ -1165,5 +1168,48 @@ describe(dependencyCycle.name, () => {
     const sut = dependencyCycle([{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', labels: {} }, spec: {} as ServiceManifest['spec'] }]);
 
     expect(sut).toBeUndefined();
+  });
+});
+
+describe('parseManifests: spec.storage', () => {
+  it.each<[string, unknown, unknown]>([
+    ['persistent: true is kept', { persistent: true }, { persistent: true }],
+    ['persistent: false is left out (today\'s pods)', { persistent: false }, undefined],
+    ['an empty mapping is left out', {}, undefined],
+    ['null is left out', null, undefined],
+  ])('%s', (_name, storage, expected) => {
+    const sut = specOf((m) => (m.spec.storage = storage));
+
+    expect(sut.storage).toEqual(expected);
+  });
+
+  it('with a Rolling strategy given explicitly', () => {
+    const sut = specOf((m) => {
+      m.spec.storage = { persistent: true };
+      m.spec.rollout = { strategy: 'RollingUpdate', maxSurge: 2 };
+    });
+
+    expect(sut.storage).toEqual({ persistent: true });
+  });
+
+  it.each<[string, (m: Raw) => void, string, string]>([
+    ['not a mapping', (m) => (m.spec.storage = true), 'spec.storage', 'must be a mapping'],
+    ['persistent not a boolean', (m) => (m.spec.storage = { persistent: 'yes' }), 'spec.storage.persistent', 'must be a boolean'],
+    ['an unknown field', (m) => (m.spec.storage = { persistent: true, size: '1Gi' }), 'spec.storage.size', 'unknown field'],
+    ['with Canary', (m) => ((m.spec.storage = { persistent: true }), canary(m, [{ setWeight: 50 }])), 'spec.rollout.strategy', 'must be Rolling with spec.storage.persistent'],
+    ['with BlueGreen', (m) => ((m.spec.storage = { persistent: true }), (m.spec.rollout = { strategy: 'BlueGreen' })), 'spec.rollout.strategy', 'got BlueGreen'],
+  ])('rejects %s', (_name, patch, path, message) => {
+    const m = baseManifest();
+    patch(m);
+
+    const sut = errorsOf(stringify(m));
+
+    expect(sut).toEqual([expect.objectContaining({ path, message: expect.stringContaining(message) })]);
+  });
+
+  it('accepts Canary when persistent is false', () => {
+    const sut = specOf((m) => ((m.spec.storage = { persistent: false }), canary(m, [{ setWeight: 50 }])));
+
+    expect(sut.rollout.strategy).toBe('Canary');
   });
 });

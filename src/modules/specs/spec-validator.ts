@@ -425,6 +425,7 @@ const SPEC_FIELDS = [
   'rollout',
   'revisionHistoryLimit',
   'dependsOn',
+  'storage',
 ] as const;
 
 function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSpec | undefined {
@@ -446,6 +447,11 @@ function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSp
   const rollout = readRollout(errors, s);
   const revisionHistoryLimit = s.int('revisionHistoryLimit', 0, 100) ?? 10;
   const dependsOn = readDependsOn(errors, s);
+  const persistent = s.map('storage', ['persistent'])?.bool('persistent') ?? false;
+  // Two versions side by side would share ordinals, and so each other's data directory.
+  if (persistent && rollout.strategy !== 'Rolling') {
+    errors.add('spec.rollout.strategy', `must be Rolling with spec.storage.persistent: a ${rollout.strategy} rollout runs two versions side by side, and they would share each ordinal's data directory (got ${rollout.strategy})`);
+  }
 
   if (!workload) return undefined;
   const spec: ServiceSpec = {
@@ -465,6 +471,7 @@ function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSp
   if (startupProbe) spec.startupProbe = startupProbe;
   if (autoscale) spec.autoscale = autoscale;
   if (dependsOn && dependsOn.length > 0) spec.dependsOn = dependsOn;
+  if (persistent) spec.storage = { persistent: true };
   return spec;
 }
 
@@ -1389,6 +1396,7 @@ const TEMPLATE_FIELDS = [
   'startupProbe',
   'terminationGracePeriodSeconds',
   'restartBackoff',
+  'storage',
 ] as const satisfies readonly (keyof ServiceSpec)[];
 
 /** Identifies a whole spec revision; stable across key order. */

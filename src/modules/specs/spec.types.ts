@@ -83,6 +83,11 @@ export interface Dependency {
   condition: DependencyCondition; // default Available
 }
 
+/** Each pod gets a data directory bound to its ordinal, kept across restarts (a StatefulSet's volumeClaimTemplates, on the local disk). */
+export interface StorageSpec {
+  persistent: true;
+}
+
 export interface ServiceSpec {
   replicas: number; // 0..1000, default 1
   runtime: RuntimeName; // derived: local://... -> sim, command -> process, image -> docker
@@ -107,6 +112,8 @@ export interface ServiceSpec {
   revisionHistoryLimit: number; // default 10
   /** Present only when the spec gave some: absent keeps the spec hash of older specs. Not part of the pod template. */
   dependsOn?: Dependency[];
+  /** Present only when persistent (absent keeps the template hash of older specs). Part of the pod template. */
+  storage?: StorageSpec;
 }
 
 export interface ManifestMetadata {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Mutating } from '../../common/auth/api-key.guard.js';
-import { requiredName } from '../../common/validation/query.js';
+import { boolParam, requiredName } from '../../common/validation/query.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { SpecsService } from './specs.service.js';
 
@@ -54,11 +54,19 @@ export class SpecsController {
 
   @Delete('services/:name')
   @Mutating()
-  @ApiOperation({ summary: 'Delete a service; its pods are drained and stopped' })
+  @ApiOperation({
+    summary: 'Delete a service; its pods are drained and stopped',
+    description: 'The data directories of a persistent service (spec.storage.persistent, `<data dir>/volumes/<name>-<ordinal>`) are kept, as Kubernetes keeps a StatefulSet\'s PersistentVolumeClaims, so applying the service again finds its data; with `purge=true` they are removed once its pods are gone (a `volumes.purged` event says which).',
+  })
+  @ApiQuery({ name: 'purge', required: false, description: '`true` or `false` (default): also remove the service\'s persistent data directories once its pods are gone' })
+  @ApiOkResponse({ description: '{ deleted: name, purge: boolean }' })
+  @ApiBadRequestResponse({ description: 'a bad name, a purge that is not true or false, or an unknown query parameter' })
   @ApiNotFoundResponse({ description: 'no such service' })
-  async remove(@Param('name') name: string) {
-    await this.specs.delete(requiredName(name, 'name'));
-    return { deleted: name };
+  async remove(@Param('name') name: string, @Query() query: Record<string, unknown>) {
+    for (const k of Object.keys(query ?? {})) if (k !== 'purge') throw GridException.invalid(k.slice(0, 40), 'is not a parameter of DELETE /services/:name (only purge)');
+    const purge = boolParam(query?.purge, 'purge', false);
+    await this.specs.delete(requiredName(name, 'name'), purge);
+    return { deleted: name, purge };
   }
 
   @Delete('failovergroups/:name')

@@ -469,22 +469,26 @@ export class SpecsService implements OnModuleInit {
     });
   }
 
-  delete(name: string): Promise<void> {
-    return this.serial(() => this.deleteNow(name));
+  /** purge: remove its persistent data directories once its pods are gone (else they are kept, as PVCs are). */
+  delete(name: string, purge = false): Promise<void> {
+    return this.serial(() => this.deleteNow(name, purge));
   }
 
-  private async deleteNow(name: string): Promise<void> {
+  private async deleteNow(name: string, purge: boolean): Promise<void> {
     this.require(name);
     await this.ds.transaction(async (em) => {
       await em.getRepository(ServiceEntity).delete({ name });
       await em.getRepository(SpecRevisionEntity).delete({ service: name });
     });
-    const uid = this.services.get(name)!.uid;
+    const rec = this.services.get(name)!;
+    const uid = rec.uid;
     this.services.delete(name);
     this.revisions.delete(name);
     this.pins.delete(name);
-    this.events.record({ type: 'spec.deleted', service: name, reason: 'Deleted', message: `deleted service ${name}`, explain: `Service ${name} was deleted, so all of its pods are being stopped` });
-    this.bus.emit('spec.deleted', { service: name, uid });
+    const persistent = rec.manifest.spec.storage?.persistent === true;
+    const data = purge ? '; its data directories are removed once they are gone' : persistent ? `; its data directories (volumes/${name}-<ordinal>) are kept, and applying ${name} again finds them` : '';
+    this.events.record({ type: 'spec.deleted', service: name, reason: 'Deleted', message: `deleted service ${name}${purge ? ' (purge)' : ''}`, explain: `Service ${name} was deleted, so all of its pods are being stopped${data}` });
+    this.bus.emit('spec.deleted', { service: name, uid, purge });
   }
 
   async history(name: string): Promise<{ generation: number; revision: number; version: string; specHash: string; source: string; createdAt: string; replicas: number }[]> {

@@ -62,6 +62,21 @@ describe(containerCreateBody.name, () => {
     expect(body.HostConfig.Memory).toBe(memory);
   });
 
+  it.each([
+    ['no data directory: no bind mounts', undefined, undefined, undefined],
+    ['a persistent pod: its directory at the same path inside, and GRID_POD_DATA naming it', '/var/grid/volumes/web-2', ['/var/grid/volumes/web-2:/var/grid/volumes/web-2'], 'GRID_POD_DATA=/var/grid/volumes/web-2'],
+  ])('storage: %s', (_name, dataDir, binds, env) => {
+    const p = pod({});
+    if (dataDir !== undefined) {
+      p.dataDir = dataDir;
+      p.env.GRID_POD_DATA = dataDir;
+    }
+    const body = sut(p, 1, 'i');
+    expect(body.HostConfig.Binds).toEqual(binds);
+    if (env) expect(body.Env).toContain(env);
+    else expect(body.Env.some((e) => e.startsWith('GRID_POD_DATA='))).toBe(false);
+  });
+
   it('passes image and workingDir through', () => {
     expect(sut(pod({ workingDir: '/app' }), 1, 'i')).toMatchObject({ Image: 'grid-demo:v1', WorkingDir: '/app' });
   });

@@ -23,6 +23,8 @@ export interface ContainerCreateBody {
     PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
     NanoCpus?: number;
     Memory?: number;
+    /** host-path:container-path; a persistent pod's data directory, at the same path inside so GRID_POD_DATA holds in both. */
+    Binds?: string[];
     /** Grid restarts pods itself, with its own backoff; the engine must not race it. */
     RestartPolicy: { Name: 'no' };
     CapDrop: string[];
@@ -74,6 +76,7 @@ export function containerCreateBody(p: PodStartSpec, hostPort: number, instance:
     body.ExposedPorts = { [key]: {} };
     body.HostConfig.PortBindings = { [key]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] };
   }
+  if (p.dataDir !== undefined) body.HostConfig.Binds = [`${p.dataDir}:${p.dataDir}`];
   if (spec.resources?.cpus !== undefined) body.HostConfig.NanoCpus = Math.round(spec.resources.cpus * 1e9);
   if (spec.resources?.memory !== undefined) body.HostConfig.Memory = spec.resources.memory;
   return body;

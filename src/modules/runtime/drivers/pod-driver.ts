@@ -11,6 +11,8 @@ export interface PodStartSpec {
   labels: Record<string, string>;
   /** spec.env plus what Grid injects (POD_NAME, GRID_URL, ...). Drivers add PORT themselves, and expand $(VAR) in the command once they have. */
   env: Record<string, string>;
+  /** Persistent services: the pod's data directory on the host (absolute; also env GRID_POD_DATA), created before start. */
+  dataDir?: string;
 }
 
 export interface StartedPod {
