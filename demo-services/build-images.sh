@@ -5,7 +5,7 @@
 #                                 `ldd` lists (plus the dynamic loader), /etc/passwd with a
 #                                 non-root user, /tmp. Every image below starts FROM it.
 #   grid-demo:v1, :v2, :v3        demo-services/versioned/server.js with VERSION baked in
-#   grid-shop-<part>:v1           demo-services/shop/<part>.js (data-ingest, business-logic, frontend-api)
+#   grid-shop-<part>:v1           demo-services/shop/<part>.js (store, data-ingest, business-logic, frontend-api)
 #
 # Every image runs as uid 10001, listens on $PORT (8080 unless the runtime sets it) on
 # $HOST (0.0.0.0 so that `docker run -p` and bridge networking work; Grid's host-networking
@@ -183,7 +183,7 @@ EOF
 for v in v1 v2 v3; do
   app_image "grid-demo:$v" versioned/server.js "$v" lib/runtime.js versioned/server.js
 done
-for part in data-ingest business-logic frontend-api; do
-  app_image "grid-shop-$part:v1" "shop/$part.js" 1.0.0 lib/runtime.js shop/common.js "shop/$part.js"
+for part in store data-ingest business-logic frontend-api; do
+  app_image "grid-shop-$part:v1" "shop/$part.js" 1.0.0 lib/runtime.js shop/common.js shop/upstream.js "shop/$part.js"
 done
 echo "build-images: done"

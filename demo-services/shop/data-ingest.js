@@ -1,22 +1,26 @@
 // Shop: data-ingest service. Accepts records ({type, data, source}) one at a
-// time, as an array, or as a batch, and keeps statistics plus the most recent
-// records in memory (per process: each replica has its own).
+// time, as an array, or as a batch, and keeps them in the store (collection
+// "records", one durable write per request), so every replica answers the
+// same and a restart loses nothing.
 //
 //   POST /api/v1/ingest          record | [records]   -> 201 {"ingested": n, "ids": [...]}
 //   POST /api/v1/ingest/batch    {"records": [...]}   -> 201 {"ingested": n, "ids": [...]}
 //   GET  /api/v1/ingest/stats    {"total", "by_type", "by_source"}
 //   GET  /api/v1/ingest/recent?limit=N   newest first (default 10, max 100)
-//   GET  /api/v1/info, /health/live, /health/ready (no dependencies), /metrics
+//   GET  /api/v1/info, /health/live, /metrics
+//   GET  /health/ready           200 only while the store's /health/live answers 200
+//
+// The store's base URL: STORE_URL, else ${GRID_URL}/gateway/store.
 
 import { startShopService, sendJson, readJson, isPlainObject, HttpError } from './common.js';
+import { upstreams } from './upstream.js';
 
 const SERVICE = 'data-ingest';
 const RECENT_MAX = 100;
+const MAX_RECORDS = 1000; // per request: the store's batch limit
 const DEFAULT_SOURCE = 'api';
 
-const stats = { total: 0, byType: new Map(), bySource: new Map() };
-const recent = []; // newest last, at most RECENT_MAX
-let nextId = 1;
+const up = upstreams(['store']);
 
 function bad(message, index) {
   const body = { error: message };
@@ -24,9 +28,10 @@ function bad(message, index) {
   return new HttpError(400, message, body);
 }
 
-/** Validate every record first (all or nothing), then store them. */
-function ingest(records) {
+/** Validate every record first, then store them in one write (all or nothing). */
+async function ingest(records, req) {
   if (records.length === 0) throw bad('no records to ingest');
+  if (records.length > MAX_RECORDS) throw bad(`at most ${MAX_RECORDS} records per request`);
   const clean = records.map((r, i) => {
     if (!isPlainObject(r)) throw bad('each record must be a JSON object', i);
     if (typeof r.type !== 'string' || r.type.trim() === '') throw bad('record type is required', i);
@@ -36,54 +41,54 @@ function ingest(records) {
     return { type: r.type, source: r.source || DEFAULT_SOURCE, data: r.data === undefined ? null : r.data };
   });
   const now = new Date().toISOString();
-  const ids = [];
-  for (const r of clean) {
-    const record = { id: nextId++, type: r.type, source: r.source, data: r.data, ingested_at: now };
-    ids.push(record.id);
-    stats.total++;
-    stats.byType.set(r.type, (stats.byType.get(r.type) || 0) + 1);
-    stats.bySource.set(r.source, (stats.bySource.get(r.source) || 0) + 1);
-    recent.push(record);
-  }
-  if (recent.length > RECENT_MAX) recent.splice(0, recent.length - RECENT_MAX);
+  const body = JSON.stringify(clean.map((r) => ({ ...r, ingested_at: now })));
+  const stored = await up.expect('store', 'POST', '/v1/records', body, req, [201]);
+  const ids = stored.json.items.map((r) => r.id);
   return { ingested: ids.length, ids };
 }
 
-startShopService(SERVICE, {
-  '/api/v1/ingest': {
-    POST: async (req, res) => {
-      const body = await readJson(req);
-      const records = Array.isArray(body) ? body : [body];
-      sendJson(res, 201, ingest(records));
+startShopService(
+  SERVICE,
+  {
+    '/api/v1/ingest': {
+      POST: async (req, res) => {
+        const body = await readJson(req);
+        const records = Array.isArray(body) ? body : [body];
+        sendJson(res, 201, await ingest(records, req));
+      },
+    },
+    '/api/v1/ingest/batch': {
+      POST: async (req, res) => {
+        const body = await readJson(req);
+        if (!isPlainObject(body) || !Array.isArray(body.records)) throw bad('body must be {"records": [...]}');
+        sendJson(res, 201, await ingest(body.records, req));
+      },
+    },
+    '/api/v1/ingest/stats': {
+      GET: async (req, res) => {
+        const all = await up.expect('store', 'GET', '/v1/records', undefined, req, [200]);
+        const byType = new Map();
+        const bySource = new Map();
+        for (const r of all.json.items) {
+          byType.set(r.type, (byType.get(r.type) || 0) + 1);
+          bySource.set(r.source, (bySource.get(r.source) || 0) + 1);
+        }
+        sendJson(res, 200, { total: all.json.total, by_type: Object.fromEntries(byType), by_source: Object.fromEntries(bySource) });
+      },
+    },
+    '/api/v1/ingest/recent': {
+      GET: async (req, res, query) => {
+        const raw = query.get('limit');
+        let limit = 10;
+        if (raw !== null && raw !== '') {
+          limit = Number(raw);
+          if (!Number.isInteger(limit) || limit < 1) throw bad('limit must be an integer 1..100');
+          limit = Math.min(limit, RECENT_MAX);
+        }
+        const newest = await up.expect('store', 'GET', `/v1/records?limit=${limit}&order=desc`, undefined, req, [200]);
+        sendJson(res, 200, { records: newest.json.items, count: newest.json.count });
+      },
     },
   },
-  '/api/v1/ingest/batch': {
-    POST: async (req, res) => {
-      const body = await readJson(req);
-      if (!isPlainObject(body) || !Array.isArray(body.records)) throw bad('body must be {"records": [...]}');
-      sendJson(res, 201, ingest(body.records));
-    },
-  },
-  '/api/v1/ingest/stats': {
-    GET: (req, res) => {
-      sendJson(res, 200, {
-        total: stats.total,
-        by_type: Object.fromEntries(stats.byType),
-        by_source: Object.fromEntries(stats.bySource),
-      });
-    },
-  },
-  '/api/v1/ingest/recent': {
-    GET: (req, res, query) => {
-      const raw = query.get('limit');
-      let limit = 10;
-      if (raw !== null && raw !== '') {
-        limit = Number(raw);
-        if (!Number.isInteger(limit) || limit < 1) throw bad('limit must be an integer 1..100');
-        limit = Math.min(limit, RECENT_MAX);
-      }
-      const records = recent.slice(-limit).reverse();
-      sendJson(res, 200, { records, count: records.length });
-    },
-  },
-});
+  { readiness: up.readiness },
+);

@@ -3,7 +3,9 @@
 // HTTP requests, poll with a deadline, and kill every child we started.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -90,6 +92,19 @@ export function startService(script, env = {}, { timeoutMs = 10_000 } = {}) {
       finish(new Error(`${script} exited (code ${code}, signal ${signal}) before listening\n${stdout}${stderr}`));
     });
   });
+}
+
+const tempDirs = [];
+
+/** A fresh temporary directory (e.g. a store's STORE_DIR), removed by removeTempDirs(). */
+export function tempDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grid-demo-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs() {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** SIGKILL every child still running that this process started. */

@@ -1,31 +1,36 @@
-// The shop: business-logic and data-ingest on their own, then frontend-api
-// wired straight to them (BUSINESS_LOGIC_URL / DATA_INGEST_URL), end to end.
+// The shop: a store in a temporary directory, business-logic and data-ingest
+// on it, then frontend-api wired straight to them (BUSINESS_LOGIC_URL /
+// DATA_INGEST_URL / STORE_URL), end to end.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startService, killAll, request, post, waitFor, within } from '../test-support/helpers.mjs';
+import { startService, killAll, request, post, waitFor, within, tempDir, removeTempDirs } from '../test-support/helpers.mjs';
 
 after(killAll);
+after(removeTempDirs);
 
 describe('shop end to end', () => {
+  let store;
   let bl;
   let di;
   let fe;
 
   before(async () => {
+    store = await startService('shop/store.js', { POD_NAME: 'store-0', STORE_DIR: tempDir() });
     [bl, di] = await Promise.all([
-      startService('shop/business-logic.js', { POD_NAME: 'bl-1', REGION: 'eu-test' }),
-      startService('shop/data-ingest.js', { POD_NAME: 'di-1' }),
+      startService('shop/business-logic.js', { POD_NAME: 'bl-1', REGION: 'eu-test', STORE_URL: store.url }),
+      startService('shop/data-ingest.js', { POD_NAME: 'di-1', STORE_URL: store.url }),
     ]);
     fe = await startService('shop/frontend-api.js', {
       POD_NAME: 'fe-1',
       VERSION: '2.0.0',
       BUSINESS_LOGIC_URL: bl.url,
       DATA_INGEST_URL: di.url + '/', // a trailing slash is tolerated
+      STORE_URL: store.url,
     });
   });
   after(async () => {
-    await Promise.all([bl, di, fe].filter(Boolean).map((s) => s.kill()));
+    await Promise.all([store, bl, di, fe].filter(Boolean).map((s) => s.kill()));
   });
 
   it('every service answers /api/v1/info, /health/live, /health/ready and /metrics', async () => {
@@ -43,7 +48,7 @@ describe('shop end to end', () => {
       pod: 'fe-1',
       region: 'local',
     });
-    for (const s of [bl, di, fe]) {
+    for (const s of [store, bl, di, fe]) {
       assert.equal((await request(s.url + '/health/live')).status, 200);
       const ready = await request(s.url + '/health/ready');
       assert.equal(ready.status, 200, ready.text);
@@ -55,6 +60,8 @@ describe('shop end to end', () => {
     const feReady = await request(fe.url + '/health/ready');
     assert.equal(feReady.json.dependencies['business-logic'].ok, true);
     assert.equal(feReady.json.dependencies['data-ingest'].ok, true);
+    assert.equal(feReady.json.dependencies.store.ok, true);
+    for (const s of [bl, di]) assert.deepEqual((await request(s.url + '/health/ready')).json.dependencies, { store: { url: store.url, ok: true } });
   });
 
   it('users: create 201, list, duplicate 409, invalid 400, bad JSON 400', async () => {
@@ -160,6 +167,13 @@ describe('shop end to end', () => {
     assert.equal(summary.json.orders, 2);
     assert.equal(summary.json.revenue, 110.04);
     assert.equal(summary.json.average_order, 55.02);
+
+    const read = await request(`${fe.url}/api/v1/orders/${order.json.order_id}`);
+    assert.deepEqual([read.status, read.json], [200, order.json]);
+    const all = await request(fe.url + '/api/v1/orders');
+    assert.deepEqual(all.json, { orders: [order.json, second.json], count: 2 });
+    assert.equal((await request(fe.url + '/api/v1/orders/999')).status, 404);
+    assert.equal((await request(fe.url + '/api/v1/orders/x')).status, 400);
   });
 
   it('bodies over 1 MiB are refused with 413', async () => {
@@ -172,20 +186,24 @@ describe('shop end to end', () => {
 
   it('unknown path 404, wrong method 405', async () => {
     assert.equal((await request(fe.url + '/api/v1/nope')).status, 404);
-    const m = await request(fe.url + '/api/v1/orders');
+    const m = await request(fe.url + '/api/v1/orders', { method: 'DELETE' });
     assert.equal(m.status, 405);
-    assert.equal(m.headers.allow, 'POST');
+    assert.equal(m.headers.allow, 'POST, GET, HEAD');
   });
 });
 
 describe('frontend-api with its upstreams down', () => {
   it('is not ready and answers 502 "<name> unavailable"', async () => {
-    // Take two free ports by starting and stopping services on them.
-    const [bl, di] = await Promise.all([startService('shop/business-logic.js'), startService('shop/data-ingest.js')]);
-    const fe = await startService('shop/frontend-api.js', { BUSINESS_LOGIC_URL: bl.url, DATA_INGEST_URL: di.url });
+    // Take free ports by starting and stopping services on them.
+    const store = await startService('shop/store.js', { STORE_DIR: tempDir() });
+    const [bl, di] = await Promise.all([
+      startService('shop/business-logic.js', { STORE_URL: store.url }),
+      startService('shop/data-ingest.js', { STORE_URL: store.url }),
+    ]);
+    const fe = await startService('shop/frontend-api.js', { BUSINESS_LOGIC_URL: bl.url, DATA_INGEST_URL: di.url, STORE_URL: store.url });
     try {
       await waitFor(async () => (await request(fe.url + '/health/ready')).status === 200, { what: 'frontend ready' });
-      await Promise.all([bl.kill(), di.kill()]);
+      await Promise.all([bl.kill(), di.kill(), store.kill()]);
 
       const notReady = await waitFor(
         async () => {
@@ -195,7 +213,10 @@ describe('frontend-api with its upstreams down', () => {
         { what: 'frontend unready' },
       );
       assert.equal(notReady.json.dependencies['business-logic'].ok, false);
+      assert.equal(notReady.json.dependencies.store.ok, false);
       assert.equal((await request(fe.url + '/health/live')).status, 200, 'liveness does not depend on upstreams');
+      const users = await request(fe.url + '/api/v1/users');
+      assert.deepEqual([users.status, users.json.error], [502, 'store unavailable']);
 
       const user = await post(fe.url + '/api/v1/users', { username: 'carol', email: 'c@x' });
       assert.equal(user.status, 502);
@@ -207,7 +228,30 @@ describe('frontend-api with its upstreams down', () => {
       assert.equal(ingest.status, 502);
       assert.equal(ingest.json.error, 'data-ingest unavailable');
     } finally {
-      await Promise.all([bl.kill(), di.kill(), fe.kill()]);
+      await Promise.all([store.kill(), bl.kill(), di.kill(), fe.kill()]);
+    }
+  });
+
+  it('business-logic and data-ingest are not ready without the store, and answer 502 "store unavailable"', async () => {
+    // A port nothing listens on: a store's, once it is gone.
+    const gone = await startService('shop/store.js', { STORE_DIR: tempDir() });
+    await gone.kill();
+    const [bl, di] = await Promise.all([
+      startService('shop/business-logic.js', { STORE_URL: gone.url }),
+      startService('shop/data-ingest.js', { STORE_URL: gone.url }),
+    ]);
+    try {
+      for (const s of [bl, di]) {
+        const r = await request(s.url + '/health/ready');
+        assert.equal(r.status, 503);
+        assert.deepEqual(r.json.dependencies.store, { url: gone.url, ok: false, error: 'ECONNREFUSED' });
+      }
+      const order = await post(bl.url + '/api/v1/process/order', { user_id: 1, amount: 1 });
+      assert.deepEqual([order.status, order.json.error], [502, 'store unavailable']);
+      const ingest = await post(di.url + '/api/v1/ingest', { type: 't' });
+      assert.deepEqual([ingest.status, ingest.json.error], [502, 'store unavailable']);
+    } finally {
+      await Promise.all([bl.kill(), di.kill()]);
     }
   });
 
@@ -220,6 +264,7 @@ describe('frontend-api with its upstreams down', () => {
       assert.equal(r.status, 503, 'the stand-in answers 404 for /gateway/.../health/live');
       assert.equal(r.json.dependencies['business-logic'].url, `${grid.url}/gateway/business-logic`);
       assert.equal(r.json.dependencies['data-ingest'].url, `${grid.url}/gateway/data-ingest`);
+      assert.equal(r.json.dependencies.store.url, `${grid.url}/gateway/store`);
       assert.equal(r.json.dependencies['business-logic'].status, 404);
     } finally {
       await Promise.all([grid.kill(), fe.kill()]);
@@ -228,9 +273,14 @@ describe('frontend-api with its upstreams down', () => {
 });
 
 describe('shop services drain on SIGTERM', () => {
-  for (const script of ['shop/business-logic.js', 'shop/data-ingest.js', 'shop/frontend-api.js']) {
+  for (const script of ['shop/store.js', 'shop/business-logic.js', 'shop/data-ingest.js', 'shop/frontend-api.js']) {
     it(`${script} exits 0`, async () => {
-      const svc = await startService(script, { BUSINESS_LOGIC_URL: 'http://127.0.0.1:9', DATA_INGEST_URL: 'http://127.0.0.1:9' });
+      const svc = await startService(script, {
+        BUSINESS_LOGIC_URL: 'http://127.0.0.1:9',
+        DATA_INGEST_URL: 'http://127.0.0.1:9',
+        STORE_URL: 'http://127.0.0.1:9',
+        STORE_DIR: tempDir(),
+      });
       try {
         assert.equal((await request(svc.url + '/health/live')).status, 200);
         svc.child.kill('SIGTERM');

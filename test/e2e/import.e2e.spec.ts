@@ -63,7 +63,8 @@ describe('import of Kubernetes and Compose files', () => {
   const dataDir = tempDataDir();
 
   beforeAll(async () => {
-    g = await startGrid({ dataDir });
+    // compose-shop.yml's store writes to $STORE_DIR, which its pod inherits from Grid's environment.
+    g = await startGrid({ dataDir, env: { STORE_DIR: path.join(dataDir, 'compose-shop-store') } });
   });
   afterAll(async () => {
     // Read while the data dir exists: cleanupAll removes it.
@@ -115,7 +116,7 @@ describe('import of Kubernetes and Compose files', () => {
     for (const name of ['dry', 'bad']) expect((await json(`${g.url}/services/${name}`)).status).toBe(404);
   });
 
-  it('gridctl apply -f a Compose file of three services with depends_on: a line per service, all Ready', async () => {
+  it('gridctl apply -f a Compose file of four services with depends_on: a line per service, all Ready', async () => {
     const r = await gridctl(['apply', '-f', path.join(FIXTURES, 'compose-shop.yml')], { url: g.url });
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toBe(
@@ -123,10 +124,12 @@ describe('import of Kubernetes and Compose files', () => {
         'compose/frontend-api → service/frontend-api created (runs on this host as a process: node demo-services/shop/frontend-api.js) (ignored: ports[0])',
         'compose/business-logic → service/business-logic created (runs on this host as a process: node demo-services/shop/business-logic.js)',
         'compose/data-ingest → service/data-ingest created (runs on this host as a process: node demo-services/shop/data-ingest.js)',
+        'compose/store → service/store created (runs on this host as a process: node demo-services/shop/store.js)',
         '',
       ].join('\n'),
     );
     await expectEventually(async () => {
+      await readyPods(g, 'store', 1);
       await readyPods(g, 'data-ingest', 2);
       await readyPods(g, 'business-logic', 1);
       await readyPods(g, 'frontend-api', 1);

@@ -147,10 +147,11 @@ describe(importCompose.name, () => {
     expect(r.documents).toEqual([grid('postgres', { image: 'postgres:15', env: [{ name: 'POSTGRES_DB', value: 'appdb' }, { name: 'POSTGRES_USER', value: 'appuser' }, { name: 'POSTGRES_PASSWORD', value: 'password' }], network: 'bridge', port: 5432 })]);
   });
 
-  it('the runnable shop Compose file: three services, frontend-api depending on the other two', () => {
+  it('the runnable shop Compose file: four services, frontend-api depending on two that depend on the store', () => {
     const r = importCompose(fixture('compose-shop.yml'), 0);
     expect(r.errors).toEqual([]);
-    expect(r.documents.map((d) => (d as { metadata: { name: string } }).metadata.name)).toEqual(['frontend-api', 'business-logic', 'data-ingest']);
+    expect(r.documents.map((d) => (d as { metadata: { name: string } }).metadata.name)).toEqual(['frontend-api', 'business-logic', 'data-ingest', 'store']);
+    expect(r.documents[1]).toMatchObject({ spec: { dependsOn: [{ service: 'store', condition: 'Started' }] } });
     expect(r.documents[0]).toEqual(
       grid(
         'frontend-api',
