@@ -74,7 +74,7 @@ describe('spec.storage.persistent', () => {
 
   beforeAll(async () => {
     g = await startGrid();
-    volumes = path.join(g.dataDir, 'volumes');
+    volumes = path.join(g.dataDir, 'pods');
   });
 
   it('gives each pod its ordinal and a 0700 directory as GRID_POD_DATA (and $(GRID_POD_DATA) in the command)', async () => {

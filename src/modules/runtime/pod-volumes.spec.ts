@@ -31,17 +31,17 @@ describe(purgeVolumes.name, () => {
     ['its own ordinals only', ['db-0', 'db-1', 'db-10', 'db-x', 'db', 'dbx-0', 'db-1-0', 'db-01'], ['db-0', 'db-1', 'db-10'], ['db', 'db-01', 'db-1-0', 'db-x', 'dbx-0']],
     ['nothing when there is nothing', [], [], []],
   ])('removes %s', async (_name, present, removed, left) => {
-    for (const n of present) mkdirSync(path.join(dataDir, 'volumes', n), { recursive: true });
+    for (const n of present) mkdirSync(path.join(dataDir, 'pods', n), { recursive: true });
 
     const sut = await purgeVolumes(dataDir, 'db');
 
     expect(sut).toEqual(removed);
-    expect(existsSync(path.join(dataDir, 'volumes')) ? readdirSync(path.join(dataDir, 'volumes')).sort() : []).toEqual(left);
+    expect(existsSync(path.join(dataDir, 'pods')) ? readdirSync(path.join(dataDir, 'pods')).sort() : []).toEqual(left);
   });
 
-  it('never follows a symlink out of the volumes dir', async () => {
+  it('never follows a symlink out of the pods dir', async () => {
     await ensureVolume(volumeDir(dataDir, 'db', 0));
-    symlinkSync(outside, path.join(dataDir, 'volumes', 'db-1'));
+    symlinkSync(outside, path.join(dataDir, 'pods', 'db-1'));
     symlinkSync(outside, path.join(volumeDir(dataDir, 'db', 0), 'escape'));
 
     const sut = await purgeVolumes(dataDir, 'db');
@@ -50,7 +50,7 @@ describe(purgeVolumes.name, () => {
     expect(readdirSync(outside)).toEqual(['keep.txt']);
   });
 
-  it('answers nothing when no volumes dir exists', async () => {
+  it('answers nothing when no pods dir exists', async () => {
     await expect(purgeVolumes(dataDir, 'db')).resolves.toEqual([]);
   });
 });

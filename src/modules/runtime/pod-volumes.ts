@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-// The data directories of persistent services (spec.storage.persistent): <data dir>/volumes/<service>-<ordinal>,
+// The data directories of persistent services (spec.storage.persistent): <data dir>/pods/<service>-<ordinal>,
 // as a StatefulSet's PersistentVolumeClaims are named. They outlive their pods and their service; only a
 // purge removes them.
 
 export function volumesRoot(dataDir: string): string {
-  return path.join(dataDir, 'volumes');
+  return path.join(dataDir, 'pods');
 }
 
 export function volumeDir(dataDir: string, service: string, ordinal: number): string {
@@ -25,7 +25,7 @@ export async function ensureVolume(dir: string): Promise<void> {
  * Removes the service's directories and returns their names. A service name is a DNS label, so
  * `<service>-<digits>` names exactly its own (api's api-1 is not api-1's api-1-0). An entry that is
  * a symlink is unlinked, never followed, and fs.rm removes links inside a directory without
- * following them, so nothing outside the volumes dir is touched.
+ * following them, so nothing outside the pods dir is touched.
  */
 export async function purgeVolumes(dataDir: string, service: string): Promise<string[]> {
   const root = volumesRoot(dataDir);

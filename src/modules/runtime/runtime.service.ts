@@ -147,7 +147,7 @@ export class RuntimeService implements BeforeApplicationShutdown {
       (removed) => events.record({ type: 'volumes.purged', service, reason: 'Purged', message: removed.length > 0 ? `removed the data directories ${removed.join(', ')}` : 'no data directories to remove', explain: `Service ${service} was deleted with purge=true and its last pod is gone, so its persistent data was removed` }),
       (e: Error) => {
         logger.error(`purging the data directories of ${service}: ${e.message}`);
-        events.record({ type: 'volumes.purgeFailed', service, reason: 'PurgeFailed', message: `could not remove every data directory of ${service}: ${e.message}`, explain: `Service ${service} was deleted with purge=true but removing its data failed; remove volumes/${service}-<ordinal> under the data dir by hand` });
+        events.record({ type: 'volumes.purgeFailed', service, reason: 'PurgeFailed', message: `could not remove every data directory of ${service}: ${e.message}`, explain: `Service ${service} was deleted with purge=true but removing its data failed; remove pods/${service}-<ordinal> under the data dir by hand` });
       },
     );
   }

@@ -56,7 +56,7 @@ export class SpecsController {
   @Mutating()
   @ApiOperation({
     summary: 'Delete a service; its pods are drained and stopped',
-    description: 'The data directories of a persistent service (spec.storage.persistent, `<data dir>/volumes/<name>-<ordinal>`) are kept, as Kubernetes keeps a StatefulSet\'s PersistentVolumeClaims, so applying the service again finds its data; with `purge=true` they are removed once its pods are gone (a `volumes.purged` event says which).',
+    description: 'The data directories of a persistent service (spec.storage.persistent, `<data dir>/pods/<name>-<ordinal>`) are kept, as Kubernetes keeps a StatefulSet\'s PersistentVolumeClaims, so applying the service again finds its data; with `purge=true` they are removed once its pods are gone (a `volumes.purged` event says which).',
   })
   @ApiQuery({ name: 'purge', required: false, description: '`true` or `false` (default): also remove the service\'s persistent data directories once its pods are gone' })
   @ApiOkResponse({ description: '{ deleted: name, purge: boolean }' })

@@ -486,7 +486,7 @@ export class SpecsService implements OnModuleInit {
     this.revisions.delete(name);
     this.pins.delete(name);
     const persistent = rec.manifest.spec.storage?.persistent === true;
-    const data = purge ? '; its data directories are removed once they are gone' : persistent ? `; its data directories (volumes/${name}-<ordinal>) are kept, and applying ${name} again finds them` : '';
+    const data = purge ? '; its data directories are removed once they are gone' : persistent ? `; its data directories (pods/${name}-<ordinal>) are kept, and applying ${name} again finds them` : '';
     this.events.record({ type: 'spec.deleted', service: name, reason: 'Deleted', message: `deleted service ${name}${purge ? ' (purge)' : ''}`, explain: `Service ${name} was deleted, so all of its pods are being stopped${data}` });
     this.bus.emit('spec.deleted', { service: name, uid, purge });
   }

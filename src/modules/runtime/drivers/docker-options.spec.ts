@@ -64,7 +64,7 @@ describe(containerCreateBody.name, () => {
 
   it.each([
     ['no data directory: no bind mounts', undefined, undefined, undefined],
-    ['a persistent pod: its directory at the same path inside, and GRID_POD_DATA naming it', '/var/grid/volumes/web-2', ['/var/grid/volumes/web-2:/var/grid/volumes/web-2'], 'GRID_POD_DATA=/var/grid/volumes/web-2'],
+    ['a persistent pod: its directory at the same path inside, and GRID_POD_DATA naming it', '/var/grid/pods/web-2', ['/var/grid/pods/web-2:/var/grid/pods/web-2'], 'GRID_POD_DATA=/var/grid/pods/web-2'],
   ])('storage: %s', (_name, dataDir, binds, env) => {
     const p = pod({});
     if (dataDir !== undefined) {
