@@ -46,7 +46,7 @@ const md = [
   '',
   '## Kill points',
   '',
-  mdTable(['kill point', 'iterations'], Object.entries(f.killPoints).map(([k, v]) => [k === 'after-send' ? 'random 0..600 ms after sending the request' : 'after the answer, while polling /state 0..5 times', v])),
+  mdTable(['kill point', 'iterations'], Object.entries(f.killPoints).map(([k, v]) => [k === 'after-send' ? 'random 0..600 ms after sending the request (half within 30 ms)' : 'after the answer, while polling /state 0..5 times', v])),
   '',
   `Requests acknowledged (2xx) before the kill: ${f.acknowledgedBeforeKill}.`,
   '',
