@@ -17,6 +17,7 @@ import { ControllerState1795000000002 } from './migrations/0003-controller-state
 import { FailoverGroups1795000000003 } from './migrations/0004-failover-groups.js';
 import { AuditLog1795000000004 } from './migrations/0005-audit-log.js';
 import { Users1795000000005 } from './migrations/0006-users.js';
+import { FailoverState1795000000006 } from './migrations/0007-failover-state.js';
 
 export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity, ControllerStateEntity, FailoverGroupEntity, AuditEntity, UserEntity];
 
@@ -27,7 +28,7 @@ export function databaseOptions(dataDir: string) {
     type: 'better-sqlite3' as const,
     database: path.join(dataDir, 'grid.db'),
     entities: ENTITIES,
-    migrations: [Initial1795000000000, RolloutState1795000000001, ControllerState1795000000002, FailoverGroups1795000000003, AuditLog1795000000004, Users1795000000005],
+    migrations: [Initial1795000000000, RolloutState1795000000001, ControllerState1795000000002, FailoverGroups1795000000003, AuditLog1795000000004, Users1795000000005, FailoverState1795000000006],
     migrationsRun: true,
     synchronize: false,
     // WAL lets the SSE and REST readers run beside the reconciler's writes. FULL syncs the WAL

@@ -1,5 +1,5 @@
 import { FakeClock } from '../../common/clock/fake-clock.js';
-import { applySwitch, decide, initialState, manualSwitch, observe, reconfigure, standby, type MachineConfig, type MachineState, type Observation } from './failover-machine.js';
+import { applySwitch, decide, initialState, manualSwitch, observe, reconfigure, restoredState, standby, type MachineConfig, type MachineState, type Observation } from './failover-machine.js';
 
 const BASE: MachineConfig = { targets: ['v1', 'v2', 'v3'], failureThreshold: 3, successThreshold: 2, cooldownMs: 10_000, failback: 'auto' };
 
@@ -214,6 +214,28 @@ describe('failover machine', () => {
       const sut = reconfigure(initialState(BASE, 0), { ...BASE, targets: ['v2', 'v3'] }, 1000);
 
       expect(sut.active).toBe('v2');
+    });
+  });
+
+  describe(restoredState.name, () => {
+    it.each([
+      { name: 'nothing saved: the first target', saved: undefined, want: { active: 'v1', lastSwitchAt: null } },
+      { name: 'a manual switch: kept and still pinned', saved: { active: 'v3', lastSwitchAt: 500, pinned: true }, want: { active: 'v3', lastSwitchAt: 500, pinned: true } },
+      { name: 'an automatic switch: kept, its cooldown counted from it', saved: { active: 'v2', lastSwitchAt: 700, pinned: false }, want: { active: 'v2', lastSwitchAt: 700 } },
+      { name: 'a target the spec no longer lists: the first target', saved: { active: 'v9', lastSwitchAt: 700, pinned: true }, want: { active: 'v1', lastSwitchAt: null } },
+    ])('$name', ({ saved, want }) => {
+      const sut = restoredState(BASE, saved, 1000);
+
+      expect({ active: sut.active, lastSwitchAt: sut.lastSwitchAt, ...(sut.pinned ? { pinned: true } : {}) }).toEqual(want);
+      expect(sut.targets.map((t) => t.health)).toEqual(['unknown', 'unknown', 'unknown']);
+    });
+
+    it('does not fail back from a restored manual choice', () => {
+      const restored = restoredState(BASE, { active: 'v2', lastSwitchAt: 0, pinned: true }, 0);
+      const r = run(BASE, rounds(60), { clock: new FakeClock(0), state: restored, switches: [] });
+
+      expect(r.switches).toEqual([]);
+      expect(r.state.active).toBe('v2');
     });
   });
 });

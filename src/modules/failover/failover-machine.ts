@@ -71,6 +71,25 @@ function fresh(id: string, now: number): TargetState {
   return { id, health: 'unknown', failures: 0, successes: 0, since: now };
 }
 
+/** What survives a restart of Grid: which target is active and why (health is checked afresh). */
+export interface SavedChoice {
+  active: string;
+  lastSwitchAt: number | null;
+  pinned: boolean;
+}
+
+/**
+ * The state a group starts in when Grid restarts: the target that was active stays active
+ * (an acknowledged switch is not undone by a crash), pinned as it was, its cooldown counted
+ * from the switch; every target's health is unknown until checked. A saved target the spec
+ * no longer lists is forgotten, as reconfigure does.
+ */
+export function restoredState(config: MachineConfig, saved: SavedChoice | undefined, now: number): MachineState {
+  const s = initialState(config, now);
+  if (!saved || !config.targets.includes(saved.active)) return s;
+  return { ...s, active: saved.active, lastSwitchAt: saved.lastSwitchAt, ...(saved.pinned ? { pinned: true } : {}) };
+}
+
 /** The state under a changed spec: targets that stay keep their health; the active one stays active if it is still a target. */
 export function reconfigure(state: MachineState, config: MachineConfig, now: number): MachineState {
   const old = new Map(state.targets.map((t) => [t.id, t]));

@@ -1,5 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { GRID_CONFIG, type GridConfig } from '../../common/config/config.js';
 import { EventBus } from '../../common/events/event-bus.js';
@@ -8,7 +11,7 @@ import { EventsService } from '../events/events.service.js';
 import { TrafficRouting, type AliasTarget } from '../gateway/traffic.js';
 import type { FailoverGroupSpec, FailoverTarget } from '../specs/spec.types.js';
 import { SpecsService, targetName, type GroupRecord } from '../specs/specs.service.js';
-import { applySwitch, cooldownUntil, decide, describeLast, initialState, manualSwitch, observe, reconfigure, standby, type MachineConfig, type MachineState, type Observation, type SwitchDecision, type TargetState } from './failover-machine.js';
+import { applySwitch, cooldownUntil, decide, describeLast, manualSwitch, observe, reconfigure, restoredState, standby, type MachineConfig, type MachineState, type Observation, type SavedChoice, type SwitchDecision, type TargetState } from './failover-machine.js';
 import { HealthChecker, statusText } from './health-check.js';
 
 /** Recent checks kept per target (for p50/p99 and GET /failover/:group). */
@@ -75,6 +78,10 @@ export class FailoverService implements OnModuleInit, OnApplicationShutdown {
   private readonly groups = new Map<string, GroupRuntime>();
   private readonly checker = new HealthChecker();
   private closed = false;
+  /** The choices saved before the last restart, taken by each group as it starts again. */
+  private saved = new Map<string, SavedChoice>();
+  private saveChoice?: BetterSqlite3.Statement;
+  private forgetChoice?: BetterSqlite3.Statement;
 
   constructor(
     private readonly specs: SpecsService,
@@ -84,15 +91,27 @@ export class FailoverService implements OnModuleInit, OnApplicationShutdown {
     private readonly scheduler: SchedulerRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GRID_CONFIG) private readonly config: GridConfig,
+    @InjectDataSource() private readonly ds: DataSource,
   ) {}
 
   onModuleInit(): void {
+    // Synchronous on Grid's one connection, as the audit log: a switch is on disk before its answer leaves.
+    const db = (this.ds.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
+    this.saveChoice = db.prepare('INSERT OR REPLACE INTO failover_state (name, active, pinned, last_switch_at) VALUES (?, ?, ?, ?)');
+    this.forgetChoice = db.prepare('DELETE FROM failover_state WHERE name = ?');
+    const rows = db.prepare('SELECT name, active, pinned, last_switch_at AS lastSwitchAt FROM failover_state').all() as { name: string; active: string; pinned: number; lastSwitchAt: number | null }[];
+    this.saved = new Map(rows.map((r) => [r.name, { active: r.active, pinned: r.pinned === 1, lastSwitchAt: r.lastSwitchAt }]));
     for (const g of this.specs.groups()) this.start(g);
+    // A group deleted just before a crash may have left its choice behind: a new group of that name starts fresh.
+    for (const name of [...this.saved.keys()]) this.persist(name, undefined);
     this.bus.on('group.applied', (e) => {
       const g = this.specs.group(e.group);
       if (g) this.start(g);
     });
-    this.bus.on('group.deleted', (e) => this.stop(e.group));
+    this.bus.on('group.deleted', (e) => {
+      this.stop(e.group);
+      this.persist(e.group, undefined);
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -117,10 +136,12 @@ export class FailoverService implements OnModuleInit, OnApplicationShutdown {
       const id = targetName(t);
       targets.set(id, { spec: t, checkUrl: this.checkUrl(t, spec.healthCheck.path), recent: old?.targets.get(id)?.recent ?? [], inFlight: false });
     }
+    const saved = this.saved.get(record.name);
+    this.saved.delete(record.name);
     const g: GroupRuntime = {
       record,
       config,
-      state: old ? reconfigure(old.state, config, now) : initialState(config, now),
+      state: old ? reconfigure(old.state, config, now) : restoredState(config, saved, now),
       targets,
       history: old?.history ?? [],
       aliasKey: '',
@@ -195,6 +216,7 @@ export class FailoverService implements OnModuleInit, OnApplicationShutdown {
 
   private carryOut(g: GroupRuntime, d: SwitchDecision, now: number): void {
     g.state = applySwitch(g.state, d, now);
+    this.persist(g.record.name, g.state);
     g.history.push({ ...d, at: now });
     if (g.history.length > HISTORY) g.history.splice(0, g.history.length - HISTORY);
     const name = g.record.name;
@@ -214,6 +236,16 @@ export class FailoverService implements OnModuleInit, OnApplicationShutdown {
         `Traffic to /gateway/${name}/ now goes to ${d.to}; no automatic switch follows within ${g.record.manifest.spec.cooldownSeconds}s (${numbers}).`,
     });
     this.bus.emit('failover.switched', { group: name, from: d.from, to: d.to, automatic: d.automatic, reason: `${d.reason}: ${d.message}` });
+  }
+
+  /** The active target outlives Grid: a crash right after a switch must not undo it. */
+  private persist(name: string, state: MachineState | undefined): void {
+    try {
+      if (state) this.saveChoice?.run(name, state.active, state.pinned ? 1 : 0, state.lastSwitchAt);
+      else this.forgetChoice?.run(name);
+    } catch (e) {
+      this.logger.error(`could not save the active target of failover group ${name}: ${(e as Error).message}`);
+    }
   }
 
   /** Tells the gateway where the group's traffic goes, and the bus how healthy the group is, when either changed. */

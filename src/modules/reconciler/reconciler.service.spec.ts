@@ -144,6 +144,23 @@ describe(ReconcilerService.name, () => {
     expect(runtime.list('api').every((p) => p.version === 'v2')).toBe(true);
   });
 
+  it('has a rollout command on disk when it answers, so a crash right after cannot undo it', async () => {
+    const canary = (v: string) => `  replicas: 2\n  image: local://demo@${v}\n  rollout:\n    strategy: Canary\n    steps: [{ setWeight: 50 }, { pause: {} }]\n`;
+    await apply('api', canary('v1'));
+    await advance(START_MS);
+    await apply('api', canary('v2'));
+    await advance(START_MS);
+    await advance(0);
+    expect(sut.rolloutOf('api')?.phase).toBe('Paused');
+
+    // The fake clock does not move: the write-behind timer cannot have written it.
+    const { rollout } = await sut.command('api', 'abort');
+
+    const row = await store.ds.getRepository(ControllerStateEntity).findOneByOrFail({ service: 'api' });
+    expect(JSON.parse(row.rollout!)).toEqual(JSON.parse(JSON.stringify(rollout)));
+    expect(rollout.phase).toBe('Aborted');
+  });
+
   it('scales out on CPU every HPA sync and says why in its last decision', async () => {
     await apply('api', '  replicas: 2\n  image: local://demo@v1\n  autoscale: { targetCPU: 50, min: 2, max: 6 }\n');
     await advance(START_MS);

@@ -246,11 +246,13 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.touched.add(service);
     this.events.record({ type: `rollout.${COMMAND_EVENT[cmd]}`, service, reason: `User${cmd[0].toUpperCase()}${cmd.slice(1)}`, message: r.message, explain: `Rollout of ${service} ${r.message}, as requested over the API` });
     this.queue.add(service);
+    // The answer acknowledges the command: it must be on disk first, or a crash within the write-behind delay undoes it.
+    await this.state.flush();
     return { message: r.message, rollout: r.state };
   }
 
   /** Manual /scale on an autoscaled service: moves the autoscaler's current value; the autoscaler keeps ruling. */
-  nudgeAutoscaled(service: string, change: ScaleChange): { replicas: number; note: string } {
+  async nudgeAutoscaled(service: string, change: ScaleChange): Promise<{ replicas: number; note: string }> {
     const s = this.specs.require(service);
     const a = s.manifest.spec.autoscale!;
     const cur = this.replicasOf(s);
@@ -260,6 +262,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.touched.add(service);
     this.events.record({ type: 'autoscale.nudged', service, reason: 'ManualScale', message: `replicas ${cur} → ${replicas} by /scale (bounds ${a.min}..${a.max})`, explain: `${service} is autoscaled, so /scale moved its current replica count within ${a.min}..${a.max}; the autoscaler keeps deciding from the CPU it sees` });
     this.queue.add(service);
+    await this.state.flush();
     return { replicas, note: `${service} is autoscaled (targetCPU ${a.targetCPU}%, ${a.min}..${a.max}): replicas moved to ${replicas} within the bounds, and the autoscaler keeps ruling from here` };
   }
 

@@ -123,7 +123,7 @@ export class RolloutController {
     const name = requiredName(service, 'service');
     const change = scaleChange(delta, replicas);
     const s = this.specs.require(name);
-    if (s.manifest.spec.autoscale) return { service: name, autoscaled: true, ...this.reconciler.nudgeAutoscaled(name, change) };
+    if (s.manifest.spec.autoscale) return { service: name, autoscaled: true, ...(await this.reconciler.nudgeAutoscaled(name, change)) };
     const r = await this.specs.scale(name, change);
     return { ...r, replicas: this.specs.require(name).manifest.spec.replicas };
   }

@@ -7,12 +7,16 @@ import type { RuntimeName } from '../../specs/spec.types.js';
 import { expandVars } from '../expand-vars.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './pod-driver.js';
 import { faultOf } from '../../storage/storage-state.js';
+import { strayGroups, type ProcessSighting } from './stray-pods.js';
 
 const CPU_SAMPLE_MS = 1000;
 const ADOPTED_POLL_MS = 250;
 const LOG_MAX_BYTES = 8 * 1024 * 1024;
 const LOG_KEEP_BYTES = 1024 * 1024;
 const CLK_TCK = 100;
+/** A stray pod (spawned, never recorded) gets this long after SIGTERM before SIGKILL. */
+const STRAY_GRACE_MS = 5000;
+const STRAY_POLL_MS = 50;
 
 interface Proc {
   podId: string;
@@ -228,6 +232,21 @@ export class ProcessDriver implements PodDriver {
     return true;
   }
 
+  /**
+   * Pods spawned by a Grid that was killed before it recorded them run on unmanaged, beside the
+   * replacements the reconciler starts: stop them (SIGTERM, SIGKILL after STRAY_GRACE_MS) before
+   * the first reconcile.
+   */
+  async adoptionFinished(): Promise<void> {
+    const adopted = new Set([...this.procs.values()].map((p) => p.pid));
+    const groups = strayGroups(sightPods(), this.logDir, adopted);
+    if (groups.length === 0) return;
+    for (const g of groups) signalGroup(g, 'SIGTERM');
+    const deadline = this.clock.now() + STRAY_GRACE_MS;
+    while (groups.some(groupAlive) && this.clock.now() < deadline) await new Promise((r) => setTimeout(r, STRAY_POLL_MS));
+    for (const g of groups.filter(groupAlive)) signalGroup(g, 'SIGKILL');
+  }
+
   async shutdown(keep: boolean): Promise<void> {
     clearInterval(this.sampler);
     const procs = [...this.procs.values()];
@@ -265,6 +284,46 @@ function openLog(file: string): number | 'ignore' {
   } catch (e) {
     if (faultOf(e)) return 'ignore';
     throw e;
+  }
+}
+
+/** Every readable process that carries GRID_POD: candidates for strayGroups. Others' processes are unreadable and skipped. */
+function sightPods(): ProcessSighting[] {
+  const out: ProcessSighting[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const pod = fs
+        .readFileSync(`/proc/${name}/environ`, 'latin1')
+        .split('\0')
+        .find((v) => v.startsWith('GRID_POD='))
+        ?.slice('GRID_POD='.length);
+      if (!pod) continue;
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (rest[0] === 'Z' || rest[0] === 'X') continue;
+      out.push({ pid: Number(name), pgid: Number(rest[2]), pod, stdout: fs.readlinkSync(`/proc/${name}/fd/1`) });
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+function signalGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
