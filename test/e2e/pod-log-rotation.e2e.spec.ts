@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { applyYaml, cleanupAll, expectEventually, podsOf, startGrid, type GridHandle } from '../utils/grid.js';
+import { applyYaml, cleanupAll, expectEventually, killRecordedPods, podsOf, startGrid, type GridHandle } from '../utils/grid.js';
 
 const MAX_BYTES = 16 * 1024;
 const MAX_FILES = 3;
@@ -93,5 +93,33 @@ describe('pod log rotation', () => {
       if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
       return true;
     }, 15_000);
+  }, 60_000);
+
+  it('removes the logs of pods that went while Grid was down, and of no pod at all, when it starts again', async () => {
+    const first = await startGrid({ env: { GRID_POD_LOG_MAX_BYTES: String(MAX_BYTES) } });
+    await applyYaml(first, SPEC);
+    const gone = await expectEventually(async () => {
+      const [p] = await podsOf(first, 'chatty');
+      if (!p || p.state !== 'Running') throw new Error(`chatty: ${JSON.stringify(p)}`);
+      return p;
+    }, 20_000);
+    const logDir = path.join(first.dataDir, 'logs');
+    await expectEventually(() => fs.existsSync(path.join(logDir, `${gone.id}.log.1`)), 10_000);
+    // Grid dies, then its pod: the next Grid finds no process to adopt.
+    first.proc.kill('SIGKILL');
+    await new Promise((r) => first.proc.once('exit', r));
+    expect(killRecordedPods(first.dataDir).length).toBe(1);
+    fs.writeFileSync(path.join(logDir, 'ghost-abcde.log.2'), 'a pod no record knows\n');
+    fs.writeFileSync(path.join(logDir, 'notes.txt'), 'not a log of Grid\n');
+
+    const second = await startGrid({ dataDir: first.dataDir, env: { GRID_POD_LOG_MAX_BYTES: String(MAX_BYTES) } });
+    const next = await expectEventually(async () => {
+      const [p] = await podsOf(second, 'chatty');
+      if (!p || p.id === gone.id || p.state !== 'Running') throw new Error(`chatty: ${JSON.stringify(p)}`);
+      return p;
+    }, 20_000);
+    const left = fs.readdirSync(logDir).sort();
+    expect(left.filter((n) => !n.startsWith(next.id))).toEqual(['notes.txt']);
+    expect(left).toContain(`${next.id}.log`);
   }, 60_000);
 });
