@@ -61,6 +61,20 @@ export interface GridConfig {
   dockerSocket: string;
   /** auth.refused rows one source address may cause a minute; the rest are counted into one row. */
   auditRefusalsPerMinute: number;
+  /** The event log keeps events younger than maxAgeMs and at most maxCount of them; undefined = no limit of that kind. */
+  eventsRetention: EventsRetention;
+  /** Process pod logs rotate at maxBytes, keeping maxFiles files in all (Docker json-file's max-size/max-file); docker pods get the same log-opts. */
+  podLogs: PodLogLimits;
+}
+
+export interface EventsRetention {
+  maxAgeMs?: number;
+  maxCount?: number;
+}
+
+export interface PodLogLimits {
+  maxBytes: number;
+  maxFiles: number;
 }
 
 /** SMTP delivery of alerts (seed names; see alertsConfig for the aliases). */
@@ -146,6 +160,18 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(name, `must be an integer ${min}..${max} (got ${n})`);
   return n;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000 };
+
+/** A duration as Prometheus writes its retention (`15d`, `720h`, `1y`); `0` means no limit. */
+function retentionAge(env: Env, name: string, def: number): number | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return def;
+  if (raw === '0') return undefined;
+  const m = /^(\d{1,9})(s|m|h|d|w|y)$/.exec(raw);
+  if (!m || Number(m[1]) === 0) throw new ConfigError(name, `must be a duration such as 90d, 720h, 30m or 1y (units s, m, h, d, w, y), or 0 for no age limit (got "${raw}")`);
+  return Number(m[1]) * DURATION_UNITS[m[2]];
 }
 
 function bool(env: Env, name: string, def: boolean): boolean {
@@ -298,8 +324,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), machine:
     failoverUrlAllowlist: originList(env, 'GRID_FAILOVER_URL_ALLOWLIST'),
     auditRefusalsPerMinute: int(env, 'GRID_AUDIT_REFUSALS_PER_MINUTE', 20, 1, 1_000_000),
     alerts: alertsConfig(env),
+    eventsRetention: {
+      maxAgeMs: retentionAge(env, 'GRID_EVENTS_RETENTION', DEFAULT_EVENTS_RETENTION_MS),
+      maxCount: int(env, 'GRID_EVENTS_RETENTION_COUNT', DEFAULT_EVENTS_RETENTION_COUNT, 0, 1_000_000_000) || undefined,
+    },
+    podLogs: {
+      maxBytes: int(env, 'GRID_POD_LOG_MAX_BYTES', 10 * MIB, 1024, 1024 * 1024 * MIB),
+      maxFiles: int(env, 'GRID_POD_LOG_MAX_FILES', 2, 1, 100),
+    },
   };
 }
+
+/** The README's *Retention* section derives these from measured row sizes and event rates. */
+export const DEFAULT_EVENTS_RETENTION_MS = 90 * 86_400_000;
+export const DEFAULT_EVENTS_RETENTION_COUNT = 1_000_000;
 
 /** The first of names that is set, as {name, value}; two of them set to different values is an error (which one would win is not obvious). */
 function aliased(env: Env, names: readonly string[]): { name: string; value: string } | undefined {

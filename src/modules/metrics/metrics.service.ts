@@ -126,6 +126,7 @@ export class MetricsService {
     registers: [this.registry],
   });
   readonly eventsTotal = new Counter({ name: 'grid_events_total', help: 'Events recorded, by type.', labelNames: ['type'], registers: [this.registry] });
+  readonly eventsPruned = new Counter({ name: 'grid_events_pruned_total', help: 'Events deleted by retention (GRID_EVENTS_RETENTION, GRID_EVENTS_RETENTION_COUNT).', registers: [this.registry] });
   readonly persistErrors = new Counter({ name: 'grid_persist_errors_total', help: 'Failed writes to the database (each is retried), by store.', labelNames: ['store'], registers: [this.registry] });
   readonly auditWriteFailures = new Counter({
     name: 'grid_audit_write_failures_total',

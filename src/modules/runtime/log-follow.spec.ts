@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { rotateLog } from './drivers/process.driver.js';
 import { FOLLOW_CHUNK, LogFollower } from './log-follow.js';
 
 describe(LogFollower.name, () => {
@@ -45,5 +46,60 @@ describe(LogFollower.name, () => {
     let total = first.join('').length;
     for (let i = 0; i < 5; i++) total += sut.read().join('').length;
     expect(total).toBe(FOLLOW_CHUNK * 2);
+  });
+
+  it.each([
+    ['lines written before the rotation and not yet read come from the copy, then the new file', 'n1\nn2\n', 'n3\n', ['n1', 'n2', 'n3']],
+    ['a line split by the rotation comes whole', 'n1\nhal', 'f\nn2\n', ['n1', 'half', 'n2']],
+    ['the new file already longer than the old offset is still read from its start', 'n1\n', 'x'.repeat(300) + '\n', ['n1', 'x'.repeat(300)]],
+  ])('across a rotation: %s', async (_name, before, after, want) => {
+    fs.writeFileSync(file, 'seen\n');
+    fs.writeFileSync(`${file}.1`, 'an older rotation\n');
+    let rotations = 0;
+    const sut = LogFollower.atEnd(file, () => rotations);
+    fs.appendFileSync(file, before);
+    await rotateLog(file, 3);
+    rotations++;
+    fs.appendFileSync(file, after);
+
+    expect([...sut.read(), ...sut.read()]).toEqual(want);
+    expect(fs.readFileSync(`${file}.1`, 'utf8')).toBe(`seen\n${before}`);
+    expect(fs.readFileSync(`${file}.2`, 'utf8')).toBe('an older rotation\n');
+  });
+
+  it('follows two rotations in a row without repeating a line', async () => {
+    fs.writeFileSync(file, '');
+    let rotations = 0;
+    const sut = LogFollower.atEnd(file, () => rotations);
+    const got: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      fs.appendFileSync(file, `line ${i}\n`);
+      if (i % 2 === 1) (await rotateLog(file, 2), rotations++);
+      got.push(...sut.read());
+    }
+    expect(got).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+    expect(fs.existsSync(`${file}.2`)).toBe(false);
+  });
+
+  it('reads two rotations between reads from .2, .1 and the new file, in order', async () => {
+    fs.writeFileSync(file, 'seen\n');
+    let rotations = 0;
+    const sut = LogFollower.atEnd(file, () => rotations);
+    for (const line of ['a', 'b', 'c']) {
+      fs.appendFileSync(file, `${line}\n`);
+      if (line !== 'c') (await rotateLog(file, 3), rotations++);
+    }
+    expect(sut.read()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('more rotations between reads than files kept: goes on at the oldest copy left', async () => {
+    fs.writeFileSync(file, 'seen\n');
+    let rotations = 0;
+    const sut = LogFollower.atEnd(file, () => rotations);
+    for (const line of ['a', 'b', 'c', 'd']) {
+      fs.appendFileSync(file, `${line}\n`);
+      if (line !== 'd') (await rotateLog(file, 2), rotations++);
+    }
+    expect(sut.read()).toEqual(['c', 'd']);
   });
 });

@@ -6,7 +6,7 @@ import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { intParam } from '../../common/validation/query.js';
 import { RuntimeService } from './runtime.service.js';
-import { ProcessDriver, readTail } from './drivers/process.driver.js';
+import { ProcessDriver } from './drivers/process.driver.js';
 import { DockerDriver } from './drivers/docker.driver.js';
 import { podView } from './pod-view.js';
 import { LogFollower } from './log-follow.js';
@@ -62,7 +62,7 @@ export class PodsController implements BeforeApplicationShutdown {
       return text ?? `[grid: pod ${id} has no container yet]\n`;
     }
     if (pod.runtime !== 'process') return `[grid: pod ${id} runs on the ${pod.runtime} runtime, which keeps no logs]\n`;
-    const lines = readTail(this.processes.logFile(id), Math.min(n * 512, 4 * 1024 * 1024)).split('\n');
+    const lines = this.processes.readLog(id, Math.min(n * 512, 4 * 1024 * 1024)).split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     return lines.slice(-n).join('\n') + (lines.length ? '\n' : '');
   }
@@ -92,7 +92,7 @@ export class PodsController implements BeforeApplicationShutdown {
     if (runtime === 'sim') send('log', `[grid: pod ${id} runs on the ${runtime} runtime, which keeps no logs]`);
     // The engine streams a container's new lines itself; a restarted pod's new container is not followed (as kubectl logs -f).
     const stopContainerLogs = runtime === 'docker' ? this.containers.followLogs(id, (line) => send('log', line)) : undefined;
-    const follower = runtime === 'process' ? LogFollower.atEnd(this.processes.logFile(id)) : null;
+    const follower = runtime === 'process' ? LogFollower.atEnd(this.processes.logFile(id), () => this.processes.rotations(id)) : null;
     const tick = setInterval(() => {
       if (follower) for (const line of follower.read()) send('log', line);
       if (!this.runtime.get(id)) {

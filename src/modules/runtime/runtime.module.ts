@@ -29,14 +29,14 @@ import type { PodDriver } from './drivers/pod-driver.js';
     {
       provide: ProcessDriver,
       inject: [CLOCK, GRID_CONFIG],
-      useFactory: (clock: Clock, c: GridConfig) => new ProcessDriver(clock, c.workDir, path.join(c.dataDir, 'logs'), c.podEnv),
+      useFactory: (clock: Clock, c: GridConfig) => new ProcessDriver(clock, c.workDir, path.join(c.dataDir, 'logs'), c.podEnv, c.podLogs),
     },
     {
       provide: DockerDriver,
       inject: [CLOCK, GRID_CONFIG],
       // Pinged before anything applies: a spec needing docker is refused at once when the socket does not answer.
       useFactory: async (clock: Clock, c: GridConfig) => {
-        const d = new DockerDriver(clock, c.dockerSocket, dockerInstanceId(c.dataDir));
+        const d = new DockerDriver(clock, c.dockerSocket, dockerInstanceId(c.dataDir), c.podLogs);
         await d.connect();
         return d;
       },

@@ -1,5 +1,5 @@
 import type { ServiceSpec } from '../../specs/spec.types.js';
-import { containerCreateBody, cpuPercent, demuxLogs } from './docker-options.js';
+import { containerCreateBody, cpuPercent, demuxLogs, logOptions } from './docker-options.js';
 import type { PodStartSpec } from './pod-driver.js';
 
 function pod(spec: Partial<ServiceSpec>): PodStartSpec {
@@ -15,11 +15,13 @@ function pod(spec: Partial<ServiceSpec>): PodStartSpec {
   };
 }
 
+const LOGS = { maxBytes: 10 * 1024 * 1024, maxFiles: 2 };
+
 describe(containerCreateBody.name, () => {
   const sut = containerCreateBody;
 
   it('labels the container as Grid-managed, by pod and by instance, beside the pod labels', () => {
-    expect(sut(pod({}), 40000, 'inst1').Labels).toEqual({
+    expect(sut(pod({}), 40000, 'inst1', LOGS).Labels).toEqual({
       'grid.service': 'web',
       'grid.revision': '3',
       'grid.spec-hash': 'h1',
@@ -34,7 +36,7 @@ describe(containerCreateBody.name, () => {
     ['host networking (default): PORT is the free host port, no published ports', {}, { NetworkMode: 'host', PortBindings: undefined }, 'PORT=40000', 'HOST=127.0.0.1', undefined],
     ['bridge: listens on spec.port, published on 127.0.0.1 only', { network: 'bridge' as const }, { NetworkMode: 'bridge', PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '40000' }] } }, 'PORT=8080', 'HOST=0.0.0.0', { '8080/tcp': {} }],
   ])('%s', (_name, spec, host, port, listen, exposed) => {
-    const body = sut(pod(spec), 40000, 'i');
+    const body = sut(pod(spec), 40000, 'i', LOGS);
     expect(body.HostConfig).toMatchObject({ NetworkMode: host.NetworkMode, RestartPolicy: { Name: 'no' } });
     expect(body.HostConfig.PortBindings).toEqual(host.PortBindings);
     expect(body.ExposedPorts).toEqual(exposed);
@@ -46,7 +48,7 @@ describe(containerCreateBody.name, () => {
     ['command replaces the entrypoint; its arguments replace CMD', ['/node', 'app.js', '--x'], ['/node'], ['app.js', '--x']],
     ['$(VAR) expands from the pod env, PORT included; $$ escapes', ['/node', '--port=$(PORT)', '$(VERSION)', '$$(PORT)', '$(NOPE)'], ['/node'], ['--port=40000', 'v1', '$(PORT)', '$(NOPE)']],
   ])('%s', (_name, command, entrypoint, cmd) => {
-    const body = sut(pod(command ? { command } : {}), 40000, 'i');
+    const body = sut(pod(command ? { command } : {}), 40000, 'i', LOGS);
     expect(body.Entrypoint).toEqual(entrypoint);
     expect(body.Cmd).toEqual(cmd);
   });
@@ -57,7 +59,7 @@ describe(containerCreateBody.name, () => {
     ['memory in bytes', { memory: 256 * 1024 ** 2 }, undefined, 268435456],
     ['both', { cpus: 2, memory: 1e9 }, 2_000_000_000, 1e9],
   ])('resources: %s', (_name, resources, nanoCpus, memory) => {
-    const body = sut(pod(resources ? { resources } : {}), 1, 'i');
+    const body = sut(pod(resources ? { resources } : {}), 1, 'i', LOGS);
     expect(body.HostConfig.NanoCpus).toBe(nanoCpus);
     expect(body.HostConfig.Memory).toBe(memory);
   });
@@ -71,19 +73,31 @@ describe(containerCreateBody.name, () => {
       p.dataDir = dataDir;
       p.env.GRID_POD_DATA = dataDir;
     }
-    const body = sut(p, 1, 'i');
+    const body = sut(p, 1, 'i', LOGS);
     expect(body.HostConfig.Binds).toEqual(binds);
     if (env) expect(body.Env).toContain(env);
     else expect(body.Env.some((e) => e.startsWith('GRID_POD_DATA='))).toBe(false);
   });
 
   it('passes image and workingDir through', () => {
-    expect(sut(pod({ workingDir: '/app' }), 1, 'i')).toMatchObject({ Image: 'grid-demo:v1', WorkingDir: '/app' });
+    expect(sut(pod({ workingDir: '/app' }), 1, 'i', LOGS)).toMatchObject({ Image: 'grid-demo:v1', WorkingDir: '/app' });
   });
 
   it.each([['host'], ['bridge']] as const)('hardens every container (%s network): no raw sockets to sniff loopback, no setuid escalation, bounded pids and logs', (network) => {
-    const body = sut(pod(network === 'bridge' ? { network, port: 8080 } : {}), 1, 'i');
-    expect(body.HostConfig).toMatchObject({ CapDrop: ['NET_RAW'], SecurityOpt: ['no-new-privileges'], PidsLimit: 1024, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } });
+    const body = sut(pod(network === 'bridge' ? { network, port: 8080 } : {}), 1, 'i', LOGS);
+    expect(body.HostConfig).toMatchObject({ CapDrop: ['NET_RAW'], SecurityOpt: ['no-new-privileges'], PidsLimit: 1024, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } } });
+  });
+});
+
+describe(logOptions.name, () => {
+  it.each([
+    { limits: { maxBytes: 10 * 1024 * 1024, maxFiles: 2 }, size: '10m', files: '2' },
+    { limits: { maxBytes: 512 * 1024, maxFiles: 5 }, size: '512k', files: '5' },
+    { limits: { maxBytes: 1536 * 1024, maxFiles: 1 }, size: '1536k', files: '1' },
+    { limits: { maxBytes: 1000, maxFiles: 3 }, size: '1000', files: '3' },
+    { limits: { maxBytes: 2 * 1024 * 1024 * 1024, maxFiles: 2 }, size: '2048m', files: '2' },
+  ])('GRID_POD_LOG_MAX_BYTES=$limits.maxBytes, GRID_POD_LOG_MAX_FILES=$limits.maxFiles: json-file max-size $size, max-file $files', ({ limits, size, files }) => {
+    expect(logOptions(limits)).toEqual({ Type: 'json-file', Config: { 'max-size': size, 'max-file': files } });
   });
 });
 

@@ -1,4 +1,5 @@
 import { expandVars } from '../expand-vars.js';
+import type { PodLogLimits } from '../../../common/config/config.js';
 import type { PodStartSpec } from './pod-driver.js';
 
 // Pure mapping from a pod to the Docker Engine API's container-create body. Kept apart from
@@ -37,15 +38,24 @@ export interface ContainerCreateBody {
 /**
  * What every container gets, whatever its spec: on the host network a container shares the host's
  * interfaces, and with NET_RAW it could read every loopback packet (other clients' API keys to Grid
- * among them); no setuid escalation; a bounded number of processes; logs rotated rather than filling
- * the disk.
+ * among them); no setuid escalation; a bounded number of processes. Logs are rotated as process
+ * pods' are (logOptions).
  */
 export const CONTAINER_HARDENING = {
   CapDrop: ['NET_RAW'],
   SecurityOpt: ['no-new-privileges'],
   PidsLimit: 1024,
-  LogConfig: { Type: 'json-file' as const, Config: { 'max-size': '10m', 'max-file': '3' } },
 };
+
+/**
+ * json-file's log-opts from GRID_POD_LOG_MAX_BYTES/GRID_POD_LOG_MAX_FILES, so a container's logs
+ * take what a process pod's do. The engine reads sizes with binary units (k = KiB, m = MiB).
+ */
+export function logOptions(limits: PodLogLimits): { Type: 'json-file'; Config: Record<string, string> } {
+  const b = limits.maxBytes;
+  const size = b % (1024 * 1024) === 0 ? `${b / (1024 * 1024)}m` : b % 1024 === 0 ? `${b / 1024}k` : String(b);
+  return { Type: 'json-file', Config: { 'max-size': size, 'max-file': String(limits.maxFiles) } };
+}
 
 
 /**
@@ -53,7 +63,7 @@ export const CONTAINER_HARDENING = {
  * process pod does. Bridge: it listens on spec.port inside its own network namespace, published on
  * 127.0.0.1:hostPort only, so nothing is exposed beyond this machine.
  */
-export function containerCreateBody(p: PodStartSpec, hostPort: number, instance: string): ContainerCreateBody {
+export function containerCreateBody(p: PodStartSpec, hostPort: number, instance: string, logs: PodLogLimits): ContainerCreateBody {
   const spec = p.spec;
   const bridge = spec.network === 'bridge';
   const listenPort = bridge ? spec.port! : hostPort;
@@ -62,7 +72,7 @@ export function containerCreateBody(p: PodStartSpec, hostPort: number, instance:
     Image: spec.image!,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: { ...p.labels, [LABEL_MANAGED]: 'true', [LABEL_POD]: p.podId, [LABEL_INSTANCE]: instance },
-    HostConfig: { NetworkMode: bridge ? 'bridge' : 'host', RestartPolicy: { Name: 'no' }, ...structuredClone(CONTAINER_HARDENING) },
+    HostConfig: { NetworkMode: bridge ? 'bridge' : 'host', RestartPolicy: { Name: 'no' }, ...structuredClone(CONTAINER_HARDENING), LogConfig: logOptions(logs) },
   };
   if (spec.command && spec.command.length > 0) {
     // As Kubernetes' `command`: it replaces the image's entrypoint, and its arguments are not the image's CMD.

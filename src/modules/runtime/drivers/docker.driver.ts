@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Clock } from '../../../common/clock/clock.js';
 import type { RuntimeName } from '../../specs/spec.types.js';
+import type { PodLogLimits } from '../../../common/config/config.js';
 import { containerCreateBody, cpuPercent, demuxLogs, LABEL_INSTANCE, LABEL_MANAGED, LABEL_POD } from './docker-options.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, RuntimeAvailability, StartedPod } from './pod-driver.js';
 import { freePort } from './process.driver.js';
@@ -82,6 +83,7 @@ export class DockerDriver implements PodDriver {
     private readonly clock: Clock,
     readonly socketPath: string,
     private readonly instance: string,
+    private readonly logLimits: PodLogLimits,
   ) {
     this.docker = new Docker({ socketPath });
     this.state = { available: false, detail: `the Docker socket ${socketPath} was not checked yet` };
@@ -196,7 +198,7 @@ export class DockerDriver implements PodDriver {
     await this.ensureImage(image, p.spec.imagePullPolicy ?? 'IfNotPresent');
     if (ticket.cancelled) throw new Error('stopped before it started');
     const hostPort = await freePort();
-    const body = containerCreateBody(p, hostPort, this.instance);
+    const body = containerCreateBody(p, hostPort, this.instance, this.logLimits);
     const container = await this.docker.createContainer({ ...body, name: `grid-${p.podId}-${randomBytes(3).toString('hex')}` } as Docker.ContainerCreateOptions);
     const box: Box = { podId: p.podId, containerId: container.id, stopping: false, cpu: 0 };
     this.boxes.set(p.podId, box);

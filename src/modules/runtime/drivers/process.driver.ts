@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Clock } from '../../../common/clock/clock.js';
+import type { PodLogLimits } from '../../../common/config/config.js';
 import type { RuntimeName } from '../../specs/spec.types.js';
 import { expandVars } from '../expand-vars.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './pod-driver.js';
@@ -11,8 +12,6 @@ import { strayGroups, type ProcessSighting } from './stray-pods.js';
 
 const CPU_SAMPLE_MS = 1000;
 const ADOPTED_POLL_MS = 250;
-const LOG_MAX_BYTES = 8 * 1024 * 1024;
-const LOG_KEEP_BYTES = 1024 * 1024;
 const CLK_TCK = 100;
 /** A stray pod (spawned, never recorded) gets this long after SIGTERM before SIGKILL. */
 const STRAY_GRACE_MS = 5000;
@@ -62,7 +61,7 @@ export function procStat(pid: number): { ticks: number; start: string } | undefi
  * Real child processes, spawned without a shell. Each pod gets a free 127.0.0.1 port
  * in PORT and its own process group (so Ctrl-C on Grid's terminal does not hit the pods
  * directly and Grid can stop them in order). stdout/stderr go to a per-pod log file,
- * capped in size, which survives a Grid restart so adopted pods keep their logs.
+ * rotated by size (see rotateLog), which survives a Grid restart so adopted pods keep their logs.
  */
 export class ProcessDriver implements PodDriver {
   readonly name: RuntimeName = 'process';
@@ -74,12 +73,17 @@ export class ProcessDriver implements PodDriver {
   /** The turn of the event loop the last queued spawn runs in (see nextSpawnTurn). */
   private spawnTurn: Promise<void> = Promise.resolve();
   private readonly sampler: NodeJS.Timeout;
+  /** Pods whose log is being rotated: the copy runs off the event loop and must not start twice. */
+  private readonly rotating = new Set<string>();
+  /** Rotations done per pod since Grid started, for LogFollower. */
+  private readonly rotationCount = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
     private readonly workDir: string,
     private readonly logDir: string,
     private readonly baseEnv: Readonly<Record<string, string>>,
+    private readonly logLimits: PodLogLimits,
   ) {
     fs.mkdirSync(logDir, { recursive: true });
     this.sampler = setInterval(() => this.sample(), CPU_SAMPLE_MS);
@@ -92,6 +96,28 @@ export class ProcessDriver implements PodDriver {
 
   logFile(podId: string): string {
     return path.join(this.logDir, `${podId}.log`);
+  }
+
+  /** The pod's log files, newest first: `<pod>.log`, then the rotated `<pod>.log.1`, `.2`, … */
+  logFiles(podId: string): string[] {
+    const files = [this.logFile(podId)];
+    for (let i = 1; i < this.logLimits.maxFiles; i++) files.push(rotated(this.logFile(podId), i));
+    return files;
+  }
+
+  /** Rotations of the pod's log since Grid started: a follower reads the copies it missed (see LogFollower). */
+  rotations(podId: string): number {
+    return this.rotationCount.get(podId) ?? 0;
+  }
+
+  /** The last `bytes` of the pod's output, across a rotation: a tail asked for just after one still finds its lines. */
+  readLog(podId: string, bytes: number): string {
+    let out = '';
+    for (const file of this.logFiles(podId)) {
+      if (out.length >= bytes) break;
+      out = readTail(file, bytes - out.length) + out;
+    }
+    return out;
   }
 
   async start(p: PodStartSpec): Promise<StartedPod> {
@@ -191,9 +217,10 @@ export class ProcessDriver implements PodDriver {
     if (t) t.cancelled = true;
   }
 
-  /** The pod is gone for good: its log goes with it. */
+  /** The pod is gone for good: its logs go with it. */
   release(podId: string): void {
-    fs.rmSync(this.logFile(podId), { force: true });
+    for (const file of this.logFiles(podId)) fs.rmSync(file, { force: true });
+    this.rotationCount.delete(podId);
   }
 
   /** Signal the pod's process group, so helpers it spawned go too. */
@@ -235,16 +262,22 @@ export class ProcessDriver implements PodDriver {
   /**
    * Pods spawned by a Grid that was killed before it recorded them run on unmanaged, beside the
    * replacements the reconciler starts: stop them (SIGTERM, SIGKILL after STRAY_GRACE_MS) before
-   * the first reconcile.
+   * the first reconcile. Then the logs no adopted pod accounts for (pods that went while Grid was
+   * down, or those strays) would stay on disk for ever, so they go too. In that order: a stray is
+   * recognised by its stdout being its pod's log file.
    */
   async adoptionFinished(): Promise<void> {
     const adopted = new Set([...this.procs.values()].map((p) => p.pid));
     const groups = strayGroups(sightPods(), this.logDir, adopted);
-    if (groups.length === 0) return;
     for (const g of groups) signalGroup(g, 'SIGTERM');
     const deadline = this.clock.now() + STRAY_GRACE_MS;
     while (groups.some(groupAlive) && this.clock.now() < deadline) await new Promise((r) => setTimeout(r, STRAY_POLL_MS));
     for (const g of groups.filter(groupAlive)) signalGroup(g, 'SIGKILL');
+    for (const name of fs.readdirSync(this.logDir)) {
+      const m = /^(.+)\.log(\.\d+)?$/.exec(name);
+      if (!m || this.procs.has(m[1]) || this.starting.has(m[1])) continue;
+      fs.rmSync(path.join(this.logDir, name), { force: true });
+    }
   }
 
   async shutdown(keep: boolean): Promise<void> {
@@ -269,8 +302,59 @@ export class ProcessDriver implements PodDriver {
       }
       proc.lastTicks = s.ticks;
       proc.lastAt = now;
-      capLog(this.logFile(proc.podId));
+      this.rotateIfFull(proc.podId);
     }
+  }
+
+  private rotateIfFull(podId: string): void {
+    if (this.rotating.has(podId)) return;
+    const file = this.logFile(podId);
+    if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) <= this.logLimits.maxBytes) return;
+    this.rotating.add(podId);
+    rotateLog(file, this.logLimits.maxFiles)
+      // Counted in the same turn as the truncate: a follower never sees the one without the other.
+      .then(() => {
+        if (this.procs.has(podId)) this.rotationCount.set(podId, this.rotations(podId) + 1);
+      })
+      .catch(() => undefined) // the pod (and its log) may be gone; the next sample tries again
+      .finally(() => this.rotating.delete(podId));
+  }
+}
+
+function rotated(file: string, n: number): string {
+  return `${file}.${n}`;
+}
+
+/**
+ * Docker json-file's max-size/max-file for a file Grid does not write: the pod holds the log open
+ * (O_APPEND) and keeps it across a Grid restart, so it cannot be renamed away under the pod. It is
+ * copied to `.1` (the older ones shifted to `.2`, …, the oldest dropped) and truncated in place, as
+ * logrotate's copytruncate: the pod writes on at the new end. The copy runs off the event loop; the
+ * bytes that arrived during it are appended to `.1` just before the truncate, so only what the pod
+ * writes in the instant between that append and the truncate can be lost. With maxFiles 1 the log
+ * is only truncated.
+ */
+export async function rotateLog(file: string, maxFiles: number): Promise<void> {
+  if (maxFiles <= 1) {
+    fs.truncateSync(file, 0);
+    return;
+  }
+  fs.rmSync(rotated(file, maxFiles - 1), { force: true });
+  for (let i = maxFiles - 2; i >= 1; i--) if (fs.existsSync(rotated(file, i))) fs.renameSync(rotated(file, i), rotated(file, i + 1));
+  const next = rotated(file, 1);
+  await fs.promises.copyFile(file, next);
+  const copied = fs.statSync(next).size;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > copied) {
+      const rest = Buffer.alloc(size - copied);
+      fs.readSync(fd, rest, 0, rest.length, copied);
+      fs.appendFileSync(next, rest);
+    }
+    fs.truncateSync(file, 0);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -346,17 +430,5 @@ export function readTail(file: string, bytes: number): string {
     return '';
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-/** Logs are appended with O_APPEND, so truncating in place is safe: the writer carries on at the new end. */
-function capLog(file: string): void {
-  try {
-    if (fs.statSync(file).size <= LOG_MAX_BYTES) return;
-    const keep = readTail(file, LOG_KEEP_BYTES);
-    fs.truncateSync(file, 0);
-    fs.appendFileSync(file, `[grid: log truncated to its last ${LOG_KEEP_BYTES} bytes]\n${keep}`);
-  } catch {
-    // the pod may be gone
   }
 }
