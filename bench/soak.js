@@ -1,16 +1,19 @@
 // Soak (issue 15): Grid under steady gateway load while a cycle of faults repeats until time is up.
 //
-//   node bench/soak.js [--minutes=30] [--rps=60] [--warmup=30] [--out=soak]
+//   node bench/soak.js [--minutes=30] [--rps=60] [--rounds=3] [--warmup=30] [--out=soak]
 //
 // Services (real processes of demo-services/versioned/server.js): `web` (3 replicas, the target of
 // pod kills and of the demo's crash/cpu/fail toggles), `cn` (2 replicas, Canary with analysis) and
 // the FailoverGroup `fo` over `fa` and `fb` (2 replicas each). Clients GET /gateway/{web,cn,fo}/version
-// at a fixed rate over keep-alive connections. One cycle:
+// at a fixed rate over keep-alive connections. One cycle is `rounds` rounds of faults, then a Grid SIGKILL
+// (a Grid that lived one round, ~40 s, would never get past its warm-up; three give each incarnation
+// ~2 minutes to show a trend in). A round:
 //   1. two random pods killed (POST /chaos/kill?pod=)
 //   2. one web pod crashes, then burns CPU for 5 s, then answers 500 to everything for 3 s (then reset)
 //   3. a canary with a good version (completes), then one with a bad version (FAIL_RATE=0.5; analysis aborts it)
 //   4. every pod of fa crashes: the group switches to fb, and fails back to fa on its own
-//   5. Grid is SIGKILLed and restarted on the same data dir and port; its pods keep running and are adopted
+// and at the end of the cycle Grid is SIGKILLed and restarted on the same data dir and port; its
+// pods keep running and are adopted.
 // After every step: all services converge, no duplicate/orphan/missing pod process, the audit chain
 // verifies, event ids have no gap. Results in bench/results/soak.{md,json}.
 import * as crypto from 'node:crypto';
@@ -25,10 +28,11 @@ import { fmt, gitInfo, MB, mdTable, onExitCleanup, parseArgs, percentile, ROOT, 
 const args = parseArgs();
 const MINUTES = Number(args.minutes ?? 30);
 const RPS = Number(args.rps ?? 60);
+const ROUNDS = Number(args.rounds ?? 3);
 const WARMUP_S = Number(args.warmup ?? 30);
 const OUT = args.out ?? 'soak';
-if (!(MINUTES > 0) || !(RPS > 0 && RPS <= 200)) {
-  process.stderr.write('soak: --minutes must be > 0 and --rps 1..200\n');
+if (!(MINUTES > 0) || !(RPS > 0 && RPS <= 200) || !(Number.isInteger(ROUNDS) && ROUNDS >= 1)) {
+  process.stderr.write('soak: --minutes must be > 0, --rps 1..200, --rounds an integer ≥ 1\n');
   process.exit(2);
 }
 const MAX_IN_FLIGHT = 64;
@@ -419,6 +423,7 @@ function dbCounts() {
 // The steps of a cycle
 
 const steps = []; // { cycle, step, at, ms, convergeMs, detail }
+const round1 = (n) => round(n, 1);
 const pick = (xs) => xs[Math.floor(Math.random() * xs.length)];
 const readyPodsOf = async (svc) => (await api('GET', '/state')).pods.filter((p) => p.service === svc && p.ready);
 
@@ -526,24 +531,27 @@ try {
   await until('initial convergence', async () => (await convergedNow()).ok, CONVERGE_MS, 200);
   startLoad();
   await checkInvariants('start');
+  const runStep = async (round, name, fn) => {
+    const at = Date.now();
+    const r = await fn();
+    const ms = Date.now() - at;
+    const detail = typeof r === 'string' ? r : r.detail;
+    const convergeMs = await checkInvariants(`cycle ${cycle} round ${round} ${name}`, typeof r === 'object' ? r : {});
+    steps.push({ cycle, round, step: name, at: round1((at - t0Run) / 1000), ms, convergeMs, detail });
+    console.log(`[${fmt((Date.now() - t0Run) / 60_000, 1)} min] cycle ${cycle} round ${round} ${name}: ${detail} (${ms} ms, converged in ${convergeMs} ms)`);
+  };
   while (Date.now() < deadline) {
     cycle++;
-    for (const [name, fn] of [
-      ['pod kills', podKills],
-      ['demo toggles', demoToggles],
-      ['good canary', goodCanary],
-      ['bad canary', badCanary],
-      ['failover', failoverSwitch],
-      ['Grid SIGKILL + restart', gridKill],
-    ]) {
-      const at = Date.now();
-      const r = await fn();
-      const ms = Date.now() - at;
-      const detail = typeof r === 'string' ? r : r.detail;
-      const convergeMs = await checkInvariants(`cycle ${cycle} ${name}`, typeof r === 'object' ? r : {});
-      steps.push({ cycle, step: name, at: round((at - t0Run) / 1000, 1), ms, convergeMs, detail });
-      console.log(`[${fmt((Date.now() - t0Run) / 60_000, 1)} min] cycle ${cycle} ${name}: ${detail} (${ms} ms, converged in ${convergeMs} ms)`);
+    for (let r = 1; r <= ROUNDS; r++) {
+      for (const [name, fn] of [
+        ['pod kills', podKills],
+        ['demo toggles', demoToggles],
+        ['good canary', goodCanary],
+        ['bad canary', badCanary],
+        ['failover', failoverSwitch],
+      ]) await runStep(r, name, fn);
     }
+    await runStep('–', 'Grid SIGKILL + restart', gridKill);
   }
   await sleep(2_000);
 } catch (e) {
@@ -598,36 +606,44 @@ for (const f of load.failures) {
 const unexpected = byCategory.get('outside every window (counts against the target)')?.n ?? 0;
 const served = Object.values(load.served).reduce((a, b) => a + b, 0);
 
-// Memory: each incarnation's last sample (taken just before it was killed, after one full cycle),
-// from the second incarnation on (the first also created every service).
+// Memory. A restart resets RSS, so like is compared with like: each incarnation's level after its
+// warm-up (the median of its samples from WARMUP_S on), for the incarnations that lived a whole cycle
+// (ended by the SIGKILL that closes one); the first is left out as the baseline when there are three or
+// more, since it also created every service. Within an incarnation: the median of the last third of its
+// post-warm-up samples against the first third.
+const medianOf = (xs) => {
+  const v = [...xs].sort((x, y) => x - y);
+  return v.length ? v[(v.length - 1) >> 1] : null;
+};
 const incStats = incarnations.map((inc) => {
   const s = samples.filter((x) => x.inc === inc.n);
   const post = s.filter((x) => x.age >= WARMUP_S);
-  const last = s[s.length - 1];
+  const third = Math.floor(post.length / 3);
+  const trend = (key) => (third >= 2 ? round((medianOf(post.slice(-third).map((x) => x[key])) / medianOf(post.slice(0, third).map((x) => x[key])) - 1) * 100, 1) : null);
   return {
     n: inc.n,
     how: inc.how,
     lifetimeS: inc.endedAt ? round((inc.endedAt - inc.listeningAt) / 1000, 1) : null,
     samples: s.length,
-    rssMbWarm: post.length ? round(post[0].rssKb / 1024, 1) : null,
-    rssMbEnd: last ? round(last.rssKb / 1024, 1) : null,
+    rssMb: post.length ? round(medianOf(post.map((x) => x.rssKb)) / 1024, 1) : null,
     rssMbMax: s.length ? round(Math.max(...s.map((x) => x.rssKb)) / 1024, 1) : null,
-    fdsEnd: last?.fds ?? null,
+    fds: post.length ? medianOf(post.map((x) => x.fds)) : null,
     fdsMax: s.length ? Math.max(...s.map((x) => x.fds)) : null,
+    rssTrendPct: trend('rssKb'),
+    fdsTrendPct: trend('fds'),
     fullCycle: inc.how === 'SIGKILL',
   };
 });
-const comparable = incStats.filter((i) => i.fullCycle && i.rssMbEnd !== null);
+const comparable = incStats.filter((i) => i.fullCycle && i.rssMb !== null);
 const baselineInc = comparable.length >= 3 ? comparable[1] : comparable[0];
-const laterIncs = comparable.filter((i) => i.n > (baselineInc?.n ?? Infinity));
-const lastFew = laterIncs.slice(-3);
+const lastFew = comparable.filter((i) => i.n > (baselineInc?.n ?? Infinity)).slice(-3);
 const growth = (key) => (baselineInc && lastFew.length ? round((Math.max(...lastFew.map((i) => i[key])) / baselineInc[key] - 1) * 100, 1) : null);
-const rssGrowthPct = growth('rssMbEnd');
-const fdGrowthPct = growth('fdsEnd');
-// Within incarnations: the post-warm-up samples' first vs last, for the longest-lived one.
-const longest = [...incStats].sort((a, b) => (b.lifetimeS ?? 0) - (a.lifetimeS ?? 0))[0];
-const longestPost = samples.filter((x) => x.inc === longest?.n && x.age >= WARMUP_S);
-const withinPct = longestPost.length >= 2 ? round((longestPost[longestPost.length - 1].rssKb / longestPost[0].rssKb - 1) * 100, 1) : null;
+const rssGrowthPct = growth('rssMb');
+const fdGrowthPct = growth('fds');
+const trends = incStats.filter((i) => i.rssTrendPct !== null);
+const worstTrend = (key) => (trends.length ? Math.max(...trends.map((i) => i[key])) : null);
+const rssTrendPct = worstTrend('rssTrendPct');
+const fdsTrendPct = worstTrend('fdsTrendPct');
 
 const SPARK = '▁▂▃▄▅▆▇█';
 const minutes = Math.max(load.perMinute.length, samples.length ? minuteOf(samples[samples.length - 1].t) + 1 : 0);
@@ -659,7 +675,9 @@ const badCanaries = windows.filter((w) => w.kind.startsWith('bad canary') && w.e
 const pass = (ok) => (ok ? 'PASS' : 'FAIL');
 const checkRows = [...checks].map(([name, c]) => [name, c.pass, c.fail, c.failures.slice(0, 2).join(' / ') || '']);
 const allChecksPass = [...checks.values()].every((c) => c.fail === 0);
-const memOk = rssGrowthPct !== null && rssGrowthPct < 10 && fdGrowthPct !== null && fdGrowthPct < 10;
+const under10 = (...xs) => xs.every((x) => x === null || x < 10);
+const memMeasured = rssGrowthPct !== null || rssTrendPct !== null;
+const memOk = memMeasured && under10(rssGrowthPct, fdGrowthPct, rssTrendPct, fdsTrendPct);
 
 const result = {
   when: new Date().toISOString(),
@@ -673,7 +691,7 @@ const result = {
   failuresByCategory: Object.fromEntries([...byCategory].map(([k, v]) => [k, { n: v.n, kinds: Object.fromEntries(v.kinds), examples: v.examples }])),
   windows: windows.map((w) => ({ kind: w.kind, targets: w.targets, startS: round((w.start - t0Run) / 1000, 2), ms: w.end ? w.end - w.start : null })),
   incarnations: incStats,
-  memory: { baselineIncarnation: baselineInc?.n ?? null, rssGrowthPct, fdGrowthPct, withinLongestIncarnationPct: withinPct },
+  memory: { warmupS: WARMUP_S, baselineIncarnation: baselineInc?.n ?? null, comparedIncarnations: lastFew.map((i) => i.n), rssGrowthPct, fdGrowthPct, worstWithinIncarnation: { rssTrendPct, fdsTrendPct } },
   reconcile: { count: reconcileCount, p99: reconcileP99, meanMs: reconcileCount ? round((reconcileSum / reconcileCount) * 1000, 3) : null, perIncarnation: reconcilePerInc },
   db: counts,
   checks: Object.fromEntries(checks),
@@ -686,7 +704,7 @@ const md = [
   '',
   `${os.cpus().length} cores, ${round(os.totalmem() / 2 ** 30, 1)} GiB; Grid at ${JSON.stringify(result.git)}; load average at the end ${os.loadavg().map((l) => round(l, 1)).join(' ')}; ${new Date().toISOString()}`,
   fatal ? `\n**Stopped early:** ${fatal.message}\n` : '',
-  'Each cycle: 2 random pods killed; a web pod crashed, then 5 s of CPU burn, then 3 s of 500s (the demo\'s toggles, then reset); a good canary (completes) and a bad one (FAIL_RATE 0.5, analysis aborts it); every pod of the failover group\'s active target crashed (switch, then automatic failback); Grid SIGKILLed and restarted on the same data dir and port. Invariants are checked after every step.',
+  `Each cycle: ${ROUNDS} round${ROUNDS === 1 ? "" : "s"} of faults, then Grid SIGKILLed and restarted on the same data dir and port (its pods keep running and are adopted). A round: 2 random pods killed; a web pod crashed, then 5 s of CPU burn, then 3 s of 500s (the demo's toggles, then reset); a good canary (completes) and a bad one (FAIL_RATE 0.5, analysis aborts it); every pod of the failover group's active target crashed (switch, then automatic failback). Invariants are checked after every step.`,
   '',
   '## Requests',
   '',
@@ -704,18 +722,18 @@ const md = [
   '',
   '## Grid\'s memory and file descriptors',
   '',
-  `Sampled every ${SAMPLE_MS / 1000} s from /proc/<pid>/status (VmRSS) and /proc/<pid>/fd. A restart resets RSS, so incarnations are compared like with like: each one's last sample, taken just before its SIGKILL, after the same cycle of faults. Baseline: incarnation ${baselineInc?.n ?? '–'} (the first also created every service); compared: the highest of the last ${lastFew.length}. Warm-up: the first ${WARMUP_S} s of each incarnation.`,
+  `Sampled every ${SAMPLE_MS / 1000} s from /proc/<pid>/status (VmRSS) and /proc/<pid>/fd. A restart resets RSS, so incarnations are compared like with like: each one's median after its warm-up (the first ${WARMUP_S} s), for those that lived a whole cycle of faults; the first is the baseline only when there are fewer than three (it also created every service).`,
   '',
   mdTable(
-    ['incarnation', 'ended by', 'lived (s)', `RSS after warm-up (MB)`, 'RSS at end (MB)', 'RSS max (MB)', 'fds at end', 'fds max'],
-    incStats.map((i) => [i.n, i.how ?? '–', i.lifetimeS ?? '–', i.rssMbWarm ?? '–', i.rssMbEnd ?? '–', i.rssMbMax ?? '–', i.fdsEnd ?? '–', i.fdsMax ?? '–']),
+    ['incarnation', 'ended by', 'lived (s)', 'RSS after warm-up, median (MB)', 'RSS trend within (%)', 'RSS max (MB)', 'fds after warm-up, median', 'fds trend within (%)', 'fds max'],
+    incStats.map((i) => [i.n, i.how ?? '–', i.lifetimeS ?? '–', i.rssMb ?? '–', i.rssTrendPct ?? '–', i.rssMbMax ?? '–', i.fds ?? '–', i.fdsTrendPct ?? '–', i.fdsMax ?? '–']),
   ),
   '',
   `Post-warm-up RSS per minute (max), ${fmt(lo / 1024, 1)}–${fmt(hi / 1024, 1)} MB: \`${spark}\``,
   '',
   mdTable(['minute', 'incarnation', 'RSS (MB)', 'RSS after warm-up, max (MB)', 'fds', 'requests', 'failed'], perMinuteRows),
   '',
-  `${pass(memOk)}  RSS and open fds flat after warm-up (< 10% growth): RSS ${rssGrowthPct ?? '–'}%, fds ${fdGrowthPct ?? '–'}% (end of incarnation, against incarnation ${baselineInc?.n ?? '–'}); within the longest incarnation (#${longest?.n ?? '–'}, ${longest?.lifetimeS ?? '–'} s) RSS moved ${withinPct ?? '–'}% after warm-up`,
+  `${memMeasured ? pass(memOk) : 'NOT MEASURED (too short: no incarnation got past its warm-up)'}  RSS and open fds flat after warm-up (< 10% growth): across incarnations RSS ${rssGrowthPct ?? '–'}%, fds ${fdGrowthPct ?? '–'}% (the highest of incarnations ${lastFew.map((i) => i.n).join(', ') || '–'} against ${baselineInc?.n ?? '–'}); within an incarnation at most RSS ${rssTrendPct ?? '–'}%, fds ${fdsTrendPct ?? '–'}% (last third of its post-warm-up samples against the first)`,
   '',
   '## Database and reconciler',
   '',
@@ -731,9 +749,9 @@ const md = [
   '',
   '## Steps',
   '',
-  mdTable(['cycle', 'step', 'at (s)', 'took (ms)', 'converged after (ms)', 'detail'], steps.map((s) => [s.cycle, s.step, s.at, s.ms, s.convergeMs, s.detail])),
+  mdTable(['cycle', 'round', 'step', 'at (s)', 'took (ms)', 'converged after (ms)', 'detail'], steps.map((s) => [s.cycle, s.round, s.step, s.at, s.ms, s.convergeMs, s.detail])),
   '',
-  `Rerun: \`npm run build && npm run bench -- soak --minutes=${MINUTES}\` (options: --rps=${RPS} --warmup=${WARMUP_S}).`,
+  `Rerun: \`npm run build && npm run bench -- soak --minutes=${MINUTES}\` (options: --rps=${RPS} --rounds=${ROUNDS} --warmup=${WARMUP_S}).`,
 ].join('\n');
 writeResults(OUT, result, md);
 console.log(md.split('## Steps')[0]);
