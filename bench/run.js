@@ -18,11 +18,12 @@ const found = fs
   .filter((n) => !HELPERS.has(n));
 const ALL = [...FIRST.filter((n) => found.includes(n)), ...found.filter((n) => !FIRST.includes(n)).sort()];
 // fuzz: a million parser cases take ~3 min on 2 idle cores; the margin is for a shared machine.
-const TIMEOUT_MS = { reconcile: 10 * 60_000, gateway: 15 * 60_000, fuzz: 15 * 60_000 };
-
 const argv = process.argv.slice(2);
 const names = argv.filter((a) => !a.startsWith('--'));
 const passthrough = argv.filter((a) => a.startsWith('--'));
+// soak: its --minutes (default 30), plus 5 for the cycle that may run past the deadline and the report.
+const soakMinutes = Number(/^--minutes=(.*)$/.exec(passthrough.findLast((a) => a.startsWith('--minutes=')) ?? '')?.[1] ?? 30);
+const TIMEOUT_MS = { reconcile: 10 * 60_000, gateway: 15 * 60_000, fuzz: 15 * 60_000, soak: ((Number.isFinite(soakMinutes) ? soakMinutes : 30) + 5) * 60_000 };
 const selected = names.length ? names : ALL;
 for (const n of selected) {
   if (!ALL.includes(n)) {

@@ -249,7 +249,7 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
           : [{ version: t.url, weight: 1, endpoints: [{ podId: t.url, version: t.url, host: t.host, port: t.port }] }];
       for (const v of own) versions.push(i === 0 ? v : { ...v, weight: 0 });
     });
-    return { service: name, versions };
+    return { service: name, versions, failover: true };
   }
 
   serve(req: http.IncomingMessage, res: http.ServerResponse, service: string, path: string): void {

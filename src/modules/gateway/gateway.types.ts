@@ -16,6 +16,12 @@ export interface VersionBackend {
 export interface GatewayRoute {
   service: string;
   versions: VersionBackend[];
+  /**
+   * A failover group's route: its weight-0 versions are the standby targets. When the active
+   * target refuses a connection, its other pods usually share the fault (the target crashed as
+   * a whole), so the one retry goes to a standby first.
+   */
+  failover?: boolean;
 }
 
 export type RouteLookup = (service: string) => GatewayRoute | undefined;

@@ -162,28 +162,31 @@ export class ProxyCore {
     });
   }
 
-  /** Another pod for a retry: same version if it has one, else any version, weighted ones first. */
+  /**
+   * Another pod for a retry: same version if it has one, else any version, weighted ones first.
+   * On a failover group's active target the standby targets (weight 0) come first.
+   */
   pickRetry(ex: Attempt): boolean {
-    const avail = this.availability();
-    const failed = ex.endpoint.podId;
-    const service = ex.route.service;
-    let ep = this.endpoints.pick(service, ex.backend.version, ex.backend.endpoints, avail, failed);
-    if (ep !== undefined) {
-      ex.endpoint = ep;
-      return true;
+    const route = ex.route;
+    if (route.failover && ex.backend.weight > 0) {
+      for (const v of route.versions) if (v.weight === 0 && this.retryOn(ex, v)) return true;
     }
+    if (this.retryOn(ex, ex.backend)) return true;
     for (const weighted of [true, false]) {
-      for (const v of ex.route.versions) {
+      for (const v of route.versions) {
         if (v === ex.backend || v.weight > 0 !== weighted) continue;
-        ep = this.endpoints.pick(service, v.version, v.endpoints, avail, failed);
-        if (ep !== undefined) {
-          ex.backend = v;
-          ex.endpoint = ep;
-          return true;
-        }
+        if (this.retryOn(ex, v)) return true;
       }
     }
     return false;
+  }
+
+  private retryOn(ex: Attempt, v: VersionBackend): boolean {
+    const ep = this.endpoints.pick(ex.route.service, v.version, v.endpoints, this.availability(), ex.endpoint.podId);
+    if (ep === undefined) return false;
+    ex.backend = v;
+    ex.endpoint = ep;
+    return true;
   }
 
   finish(ex: Attempt, status: number): void {

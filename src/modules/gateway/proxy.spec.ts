@@ -695,6 +695,20 @@ describe.each(['node', 'wire'] as const)('%s path', (path) => {
       expect(r.headers).toMatchObject({ 'x-grid-pod': 'v2-pod', 'x-grid-version': 'v2' });
     });
 
+    it("retries a failover group's GET on the standby target when the active target refuses, before its other pods", async () => {
+      const standby = await backend('fb-0', 'v2');
+      const [dead1, dead2] = [deadEndpoint('fa-0', 'v1', await closedPort()), deadEndpoint('fa-1', 'v1', await closedPort())];
+      table.fo = { service: 'fo', failover: true, versions: [{ version: 'v1', weight: 100, endpoints: [dead1, dead2] }, { version: 'v2', weight: 0, endpoints: [standby.endpoint] }] };
+      await startProxy();
+
+      const replies = [await send('GET', '/gateway/fo/'), await send('GET', '/gateway/fo/')];
+
+      expect(replies.map((r) => [r.status, r.headers['x-grid-pod']])).toEqual([
+        [200, 'fb-0'],
+        [200, 'fb-0'],
+      ]);
+    });
+
     it('does not retry a POST: 502 naming the service and pod', async () => {
       const live = await backend('live', 'v1');
       setRoute('api', ['v1', 100, [deadEndpoint('dead', 'v1', await closedPort()), live.endpoint]]);
