@@ -1,5 +1,7 @@
 // The gateway under hostile clients (issue 15): normal traffic's latency alone and under each
-// attack in the same run, Grid's RSS with and without the attackers, and when Grid closed them.
+// attack in the same run, for clients of the attacked pod and of another service's pod apart,
+// Grid's event-loop delay and the machine's idle CPU per phase, Grid's RSS with and without the
+// attackers, and when Grid closed them.
 // Attacks: 5,000 idle connections; slowloris heads and bodies (a byte a second); clients that ask
 // for 64 MiB and never read; clients that pipeline requests for 1 MiB each and never read.
 // Every loop is bounded in time and count; traffic only to 127.0.0.1.
@@ -15,13 +17,16 @@ import { ROOT, childrenOf, fmt, gitInfo, gridHttp, mdTable, onExitCleanup, parse
 const args = parseArgs();
 const IDLE = Math.max(1, Math.min(15_000, Number(args.idle ?? 5000)));
 const SECONDS = Math.max(1, Math.min(30, Number(args.seconds ?? 5)));
-const CONCURRENCY = 8;
+/** Normal clients per target (the attacked pod's service, and another service): 2 × 4 in all. */
+const CONCURRENCY = 4;
 const SLOWLORIS = 250;
 const NEVER_READ = 100;
 const PIPELINERS = 50;
 const PIPELINED = 20;
 /** Short timeouts so that the closes are seen within the run; the defaults are in the markdown. */
 const TIMEOUT_MS = 5000;
+/** Long enough to measure beside never-readers that have filled their buffers and wait to be cut. */
+const SEND_TIMEOUT_MS = 10_000;
 const MIB = 1024 * 1024;
 
 const sockets = new Set();
@@ -36,13 +41,39 @@ function tcpMem() {
   return { mib: round((pages * 4096) / MIB, 0), pressureMib: round((pressure * 4096) / MIB, 0) };
 }
 
+/** The machine's idle CPU share between two /proc/stat readings: the machine is shared, and a saturated one delays every process. */
+function cpuStat() {
+  return fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+}
+function idlePct(a, b) {
+  const d = b.map((v, i) => v - a[i]);
+  const total = d.reduce((x, y) => x + y, 0);
+  return total > 0 ? round((100 * (d[3] + d[4])) / total, 0) : null;
+}
+
 function rss(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m[1]) * 1024;
 }
 
-/** Closed-loop normal clients on keep-alive connections: latency of GET /big/ (a small answer). */
-async function load(base, seconds) {
+/** Grid's event-loop delay reports (bench/eld-preload.mjs): [epoch ms, max delay ms]. */
+const eld = [];
+
+/**
+ * Closed-loop normal clients on keep-alive connections, CONCURRENCY per target at once: latency of
+ * GET / (a small answer) per target. Also Grid's worst event-loop delay and the machine's idle CPU
+ * over the same time.
+ */
+async function load(targets, seconds) {
+  const from = Date.now();
+  const cpu0 = cpuStat();
+  const entries = await Promise.all(Object.entries(targets).map(async ([name, base]) => [name, await loadOne(base, seconds)]));
+  const to = Date.now();
+  const delays = eld.filter(([t]) => t > from && t <= to + 250).map(([, d]) => d);
+  return { ...Object.fromEntries(entries), eldMaxMs: delays.length ? Math.max(...delays) : null, idlePct: idlePct(cpu0, cpuStat()) };
+}
+
+async function loadOne(base, seconds) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const lat = [];
   let errors = 0;
@@ -127,10 +158,19 @@ async function main() {
     GRID_DATA_DIR: tmp,
     GRID_LOG_LEVEL: 'warn',
     GRID_CLIENT_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS),
-    GRID_CLIENT_SEND_TIMEOUT_MS: String(TIMEOUT_MS),
+    GRID_CLIENT_SEND_TIMEOUT_MS: String(SEND_TIMEOUT_MS),
   };
   delete env.NODE_OPTIONS;
-  const child = startProcess('grid', process.execPath, ['dist/main.js'], { cwd: ROOT, env });
+  const child = startProcess('grid', process.execPath, ['--import', './bench/eld-preload.mjs', 'dist/main.js'], { cwd: ROOT, env });
+  let eldRest = '';
+  child.stderr.on('data', (d) => {
+    const lines = (eldRest + d).split('\n');
+    eldRest = lines.pop();
+    for (const l of lines) {
+      const m = /^grid-eld (\d+) ([\d.]+)$/.exec(l);
+      if (m) eld.push([Number(m[1]), Number(m[2])]);
+    }
+  });
   const podPids = new Set();
   onExitCleanup(() => {
     for (const pid of childrenOf(child.pid)) podPids.add(pid);
@@ -144,27 +184,32 @@ async function main() {
   });
   const m = await waitForOutput(child, /Grid listening on (http:\/\/127\.0\.0\.1:\d+) \(gateway on (http:\/\/127\.0\.0\.1:\d+)\)/, 30_000, 'Grid start-up line');
   const grid = { url: m[1], gatewayUrl: m[2], pid: child.pid };
-  const yaml = `apiVersion: v1
+  // Two services, one pod each, same fixture: 'big' is attacked, 'other' only serves normal clients.
+  const svc = (name) => `apiVersion: v1
 kind: Service
-metadata: { name: big }
+metadata: { name: ${name} }
 spec:
   replicas: 1
   command: ["node", "test/fixtures/hostile/big-server.js"]
   readinessProbe: { httpGet: { path: /health/ready }, periodSeconds: 1 }
   terminationGracePeriodSeconds: 2
 `;
-  const r = await gridHttp('POST', `${grid.url}/apply`, yaml);
-  if (r.status !== 200) throw new Error(`apply: HTTP ${r.status} ${r.text}`);
+  for (const name of ['big', 'other']) {
+    const r = await gridHttp('POST', `${grid.url}/apply`, svc(name));
+    if (r.status !== 200) throw new Error(`apply ${name}: HTTP ${r.status} ${r.text}`);
+  }
   await waitServiceReady(grid.url, 'big', 1, 30_000, 50);
+  await waitServiceReady(grid.url, 'other', 1, 30_000, 50);
   const base = `${grid.gatewayUrl}/big`;
+  const targets = { same: base, other: `${grid.gatewayUrl}/other` };
   const mainBase = `${grid.url}/gateway/big`;
   const aborted = async () => (await gridHttp('GET', `${base}/stats`)).json.aborted;
-  await load(base, 3); // warm-up
+  await load(targets, 3); // warm-up
   const phases = [];
   const rss0 = rss(grid.pid);
 
   // Normal alone.
-  phases.push({ phase: 'normal alone', rss: rss0, ...(await load(base, SECONDS)) });
+  phases.push({ phase: 'normal alone', rss: rss0, ...(await load(targets, SECONDS)) });
 
   // Idle connections: half on each port.
   {
@@ -173,7 +218,7 @@ spec:
     await opened(conns);
     await sleep(1000);
     const rssIdle = rss(grid.pid);
-    const l = await load(base, SECONDS);
+    const l = await load(targets, SECONDS);
     phases.push({ phase: `${IDLE} idle connections`, rss: rssIdle, ...l, perConnection: Math.round((rssIdle - rss0) / IDLE), closes: closeTimes(conns) });
     closeAll(conns);
   }
@@ -195,7 +240,7 @@ spec:
     }
     await opened(conns);
     const rssAttack = rss(grid.pid);
-    const l = await load(base, SECONDS);
+    const l = await load(targets, SECONDS);
     await until(() => conns.every((c) => c.closedAfter >= 0), TIMEOUT_MS + 5000);
     for (const c of conns) clearInterval(c.drip);
     phases.push({ phase: `${SLOWLORIS} slowloris (heads and bodies, 1 byte/s)`, rss: rssAttack, ...l, closes: closeTimes(conns), answered408: conns.filter((c) => c.first.startsWith('HTTP/1.1 408')).length });
@@ -215,13 +260,33 @@ spec:
       conns.push(c);
     }
     await opened(conns);
-    await sleep(500);
+    await sleep(300);
+    // While the responses start: pod, kernel and Grid copy each until the never-reader's socket buffers are full.
+    const arriving = await load(targets, 2);
+    phases.push({ phase: `${NEVER_READ} never-readers of 64 MiB, while their responses fill the buffers (0.3–2.3 s)`, rss: rss(grid.pid), ...arriving });
+    // Then they only hold their connections until the send timeout cuts them: settled once the kernel's TCP memory stops growing.
+    let last = tcpMem().mib;
+    await until(() => {
+      const now = tcpMem().mib;
+      const stable = Math.abs(now - last) <= Math.max(2, last * 0.02);
+      last = now;
+      return stable;
+    }, 3000, 250);
+    const settledAfter = round(performance.now() - since, 0);
     const rssAttack = rss(grid.pid);
     const kernel = tcpMem();
-    const l = await load(base, Math.min(SECONDS, TIMEOUT_MS / 1000 - 1));
+    const holdSeconds = Math.max(1, Math.min(SECONDS, (SEND_TIMEOUT_MS - (performance.now() - since) - 1500) / 1000));
+    const holding = await load(targets, holdSeconds);
     let cutAfter = null;
-    if (await until(async () => (await aborted()) - before >= NEVER_READ, TIMEOUT_MS + 10_000, 100)) cutAfter = round(performance.now() - since, 0);
-    phases.push({ phase: `${NEVER_READ} clients never reading a 64 MiB response`, rss: rssAttack, ...l, perConnection: Math.round((rssAttack - rss0) / NEVER_READ), cutAllWithinMs: cutAfter, kernel });
+    if (await until(async () => (await aborted()) - before >= NEVER_READ, SEND_TIMEOUT_MS + 10_000, 100)) cutAfter = round(performance.now() - since, 0);
+    phases.push({
+      phase: `${NEVER_READ} never-readers of 64 MiB, holding full buffers (from ${round(settledAfter / 1000, 1)} s, ${round(holdSeconds, 1)} s)`,
+      rss: rssAttack,
+      ...holding,
+      perConnection: Math.round((rssAttack - rss0) / NEVER_READ),
+      cutAllWithinMs: cutAfter,
+      kernel,
+    });
     closeAll(conns);
   }
   await sleep(1000);
@@ -240,10 +305,14 @@ spec:
     await opened(conns);
     await sleep(500);
     const rssAttack = rss(grid.pid);
-    const l = await load(base, Math.min(SECONDS, TIMEOUT_MS / 1000 - 1));
+    const l = await load(targets, Math.min(SECONDS, SEND_TIMEOUT_MS / 1000 - 1));
     phases.push({ phase: `${PIPELINERS} clients pipelining ${PIPELINED} × 1 MiB, never reading`, rss: rssAttack, ...l, perConnection: Math.round((rssAttack - rss0) / PIPELINERS) });
     closeAll(conns);
   }
+
+  // The baseline again: on a shared machine, how far normal traffic drifts without any attack.
+  await sleep(1000);
+  phases.push({ phase: 'normal alone, again (after the attacks)', rss: rss(grid.pid), ...(await load(targets, SECONDS)) });
 
   for (const pid of childrenOf(grid.pid)) podPids.add(pid);
   await stopProcess(child, 10_000);
@@ -256,20 +325,28 @@ spec:
   md.push(`${gitInfo().commit ?? ''} · ${new Date().toISOString()} · ${os.cpus().length} cores · \`node bench/run.js hostile\``);
   md.push('');
   md.push(
-    `Normal traffic: ${CONCURRENCY} keep-alive clients, closed loop, \`GET /big/\` on the dedicated listener for ${SECONDS} s per phase (fewer while never-readers are still connected), in the same run as every attack. ` +
-      `Grid ran with GRID_CLIENT_REQUEST_TIMEOUT_MS=GRID_CLIENT_SEND_TIMEOUT_MS=${TIMEOUT_MS} so the closes happen within the run (defaults 30 s and 60 s; idle 65 s; GRID_MAX_CONNECTIONS 10,000). One process pod (test/fixtures/hostile/big-server.js). Attackers split over the main port (/gateway/big) and the dedicated listener.`,
+    `Normal traffic, in the same run as every attack: ${CONCURRENCY} keep-alive clients of the attacked pod's service (\`GET /big/\`, "same pod") and ${CONCURRENCY} of another service's pod (\`GET /other/\`, "other service"), at once, closed loop, on the dedicated listener, new connections each phase, ${SECONDS} s per phase unless said. ` +
+      `Grid ran with GRID_CLIENT_REQUEST_TIMEOUT_MS=${TIMEOUT_MS} and GRID_CLIENT_SEND_TIMEOUT_MS=${SEND_TIMEOUT_MS} so the closes happen within the run (defaults 30 s and 60 s; idle 65 s; GRID_MAX_CONNECTIONS 10,000). Two process pods (test/fixtures/hostile/big-server.js), one per service. Attackers split over the main port (/gateway/big) and the dedicated listener. ` +
+      `"Grid loop delay" is the worst event-loop delay Grid saw during the phase (monitorEventLoopDelay, bench/eld-preload.mjs); "machine idle" is the whole machine's idle CPU (/proc/stat; the machine is shared).`,
   );
   md.push('');
+  const ratio = (p, t) => fmt(p[t].p99 / normal[t].p99);
   md.push(
     mdTable(
-      ['phase', 'normal req', 'errors', 'p50 ms', 'p99 ms', 'p99 / alone', 'Grid RSS MiB', 'RSS over baseline per attacker', 'attackers closed'],
+      ['phase', 'same pod: req', 'p50 ms', 'p99 ms', 'p99 / alone', 'other service: req', 'p50 ms', 'p99 ms', 'p99 / alone', 'errors', 'Grid loop delay max ms', 'machine idle %', 'Grid RSS MiB', 'RSS over baseline per attacker', 'attackers closed'],
       phases.map((p) => [
         p.phase,
-        p.requests,
-        p.errors,
-        fmt(p.p50),
-        fmt(p.p99),
-        fmt(p.p99 / normal.p99),
+        p.same.requests,
+        fmt(p.same.p50),
+        fmt(p.same.p99),
+        ratio(p, 'same'),
+        p.other.requests,
+        fmt(p.other.p50),
+        fmt(p.other.p99),
+        ratio(p, 'other'),
+        p.same.errors + p.other.errors,
+        fmt(p.eldMaxMs, 0),
+        p.idlePct ?? '–',
         fmt(p.rss / MIB, 1),
         p.perConnection === undefined ? '' : `${fmt(p.perConnection / 1024, 1)} KiB`,
         p.closes ? `${p.closes.closed}/${p.closes.of}${p.closes.medianMs === null ? '' : `, median ${p.closes.medianMs} ms, max ${p.closes.maxMs} ms`}${p.answered408 === undefined ? '' : `, ${p.answered408} got 408`}` : p.cutAllWithinMs !== undefined ? (p.cutAllWithinMs === null ? 'NOT all cut' : `all cut within ${p.cutAllWithinMs} ms`) : '',
@@ -278,9 +355,9 @@ spec:
   );
   md.push('');
   const nr = phases.find((p) => p.kernel);
-  if (nr) md.push(`Kernel TCP buffer memory with the never-readers connected: ${nr.kernel.mib} MiB (the kernel's pressure threshold, tcp_mem[1]: ${nr.kernel.pressureMib} MiB).`, '');
+  if (nr) md.push(`Kernel TCP buffer memory with the never-readers holding: ${nr.kernel.mib} MiB (the kernel's pressure threshold, tcp_mem[1]: ${nr.kernel.pressureMib} MiB).`, '');
   md.push(`Idle connections are not closed during the phase (idle timeout 65 s); slowloris closes are measured from their first byte; never-reader cuts from the request (the pod counts its cut responses).`);
-  const files = writeResults('hostile', { phases, timeoutMs: TIMEOUT_MS, idle: IDLE }, md.join('\n'));
+  const files = writeResults('hostile', { phases, timeoutMs: TIMEOUT_MS, sendTimeoutMs: SEND_TIMEOUT_MS, idle: IDLE }, md.join('\n'));
   process.stdout.write(md.join('\n') + `\n\nwrote ${files.md}\n`);
 }
 
