@@ -93,7 +93,7 @@ describe(importDocuments.name, () => {
 
   it('an HPA without scaleTargetRef says it is required', () => {
     const r = sut([deployment(), { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { maxReplicas: 3 } }]);
-    expect(r.errors).toEqual([{ path: '[1].spec.scaleTargetRef', message: 'is required: the kind and name of the Deployment or Rollout it scales' }]);
+    expect(r.errors).toEqual([{ path: '[1].spec.scaleTargetRef', message: 'is required: the kind and name of the Deployment, StatefulSet or Rollout it scales' }]);
   });
 
   it('refuses a document nested deeper than any manifest, before reading it (no stack overflow, no 500)', () => {
