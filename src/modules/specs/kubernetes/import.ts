@@ -314,7 +314,7 @@ function persistentStorage(r: Reader, claimTemplates: Obj[], data: DataMount, se
     for (const k of Object.keys(map(t.spec))) r.ignored.push(join(join(at, 'spec'), k));
   });
   const claim = `volumeClaimTemplates[${data.claim}] ${String(map(claimTemplates[data.claim].metadata).name)}, mounted at ${data.mountPath}`;
-  const became = `${claim} → spec.storage.persistent: each pod of ${service} gets a directory of its own, kept across restarts, in $${POD_DATA_ENV} (Grid sets it; $(${POD_DATA_ENV}) in a command)`;
+  const became = `${claim} → spec.storage.persistent: each pod of ${service} gets a directory of its own, kept across restarts, in $${POD_DATA_ENV} (Grid sets it, and expands $(${POD_DATA_ENV}) in a command)`;
   if (data.readers.length > 0) return `${became}; ${data.readers.join(' and ')} name ${data.mountPath}, where Grid mounts nothing: the program must read $${POD_DATA_ENV} instead`;
   if (!data.fromEnv) return `${became}; nothing tells the program ${data.mountPath} (no ${POD_DATA_ENV}=${data.mountPath}), so if it writes there by itself, it must read $${POD_DATA_ENV} instead`;
   return became;
