@@ -246,7 +246,7 @@ describe(exportManifests.name, () => {
 
     it('warns about the size it chose, the progress deadline, and surge settings only when the spec has its own', () => {
       const plain = sut([store()]).warnings;
-      expect(plain).toEqual(expect.arrayContaining([expect.stringMatching(/^store: spec\.storage\.persistent → a StatefulSet whose pods each claim a 1Gi ReadWriteOnce volume .*set the request \(and storageClassName\)/), expect.stringContaining('no progress deadline')]));
+      expect(plain).toEqual(expect.arrayContaining([expect.stringMatching(/^store: spec\.storage\.persistent becomes a StatefulSet whose pods each claim a 1Gi ReadWriteOnce volume .*set the request \(and storageClassName\)/), expect.stringContaining('no progress deadline')]));
       expect(plain.filter((w) => w.includes('maxSurge'))).toEqual([]);
       expect(sut([store({}, { maxSurge: 1 })]).warnings).toEqual(expect.arrayContaining([expect.stringContaining('maxSurge/maxUnavailable are not exported')]));
     });
@@ -326,6 +326,8 @@ describe('examples/ exported', () => {
     const r = exportManifests(parsed.manifests, parsed.groups, { prometheusAddress: PROM, images });
     expect(r.errors).toEqual([]);
     expect(r.objects.length).toBeGreaterThan(0);
+    // Warnings travel as Warning headers, which carry ASCII only (a → arrives as ?).
+    for (const w of r.warnings) expect(w).toMatch(/^[ -~]*$/);
     for (const o of r.objects) validate(o);
     // What `kubectl apply` needs beyond the schema: selectors match the template, Services find pods, analysis templates exist.
     for (const w of r.objects.filter((o) => ['Deployment', 'StatefulSet', 'Rollout'].includes(o.kind)) as any[]) {
