@@ -406,7 +406,7 @@ interface ContainerSide {
 /** Fills the Grid spec from the one container; answers whether it declared a port. */
 function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[] | undefined, annotations: Obj, side: ContainerSide): boolean {
   r.rest(c, at, CONTAINER_KNOWN);
-  if (c.volumeMounts !== undefined && side.claims.length === 0) r.ignored.push(join(at, 'volumeMounts'));
+  if (c.volumeMounts !== undefined && (side.claims.length === 0 || !Array.isArray(c.volumeMounts))) r.ignored.push(join(at, 'volumeMounts'));
   else if (Array.isArray(c.volumeMounts)) {
     c.volumeMounts.forEach((raw, i) => {
       const m = map(raw);
