@@ -2,6 +2,7 @@
 // back as Kubernetes objects (validated with kubernetes-models), warnings as headers and on stderr.
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Service } from 'kubernetes-models/v1/Service';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout';
@@ -12,6 +13,7 @@ import { describeWithDocker } from '../utils/docker.js';
 
 const MODELS: Record<string, new (o: any) => { validate(): void }> = {
   Deployment,
+  StatefulSet,
   Service,
   HorizontalPodAutoscaler,
   Rollout,
@@ -130,6 +132,18 @@ describeWithDocker('export', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('examples/demo.yaml');
     expect(bad.stderr).toContain('--image web=IMAGE');
+  });
+
+  it("gridctl export -f examples/shop.yaml: the persistent store is a StatefulSet with a claim per pod and a headless Service; the claim's size is a warning", async () => {
+    const images = ['store', 'data-ingest', 'business-logic', 'frontend-api'].flatMap((s) => ['--image', `${s}=registry.example/${s}:1`]);
+    const r = await gridctl(['export', '-f', 'examples/shop.yaml', ...images], { url: g.url });
+    expect(r.code).toBe(0);
+    const objects = parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean);
+    expect(refs(objects).slice(0, 4)).toEqual(['StatefulSet/store', 'Service/store', 'Service/store-headless', 'Deployment/data-ingest']);
+    validateAll(objects);
+    expect(objects[0].spec).toMatchObject({ serviceName: 'store-headless', volumeClaimTemplates: [{ metadata: { name: 'data' } }] });
+    expect(objects[0].spec.template.spec.containers[0].env[0]).toEqual({ name: 'GRID_POD_DATA', value: '/data' });
+    expect(r.stderr).toMatch(/^warning: store: spec\.storage\.persistent becomes a StatefulSet whose pods each claim a 1Gi ReadWriteOnce volume/m);
   });
 
   it.each([[[]], [['web', '--all']], [['--image', 'x']]])('gridctl export %j is a usage error', async (args) => {

@@ -1,6 +1,7 @@
 // Importing Kubernetes and Compose files (issue 14) on one real Grid: a Deployment + Service + HPA
 // stream runs Ready through the gateway as processes (the grid.dev/command annotation) always, and
 // as containers when a Docker Engine answers; a Compose file goes through gridctl apply -f.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dockerInstanceId as instanceId } from '../../src/modules/runtime/drivers/docker-instance.js';
 import { gridctl } from '../utils/cli.js';
@@ -136,6 +137,47 @@ describe('import of Kubernetes and Compose files', () => {
       return true;
     }, 30_000);
     expect((await json(`${g.url}/gateway/frontend-api/health/ready`)).status).toBe(200);
+  });
+
+  it('gridctl apply -f a StatefulSet with a claim template runs it as a persistent service: its pod writes under GRID_POD_DATA', async () => {
+    // As export writes it: the claim mounted at /data and GRID_POD_DATA pointing there, which Grid replaces with the pod's own directory.
+    const sts = `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: kv
+  annotations: { grid.dev/command: '["node", "test/fixtures/storage-server.js", "$(GRID_POD_DATA)"]' }
+spec:
+  serviceName: kv-headless
+  replicas: 1
+  selector: { matchLabels: { app: kv } }
+  template:
+    metadata: { labels: { app: kv } }
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+        - name: kv
+          image: registry.example/kv:1
+          env: [{ name: GRID_POD_DATA, value: /data }]
+          volumeMounts: [{ name: data, mountPath: /data }]
+          readinessProbe: { httpGet: { path: /health }, periodSeconds: 1 }
+  volumeClaimTemplates:
+    - metadata: { name: data }
+      spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
+`;
+    const r = await gridctl(['apply', '-f', '-'], { url: g.url, input: sts });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe(
+      'statefulset.apps/kv → service/kv created (runs on this host as a process: node test/fixtures/storage-server.js $(GRID_POD_DATA)) ' +
+        '(storage: volumeClaimTemplates[0] data, mounted at /data → spec.storage.persistent: each pod of kv gets a directory of its own, kept across restarts, in $GRID_POD_DATA (Grid sets it, and expands $(GRID_POD_DATA) in a command)) ' +
+        '(ignored: spec.volumeClaimTemplates[0].spec.accessModes, spec.volumeClaimTemplates[0].spec.resources)\n',
+    );
+    expect((await json<{ spec: unknown }>(`${g.url}/services/kv`)).body.spec).toMatchObject({ storage: { persistent: true }, env: [] });
+    const [pod] = await expectEventually(() => readyPods(g, 'kv', 1), 30_000);
+    expect(pod).toMatchObject({ ordinal: 0 });
+    const dir = path.join(g.dataDir, 'pods', 'kv-0');
+    expect(JSON.parse((await (await fetch(`${g.url}/gateway/kv/env`)).text())).env).toBe(dir);
+    expect((await fetch(`${g.url}/gateway/kv/data`, { method: 'POST', body: 'kept' })).status).toBe(201);
+    expect(fs.readFileSync(path.join(dir, 'data.txt'), 'utf8')).toBe('kept\n');
   });
 
   it("gridctl apply -f tells an imported object's refusal against its file", async () => {

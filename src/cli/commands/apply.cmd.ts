@@ -8,7 +8,7 @@ export function registerApply(program: Command): void {
   examples(
     program
       .command('apply')
-      .description('Create or update services and failover groups from YAML/JSON documents (Grid specs, Kubernetes Deployments/Rollouts/Services/HPAs, Compose files), all in one request: one bad document and nothing is applied')
+      .description('Create or update services and failover groups from YAML/JSON documents (Grid specs, Kubernetes Deployments/StatefulSets/Rollouts/Services/HPAs, Compose files), all in one request: one bad document and nothing is applied')
       .option('-f, --filename <path>', 'a file, a directory (*.yaml, *.yml, *.json) or - for stdin; repeatable', collect)
       .option('-R, --recursive', 'read the subdirectories of a -f directory too')
       .option('--dry-run [strategy]', 'server: Grid validates and says what would happen, storing nothing')

@@ -97,6 +97,14 @@ describe(resultLines.name, () => {
     ]);
   });
 
+  it("says where a StatefulSet's data goes on Grid, before what it ignored", () => {
+    const sts = [doc('s.yaml', 1, { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' } })];
+    const imported = [{ object: 'StatefulSet/db', became: 'service/db', ignored: ['spec.volumeClaimTemplates[0].spec.resources'], index: 0, storage: 'volumeClaimTemplates[0] data, mounted at /data → spec.storage.persistent: …' }];
+    expect(sut(sts, [{ service: 'db', result: 'created' }], false, imported)).toEqual([
+      'statefulset.apps/db → service/db created (storage: volumeClaimTemplates[0] data, mounted at /data → spec.storage.persistent: …) (ignored: spec.volumeClaimTemplates[0].spec.resources)',
+    ]);
+  });
+
   it('tells a service and a group of the same name apart', () => {
     expect(sut([doc('a.yaml', 1, group('x'))], [{ service: 'x', result: 'configured' }], false)).toEqual([]);
   });

@@ -203,9 +203,11 @@ export interface ImportedNote {
   ignored: string[];
   index: number;
   runsOnHost?: string[];
+  /** A StatefulSet's claim template that became spec.storage.persistent, and what its program must read. */
+  storage?: string;
 }
 
-const GROUPS: Record<string, string> = { Deployment: 'deployment.apps', Rollout: 'rollout.argoproj.io', HorizontalPodAutoscaler: 'horizontalpodautoscaler.autoscaling', Ingress: 'ingress.networking.k8s.io' };
+const GROUPS: Record<string, string> = { Deployment: 'deployment.apps', StatefulSet: 'statefulset.apps', Rollout: 'rollout.argoproj.io', HorizontalPodAutoscaler: 'horizontalpodautoscaler.autoscaling', Ingress: 'ingress.networking.k8s.io' };
 
 /** `Deployment/api` as kubectl names it: `deployment.apps/api`. */
 export function kubectlRef(object: string): string {
@@ -230,7 +232,9 @@ export function resultLines(docs: SourceDoc[], applied: AppliedResult[], dryRun:
         const ignored = n.ignored.length > 0 ? ` (ignored: ${n.ignored.join(', ')})` : '';
         // The one thing an imported file can do that its Kubernetes reading does not say: run a command on this machine.
         const runs = n.runsOnHost ? ` (runs on this host as a process: ${n.runsOnHost.map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ')})` : '';
-        lines.push(n.became ? `${kubectlRef(n.object)} → ${n.became}${r ? ` ${r.result}` : ''}${dry}${runs}${ignored}` : `${kubectlRef(n.object)}${ignored}`);
+        // Where a StatefulSet's data goes on Grid: a program reading its mount path would find nothing there.
+        const storage = n.storage ? ` (storage: ${n.storage})` : '';
+        lines.push(n.became ? `${kubectlRef(n.object)} → ${n.became}${r ? ` ${r.result}` : ''}${dry}${runs}${storage}${ignored}` : `${kubectlRef(n.object)}${ignored}`);
       }
       return;
     }

@@ -69,7 +69,7 @@ export class ExportController {
   @ApiOperation({
     summary: 'Export stored specs as Kubernetes and Argo Rollouts objects',
     description:
-      'Rolling → apps/v1 Deployment; BlueGreen/Canary → argoproj.io/v1alpha1 Rollout (+ `<name>-preview` Service, + `<name>-analysis` AnalysisTemplate for Canary analysis); a v1 Service per service; autoscale → autoscaling/v2 HorizontalPodAutoscaler; a FailoverGroup → a Service for its first service target. What has no equivalent comes as `Warning: 299` headers (and `# warning:` lines in YAML). For `kubectl apply -f -`.',
+      'Rolling → apps/v1 Deployment; `storage.persistent` → apps/v1 StatefulSet (a 1Gi `data` claim per pod at /data, GRID_POD_DATA=/data, + a headless `<name>-headless` Service); BlueGreen/Canary → argoproj.io/v1alpha1 Rollout (+ `<name>-preview` Service, + `<name>-analysis` AnalysisTemplate for Canary analysis); a v1 Service per service; autoscale → autoscaling/v2 HorizontalPodAutoscaler; a FailoverGroup → a Service for its first service target. What has no equivalent comes as `Warning: 299` headers (and `# warning:` lines in YAML). For `kubectl apply -f -`.',
   })
   @ApiProduces('application/yaml', 'application/json')
   @ApiQuery({ name: 'format', required: false, description: 'kubernetes (the default and only format)' })

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Service } from 'kubernetes-models/v1/Service';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout';
@@ -25,6 +26,7 @@ const find = (objects: K8sObject[], kind: string, name: string) => objects.find(
 function validate(o: K8sObject): void {
   const models: Record<string, new (o: any) => { validate(): void }> = {
     'apps/v1 Deployment': Deployment,
+    'apps/v1 StatefulSet': StatefulSet,
     'v1 Service': Service,
     'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
     'argoproj.io/v1alpha1 Rollout': Rollout,
@@ -200,6 +202,63 @@ describe(exportManifests.name, () => {
     });
   });
 
+  describe('spec.storage.persistent → StatefulSet', () => {
+    const store = (spec: Partial<ServiceSpec> = {}, rollout: Partial<RolloutSpec> = {}) => manifest('store', { storage: { persistent: true }, replicas: 2, env: [{ name: 'DB', value: '$(GRID_POD_DATA)/db' }], ...spec }, rollout);
+
+    it('a StatefulSet governed by a headless Service, beside the ClusterIP Service; every object validates', () => {
+      const r = sut([store({ autoscale: { targetCPU: 60, min: 2, max: 5, scaleDownStabilizationSeconds: 300 } })]);
+      expect(r.errors).toEqual([]);
+      expect(r.objects.map((o) => `${o.kind}/${String(o.metadata.name)}`)).toEqual(['StatefulSet/store', 'Service/store', 'Service/store-headless', 'HorizontalPodAutoscaler/store']);
+      for (const o of r.objects) validate(o);
+      const sts = find(r.objects, 'StatefulSet', 'store');
+      expect(sts.spec).toMatchObject({
+        serviceName: 'store-headless',
+        replicas: 2,
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'store' } },
+        podManagementPolicy: 'OrderedReady',
+        updateStrategy: { type: 'RollingUpdate' },
+        minReadySeconds: 0,
+        revisionHistoryLimit: 10,
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      });
+      // A Deployment's fields a StatefulSet does not have would fail kubectl's strict validation.
+      expect(sts.spec.strategy).toBeUndefined();
+      expect(sts.spec.progressDeadlineSeconds).toBeUndefined();
+      expect(find(r.objects, 'Service', 'store-headless').spec).toEqual({ clusterIP: 'None', selector: { 'app.kubernetes.io/name': 'store' }, ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }] });
+      expect(find(r.objects, 'Service', 'store').spec.type).toBe('ClusterIP');
+      expect(find(r.objects, 'HorizontalPodAutoscaler', 'store').spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'store' });
+    });
+
+    it('the container mounts the claim where GRID_POD_DATA says, set first so $(GRID_POD_DATA) expands in later values', () => {
+      const c = find(sut([store()]).objects, 'StatefulSet', 'store').spec.template.spec.containers[0];
+      expect(c.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
+      expect(c.env).toEqual([
+        { name: 'GRID_POD_DATA', value: '/data' },
+        { name: 'DB', value: '$(GRID_POD_DATA)/db' },
+        { name: 'PORT', value: '8080' },
+      ]);
+    });
+
+    it("a spec's own GRID_POD_DATA is replaced, as Grid replaces it", () => {
+      const c = find(sut([store({ env: [{ name: 'GRID_POD_DATA', value: '/elsewhere' }] })]).objects, 'StatefulSet', 'store').spec.template.spec.containers[0];
+      expect(c.env.filter((e: { name: string }) => e.name === 'GRID_POD_DATA')).toEqual([{ name: 'GRID_POD_DATA', value: '/data' }]);
+    });
+
+    it('warns about the size it chose, the progress deadline, and surge settings only when the spec has its own', () => {
+      const plain = sut([store()]).warnings;
+      expect(plain).toEqual(expect.arrayContaining([expect.stringMatching(/^store: spec\.storage\.persistent becomes a StatefulSet whose pods each claim a 1Gi ReadWriteOnce volume .*set the request \(and storageClassName\)/), expect.stringContaining('no progress deadline')]));
+      expect(plain.filter((w) => w.includes('maxSurge'))).toEqual([]);
+      expect(sut([store({}, { maxSurge: 1 })]).warnings).toEqual(expect.arrayContaining([expect.stringContaining('maxSurge/maxUnavailable are not exported')]));
+    });
+
+    it.each([
+      ['52 characters fit', 'a'.repeat(52), []],
+      ["53 do not: the controller-revision-hash label of its pods would pass 63", 'a'.repeat(53), [{ path: '[0].metadata.name', message: expect.stringContaining('fit in 52 characters') }]],
+    ])('a name of %s', (_, name, errors) => {
+      expect(sut([manifest(name, { storage: { persistent: true } })]).errors).toEqual(errors);
+    });
+  });
+
   it('namespace goes on every object', () => {
     const r = sut([manifest('api', { autoscale: { targetCPU: 50, min: 1, max: 2, scaleDownStabilizationSeconds: 300 } }, { strategy: 'BlueGreen' })], [], { namespace: 'shop' });
     expect(r.objects.map((o) => o.metadata.namespace)).toEqual(['shop', 'shop', 'shop', 'shop']);
@@ -267,13 +326,20 @@ describe('examples/ exported', () => {
     const r = exportManifests(parsed.manifests, parsed.groups, { prometheusAddress: PROM, images });
     expect(r.errors).toEqual([]);
     expect(r.objects.length).toBeGreaterThan(0);
+    // Warnings travel as Warning headers, which carry ASCII only (a → arrives as ?).
+    for (const w of r.warnings) expect(w).toMatch(/^[ -~]*$/);
     for (const o of r.objects) validate(o);
     // What `kubectl apply` needs beyond the schema: selectors match the template, Services find pods, analysis templates exist.
-    for (const w of r.objects.filter((o) => o.kind === 'Deployment' || o.kind === 'Rollout') as any[]) {
+    for (const w of r.objects.filter((o) => ['Deployment', 'StatefulSet', 'Rollout'].includes(o.kind)) as any[]) {
       expect(w.spec.template.metadata.labels).toMatchObject(w.spec.selector.matchLabels);
       const port = w.spec.template.spec.containers[0].ports[0].containerPort;
       expect(find(r.objects, 'Service', w.metadata.name).spec.ports[0].targetPort).toBe(port);
-      for (const t of w.spec.strategy.canary?.analysis?.templates ?? []) expect(find(r.objects, 'AnalysisTemplate', t.templateName)).toBeDefined();
+      for (const t of w.spec.strategy?.canary?.analysis?.templates ?? []) expect(find(r.objects, 'AnalysisTemplate', t.templateName)).toBeDefined();
+      // A StatefulSet's governing Service exists and selects its pods; every mount is one of its claim templates.
+      if (w.kind !== 'StatefulSet') continue;
+      expect(find(r.objects, 'Service', w.spec.serviceName).spec.selector).toEqual(w.spec.selector.matchLabels);
+      const claims = w.spec.volumeClaimTemplates.map((t: any) => t.metadata.name);
+      for (const m of w.spec.template.spec.containers[0].volumeMounts) expect(claims).toContain(m.name);
     }
     for (const h of r.objects.filter((o) => o.kind === 'HorizontalPodAutoscaler') as any[]) expect(find(r.objects, h.spec.scaleTargetRef.kind, h.spec.scaleTargetRef.name)).toBeDefined();
   });

@@ -7,8 +7,13 @@ import {
   ANALYSIS_SUFFIX,
   ANNOTATION_COMMAND,
   ANNOTATION_IMAGE,
+  DATA_MOUNT_PATH,
+  DATA_VOLUME,
   DEFAULT_CONTAINER_PORT,
+  DEFAULT_STORAGE_REQUEST,
+  HEADLESS_SUFFIX,
   PORT_ENV,
+  POD_DATA_ENV,
   PREVIEW_SUFFIX,
   SERVICE_PORT,
   SERVICE_PORT_NAME,
@@ -113,13 +118,39 @@ function exportService(m: ServiceManifest, index: number, opts: ExportOptions, o
   warnService(m, out);
 
   const strategy = spec.rollout.strategy;
-  const workloadKind = strategy === 'Rolling' ? 'Deployment' : 'Rollout';
+  const persistent = spec.storage?.persistent === true;
+  // The validator refuses Canary and BlueGreen with storage, so a persistent service is always Rolling.
+  const workloadKind = persistent ? 'StatefulSet' : strategy === 'Rolling' ? 'Deployment' : 'Rollout';
   const workloadApi = strategy === 'Rolling' ? 'apps/v1' : 'argoproj.io/v1alpha1';
+  const template = { metadata: { labels }, spec: podSpec(name, image, spec, port) };
+  if (persistent) {
+    out.objects.push({
+      apiVersion: workloadApi,
+      kind: workloadKind,
+      metadata: meta(name, true),
+      spec: {
+        serviceName: `${name}${HEADLESS_SUFFIX}`,
+        replicas: spec.replicas,
+        selector: { matchLabels: selector },
+        template,
+        // Highest ordinal first, one pod at a time, each Ready before the next: Grid's update of a persistent service.
+        podManagementPolicy: 'OrderedReady',
+        updateStrategy: { type: 'RollingUpdate' },
+        minReadySeconds: spec.rollout.minReadySeconds,
+        revisionHistoryLimit: spec.revisionHistoryLimit,
+        volumeClaimTemplates: [{ metadata: { name: DATA_VOLUME }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: DEFAULT_STORAGE_REQUEST } } } }],
+      },
+    });
+    out.objects.push(service(meta(name), selector, port));
+    out.objects.push(headlessService(meta(`${name}${HEADLESS_SUFFIX}`), selector, port));
+    if (spec.autoscale) out.objects.push(hpa(meta(name), workloadApi, workloadKind, name, spec, out));
+    return;
+  }
   const common = {
     // Kept with an HPA too: it is the count the first apply starts with, as in Grid (README: Kubernetes → Export).
     replicas: spec.replicas,
     selector: { matchLabels: selector },
-    template: { metadata: { labels }, spec: podSpec(name, image, spec, port) },
+    template,
     minReadySeconds: spec.rollout.minReadySeconds,
     revisionHistoryLimit: spec.revisionHistoryLimit,
     progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds,
@@ -145,13 +176,25 @@ function exportService(m: ServiceManifest, index: number, opts: ExportOptions, o
   if (spec.autoscale) out.objects.push(hpa(meta(name), workloadApi, workloadKind, name, spec, out));
 }
 
-/** A Kubernetes Service name is a DNS-1035 label (a letter first), and `<name>-preview` must fit in 63 characters too. */
+/**
+ * A Kubernetes Service name is a DNS-1035 label (a letter first), and `<name>-preview` must fit in 63
+ * characters too. A StatefulSet's pods carry the label `controller-revision-hash: <name>-<10-character hash>`,
+ * so its name must leave room for it: the controller cannot create pods of a longer one.
+ */
+const MAX_STATEFULSET_NAME = 52;
+
 function serviceNameFits(m: ServiceManifest, index: number, out: ExportResult): boolean {
   const name = m.metadata.name;
-  const longest = m.spec.rollout.strategy === 'BlueGreen' ? `${name}${PREVIEW_SUFFIX}` : name;
-  if (/^[a-z]/.test(name) && longest.length <= 63) return true;
-  out.errors.push({ path: `[${index}].metadata.name`, message: `service ${name}: a Kubernetes Service name must start with a letter and ${longest} must fit in 63 characters` });
-  return false;
+  const longest = m.spec.rollout.strategy === 'BlueGreen' ? `${name}${PREVIEW_SUFFIX}` : m.spec.storage?.persistent ? `${name}${HEADLESS_SUFFIX}` : name;
+  if (!/^[a-z]/.test(name) || longest.length > 63) {
+    out.errors.push({ path: `[${index}].metadata.name`, message: `service ${name}: a Kubernetes Service name must start with a letter and ${longest} must fit in 63 characters` });
+    return false;
+  }
+  if (m.spec.storage?.persistent && name.length > MAX_STATEFULSET_NAME) {
+    out.errors.push({ path: `[${index}].metadata.name`, message: `service ${name}: a persistent service becomes a StatefulSet, whose name must fit in ${MAX_STATEFULSET_NAME} characters (its pods' controller-revision-hash label adds 11)` });
+    return false;
+  }
+  return true;
 }
 
 function warnService(m: ServiceManifest, out: ExportResult): void {
@@ -175,6 +218,13 @@ function warnService(m: ServiceManifest, out: ExportResult): void {
   }
   if (spec.runtime === 'docker' && spec.network !== 'bridge') out.warnings.push(`${name}: spec.network host has no equivalent (hostNetwork would share the node's ports); the container listens on PORT=${containerPortOf(spec)} in its own network namespace`);
   if (spec.imagePullPolicy === 'Never') out.warnings.push(`${name}: imagePullPolicy Never: the image must already be on every node`);
+  if (spec.storage?.persistent) {
+    out.warnings.push(`${name}: spec.storage.persistent becomes a StatefulSet whose pods each claim a ${DEFAULT_STORAGE_REQUEST} ReadWriteOnce volume (volumeClaimTemplates ${DATA_VOLUME}, mounted at ${DATA_MOUNT_PATH}, ${POD_DATA_ENV}=${DATA_MOUNT_PATH}) of the cluster's default StorageClass: Grid's directories have no size, so set the request (and storageClassName) to what ${name} needs; a container that does not run as root may need securityContext.fsGroup to write it`);
+    const r = spec.rollout;
+    // Grid updates a persistent service one pod at a time, highest ordinal first, as a StatefulSet does: surge settings never applied.
+    if (r.maxSurge !== '25%' || r.maxUnavailable !== '25%') out.warnings.push(`${name}: spec.rollout.maxSurge/maxUnavailable are not exported: a StatefulSet, like Grid for a persistent service, replaces one pod at a time, highest ordinal first`);
+    out.warnings.push(`${name}: a StatefulSet has no progress deadline: an update stuck on a pod that never gets Ready waits there (Grid rolls back after spec.rollout.progressDeadlineSeconds, ${r.progressDeadlineSeconds}s)`);
+  }
   if (spec.dependsOn) out.warnings.push(`${name}: spec.dependsOn (${spec.dependsOn.map((d) => `${d.service} ${d.condition}`).join(', ')}) is not exported: Kubernetes starts pods in no order; an initContainer that waits for ${spec.dependsOn[0].service}, or a readiness probe that checks it, does that there`);
   // What Grid gives every pod besides PORT has no meaning in a cluster: GRID_URL's gateway least of all.
   const gridVars = [...new Set([...spec.env.map((e) => e.value), ...(spec.command ?? [])].flatMap((v) => v.match(/\b(GRID_URL|GRID_POD|GRID_SERVICE|GRID_VERSION|POD_NAME)\b/g) ?? []))];
@@ -182,9 +232,13 @@ function warnService(m: ServiceManifest, out: ExportResult): void {
 }
 
 function podSpec(name: string, image: string, spec: ServiceSpec, port: number): Record<string, unknown> {
+  const persistent = spec.storage?.persistent === true;
   // Grid tells a process or a host-network container its port in PORT; a bridge container listens on its own fixed port.
   const bridge = spec.runtime === 'docker' && spec.network === 'bridge';
-  const env = bridge || spec.env.some((e) => e.name === PORT_ENV) ? spec.env : [...spec.env, { name: PORT_ENV, value: String(port) }];
+  // Grid sets GRID_POD_DATA over the spec's own; first, so a later value's $(GRID_POD_DATA) expands in a cluster.
+  const own = persistent ? spec.env.filter((e) => e.name !== POD_DATA_ENV) : spec.env;
+  const withData = persistent ? [{ name: POD_DATA_ENV, value: DATA_MOUNT_PATH }, ...own] : own;
+  const env = bridge || spec.env.some((e) => e.name === PORT_ENV) ? withData : [...withData, { name: PORT_ENV, value: String(port) }];
   const container: Record<string, unknown> = {
     name,
     image,
@@ -192,6 +246,7 @@ function podSpec(name: string, image: string, spec: ServiceSpec, port: number): 
     ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
     ports: [{ name: SERVICE_PORT_NAME, containerPort: port, protocol: 'TCP' }],
     env: env.map((e) => ({ name: e.name, value: e.value })),
+    ...(persistent ? { volumeMounts: [{ name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH }] } : {}),
   };
   const resources = resourcesOf(spec);
   if (resources) container.resources = resources;
@@ -323,6 +378,16 @@ function service(metadata: Record<string, unknown>, selector: Record<string, str
     kind: 'Service',
     metadata,
     spec: { type: 'ClusterIP', selector, ports: [{ name: SERVICE_PORT_NAME, port: SERVICE_PORT, targetPort: port, protocol: 'TCP' }] },
+  };
+}
+
+/** The Service a StatefulSet names as its serviceName: headless, so each pod has a DNS name (`<name>-0.<name>-headless`). */
+function headlessService(metadata: Record<string, unknown>, selector: Record<string, string>, port: number): K8sObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata,
+    spec: { clusterIP: 'None', selector, ports: [{ name: SERVICE_PORT_NAME, port, targetPort: port, protocol: 'TCP' }] },
   };
 }
 

@@ -14,6 +14,8 @@ export interface ImportNote {
   ignored: string[];
   /** The command it runs as a process on this host (a grid.dev/command annotation or label), said plainly. */
   runsOnHost?: string[];
+  /** A StatefulSet's claim template that became spec.storage.persistent, and what its program must read, said plainly. */
+  storage?: string;
   /** Its position among the request's documents (what `[i]` in an error path counts). */
   index: number;
 }

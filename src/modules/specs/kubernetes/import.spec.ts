@@ -93,7 +93,7 @@ describe(importDocuments.name, () => {
 
   it('an HPA without scaleTargetRef says it is required', () => {
     const r = sut([deployment(), { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { maxReplicas: 3 } }]);
-    expect(r.errors).toEqual([{ path: '[1].spec.scaleTargetRef', message: 'is required: the kind and name of the Deployment or Rollout it scales' }]);
+    expect(r.errors).toEqual([{ path: '[1].spec.scaleTargetRef', message: 'is required: the kind and name of the Deployment, StatefulSet or Rollout it scales' }]);
   });
 
   it('refuses a document nested deeper than any manifest, before reading it (no stack overflow, no 500)', () => {
@@ -283,6 +283,90 @@ describe(importDocuments.name, () => {
     expect(r.notes[1]).toEqual({ object: 'Service/book-search', became: 'service/book-search', ignored: ['spec.type', 'spec.ports[0].nodePort'], index: 1 });
   });
 
+  describe('a StatefulSet', () => {
+    const statefulSet = (container: Obj = {}, spec: Obj = {}) => ({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'reg/db:1', volumeMounts: [{ name: 'data', mountPath: '/data' }], ...container }] } },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } } }],
+        ...spec,
+      },
+    });
+    const claimIgnored = ['spec.volumeClaimTemplates[0].spec.accessModes', 'spec.volumeClaimTemplates[0].spec.resources'];
+    const persistent = /^volumeClaimTemplates\[0\] data, mounted at \/data → spec\.storage\.persistent: each pod of db gets a directory of its own, kept across restarts, in \$GRID_POD_DATA/;
+
+    it.each<[string, Obj, Obj, Obj | undefined, string[], RegExp | undefined]>([
+      ['GRID_POD_DATA at the mount: persistent, the variable dropped (Grid sets it), nothing more to say', { env: [{ name: 'GRID_POD_DATA', value: '/data/' }, { name: 'A', value: 'b' }] }, {}, { env: [{ name: 'A', value: 'b' }] }, claimIgnored, new RegExp(`${persistent.source}[^;]*$`)],
+      ['another variable naming the mount: the program must read $GRID_POD_DATA', { env: [{ name: 'GRID_POD_DATA', value: '/data' }, { name: 'DB_PATH', value: '/data/db' }, { name: 'DATABASE', value: '/database' }] }, {}, { env: [{ name: 'DB_PATH', value: '/data/db' }, { name: 'DATABASE', value: '/database' }] }, claimIgnored, /; env DB_PATH name \/data, where Grid mounts nothing: the program must read \$GRID_POD_DATA instead$/],
+      ['the command naming it', { command: ['db', '--dir=/data'] }, {}, { runtime: 'docker', command: ['db', '--dir=/data'] }, claimIgnored, /; the command name \/data, where Grid mounts nothing/],
+      ['nothing pointing at it: a path built into the image holds nothing on Grid', {}, {}, {}, claimIgnored, /; nothing tells the program \/data \(no GRID_POD_DATA=\/data\), so if it writes there by itself, it must read \$GRID_POD_DATA instead$/],
+      [
+        'a second mount, OnDelete and a partition, pod management and the claim class are listed ignored',
+        { volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: false }, { name: 'cache', mountPath: '/cache' }], env: [{ name: 'GRID_POD_DATA', value: '/data' }] },
+        { podManagementPolicy: 'Parallel', updateStrategy: { type: 'OnDelete', rollingUpdate: { partition: 1 } }, volumeClaimTemplates: [{ metadata: { name: 'data', labels: { a: 'b' } }, spec: { storageClassName: 'fast' } }, { metadata: { name: 'cache' } }] },
+        {},
+        ['spec.podManagementPolicy', 'spec.updateStrategy.type', 'spec.updateStrategy.rollingUpdate', 'spec.template.spec.containers[0].volumeMounts[0].readOnly', 'spec.template.spec.containers[0].volumeMounts[1]', 'spec.volumeClaimTemplates[0].metadata.labels', 'spec.volumeClaimTemplates[0].spec.storageClassName', 'spec.volumeClaimTemplates[1]'],
+        persistent,
+      ],
+      ['without claim templates: a plain service (its mounts ignored as a Deployment’s)', {}, { volumeClaimTemplates: undefined }, undefined, ['spec.template.spec.containers[0].volumeMounts'], undefined],
+      ['a claim template the container does not mount: a plain service, the template ignored', { volumeMounts: [{ name: 'other', mountPath: '/data' }] }, {}, undefined, ['spec.template.spec.containers[0].volumeMounts[0]', 'spec.volumeClaimTemplates[0]'], undefined],
+    ])('%s', (_, container, spec, extra, ignored, storage) => {
+      const r = sut([statefulSet(container, spec)]);
+      expect(r.errors).toEqual([]);
+      expect(r.documents).toEqual([{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { image: 'reg/db:1', ...extra, ...(extra ? { storage: { persistent: true } } : {}) } }]);
+      expect(r.notes).toEqual([{ object: 'StatefulSet/db', became: 'service/db', ignored, index: 0, ...(storage ? { storage: expect.stringMatching(storage) } : {}) }]);
+    });
+
+    it('a Deployment keeps a GRID_POD_DATA of its own (it mounts no claim Grid stands in for)', () => {
+      const r = sut([deployment({ env: [{ name: 'GRID_POD_DATA', value: '/data' }], volumeMounts: [{ name: 'data', mountPath: '/data' }] })]);
+      expect((r.documents[0] as { spec: Obj }).spec).toEqual({ image: 'grid-demo:v1', env: [{ name: 'GRID_POD_DATA', value: '/data' }] });
+    });
+
+    it('imports the fixture: headless and ClusterIP Services and the HPA fold into one persistent service', () => {
+      const r = sut(fixture('statefulset-store.yaml'));
+      expect(r.errors).toEqual([]);
+      expect(r.documents).toEqual([
+        gridService(
+          {
+            replicas: 3,
+            rollout: { minReadySeconds: 5 },
+            terminationGracePeriodSeconds: 30,
+            image: 'registry.example/store:2.1',
+            resources: { cpus: 2, memory: '1Gi' },
+            env: [{ name: 'REGION', value: 'eu-west-1' }],
+            readinessProbe: { httpGet: { path: '/health/ready' }, periodSeconds: 2 },
+            livenessProbe: { httpGet: { path: '/health/live' }, periodSeconds: 5 },
+            storage: { persistent: true },
+            // 100% of a half-core request is 50% of one core.
+            autoscale: { targetCPU: 50, min: 3, max: 6 },
+          },
+          { name: 'store', labels: { team: 'data' } },
+        ),
+      ]);
+      expect(r.notes).toEqual([
+        { object: 'Service/store-headless', became: 'service/store', ignored: [], index: 0 },
+        {
+          object: 'StatefulSet/store',
+          became: 'service/store',
+          ignored: ['spec.podManagementPolicy', 'spec.volumeClaimTemplates[0].spec.accessModes', 'spec.volumeClaimTemplates[0].spec.storageClassName', 'spec.volumeClaimTemplates[0].spec.resources'],
+          index: 1,
+          storage: expect.stringMatching(/^volumeClaimTemplates\[0\] data, mounted at \/var\/lib\/store → spec\.storage\.persistent: [^;]*$/),
+        },
+        { object: 'Service/store', became: 'service/store', ignored: [], index: 2 },
+        { object: 'HorizontalPodAutoscaler/store', became: 'service/store', ignored: [], index: 3 },
+      ]);
+    });
+
+    it('a headless Service that does not govern the StatefulSet has its clusterIP listed ignored', () => {
+      const headless = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db-peers' }, spec: { clusterIP: 'None', selector: { app: 'db' } } };
+      expect(sut([statefulSet(), headless]).notes[1]).toEqual({ object: 'Service/db-peers', became: 'service/db', ignored: ['spec.clusterIP'], index: 1 });
+    });
+  });
+
   it("parseManifests: a translated document's errors name the request's document and the object it came from; notes come back", () => {
     const bad = parseManifests([deployment({}, { spec: { replicas: -1 } }), gridService({ image: 'local://a@v1' }, { name: 'web' })], undefined, {});
     expect(bad).toEqual({ ok: false, errors: [{ path: '[0].spec.replicas', message: expect.stringMatching(/^must be an integer 0\.\.1000 .*\(in service\/api, imported from Deployment\/api\)$/) }] });
@@ -295,7 +379,7 @@ describe(importDocuments.name, () => {
   });
 
   it('every imported fixture validates as Grid specs', () => {
-    for (const f of ['seed-003-primary.yaml', 'seed-003-dr.yaml', 'seed-004-deployment.yaml', 'compose-shop.yml']) {
+    for (const f of ['seed-003-primary.yaml', 'seed-003-dr.yaml', 'seed-004-deployment.yaml', 'compose-shop.yml', 'statefulset-store.yaml']) {
       const r = parseManifests(fixture(f), undefined, {});
       expect([f, r.ok ? 'ok' : r.errors]).toEqual([f, 'ok']);
     }

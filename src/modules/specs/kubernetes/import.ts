@@ -7,7 +7,7 @@ import { importCompose, isCompose } from './compose.js';
 import { isMapping, join, map, Reader, WHOLE_OBJECT, type ImportNote, type Obj } from './import-reader.js';
 
 export { WHOLE_OBJECT, type ImportNote };
-import { ANNOTATION_COMMAND, ANNOTATION_IMAGE, DEFAULT_CONTAINER_PORT, LABEL_MANAGED_BY, LABEL_NAME, LABEL_VERSION, PORT_ENV } from './k8s-names.js';
+import { ANNOTATION_COMMAND, ANNOTATION_IMAGE, DEFAULT_CONTAINER_PORT, LABEL_MANAGED_BY, LABEL_NAME, LABEL_VERSION, PORT_ENV, POD_DATA_ENV } from './k8s-names.js';
 
 export interface ImportResult {
   /** Grid documents, in request order: those given as Grid documents untouched, imported ones translated. */
@@ -30,7 +30,7 @@ export function isKubernetesService(doc: unknown): boolean {
   return ('selector' in spec || 'ports' in spec) && !('image' in spec) && !('command' in spec);
 }
 
-const WORKLOADS: Record<string, string> = { Deployment: 'apps/v1', Rollout: 'argoproj.io/v1alpha1' };
+const WORKLOADS: Record<string, string> = { Deployment: 'apps/v1', StatefulSet: 'apps/v1', Rollout: 'argoproj.io/v1alpha1' };
 const HPA_VERSIONS = ['autoscaling/v2', 'autoscaling/v1'];
 
 /** A workload being translated, which its Services and HPAs still add to. */
@@ -47,6 +47,8 @@ interface Workload {
   autoscaled?: string;
   /** The container's requests.cpu in cores: an HPA's utilization is a share of it, Grid's targetCPU a share of one core. */
   cpuRequest?: number;
+  /** A StatefulSet's spec.serviceName: the (headless) Service that governs it, read as part of it. */
+  governingService?: string;
 }
 
 /**
@@ -223,10 +225,15 @@ function importWorkload(doc: Obj, index: number, errors: FieldError[], templates
   for (const k of ['revisionHistoryLimit'] as const) if (spec[k] !== undefined) g[k] = spec[k];
   const rollout: Obj = {};
   for (const k of ['minReadySeconds', 'progressDeadlineSeconds'] as const) if (spec[k] !== undefined) rollout[k] = spec[k];
-  const specKnown = ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds'];
+  // A StatefulSet's podManagementPolicy is not among them: Grid starts a persistent service's pods together, not in ordinal order.
+  const specKnown =
+    kind === 'StatefulSet'
+      ? ['replicas', 'selector', 'template', 'serviceName', 'updateStrategy', 'minReadySeconds', 'revisionHistoryLimit', 'volumeClaimTemplates']
+      : ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds'];
   if (kind === 'Rollout' && spec.workloadRef !== undefined) r.fail('spec.workloadRef', 'Grid imports a Rollout with its pod template inline (spec.template), not one referring to a Deployment');
   r.rest(spec, 'spec', specKnown);
   if (kind === 'Deployment') deploymentStrategy(r, spec.strategy, rollout);
+  else if (kind === 'StatefulSet') statefulSetStrategy(r, spec.updateStrategy);
   else rolloutStrategy(r, spec.strategy, rollout, templates, `service/${name}`);
   if (Object.keys(rollout).length > 0) g.rollout = rollout;
 
@@ -240,8 +247,12 @@ function importWorkload(doc: Obj, index: number, errors: FieldError[], templates
   const containers = Array.isArray(pod.containers) ? pod.containers : [];
   if (containers.length !== 1) r.fail(join(podAt, 'containers'), `Grid runs one container per pod (got ${containers.length})`);
   let hasPort = false;
-  const side: { cpuRequest?: number } = {};
+  const claimTemplates = kind === 'StatefulSet' && Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates.map(map) : [];
+  const side: ContainerSide = { claims: claimTemplates.map((t) => map(t.metadata).name) };
   if (containers.length >= 1) hasPort = importContainer(r, map(containers[0]), join(join(podAt, 'containers'), 0), g, command, annotations, side);
+  const storage = side.data ? persistentStorage(r, claimTemplates, side.data, name) : undefined;
+  if (!side.data) claimTemplates.forEach((_, i) => r.ignored.push(join('spec.volumeClaimTemplates', i)));
+  if (storage) g.storage = { persistent: true };
 
   const metadata: Obj = { name: meta.name };
   const labels = Object.fromEntries(Object.entries(map(meta.labels)).filter(([k]) => !GRID_LABELS.includes(k)));
@@ -258,7 +269,8 @@ function importWorkload(doc: Obj, index: number, errors: FieldError[], templates
     hasPort,
     process: command !== undefined,
     cpuRequest: side.cpuRequest,
-    note: { object: `${kind}/${name}`, became: `service/${name}`, ignored: r.ignored, index, ...(command ? { runsOnHost: command } : {}) },
+    ...(kind === 'StatefulSet' && typeof spec.serviceName === 'string' ? { governingService: spec.serviceName } : {}),
+    note: { object: `${kind}/${name}`, became: `service/${name}`, ignored: r.ignored, index, ...(command ? { runsOnHost: command } : {}), ...(storage ? { storage } : {}) },
   };
 }
 
@@ -277,6 +289,35 @@ function deploymentStrategy(r: Reader, raw: unknown, rollout: Obj): void {
   r.rest(ru, 'spec.strategy.rollingUpdate', ['maxSurge', 'maxUnavailable']);
   if (ru.maxSurge !== undefined) rollout.maxSurge = ru.maxSurge;
   if (ru.maxUnavailable !== undefined) rollout.maxUnavailable = ru.maxUnavailable;
+}
+
+/** Grid replaces a persistent service's pods one at a time, highest ordinal first, as RollingUpdate does; it has no partition and no OnDelete. */
+function statefulSetStrategy(r: Reader, raw: unknown): void {
+  if (raw === undefined) return;
+  const s = map(raw);
+  r.rest(s, 'spec.updateStrategy', ['type', 'rollingUpdate']);
+  if (s.type !== undefined && s.type !== 'RollingUpdate') r.ignored.push('spec.updateStrategy.type');
+  if (s.rollingUpdate !== undefined) r.ignored.push('spec.updateStrategy.rollingUpdate');
+}
+
+/**
+ * The claim template the container mounts becomes spec.storage.persistent: Grid gives each pod a
+ * directory of its own in GRID_POD_DATA, on the local disk, so the claim's size, class and access
+ * modes are noted ignored. Answers the note's sentence, which says what the program must read.
+ */
+function persistentStorage(r: Reader, claimTemplates: Obj[], data: DataMount, service: string): string {
+  claimTemplates.forEach((t, i) => {
+    const at = join('spec.volumeClaimTemplates', i);
+    if (i !== data.claim) return r.ignored.push(at);
+    r.rest(t, at, ['metadata', 'spec']);
+    r.rest(map(t.metadata), join(at, 'metadata'), ['name']);
+    for (const k of Object.keys(map(t.spec))) r.ignored.push(join(join(at, 'spec'), k));
+  });
+  const claim = `volumeClaimTemplates[${data.claim}] ${String(map(claimTemplates[data.claim].metadata).name)}, mounted at ${data.mountPath}`;
+  const became = `${claim} → spec.storage.persistent: each pod of ${service} gets a directory of its own, kept across restarts, in $${POD_DATA_ENV} (Grid sets it, and expands $(${POD_DATA_ENV}) in a command)`;
+  if (data.readers.length > 0) return `${became}; ${data.readers.join(' and ')} name ${data.mountPath}, where Grid mounts nothing: the program must read $${POD_DATA_ENV} instead`;
+  if (!data.fromEnv) return `${became}; nothing tells the program ${data.mountPath} (no ${POD_DATA_ENV}=${data.mountPath}), so if it writes there by itself, it must read $${POD_DATA_ENV} instead`;
+  return became;
 }
 
 function rolloutStrategy(r: Reader, raw: unknown, rollout: Obj, templates: Templates, became: string): void {
@@ -342,11 +383,40 @@ function canaryAnalysis(a: Obj, templates: Templates): { spec: Obj; template: { 
   return spec.maxErrorRate !== undefined && spec.maxP99LatencyMs !== undefined ? { spec, template } : undefined;
 }
 
-const CONTAINER_KNOWN = ['name', 'image', 'command', 'args', 'ports', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'resources', 'imagePullPolicy', 'workingDir', 'envFrom'];
+const CONTAINER_KNOWN = ['name', 'image', 'command', 'args', 'ports', 'env', 'readinessProbe', 'livenessProbe', 'startupProbe', 'resources', 'imagePullPolicy', 'workingDir', 'envFrom', 'volumeMounts'];
+
+/** Where a StatefulSet's container mounts a claim template: Grid's GRID_POD_DATA stands for it. */
+interface DataMount {
+  claim: number;
+  mountPath: string;
+  /** The container's env set GRID_POD_DATA to the mount path (dropped: Grid sets it). */
+  fromEnv: boolean;
+  /** What else names the mount path (`env DB_PATH`, `the command`): on Grid it holds nothing. */
+  readers: string[];
+}
+
+/** What the container tells its workload beside the Grid spec. */
+interface ContainerSide {
+  cpuRequest?: number;
+  /** A StatefulSet's claim template names, by index (empty for other workloads). */
+  claims: unknown[];
+  data?: DataMount;
+}
 
 /** Fills the Grid spec from the one container; answers whether it declared a port. */
-function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[] | undefined, annotations: Obj, side: { cpuRequest?: number }): boolean {
+function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[] | undefined, annotations: Obj, side: ContainerSide): boolean {
   r.rest(c, at, CONTAINER_KNOWN);
+  if (c.volumeMounts !== undefined && (side.claims.length === 0 || !Array.isArray(c.volumeMounts))) r.ignored.push(join(at, 'volumeMounts'));
+  else if (Array.isArray(c.volumeMounts)) {
+    c.volumeMounts.forEach((raw, i) => {
+      const m = map(raw);
+      const mAt = join(join(at, 'volumeMounts'), i);
+      const claim = side.claims.indexOf(m.name);
+      if (side.data !== undefined || claim < 0 || typeof m.mountPath !== 'string' || !m.mountPath.startsWith('/')) return r.ignored.push(mAt);
+      r.rest(m, mAt, ['name', 'mountPath']);
+      side.data = { claim, mountPath: m.mountPath.replace(/(.)\/+$/, '$1'), fromEnv: false, readers: [] };
+    });
+  }
   if (c.envFrom !== undefined) r.fail(join(at, 'envFrom'), 'Grid takes env values written out (name and value); it reads no ConfigMap or Secret');
   const ports = Array.isArray(c.ports) ? c.ports : [];
   ports.slice(1).forEach((_, i) => r.ignored.push(join(join(at, 'ports'), i + 1)));
@@ -391,9 +461,18 @@ function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[
     r.rest(e, eAt, ['name', 'value']);
     // Export adds PORT=<containerPort> (Grid gives every pod PORT); it is not the user's.
     if (e.name === PORT_ENV && String(e.value) === portValue) return;
+    // Export points GRID_POD_DATA at the claim's mount; Grid sets it to the pod's own directory.
+    if (side.data && e.name === POD_DATA_ENV && String(e.value).replace(/(.)\/+$/, '$1') === side.data.mountPath) {
+      side.data.fromEnv = true;
+      return;
+    }
     env.push({ name: e.name, value: e.value === undefined ? '' : e.value });
   });
   if (env.length > 0) g.env = env;
+  if (side.data) {
+    const names = namesPath(side.data.mountPath);
+    side.data.readers = [...env.filter((e) => e.name !== POD_DATA_ENV && names(e.value)).map((e) => `env ${String(e.name)}`), ...(Array.isArray(g.command) && g.command.some(names) ? ['the command'] : [])];
+  }
 
   for (const k of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
     if (c[k] !== undefined) {
@@ -402,6 +481,13 @@ function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[
     }
   }
   return containerPort !== undefined && !command;
+}
+
+/** Whether a value names the path or something under it (`/data`, `/data/db`, `--dir=/data`), not `/database`. */
+function namesPath(path: string): (v: unknown) => boolean {
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`(^|[=:,\\s"'])${escaped}(?=$|[/:,\\s"'])`);
+  return (v) => typeof v === 'string' && re.test(v);
 }
 
 /** limits become spec.resources; requests.cpu is answered (cores) for an HPA's utilization. */
@@ -465,10 +551,12 @@ function importService(doc: Obj, index: number, workloads: Workload[], out: Impo
   const spec = map(doc.spec);
   r.rest(doc, '', ['apiVersion', 'kind', 'metadata', 'spec']);
   r.rest(map(doc.metadata), 'metadata', ['name', 'labels', 'annotations']);
-  r.rest(spec, 'spec', ['selector', 'ports', 'type']);
-  if (spec.type !== undefined && spec.type !== 'ClusterIP') r.ignored.push('spec.type');
   const selector = map(spec.selector);
   const w = Object.keys(selector).length > 0 ? workloads.find((x) => Object.entries(selector).every(([k, v]) => x.podLabels[k] === v)) : undefined;
+  // A StatefulSet's headless governing Service gives its pods DNS names; Grid's gateway reaches the service as a whole.
+  const governing = w !== undefined && w.governingService === nameOf(doc) && spec.clusterIP === 'None';
+  r.rest(spec, 'spec', ['selector', 'ports', 'type', ...(governing ? ['clusterIP'] : [])]);
+  if (spec.type !== undefined && spec.type !== 'ClusterIP') r.ignored.push('spec.type');
   const object = `Service/${nameOf(doc)}`;
   if (!w) {
     out.notes.push({ object, ignored: [WHOLE_OBJECT], index });
@@ -508,9 +596,9 @@ function importHpa(doc: Obj, index: number, workloads: Workload[], out: ImportRe
   const ref = map(spec.scaleTargetRef);
   const w = workloads.find((x) => x.kind === ref.kind && x.name === ref.name);
   if (!isMapping(spec.scaleTargetRef) || ref.name === undefined || ref.kind === undefined) {
-    r.fail('spec.scaleTargetRef', 'is required: the kind and name of the Deployment or Rollout it scales');
+    r.fail('spec.scaleTargetRef', 'is required: the kind and name of the Deployment, StatefulSet or Rollout it scales');
   } else if (!w) {
-    r.fail('spec.scaleTargetRef', `no Deployment or Rollout ${JSON.stringify(ref.name ?? '')} of kind ${JSON.stringify(ref.kind ?? '')} in this request; Grid imports an autoscaler together with its workload`);
+    r.fail('spec.scaleTargetRef', `no Deployment, StatefulSet or Rollout ${JSON.stringify(ref.name ?? '')} of kind ${JSON.stringify(ref.kind ?? '')} in this request; Grid imports an autoscaler together with its workload`);
   } else if (w.autoscaled !== undefined) {
     r.fail('spec.scaleTargetRef', `${w.kind}/${w.name} is already scaled by ${w.autoscaled}`);
   }

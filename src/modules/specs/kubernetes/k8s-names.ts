@@ -23,7 +23,19 @@ export const SERVICE_PORT_NAME = 'http';
 
 /** A BlueGreen Rollout's preview Service is `<name>-preview`; a Canary's AnalysisTemplate `<name>-analysis`. */
 export const PREVIEW_SUFFIX = '-preview';
+/** A persistent service's StatefulSet is governed by a headless Service `<name>-headless` (its pods' DNS names), beside the ClusterIP `<name>`. */
+export const HEADLESS_SUFFIX = '-headless';
 export const ANALYSIS_SUFFIX = '-analysis';
+
+/**
+ * A persistent service's data in a cluster: the StatefulSet's claim template `data`, mounted here,
+ * and GRID_POD_DATA names the mount, so a program that reads GRID_POD_DATA finds its data in both.
+ */
+export const DATA_VOLUME = 'data';
+export const DATA_MOUNT_PATH = '/data';
+export const POD_DATA_ENV = 'GRID_POD_DATA';
+/** Grid has no size for a pod's data directory; the claim asks for this, and export says so in a warning. */
+export const DEFAULT_STORAGE_REQUEST = '1Gi';
 
 /** The labels of every exported object of a service. */
 export function labelsOf(service: string, version: string): Record<string, string> {

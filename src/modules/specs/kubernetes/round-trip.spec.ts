@@ -48,6 +48,8 @@ describe('Grid → Kubernetes → Grid, the fields examples leave at their defau
     ['a half-core limit under an HPA (utilization is a share of the request)', 'resources: { cpus: 0.5, memory: 268435456 }\n  autoscale: { targetCPU: 70, min: 2, max: 6, behavior: { scaleDown: { stabilizationWindowSeconds: 45 } } }'],
     ['a canary with its own analysis thresholds', 'rollout: { strategy: Canary, steps: [{ setWeight: 20 }, { pause: { duration: 15s } }, { pause: {} }], analysis: { interval: 7s, maxErrorRate: 0.02, maxP99LatencyMs: 250, failureLimit: 3 } }'],
     ['blue/green with manual promotion', 'rollout: { strategy: BlueGreen, autoPromotionEnabled: false, scaleDownDelaySeconds: 12 }'],
+    // A StatefulSet with its claim template and headless Service, the HPA scaling the StatefulSet.
+    ['persistent storage under an HPA, reading $(GRID_POD_DATA)', 'storage: { persistent: true }\n  runtime: docker\n  command: [/bin/store, --dir, $(GRID_POD_DATA)]\n  env: [{ name: DB, value: $(GRID_POD_DATA)/db }]\n  autoscale: { targetCPU: 60, min: 3, max: 5 }\n  rollout: { minReadySeconds: 4 }'],
     ['a bridge container on its own port, probes with every field', 'network: bridge\n  port: 3000\n  readinessProbe: { httpGet: { path: /ready }, initialDelaySeconds: 2, periodSeconds: 3, timeoutSeconds: 4, successThreshold: 2, failureThreshold: 5 }'],
   ])('%s', (_name, extra) => {
     const [original] = parse(`apiVersion: v1\nkind: Service\nmetadata: { name: api, labels: { team: a } }\nspec:\n  replicas: 3\n  image: reg.example/api:1\n  ${extra}\n`, 'application/yaml');
@@ -58,7 +60,7 @@ describe('Grid → Kubernetes → Grid, the fields examples leave at their defau
 });
 
 describe('Kubernetes → Grid → Kubernetes → Grid', () => {
-  const fixtures = ['seed-003-primary.yaml', 'seed-003-dr.yaml', 'seed-004-deployment.yaml'];
+  const fixtures = ['seed-003-primary.yaml', 'seed-003-dr.yaml', 'seed-004-deployment.yaml', 'statefulset-store.yaml'];
   it.each(fixtures)('%s is stable', (file) => {
     const first = parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'kubernetes', file), 'utf8'), 'application/yaml');
     expect(first.length).toBeGreaterThan(0);
