@@ -306,7 +306,7 @@ function readManifest(errors: Errors, raw: unknown, options: ParseOptions): Mani
   let kindOk = false;
   if (isAbsent(kind)) errors.add('kind', 'is required');
   else if (typeof kind !== 'string') errors.add('kind', `must be a string ${got(kind)}`);
-  else if (kind !== 'Service' && kind !== 'FailoverGroup') errors.add('kind', `unknown kind ${quote(kind)} (expected Service); the kinds are Service and FailoverGroup`);
+  else if (kind !== 'Service' && kind !== 'FailoverGroup') errors.add('kind', `unknown kind '${cut(kind)}' (expected Service); the kinds are Service and FailoverGroup`);
   else kindOk = true;
 
   const metadata = readMetadata(errors, top);
@@ -656,7 +656,7 @@ function readWorkingDir(s: Fields, runtime: RuntimeName | undefined, options: Pa
   const dirs = options.workingDirs;
   if (dirs && runtime === 'process') {
     const resolved = resolvePath(dirs.base, value);
-    if (!dirs.isDirectory(resolved)) s.fail('workingDir', `must be an existing directory: ${quote(value)} is not a directory (resolved to ${quote(resolved)})`);
+    if (!dirs.isDirectory(resolved)) s.fail('workingDir', `must be an existing directory: '${cut(value)}' is not a directory (resolved to ${cut(resolved)})`);
   }
   return value;
 }
@@ -1214,8 +1214,9 @@ export function dependencyCycle(manifests: readonly ServiceManifest[], stored: P
   return undefined;
 }
 
-function cut(name: string | undefined): string | undefined {
-  return name !== undefined && name.length > 63 ? `${name.slice(0, 63)}…` : name;
+/** A name or value as a message shows it in quotes, cut short (quote() escapes as well; these kept their plain form). */
+function cut<T extends string | undefined>(text: T): T {
+  return (text !== undefined && text.length > 63 ? `${text.slice(0, 63)}…` : text) as T;
 }
 
 /** `Deployment/api`, or `Compose/web` for a service of a Compose file. */
