@@ -221,7 +221,7 @@ export function validCompose(opts: SpecOptions = {}): fc.Arbitrary<Obj> {
     {
       environment: fc.oneof(
         fc.dictionary(envName, fc.oneof(fc.stringMatching(/^[a-z0-9 ]{0,10}$/), fc.integer({ min: 0, max: 99 }), fc.boolean())),
-        fc.array(fc.tuple(envName, fc.stringMatching(/^[a-z0-9]{0,8}$/)).map(([n, v]) => `${n}=${v}`), { maxLength: 3 }),
+        fc.uniqueArray(fc.tuple(envName, fc.stringMatching(/^[a-z0-9]{0,8}$/)), { maxLength: 3, selector: ([n]) => n }).map((l) => l.map(([n, v]) => `${n}=${v}`)),
       ),
       deploy: fc.record({ replicas: fc.integer({ min: 0, max: opts.maxReplicas ?? 1000 }) }),
       stop_grace_period: fc.constantFrom('10s', '1m30s', 5, '500ms'),
