@@ -3,5 +3,7 @@
 
 export function join(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;
+  // An empty key would vanish into `spec.` (or '' at the root), naming no field at all.
+  if (key === '') return `${base}[""]`;
   return base ? `${base}.${key}` : key;
 }

@@ -1213,3 +1213,69 @@ describe('parseManifests: spec.storage', () => {
     expect(sut.rollout.strategy).toBe('Canary');
   });
 });
+
+// Rows found by the property tests (spec-validator.fuzz.spec.ts, test/e2e/apply-fuzz.e2e.spec.ts).
+describe('parseManifests: what the fuzz tests found', () => {
+  const svc = (spec: Record<string, unknown>, name = 'api') => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { image: 'local://demo@v1', ...spec } });
+  const deployment = (container: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'k' },
+    spec: { template: { metadata: { labels: { app: 'k' } }, spec: { containers: [{ name: 'c', image: 'local://demo@v1', ...container }] } }, ...extra },
+  });
+  const compose = (service: Record<string, unknown>) => ({ services: { web: { image: 'local://demo@v1', ...service } } });
+
+  // Grid's stored form (GET /services/:name, /failover) must apply back: it was refused.
+  it.each<[string, Record<string, unknown>]>([
+    ['a Rolling rollout with steps: [] (every stored spec has it)', svc({ rollout: { strategy: 'Rolling', steps: [] } })],
+    ['autoscale.scaleDownStabilizationSeconds', svc({ autoscale: { targetCPU: 50, min: 1, max: 3, scaleDownStabilizationSeconds: 60 } })],
+    ['analysis.intervalSeconds', svc({ rollout: { strategy: 'Canary', analysis: { intervalSeconds: 10 } } })],
+    ['expectStatus as {min, max}', { apiVersion: 'v1', kind: 'FailoverGroup', metadata: { name: 'g' }, spec: { targets: [{ service: 'api' }], healthCheck: { expectStatus: [{ min: 200, max: 399 }] } } }],
+  ])('accepts what Grid itself shows: %s, and reads it back the same', (_name, doc) => {
+    const first = parseManifests([doc], undefined);
+    if (!first.ok) throw new Error(JSON.stringify(first.errors));
+    const again = parseManifests([...first.manifests, ...first.groups], undefined);
+    expect(again).toEqual(first);
+  });
+
+  it.each<[string, unknown, string, string]>([
+    ['both scaleDown windows', svc({ autoscale: { targetCPU: 50, max: 3, scaleDownStabilizationSeconds: 60, behavior: { scaleDown: { stabilizationWindowSeconds: 30 } } } }), 'spec.autoscale.scaleDownStabilizationSeconds', 'not both'],
+    ['both analysis intervals', svc({ rollout: { strategy: 'Canary', analysis: { interval: '10s', intervalSeconds: 10 } } }), 'spec.rollout.analysis.intervalSeconds', 'not both'],
+    ['steps on a Rolling rollout, still', svc({ rollout: { strategy: 'Rolling', steps: [{ setWeight: 10 }] } }), 'spec.rollout.steps', 'only used by the Canary strategy'],
+    // Was path '' (and 'spec.'): an empty key named no field.
+    ['an empty key at the root', { ...svc({}), '': 1 }, '[""]', 'unknown field'],
+    ['an empty key in spec', svc({ '': 1 }), 'spec[""]', 'unknown field'],
+    // Was a 500: String() of a mapping with its own toString key throws.
+    ['a Compose environment value {toString: 1}', compose({ environment: { A: { toString: 1 } } }), 'services.web.environment.A', 'must be a string, number or boolean'],
+    ['a Compose environment item {toString: 1}', compose({ environment: [{ toString: 1 }] }), 'services.web.environment[0]', 'must be NAME=VALUE'],
+    ['a Compose environment value that is a mapping (was the string "[object Object]")', compose({ environment: { A: { b: 1 } } }), 'services.web.environment.A', 'must be a string, number or boolean'],
+    ['a Compose label {toString: 1}', compose({ labels: { 'grid.dev/command': { toString: 1 } } }), 'services.web.labels.grid.dev/command', 'JSON array of strings'],
+    ['a Kubernetes env value {toString: 1} beside a port', deployment({ image: 'nginx:1', ports: [{ containerPort: 80 }], env: [{ name: 'PORT', value: { toString: 1 } }] }), 'spec.env[0].value', 'must be a string'],
+  ])('refuses %s, naming the field', (_name, doc, path, message) => {
+    expect(errorsOf([doc])).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  // A 300 KB value came back whole in the message (JSON.stringify in the importers, names in "imported from").
+  it.each<[string, unknown]>([
+    ['a huge apiVersion on a Deployment', { ...deployment({}), apiVersion: 'x'.repeat(300_000) }],
+    ['a huge Compose image with ${VAR}', compose({ image: `\${A}${'x'.repeat(300_000)}` })],
+    ['a huge Compose stop_grace_period', compose({ stop_grace_period: 'x'.repeat(300_000) })],
+    ['a huge Compose command that is not a string', compose({ image: 'nginx:1', command: { a: 'x'.repeat(300_000) } })],
+    ['a huge Deployment name', { ...deployment({}), metadata: { name: 'x'.repeat(300_000) } }],
+    ['a huge probe path', svc({ readinessProbe: { httpGet: { path: `/${'x'.repeat(2000)} ` } } })],
+    ['a huge unknown key', svc({ ['k'.repeat(300_000)]: 1 })],
+    ['a huge kind', { ...svc({}), kind: 'K'.repeat(300_000) }],
+  ])('quotes %s cut short', (_name, doc) => {
+    const errors = errorsOf([doc]);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e.path.length + e.message.length).toBeLessThan(1000);
+  });
+
+  it('imports a simulated image without docker port fields (a containerPort and a Service port were refused as spec.network)', () => {
+    const docs = [deployment({ ports: [{ containerPort: 8080 }] }), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'k' }, spec: { selector: { app: 'k' }, ports: [{ port: 80 }] } }, compose({ ports: ['8080:80'] })];
+    const sut = parseManifests(docs, undefined);
+    if (!sut.ok) throw new Error(JSON.stringify(sut.errors));
+    for (const m of sut.manifests) expect(m.spec).not.toHaveProperty('network');
+    expect(sut.imported.flatMap((n) => n.ignored)).toEqual(expect.arrayContaining(['spec.template.spec.containers[0].ports[0]', 'spec.ports[0]', 'ports[0]']));
+  });
+});

@@ -154,7 +154,8 @@ class Fields {
     hints: Readonly<Record<string, string>> = {},
   ) {
     for (const key of Object.keys(obj)) {
-      if (!allowed.includes(key)) this.fail(key, Object.hasOwn(hints, key) ? hints[key] : 'unknown field');
+      // An unknown key is named in the path, cut short: a 200 KB key must not come back whole.
+      if (!allowed.includes(key)) this.fail(key.length > 100 ? `${key.slice(0, 100)}…` : key, Object.hasOwn(hints, key) ? hints[key] : 'unknown field');
     }
   }
 
@@ -305,7 +306,7 @@ function readManifest(errors: Errors, raw: unknown, options: ParseOptions): Mani
   let kindOk = false;
   if (isAbsent(kind)) errors.add('kind', 'is required');
   else if (typeof kind !== 'string') errors.add('kind', `must be a string ${got(kind)}`);
-  else if (kind !== 'Service' && kind !== 'FailoverGroup') errors.add('kind', `unknown kind '${kind}' (expected Service); the kinds are Service and FailoverGroup`);
+  else if (kind !== 'Service' && kind !== 'FailoverGroup') errors.add('kind', `unknown kind '${cut(kind)}' (expected Service); the kinds are Service and FailoverGroup`);
   else kindOk = true;
 
   const metadata = readMetadata(errors, top);
@@ -662,7 +663,7 @@ function readWorkingDir(s: Fields, runtime: RuntimeName | undefined, options: Pa
   const dirs = options.workingDirs;
   if (dirs && runtime === 'process') {
     const resolved = resolvePath(dirs.base, value);
-    if (!dirs.isDirectory(resolved)) s.fail('workingDir', `must be an existing directory: '${value}' is not a directory (resolved to ${resolved})`);
+    if (!dirs.isDirectory(resolved)) s.fail('workingDir', `must be an existing directory: '${cut(value)}' is not a directory (resolved to ${cut(resolved)})`);
   }
   return value;
 }
@@ -793,7 +794,7 @@ function readProbePath(h: Fields): string | undefined {
   // A failover check goes to <GRID url>/gateway/<service><path>: '..' would climb out to another service or Grid's own API.
   else if (value.split(/[?#]/)[0].split('/').some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) problem = "must not contain '.' or '..' segments (plain or %2e)";
   if (problem === undefined) return value;
-  h.fail('path', `${problem} (got '${value}')`);
+  h.fail('path', `${problem} (got ${quote(value)})`);
   return undefined;
 }
 
@@ -913,7 +914,7 @@ function readExpectStatus(h: Fields): StatusRange[] | undefined {
   const value = h.raw('expectStatus');
   if (isAbsent(value)) return [{ min: 200, max: 399 }];
   const items = Array.isArray(value) ? value : [value];
-  const problem = `must be a status code 100..599, a range such as "200-399", or a list of them ${got(value)}`;
+  const problem = `must be a status code 100..599, a range such as "200-399" or {min: 200, max: 399}, or a list of them ${got(value)}`;
   if (items.length === 0 || items.length > 20) {
     h.fail('expectStatus', problem);
     return undefined;
@@ -922,6 +923,8 @@ function readExpectStatus(h: Fields): StatusRange[] | undefined {
   for (const item of items) {
     let range: StatusRange | undefined;
     if (typeof item === 'number' && Number.isInteger(item)) range = { min: item, max: item };
+    // {min, max} is how Grid stores a range (GET /failovergroups): what Grid shows must apply back unchanged.
+    else if (isMapping(item) && Object.keys(item).every((k) => k === 'min' || k === 'max') && Number.isInteger(item.min) && Number.isInteger(item.max)) range = { min: item.min as number, max: item.max as number };
     else if (typeof item === 'string') {
       const m = STATUS_RANGE.exec(item.trim());
       if (m) range = { min: Number(m[1]), max: Number(m[2] ?? m[1]) };
@@ -962,7 +965,7 @@ function readRestartBackoff(s: Fields): RestartBackoff {
 }
 
 function readAutoscale(s: Fields): AutoscaleSpec | undefined {
-  const a = s.map('autoscale', ['targetCPU', 'min', 'max', 'behavior']);
+  const a = s.map('autoscale', ['targetCPU', 'min', 'max', 'behavior', 'scaleDownStabilizationSeconds']);
   if (!a) return undefined;
   a.required('targetCPU');
   a.required('max');
@@ -972,7 +975,10 @@ function readAutoscale(s: Fields): AutoscaleSpec | undefined {
   if (max !== undefined && min > max) a.fail('min', `must be at most max (${max}) (got ${min})`);
 
   const scaleDown = a.map('behavior', ['scaleDown'])?.map('scaleDown', ['stabilizationWindowSeconds']);
-  const scaleDownStabilizationSeconds = scaleDown?.int('stabilizationWindowSeconds', 0, 3600) ?? 300;
+  // scaleDownStabilizationSeconds is how Grid stores it (GET /services/:name): what Grid shows must apply back unchanged.
+  const stored = a.int('scaleDownStabilizationSeconds', 0, 3600);
+  if (stored !== undefined && scaleDown?.has('stabilizationWindowSeconds')) a.fail('scaleDownStabilizationSeconds', 'give either this or behavior.scaleDown.stabilizationWindowSeconds, not both');
+  const scaleDownStabilizationSeconds = scaleDown?.int('stabilizationWindowSeconds', 0, 3600) ?? stored ?? 300;
 
   if (targetCPU === undefined || max === undefined) return undefined;
   return { targetCPU, min, max, scaleDownStabilizationSeconds };
@@ -1057,6 +1063,9 @@ function isZero(value: number | string): boolean {
 
 function readSteps(errors: Errors, r: Fields, strategy: RolloutStrategy): CanaryStep[] {
   if (!r.has('steps')) return [];
+  // `steps: []` is what Grid itself writes for every strategy (GET /services/:name, export): reapplied, it must pass.
+  const raw = r.raw('steps');
+  if (Array.isArray(raw) && raw.length === 0) return [];
   if (strategy !== 'Canary') {
     r.fail('steps', 'steps are only used by the Canary strategy');
     return [];
@@ -1098,11 +1107,13 @@ function readSteps(errors: Errors, r: Fields, strategy: RolloutStrategy): Canary
 }
 
 function readAnalysis(r: Fields): AnalysisSpec | undefined {
-  const a = r.map('analysis', ['interval', 'minRequests', 'maxErrorRate', 'maxP99LatencyMs', 'failureLimit']);
+  const a = r.map('analysis', ['interval', 'intervalSeconds', 'minRequests', 'maxErrorRate', 'maxP99LatencyMs', 'failureLimit']);
   if (!a) return undefined;
+  // intervalSeconds is how Grid stores it (GET /services/:name): what Grid shows must apply back unchanged.
+  if (a.has('interval') && a.has('intervalSeconds')) a.fail('intervalSeconds', 'give either interval or intervalSeconds, not both');
   return {
     // The gateway keeps 300 s of per-second numbers; a longer interval could not be judged.
-    intervalSeconds: duration(a, 'interval', 300, false) ?? 10,
+    intervalSeconds: duration(a, 'interval', 300, false) ?? a.num('intervalSeconds', 0, 300, true) ?? 10,
     minRequests: a.int('minRequests', 0, 1_000_000) ?? 20,
     maxErrorRate: a.num('maxErrorRate', 0, 1) ?? 0.05,
     maxP99LatencyMs: a.num('maxP99LatencyMs', 0, 600_000, true) ?? 500,
@@ -1146,7 +1157,9 @@ export function parseManifests(body: string | Buffer | unknown, contentType: str
     const i = imported.origins[j];
     // A translated document's fields are Grid's, not the original object's: the message says which Grid service they belong to.
     const source = docs.values[i];
-    const from = raw === source ? '' : ` (in service/${rawName(raw)}, imported from ${importedFrom(source, rawName(raw))})`;
+    // Names cut short: an over-long one is itself the error, and must not come back whole in every message.
+    const name = cut(rawName(raw));
+    const from = raw === source ? '' : ` (in service/${name}, imported from ${importedFrom(source, name)})`;
     const result = validateDocument(raw, { ...options, groupExists });
     if (result.ok) {
       const m = result.manifest;
@@ -1155,10 +1168,10 @@ export function parseManifests(body: string | Buffer | unknown, contentType: str
       const clash = namespaceClash(m, options);
       if (clash) errors.push({ path: prefix(i, 'metadata.name'), message: clash + from });
     } else errors.push(...result.errors.map((e) => ({ path: prefix(i, e.path), message: e.message + from })));
-    const name = rawName(raw);
-    if (name === undefined) return;
-    if (seen.has(name)) errors.push({ path: prefix(i, 'metadata.name'), message: `duplicate name '${name}' in this request${from}` });
-    seen.add(name);
+    const full = rawName(raw);
+    if (full === undefined) return;
+    if (seen.has(full)) errors.push({ path: prefix(i, 'metadata.name'), message: `duplicate name '${name}' in this request${from}` });
+    seen.add(full);
   });
   if (errors.length === 0) {
     const cycle = dependencyCycle(manifests, options.dependenciesOf);
@@ -1208,9 +1221,14 @@ export function dependencyCycle(manifests: readonly ServiceManifest[], stored: P
   return undefined;
 }
 
+/** A name or value as a message shows it in quotes, cut short (quote() escapes as well; these kept their plain form). */
+function cut<T extends string | undefined>(text: T): T {
+  return (text !== undefined && text.length > 63 ? `${text.slice(0, 63)}…` : text) as T;
+}
+
 /** `Deployment/api`, or `Compose/web` for a service of a Compose file. */
 function importedFrom(source: unknown, service: string | undefined): string {
-  if (isMapping(source) && typeof source.kind === 'string') return `${source.kind}/${rawName(source) ?? service}`;
+  if (isMapping(source) && typeof source.kind === 'string') return `${cut(source.kind)}/${cut(rawName(source)) ?? service}`;
   return `Compose/${service}`;
 }
 

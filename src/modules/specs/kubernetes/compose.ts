@@ -1,7 +1,7 @@
 // A Compose file (docker-compose.yml) → one Grid Service spec per Compose service. Pure.
 import { ShellWordsError, splitCommand } from '../../../common/shell-words.js';
 import type { FieldError } from '../spec.types.js';
-import { isMapping, join, map, Reader, type ImportNote, type Obj } from './import-reader.js';
+import { isMapping, join, map, Reader, scalarText, shown, type ImportNote, type Obj } from './import-reader.js';
 import { ANNOTATION_COMMAND, ANNOTATION_IMAGE, PORT_ENV } from './k8s-names.js';
 
 const MAX_COMPOSE_SERVICES = 1000;
@@ -79,7 +79,7 @@ function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: bo
   } else {
     if (typeof s.image !== 'string' || s.image === '') {
       r.fail(s.build !== undefined ? join(at, 'build') : join(at, 'image'), s.build !== undefined ? 'Grid runs images and does not build them: give image (built beforehand) or a grid.dev/command label' : 'is required');
-    } else if (INTERPOLATION.test(s.image)) r.fail(join(at, 'image'), `${interpolationProblem} (got ${JSON.stringify(s.image)})`);
+    } else if (INTERPOLATION.test(s.image)) r.fail(join(at, 'image'), `${interpolationProblem} (got ${shown(s.image)})`);
     else g.image = s.image;
     if (s.build !== undefined && typeof s.image === 'string') r.ignored.push(join(at, 'build'));
     const argv = [...(entrypoint ?? []), ...(command ?? [])];
@@ -93,16 +93,18 @@ function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: bo
   let env = environment(r, s.environment, join(at, 'environment'));
   if (s.env_file !== undefined) r.fail(join(at, 'env_file'), 'Grid reads no files named by the applied documents: write the variables under environment');
 
-  const port = firstPort(r, s.ports, join(at, 'ports'), process);
+  // A simulated image (local://…) listens nowhere: like a process, it has no port to publish.
+  const unpublished = process || (typeof s.image === 'string' && s.image.startsWith('local://'));
+  const port = firstPort(r, s.ports, join(at, 'ports'), unpublished);
   // Without a published port the container runs on the host network, where Grid gives it PORT:
   // a PORT of the file's own would be overridden unseen (and is what export writes back).
-  if (port === undefined || process) {
+  if (port === undefined || unpublished) {
     const i = env.findIndex((e) => e.name === PORT_ENV);
     if (i >= 0) r.ignored.push(join(join(at, 'environment'), PORT_ENV));
     env = env.filter((e) => e.name !== PORT_ENV);
   }
   if (env.length > 0) g.env = env;
-  if (port !== undefined && !process) {
+  if (port !== undefined && !unpublished) {
     g.network = 'bridge';
     g.port = port;
   } else if (port !== undefined) r.ignored.push(join(join(at, 'ports'), 0));
@@ -114,7 +116,7 @@ function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: bo
   if (s.deploy !== undefined) deploy(r, map(s.deploy), join(at, 'deploy'), g, process);
   if (s.stop_grace_period !== undefined) {
     const sec = seconds(s.stop_grace_period);
-    if (sec === undefined) r.fail(join(at, 'stop_grace_period'), `must be a duration such as 10s or 1m30s (got ${JSON.stringify(s.stop_grace_period)})`);
+    if (sec === undefined) r.fail(join(at, 'stop_grace_period'), `must be a duration such as 10s or 1m30s (got ${shown(s.stop_grace_period)})`);
     else g.terminationGracePeriodSeconds = Math.ceil(sec);
   }
   return { spec: g, process };
@@ -138,14 +140,14 @@ function dependsOn(r: Reader, raw: unknown, at: string): Obj[] {
     const c = entry.condition ?? 'service_started';
     if (c === 'service_started') out.push({ service: name, condition: 'Started' });
     else if (c === 'service_healthy') out.push({ service: name, condition: 'Available' });
-    else r.fail(join(join(at, name), 'condition'), `Grid waits for a service to be started or healthy; it runs no one-off job to completion (got ${typeof c === 'string' ? JSON.stringify(c.slice(0, 60)) : typeof c})`);
+    else r.fail(join(join(at, name), 'condition'), `Grid waits for a service to be started or healthy; it runs no one-off job to completion (got ${shown(c)})`);
   }
   return out;
 }
 
 /** Compose labels as a map or a `KEY=VALUE` list. */
 function labelsOf(raw: unknown): Record<string, string> {
-  if (isMapping(raw)) return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]));
+  if (isMapping(raw)) return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, scalarText(v) ?? '']));
   if (!Array.isArray(raw)) return {};
   return Object.fromEntries(raw.filter((x): x is string => typeof x === 'string').map((x) => (x.includes('=') ? [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)] : [x, ''])));
 }
@@ -154,7 +156,7 @@ function labelsOf(raw: unknown): Record<string, string> {
 function words(r: Reader, raw: unknown, at: string): string[] | undefined {
   if (Array.isArray(raw) && raw.every((w) => typeof w === 'string')) return raw as string[];
   if (typeof raw !== 'string') {
-    r.fail(at, `must be a string or a list of strings (got ${JSON.stringify(raw)})`);
+    r.fail(at, `must be a string or a list of strings (got ${shown(raw)})`);
     return undefined;
   }
   try {
@@ -173,15 +175,19 @@ const interpolationProblem = "uses Compose variable substitution, which needs th
 function environment(r: Reader, raw: unknown, at: string): Obj[] {
   const out: Obj[] = [];
   const add = (name: string, value: unknown, path: string) => {
+    const text = scalarText(value);
     if (value === null || value === undefined) r.fail(path, 'takes its value from the shell running compose, which Grid does not have: give the value');
-    else if (INTERPOLATION.test(String(value))) r.fail(path, `${interpolationProblem} (got ${JSON.stringify(String(value))})`);
+    // String() would make a mapping "[object Object]" (or throw, given its own toString key).
+    else if (text === undefined) r.fail(path, `must be a string, number or boolean (got ${shown(value)})`);
+    else if (INTERPOLATION.test(text)) r.fail(path, `${interpolationProblem} (got ${shown(text)})`);
     // Compose writes a literal $ as $$.
-    else out.push({ name, value: String(value).replace(/\$\$/g, '$') });
+    else out.push({ name, value: text.replace(/\$\$/g, '$') });
   };
   if (isMapping(raw)) for (const [k, v] of Object.entries(raw)) add(k, v, join(at, k));
   else if (Array.isArray(raw))
     raw.forEach((item, i) => {
-      const text = String(item);
+      const text = scalarText(item);
+      if (text === undefined) return r.fail(join(at, i), `must be NAME=VALUE (got ${shown(item)})`);
       const eq = text.indexOf('=');
       add(eq < 0 ? text : text.slice(0, eq), eq < 0 ? undefined : text.slice(eq + 1), join(at, i));
     });
@@ -204,7 +210,7 @@ function firstPort(r: Reader, raw: unknown, at: string, process: boolean): numbe
   list.slice(1).forEach((_, i) => r.ignored.push(join(at, i + 1)));
   if (list.length === 0) return undefined;
   const port = containerPort(list[0]);
-  if (port === undefined) r.fail(join(at, 0), `must publish one container port, such as "8080:80" (got ${JSON.stringify(list[0])})`);
+  if (port === undefined) r.fail(join(at, 0), `must publish one container port, such as "8080:80" (got ${shown(list[0])})`);
   // Grid publishes the container port on a free 127.0.0.1 port of its choosing (reach it through the gateway): the host side is not kept.
   else if (!process && typeof list[0] === 'string' && list[0].includes(':')) r.ignored.push(`${join(at, 0)} (host side)`);
   return port;
@@ -263,7 +269,7 @@ function healthcheck(r: Reader, h: Obj, at: string): Obj | undefined {
   for (const [from, to] of fields) {
     if (h[from] === undefined) continue;
     const sec = seconds(h[from]);
-    if (sec === undefined) r.fail(join(at, from), `must be a duration such as 10s or 1m30s (got ${JSON.stringify(h[from])})`);
+    if (sec === undefined) r.fail(join(at, from), `must be a duration such as 10s or 1m30s (got ${shown(h[from])})`);
     // Grid's probe fields are whole seconds, at least 1 (0 for a delay).
     else probe[to] = to === 'initialDelaySeconds' ? Math.ceil(sec) : Math.max(1, Math.ceil(sec));
   }

@@ -45,6 +45,25 @@ export class Reader {
 }
 
 
+/**
+ * A value of the object as an error quotes it: JSON, cut short (a 200 KB value must not come back
+ * whole) and never a throw (JSON.stringify throws on a cycle, which YAML aliases can make).
+ */
+export function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? 'nothing';
+  } catch {
+    text = Array.isArray(value) ? 'an array' : typeof value;
+  }
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/** A scalar as text, as Compose and Kubernetes read `value: 8080`; undefined for a mapping or list (String() of one is "[object Object]", or a throw when it has its own toString key). */
+export function scalarText(v: unknown): string | undefined {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
 export function map(v: unknown): Obj {
   return isMapping(v) ? v : {};
 }

@@ -4,7 +4,7 @@
 // it before validation, so the translated documents are validated like any other.
 import type { FieldError } from '../spec.types.js';
 import { importCompose, isCompose } from './compose.js';
-import { isMapping, join, map, Reader, WHOLE_OBJECT, type ImportNote, type Obj } from './import-reader.js';
+import { isMapping, join, map, Reader, scalarText, shown, WHOLE_OBJECT, type ImportNote, type Obj } from './import-reader.js';
 
 export { WHOLE_OBJECT, type ImportNote };
 import { ANNOTATION_COMMAND, ANNOTATION_IMAGE, DEFAULT_CONTAINER_PORT, LABEL_MANAGED_BY, LABEL_NAME, LABEL_VERSION, PORT_ENV, POD_DATA_ENV } from './k8s-names.js';
@@ -125,7 +125,7 @@ function importFlat(docs: unknown[]): ImportResult {
       if (doc.apiVersion !== WORKLOADS[kind]) {
         const r = new Reader(index);
         // Named at kind, as the validator names an unknown kind: of this apiVersion, it is not one Grid knows.
-        r.fail('kind', `unknown kind '${kind}' of apiVersion ${JSON.stringify(doc.apiVersion) ?? 'nothing'}: Grid's own kinds are Service and FailoverGroup, and it imports a ${kind} of ${WORKLOADS[kind]}`);
+        r.fail('kind', `unknown kind '${kind}' of apiVersion ${shown(doc.apiVersion)}: Grid's own kinds are Service and FailoverGroup, and it imports a ${kind} of ${WORKLOADS[kind]}`);
         out.errors.push(...r.errors);
         return;
       }
@@ -187,7 +187,7 @@ function annotatedCommand(r: Reader, annotations: Obj, path: string): string[] |
     value = undefined;
   }
   if (!Array.isArray(value) || value.length === 0 || !value.every((w) => typeof w === 'string')) {
-    r.fail(join(path, ANNOTATION_COMMAND), `must be a JSON array of strings, the command Grid runs as a process (got ${JSON.stringify(raw).slice(0, 80)})`);
+    r.fail(join(path, ANNOTATION_COMMAND), `must be a JSON array of strings, the command Grid runs as a process (got ${shown(raw)})`);
     return undefined;
   }
   return value as string[];
@@ -240,7 +240,7 @@ function importWorkload(doc: Obj, index: number, errors: FieldError[], templates
   const podAt = 'spec.template.spec';
   r.rest(pod, podAt, ['containers', 'terminationGracePeriodSeconds', 'restartPolicy', 'initContainers', 'ephemeralContainers']);
   if (pod.terminationGracePeriodSeconds !== undefined) g.terminationGracePeriodSeconds = pod.terminationGracePeriodSeconds;
-  if (pod.restartPolicy !== undefined && pod.restartPolicy !== 'Always') r.fail(join(podAt, 'restartPolicy'), `Grid restarts every pod that exits, as restartPolicy Always (got ${JSON.stringify(pod.restartPolicy)})`);
+  if (pod.restartPolicy !== undefined && pod.restartPolicy !== 'Always') r.fail(join(podAt, 'restartPolicy'), `Grid restarts every pod that exits, as restartPolicy Always (got ${shown(pod.restartPolicy)})`);
   for (const k of ['initContainers', 'ephemeralContainers']) {
     if (Array.isArray(pod[k]) && pod[k].length > 0) r.fail(join(podAt, k), 'Grid runs one container per pod and nothing before it');
   }
@@ -363,7 +363,8 @@ function rolloutStrategy(r: Reader, raw: unknown, rollout: Obj, templates: Templ
 function canaryAnalysis(a: Obj, templates: Templates): { spec: Obj; template: { usedBy?: string } } | undefined {
   const refs = Array.isArray(a.templates) ? a.templates : [];
   if (refs.length !== 1) return undefined;
-  const template = templates.get(String(map(refs[0]).templateName));
+  const name = map(refs[0]).templateName;
+  const template = typeof name === 'string' ? templates.get(name) : undefined;
   if (!template) return undefined;
   const metrics = Array.isArray(map(template.doc.spec).metrics) ? (map(template.doc.spec).metrics as unknown[]).map(map) : [];
   // Exactly the two Prometheus metrics export writes: Grid's analysis replaces their queries with
@@ -442,8 +443,11 @@ function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[
     }
     // A container told its port in PORT listens where it is told: Grid's host network gives it one.
     // A fixed containerPort without it is the image's own port, which a bridge publishes.
-    const portFromEnv = (Array.isArray(c.env) ? c.env : []).some((e) => map(e).name === PORT_ENV && String(map(e).value) === String(containerPort));
-    if (containerPort !== undefined && !portFromEnv) {
+    const portFromEnv = (Array.isArray(c.env) ? c.env : []).some((e) => map(e).name === PORT_ENV && scalarText(map(e).value) === String(containerPort));
+    // A simulated image (local://…) listens nowhere: its port is not published (nor a Service's, see importService).
+    if (isSimImage(c.image)) {
+      if (containerPort !== undefined) r.ignored.push(join(join(at, 'ports'), 0));
+    } else if (containerPort !== undefined && !portFromEnv) {
       g.network = 'bridge';
       g.port = containerPort;
     }
@@ -460,9 +464,9 @@ function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[
     if (e.valueFrom !== undefined) return r.fail(join(eAt, 'valueFrom'), 'Grid takes env values written out; it reads no field, ConfigMap or Secret');
     r.rest(e, eAt, ['name', 'value']);
     // Export adds PORT=<containerPort> (Grid gives every pod PORT); it is not the user's.
-    if (e.name === PORT_ENV && String(e.value) === portValue) return;
+    if (e.name === PORT_ENV && scalarText(e.value) === portValue) return;
     // Export points GRID_POD_DATA at the claim's mount; Grid sets it to the pod's own directory.
-    if (side.data && e.name === POD_DATA_ENV && String(e.value).replace(/(.)\/+$/, '$1') === side.data.mountPath) {
+    if (side.data && e.name === POD_DATA_ENV && scalarText(e.value)?.replace(/(.)\/+$/, '$1') === side.data.mountPath) {
       side.data.fromEnv = true;
       return;
     }
@@ -480,7 +484,11 @@ function importContainer(r: Reader, c: Obj, at: string, g: Obj, command: string[
       if (p) g[k] = p;
     }
   }
-  return containerPort !== undefined && !command;
+  return containerPort !== undefined && !command && !isSimImage(c.image);
+}
+
+function isSimImage(image: unknown): boolean {
+  return typeof image === 'string' && image.startsWith('local://');
 }
 
 /** Whether a value names the path or something under it (`/data`, `/data/db`, `--dir=/data`), not `/database`. */
@@ -524,7 +532,7 @@ function probePortProblem(h: Obj, port: { number?: number; name?: string }): str
   if (typeof h.port === 'number' && (port.number === undefined || h.port === port.number)) return undefined;
   if (typeof h.port === 'string' && port.name !== undefined && h.port === port.name) return undefined;
   if (typeof h.port === 'string' && /^\d+$/.test(h.port) && Number(h.port) === port.number) return undefined;
-  return `Grid probes the pod's own port${port.number !== undefined ? ` (${port.number})` : ''}; a probe on another port (${JSON.stringify(h.port)}) cannot be moved there`;
+  return `Grid probes the pod's own port${port.number !== undefined ? ` (${port.number})` : ''}; a probe on another port (${shown(h.port)}) cannot be moved there`;
 }
 
 function importProbe(r: Reader, p: Obj, at: string, port: { number?: number; name?: string } = {}): Obj | undefined {
@@ -537,7 +545,7 @@ function importProbe(r: Reader, p: Obj, at: string, port: { number?: number; nam
   r.rest(p, at, ['httpGet', ...PROBE_TIMING]);
   const h = map(p.httpGet);
   r.rest(h, join(at, 'httpGet'), ['path', 'port', 'scheme']);
-  if (h.scheme !== undefined && h.scheme !== 'HTTP') r.fail(join(join(at, 'httpGet'), 'scheme'), `Grid probes over plain HTTP (got ${JSON.stringify(h.scheme)})`);
+  if (h.scheme !== undefined && h.scheme !== 'HTTP') r.fail(join(join(at, 'httpGet'), 'scheme'), `Grid probes over plain HTTP (got ${shown(h.scheme)})`);
   const portProblem = probePortProblem(h, port);
   if (portProblem) r.fail(join(join(at, 'httpGet'), 'port'), portProblem);
   const out: Obj = { httpGet: { path: h.path ?? '/' } };
@@ -567,7 +575,8 @@ function importService(doc: Obj, index: number, workloads: Workload[], out: Impo
   const p = map(ports[0]);
   r.rest(p, 'spec.ports[0]', ['port', 'targetPort', 'name', 'protocol']);
   const target = p.targetPort ?? p.port;
-  if (!w.process && !w.hasPort && typeof target === 'number') {
+  if (isSimImage(w.doc.spec.image) && target !== undefined) r.ignored.push('spec.ports[0]');
+  else if (!w.process && !w.hasPort && typeof target === 'number') {
     w.doc.spec.network = 'bridge';
     w.doc.spec.port = target;
     w.hasPort = true;
@@ -578,14 +587,14 @@ function importService(doc: Obj, index: number, workloads: Workload[], out: Impo
 /** `Deployment/api`: what an HPA scales. */
 function targetOf(hpa: Obj): string {
   const ref = map(map(hpa.spec).scaleTargetRef);
-  return `${String(ref.kind)}/${String(ref.name)}`;
+  return `${scalarText(ref.kind)}/${scalarText(ref.name)}`;
 }
 
 function importHpa(doc: Obj, index: number, workloads: Workload[], out: ImportResult): void {
   const r = new Reader(index);
   const object = `HorizontalPodAutoscaler/${nameOf(doc)}`;
   if (!HPA_VERSIONS.includes(doc.apiVersion as string)) {
-    r.fail('kind', `unknown kind 'HorizontalPodAutoscaler' of apiVersion ${JSON.stringify(doc.apiVersion) ?? 'nothing'}: Grid imports one of ${HPA_VERSIONS.join(' or ')}`);
+    r.fail('kind', `unknown kind 'HorizontalPodAutoscaler' of apiVersion ${shown(doc.apiVersion)}: Grid imports one of ${HPA_VERSIONS.join(' or ')}`);
     out.errors.push(...r.errors);
     return;
   }
@@ -598,7 +607,7 @@ function importHpa(doc: Obj, index: number, workloads: Workload[], out: ImportRe
   if (!isMapping(spec.scaleTargetRef) || ref.name === undefined || ref.kind === undefined) {
     r.fail('spec.scaleTargetRef', 'is required: the kind and name of the Deployment, StatefulSet or Rollout it scales');
   } else if (!w) {
-    r.fail('spec.scaleTargetRef', `no Deployment, StatefulSet or Rollout ${JSON.stringify(ref.name ?? '')} of kind ${JSON.stringify(ref.kind ?? '')} in this request; Grid imports an autoscaler together with its workload`);
+    r.fail('spec.scaleTargetRef', `no Deployment, StatefulSet or Rollout ${shown(ref.name ?? '')} of kind ${shown(ref.kind ?? '')} in this request; Grid imports an autoscaler together with its workload`);
   } else if (w.autoscaled !== undefined) {
     r.fail('spec.scaleTargetRef', `${w.kind}/${w.name} is already scaled by ${w.autoscaled}`);
   }
