@@ -68,7 +68,9 @@ describe(EventsService.name, () => {
 
     it('tells subscribers of an event only after the batch that wrote it, in id order, while the bus hears at once', () => {
       const onBus: number[] = [];
-      store.bus.on('event.recorded', (e) => onBus.push(e.id));
+      store.bus.on('event.recorded', (e) => {
+        onBus.push(e.id);
+      });
       const seen = watch();
       const ids = ['one', 'two', 'three'].map((m) => note('api', m).id);
 
