@@ -358,7 +358,8 @@ async function watchEvents(ctx: Ctx, o: GetOptions, emit: Emit, first: Rows): Pr
 
 /**
  * Follows /events/stream until `signal` aborts (SIGINT/SIGTERM). A stream that drops (Grid
- * restarting) is reconnected with Last-Event-ID, so no event is missed or repeated; one that
+ * restarting) is reconnected with Last-Event-ID, so no event is missed or repeated (but those Grid
+ * streamed before it could write them, while its data dir was degraded, may come again); one that
  * cannot be reconnected for RECONNECT_FOR_MS ends the watch with an error (exit 1). Without a
  * known last event the stream starts with replay=0: only new events.
  */
@@ -371,10 +372,10 @@ export async function followEvents(ctx: Ctx, signal: AbortSignal, query: { servi
         '/events/stream',
         { service: query.service, replay: last === undefined ? 0 : undefined },
         (ev) => {
+          // The id line, not the body's id: Grid leaves it off events not yet written (a degraded data dir), whose ids a crash could reuse.
+          if (ev.id !== undefined) last = Number(ev.id);
           if (ev.event !== 'grid') return;
-          const e = JSON.parse(ev.data) as GridEvent;
-          last = e.id;
-          onEvent(e);
+          onEvent(JSON.parse(ev.data) as GridEvent);
         },
         signal,
         last === undefined ? undefined : String(last),

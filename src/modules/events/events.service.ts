@@ -28,6 +28,8 @@ export interface EventQuery {
 }
 
 const FLUSH_MS = 100;
+/** While an SSE client is connected it sees an event only once it is written, so the write comes sooner. */
+const STREAMING_FLUSH_MS = 10;
 const FLUSH_BATCH = 2000;
 const RING = 1000;
 const RETRY_MS = 1000;
@@ -40,8 +42,18 @@ const MAX_UNWRITTEN = 50_000;
 
 const COLUMNS = 'id, time, type, service, service_uid AS serviceUid, pod, reason, message, explain';
 
+/** What leaves the process (SSE): told of each event once it is written, or at once, flagged, while the data dir is degraded. */
+export type EventSubscriber = (e: GridEventRecord, persisted: boolean) => void;
+
+/** A Last-Event-ID no Grid wrote: what the client holds is stale from `resumeAfter` on. */
+export interface StreamReset {
+  lastEventId: number;
+  newestId: number;
+  resumeAfter: number;
+}
+
 /**
- * The append-only event log. Records get their id at once (so SSE can carry it) and
+ * The append-only event log. Records get their id at once and
  * are written to SQLite in batches: at 10,000 pods a row-per-statement write would
  * cost more than the reconcile itself. It uses TypeORM's own better-sqlite3 connection
  * (one connection for all of Grid) with prepared statements in one transaction per batch,
@@ -49,6 +61,11 @@ const COLUMNS = 'id, time, type, service, service_uid AS serviceUid, pod, reason
  * bench records 17,000-33,000 events/s while 10,000-50,000 pods start. The last flush runs
  * in onApplicationShutdown, which Nest calls before TypeORM's (a global module's hooks run
  * last), so the events of the last pods stopped still land.
+ *
+ * The in-process bus hears of an event at once; subscribers (SSE) only after the batch that
+ * wrote it, in id order, like a log's high-water mark. An id that left the process before its
+ * write could be lost to a SIGKILL and handed again by the next Grid to another event, and a
+ * client resuming after it would skip that one.
  */
 @Injectable()
 export class EventsService implements OnModuleInit, OnApplicationShutdown {
@@ -61,6 +78,13 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
   private db!: BetterSqlite3.Database;
   /** The uid of each service's current incarnation, as specs tells it (bindService); kept after a delete for its last events. */
   private readonly uids = new Map<string, string>();
+  private readonly subscribers = new Set<EventSubscriber>();
+  /** The newest id written to SQLite. */
+  private persistedId = 0;
+  /** The newest id told to subscribers: persisted, or streamed early while the data dir was degraded. */
+  private publishedId = 0;
+  /** The newest id written before this Grid started: where a client holding an id no Grid wrote resumes. */
+  private bootId = 0;
   written = 0;
   /** Events dropped from the unwritten buffer since the data dir last took writes. */
   private dropped = 0;
@@ -77,6 +101,7 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     this.db = (this.ds.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
     const row = this.db.prepare('SELECT MAX(id) AS max FROM events').get() as { max: number | null };
     this.nextId = (row.max ?? 0) + 1;
+    this.persistedId = this.publishedId = this.bootId = row.max ?? 0;
     const insert = this.db.prepare('INSERT INTO events (id, time, type, service, service_uid, pod, reason, message, explain) VALUES (@id, @time, @type, @service, @serviceUid, @pod, @reason, @message, @explain)');
     this.insertMany = this.db.transaction((rows: GridEventRecord[]) => {
       for (const r of rows) insert.run(r);
@@ -140,19 +165,55 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     this.recent.push(rec);
     if (this.recent.length > RING * 2) this.recent.splice(0, this.recent.length - RING);
     if (this.pending.length >= FLUSH_BATCH) this.flush();
-    else if (!this.timer) this.timer = this.clock.setTimeout(() => this.flush(), FLUSH_MS);
+    else if (!this.timer) this.timer = this.clock.setTimeout(() => this.flush(), this.subscribers.size > 0 ? STREAMING_FLUSH_MS : FLUSH_MS);
     this.bus.emit('event.recorded', rec);
+    // A degraded data dir may take minutes to recover: the live view carries on, flagged, and
+    // the same ids are written on recovery; only a crash during the outage can lose them.
+    if (!this.storage.writable) this.publish(this.pending);
     return rec;
   }
 
-  /** The last n events (of one service, if given), oldest first: what SSE replays on connect. */
+  /** Calls `fn` for every event from now on, once it is written (see publish); returns the unsubscribe. */
+  subscribe(fn: EventSubscriber): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  /** Whether the event with this id is in SQLite (so a crash cannot take its id back). */
+  isPersisted(id: number): boolean {
+    return id <= this.persistedId;
+  }
+
+  /** The last n events subscribers have been told of (of one service, if given), oldest first: what SSE replays on connect. */
   lastEvents(n: number, service?: string): GridEventRecord[] {
     if (n <= 0) return [];
-    if (!service) return this.recent.slice(-n);
-    const uid = this.uids.get(service);
+    const uid = service ? this.uids.get(service) : undefined;
     const out: GridEventRecord[] = [];
-    for (let i = this.recent.length - 1; i >= 0 && out.length < n; i--) if (this.ofService(this.recent[i], service, uid)) out.push(this.recent[i]);
+    for (let i = this.recent.length - 1; i >= 0 && out.length < n; i--) {
+      const e = this.recent[i];
+      if (e.id <= this.publishedId && (!service || this.ofService(e, service, uid))) out.push(e);
+    }
     return out.reverse();
+  }
+
+  /**
+   * What an SSE client reconnecting with Last-Event-ID `id` missed, oldest first. An id above
+   * every one subscribers were told of was never written by this Grid: a crashed Grid's
+   * streamed-but-lost event, whose id this one may reuse. Then the client gets a reset and
+   * every event written since this Grid started, its first chance to have missed any.
+   */
+  resume(id: number, service: string | undefined, limit: number): { reset: StreamReset | null; events: GridEventRecord[] } {
+    this.flush();
+    const reset = id > this.publishedId ? { lastEventId: id, newestId: this.persistedId, resumeAfter: this.bootId } : null;
+    const from = reset ? this.bootId : id;
+    const events = this.after(from, service, limit);
+    // While the data dir is degraded, the events already streamed but not written come from memory.
+    const uid = service ? this.uids.get(service) : undefined;
+    for (const e of this.pending) {
+      if (events.length >= limit) break;
+      if (e.id > Math.max(from, this.persistedId) && e.id <= this.publishedId && (!service || this.ofService(e, service, uid))) events.push(e);
+    }
+    return { reset, events };
   }
 
   /** Events recorded before uids existed (serviceUid null) belong to whichever incarnation asks. */
@@ -160,7 +221,7 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     return e.service === service && (uid === undefined || e.serviceUid === null || e.serviceUid === uid);
   }
 
-  /** Events after an id (an SSE client reconnecting with Last-Event-ID), oldest first. */
+  /** Written events after an id, oldest first. */
   after(id: number, service: string | undefined, limit: number): GridEventRecord[] {
     this.flush();
     const uid = service ? this.uids.get(service) : undefined;
@@ -201,14 +262,34 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     try {
       this.insertMany(rows);
       this.written += rows.length;
+      this.persistedId = rows[rows.length - 1].id;
+      this.publish(rows);
     } catch (e) {
-      // Kept in order for the next flush: the newest events are still in memory and on SSE meanwhile.
+      // Kept in order for the next flush: the newest events are still in memory (and on SSE while the data dir is degraded).
       this.pending = rows.concat(this.pending);
       if (this.pending.length > MAX_UNWRITTEN) this.dropped += this.pending.splice(0, this.pending.length - MAX_UNWRITTEN).length;
       this.metrics.persistErrors.inc({ store: 'events' });
       // A storage fault is logged once, by the storage service, not once a second here.
       if (!this.storage.noteWriteError(e)) this.logger.error(`could not write ${rows.length} events (kept for the next flush): ${(e as Error).message}`);
       if (this.insertMany !== undefined && !this.timer) this.timer = this.clock.setTimeout(() => this.flush(), RETRY_MS);
+    }
+  }
+
+  /** Tells subscribers of the events in `rows` (in id order) they have not been told of, in order. */
+  private publish(rows: readonly GridEventRecord[]): void {
+    let i = rows.length;
+    while (i > 0 && rows[i - 1].id > this.publishedId) i--;
+    for (; i < rows.length; i++) {
+      const e = rows[i];
+      this.publishedId = e.id;
+      const persisted = e.id <= this.persistedId;
+      for (const fn of this.subscribers) {
+        try {
+          fn(e, persisted);
+        } catch (err) {
+          this.logger.error(`event subscriber failed: ${(err as Error).message}`);
+        }
+      }
     }
   }
 }
