@@ -5,8 +5,14 @@
 //
 // Every write is one line, appended and fsynced before the 2xx answer (writes
 // that arrive together share one fsync), and becomes visible to readers only
-// then. On start the file is replayed before listening; a torn last line (a
-// crash mid-append) is cut off and reported, any other bad line refuses the start.
+// then. On start the file is replayed before listening, streamed chunk by chunk;
+// a torn last line (a crash mid-append) is cut off and reported, any other bad
+// line refuses the start.
+//
+// Quotas keep what anyone can write bounded (see the README for the memory
+// this bounds): file bytes (507), records per collection (507), collections
+// (507), bytes per record (413), nesting depth (400). A store that finds its
+// file already over a quota still starts, and refuses only the writes.
 //
 //   POST /v1/<collection>[?unique=<field>]  record | [records]  -> 201 record (with its id) | {items, count}
 //   GET  /v1/<collection>[?limit=N&order=asc|desc]               -> {items, count, total}
@@ -16,8 +22,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { startShopService, sendJson, readJson, isPlainObject, HttpError } from './common.js';
-import { label } from '../lib/runtime.js';
+import { startShopService, sendJson, sendBody, readJson, isPlainObject, HttpError } from './common.js';
+import { label, envInt } from '../lib/runtime.js';
 
 const SERVICE = 'store';
 const FILE_NAME = 'store.jsonl';
@@ -25,6 +31,18 @@ const FILE_NAME = 'store.jsonl';
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const MAX_BATCH = 1000;
 const MAX_LIMIT = 10_000;
+const MAX_BYTES = envInt('STORE_MAX_BYTES', 64 * 1024 * 1024, 1);
+const MAX_RECORD_BYTES = envInt('STORE_MAX_RECORD_BYTES', 64 * 1024, 16, MAX_BODY_BYTES);
+const MAX_RECORDS = envInt('STORE_MAX_RECORDS', 100_000, 1);
+const MAX_COLLECTIONS = envInt('STORE_MAX_COLLECTIONS', 64, 1);
+// Deep enough for any document a shop keeps; JSON.stringify overflows the stack near 4,500.
+const MAX_DEPTH = 32;
+// Each unique index holds an entry per record: a bounded number of them keeps that memory bounded.
+const MAX_UNIQUE_FIELDS = 4;
+// Replay gives up on a line longer than this rather than hold it: no store ever wrote one (a 2 MiB
+// body serializes to at most ~11 MiB, numbers like 1e20 growing 5x), so it can only be damage.
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
 const FIELD_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
@@ -47,8 +65,13 @@ function dataDir() {
 // --- the data in memory -------------------------------------------------------
 
 /**
- * name -> { records: [] (id order), byId: Map, nextId (after the durable records), given (the next id
- * to hand out: above those of writes still on their way to the disk), indexes: Map<field, Map<valueKey, id>> }
+ * name -> { texts: [] (the JSON text of each durable record, id order), ids: [] (their ids, for a
+ * binary search), nextId (after the durable records), given (the next id to hand out: above those
+ * of writes still on their way to the disk), indexes: Map<field, Map<valueKey, id>> }.
+ *
+ * Records are kept as their JSON text, not as parsed objects: a string costs its characters (1 byte
+ * each, 2 if any is beyond Latin-1) plus a small header, whatever the record's shape, where objects
+ * cost tens of bytes per key or element and could make a small file fill the memory.
  */
 const collections = new Map();
 /** `${collection}\0${field}\0${valueKey}` of unique values whose write is not durable yet. */
@@ -57,7 +80,7 @@ const pendingUnique = new Set();
 function collection(name) {
   let c = collections.get(name);
   if (!c) {
-    c = { records: [], byId: new Map(), nextId: 1, given: 1, indexes: new Map() };
+    c = { texts: [], ids: [], nextId: 1, given: 1, indexes: new Map() };
     collections.set(name, c);
   }
   return c;
@@ -72,28 +95,42 @@ function indexOf(c, field) {
   let index = c.indexes.get(field);
   if (!index) {
     index = new Map();
-    for (const r of c.records) {
-      const k = valueKey(r[field]);
-      if (k !== null && !index.has(k)) index.set(k, r.id);
+    for (let i = 0; i < c.texts.length; i++) {
+      const k = valueKey(JSON.parse(c.texts[i])[field]);
+      if (k !== null && !index.has(k)) index.set(k, c.ids[i]);
     }
     c.indexes.set(field, index);
   }
   return index;
 }
 
-/** Make a durable entry visible. */
-function apply(entry) {
-  const c = collection(entry.c);
-  for (const r of entry.items) {
-    c.records.push(r);
-    c.byId.set(r.id, r);
-    if (r.id >= c.nextId) c.nextId = r.id + 1;
-    if (c.nextId > c.given) c.given = c.nextId;
+/** Make durable records visible: `records` parsed (with their ids), `texts` their JSON. */
+function apply(name, records, texts) {
+  const c = collection(name);
+  for (let i = 0; i < records.length; i++) {
+    const id = records[i].id;
+    c.texts.push(texts[i]);
+    c.ids.push(id);
+    if (id >= c.nextId) c.nextId = id + 1;
     for (const [field, index] of c.indexes) {
-      const k = valueKey(r[field]);
-      if (k !== null && !index.has(k)) index.set(k, r.id);
+      const k = valueKey(records[i][field]);
+      if (k !== null && !index.has(k)) index.set(k, id);
     }
   }
+  if (c.nextId > c.given) c.given = c.nextId;
+}
+
+/** The JSON text of record `id` in `c`, or undefined. */
+function find(c, id) {
+  let lo = 0;
+  let hi = c.ids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (c.ids[mid] === id) return c.texts[mid];
+    if (c.ids[mid] < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 // --- the file -------------------------------------------------------------------
@@ -109,47 +146,83 @@ function validEntry(e) {
   return true;
 }
 
+/** Apply one whole line of the file; false if it is not a valid entry. */
+function replayLine(text) {
+  let entry;
+  let texts;
+  try {
+    entry = JSON.parse(text);
+    if (!validEntry(entry)) return false;
+    texts = entry.items.map((r) => JSON.stringify(r));
+  } catch {
+    return false;
+  }
+  apply(entry.c, entry.items, texts);
+  return true;
+}
+
 /**
- * Replay `file` into memory. A last line that is unterminated or does not
- * parse is what a crash mid-append leaves: it is cut off (the file truncated
- * to the end of the last good line). A bad line with more after it is not a
- * torn write, and the start is refused rather than data silently dropped.
+ * Replay `file` into memory, reading it a chunk at a time: memory holds the
+ * records and at most one line, so any file the store wrote can be replayed,
+ * whatever its size. A last line that is unterminated or does not parse is
+ * what a crash mid-append leaves: it is cut off (the file truncated to the end
+ * of the last good line). A bad line with more after it is not a torn write,
+ * and the start is refused rather than data silently dropped.
  */
 function replay(file) {
   const started = Date.now();
-  let buf;
+  let rfd;
   try {
-    buf = fs.readFileSync(file);
+    rfd = fs.openSync(file, 'r');
   } catch (err) {
     if (err.code !== 'ENOENT') fatal(`cannot read ${file}: ${err.message}`);
-    buf = Buffer.alloc(0);
+    return { lines: 0, bytes: 0, ms: Date.now() - started };
   }
-  let offset = 0;
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let pos = 0; // file offset of chunk[0]
+  let lineStart = 0; // file offset of the line being read
+  let parts = []; // its bytes so far, dropped once it is longer than MAX_LINE_BYTES
+  let partBytes = 0;
+  let badLine = -1; // file offset of a whole line that is not a valid entry
   let lines = 0;
-  while (offset < buf.length) {
-    const nl = buf.indexOf(10, offset);
-    const end = nl === -1 ? buf.length : nl;
-    let entry = null;
+  for (;;) {
+    let n;
     try {
-      entry = JSON.parse(buf.toString('utf8', offset, end));
-    } catch {}
-    if (nl !== -1 && entry !== null && validEntry(entry)) {
-      apply(entry);
-      lines++;
-      offset = nl + 1;
-      continue;
+      n = fs.readSync(rfd, chunk, 0, CHUNK_BYTES, pos);
+    } catch (err) {
+      fatal(`cannot read ${file}: ${err.message}`);
     }
-    if (nl !== -1 && nl + 1 < buf.length) {
-      fatal(`${file}: line ${lines + 1} (byte ${offset}) is not a valid entry and more lines follow it: the file is damaged, not torn; refusing to start`);
+    if (n === 0) break;
+    const data = chunk.subarray(0, n);
+    for (let i = 0; i < n; ) {
+      if (badLine !== -1) {
+        fatal(`${file}: line ${lines + 1} (byte ${badLine}) is not a valid entry and more lines follow it: the file is damaged, not torn; refusing to start`);
+      }
+      const nl = data.indexOf(10, i);
+      const end = nl === -1 ? n : nl;
+      partBytes += end - i;
+      if (partBytes <= MAX_LINE_BYTES) parts.push(Buffer.from(data.subarray(i, end)));
+      else parts = [];
+      if (nl === -1) break;
+      if (partBytes <= MAX_LINE_BYTES && replayLine(Buffer.concat(parts).toString('utf8'))) lines++;
+      else badLine = lineStart;
+      lineStart = pos + nl + 1;
+      parts = [];
+      partBytes = 0;
+      i = nl + 1;
     }
-    fs.truncateSync(file, offset);
-    const fd = fs.openSync(file, 'r+');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    process.stderr.write(`store: cut a torn last line off ${file} at byte ${offset} (${buf.length - offset} bytes of a write that never finished)\n`);
-    break;
+    pos += n;
   }
-  return { lines, bytes: offset, ms: Date.now() - started };
+  fs.closeSync(rfd);
+  const good = badLine !== -1 ? badLine : lineStart;
+  if (good < pos) {
+    fs.truncateSync(file, good);
+    const wfd = fs.openSync(file, 'r+');
+    fs.fsyncSync(wfd);
+    fs.closeSync(wfd);
+    process.stderr.write(`store: cut a torn last line off ${file} at byte ${good} (${pos - good} bytes of a write that never finished)\n`);
+  }
+  return { lines, bytes: good, ms: Date.now() - started };
 }
 
 function openForAppend(dir, file) {
@@ -179,24 +252,26 @@ const FILE = path.join(DIR, FILE_NAME);
 const replayed = replay(FILE);
 const fd = openForAppend(DIR, FILE);
 let fileBytes = replayed.bytes;
+let queuedBytes = 0; // of writes accepted but not yet durable: the byte quota counts them too
 let appends = 0;
 let fsyncs = 0;
 let writeFailure = null;
-{
-  let records = 0;
-  for (const c of collections.values()) records += c.records.length;
-  process.stdout.write(`store: replayed ${replayed.lines} lines (${records} records in ${collections.size} collections) from ${FILE} in ${replayed.ms} ms\n`);
+process.stdout.write(`store: replayed ${replayed.lines} lines (${countOf()} records in ${collections.size} collections) from ${FILE} in ${replayed.ms} ms\n`);
+if (fileBytes > MAX_BYTES) {
+  // Refusing to start would be a crash loop that only a hand edit ends; reads still work.
+  process.stderr.write(`store: ${FILE} holds ${fileBytes} bytes, over STORE_MAX_BYTES=${MAX_BYTES}: writes answer 507 until it is raised\n`);
 }
 
 // --- the writer: group commit -----------------------------------------------------
 
-let queue = []; // { line, entry, resolve, reject }
+let queue = []; // { entry: { name, records, texts, line, bytes }, resolve, reject }
 let writing = false;
 
 function append(entry) {
   if (writeFailure) return Promise.reject(unavailable());
   return new Promise((resolve, reject) => {
-    queue.push({ line: JSON.stringify(entry) + '\n', entry, resolve, reject });
+    queuedBytes += entry.bytes;
+    queue.push({ entry, resolve, reject });
     if (!writing) flush();
   });
 }
@@ -223,7 +298,7 @@ async function flush() {
   while (queue.length > 0) {
     const batch = queue;
     queue = [];
-    const buf = Buffer.from(batch.map((b) => b.line).join(''));
+    const buf = Buffer.from(batch.map((b) => b.entry.line).join(''));
     try {
       await writeAll(buf);
       await new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
@@ -240,8 +315,9 @@ async function flush() {
     fsyncs++;
     appends += batch.length;
     fileBytes += buf.length;
+    queuedBytes -= buf.length;
     for (const b of batch) {
-      apply(b.entry);
+      apply(b.entry.name, b.entry.records, b.entry.texts);
       b.resolve();
     }
   }
@@ -254,10 +330,23 @@ function bad(message, extra) {
   return new HttpError(400, message, { error: message, ...extra });
 }
 
+/** 507: storing this would take the store over `quota` (the env var that sets it). */
+function full(quota, limit, extra) {
+  return new HttpError(507, 'store full', { error: 'store full', quota, limit, ...extra });
+}
+
 function collectionName(params) {
   const name = params.collection;
   if (!NAME_RE.test(name)) throw bad('collection must be 1-64 characters: a lower-case letter, then lower-case letters, digits, - or _', { collection: name });
   return name;
+}
+
+/** Whether `v` nests objects/arrays more than `left` levels deep (stops looking there: no deep recursion). */
+function deeper(v, left) {
+  if (v === null || typeof v !== 'object') return false;
+  if (left === 0) return true;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) if (deeper(x, left - 1)) return true;
+  return false;
 }
 
 async function create(req, res, query, params) {
@@ -272,12 +361,27 @@ async function create(req, res, query, params) {
   items.forEach((r, i) => {
     if (!isPlainObject(r)) throw bad('each record must be a JSON object', { index: i });
     if (Object.hasOwn(r, 'id')) throw bad('id is given by the store', { index: i });
+    if (deeper(r, MAX_DEPTH)) throw bad(`records nest at most ${MAX_DEPTH} levels deep`, { index: i, limit: MAX_DEPTH });
   });
 
-  const c = collection(name);
+  const c = collections.get(name);
+  const first = c ? c.given : 1;
+  const records = items.map((r, i) => ({ id: first + i, ...r }));
+  const texts = records.map((r, i) => {
+    const text = JSON.stringify(r);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_RECORD_BYTES) {
+      throw new HttpError(413, 'record too large', { error: 'record too large', quota: 'STORE_MAX_RECORD_BYTES', limit: MAX_RECORD_BYTES, bytes, index: i });
+    }
+    return text;
+  });
+
   const reserved = [];
   if (unique !== null) {
-    const index = indexOf(c, unique);
+    if (c && !c.indexes.has(unique) && c.indexes.size >= MAX_UNIQUE_FIELDS) {
+      throw bad(`at most ${MAX_UNIQUE_FIELDS} different unique fields per collection`, { unique, fields: [...c.indexes.keys()] });
+    }
+    const index = c ? indexOf(c, unique) : new Map();
     for (const [i, r] of items.entries()) {
       const k = valueKey(r[unique]);
       if (k === null) throw bad(`${unique} must be a string or a number in every record (it is unique)`, { index: i });
@@ -288,46 +392,54 @@ async function create(req, res, query, params) {
       reserved.push(key);
     }
   }
+
+  const line = `{"c":"${name}","items":[${texts.join(',')}]}\n`;
+  const bytes = Buffer.byteLength(line);
+  if (!c && collections.size >= MAX_COLLECTIONS) throw full('STORE_MAX_COLLECTIONS', MAX_COLLECTIONS, { collections: collections.size });
+  const held = c ? c.texts.length + (c.given - c.nextId) : 0;
+  if (held + items.length > MAX_RECORDS) throw full('STORE_MAX_RECORDS', MAX_RECORDS, { collection: name, records: held, adding: items.length });
+  if (fileBytes + queuedBytes + bytes > MAX_BYTES) throw full('STORE_MAX_BYTES', MAX_BYTES, { bytes: fileBytes + queuedBytes, adding: bytes });
+
+  collection(name).given += items.length;
   for (const key of reserved) pendingUnique.add(key);
-  const stored = items.map((r) => ({ id: c.given++, ...r }));
   try {
-    await append({ c: name, items: stored });
+    await append({ name, records, texts, line, bytes });
   } finally {
     for (const key of reserved) pendingUnique.delete(key);
   }
-  if (many) sendJson(res, 201, { items: stored, count: stored.length });
-  else sendJson(res, 201, stored[0]);
+  sendBody(res, 201, many ? `{"items":[${texts.join(',')}],"count":${texts.length}}` : texts[0], 'application/json');
 }
 
 function list(req, res, query, params) {
   const name = collectionName(params);
-  const records = collections.get(name)?.records ?? [];
+  const texts = collections.get(name)?.texts ?? [];
   const order = query.get('order') ?? 'asc';
   if (order !== 'asc' && order !== 'desc') throw bad('order must be asc or desc', { order });
-  let limit = records.length;
+  let limit = texts.length;
   const raw = query.get('limit');
   if (raw !== null) {
     limit = Number(raw);
     if (raw === '' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw bad(`limit must be an integer 1..${MAX_LIMIT}`, { limit: raw });
   }
   // The newest `limit` records, in the order asked for.
-  const items = records.slice(Math.max(0, records.length - limit));
+  const items = texts.slice(Math.max(0, texts.length - limit));
   if (order === 'desc') items.reverse();
-  sendJson(res, 200, { items, count: items.length, total: records.length });
+  sendBody(res, 200, `{"items":[${items.join(',')}],"count":${items.length},"total":${texts.length}}`, 'application/json');
 }
 
 function get(req, res, query, params) {
   const name = collectionName(params);
   const id = Number(params.id);
   if (!/^[1-9][0-9]{0,15}$/.test(params.id) || !Number.isSafeInteger(id)) throw bad('id must be a positive integer', { id: params.id });
-  const record = collections.get(name)?.byId.get(id);
-  if (!record) return sendJson(res, 404, { error: 'not found', collection: name, id });
-  sendJson(res, 200, record);
+  const c = collections.get(name);
+  const text = c && find(c, id);
+  if (text === undefined) return sendJson(res, 404, { error: 'not found', collection: name, id });
+  sendBody(res, 200, text, 'application/json');
 }
 
 function countOf() {
   let n = 0;
-  for (const c of collections.values()) n += c.records.length;
+  for (const c of collections.values()) n += c.texts.length;
   return n;
 }
 
@@ -337,7 +449,7 @@ startShopService(
     '/v1': {
       GET: (req, res) => {
         const counts = {};
-        for (const [name, c] of collections) counts[name] = c.records.length;
+        for (const [name, c] of collections) counts[name] = c.texts.length;
         sendJson(res, 200, { collections: counts });
       },
     },
@@ -345,21 +457,24 @@ startShopService(
     '/v1/:collection/:id': { GET: get },
   },
   {
-    // Replay is done before listening: the store is ready until a write fails.
+    // Replay is done before listening: the store is ready until a write fails. No file path here:
+    // this answer is public (through the gateway); the path is in the log line printed at start.
     readiness: async () => ({
       ready: writeFailure === null,
       records: countOf(),
-      file: FILE,
+      bytes: fileBytes,
+      max_bytes: MAX_BYTES,
       ...(writeFailure ? { reason: `write failed: ${writeFailure}` } : {}),
     }),
     metrics: () => {
       let out =
         `# HELP shop_store_records Durable records, by collection.\n` +
         `# TYPE shop_store_records gauge\n`;
-      for (const [name, c] of collections) out += `shop_store_records{collection="${label(name)}"} ${c.records.length}\n`;
+      for (const [name, c] of collections) out += `shop_store_records{collection="${label(name)}"} ${c.texts.length}\n`;
       return (
         out +
         `# HELP shop_store_file_bytes Size of store.jsonl.\n# TYPE shop_store_file_bytes gauge\nshop_store_file_bytes ${fileBytes}\n` +
+        `# HELP shop_store_max_bytes STORE_MAX_BYTES: writes that would take store.jsonl past it answer 507.\n# TYPE shop_store_max_bytes gauge\nshop_store_max_bytes ${MAX_BYTES}\n` +
         `# HELP shop_store_appends_total Writes made durable.\n# TYPE shop_store_appends_total counter\nshop_store_appends_total ${appends}\n` +
         `# HELP shop_store_fsyncs_total fsync calls (writes that arrive together share one).\n# TYPE shop_store_fsyncs_total counter\nshop_store_fsyncs_total ${fsyncs}\n`
       );
