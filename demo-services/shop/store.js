@@ -34,11 +34,11 @@ const MAX_LIMIT = 10_000;
 const MAX_BYTES = envInt('STORE_MAX_BYTES', 64 * 1024 * 1024, 1);
 const MAX_RECORD_BYTES = envInt('STORE_MAX_RECORD_BYTES', 64 * 1024, 16, MAX_BODY_BYTES);
 const MAX_RECORDS = envInt('STORE_MAX_RECORDS', 100_000, 1);
-const MAX_COLLECTIONS = envInt('STORE_MAX_COLLECTIONS', 64, 1);
+const MAX_COLLECTIONS = envInt('STORE_MAX_COLLECTIONS', 16, 1);
 // Deep enough for any document a shop keeps; JSON.stringify overflows the stack near 4,500.
 const MAX_DEPTH = 32;
 // Each unique index holds an entry per record: a bounded number of them keeps that memory bounded.
-const MAX_UNIQUE_FIELDS = 4;
+const MAX_UNIQUE_FIELDS = 2;
 // Replay gives up on a line longer than this rather than hold it: no store ever wrote one (a 2 MiB
 // body serializes to at most ~11 MiB, numbers like 1e20 growing 5x), so it can only be damage.
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -65,9 +65,9 @@ function dataDir() {
 // --- the data in memory -------------------------------------------------------
 
 /**
- * name -> { texts: [] (the JSON text of each durable record, id order), ids: [] (their ids, for a
- * binary search), nextId (after the durable records), given (the next id to hand out: above those
- * of writes still on their way to the disk), indexes: Map<field, Map<valueKey, id>> }.
+ * name -> { texts: [] (the JSON text of each durable record, id order, each starting `{"id":<id>`),
+ * nextId (after the durable records), given (the next id to hand out: above those of writes still
+ * on their way to the disk), indexes: Map<field, Map<valueKey, id>> }.
  *
  * Records are kept as their JSON text, not as parsed objects: a string costs its characters (1 byte
  * each, 2 if any is beyond Latin-1) plus a small header, whatever the record's shape, where objects
@@ -80,7 +80,7 @@ const pendingUnique = new Set();
 function collection(name) {
   let c = collections.get(name);
   if (!c) {
-    c = { texts: [], ids: [], nextId: 1, given: 1, indexes: new Map() };
+    c = { texts: [], nextId: 1, given: 1, indexes: new Map() };
     collections.set(name, c);
   }
   return c;
@@ -95,22 +95,22 @@ function indexOf(c, field) {
   let index = c.indexes.get(field);
   if (!index) {
     index = new Map();
-    for (let i = 0; i < c.texts.length; i++) {
-      const k = valueKey(JSON.parse(c.texts[i])[field]);
-      if (k !== null && !index.has(k)) index.set(k, c.ids[i]);
+    for (const text of c.texts) {
+      const r = JSON.parse(text);
+      const k = valueKey(r[field]);
+      if (k !== null && !index.has(k)) index.set(k, r.id);
     }
     c.indexes.set(field, index);
   }
   return index;
 }
 
-/** Make durable records visible: `records` parsed (with their ids), `texts` their JSON. */
+/** Make durable records visible: `records` parsed (with their ids), `texts` their JSON, id first. */
 function apply(name, records, texts) {
   const c = collection(name);
   for (let i = 0; i < records.length; i++) {
     const id = records[i].id;
     c.texts.push(texts[i]);
-    c.ids.push(id);
     if (id >= c.nextId) c.nextId = id + 1;
     for (const [field, index] of c.indexes) {
       const k = valueKey(records[i][field]);
@@ -120,14 +120,17 @@ function apply(name, records, texts) {
   if (c.nextId > c.given) c.given = c.nextId;
 }
 
-/** The JSON text of record `id` in `c`, or undefined. */
+const ID_AT = '{"id":'.length;
+
+/** The JSON text of record `id` in `c`, or undefined: a binary search on the ids the texts start with. */
 function find(c, id) {
   let lo = 0;
-  let hi = c.ids.length - 1;
+  let hi = c.texts.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    if (c.ids[mid] === id) return c.texts[mid];
-    if (c.ids[mid] < id) lo = mid + 1;
+    const at = parseInt(c.texts[mid].slice(ID_AT, ID_AT + 17), 10);
+    if (at === id) return c.texts[mid];
+    if (at < id) lo = mid + 1;
     else hi = mid - 1;
   }
   return undefined;
@@ -153,7 +156,8 @@ function replayLine(text) {
   try {
     entry = JSON.parse(text);
     if (!validEntry(entry)) return false;
-    texts = entry.items.map((r) => JSON.stringify(r));
+    // The id first, as create() writes it, whatever order a hand-edited line has.
+    texts = entry.items.map((r) => JSON.stringify({ id: r.id, ...r }));
   } catch {
     return false;
   }
