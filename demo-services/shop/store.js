@@ -404,7 +404,10 @@ async function create(req, res, query, params) {
   if (held + items.length > MAX_RECORDS) throw full('STORE_MAX_RECORDS', MAX_RECORDS, { collection: name, records: held, adding: items.length });
   if (fileBytes + queuedBytes + bytes > MAX_BYTES) throw full('STORE_MAX_BYTES', MAX_BYTES, { bytes: fileBytes + queuedBytes, adding: bytes });
 
-  collection(name).given += items.length;
+  const target = collection(name);
+  // The index exists from the collection's first unique write on, so the field counts against MAX_UNIQUE_FIELDS.
+  if (unique !== null) indexOf(target, unique);
+  target.given += items.length;
   for (const key of reserved) pendingUnique.add(key);
   try {
     await append({ name, records, texts, line, bytes });

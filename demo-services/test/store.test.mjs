@@ -90,6 +90,10 @@ describe('store API', () => {
     const ready = await request(store.url + '/health/ready');
     assert.equal(ready.status, 200);
     assert.equal(ready.json.status, 'ready');
+    // Public through the gateway: no path of this machine in it (the start log line names the file).
+    assert.equal(ready.json.file, undefined);
+    assert.doesNotMatch(ready.text, /store\.jsonl|\/tmp|grid-demo-/);
+    assert.match(store.output().stdout, /replayed 0 lines .* from .*grid-demo-.*store\.jsonl/);
     const m = (await request(store.url + '/metrics')).text;
     assert.match(m, /^shop_store_records\{collection="things"\} 3$/m);
     assert.match(m, /^shop_store_appends_total \d+$/m);
@@ -187,6 +191,166 @@ describe('store durability', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /line 2 \(byte 33\) is not a valid entry and more lines follow it/);
     assert.equal(fs.readFileSync(path.join(dir, FILE), 'utf8'), content, 'the file is left as it was');
+  });
+});
+
+describe('store limits', () => {
+  const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+  const fileSize = (dir) => (fs.existsSync(path.join(dir, FILE)) ? fs.statSync(path.join(dir, FILE)).size : 0);
+
+  it('a record over STORE_MAX_RECORD_BYTES (64 KiB) is a 413 naming the limit, and nothing is stored', async () => {
+    const dir = tempDir();
+    const store = await startService('shop/store.js', { STORE_DIR: dir });
+    try {
+      // The review's record: 1.7 MB of 150,000 keys, which cost ~20 MB of memory each once stored.
+      const keys = {};
+      for (let i = 0; i < 150_000; i++) keys[`k${i}`] = 0;
+      const big = await post(store.url + '/v1/things', keys);
+      assert.equal(big.status, 413, big.text);
+      assert.deepEqual({ ...big.json, bytes: undefined }, { error: 'record too large', quota: 'STORE_MAX_RECORD_BYTES', limit: 65536, bytes: undefined, index: 0 });
+      assert.ok(big.json.bytes > 65536);
+      // In a batch: the index of the record, and the others are not stored either.
+      const batch = await post(store.url + '/v1/things', [{ a: 1 }, { pad: 'x'.repeat(65536) }]);
+      assert.deepEqual([batch.status, batch.json.index], [413, 1]);
+      // Exactly at the limit is fine: {"id":1,"pad":"…"} is 17 bytes around the padding.
+      const edge = await post(store.url + '/v1/things', { pad: 'x'.repeat(65536 - 17) });
+      assert.equal(edge.status, 201, edge.text);
+      assert.equal((await request(store.url + '/v1/things')).json.total, 1);
+    } finally {
+      await store.kill();
+    }
+  });
+
+  it('file bytes, records per collection, collections: 507 naming the quota, nothing stored, reads go on', async () => {
+    const dir = tempDir();
+    const store = await startService('shop/store.js', { STORE_DIR: dir, STORE_MAX_BYTES: '2000', STORE_MAX_RECORDS: '3', STORE_MAX_COLLECTIONS: '2' });
+    try {
+      assert.equal((await post(store.url + '/v1/a', [{}, {}])).status, 201);
+      const records = await post(store.url + '/v1/a', [{}, {}]);
+      assert.deepEqual([records.status, records.json], [507, { error: 'store full', quota: 'STORE_MAX_RECORDS', limit: 3, collection: 'a', records: 2, adding: 2 }]);
+      assert.equal((await post(store.url + '/v1/a', {})).status, 201, 'up to the quota is fine');
+      assert.equal((await post(store.url + '/v1/b', {})).status, 201);
+      const collections = await post(store.url + '/v1/c', {});
+      assert.deepEqual([collections.status, collections.json], [507, { error: 'store full', quota: 'STORE_MAX_COLLECTIONS', limit: 2, collections: 2 }]);
+
+      const before = fileSize(dir);
+      const bytes = await post(store.url + '/v1/b', { pad: 'x'.repeat(2000) });
+      assert.deepEqual([bytes.status, bytes.json.quota, bytes.json.limit, bytes.json.bytes], [507, 'STORE_MAX_BYTES', 2000, before]);
+      assert.equal(fileSize(dir), before, 'nothing appended');
+      assert.deepEqual((await request(store.url + '/v1')).json, { collections: { a: 3, b: 1 } });
+      assert.equal((await request(store.url + '/v1/a/3')).status, 200);
+      assert.match((await request(store.url + '/metrics')).text, /^shop_store_max_bytes 2000$/m);
+    } finally {
+      await store.kill();
+    }
+  });
+
+  it('writes racing for the last bytes never take the file past STORE_MAX_BYTES', async () => {
+    const dir = tempDir();
+    const store = await startService('shop/store.js', { STORE_DIR: dir, STORE_MAX_BYTES: '10000' });
+    try {
+      // Each line is 128 bytes: 78 fit, whichever of the 100 concurrent writes they are.
+      const pad = 'x'.repeat(128 - '{"c":"r","items":[{"id":10,"p":""}]}\n'.length);
+      const rs = await Promise.all(Array.from({ length: 100 }, () => post(store.url + '/v1/r', { p: pad })));
+      const created = rs.filter((r) => r.status === 201).length;
+      assert.ok(rs.every((r) => r.status === 201 || r.status === 507));
+      assert.ok(created >= 70 && created <= 78, `created ${created}`);
+      assert.ok(fileSize(dir) <= 10000, `file ${fileSize(dir)} bytes`);
+      assert.equal((await request(store.url + '/v1/r')).json.total, created);
+    } finally {
+      await store.kill();
+    }
+  });
+
+  it('a file already over STORE_MAX_BYTES at start: the store starts (no crash loop), reads work, writes 507', async () => {
+    const dir = tempDir();
+    const content = Array.from({ length: 50 }, (_, i) => `{"c":"users","items":[{"id":${i + 1},"username":"u${i}"}]}\n`).join('');
+    fs.writeFileSync(path.join(dir, FILE), content);
+    const store = await startService('shop/store.js', { STORE_DIR: dir, STORE_MAX_BYTES: '1000' });
+    try {
+      assert.match(store.output().stderr, new RegExp(`holds ${Buffer.byteLength(content)} bytes, over STORE_MAX_BYTES=1000: writes answer 507`));
+      assert.equal((await request(store.url + '/health/ready')).status, 200);
+      assert.equal((await request(store.url + '/v1/users')).json.total, 50);
+      assert.deepEqual((await request(store.url + '/v1/users/50')).json, { id: 50, username: 'u49' });
+      const w = await post(store.url + '/v1/users', { username: 'new' });
+      assert.deepEqual([w.status, w.json.quota], [507, 'STORE_MAX_BYTES']);
+      assert.equal(fs.readFileSync(path.join(dir, FILE), 'utf8'), content);
+    } finally {
+      await store.kill();
+    }
+  });
+
+  it('replay streams the file: one past 2 GiB (here a torn, sparse tail) is cut, not a fatal read error', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, FILE);
+    const good = '{"c":"users","items":[{"id":1,"username":"ann"}]}\n';
+    fs.writeFileSync(file, good);
+    fs.truncateSync(file, 2 ** 31 + 4096); // a hole of zeros: no disk used, but readFileSync refuses it
+    const store = await startService('shop/store.js', { STORE_DIR: dir }, { timeoutMs: 60_000 });
+    try {
+      assert.match(store.output().stderr, new RegExp(`cut a torn last line off .*store\\.jsonl at byte ${Buffer.byteLength(good)} \\(${2 ** 31 + 4096 - Buffer.byteLength(good)} bytes`));
+      assert.equal(fs.statSync(file).size, Buffer.byteLength(good));
+      assert.deepEqual((await request(store.url + '/v1/users/1')).json, { id: 1, username: 'ann' });
+    } finally {
+      await store.kill();
+    }
+  });
+
+  it('records nested deeper than 32 levels are a 400 (not a 500 from JSON.stringify), and nothing is stored', async () => {
+    const dir = tempDir();
+    const store = await startService('shop/store.js', { STORE_DIR: dir });
+    try {
+      const nested = (depth) => '{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1);
+      for (const depth of [33, 5000]) {
+        const r = await post(store.url + '/v1/deep', `[{},${nested(depth)}]`);
+        assert.deepEqual([r.status, r.json], [400, { error: 'records nest at most 32 levels deep', index: 1, limit: 32 }], `depth ${depth}`);
+      }
+      const arrays = await post(store.url + '/v1/deep', { a: JSON.parse('['.repeat(40) + ']'.repeat(40)) });
+      assert.equal(arrays.status, 400);
+      assert.equal(fileSize(dir), 0);
+      assert.equal((await post(store.url + '/v1/deep', nested(32))).status, 201);
+    } finally {
+      await store.kill();
+    }
+  });
+
+  it('memory: a replayed file of many-key records costs about its size, not ~9x (records are kept as JSON text)', async () => {
+    const empty = tempDir();
+    const dir = tempDir();
+    // 16 MiB of 60 KiB records of 5,000 distinct keys each: the shape that costs most as objects.
+    const lines = [];
+    let bytes = 0;
+    for (let id = 1; bytes < 16 * 1024 * 1024; id++) {
+      const r = { id };
+      for (let j = 0; j < 5000; j++) r[`k${id}_${j}`] = 0;
+      lines.push(JSON.stringify({ c: 'records', items: [r] }) + '\n');
+      bytes += lines.at(-1).length;
+    }
+    fs.writeFileSync(path.join(dir, FILE), lines.join(''));
+    const baseline = await startService('shop/store.js', { STORE_DIR: empty });
+    const store = await startService('shop/store.js', { STORE_DIR: dir }, { timeoutMs: 60_000 });
+    try {
+      const growth = rss(store.pid) - rss(baseline.pid);
+      // Measured: ~3.7x with the text (the heap keeps replay's garbage), ~8.4x as objects.
+      assert.ok(growth < 6 * bytes, `RSS grew ${(growth / 2 ** 20).toFixed(0)} MiB for a ${(bytes / 2 ** 20).toFixed(0)} MiB file`);
+      assert.equal((await request(store.url + '/v1/records?limit=1')).json.total, lines.length);
+    } finally {
+      await Promise.all([baseline.kill(), store.kill()]);
+    }
+  });
+
+  it('at most 2 different unique fields per collection (each is an index in memory)', async () => {
+    const store = await startService('shop/store.js', { STORE_DIR: tempDir() });
+    try {
+      assert.equal((await post(store.url + '/v1/u?unique=a', { a: 1, b: 1, c: 1 })).status, 201);
+      assert.equal((await post(store.url + '/v1/u?unique=b', { a: 2, b: 2, c: 2 })).status, 201);
+      const third = await post(store.url + '/v1/u?unique=c', { a: 3, b: 3, c: 3 });
+      assert.deepEqual([third.status, third.json], [400, { error: 'at most 2 different unique fields per collection', unique: 'c', fields: ['a', 'b'] }]);
+      assert.equal((await post(store.url + '/v1/u?unique=a', { a: 1 })).status, 409);
+      assert.equal((await request(store.url + '/v1/u')).json.total, 2);
+    } finally {
+      await store.kill();
+    }
   });
 });
 
