@@ -19,6 +19,7 @@ import { guardRawRoutes } from './modules/auth/raw-routes.js';
 import { hashPasswordCommand } from './modules/auth/hash-password.command.js';
 import { serveDashboard } from './modules/dashboard/dashboard.static.js';
 import fastifyCompress from '@fastify/compress';
+import { faultOf } from './modules/storage/storage-state.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,23 +73,43 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
 /** The data dir must be usable and ours alone: two Grids on one database would adopt each other's pods. */
 function claimDataDir(config: GridConfig): void {
   const lock = path.join(config.dataDir, 'grid.lock');
+  const notWritable = (e: unknown) => new ConfigError('GRID_DATA_DIR', `${config.dataDir} is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   try {
     mkdirp(path.join(config.dataDir, 'logs'));
     fs.accessSync(config.dataDir, fs.constants.W_OK);
   } catch (e) {
-    throw new ConfigError('GRID_DATA_DIR', `${config.dataDir} is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw notWritable(e);
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      process.on('exit', () => fs.rmSync(lock, { force: true }));
+      process.on('exit', () => releaseDataDir(lock));
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError('GRID_DATA_DIR', `cannot create ${lock}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw faultOf(e) ? notWritable(e) : new ConfigError('GRID_DATA_DIR', `cannot create ${lock}: ${(e as Error).message}`);
       const pid = Number(fs.readFileSync(lock, 'utf8'));
       if (pid > 0 && pid !== process.pid && isGrid(pid)) throw new ConfigError('GRID_DATA_DIR', `${config.dataDir} is in use by another Grid (pid ${pid}); stop it or choose another GRID_DATA_DIR`);
-      fs.rmSync(lock, { force: true });
+      // A stale lock on a filesystem that went read-only after the last Grid claimed it (access() can still say writable).
+      try {
+        fs.rmSync(lock, { force: true });
+      } catch (e2) {
+        throw faultOf(e2) ? notWritable(e2) : e2;
+      }
     }
+  }
+}
+
+/**
+ * Runs on exit. A data dir that went read-only or full keeps its lock: the stop still counts as clean
+ * (the next Grid finds the pid no longer a Grid and takes the lock over), so a warning, not a crash.
+ */
+function releaseDataDir(lock: string): void {
+  try {
+    fs.rmSync(lock, { force: true });
+  } catch (e) {
+    const fault = faultOf(e);
+    if (!fault) throw e;
+    new Logger('Grid').warn(`could not remove ${lock} (${fault.code}): the data dir is ${fault.state === 'Full' ? 'full' : 'read-only'}; the next Grid on it takes the stale lock over`);
   }
 }
 

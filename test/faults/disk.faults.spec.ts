@@ -101,8 +101,18 @@ async function expectDegraded(g: GridHandle, seen: Seen, cause: RegExp, state: '
     expect(r.status).toBe(503);
     expect(r.body.message).toMatch(cause);
     expect(r.body.message).toContain(g.dataDir);
-    expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+    // Full: room may come back any second; read-only: only an operator's remount ends it, so no Retry-After and the steps instead.
+    if (state === 'Full') expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+    else {
+      expect(r.headers.get('retry-after')).toBeNull();
+      expect(r.body.message).toMatch(/stop Grid, repair and remount the filesystem, then start Grid again$/);
+    }
   }
+  // A dry run (gridctl diff) stores nothing: it is answered, and leaves no audit entry that could not be written.
+  const diff = await call(seen, `${g.url}/apply?dryRun=All`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: service('web', 'v2') });
+  expect(diff.status).toBe(200);
+  expect(diff.body.applied[0]).toMatchObject({ service: 'web', result: 'configured' });
+  expect(diff.headers.get('x-grid-audit-id')).toBeNull();
   expect(await desired(g, seen)).toEqual(before);
   expect((await call(seen, `${g.url}/services/web`)).status).toBe(200);
   expect((await call(seen, `${g.url}/events?limit=5`)).status).toBe(200);
@@ -183,8 +193,16 @@ describeRequiring('disk faults', mountMissing(), 'disk faults', 'mounts a tmpfs 
     await expectDegraded(g, seen, /data dir .* is read-only/, 'ReadOnly', pids);
     no5xxBut503(seen);
 
-    // It stays read-only until unmounted: stop Grid, remount, and the same data dir has exactly what was acknowledged.
-    await g.stop();
+    // It stays read-only until unmounted. Stopping Grid is still a clean exit, though grid.lock cannot be removed.
+    expect(await g.stop()).toBe(0);
+    expect(g.output()).toMatch(/could not remove \S+grid\.lock \(EROFS\): the data dir is read-only/);
+    expect(g.output()).not.toMatch(/Error: EROFS|\n\s+at /);
+    // Starting again before the remount: the same clean exit 2 as a fresh read-only dir, despite the stale lock.
+    expect(fs.readFileSync(path.join(ROOT_DIR, 'ro', 'grid.lock'), 'utf8')).toBe(String(g.proc.pid));
+    await expect(startGrid({ dataDir: path.join(ROOT_DIR, 'ro') })).rejects.toThrow(
+      /^Grid exited with 2 before listening:\ngrid: invalid configuration: GRID_DATA_DIR: \S+ is not a writable directory \(EROFS\)\n$/,
+    );
+    // Remount, and the same data dir has exactly what was acknowledged.
     execFileSync('umount', [path.join(ROOT_DIR, 'ro')]);
     mounts.pop();
     mount(['-o', 'loop,errors=remount-ro', img], path.join(ROOT_DIR, 'ro'));

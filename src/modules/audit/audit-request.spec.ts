@@ -1,5 +1,5 @@
 import { GridException } from '../../common/errors/grid.exception.js';
-import { actionOf, describeRequest, SUMMARY_MAX, type RequestFacts } from './audit-request.js';
+import { actionOf, describeRequest, SUMMARY_MAX, writesNothing, type RequestFacts } from './audit-request.js';
 
 function req(method: string, route: string, over: Partial<RequestFacts> = {}): RequestFacts {
   return { method, route, params: {}, query: {}, body: undefined, ...over };
@@ -24,6 +24,20 @@ describe(actionOf.name, () => {
     ['POST', '/:x', 'post'],
   ])('%s %s → %s', (method, route, action) => {
     expect(sut(method, route)).toBe(action);
+  });
+});
+
+describe(writesNothing.name, () => {
+  it.each<[string, RequestFacts, boolean]>([
+    ['a dry run (gridctl diff)', req('POST', '/apply', { query: { dryRun: 'All' } }), true],
+    ['a dry run spelled true', req('POST', '/apply', { query: { dryRun: 'true' } }), true],
+    ['a malformed dry run: a 400 that stores nothing', req('POST', '/apply', { query: { dryRun: 'yes' } }), true],
+    ['an apply', req('POST', '/apply'), false],
+    ['an apply with a mistyped ?dryrun= (a 400, but judged as the apply it claims to be)', req('POST', '/apply', { query: { dryrun: 'All' } }), false],
+    ['a scale', req('POST', '/scale', { query: { service: 'api', dryRun: 'All' } }), false],
+    ['a delete', req('DELETE', '/services/:name', { params: { name: 'api' }, query: { dryRun: 'All' } }), false],
+  ])('%s → %s', (_name, facts, expected) => {
+    expect(writesNothing(facts)).toBe(expected);
   });
 });
 

@@ -50,11 +50,19 @@ export function actionOf(method: string, route: string): string {
   return fixed.join('.') || method.toLowerCase();
 }
 
+/**
+ * A @Mutating route called so that it stores nothing: a dry run of /apply (`gridctl diff`), including
+ * a malformed dryRun, which is a 400 before anything is stored. Such a request does not need a writable
+ * data dir: while the disk is full or read-only it is answered, without an audit entry (AuditInterceptor).
+ */
+export function writesNothing(req: Pick<RequestFacts, 'method' | 'route' | 'query'>): boolean {
+  return actionOf(req.method, req.route) === 'apply' && req.query.dryRun !== undefined;
+}
+
 /** The request's action, target and summary, from the request and (when it succeeded) the answer. */
 export function describeRequest(req: RequestFacts, answer: unknown, error: unknown): Described {
-  let action = actionOf(req.method, req.route);
   // A preview changes nothing; its entry must not read as an apply.
-  if (action === 'apply' && req.query.dryRun !== undefined) action = 'apply.dry-run';
+  let action = writesNothing(req) ? 'apply.dry-run' : actionOf(req.method, req.route);
   let target = firstString(req.params.name, req.params.service, req.params.group, req.params.id, req.query.service, req.query.group, req.query.pod);
   let summary: string;
   if (action === 'apply' || action === 'apply.dry-run') {

@@ -6,12 +6,13 @@ import { catchError, Observable, tap, throwError } from 'rxjs';
 import { MUTATING } from '../../common/auth/api-key.guard.js';
 import { actorOf, sourceIp } from '../../common/auth/actor.js';
 import { errorBody, GridException } from '../../common/errors/grid.exception.js';
-import { describeRequest } from './audit-request.js';
+import { describeRequest, writesNothing } from './audit-request.js';
 import { AuditService } from './audit.service.js';
 import { StorageService } from '../storage/storage.service.js';
 
 /**
- * Every @Mutating() route leaves one audit entry. Fail closed, in two steps:
+ * Every @Mutating() route leaves one audit entry (except a dry run while the data dir cannot be
+ * written: see writesNothing). Fail closed, in two steps:
  *  1. before the handler, AuditService.checkWritable() proves (synchronously, through the same
  *     connection and statement) that an entry can be written now; if not, the client gets a 503
  *     saying why and the handler never runs, so nothing changes;
@@ -36,20 +37,24 @@ export class AuditInterceptor implements NestInterceptor {
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (ctx.getType() !== 'http' || !this.reflector.getAllAndOverride<boolean>(MUTATING, [ctx.getHandler(), ctx.getClass()])) return next.handle();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const facts = {
+      method: req.method,
+      route: req.routeOptions?.url ?? req.url.split('?')[0],
+      params: (req.params ?? {}) as Record<string, unknown>,
+      query: (req.query ?? {}) as Record<string, unknown>,
+      body: req.body,
+    };
+    // A dry run stores nothing, so a full or read-only disk need not refuse it (`gridctl diff` keeps working).
+    // Its audit entry is skipped meanwhile rather than kept in memory: it records no change, and a
+    // `gridctl diff` in a loop through a long outage would grow that memory (and the error log) without bound.
+    if (writesNothing(facts) && !this.storage.writable) return next.handle();
     // A data dir that cannot be written refuses the change before anything runs (and before an audit
-    // entry is attempted that could not be written either): a 503 naming the cause, with Retry-After.
+    // entry is attempted that could not be written either): a 503 naming the cause (with Retry-After when full).
     this.storage.refuseIfDegraded();
     this.audit.checkWritable();
-    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     const okStatus = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler()) ?? (req.method === 'POST' ? 201 : 200);
     const write = (status: number, answer: unknown, error: unknown) => {
-      const facts = {
-        method: req.method,
-        route: req.routeOptions?.url ?? req.url.split('?')[0],
-        params: (req.params ?? {}) as Record<string, unknown>,
-        query: (req.query ?? {}) as Record<string, unknown>,
-        body: req.body,
-      };
       const actor = actorOf(req);
       const entry = this.audit.record({ actor: actor.name, actorKind: actor.kind, sourceIp: sourceIp(req) || null, status, ...describeRequest(facts, answer, error) });
       // The client can show which entry its action made (the dashboard does) and look it up in /audit.

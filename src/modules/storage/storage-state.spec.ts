@@ -10,6 +10,7 @@ import {
   onFault,
   onProbeOk,
   RETRY_AFTER_S,
+  type StorageFault,
   type StorageState,
   type StorageStatus,
 } from './storage-state.js';
@@ -97,13 +98,33 @@ describe('storage state machine', () => {
 });
 
 describe('mutationRefusal', () => {
-  it('names the data dir and the cause, with a Retry-After', () => {
+  it.each<[string, StorageFault, RegExp, number | undefined]>([
+    [
+      'a full disk: recovers on its own when there is room, so a retry soon makes sense',
+      { state: 'Full', code: 'SQLITE_FULL' },
+      /^disk full: data dir \/var\/lib\/grid has no space left \(SQLITE_FULL\) since 3s ago; nothing was changed\. Grid keeps serving traffic and running pods; Grid accepts changes again on its own within about a second of the data dir having room$/,
+      RETRY_AFTER_S,
+    ],
+    [
+      'read-only: says what the operator must do, and no Retry-After (only a remount ends it)',
+      { state: 'ReadOnly', code: 'EROFS' },
+      /^data dir \/var\/lib\/grid is read-only \(EROFS\) since 3s ago; nothing was changed\. Grid keeps serving traffic and running pods; stop Grid, repair and remount the filesystem, then start Grid again$/,
+      undefined,
+    ],
+    [
+      'read-only as SQLite reports it: the same advice',
+      { state: 'ReadOnly', code: 'SQLITE_IOERR_WRITE' },
+      /^data dir \/var\/lib\/grid is read-only \(SQLITE_IOERR_WRITE\) .*stop Grid, repair and remount the filesystem, then start Grid again$/,
+      undefined,
+    ],
+  ])('%s', (_name, fault, message, retryAfterSeconds) => {
+    const s = onFault(initialStatus(0), fault, 1_000);
+    expect(mutationRefusal(s, DIR, 4_000)).toEqual({ message: expect.stringMatching(message), retryAfterSeconds });
+  });
+
+  it('read-only still ends on the first probe that writes (a remount rw in place)', () => {
     const ro = onFault(initialStatus(0), { state: 'ReadOnly', code: 'EROFS' }, 1_000);
-    const r = mutationRefusal(ro, DIR, 4_000)!;
-    expect(r.retryAfterSeconds).toBe(RETRY_AFTER_S);
-    expect(r.message).toMatch(/^data dir \/var\/lib\/grid is read-only \(EROFS\) since 3s ago; nothing was changed/);
-    const full = onFault(initialStatus(0), { state: 'Full', code: 'SQLITE_FULL' }, 0);
-    expect(mutationRefusal(full, DIR, 0)!.message).toMatch(/^disk full: data dir \/var\/lib\/grid has no space left \(SQLITE_FULL\)/);
+    expect(mutationRefusal(onProbeOk(ro, 2_000), DIR, 2_000)).toBeUndefined();
   });
 
   it('lets everything through while Healthy', () => {

@@ -23,7 +23,12 @@ export interface StorageStatus {
 export const HEALTHY_PROBE_MS = 10_000;
 /** While not, a probe every second: mutations work again within about a second of the disk recovering. */
 export const DEGRADED_PROBE_MS = 1_000;
-/** What a refused mutation's Retry-After says: a few probes' time. */
+/**
+ * What a refused mutation's Retry-After says while the disk is full: a few probes' time (room comes back
+ * when someone deletes files, often within seconds). A read-only data dir gets none: a filesystem the
+ * kernel made read-only stays so until an operator remounts it, so any figure would be a guess that keeps
+ * retrying clients looping; a 503 without Retry-After says "unavailable, no idea for how long".
+ */
 export const RETRY_AFTER_S = 5;
 
 const READ_ONLY_ERRNO = new Set(['EROFS', 'EACCES', 'EPERM', 'EIO']);
@@ -70,16 +75,21 @@ export function describeFault(s: StorageStatus, dataDir: string): string | undef
 
 export interface Refusal {
   message: string;
-  retryAfterSeconds: number;
+  /** Sent as Retry-After; undefined sends none (read-only: recovery needs an operator, see RETRY_AFTER_S). */
+  retryAfterSeconds?: number;
 }
 
-/** What a mutating request gets: undefined (go ahead) or a 503 saying why and when to retry. */
+/** What a refused client can do about each state; Grid still accepts changes again on its own on the first probe that writes. */
+const REMEDY: Record<Exclude<StorageState, 'Healthy'>, { next: string; retryAfterSeconds?: number }> = {
+  Full: { next: 'Grid accepts changes again on its own within about a second of the data dir having room', retryAfterSeconds: RETRY_AFTER_S },
+  // The kernel's read-only remount after an I/O error lasts until unmount; a remount rw in place (rare) is noticed by the probe too.
+  ReadOnly: { next: 'stop Grid, repair and remount the filesystem, then start Grid again' },
+};
+
+/** What a mutating request gets: undefined (go ahead) or a 503 saying why and what to do. */
 export function mutationRefusal(s: StorageStatus, dataDir: string, now: number): Refusal | undefined {
-  const why = describeFault(s, dataDir);
-  if (why === undefined) return undefined;
+  if (s.state === 'Healthy') return undefined;
   const forS = Math.max(0, Math.round((now - s.since) / 1000));
-  return {
-    message: `${why} since ${forS}s ago; nothing was changed. Grid keeps serving traffic and running pods, and accepts changes again on its own once the data dir can be written`,
-    retryAfterSeconds: RETRY_AFTER_S,
-  };
+  const { next, retryAfterSeconds } = REMEDY[s.state];
+  return { message: `${describeFault(s, dataDir)} since ${forS}s ago; nothing was changed. Grid keeps serving traffic and running pods; ${next}`, retryAfterSeconds };
 }
