@@ -15,7 +15,7 @@ import { LogFollower } from './log-follow.js';
 const FOLLOW_TICK_MS = 500;
 const FOLLOW_HEARTBEAT_MS = 15_000;
 /** What one follower is sent per tick at most (characters of SSE text, plus the lines of one FOLLOW_CHUNK read). */
-export const FOLLOW_TICK_CHARS = 256 * 1024;
+export const FOLLOW_TICK_CHARS = 128 * 1024;
 /** Open follows across all clients: each costs a timer and file reads per tick. */
 export const MAX_FOLLOWERS = 32;
 /** Open follows per client address, so one client cannot take them all. */
