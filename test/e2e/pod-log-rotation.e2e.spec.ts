@@ -4,11 +4,12 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { ROTATE_CARRY_MAX } from '../../src/modules/runtime/drivers/process.driver.js';
 import { applyYaml, cleanupAll, expectEventually, killRecordedPods, podsOf, startGrid, type GridHandle } from '../utils/grid.js';
 
 const MAX_BYTES = 16 * 1024;
 const MAX_FILES = 3;
-// ~40 KB/s of numbered lines, one write each: a rotation about every second (Grid checks sizes once a second).
+// ~40 KB/s of numbered lines, one write each: a rotation about every 0.4 s (Grid checks sizes every 100 ms).
 const CHATTY = `let n = 0; setInterval(() => { for (let i = 0; i < 2; i++) process.stdout.write('line ' + (n++) + ' ' + 'x'.repeat(90) + '\\n'); }, 5);`;
 const SPEC = `apiVersion: v1
 kind: Service
@@ -93,6 +94,42 @@ describe('pod log rotation', () => {
       if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
       return true;
     }, 15_000);
+  }, 60_000);
+
+  it('a pod writing ~150 MB/s: each copy stays within MAX_BYTES + the carry-over cap, and the live file is truncated every check (100 ms), not every second', async () => {
+    const max = 100_000;
+    // ~150 MB/s: 1.5 MB every 10 ms.
+    const fast = `const b = Buffer.from(('z'.repeat(99) + '\\n').repeat(15000)); setInterval(() => process.stdout.write(b), 10);`;
+    const g2 = await startGrid({ env: { GRID_POD_LOG_MAX_BYTES: String(max), GRID_POD_LOG_MAX_FILES: '2' } });
+    await applyYaml(g2, SPEC.replace('chatty', 'flood').replace(JSON.stringify(CHATTY), JSON.stringify(fast)));
+    const pod = await expectEventually(async () => {
+      const [p] = await podsOf(g2, 'flood');
+      if (!p || p.state !== 'Running') throw new Error(`flood: ${JSON.stringify(p)}`);
+      return p;
+    }, 20_000);
+    const file = path.join(g2.dataDir, 'logs', `${pod.id}.log`);
+    const size = (f: string) => fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0;
+    let live = 0;
+    let copy = 0;
+    let dropped = 0;
+    let written = 0;
+    let last = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 4000) {
+      const now = size(file);
+      if (now < last) written += last;
+      last = now;
+      live = Math.max(live, now);
+      copy = Math.max(copy, size(`${file}.1`));
+      if (fs.readFileSync(`${file}.1`, { encoding: 'utf8', flag: fs.existsSync(`${file}.1`) ? 'r' : 'a+' }).includes('bytes dropped: the pod wrote faster')) dropped++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    console.log(`flood: ~${(written / 4 / 2 ** 20).toFixed(0)} MiB/s seen, largest live file ${(live / 2 ** 20).toFixed(1)} MiB, largest copy ${copy} bytes, ${dropped} samples with a drop marker`);
+    expect(copy).toBeGreaterThan(0);
+    expect(copy).toBeLessThanOrEqual(max + ROTATE_CARRY_MAX + 200);
+    // A second of this pod's output is ~150 MB; a check every 100 ms holds a tenth of it (loose: the machine is shared).
+    expect(live).toBeLessThan(100 * 2 ** 20);
+    await g2.stop();
   }, 60_000);
 
   it('removes the logs of pods that went while Grid was down, and of no pod at all, when it starts again', async () => {

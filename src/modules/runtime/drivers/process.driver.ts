@@ -9,8 +9,11 @@ import { expandVars } from '../expand-vars.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './pod-driver.js';
 import { faultOf } from '../../storage/storage-state.js';
 import { strayGroups, type ProcessSighting } from './stray-pods.js';
+import { RotationLog, type RotationState } from '../log-follow.js';
 
 const CPU_SAMPLE_MS = 1000;
+/** How often the pods' log sizes are checked: a log outgrows GRID_POD_LOG_MAX_BYTES by at most what its pod writes in this long plus during one rotation. */
+export const LOG_CHECK_MS = 100;
 const ADOPTED_POLL_MS = 250;
 const CLK_TCK = 100;
 /** A stray pod (spawned, never recorded) gets this long after SIGTERM before SIGKILL. */
@@ -75,8 +78,9 @@ export class ProcessDriver implements PodDriver {
   private readonly sampler: NodeJS.Timeout;
   /** Pods whose log is being rotated: the copy runs off the event loop and must not start twice. */
   private readonly rotating = new Set<string>();
-  /** Rotations done per pod since Grid started, for LogFollower. */
-  private readonly rotationCount = new Map<string, number>();
+  /** Each pod's rotations since Grid started, for LogFollower. */
+  private readonly rotationLogs = new Map<string, RotationLog>();
+  private readonly logCheck: NodeJS.Timeout;
 
   constructor(
     private readonly clock: Clock,
@@ -88,6 +92,10 @@ export class ProcessDriver implements PodDriver {
     fs.mkdirSync(logDir, { recursive: true });
     this.sampler = setInterval(() => this.sample(), CPU_SAMPLE_MS);
     this.sampler.unref();
+    this.logCheck = setInterval(() => {
+      for (const podId of this.procs.keys()) this.rotateIfFull(podId);
+    }, LOG_CHECK_MS);
+    this.logCheck.unref();
   }
 
   attach(sink: DriverSink): void {
@@ -106,8 +114,8 @@ export class ProcessDriver implements PodDriver {
   }
 
   /** Rotations of the pod's log since Grid started: a follower reads the copies it missed (see LogFollower). */
-  rotations(podId: string): number {
-    return this.rotationCount.get(podId) ?? 0;
+  rotations(podId: string): RotationState {
+    return this.rotationLogs.get(podId) ?? new RotationLog(this.logLimits.maxFiles - 1);
   }
 
   /** The last `bytes` of the pod's output, across a rotation: a tail asked for just after one still finds its lines. */
@@ -220,7 +228,7 @@ export class ProcessDriver implements PodDriver {
   /** The pod is gone for good: its logs go with it. */
   release(podId: string): void {
     for (const file of this.logFiles(podId)) fs.rmSync(file, { force: true });
-    this.rotationCount.delete(podId);
+    this.rotationLogs.delete(podId);
   }
 
   /** Signal the pod's process group, so helpers it spawned go too. */
@@ -282,6 +290,7 @@ export class ProcessDriver implements PodDriver {
 
   async shutdown(keep: boolean): Promise<void> {
     clearInterval(this.sampler);
+    clearInterval(this.logCheck);
     const procs = [...this.procs.values()];
     if (keep) {
       for (const p of procs) if (p.poll) clearInterval(p.poll);
@@ -302,7 +311,6 @@ export class ProcessDriver implements PodDriver {
       }
       proc.lastTicks = s.ticks;
       proc.lastAt = now;
-      this.rotateIfFull(proc.podId);
     }
   }
 
@@ -311,12 +319,10 @@ export class ProcessDriver implements PodDriver {
     const file = this.logFile(podId);
     if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) <= this.logLimits.maxBytes) return;
     this.rotating.add(podId);
-    rotateLog(file, this.logLimits.maxFiles)
-      // Counted in the same turn as the truncate: a follower never sees the one without the other.
-      .then(() => {
-        if (this.procs.has(podId)) this.rotationCount.set(podId, this.rotations(podId) + 1);
-      })
-      .catch(() => undefined) // the pod (and its log) may be gone; the next sample tries again
+    let log = this.rotationLogs.get(podId);
+    if (!log) this.rotationLogs.set(podId, (log = new RotationLog(this.logLimits.maxFiles - 1)));
+    rotateLog(file, this.logLimits, log)
+      .catch(() => undefined) // the pod (and its log) may be gone; the next check tries again
       .finally(() => this.rotating.delete(podId));
   }
 }
@@ -325,36 +331,70 @@ function rotated(file: string, n: number): string {
   return `${file}.${n}`;
 }
 
+/** A rotation copies this much per read, off the event loop. */
+const ROTATE_CHUNK = 64 * 1024;
+/** What arrived after the copy's last read is appended in one synchronous step (with the truncate) if it is at most this much; more is dropped with a marker line. */
+export const ROTATE_CARRY_MAX = 256 * 1024;
+
 /**
  * Docker json-file's max-size/max-file for a file Grid does not write: the pod holds the log open
  * (O_APPEND) and keeps it across a Grid restart, so it cannot be renamed away under the pod. It is
  * copied to `.1` (the older ones shifted to `.2`, …, the oldest dropped) and truncated in place, as
- * logrotate's copytruncate: the pod writes on at the new end. The copy runs off the event loop; the
- * bytes that arrived during it are appended to `.1` just before the truncate, so only what the pod
- * writes in the instant between that append and the truncate can be lost. With maxFiles 1 the log
- * is only truncated.
+ * logrotate's copytruncate: the pod writes on at the new end. The copy runs off the event loop in
+ * ROTATE_CHUNK reads, up to `maxBytes`; then, in one turn, what arrived since (at most
+ * ROTATE_CARRY_MAX) is appended and the live file truncated, so only what the pod writes in the
+ * instant between that append and the truncate is lost. A pod that wrote more than that meanwhile
+ * outran the rotation: the rest is dropped and `.1` ends with `[grid: N bytes dropped …]`, so a
+ * copy holds at most maxBytes + ROTATE_CARRY_MAX and a line, and is always a prefix of what the live
+ * file held (LogFollower relies on it). With maxFiles 1 the log is only truncated. `log` learns of
+ * the renames and the truncate in the turns they happen.
  */
-export async function rotateLog(file: string, maxFiles: number): Promise<void> {
-  if (maxFiles <= 1) {
+export async function rotateLog(file: string, limits: PodLogLimits, log: RotationLog = new RotationLog(limits.maxFiles - 1)): Promise<void> {
+  if (limits.maxFiles <= 1) {
+    const size = fs.statSync(file).size;
     fs.truncateSync(file, 0);
+    log.finish(size);
     return;
   }
-  fs.rmSync(rotated(file, maxFiles - 1), { force: true });
-  for (let i = maxFiles - 2; i >= 1; i--) if (fs.existsSync(rotated(file, i))) fs.renameSync(rotated(file, i), rotated(file, i + 1));
-  const next = rotated(file, 1);
-  await fs.promises.copyFile(file, next);
-  const copied = fs.statSync(next).size;
-  const fd = fs.openSync(file, 'r');
+  fs.rmSync(rotated(file, limits.maxFiles - 1), { force: true });
+  for (let i = limits.maxFiles - 2; i >= 1; i--) if (fs.existsSync(rotated(file, i))) fs.renameSync(rotated(file, i), rotated(file, i + 1));
+  log.shift();
+  let finished = false;
+  let src: fs.promises.FileHandle | undefined;
+  let dst: fs.promises.FileHandle | undefined;
   try {
-    const size = fs.fstatSync(fd).size;
-    if (size > copied) {
-      const rest = Buffer.alloc(size - copied);
-      fs.readSync(fd, rest, 0, rest.length, copied);
-      fs.appendFileSync(next, rest);
+    src = await fs.promises.open(file, 'r');
+    dst = await fs.promises.open(rotated(file, 1), 'w');
+    const buf = Buffer.allocUnsafe(ROTATE_CHUNK);
+    let copied = 0;
+    let endsLine = true;
+    for (;;) {
+      const n = Math.min(ROTATE_CHUNK, Math.min((await src.stat()).size, limits.maxBytes) - copied);
+      if (n <= 0) break;
+      const { bytesRead } = await src.read(buf, 0, n, copied);
+      if (bytesRead === 0) break;
+      await dst.write(buf, 0, bytesRead, copied);
+      copied += bytesRead;
+      endsLine = buf[bytesRead - 1] === 0x0a;
+    }
+    // One turn from here to the truncate: no await.
+    const size = fs.fstatSync(src.fd).size;
+    const rest = size - copied;
+    if (rest > ROTATE_CARRY_MAX) {
+      fs.writeSync(dst.fd, `${endsLine ? '' : '\n'}[grid: ${rest} bytes dropped: the pod wrote faster than its log could be rotated]\n`, copied);
+    } else if (rest > 0) {
+      const tail = Buffer.allocUnsafe(rest);
+      const got = fs.readSync(src.fd, tail, 0, rest, copied);
+      fs.writeSync(dst.fd, tail, 0, got, copied);
     }
     fs.truncateSync(file, 0);
+    log.finish(size);
+    finished = true;
   } finally {
-    fs.closeSync(fd);
+    // The copies are shifted whatever failed: counted as a rotation so `.i` still maps to its generation.
+    if (!finished) log.finish(0);
+    await src?.close().catch(() => undefined);
+    await dst?.close().catch(() => undefined);
   }
 }
 
