@@ -363,12 +363,13 @@ export async function rotateLog(file: string, maxFiles: number): Promise<void> {
 }
 
 /**
- * The pod's log file, opened for appending. On a read-only data dir it cannot be opened: the pod
- * still starts (a restart must not wait for the disk), without a log until its next start.
+ * The pod's log file, opened for appending; made 0600, as a pod's output may hold its secrets (a
+ * rotation's copy keeps that mode). On a read-only data dir it cannot be opened: the pod still
+ * starts (a restart must not wait for the disk), without a log until its next start.
  */
 function openLog(file: string): number | 'ignore' {
   try {
-    return fs.openSync(file, 'a');
+    return fs.openSync(file, 'a', 0o600);
   } catch (e) {
     if (faultOf(e)) return 'ignore';
     throw e;
