@@ -106,6 +106,11 @@ describe('mutationRefusal', () => {
     expect(mutationRefusal(full, DIR, 0)!.message).toMatch(/^disk full: data dir \/var\/lib\/grid has no space left \(SQLITE_FULL\)/);
   });
 
+  it('leaves the path out when not given one (/healthz answers anyone)', () => {
+    expect(describeFault(onFault(initialStatus(0), { state: 'ReadOnly', code: 'EROFS' }, 0))).toBe('data dir is read-only (EROFS)');
+    expect(describeFault(onFault(initialStatus(0), { state: 'Full', code: 'ENOSPC' }, 0))).toBe('disk full: data dir has no space left (ENOSPC)');
+  });
+
   it('lets everything through while Healthy', () => {
     expect(mutationRefusal(initialStatus(0), DIR, 5)).toBeUndefined();
     expect(describeFault(initialStatus(0), DIR)).toBeUndefined();
