@@ -109,7 +109,7 @@ describe(detachVolumes.name, () => {
 
       const sut = detachVolumes(dataDir, 'db');
 
-      expect(sut).toEqual({ ok: false, reason: expect.stringMatching(/pods is (a symlink|not a directory)/) });
+      expect(sut).toEqual({ ok: false, reason: expect.stringMatching(/pods is (a symlink|not a directory)/), names: [], trash: [] });
       await expect(ensureVolume(volumeDir(dataDir, 'db', 1))).rejects.toThrow(/pods is (a symlink|not a directory)/);
       expect(readdirSync(outside).sort()).toEqual(before);
       expect(existsSync(path.join(outside, 'db-0', 'theirs.txt'))).toBe(before.includes('db-0'));

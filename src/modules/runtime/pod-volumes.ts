@@ -48,7 +48,8 @@ export async function ensureVolume(dir: string): Promise<void> {
   });
 }
 
-export type Detached = { ok: true; names: string[]; trash: string[] } | { ok: false; reason: string };
+/** A refusal (`ok: false`) may still carry directories it moved aside before a rename failed: they are deleted all the same. */
+export type Detached = { ok: true; names: string[]; trash: string[] } | { ok: false; reason: string; names: string[]; trash: string[] };
 
 /**
  * Takes the service's directories away from their names at once: each `<service>-<n>` is renamed
@@ -61,7 +62,7 @@ export function detachVolumes(dataDir: string, service: string): Detached {
   if (!/^[a-z0-9-]+$/.test(service)) throw new Error(`not a service name: ${JSON.stringify(service)}`);
   const root = volumesRoot(dataDir);
   const unsafe = unsafeRoot(root);
-  if (unsafe) return { ok: false, reason: unsafe };
+  if (unsafe) return { ok: false, reason: unsafe, names: [], trash: [] };
   const own = new RegExp(`^${service}-(0|[1-9][0-9]*)$`);
   let entries: string[];
   try {
@@ -74,7 +75,11 @@ export function detachVolumes(dataDir: string, service: string): Detached {
   const trash: string[] = [];
   for (const name of names) {
     const to = path.join(root, `${TRASH_PREFIX}${randomUUID()}`);
-    fs.renameSync(path.join(root, name), to);
+    try {
+      fs.renameSync(path.join(root, name), to);
+    } catch (e) {
+      return { ok: false, reason: `cannot move ${name} aside: ${(e as Error).message}`, names: names.slice(0, trash.length), trash };
+    }
     trash.push(to);
   }
   return { ok: true, names, trash };

@@ -153,11 +153,13 @@ export class RuntimeService implements BeforeApplicationShutdown {
     try {
       d = detachVolumes(config.dataDir, service);
     } catch (e) {
-      d = { ok: false, reason: (e as Error).message };
+      d = { ok: false, reason: (e as Error).message, names: [], trash: [] };
     }
     if (!d.ok) {
+      const done = d.names.length > 0 ? `removed ${d.names.join(', ')}, but not the rest` : 'removed nothing';
       logger.error(`purging the data directories of ${service}: ${d.reason}`);
-      events.record({ type: 'volumes.purgeFailed', service, reason: 'PurgeFailed', message: `nothing of ${service} was removed: ${d.reason}`, explain: `Service ${service} was deleted with purge=true but its data could not be removed safely; remove pods/${service}-<ordinal> under the data dir by hand` });
+      events.record({ type: 'volumes.purgeFailed', service, reason: 'PurgeFailed', message: `${done}: ${d.reason}`, explain: `Service ${service} was deleted with purge=true but its data could not be removed safely; remove pods/${service}-<ordinal> under the data dir by hand` });
+      this.removeInBackground(d.trash);
       return;
     }
     events.record({ type: 'volumes.purged', service, reason: 'Purged', message: d.names.length > 0 ? `removed the data directories ${d.names.join(', ')}` : 'no data directories to remove', explain });
