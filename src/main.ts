@@ -70,13 +70,26 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
   return app;
 }
 
-/** The data dir must be usable and ours alone: two Grids on one database would adopt each other's pods. */
-function claimDataDir(config: GridConfig): void {
+/**
+ * The data dir must be usable and ours alone: two Grids on one database would adopt each other's pods.
+ * It holds env values, password hashes, the audit log and pods' output, so Grid makes it 0700 and its
+ * logs dir 0700 even under umask 022. A data dir the user made is not chmodded (it may be shared on
+ * purpose, as a mount point): returns a warning when group or others may enter it, as PostgreSQL refuses one.
+ */
+function claimDataDir(config: GridConfig): string | undefined {
   const lock = path.join(config.dataDir, 'grid.lock');
   const notWritable = (e: unknown) => new ConfigError('GRID_DATA_DIR', `${config.dataDir} is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  let warning: string | undefined;
   try {
-    mkdirp(path.join(config.dataDir, 'logs'));
+    const existed = fs.statSync(config.dataDir, { throwIfNoEntry: false });
+    mkdirp(config.dataDir, 0o700);
+    const logs = path.join(config.dataDir, 'logs');
+    mkdirp(logs, 0o700);
+    // A logs dir from before Grid made it 0700: its files (0644 then) are shut away with it.
+    if ((fs.statSync(logs).mode & 0o077) !== 0) fs.chmodSync(logs, 0o700);
     fs.accessSync(config.dataDir, fs.constants.W_OK);
+    const mode = existed ? existed.mode & 0o777 : 0o700;
+    if ((mode & 0o077) !== 0) warning = `data dir ${config.dataDir} is mode ${mode.toString(8).padStart(4, '0')}: other users may read what is in it (pod logs, pod data); chmod 700 it`;
   } catch (e) {
     throw notWritable(e);
   }
@@ -84,7 +97,7 @@ function claimDataDir(config: GridConfig): void {
     try {
       fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
       process.on('exit', () => releaseDataDir(lock));
-      return;
+      return warning;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw faultOf(e) ? notWritable(e) : new ConfigError('GRID_DATA_DIR', `cannot create ${lock}: ${(e as Error).message}`);
       const pid = Number(fs.readFileSync(lock, 'utf8'));
@@ -97,6 +110,7 @@ function claimDataDir(config: GridConfig): void {
       }
     }
   }
+  return warning;
 }
 
 /**
@@ -113,13 +127,13 @@ function releaseDataDir(lock: string): void {
   }
 }
 
-/** mkdir -p one level at a time: Node's recursive mkdir never returns for a path under /proc. */
-function mkdirp(dir: string): void {
+/** mkdir -p one level at a time: Node's recursive mkdir never returns for a path under /proc. The last level gets `mode` if made here. */
+function mkdirp(dir: string, mode: number): void {
   let cur = path.parse(dir).root;
   for (const part of path.relative(cur, dir).split(path.sep)) {
     cur = path.join(cur, part);
     const st = fs.statSync(cur, { throwIfNoEntry: false });
-    if (!st) fs.mkdirSync(cur);
+    if (!st) fs.mkdirSync(cur, cur === dir ? { mode } : undefined);
     else if (!st.isDirectory()) throw Object.assign(new Error(`${cur} is not a directory`), { code: 'ENOTDIR' });
   }
 }
@@ -168,12 +182,13 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     process.exit(2);
   }
   let config: GridConfig;
+  let dataDirWarning: string | undefined;
   try {
     config = loadConfig();
     if (config.gatewayPort !== undefined && config.gatewayPort !== 0 && config.gatewayPort === config.port) {
       throw new ConfigError('GRID_GATEWAY_PORT', `must differ from GRID_PORT (both ${config.port})`);
     }
-    claimDataDir(config);
+    dataDirWarning = claimDataDir(config);
     const port = await portFree(config.host, config.port, 'GRID_PORT');
     config = { ...config, port, url: gridUrl(config.host, port) };
     if (config.gatewayPort !== undefined && config.gatewayPort !== 0) await portFree(config.host, config.gatewayPort, 'GRID_GATEWAY_PORT');
@@ -188,6 +203,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const logger = GridLogger.forProcess(config);
   Logger.overrideLogger(logger);
   const log = new Logger('Grid');
+  if (dataDirWarning) log.warn(dataDirWarning);
   const app = await createGrid(config, logger);
   try {
     // Init runs here, before the port is bound: a bad GRID_USERS_FILE or an open Grid on a public address stops the boot (AuthService.bootCheck).

@@ -180,4 +180,30 @@ describe('spec.storage.persistent', () => {
     const purged = (await json(`${g.url}/events?service=store&type=volumes.purged`)).body.events as { message: string }[];
     expect(purged.map((e) => e.message)).toEqual(['removed the data directories store-0, store-1']);
   });
+
+  it('gives the service applied again in the middle of a purge a new, empty directory that the purge leaves alone', async () => {
+    expect((await applyYaml(g, spec('v3', 1))).status).toBe(200);
+    await settled(g, 1, (await json(`${g.url}/services/store`)).body.revision);
+    // Enough files that deleting them takes a while: the apply below lands while it runs.
+    const bulk = path.join(volumes, 'store-0', 'bulk');
+    fs.mkdirSync(bulk);
+    const FILES = 20000;
+    for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(bulk, `f${i}`), 'old');
+
+    expect((await json(`${g.url}/services/store?purge=true`, { method: 'DELETE' })).status).toBe(200);
+    await expectEventually(() => !fs.existsSync(bulk) || fs.readdirSync(bulk).length < FILES, 30000, 5);
+    expect((await applyYaml(g, spec('v3', 1))).status).toBe(200);
+
+    const pod = (await settled(g, 1, (await json(`${g.url}/services/store`)).body.revision)).get(0)!;
+    expect(await call(pod, 'POST', '/data', 'new')).toBe('stored');
+    const all = async () => (await json(`${g.url}/events?type=volumes.purged`)).body.events as { message: string }[];
+    await expectEventually(async () => (await all()).length === 2 && fs.readdirSync(volumes).every((n) => !n.startsWith('.purge-')), 30000);
+    expect(fs.readdirSync(volumes)).toEqual(['store-0']);
+    expect(fs.readdirSync(path.join(volumes, 'store-0'))).toEqual(['data.txt']);
+    expect(await call(pod, 'GET', '/data')).toBe('new\n');
+    expect((await pods(g)).map((p) => [p.id, p.ready])).toEqual([[pod.id, true]]);
+    // The purge was the deleted incarnation's: the new one's events do not claim it.
+    expect((await json(`${g.url}/events?service=store&type=volumes.purged`)).body.events).toEqual([]);
+    expect((await all()).map((e) => e.message)).toEqual(['removed the data directories store-0, store-1', 'removed the data directories store-0']);
+  });
 });

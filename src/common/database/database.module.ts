@@ -21,9 +21,23 @@ import { FailoverState1795000000006 } from './migrations/0007-failover-state.js'
 
 export const ENTITIES = [ServiceEntity, SpecRevisionEntity, PodEntity, EventEntity, ControllerStateEntity, FailoverGroupEntity, AuditEntity, UserEntity];
 
+/**
+ * The database holds spec env values, password hashes and the audit log: Grid's user alone may read
+ * it, whatever the umask. SQLite gives -wal and -shm the mode of the database file, so creating that
+ * 0600 covers all three; files from before are narrowed at boot.
+ */
+function restrictDatabaseFiles(file: string): void {
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    const st = fs.statSync(f, { throwIfNoEntry: false });
+    if (st && (st.mode & 0o077) !== 0) fs.chmodSync(f, st.mode & 0o700);
+  }
+}
+
 /** Grid's SQLite file under the data dir, migrated at boot; unit tests open the same with a temp dir. */
 export function databaseOptions(dataDir: string) {
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictDatabaseFiles(path.join(dataDir, 'grid.db'));
   return {
     type: 'better-sqlite3' as const,
     database: path.join(dataDir, 'grid.db'),

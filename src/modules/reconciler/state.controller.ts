@@ -42,11 +42,11 @@ export class StateController {
   @ApiOperation({
     summary: "Grid's own liveness, and whether it can write its data dir",
     description:
-      'Always 200 while Grid runs (a restart would not make a full or read-only disk writable). status is "degraded" while the data dir cannot be written (storage.state ReadOnly or Full): changes are refused with 503 meanwhile, traffic and pods carry on.',
+      'Always 200 while Grid runs (a restart would not make a full or read-only disk writable). status is "degraded" while the data dir cannot be written (storage.state ReadOnly or Full): changes are refused with 503 meanwhile, traffic and pods carry on. Needs no credentials, so storage.reason leaves out the data dir\'s path (GET /state has it).',
   })
   @ApiOkResponse({ description: '{ status: "ok" | "degraded", storage: { state: "Healthy" | "ReadOnly" | "Full", writable, since, reason } }' })
   health() {
-    const storage = this.storage.view();
+    const storage = this.storage.publicView();
     return { status: storage.writable ? 'ok' : 'degraded', storage };
   }
 }

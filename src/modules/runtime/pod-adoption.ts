@@ -52,7 +52,11 @@ export async function adoptPods(d: RuntimeDeps, templateFor: TemplateLookup): Pr
     if (driver!.probesOverHttp) d.probes.start(pod, t.spec);
   }
   for (const driver of d.drivers.values()) {
-    await driver.adoptionFinished?.().catch((e: Error) => d.logger.error(`${driver.name}: removing what no adopted pod accounts for failed: ${e.message}`));
+    const strays = await driver.adoptionFinished?.().catch((e: Error) => d.logger.error(`${driver.name}: removing what no adopted pod accounts for failed: ${e.message}`));
+    for (const s of strays ?? []) {
+      d.logger.warn(`stopped stray pod ${s.pod} (process group ${s.pid}): started by a Grid that was killed before recording it`);
+      d.events.record({ type: 'pod.strayStopped', pod: s.pod, reason: 'Stray', message: `stopped process group ${s.pid} of pod ${s.pod}, which no recorded pod accounts for`, explain: `A Grid on this data dir started pod ${s.pod} (pid ${s.pid}) and was killed before it recorded it, so nothing managed it; Grid stopped it (SIGTERM, SIGKILL after 5 s) before the first reconcile starts what is needed` });
+    }
   }
   return result;
 }

@@ -29,7 +29,7 @@ import type { PodDriver } from './drivers/pod-driver.js';
     {
       provide: ProcessDriver,
       inject: [CLOCK, GRID_CONFIG],
-      useFactory: (clock: Clock, c: GridConfig) => new ProcessDriver(clock, c.workDir, path.join(c.dataDir, 'logs'), c.podEnv, c.podLogs),
+      useFactory: (clock: Clock, c: GridConfig) => new ProcessDriver(clock, c.workDir, path.join(c.dataDir, 'logs'), c.podEnv, c.podLogs, dockerInstanceId(c.dataDir)),
     },
     {
       provide: DockerDriver,

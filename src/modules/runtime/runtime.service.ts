@@ -18,7 +18,7 @@ import { PodLifecycle } from './pod-lifecycle.js';
 import { PodAdmission } from './pod-admission.js';
 import { adoptPods, type AdoptionResult, type TemplateLookup } from './pod-adoption.js';
 import { shutdownPods } from './pod-shutdown.js';
-import { purgeVolumes } from './pod-volumes.js';
+import { detachVolumes, leftoverTrash, removeDetached } from './pod-volumes.js';
 import type { RuntimeDeps } from './runtime-deps.js';
 
 export type { PodTemplate } from './pod.types.js';
@@ -57,6 +57,7 @@ export class RuntimeService implements BeforeApplicationShutdown {
       d.attach(sink);
     }
     probes.attach(this.lifecycle.probeSink());
+    this.removeInBackground(leftoverTrash(config.dataDir));
   }
 
   /** Resolves when the pod records queued so far are written (or failed and queued for a retry). */
@@ -139,17 +140,41 @@ export class RuntimeService implements BeforeApplicationShutdown {
     await Promise.all(podIds.map((id) => this.lifecycle.deleteOne(id, reason, explain)));
   }
 
-  /** Removes a deleted service's data directories (DELETE ?purge=true), once none of its pods is left; says so as an event. */
+  /**
+   * Removes a deleted service's data directories (DELETE ?purge=true), once none of its pods is left; says so as an event.
+   * The directories leave their names before this returns (detachVolumes), so the service applied again at once starts
+   * on empty ones, and the event belongs to the deleted incarnation; their files are deleted in the background.
+   */
   purgeVolumes(service: string): void {
     if (this.store.list(service).length > 0) throw new Error(`${service} still has pods; its data directories are not removed under them`);
     const { config, events, logger } = this.deps;
-    purgeVolumes(config.dataDir, service).then(
-      (removed) => events.record({ type: 'volumes.purged', service, reason: 'Purged', message: removed.length > 0 ? `removed the data directories ${removed.join(', ')}` : 'no data directories to remove', explain: `Service ${service} was deleted with purge=true and its last pod is gone, so its persistent data was removed` }),
-      (e: Error) => {
-        logger.error(`purging the data directories of ${service}: ${e.message}`);
-        events.record({ type: 'volumes.purgeFailed', service, reason: 'PurgeFailed', message: `could not remove every data directory of ${service}: ${e.message}`, explain: `Service ${service} was deleted with purge=true but removing its data failed; remove pods/${service}-<ordinal> under the data dir by hand` });
-      },
-    );
+    const explain = `Service ${service} was deleted with purge=true and its last pod is gone, so its persistent data was removed`;
+    let d: ReturnType<typeof detachVolumes>;
+    try {
+      d = detachVolumes(config.dataDir, service);
+    } catch (e) {
+      d = { ok: false, reason: (e as Error).message, names: [], trash: [] };
+    }
+    if (!d.ok) {
+      const done = d.names.length > 0 ? `removed ${d.names.join(', ')}, but not the rest` : 'removed nothing';
+      logger.error(`purging the data directories of ${service}: ${d.reason}`);
+      events.record({ type: 'volumes.purgeFailed', service, reason: 'PurgeFailed', message: `${done}: ${d.reason}`, explain: `Service ${service} was deleted with purge=true but its data could not be removed safely; remove pods/${service}-<ordinal> under the data dir by hand` });
+      this.removeInBackground(d.trash);
+      return;
+    }
+    events.record({ type: 'volumes.purged', service, reason: 'Purged', message: d.names.length > 0 ? `removed the data directories ${d.names.join(', ')}` : 'no data directories to remove', explain });
+    this.removeInBackground(d.trash);
+  }
+
+  /** Detached directories (this Grid's purges, or a previous Grid's it did not finish) are deleted off the reconcile path. */
+  private removeInBackground(trash: readonly string[]): void {
+    if (trash.length === 0) return;
+    const { events, logger } = this.deps;
+    removeDetached(trash).catch((e: Error) => {
+      logger.error(`removing purged pod data: ${e.message}`);
+      // No service: the data is no longer any incarnation's, and the next boot tries again.
+      events.record({ type: 'volumes.purgeFailed', reason: 'PurgeFailed', message: `could not delete purged pod data (${e.message}); the next start of Grid tries again`, explain: 'A purged service\'s data directory was moved aside as pods/.purge-<id> but deleting its files failed' });
+    });
   }
 
   /** Chaos: kill at once, no drain. The reconciler replaces the pod. */

@@ -127,6 +127,11 @@ describe('mutationRefusal', () => {
     expect(mutationRefusal(onProbeOk(ro, 2_000), DIR, 2_000)).toBeUndefined();
   });
 
+  it('leaves the path out when not given one (/healthz answers anyone)', () => {
+    expect(describeFault(onFault(initialStatus(0), { state: 'ReadOnly', code: 'EROFS' }, 0))).toBe('data dir is read-only (EROFS)');
+    expect(describeFault(onFault(initialStatus(0), { state: 'Full', code: 'ENOSPC' }, 0))).toBe('disk full: data dir has no space left (ENOSPC)');
+  });
+
   it('lets everything through while Healthy', () => {
     expect(mutationRefusal(initialStatus(0), DIR, 5)).toBeUndefined();
     expect(describeFault(initialStatus(0), DIR)).toBeUndefined();

@@ -66,10 +66,15 @@ export function nextProbeInMs(s: StorageStatus): number {
   return s.state === 'Healthy' ? HEALTHY_PROBE_MS : DEGRADED_PROBE_MS;
 }
 
-/** Why the data dir cannot be written, in the words a 503, an event and /healthz use; undefined while Healthy. */
-export function describeFault(s: StorageStatus, dataDir: string): string | undefined {
-  if (s.state === 'ReadOnly') return `data dir ${dataDir} is read-only (${s.code})`;
-  if (s.state === 'Full') return `disk full: data dir ${dataDir} has no space left (${s.code})`;
+/**
+ * Why the data dir cannot be written, in the words a 503, an event, /state and /healthz use; undefined
+ * while Healthy. Without dataDir the path is left out: /healthz answers anyone, and where Grid keeps
+ * its data is not theirs to know.
+ */
+export function describeFault(s: StorageStatus, dataDir?: string): string | undefined {
+  const dir = dataDir === undefined ? 'data dir' : `data dir ${dataDir}`;
+  if (s.state === 'ReadOnly') return `${dir} is read-only (${s.code})`;
+  if (s.state === 'Full') return `disk full: ${dir} has no space left (${s.code})`;
   return undefined;
 }
 

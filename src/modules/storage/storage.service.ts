@@ -74,8 +74,14 @@ export class StorageService implements OnModuleInit, OnModuleDestroy {
     return this.status.state === 'Healthy';
   }
 
+  /** For callers allowed to read Grid's state (/state): the reason names the data dir. */
   view(): StorageView {
-    return { state: this.status.state, writable: this.writable, since: new Date(this.status.since).toISOString(), reason: describeFault(this.status, this.config.dataDir) ?? null };
+    return { ...this.publicView(), reason: describeFault(this.status, this.config.dataDir) ?? null };
+  }
+
+  /** For anyone (/healthz, no credentials): the same without the data dir's path. */
+  publicView(): StorageView {
+    return { state: this.status.state, writable: this.writable, since: new Date(this.status.since).toISOString(), reason: describeFault(this.status) ?? null };
   }
 
   /**

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * The `grid.instance` label of this Grid's containers: random, made on first use and kept in the
+ * The `grid.instance` label of this Grid's containers, and the GRID_INSTANCE of its process pods (by
+ * which a stray pod is told from a process that copies a pod's environment): random, made on first use and kept in the
  * data dir, so it survives restarts (adoption finds its containers) but is neither shared by two
  * Grids whose data dirs have the same path (every Grid image uses /data) nor guessable from outside.
  */

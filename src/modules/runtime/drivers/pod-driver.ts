@@ -1,5 +1,6 @@
 import type { RuntimeName, ServiceSpec } from '../../specs/spec.types.js';
 import type { Pod, PodExit } from '../pod.types.js';
+import type { StrayPod } from './stray-pods.js';
 
 export interface PodStartSpec {
   podId: string;
@@ -67,8 +68,8 @@ export interface PodDriver {
   release?(podId: string): void;
   /** Whether the driver can run pods now (docker: its socket answered); absent means always. */
   availability?(): RuntimeAvailability;
-  /** Adoption at boot is over: the driver may remove what it runs that no adopted pod accounts for. */
-  adoptionFinished?(): Promise<void>;
+  /** Adoption at boot is over: the driver may remove what it runs that no adopted pod accounts for, and name the stray pods it stopped. */
+  adoptionFinished?(): Promise<readonly StrayPod[] | void>;
   /** Grid is exiting: stop everything unless keep is set. */
   shutdown(keep: boolean): Promise<void>;
 }

@@ -8,7 +8,7 @@ import type { RuntimeName } from '../../specs/spec.types.js';
 import { expandVars } from '../expand-vars.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './pod-driver.js';
 import { faultOf } from '../../storage/storage-state.js';
-import { strayGroups, type ProcessSighting } from './stray-pods.js';
+import { strayGroups, type ProcessSighting, type StrayPod } from './stray-pods.js';
 import { RotationLog, type RotationState } from '../log-follow.js';
 
 const CPU_SAMPLE_MS = 1000;
@@ -88,8 +88,10 @@ export class ProcessDriver implements PodDriver {
     private readonly logDir: string,
     private readonly baseEnv: Readonly<Record<string, string>>,
     private readonly logLimits: PodLogLimits,
+    /** This data dir's random id (docker-instance.ts), in every pod's GRID_INSTANCE: how a stray is told from a lookalike. */
+    private readonly instance: string,
   ) {
-    fs.mkdirSync(logDir, { recursive: true });
+    fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
     this.sampler = setInterval(() => this.sample(), CPU_SAMPLE_MS);
     this.sampler.unref();
     this.logCheck = setInterval(() => {
@@ -150,7 +152,7 @@ export class ProcessDriver implements PodDriver {
     const log = openLog(this.logFile(p.podId));
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { cwd, env: { ...this.baseEnv, ...podEnv }, stdio: ['ignore', log, log], detached: true, shell: false });
+      child = spawn(file, args, { cwd, env: { ...this.baseEnv, ...podEnv, GRID_INSTANCE: this.instance }, stdio: ['ignore', log, log], detached: true, shell: false });
     } finally {
       if (log !== 'ignore') fs.closeSync(log);
     }
@@ -272,11 +274,12 @@ export class ProcessDriver implements PodDriver {
    * replacements the reconciler starts: stop them (SIGTERM, SIGKILL after STRAY_GRACE_MS) before
    * the first reconcile. Then the logs no adopted pod accounts for (pods that went while Grid was
    * down, or those strays) would stay on disk for ever, so they go too. In that order: a stray is
-   * recognised by its stdout being its pod's log file.
+   * recognised by its stdout being its pod's log file (see strayGroups for what else must agree).
    */
-  async adoptionFinished(): Promise<void> {
+  async adoptionFinished(): Promise<StrayPod[]> {
     const adopted = new Set([...this.procs.values()].map((p) => p.pid));
-    const groups = strayGroups(sightPods(), this.logDir, adopted);
+    const strays = strayGroups(sightPods(), { logDir: this.logDir, instance: this.instance, uid: process.getuid?.() ?? -1, pgid: ownPgid() }, adopted);
+    const groups = strays.map((s) => s.pid);
     for (const g of groups) signalGroup(g, 'SIGTERM');
     const deadline = this.clock.now() + STRAY_GRACE_MS;
     while (groups.some(groupAlive) && this.clock.now() < deadline) await new Promise((r) => setTimeout(r, STRAY_POLL_MS));
@@ -286,6 +289,7 @@ export class ProcessDriver implements PodDriver {
       if (!m || this.procs.has(m[1]) || this.starting.has(m[1])) continue;
       fs.rmSync(path.join(this.logDir, name), { force: true });
     }
+    return strays;
   }
 
   async shutdown(keep: boolean): Promise<void> {
@@ -399,12 +403,13 @@ export async function rotateLog(file: string, limits: PodLogLimits, log: Rotatio
 }
 
 /**
- * The pod's log file, opened for appending. On a read-only data dir it cannot be opened: the pod
- * still starts (a restart must not wait for the disk), without a log until its next start.
+ * The pod's log file, opened for appending; made 0600, as a pod's output may hold its secrets (a
+ * rotation's copy keeps that mode). On a read-only data dir it cannot be opened: the pod still
+ * starts (a restart must not wait for the disk), without a log until its next start.
  */
 function openLog(file: string): number | 'ignore' {
   try {
-    return fs.openSync(file, 'a');
+    return fs.openSync(file, 'a', 0o600);
   } catch (e) {
     if (faultOf(e)) return 'ignore';
     throw e;
@@ -417,21 +422,38 @@ function sightPods(): ProcessSighting[] {
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const pod = fs
-        .readFileSync(`/proc/${name}/environ`, 'latin1')
-        .split('\0')
-        .find((v) => v.startsWith('GRID_POD='))
-        ?.slice('GRID_POD='.length);
+      const env = fs.readFileSync(`/proc/${name}/environ`, 'latin1').split('\0');
+      const pod = envValue(env, 'GRID_POD');
       if (!pod) continue;
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (rest[0] === 'Z' || rest[0] === 'X') continue;
-      out.push({ pid: Number(name), pgid: Number(rest[2]), pod, stdout: fs.readlinkSync(`/proc/${name}/fd/1`) });
+      const uidLine = /^Uid:\s+(\d+)\s+(\d+)/m.exec(fs.readFileSync(`/proc/${name}/status`, 'utf8'));
+      const flags = /^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/${name}/fdinfo/1`, 'utf8'));
+      out.push({
+        pid: Number(name),
+        pgid: Number(rest[2]),
+        uids: uidLine ? [Number(uidLine[1]), Number(uidLine[2])] : [],
+        pod,
+        instance: envValue(env, 'GRID_INSTANCE') ?? '',
+        stdout: fs.readlinkSync(`/proc/${name}/fd/1`),
+        stdoutFlags: flags ? parseInt(flags[1], 8) : 0,
+      });
     } catch {
       // gone, or not ours to read
     }
   }
   return out;
+}
+
+function envValue(env: readonly string[], name: string): string | undefined {
+  return env.find((v) => v.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+/** Grid's own process group (field 5 of /proc/self/stat); Node has no getpgid. */
+function ownPgid(): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): void {
