@@ -36,7 +36,7 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
     clientErrorHandler: onClientError,
     // Strict HTTP/1.1 for the API as for the gateway (node-server.ts): a request's head and body
     // must arrive within GRID_CLIENT_REQUEST_TIMEOUT_MS (30 s, then 408); responses such as SSE streams are not bounded.
-    // At most GRID_MAX_CONNECTIONS connections, for the API and the gateway together (node-server.ts).
+    // At most GRID_MAX_CONNECTIONS connections, for the API and the gateway together; at the cap the cheapest to lose is closed for a newcomer (connection-cap.ts).
     serverFactory: (handler: http.RequestListener) => {
       server = http.createServer(strictServerOptions({ requestTimeoutMs: config.clientRequestTimeoutMs, idleTimeoutMs: config.clientIdleTimeoutMs }), (req, res) => {
         if (intercept?.(req, res)) return;
@@ -59,7 +59,7 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
   const gateway = app.get(GatewayService);
   intercept = gateway.interceptor();
   // Plain gateway requests do not even reach node:http: the raw-socket fast path takes them first.
-  if (server && config.gatewayFastPath && !gateway.attachMainServer(server)) new Logger('Grid').warn('gateway fast path not attached to the main port: unexpected connection listeners');
+  if (server && config.gatewayFastPath && !gateway.attachMainServer(server)) new Logger('Grid').warn('gateway fast path not attached to the main port: the server was not made with hardenServer');
   guardRawRoutes(fastify, app.get(AuthService), '/docs');
   // JSON answers over 1 KiB go out compressed when the client asks (/state with 1,000 pods is ~140 KiB raw, which the dashboard
   // reads every 5 s). Request bodies are never inflated: a small gzip bomb must not reach the 1 MiB body limit's far side.

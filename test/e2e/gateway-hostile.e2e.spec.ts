@@ -1,5 +1,5 @@
 // Issue 15, hostile clients: slowloris heads and bodies, clients that never read, thousands of
-// idle connections and a connection cap, against a real Grid with real process pods, on the
+// idle connections and a connection cap (also with an attacker holding more than it), against a real Grid with real process pods, on the
 // main port's /gateway/<service> and on the dedicated listener, on the fast path and the node path.
 import * as fs from 'node:fs';
 import http from 'node:http';
@@ -149,7 +149,7 @@ describe('the gateway under hostile clients', () => {
     expect(c.bytes).toBeLessThan(64 * 1024 * 1024);
   });
 
-  it('2,000 idle connections do not stop a normal request; RSS stays bounded; over the cap new connections are closed and kept-alive ones still served', async () => {
+  it('2,000 idle connections do not stop a normal request; RSS stays bounded; over the cap the oldest that never sent a byte are closed for newcomers and kept-alive ones still served', async () => {
     const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const viaKeepAlive = () =>
       new Promise<number>((resolve, reject) => {
@@ -175,12 +175,16 @@ describe('the gateway under hostile clients', () => {
       // Generous: the measured cost is a few KiB per connection (bench/results/hostile.md).
       expect(rssIdle - rssBefore).toBeLessThan(200 * 1024 * 1024);
 
-      // Up to the cap and past it: the ones over it are closed as they are accepted, without an answer.
+      // Up to the cap and past it: newcomers are taken, and connections that never sent a byte make room, oldest first, without an answer.
       const more: Raw[] = [];
       for (let i = 0; i < MAX_CONNECTIONS - 2000 + 50; i++) more.push(new Raw(g.url));
       await Promise.all(more.map((c) => c.connected().catch(() => undefined)));
-      await expectEventually(() => more.filter((c) => c.closed).length >= 50, 10_000, 100);
-      expect(more.filter((c) => c.closed && c.bytes > 0)).toHaveLength(0);
+      const all = [...idle, ...more];
+      await expectEventually(() => all.filter((c) => c.closed).length >= 50, 10_000, 100);
+      expect(all.filter((c) => c.closed && c.bytes > 0)).toHaveLength(0);
+      expect(idle[0].closed).toBe(true);
+      expect(more.slice(-50).filter((c) => c.closed)).toHaveLength(0);
+      // The idle keep-alive connection outranks every one that never spoke.
       expect(await viaKeepAlive()).toBe(200);
 
       for (const c of [...idle, ...more]) c.socket.destroy();
@@ -189,4 +193,154 @@ describe('the gateway under hostile clients', () => {
       keepAlive.destroy();
     }
   }, 60_000);
+});
+
+type AttackMode = 'bare' | 'idle' | 'slowloris';
+
+/**
+ * An attacker holding `n` connections to one port, each reopened the moment it closes: bare (never
+ * sends a byte), idle (one request, then holds the keep-alive connection) or slowloris (a head that
+ * never ends, one byte per 200 ms).
+ */
+class Attacker {
+  closes = 0;
+  private stopped = false;
+  private readonly live = new Set<net.Socket>();
+  private readonly drip: NodeJS.Timeout;
+
+  constructor(
+    private readonly base: URL,
+    private readonly mode: AttackMode,
+    private readonly path: string,
+    n: number,
+  ) {
+    for (let i = 0; i < n; i++) this.open();
+    this.drip = setInterval(() => {
+      if (mode === 'slowloris') for (const s of this.live) if (!s.connecting) s.write('x');
+    }, 200);
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const s = net.connect({ host: this.base.hostname, port: Number(this.base.port) });
+    this.live.add(s);
+    s.on('error', () => undefined);
+    s.on('data', () => undefined);
+    s.on('connect', () => {
+      if (this.mode === 'idle') s.write(`GET ${this.path} HTTP/1.1\r\nHost: t\r\n\r\n`);
+      else if (this.mode === 'slowloris') s.write(`GET ${this.path} HTTP/1.1\r\nHost: t\r\nX-a: `);
+    });
+    s.on('close', () => {
+      this.live.delete(s);
+      this.closes++;
+      setImmediate(() => this.open());
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.drip);
+    for (const s of this.live) s.destroy();
+  }
+}
+
+/** GET on a connection of its own: the status, or 0 if the connection was closed or reset first. */
+function getOnNewConnection(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, headers, timeout: 3_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+      res.on('error', () => resolve(0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+describe('the connection cap under an attacker holding more than it', () => {
+  const CAP = 50;
+  const KEY = 'fcap-test-key-0123456789';
+  const SLOW_MS = 4_000;
+  let g: GridHandle;
+  const auth = { 'x-api-key': KEY };
+
+  beforeAll(async () => {
+    g = await startGrid({ env: { GRID_GATEWAY_PORT: '0', GRID_MAX_CONNECTIONS: String(CAP), GRID_API_KEY: KEY } });
+    const spec = `apiVersion: v1
+kind: Service
+metadata: { name: slow }
+spec:
+  replicas: 1
+  command: ["node", "demo-services/versioned/server.js"]
+  env: [{ name: VERSION, value: v1 }]
+  readinessProbe: { httpGet: { path: /health/ready }, periodSeconds: 1, failureThreshold: 1 }
+  terminationGracePeriodSeconds: 2
+---
+apiVersion: v1
+kind: Service
+metadata: { name: quick }
+spec:
+  replicas: 1
+  image: local://demo@v1
+`;
+    expect((await applyYaml(g, spec, auth)).status).toBe(200);
+    await expectEventually(async () => {
+      const { body } = await json<{ pods: Array<{ service: string; ready: boolean }> }>(`${g.url}/state`, { headers: auth });
+      return body.pods.filter((p) => p.ready).length === 2;
+    }, 30_000, 200);
+    expect((await fetch(`${g.url}/gateway/slow/chaos/slow?ms=${SLOW_MS}`, { method: 'POST' })).status).toBe(200);
+  }, 60_000);
+
+  afterAll(cleanupAll);
+
+  it.each([
+    ['main port', 'bare'],
+    ['main port', 'idle'],
+    ['main port', 'slowloris'],
+    ['dedicated gateway port', 'bare'],
+    ['dedicated gateway port', 'idle'],
+    ['dedicated gateway port', 'slowloris'],
+  ] as Array<[string, AttackMode]>)(
+    '%s, %s connections: an authenticated request on a new connection is served within 10 s; a keep-alive request in flight is not cut',
+    async (where, mode) => {
+      const main = where === 'main port';
+      const base = main ? g.url : g.gatewayUrl!;
+      const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const onKeepAlive = (path: string) =>
+        new Promise<number>((resolve, reject) => {
+          http
+            .get(`${base}${path}`, { agent: keepAlive }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode!));
+            })
+            .on('error', reject);
+        });
+      let attack: Attacker | undefined;
+      try {
+        // The well-behaved client's connection exists before the attack; its request is in flight through it.
+        expect(await onKeepAlive(main ? '/gateway/quick/' : '/quick/')).toBe(200);
+        let inFlightDoneAt = 0;
+        const inFlight = onKeepAlive(main ? '/gateway/slow/' : '/slow/').then((status) => {
+          inFlightDoneAt = Date.now();
+          return status;
+        });
+
+        attack = new Attacker(new URL(base), mode, main ? '/gateway/nosuch/' : '/nosuch/', CAP + 30);
+        // Churning at the cap: its connections are being closed as fast as it reopens them.
+        await expectEventually(() => attack!.closes >= 200, 10_000, 20);
+        const saturatedAt = Date.now();
+        const legit = main ? () => getOnNewConnection(`${g.url}/state`, auth) : () => getOnNewConnection(`${base}/quick/`);
+        await expectEventually(async () => (await legit()) === 200, 10_000, 20);
+        const closesBefore = attack.closes;
+        await expectEventually(() => attack!.closes > closesBefore + 50, 10_000, 20);
+
+        expect(await inFlight).toBe(200);
+        expect(inFlightDoneAt).toBeGreaterThan(saturatedAt);
+      } finally {
+        attack?.stop();
+        keepAlive.destroy();
+      }
+    },
+    40_000,
+  );
 });

@@ -16,7 +16,7 @@ import { routeGatewayUrl } from './routing.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
 import { TrafficRouting, TrafficStats, type AliasTarget } from './traffic.js';
 import { JSON_CONTENT_TYPE, MAIN_PORT_SANDBOX, MAIN_PORT_SANDBOX_LINE, errorBody, noReadyPods } from './http-semantics.js';
-import { hardenServer, onClientError, strictRequest, strictServerOptions } from './node-server.js';
+import { hardenServer, onClientError, strictRequest, strictServerOptions, takeConnections } from './node-server.js';
 import type { VersionTotals, WindowStats } from './stats.js';
 import type { Ejection } from './outlier.js';
 
@@ -333,28 +333,26 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
   }
 
   /**
-   * Routes the server's new connections through a WireProxy whose fallback is the
-   * server's own connection listener. The server keeps listening, timing out and
+   * Routes the hardened server's new connections through a WireProxy whose fallback is the
+   * server's own connection handling (node:http with its guard). The server keeps listening, timing out and
    * closing as usual: its close paths (closeIdleConnections, closeAllConnections,
    * which server.close() and Fastify's close call) also reach the fast path's
    * connections, so a shutdown is not held up by an idle keep-alive client.
    */
   private attachFastPath(server: http.Server, router: WireRouter, responseLines = ''): WireProxy | undefined {
-    const listeners = server.listeners('connection');
-    if (listeners.length !== 1) return undefined;
-    const nodeHttp = listeners[0] as (socket: net.Socket) => void;
+    // After the server's connection cap, which counts a connection whichever path serves it.
+    const nodeHttp = takeConnections(server, (socket) => wire.handle(socket));
+    if (nodeHttp === undefined) return undefined;
     // The server's own keep-alive and headers timeouts apply on the fast path too.
     const wire = new WireProxy({
       core: this.proxy.core,
-      fallback: (socket) => nodeHttp.call(server, socket),
+      fallback: nodeHttp,
       router,
       clientIdleMs: server.keepAliveTimeout,
       headersTimeoutMs: server.headersTimeout,
       sendTimeoutMs: this.config.clientSendTimeoutMs,
       responseLines,
     });
-    server.removeListener('connection', nodeHttp);
-    server.on('connection', (socket: net.Socket) => wire.handle(socket));
     const closeIdle = server.closeIdleConnections.bind(server);
     const closeAll = server.closeAllConnections.bind(server);
     server.closeIdleConnections = () => {

@@ -12,7 +12,9 @@
 // on the server, before Fastify or the gateway see the request.
 import type * as http from 'node:http';
 import type * as net from 'node:net';
-import { CLIENT_IDLE_TIMEOUT_MS, MAX_CLIENT_CONNECTIONS } from './client-limits.js';
+import { performance } from 'node:perf_hooks';
+import { CLIENT_IDLE_TIMEOUT_MS, kActivity, MAX_CLIENT_CONNECTIONS, type ConnActivity } from './client-limits.js';
+import { ConnectionCap } from './connection-cap.js';
 import { errorBody, JSON_CONTENT_TYPE, reasonPhrase, type GatewayErrorStatus } from './http-semantics.js';
 
 /** A request's whole head and body must arrive within this long (Node's requestTimeout; 408 after). Responses are not bounded by it. */
@@ -52,31 +54,52 @@ export function strictServerOptions(options: StrictServerOptions = {}): http.Ser
 export const MAX_REQUESTS_PER_CONNECTION = 1000;
 
 const kGuard = Symbol('grid.connectionGuard');
-type GuardedSocket = net.Socket & { [kGuard]?: ConnectionGuard };
+type GuardedSocket = net.Socket & { [kGuard]?: ConnectionGuard; [kActivity]?: ConnActivity };
+const kServe = Symbol('grid.serveConnection');
+type HardenedServer = http.Server & { [kServe]?: (socket: net.Socket) => void };
 
 /**
- * Makes `server` strict and bounded: at most `maxConnections` open, one more header than MAX_REQUEST_HEADERS is kept (so
- * that a cut is visible), and every connection its connection listener takes
- * gets a ConnectionGuard. Call before anything wraps the listener (the fast
- * path hands its fallback connections to the listener found here).
+ * Makes `server` strict and bounded: at most `maxConnections` open (ConnectionCap: at the cap the
+ * cheapest connection is closed for the newcomer), one more header than MAX_REQUEST_HEADERS is kept
+ * (so that a cut is visible), and every connection node:http serves gets a ConnectionGuard. Call
+ * before anything else takes the server's connections (takeConnections).
  */
-export function hardenServer(server: http.Server, maxConnections = MAX_CLIENT_CONNECTIONS): void {
+export function hardenServer(server: http.Server, maxConnections = MAX_CLIENT_CONNECTIONS): ConnectionCap {
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
-  // net.Server closes a connection over the cap as it accepts it, before any listener (or the fast path) sees it.
-  server.maxConnections = maxConnections;
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   const listeners = server.listeners('connection');
   if (listeners.length !== 1) throw new Error(`hardenServer: expected node:http's one connection listener, found ${listeners.length}`);
   const nodeHttp = listeners[0] as (socket: net.Socket) => void;
   server.removeListener('connection', nodeHttp);
-  server.on('connection', function strictConnection(this: http.Server, socket: net.Socket) {
-    nodeHttp.call(this, socket);
+  const hardened = server as HardenedServer;
+  hardened[kServe] = function strictConnection(socket: net.Socket) {
+    nodeHttp.call(server, socket);
     // After node:http's listener: a 'data' listener added now makes node:http read
     // through JS (it unconsumes its parser), and prepending puts the guard first.
     const guard = new ConnectionGuard();
     (socket as GuardedSocket)[kGuard] = guard;
+    (socket as GuardedSocket)[kActivity] = guard;
     socket.prependListener('data', (chunk: Buffer) => guard.feed(chunk));
+  };
+  // Not net.Server's maxConnections: that refuses the newcomer before anything can look at who holds the slots.
+  const cap = new ConnectionCap(maxConnections, server.keepAliveTimeout);
+  server.on('connection', (socket: net.Socket) => {
+    if (cap.admit(socket)) hardened[kServe]!(socket);
   });
+  return cap;
+}
+
+/**
+ * Makes `serve` take a hardened server's new connections (after its cap has admitted them);
+ * returns what took them before, to hand a connection on to. undefined, changing nothing, if
+ * `server` was not made with hardenServer.
+ */
+export function takeConnections(server: http.Server, serve: (socket: net.Socket) => void): ((socket: net.Socket) => void) | undefined {
+  const hardened = server as HardenedServer;
+  const previous = hardened[kServe];
+  if (previous === undefined) return undefined;
+  hardened[kServe] = serve;
+  return previous;
 }
 
 const L_REQUEST = 0;
@@ -95,7 +118,7 @@ const OFF = 7;
  * '' for a strict one, else what is wrong. Bodies are skipped by count, so the
  * cost is linear in the head bytes whatever the body size or chunking.
  */
-export class ConnectionGuard {
+export class ConnectionGuard implements ConnActivity {
   private state = L_REQUEST;
   private line = '';
   private remaining = 0;
@@ -113,6 +136,26 @@ export class ConnectionGuard {
   outstanding = 0;
   /** Reading is paused until the outstanding requests drain (holdPipelining). */
   holding = false;
+  /** performance.now() of the first bytes of the request being received. */
+  private since = 0;
+  /** performance.now() when the outstanding requests were last all answered (or the guard was made). */
+  idle = performance.now();
+
+  /** For the connection cap: the request whose head or body is arriving, unless one before it is still being answered. */
+  receivingSince(): number {
+    const state = this.state;
+    if (state === OFF || (state === L_REQUEST && this.line === '')) return 0;
+    // node:http emits a request once its head is in: while its body arrives, that request is the one outstanding.
+    return this.outstanding <= (state === L_REQUEST || state === L_HEADER ? 0 : 1) ? this.since : 0;
+  }
+
+  busy(): boolean {
+    return this.outstanding > 0 && this.receivingSince() === 0;
+  }
+
+  idleSince(): number {
+    return this.idle;
+  }
 
   /** The verdict on the next request llhttp emits; undefined if the guard did not see its head. */
   next(): string | undefined {
@@ -120,6 +163,8 @@ export class ConnectionGuard {
   }
 
   feed(buf: Buffer): void {
+    // Once per request (a chunk that starts one), not per chunk of it.
+    if (this.state === L_REQUEST && this.line === '') this.since = performance.now();
     let i = 0;
     const n = buf.length;
     while (i < n && this.state !== OFF) {
@@ -306,7 +351,7 @@ export const MAX_UNANSWERED = 64;
 function holdPipelining(guard: ConnectionGuard, socket: net.Socket, res: http.ServerResponse): void {
   guard.outstanding++;
   res.once('close', () => {
-    guard.outstanding--;
+    if (--guard.outstanding === 0) guard.idle = performance.now();
     if (guard.holding && guard.outstanding <= MAX_PIPELINED / 2 && !socket.destroyed) {
       guard.holding = false;
       socket.resume();

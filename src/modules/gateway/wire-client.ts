@@ -3,6 +3,7 @@
 // the subset handed with the bytes read so far to the fallback http.Server.
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { kActivity, type ConnActivity } from './client-limits.js';
 import {
   errorBody,
   forwardedFor,
@@ -25,6 +26,7 @@ const kConn = Symbol('wire.conn');
 
 interface ClientSocket extends net.Socket {
   [kConn]: ClientConn;
+  [kActivity]?: ConnActivity;
 }
 
 /** Serves a newly accepted client connection on the fast path. */
@@ -32,6 +34,7 @@ export function serveClient(proxy: WireProxy, client: net.Socket): ClientConn {
   const socket = client as ClientSocket;
   const conn = new ClientConn(proxy, socket);
   socket[kConn] = conn;
+  socket[kActivity] = conn;
   socket.on('data', onClientData);
   socket.on('drain', onClientDrain);
   socket.on('close', onClientClose);
@@ -80,7 +83,7 @@ function jsonReply(status: GatewayErrorStatus, message: string, extraLines: stri
 }
 
 /** One client connection served by the fast path. */
-export class ClientConn {
+export class ClientConn implements ConnActivity {
   buf: Buffer | null = null;
   /** Where the search for the end of the next head resumes. */
   scanFrom = 0;
@@ -126,6 +129,18 @@ export class ClientConn {
   ) {
     this.remote = socket.remoteAddress ?? '';
     this.forwardedFor = forwardedFor(this.remote);
+  }
+
+  busy(): boolean {
+    return this.ex !== null;
+  }
+
+  receivingSince(): number {
+    return this.headSince;
+  }
+
+  idleSince(): number {
+    return this.lastActive;
   }
 
   data(chunk: Buffer): void {
