@@ -27,7 +27,7 @@ spec:
   command: ["node", "-e", "setInterval(() => console.log('x'.repeat(200)), 20)"]
 `)).status).toBe(200);
     const pod = await expectEventually(async () => ((await json(`${g.url}/state`)).body.pods as { id: string; service: string }[]).find((p) => p.service === 'chatty'), 15000);
-    const log = path.join(dataDir, 'logs', `${pod.id}.log`);
+    const log = path.join(dataDir, 'logs', `${pod!.id}.log`);
     await expectEventually(() => fs.existsSync(`${log}.1`), 15000);
 
     expect({
