@@ -158,6 +158,10 @@ export class PodLifecycle {
         if (!pod || pod.phase === 'Terminating') return;
         this.onExit(pod, exit, 'Exited');
       },
+      noted: (podId, note) => {
+        const pod = this.d.store.get(podId);
+        if (pod) this.d.events.record({ ...note, service: pod.service, pod: pod.id });
+      },
     };
   }
 

@@ -972,6 +972,7 @@ describe('specHash / templateHash', () => {
     ['storage (persistent: true)', true, true, (m) => (m.spec.storage = { persistent: true })],
     ['storage (persistent: false)', false, false, (m) => (m.spec.storage = { persistent: false })],
     ['storage ({})', false, false, (m) => (m.spec.storage = {})],
+    ['storage (mountPath)', true, true, (m) => ((m.spec.image = 'postgres:16'), (m.spec.storage = { persistent: true, mountPath: '/data' }))],
   ])('a %s change: spec hash changes=%p, template hash changes=%p', (_name, specChanges, templateChanges, patch) => {
     const before = spec();
     const after = spec(patch);
@@ -1198,6 +1199,38 @@ describe('parseManifests: spec.storage', () => {
     ['an unknown field', (m) => (m.spec.storage = { persistent: true, size: '1Gi' }), 'spec.storage.size', 'unknown field'],
     ['with Canary', (m) => ((m.spec.storage = { persistent: true }), canary(m, [{ setWeight: 50 }])), 'spec.rollout.strategy', 'must be Rolling with spec.storage.persistent'],
     ['with BlueGreen', (m) => ((m.spec.storage = { persistent: true }), (m.spec.rollout = { strategy: 'BlueGreen' })), 'spec.rollout.strategy', 'got BlueGreen'],
+  ])('rejects %s', (_name, patch, path, message) => {
+    const m = baseManifest();
+    patch(m);
+
+    const sut = errorsOf(stringify(m));
+
+    expect(sut).toEqual([expect.objectContaining({ path, message: expect.stringContaining(message) })]);
+  });
+
+  const docker = (m: Raw, storage: unknown) => ((m.spec.image = 'postgres:16'), (m.spec.storage = storage));
+
+  it.each<[string, string]>([
+    ['a claim-like path', '/var/lib/postgresql/data'],
+    ['a trailing slash (as given)', '/data/'],
+    ['a dotted name that is not ..', '/srv/..data/x.y'],
+  ])('docker: mountPath %s is kept', (_name, mountPath) => {
+    const sut = specOf((m) => docker(m, { persistent: true, mountPath }));
+
+    expect(sut.storage).toEqual({ persistent: true, mountPath });
+  });
+
+  it.each<[string, (m: Raw) => void, string, string]>([
+    ['a relative mountPath', (m) => docker(m, { persistent: true, mountPath: 'data' }), 'spec.storage.mountPath', 'must be an absolute path inside the container (got string \"data\")'],
+    ['a mountPath with ..', (m) => docker(m, { persistent: true, mountPath: '/data/../etc' }), 'spec.storage.mountPath', "must not contain '..'"],
+    ['a mountPath with NUL', (m) => docker(m, { persistent: true, mountPath: '/da\0ta' }), 'spec.storage.mountPath', 'must not contain a NUL byte'],
+    ['a mountPath with :', (m) => docker(m, { persistent: true, mountPath: '/data:ro' }), 'spec.storage.mountPath', "must not contain ':'"],
+    ['mountPath /', (m) => docker(m, { persistent: true, mountPath: '/' }), 'spec.storage.mountPath', "must not be '/'"],
+    ['mountPath not a string', (m) => docker(m, { persistent: true, mountPath: 5 }), 'spec.storage.mountPath', 'must be a string'],
+    ['mountPath without persistent', (m) => docker(m, { mountPath: '/data' }), 'spec.storage.mountPath', 'needs spec.storage.persistent: true'],
+    ['mountPath with persistent: false', (m) => docker(m, { persistent: false, mountPath: '/data' }), 'spec.storage.mountPath', 'needs spec.storage.persistent: true'],
+    ['mountPath on a process', (m) => ((m.spec.image = undefined), (m.spec.command = ['node', 'x.js']), (m.spec.storage = { persistent: true, mountPath: '/data' })), 'spec.storage.mountPath', 'is for the docker runtime (an image): a process pod'],
+    ['mountPath on a sim image', (m) => (m.spec.storage = { persistent: true, mountPath: '/data' }), 'spec.storage.mountPath', 'a sim pod'],
   ])('rejects %s', (_name, patch, path, message) => {
     const m = baseManifest();
     patch(m);

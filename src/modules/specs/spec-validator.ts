@@ -448,7 +448,9 @@ function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSp
   const rollout = readRollout(errors, s);
   const revisionHistoryLimit = s.int('revisionHistoryLimit', 0, 100) ?? 10;
   const dependsOn = readDependsOn(errors, s);
-  const persistent = s.map('storage', ['persistent'])?.bool('persistent') ?? false;
+  const storage = s.map('storage', ['persistent', 'mountPath']);
+  const persistent = storage?.bool('persistent') ?? false;
+  const mountPath = storage ? readMountPath(storage, persistent, workload?.runtime) : undefined;
   // Two versions side by side would share ordinals, and so each other's data directory.
   if (persistent && rollout.strategy !== 'Rolling') {
     errors.add('spec.rollout.strategy', `must be Rolling with spec.storage.persistent: a ${rollout.strategy} rollout runs two versions side by side, and they would share each ordinal's data directory (got ${rollout.strategy})`);
@@ -472,8 +474,35 @@ function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSp
   if (startupProbe) spec.startupProbe = startupProbe;
   if (autoscale) spec.autoscale = autoscale;
   if (dependsOn && dependsOn.length > 0) spec.dependsOn = dependsOn;
-  if (persistent) spec.storage = { persistent: true };
+  if (persistent) spec.storage = mountPath === undefined ? { persistent: true } : { persistent: true, mountPath };
   return spec;
+}
+
+/**
+ * spec.storage.mountPath: where a container finds its directory. Docker's bind syntax is
+ * host:container[:options], so a ':' would be read as options; '/' would hide the image itself.
+ */
+function readMountPath(st: Fields, persistent: boolean, runtime: RuntimeName | undefined): string | undefined {
+  const value = st.str('mountPath', 4096);
+  if (value === undefined) return undefined;
+  const problem = value.includes('\0')
+    ? 'must not contain a NUL byte'
+    : !value.startsWith('/')
+      ? 'must be an absolute path inside the container'
+      : value.split('/').includes('..')
+        ? "must not contain '..'"
+        : value.includes(':')
+          ? "must not contain ':' (Docker's bind syntax separates host path, container path and options with it)"
+          : /^\/+$/.test(value)
+            ? "must not be '/': the directory would hide the container's whole filesystem"
+            : !persistent
+              ? 'needs spec.storage.persistent: true (there is no directory to mount without it)'
+              : runtime !== undefined && runtime !== 'docker'
+                ? `is for the docker runtime (an image): a ${runtime} pod is not mounted anything, it finds its directory in $GRID_POD_DATA`
+                : undefined;
+  if (problem === undefined) return value;
+  st.fail('mountPath', `${problem} ${got(value)}`);
+  return undefined;
 }
 
 export const MAX_DEPENDENCIES = 16;

@@ -86,6 +86,11 @@ export interface Dependency {
 /** Each pod gets a data directory bound to its ordinal, kept across restarts (a StatefulSet's volumeClaimTemplates, on the local disk). */
 export interface StorageSpec {
   persistent: true;
+  /**
+   * docker only: where the pod's directory is bind-mounted inside the container (a claim's
+   * mountPath), and what GRID_POD_DATA says there. Absent: at its host path.
+   */
+  mountPath?: string;
 }
 
 export interface ServiceSpec {

@@ -1,5 +1,5 @@
 import type { ServiceSpec } from '../../specs/spec.types.js';
-import { containerCreateBody, cpuPercent, demuxLogs, logOptions } from './docker-options.js';
+import { containerCreateBody, cpuPercent, demuxLogs, logOptions, volumeOwnership } from './docker-options.js';
 import type { PodStartSpec } from './pod-driver.js';
 
 function pod(spec: Partial<ServiceSpec>): PodStartSpec {
@@ -65,18 +65,20 @@ describe(containerCreateBody.name, () => {
   });
 
   it.each([
-    ['no data directory: no bind mounts', undefined, undefined, undefined],
-    ['a persistent pod: its directory at the same path inside, and GRID_POD_DATA naming it', '/var/grid/pods/web-2', ['/var/grid/pods/web-2:/var/grid/pods/web-2'], 'GRID_POD_DATA=/var/grid/pods/web-2'],
-  ])('storage: %s', (_name, dataDir, binds, env) => {
-    const p = pod({});
+    ['no data directory: no bind mounts', undefined, undefined, undefined, undefined, undefined],
+    ['a persistent pod: its directory at the same path inside, and GRID_POD_DATA naming it', '/var/grid/pods/web-2', undefined, ['/var/grid/pods/web-2:/var/grid/pods/web-2'], 'GRID_POD_DATA=/var/grid/pods/web-2', ['/var/grid/pods/web-2']],
+    ['mountPath: the directory there, and GRID_POD_DATA (and $(GRID_POD_DATA)) naming the path inside', '/var/grid/pods/db-0', '/var/lib/postgresql/data', ['/var/grid/pods/db-0:/var/lib/postgresql/data'], 'GRID_POD_DATA=/var/lib/postgresql/data', ['/var/lib/postgresql/data']],
+  ])('storage: %s', (_name, dataDir, mountPath, binds, env, cmd) => {
+    const p = pod({ command: ['/bin/db', '$(GRID_POD_DATA)'], ...(mountPath ? { storage: { persistent: true, mountPath } } : {}) });
     if (dataDir !== undefined) {
       p.dataDir = dataDir;
       p.env.GRID_POD_DATA = dataDir;
     }
     const body = sut(p, 1, 'i', LOGS);
     expect(body.HostConfig.Binds).toEqual(binds);
-    if (env) expect(body.Env).toContain(env);
+    if (env) expect(body.Env.filter((e) => e.startsWith('GRID_POD_DATA='))).toEqual([env]);
     else expect(body.Env.some((e) => e.startsWith('GRID_POD_DATA='))).toBe(false);
+    if (cmd) expect(body.Cmd).toEqual(cmd);
   });
 
   it('passes image and workingDir through', () => {
@@ -86,6 +88,34 @@ describe(containerCreateBody.name, () => {
   it.each([['host'], ['bridge']] as const)('hardens every container (%s network): no raw sockets to sniff loopback, no setuid escalation, bounded pids and logs', (network) => {
     const body = sut(pod(network === 'bridge' ? { network, port: 8080 } : {}), 1, 'i', LOGS);
     expect(body.HostConfig).toMatchObject({ CapDrop: ['NET_RAW'], SecurityOpt: ['no-new-privileges'], PidsLimit: 1024, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } } });
+  });
+});
+
+describe(volumeOwnership.name, () => {
+  const sut = volumeOwnership;
+  const rootOwned = { uid: 0, gid: 0 };
+
+  it.each<[string, string | undefined, { uid: number; gid: number }, ReturnType<typeof volumeOwnership>]>([
+    ['no USER: the container runs as root, which writes anything', undefined, rootOwned, { action: 'keep' }],
+    ['an empty USER is root too', '', rootOwned, { action: 'keep' }],
+    ['USER 0', '0', { uid: 1000, gid: 1000 }, { action: 'keep' }],
+    ['USER root (uid 0 in every image)', 'root', { uid: 1000, gid: 1000 }, { action: 'keep' }],
+    ['USER root:staff', 'root:staff', rootOwned, { action: 'keep' }],
+    ['a numeric uid:gid (the demo images): the directory is given to both', '10001:10001', rootOwned, { action: 'chown', uid: 10001, gid: 10001 }],
+    ['a numeric uid alone: the group stays (-1), the owner is what a 0700 directory needs', '10001', rootOwned, { action: 'chown', uid: 10001, gid: -1 }],
+    ['uid with a group name: the uid, the group stays', '10001:app', rootOwned, { action: 'chown', uid: 10001, gid: -1 }],
+    ['uid with group root', '10001:root', { uid: 5, gid: 5 }, { action: 'chown', uid: 10001, gid: 0 }],
+    ['already the user\'s (a restart, or Grid runs as that uid)', '10001:10001', { uid: 10001, gid: 10001 }, { action: 'keep' }],
+    ['already the uid\'s, no group asked', '10001', { uid: 10001, gid: 0 }, { action: 'keep' }],
+    ['the uid\'s but another group: the group is set', '10001:10001', { uid: 10001, gid: 0 }, { action: 'chown', uid: 10001, gid: 10001 }],
+    ['found owned by the previous image\'s user', '999', { uid: 10001, gid: 10001 }, { action: 'chown', uid: 999, gid: -1 }],
+    ['a user name: unresolved without the image\'s /etc/passwd', 'postgres', rootOwned, { action: 'unresolved', user: 'postgres' }],
+    ['name:gid is still a name', 'app:10001', rootOwned, { action: 'unresolved', user: 'app:10001' }],
+    ['a uid beyond 32 bits is no id', '4294967296', rootOwned, { action: 'unresolved', user: '4294967296' }],
+    ['(uid_t)-1 is no id', '4294967295', rootOwned, { action: 'unresolved', user: '4294967295' }],
+    ['the largest uid', '4294967294', rootOwned, { action: 'chown', uid: 4294967294, gid: -1 }],
+  ])('%s (%p)', (_name, user, current, expected) => {
+    expect(sut(user, current)).toEqual(expected);
   });
 });
 

@@ -24,7 +24,7 @@ export interface ContainerCreateBody {
     PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
     NanoCpus?: number;
     Memory?: number;
-    /** host-path:container-path; a persistent pod's data directory, at the same path inside so GRID_POD_DATA holds in both. */
+    /** host-path:container-path: a persistent pod's data directory, at spec.storage.mountPath or else at the same path inside (GRID_POD_DATA names it). */
     Binds?: string[];
     /** Grid restarts pods itself, with its own backoff; the engine must not race it. */
     RestartPolicy: { Name: 'no' };
@@ -68,6 +68,9 @@ export function containerCreateBody(p: PodStartSpec, hostPort: number, instance:
   const bridge = spec.network === 'bridge';
   const listenPort = bridge ? spec.port! : hostPort;
   const env: Record<string, string> = { ...p.env, PORT: String(listenPort), HOST: bridge ? '0.0.0.0' : '127.0.0.1' };
+  const dataInside = p.dataDir === undefined ? undefined : (spec.storage?.mountPath ?? p.dataDir);
+  // Inside the container GRID_POD_DATA is where the directory is mounted, for $(GRID_POD_DATA) in command too.
+  if (dataInside !== undefined) env.GRID_POD_DATA = dataInside;
   const body: ContainerCreateBody = {
     Image: spec.image!,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
@@ -86,10 +89,48 @@ export function containerCreateBody(p: PodStartSpec, hostPort: number, instance:
     body.ExposedPorts = { [key]: {} };
     body.HostConfig.PortBindings = { [key]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] };
   }
-  if (p.dataDir !== undefined) body.HostConfig.Binds = [`${p.dataDir}:${p.dataDir}`];
+  if (p.dataDir !== undefined) body.HostConfig.Binds = [`${p.dataDir}:${dataInside}`];
   if (spec.resources?.cpus !== undefined) body.HostConfig.NanoCpus = Math.round(spec.resources.cpus * 1e9);
   if (spec.resources?.memory !== undefined) body.HostConfig.Memory = spec.resources.memory;
   return body;
+}
+
+/** What to do with a persistent pod's directory so that the container's user may write it (the Kubernetes user's expectation of a volume). */
+export type VolumeOwnership =
+  /** The container runs as root, which may write any directory, or the directory is already its user's. */
+  | { action: 'keep' }
+  /** gid -1: the group stays (the image names none, or names it by a name); the directory is 0700, so the owner is what counts. */
+  | { action: 'chown'; uid: number; gid: number }
+  /** The image's USER is a name: its uid is in the image's /etc/passwd, which Grid does not read. */
+  | { action: 'unresolved'; user: string };
+
+/** Linux ids are 32-bit; (uid_t)-1 means "unchanged" to chown, so it is not an id. */
+const MAX_ID = 2 ** 32 - 2;
+
+function numericId(text: string): number | undefined {
+  if (text === 'root') return 0;
+  if (!/^[0-9]{1,10}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n <= MAX_ID ? n : undefined;
+}
+
+/**
+ * The owner a persistent pod's directory needs, from the image's Config.User (`docker inspect`:
+ * "", "uid", "uid:gid", "name", "name:group") and the directory's current owner. Docker runs a
+ * container with no USER as root, and `root` is uid 0 in every image.
+ */
+export function volumeOwnership(configUser: string | undefined, current: { uid: number; gid: number }): VolumeOwnership {
+  const user = configUser ?? '';
+  if (user === '') return { action: 'keep' };
+  const colon = user.indexOf(':');
+  const userPart = colon < 0 ? user : user.slice(0, colon);
+  const groupPart = colon < 0 ? undefined : user.slice(colon + 1);
+  const uid = numericId(userPart);
+  if (uid === undefined) return { action: 'unresolved', user };
+  if (uid === 0) return { action: 'keep' };
+  const gid = groupPart === undefined ? undefined : numericId(groupPart);
+  if (current.uid === uid && (gid === undefined || current.gid === gid)) return { action: 'keep' };
+  return { action: 'chown', uid, gid: gid ?? -1 };
 }
 
 /**

@@ -1,12 +1,13 @@
 import { Logger } from '@nestjs/common';
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { Clock } from '../../../common/clock/clock.js';
 import type { RuntimeName } from '../../specs/spec.types.js';
 import type { PodLogLimits } from '../../../common/config/config.js';
-import { containerCreateBody, cpuPercent, demuxLogs, LABEL_INSTANCE, LABEL_MANAGED, LABEL_POD } from './docker-options.js';
-import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, RuntimeAvailability, StartedPod } from './pod-driver.js';
+import { containerCreateBody, cpuPercent, demuxLogs, LABEL_INSTANCE, LABEL_MANAGED, LABEL_POD, volumeOwnership } from './docker-options.js';
+import type { AdoptCandidate, DriverNote, DriverSink, PodDriver, PodStartSpec, RuntimeAvailability, StartedPod } from './pod-driver.js';
 import { freePort } from './process.driver.js';
 
 const PING_TIMEOUT_MS = 3000;
@@ -75,6 +76,8 @@ export class DockerDriver implements PodDriver {
   /** The last exited container of a pod, kept until it restarts or goes, so its logs can still be read. */
   private readonly dead = new Map<string, string>();
   private readonly starting = new Map<string, { cancelled: boolean }>();
+  /** The last volume note of each pod: a crash loop restarts it every few seconds, and one note says it. */
+  private readonly volumeNotes = new Map<string, string>();
   private events?: NodeJS.ReadableStream;
   private sampler?: NodeJS.Timeout;
   private closed = false;
@@ -197,6 +200,7 @@ export class DockerDriver implements PodDriver {
     const image = p.spec.image!;
     await this.ensureImage(image, p.spec.imagePullPolicy ?? 'IfNotPresent');
     if (ticket.cancelled) throw new Error('stopped before it started');
+    if (p.dataDir !== undefined) await this.ownVolume(p, p.dataDir);
     const hostPort = await freePort();
     const body = containerCreateBody(p, hostPort, this.instance, this.logLimits);
     const container = await this.docker.createContainer({ ...body, name: `grid-${p.podId}-${randomBytes(3).toString('hex')}` } as Docker.ContainerCreateOptions);
@@ -234,6 +238,57 @@ export class DockerDriver implements PodDriver {
     } catch (e) {
       throw new Error(`${policy === 'Always' ? `pulling image ${image} (imagePullPolicy Always)` : `image ${image} not present and pulling it`} failed: ${messageOf(e)}`);
     }
+  }
+
+  /**
+   * A volume in Kubernetes is writable by the pod's user; Grid makes the pod's directory 0700 as
+   * its own user (root, usually), so it gives it to the user the image runs as (Config.User).
+   * What it cannot do it says in an event, and the container starts anyway: an image that starts as
+   * root and drops privileges itself needs nothing.
+   */
+  private async ownVolume(p: PodStartSpec, dir: string): Promise<void> {
+    const image = p.spec.image!;
+    let user: string | undefined;
+    try {
+      user = (await this.docker.getImage(image).inspect()).Config?.User;
+    } catch (e) {
+      throw new Error(`cannot inspect image ${image}: ${messageOf(e)}`);
+    }
+    const st = await fs.stat(dir);
+    const decision = volumeOwnership(user, { uid: st.uid, gid: st.gid });
+    if (decision.action === 'keep') return;
+    if (decision.action === 'unresolved') {
+      return this.noteVolume(p.podId, {
+        type: 'pod.volumeNotOwned',
+        reason: 'VolumeOwnerUnknown',
+        message: `data directory ${dir} left to uid ${st.uid}: image ${image} runs as user '${decision.user}', a name`,
+        explain: `Image ${image} names its user '${decision.user}' rather than a number, and its uid is in the image's /etc/passwd, which Grid does not read, so ${dir} (mode 0700) stays uid ${st.uid}'s; if the container cannot write it, build the image with a numeric USER (uid[:gid]) or chown the directory yourself`,
+      });
+    }
+    const to = decision.gid === -1 ? `uid ${decision.uid}` : `uid ${decision.uid}, gid ${decision.gid}`;
+    try {
+      await fs.chown(dir, decision.uid, decision.gid);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      return this.noteVolume(p.podId, {
+        type: 'pod.volumeNotOwned',
+        reason: 'VolumeChownFailed',
+        message: `cannot give data directory ${dir} to ${to} (image ${image}'s user): ${code}`,
+        explain: `Image ${image} runs as ${user}, but ${dir} (mode 0700) belongs to uid ${st.uid} and Grid${typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : ''} could not change that (${code}; only root may give a file away), so the container will likely fail to write its data; run Grid as root, or build the image to run as uid ${st.uid}`,
+      });
+    }
+    this.noteVolume(p.podId, {
+      type: 'pod.volumeOwned',
+      reason: 'VolumeOwned',
+      message: `data directory ${dir} given to ${to}, the user image ${image} runs as`,
+      explain: `Image ${image} runs as ${user}, and ${dir} is mode 0700, so Grid made it that user's (it was uid ${st.uid}'s), as a Kubernetes volume is writable by its pod`,
+    });
+  }
+
+  private noteVolume(podId: string, note: DriverNote): void {
+    if (this.volumeNotes.get(podId) === note.message) return;
+    this.volumeNotes.set(podId, note.message);
+    this.sink.noted(podId, note);
   }
 
   private async pull(image: string): Promise<void> {
@@ -280,6 +335,7 @@ export class DockerDriver implements PodDriver {
   }
 
   release(podId: string): void {
+    this.volumeNotes.delete(podId);
     void this.removeDead(podId);
   }
 

@@ -33,6 +33,16 @@ export interface RuntimeAvailability {
 export interface DriverSink {
   update(podId: string, patch: Partial<Pick<Pod, 'phase' | 'ready' | 'readySince' | 'port' | 'pid' | 'message'>>): void;
   exited(podId: string, exit: Omit<PodExit, 'at'>): void;
+  /** What the driver did to the pod's surroundings, or could not do, that an operator should read: recorded as an event. */
+  noted(podId: string, note: DriverNote): void;
+}
+
+export interface DriverNote {
+  /** pod.volumeOwned: its data directory was given to the container's user; pod.volumeNotOwned: it could not be. */
+  type: 'pod.volumeOwned' | 'pod.volumeNotOwned';
+  reason: string;
+  message: string;
+  explain: string;
 }
 
 /** A pod a driver found running that Grid recorded before it restarted. */

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { parseManifests } from '../spec-validator.js';
 import { containerPort, healthcheckPath, importCompose, isCompose, seconds } from './compose.js';
 
 type Obj = Record<string, unknown>;
@@ -78,7 +79,7 @@ describe(importCompose.name, () => {
     ['healthcheck disabled', { image: 'a:1', healthcheck: { disable: true } }, { image: 'a:1' }, []],
     ['deploy.replicas and resource limits', { image: 'a:1', deploy: { replicas: 3, resources: { limits: { cpus: '0.5', memory: '64M' }, reservations: {} }, restart_policy: {} } }, { image: 'a:1', replicas: 3, resources: { cpus: 0.5, memory: '64M' } }, ['deploy.restart_policy', 'deploy.resources.reservations']],
     ['stop_grace_period', { image: 'a:1', stop_grace_period: '1m' }, { image: 'a:1', terminationGracePeriodSeconds: 60 }, []],
-    ['volumes, restart and build beside an image are ignored', { image: 'a:1', build: '.', volumes: ['x:/y'], restart: 'always' }, { image: 'a:1' }, ['volumes', 'restart', 'build']],
+    ['restart and build beside an image are ignored', { image: 'a:1', build: '.', restart: 'always' }, { image: 'a:1' }, ['restart', 'build']],
     ['depends_on as a list: started', { image: 'a:1', depends_on: ['db', 'cache'] }, { image: 'a:1', dependsOn: [{ service: 'db', condition: 'Started' }, { service: 'cache', condition: 'Started' }] }, []],
     [
       'depends_on with conditions: service_healthy waits for Available',
@@ -107,8 +108,47 @@ describe(importCompose.name, () => {
     expect(r.notes[0].ignored).toEqual(['environment.PORT']);
   });
 
-  it('notes top-level keys Grid does not use', () => {
-    expect(sut({ a: { image: 'a:1' } }, { version: '3.8', volumes: {}, networks: {} }).notes[0]).toEqual({ object: 'Compose', ignored: ['volumes', 'networks'], index: 0 });
+  it('notes top-level keys Grid does not use; bare volume declarations say nothing more than their use', () => {
+    expect(sut({ a: { image: 'a:1' } }, { version: '3.8', volumes: { dbdata: null, cache: {}, nfs: { driver: 'local', driver_opts: {} } }, networks: {} }).notes[0]).toEqual({ object: 'Compose', ignored: ['networks', 'volumes.nfs'], index: 0 });
+  });
+
+  describe('volumes', () => {
+    const lost = (at: string) => `what db writes at ${at} is in its container only and will not survive a restart`;
+    it.each<[string, Obj, Obj | undefined, string[], string | RegExp]>([
+      [
+        'a named volume, one replica: spec.storage with its target as mountPath',
+        { image: 'postgres:16', volumes: ['dbdata:/var/lib/postgresql/data'] },
+        { persistent: true, mountPath: '/var/lib/postgresql/data' },
+        [],
+        "volumes[0] dbdata:/var/lib/postgresql/data → spec.storage: { persistent: true, mountPath: /var/lib/postgresql/data }: a directory of db's own, kept across restarts and deletes, is bind-mounted at /var/lib/postgresql/data (it starts empty: the Docker volume dbdata's data is not copied)",
+      ],
+      ['the long syntax, replicas 1 given', { image: 'postgres:16', deploy: { replicas: 1 }, volumes: [{ type: 'volume', source: 'dbdata', target: '/data', volume: { nocopy: true } }] }, { persistent: true, mountPath: '/data' }, ['volumes[0].volume'], /^volumes\[0\] dbdata:\/data → spec\.storage: \{ persistent: true, mountPath: \/data \}: /],
+      ['rw mode is a named volume too', { image: 'postgres:16', volumes: ['dbdata:/data:rw'] }, { persistent: true, mountPath: '/data' }, [], /^volumes\[0\] dbdata:\/data:rw → spec\.storage: \{ persistent: true, mountPath: \/data \}: /],
+      ['a process (grid.dev/command) reads $GRID_POD_DATA', { image: 'a:1', labels: { 'grid.dev/command': '["node","db.js"]' }, volumes: ['dbdata:/data'] }, { persistent: true }, [], 'volumes[0] dbdata:/data → spec.storage.persistent: a process pod is not mounted anything, so the program must read its directory from $GRID_POD_DATA rather than /data'],
+      ['more than one replica: not kept, said plainly', { image: 'postgres:16', deploy: { replicas: 3 }, volumes: ['dbdata:/data'] }, undefined, ['volumes[0]'], `volumes[0] dbdata:/data is not mounted: Compose shares one volume among 3 replicas and Grid gives each pod a directory of its own only as a StatefulSet does (set replicas 1 for spec.storage), so ${lost('/data')}`],
+      ['a bind mount: not kept, said plainly', { image: 'postgres:16', volumes: ['./pgdata:/data'] }, undefined, ['volumes[0]'], `volumes[0] ./pgdata:/data is a bind mount of files on the machine compose ran on, which Grid does not mount: ${lost('/data')}`],
+      ['a long-syntax bind mount', { image: 'postgres:16', volumes: [{ type: 'bind', source: '/srv/pg', target: '/data' }] }, undefined, ['volumes[0]'], `volumes[0] /srv/pg:/data is a bind mount of files on the machine compose ran on, which Grid does not mount: ${lost('/data')}`],
+      ['an anonymous volume', { image: 'postgres:16', volumes: ['/data'] }, undefined, ['volumes[0]'], `volumes[0] /data is not mounted: ${lost('/data')}`],
+      ['a read-only volume', { image: 'postgres:16', volumes: ['seed:/seed:ro'] }, undefined, ['volumes[0]'], 'volumes[0] seed:/seed:ro (read-only) is not mounted: /seed holds only what the image has'],
+      [
+        'the first named volume is kept, a second one and a bind mount are not',
+        { image: 'postgres:16', volumes: ['./conf:/etc/pg', 'dbdata:/data', 'logs:/logs'] },
+        { persistent: true, mountPath: '/data' },
+        ['volumes[0]', 'volumes[2]'],
+        `volumes[0] ./conf:/etc/pg is a bind mount of files on the machine compose ran on, which Grid does not mount: ${lost('/etc/pg')}; volumes[1] dbdata:/data → spec.storage: { persistent: true, mountPath: /data }: a directory of db's own, kept across restarts and deletes, is bind-mounted at /data (it starts empty: the Docker volume dbdata's data is not copied); volumes[2] logs:/logs is not mounted: ${lost('/logs')}`,
+      ],
+    ])('%s', (_, service, storage, ignored, note) => {
+      const r = sut({ db: service });
+      expect(r.errors).toEqual([]);
+      expect((r.documents[0] as { spec: Obj }).spec.storage).toEqual(storage);
+      expect(r.notes[0]).toMatchObject({ object: 'Compose/db', ignored });
+      expect(r.notes[0].storage).toEqual(typeof note === 'string' ? note : expect.stringMatching(note));
+    });
+
+    it('the imported service validates (a named volume of an image)', () => {
+      const r = parseManifests('services:\n  db:\n    image: postgres:16\n    volumes: [dbdata:/var/lib/postgresql/data]\nvolumes:\n  dbdata:\n', 'application/yaml');
+      expect(r).toMatchObject({ ok: true, manifests: [{ spec: { runtime: 'docker', storage: { persistent: true, mountPath: '/var/lib/postgresql/data' } } }] });
+    });
   });
 
   it.each<[string, Obj, string, string]>([

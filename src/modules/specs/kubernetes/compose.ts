@@ -2,7 +2,7 @@
 import { ShellWordsError, splitCommand } from '../../../common/shell-words.js';
 import type { FieldError } from '../spec.types.js';
 import { isMapping, join, map, Reader, scalarText, shown, type ImportNote, type Obj } from './import-reader.js';
-import { ANNOTATION_COMMAND, ANNOTATION_IMAGE, PORT_ENV } from './k8s-names.js';
+import { ANNOTATION_COMMAND, ANNOTATION_IMAGE, PORT_ENV, POD_DATA_ENV } from './k8s-names.js';
 
 const MAX_COMPOSE_SERVICES = 1000;
 
@@ -11,14 +11,17 @@ export function isCompose(doc: Obj): boolean {
   return doc.kind === undefined && isMapping(doc.services);
 }
 
-const SERVICE_KNOWN = ['image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'healthcheck', 'deploy', 'labels', 'stop_grace_period', 'depends_on'];
+const SERVICE_KNOWN = ['image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'healthcheck', 'deploy', 'labels', 'stop_grace_period', 'depends_on', 'volumes'];
 
 export function importCompose(doc: Obj, index: number): { documents: unknown[]; notes: ImportNote[]; errors: FieldError[] } {
   const documents: unknown[] = [];
   const notes: ImportNote[] = [];
   const errors: FieldError[] = [];
   const top = new Reader(index);
-  top.rest(doc, '', ['services', 'version', 'name']);
+  top.rest(doc, '', ['services', 'version', 'name', 'volumes']);
+  // A named volume's declaration: bare (`dbdata:`) it says nothing more than its use; a driver or options Grid does not use.
+  if (doc.volumes !== undefined && !isMapping(doc.volumes)) top.ignored.push('volumes');
+  for (const [name, decl] of Object.entries(map(doc.volumes))) if (decl !== null && !(isMapping(decl) && Object.keys(decl).length === 0)) top.ignored.push(join('volumes', name));
   if (top.ignored.length > 0) notes.push({ object: 'Compose', ignored: top.ignored, index });
   // As many services as one request may make (spec-validator's MAX_DOCUMENTS): refused before any is read.
   const count = Object.keys(doc.services as Obj).length;
@@ -33,7 +36,7 @@ export function importCompose(doc: Obj, index: number): { documents: unknown[]; 
   for (const [name, raw] of Object.entries(doc.services as Obj)) {
     const r = new Reader(index);
     const at = join('services', name);
-    const spec = composeService(r, map(raw), at);
+    const spec = composeService(r, map(raw), at, name);
     errors.push(...r.errors);
     if (r.errors.length > 0) continue;
     const metadata: Obj = { name };
@@ -41,12 +44,12 @@ export function importCompose(doc: Obj, index: number): { documents: unknown[]; 
     if (spec.process && typeof map(raw).image === 'string') metadata.annotations = { [ANNOTATION_IMAGE]: map(raw).image };
     documents.push({ apiVersion: 'v1', kind: 'Service', metadata, spec: spec.spec });
     // Paths relative to the Compose service, as a reader of the file sees it.
-    notes.push({ object: `Compose/${name}`, became: `service/${name}`, ignored: r.ignored.map((p) => p.slice(at.length + 1)), index, ...(spec.process ? { runsOnHost: spec.spec.command as string[] } : {}) });
+    notes.push({ object: `Compose/${name}`, became: `service/${name}`, ignored: r.ignored.map((p) => p.slice(at.length + 1)), index, ...(spec.process ? { runsOnHost: spec.spec.command as string[] } : {}), ...(spec.storage ? { storage: spec.storage } : {}) });
   }
   return { documents, notes, errors };
 }
 
-function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: boolean } {
+function composeService(r: Reader, s: Obj, at: string, name: string): { spec: Obj; process: boolean; storage?: string } {
   r.rest(s, at, SERVICE_KNOWN);
   const g: Obj = {};
   const labels = labelsOf(s.labels);
@@ -119,7 +122,73 @@ function composeService(r: Reader, s: Obj, at: string): { spec: Obj; process: bo
     if (sec === undefined) r.fail(join(at, 'stop_grace_period'), `must be a duration such as 10s or 1m30s (got ${shown(s.stop_grace_period)})`);
     else g.terminationGracePeriodSeconds = Math.ceil(sec);
   }
-  return { spec: g, process };
+  const runtime = process ? 'process' : typeof s.image === 'string' && s.image.startsWith('local://') ? 'sim' : 'docker';
+  const storage = s.volumes === undefined ? undefined : volumes(r, s.volumes, join(at, 'volumes'), g, runtime, name);
+  return { spec: g, process, ...(storage ? { storage } : {}) };
+}
+
+interface ComposeVolume {
+  kind: 'named' | 'bind' | 'anonymous' | 'other';
+  source?: string;
+  target?: string;
+  readOnly: boolean;
+  /** As the file wrote it, for the note. */
+  shownAs: string;
+}
+
+/** Short syntax (`dbdata:/data`, `./x:/y:ro`, `/data`) or long syntax ({type, source, target, read_only}). */
+function composeVolume(raw: unknown): ComposeVolume {
+  if (typeof raw === 'string') {
+    const [first, second, mode] = raw.split(':');
+    if (second === undefined) return { kind: 'anonymous', target: first, readOnly: false, shownAs: raw };
+    const bind = /^[./~]/.test(first);
+    return { kind: bind ? 'bind' : 'named', source: first, target: second, readOnly: (mode ?? '').split(',').includes('ro'), shownAs: raw };
+  }
+  const v = map(raw);
+  const target = typeof v.target === 'string' ? v.target : undefined;
+  const source = typeof v.source === 'string' ? v.source : undefined;
+  const type = v.type ?? 'volume';
+  const kind = type === 'bind' ? 'bind' : type === 'volume' ? (source ? 'named' : 'anonymous') : 'other';
+  return { kind, source, target, readOnly: v.read_only === true, shownAs: source && target ? `${source}:${target}` : shown(raw) };
+}
+
+/**
+ * A named volume is data that outlives the container: with one replica it becomes the service's
+ * persistent directory, bind-mounted at the volume's target (a process reads it in $GRID_POD_DATA).
+ * Compose shares one volume among all replicas, where Grid gives each pod its own, so with more it
+ * is not kept; nor are bind mounts (files of the machine compose ran on), anonymous volumes and
+ * tmpfs. Each of those is listed ignored, and the note says plainly that their data is lost.
+ */
+function volumes(r: Reader, raw: unknown, at: string, g: Obj, runtime: 'docker' | 'process' | 'sim', service: string): string | undefined {
+  if (!Array.isArray(raw)) {
+    r.ignored.push(at);
+    return `volumes is not a list: nothing is mounted, and data ${service} writes will not survive a restart of its pod`;
+  }
+  const replicas = g.replicas ?? 1;
+  const said: string[] = [];
+  raw.forEach((entry, i) => {
+    const v = composeVolume(entry);
+    const vAt = join(at, i);
+    const where = v.target ? ` at ${v.target}` : '';
+    const lost = `what ${service} writes${where} is in its container only and will not survive a restart`;
+    if (v.kind === 'named' && !v.readOnly && v.target?.startsWith('/') && replicas === 1 && g.storage === undefined) {
+      if (isMapping(entry)) r.rest(entry, vAt, ['type', 'source', 'target', 'read_only']);
+      if (runtime === 'docker') {
+        g.storage = { persistent: true, mountPath: v.target };
+        said.push(`volumes[${i}] ${v.shownAs} → spec.storage: { persistent: true, mountPath: ${v.target} }: a directory of ${service}'s own, kept across restarts and deletes, is bind-mounted at ${v.target} (it starts empty: the Docker volume ${v.source}'s data is not copied)`);
+      } else {
+        g.storage = { persistent: true };
+        said.push(`volumes[${i}] ${v.shownAs} → spec.storage.persistent: a ${runtime} pod is not mounted anything, so the program must read its directory from $${POD_DATA_ENV} rather than ${v.target}`);
+      }
+      return;
+    }
+    r.ignored.push(vAt);
+    if (v.kind === 'named' && replicas !== 1 && !v.readOnly) said.push(`volumes[${i}] ${v.shownAs} is not mounted: Compose shares one volume among ${String(replicas)} replicas and Grid gives each pod a directory of its own only as a StatefulSet does (set replicas 1 for spec.storage), so ${lost}`);
+    else if (v.kind === 'bind') said.push(`volumes[${i}] ${v.shownAs} is a bind mount of files on the machine compose ran on, which Grid does not mount: ${lost}`);
+    else if (v.readOnly) said.push(`volumes[${i}] ${v.shownAs} (read-only) is not mounted: ${v.target ?? 'its target'} holds only what the image has`);
+    else said.push(`volumes[${i}] ${v.shownAs} is not mounted: ${lost}`);
+  });
+  return said.join('; ');
 }
 
 /**

@@ -239,6 +239,17 @@ describe(exportManifests.name, () => {
       ]);
     });
 
+    it("a docker service's mountPath: the claim is mounted there and GRID_POD_DATA names it, as in the container Grid runs", () => {
+      const r = sut([store({ storage: { persistent: true, mountPath: '/var/lib/postgresql/data' }, env: [] })]);
+      const c = find(r.objects, 'StatefulSet', 'store').spec.template.spec.containers[0];
+      expect(c.volumeMounts).toEqual([{ name: 'data', mountPath: '/var/lib/postgresql/data' }]);
+      expect(c.env).toEqual([
+        { name: 'GRID_POD_DATA', value: '/var/lib/postgresql/data' },
+        { name: 'PORT', value: '8080' },
+      ]);
+      expect(r.warnings).toEqual(expect.arrayContaining([expect.stringContaining('mounted at /var/lib/postgresql/data, GRID_POD_DATA=/var/lib/postgresql/data')]));
+    });
+
     it("a spec's own GRID_POD_DATA is replaced, as Grid replaces it", () => {
       const c = find(sut([store({ env: [{ name: 'GRID_POD_DATA', value: '/elsewhere' }] })]).objects, 'StatefulSet', 'store').spec.template.spec.containers[0];
       expect(c.env.filter((e: { name: string }) => e.name === 'GRID_POD_DATA')).toEqual([{ name: 'GRID_POD_DATA', value: '/data' }]);

@@ -219,7 +219,8 @@ function warnService(m: ServiceManifest, out: ExportResult): void {
   if (spec.runtime === 'docker' && spec.network !== 'bridge') out.warnings.push(`${name}: spec.network host has no equivalent (hostNetwork would share the node's ports); the container listens on PORT=${containerPortOf(spec)} in its own network namespace`);
   if (spec.imagePullPolicy === 'Never') out.warnings.push(`${name}: imagePullPolicy Never: the image must already be on every node`);
   if (spec.storage?.persistent) {
-    out.warnings.push(`${name}: spec.storage.persistent becomes a StatefulSet whose pods each claim a ${DEFAULT_STORAGE_REQUEST} ReadWriteOnce volume (volumeClaimTemplates ${DATA_VOLUME}, mounted at ${DATA_MOUNT_PATH}, ${POD_DATA_ENV}=${DATA_MOUNT_PATH}) of the cluster's default StorageClass: Grid's directories have no size, so set the request (and storageClassName) to what ${name} needs; a container that does not run as root may need securityContext.fsGroup to write it`);
+    const at = dataMountPath(spec);
+    out.warnings.push(`${name}: spec.storage.persistent becomes a StatefulSet whose pods each claim a ${DEFAULT_STORAGE_REQUEST} ReadWriteOnce volume (volumeClaimTemplates ${DATA_VOLUME}, mounted at ${at}, ${POD_DATA_ENV}=${at}) of the cluster's default StorageClass: Grid's directories have no size, so set the request (and storageClassName) to what ${name} needs; a container that does not run as root may need securityContext.fsGroup to write it (Grid gives the directory to the image's USER)`);
     const r = spec.rollout;
     // Grid updates a persistent service one pod at a time, highest ordinal first, as a StatefulSet does: surge settings never applied.
     if (r.maxSurge !== '25%' || r.maxUnavailable !== '25%') out.warnings.push(`${name}: spec.rollout.maxSurge/maxUnavailable are not exported: a StatefulSet, like Grid for a persistent service, replaces one pod at a time, highest ordinal first`);
@@ -231,13 +232,19 @@ function warnService(m: ServiceManifest, out: ExportResult): void {
   if (gridVars.length > 0) out.warnings.push(`${name}: uses ${gridVars.join(', ')}, which Grid gives its pods and a cluster does not (GRID_URL's /gateway/<service> is a Service's DNS name there): set them in the exported env`);
 }
 
+/** Where the claim is mounted: a docker service's own mountPath, else /data, which GRID_POD_DATA names for a program that reads it. */
+function dataMountPath(spec: ServiceSpec): string {
+  return spec.storage?.mountPath ?? DATA_MOUNT_PATH;
+}
+
 function podSpec(name: string, image: string, spec: ServiceSpec, port: number): Record<string, unknown> {
   const persistent = spec.storage?.persistent === true;
+  const dataAt = dataMountPath(spec);
   // Grid tells a process or a host-network container its port in PORT; a bridge container listens on its own fixed port.
   const bridge = spec.runtime === 'docker' && spec.network === 'bridge';
   // Grid sets GRID_POD_DATA over the spec's own; first, so a later value's $(GRID_POD_DATA) expands in a cluster.
   const own = persistent ? spec.env.filter((e) => e.name !== POD_DATA_ENV) : spec.env;
-  const withData = persistent ? [{ name: POD_DATA_ENV, value: DATA_MOUNT_PATH }, ...own] : own;
+  const withData = persistent ? [{ name: POD_DATA_ENV, value: dataAt }, ...own] : own;
   const env = bridge || spec.env.some((e) => e.name === PORT_ENV) ? withData : [...withData, { name: PORT_ENV, value: String(port) }];
   const container: Record<string, unknown> = {
     name,
@@ -246,7 +253,7 @@ function podSpec(name: string, image: string, spec: ServiceSpec, port: number): 
     ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
     ports: [{ name: SERVICE_PORT_NAME, containerPort: port, protocol: 'TCP' }],
     env: env.map((e) => ({ name: e.name, value: e.value })),
-    ...(persistent ? { volumeMounts: [{ name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH }] } : {}),
+    ...(persistent ? { volumeMounts: [{ name: DATA_VOLUME, mountPath: dataAt }] } : {}),
   };
   const resources = resourcesOf(spec);
   if (resources) container.resources = resources;

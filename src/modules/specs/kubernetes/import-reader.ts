@@ -14,7 +14,7 @@ export interface ImportNote {
   ignored: string[];
   /** The command it runs as a process on this host (a grid.dev/command annotation or label), said plainly. */
   runsOnHost?: string[];
-  /** A StatefulSet's claim template that became spec.storage.persistent, and what its program must read, said plainly. */
+  /** What a StatefulSet's claim template or a Compose volume became (spec.storage), or why its data will not survive; said plainly. */
   storage?: string;
   /** Its position among the request's documents (what `[i]` in an error path counts). */
   index: number;

@@ -298,11 +298,13 @@ describe(importDocuments.name, () => {
     });
     const claimIgnored = ['spec.volumeClaimTemplates[0].spec.accessModes', 'spec.volumeClaimTemplates[0].spec.resources'];
     const persistent = /^volumeClaimTemplates\[0\] data, mounted at \/data → spec\.storage\.persistent: each pod of db gets a directory of its own, kept across restarts, in \$GRID_POD_DATA/;
+    // A process (grid.dev/command) runs on the host: nothing is mounted at the claim's path, so the note says what the program must read.
+    const asProcess = (s: Obj, argv: string[] = ['node', 'db.js']): Obj => ({ ...s, metadata: { name: 'db', annotations: { 'grid.dev/command': JSON.stringify(argv) } } });
 
-    it.each<[string, Obj, Obj, Obj | undefined, string[], RegExp | undefined]>([
+    it.each<[string, Obj, Obj, Obj | undefined, string[], RegExp | undefined, string[]?]>([
       ['GRID_POD_DATA at the mount: persistent, the variable dropped (Grid sets it), nothing more to say', { env: [{ name: 'GRID_POD_DATA', value: '/data/' }, { name: 'A', value: 'b' }] }, {}, { env: [{ name: 'A', value: 'b' }] }, claimIgnored, new RegExp(`${persistent.source}[^;]*$`)],
       ['another variable naming the mount: the program must read $GRID_POD_DATA', { env: [{ name: 'GRID_POD_DATA', value: '/data' }, { name: 'DB_PATH', value: '/data/db' }, { name: 'DATABASE', value: '/database' }] }, {}, { env: [{ name: 'DB_PATH', value: '/data/db' }, { name: 'DATABASE', value: '/database' }] }, claimIgnored, /; env DB_PATH name \/data, where Grid mounts nothing: the program must read \$GRID_POD_DATA instead$/],
-      ['the command naming it', { command: ['db', '--dir=/data'] }, {}, { runtime: 'docker', command: ['db', '--dir=/data'] }, claimIgnored, /; the command name \/data, where Grid mounts nothing/],
+      ['the command naming it', {}, {}, {}, claimIgnored, /; the command name \/data, where Grid mounts nothing/, ['db', '--dir=/data']],
       ['nothing pointing at it: a path built into the image holds nothing on Grid', {}, {}, {}, claimIgnored, /; nothing tells the program \/data \(no GRID_POD_DATA=\/data\), so if it writes there by itself, it must read \$GRID_POD_DATA instead$/],
       [
         'a second mount, OnDelete and a partition, pod management and the claim class are listed ignored',
@@ -314,11 +316,32 @@ describe(importDocuments.name, () => {
       ],
       ['without claim templates: a plain service (its mounts ignored as a Deployment’s)', {}, { volumeClaimTemplates: undefined }, undefined, ['spec.template.spec.containers[0].volumeMounts'], undefined],
       ['a claim template the container does not mount: a plain service, the template ignored', { volumeMounts: [{ name: 'other', mountPath: '/data' }] }, {}, undefined, ['spec.template.spec.containers[0].volumeMounts[0]', 'spec.volumeClaimTemplates[0]'], undefined],
-    ])('%s', (_, container, spec, extra, ignored, storage) => {
-      const r = sut([statefulSet(container, spec)]);
+    ])('a process: %s', (_, container, spec, extra, ignored, storage, argv = ['node', 'db.js']) => {
+      const r = sut([asProcess(statefulSet(container, spec), argv)]);
       expect(r.errors).toEqual([]);
-      expect(r.documents).toEqual([{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { image: 'reg/db:1', ...extra, ...(extra ? { storage: { persistent: true } } : {}) } }]);
-      expect(r.notes).toEqual([{ object: 'StatefulSet/db', became: 'service/db', ignored, index: 0, ...(storage ? { storage: expect.stringMatching(storage) } : {}) }]);
+      expect(r.documents).toEqual([{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db', annotations: { 'grid.dev/image': 'reg/db:1' } }, spec: { command: argv, ...extra, ...(extra ? { storage: { persistent: true } } : {}) } }]);
+      expect(r.notes).toEqual([{ object: 'StatefulSet/db', became: 'service/db', ignored, index: 0, runsOnHost: argv, ...(storage ? { storage: expect.stringMatching(storage) } : {}) }]);
+    });
+
+    // An image is mounted its directory where it mounted the claim: postgres finds its data where it writes it, whatever tells it so.
+    const mounted = (at: string) => new RegExp(`^volumeClaimTemplates\\[0\\] data, mounted at ${at} → spec\\.storage: \\{ persistent: true, mountPath: ${at} \\}: each pod of db gets a directory of its own, kept across restarts, bind-mounted at ${at} \\(and named in \\$GRID_POD_DATA\\)$`);
+    it.each<[string, Obj, Obj, string, RegExp]>([
+      ['GRID_POD_DATA at the mount is dropped (Grid sets it to the mountPath)', { env: [{ name: 'GRID_POD_DATA', value: '/data/' }, { name: 'A', value: 'b' }] }, { env: [{ name: 'A', value: 'b' }] }, '/data', mounted('/data')],
+      ['another variable naming the mount: it holds there, nothing to say', { env: [{ name: 'DB_PATH', value: '/data/db' }] }, { env: [{ name: 'DB_PATH', value: '/data/db' }] }, '/data', mounted('/data')],
+      ['the command naming it', { command: ['db', '--dir=/data'] }, { runtime: 'docker', command: ['db', '--dir=/data'] }, '/data', mounted('/data')],
+      ['postgres: nothing names the path, the image writes there by itself', { image: 'postgres:16', volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql/data/' }] }, { image: 'postgres:16' }, '/var/lib/postgresql/data', mounted('/var/lib/postgresql/data')],
+    ])('an image: %s', (_, container, extra, mountPath, storage) => {
+      const r = sut([statefulSet(container)]);
+      expect(r.errors).toEqual([]);
+      expect(r.documents).toEqual([{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { image: 'reg/db:1', ...extra, storage: { persistent: true, mountPath } } }]);
+      expect(r.notes).toEqual([{ object: 'StatefulSet/db', became: 'service/db', ignored: claimIgnored, index: 0, storage: expect.stringMatching(storage) }]);
+    });
+
+    it('a simulated image (local://) is not mounted anything: persistent, and the note says to read $GRID_POD_DATA', () => {
+      const r = sut([statefulSet({ image: 'local://db@v1' })]);
+      expect(r.errors).toEqual([]);
+      expect((r.documents[0] as { spec: Obj }).spec).toEqual({ image: 'local://db@v1', storage: { persistent: true } });
+      expect(r.notes[0].storage).toMatch(/must read \$GRID_POD_DATA instead$/);
     });
 
     it('a Deployment keeps a GRID_POD_DATA of its own (it mounts no claim Grid stands in for)', () => {
@@ -340,7 +363,7 @@ describe(importDocuments.name, () => {
             env: [{ name: 'REGION', value: 'eu-west-1' }],
             readinessProbe: { httpGet: { path: '/health/ready' }, periodSeconds: 2 },
             livenessProbe: { httpGet: { path: '/health/live' }, periodSeconds: 5 },
-            storage: { persistent: true },
+            storage: { persistent: true, mountPath: '/var/lib/store' },
             // 100% of a half-core request is 50% of one core.
             autoscale: { targetCPU: 50, min: 3, max: 6 },
           },
@@ -354,7 +377,7 @@ describe(importDocuments.name, () => {
           became: 'service/store',
           ignored: ['spec.podManagementPolicy', 'spec.volumeClaimTemplates[0].spec.accessModes', 'spec.volumeClaimTemplates[0].spec.storageClassName', 'spec.volumeClaimTemplates[0].spec.resources'],
           index: 1,
-          storage: expect.stringMatching(/^volumeClaimTemplates\[0\] data, mounted at \/var\/lib\/store → spec\.storage\.persistent: [^;]*$/),
+          storage: expect.stringMatching(/^volumeClaimTemplates\[0\] data, mounted at \/var\/lib\/store → spec\.storage: \{ persistent: true, mountPath: \/var\/lib\/store \}: [^;]*$/),
         },
         { object: 'Service/store', became: 'service/store', ignored: [], index: 2 },
         { object: 'HorizontalPodAutoscaler/store', became: 'service/store', ignored: [], index: 3 },

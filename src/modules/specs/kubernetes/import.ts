@@ -250,9 +250,12 @@ function importWorkload(doc: Obj, index: number, errors: FieldError[], templates
   const claimTemplates = kind === 'StatefulSet' && Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates.map(map) : [];
   const side: ContainerSide = { claims: claimTemplates.map((t) => map(t.metadata).name) };
   if (containers.length >= 1) hasPort = importContainer(r, map(containers[0]), join(join(podAt, 'containers'), 0), g, command, annotations, side);
-  const storage = side.data ? persistentStorage(r, claimTemplates, side.data, name) : undefined;
+  // A container of an image is mounted its directory where it mounted the claim; a process or a simulated pod is not mounted anything.
+  const container = map(containers[0]);
+  const mounted = command === undefined && typeof container.image === 'string' && container.image !== '' && !isSimImage(container.image);
+  const storage = side.data ? persistentStorage(r, claimTemplates, side.data, name, mounted) : undefined;
   if (!side.data) claimTemplates.forEach((_, i) => r.ignored.push(join('spec.volumeClaimTemplates', i)));
-  if (storage) g.storage = { persistent: true };
+  if (side.data && storage) g.storage = mounted ? { persistent: true, mountPath: side.data.mountPath } : { persistent: true };
 
   const metadata: Obj = { name: meta.name };
   const labels = Object.fromEntries(Object.entries(map(meta.labels)).filter(([k]) => !GRID_LABELS.includes(k)));
@@ -303,9 +306,10 @@ function statefulSetStrategy(r: Reader, raw: unknown): void {
 /**
  * The claim template the container mounts becomes spec.storage.persistent: Grid gives each pod a
  * directory of its own in GRID_POD_DATA, on the local disk, so the claim's size, class and access
- * modes are noted ignored. Answers the note's sentence, which says what the program must read.
+ * modes are noted ignored. A container (mounted) gets it bind-mounted at the claim's mountPath, so
+ * it finds its data where it looks; a process must read $GRID_POD_DATA. Answers the note's sentence.
  */
-function persistentStorage(r: Reader, claimTemplates: Obj[], data: DataMount, service: string): string {
+function persistentStorage(r: Reader, claimTemplates: Obj[], data: DataMount, service: string, mounted: boolean): string {
   claimTemplates.forEach((t, i) => {
     const at = join('spec.volumeClaimTemplates', i);
     if (i !== data.claim) return r.ignored.push(at);
@@ -314,6 +318,7 @@ function persistentStorage(r: Reader, claimTemplates: Obj[], data: DataMount, se
     for (const k of Object.keys(map(t.spec))) r.ignored.push(join(join(at, 'spec'), k));
   });
   const claim = `volumeClaimTemplates[${data.claim}] ${String(map(claimTemplates[data.claim].metadata).name)}, mounted at ${data.mountPath}`;
+  if (mounted) return `${claim} → spec.storage: { persistent: true, mountPath: ${data.mountPath} }: each pod of ${service} gets a directory of its own, kept across restarts, bind-mounted at ${data.mountPath} (and named in $${POD_DATA_ENV})`;
   const became = `${claim} → spec.storage.persistent: each pod of ${service} gets a directory of its own, kept across restarts, in $${POD_DATA_ENV} (Grid sets it, and expands $(${POD_DATA_ENV}) in a command)`;
   if (data.readers.length > 0) return `${became}; ${data.readers.join(' and ')} name ${data.mountPath}, where Grid mounts nothing: the program must read $${POD_DATA_ENV} instead`;
   if (!data.fromEnv) return `${became}; nothing tells the program ${data.mountPath} (no ${POD_DATA_ENV}=${data.mountPath}), so if it writes there by itself, it must read $${POD_DATA_ENV} instead`;

@@ -49,13 +49,32 @@ describe('Grid → Kubernetes → Grid, the fields examples leave at their defau
     ['a canary with its own analysis thresholds', 'rollout: { strategy: Canary, steps: [{ setWeight: 20 }, { pause: { duration: 15s } }, { pause: {} }], analysis: { interval: 7s, maxErrorRate: 0.02, maxP99LatencyMs: 250, failureLimit: 3 } }'],
     ['blue/green with manual promotion', 'rollout: { strategy: BlueGreen, autoPromotionEnabled: false, scaleDownDelaySeconds: 12 }'],
     // A StatefulSet with its claim template and headless Service, the HPA scaling the StatefulSet.
-    ['persistent storage under an HPA, reading $(GRID_POD_DATA)', 'storage: { persistent: true }\n  runtime: docker\n  command: [/bin/store, --dir, $(GRID_POD_DATA)]\n  env: [{ name: DB, value: $(GRID_POD_DATA)/db }]\n  autoscale: { targetCPU: 60, min: 3, max: 5 }\n  rollout: { minReadySeconds: 4 }'],
+    ['persistent storage at a mountPath under an HPA, reading $(GRID_POD_DATA)', 'storage: { persistent: true, mountPath: /var/lib/store }\n  runtime: docker\n  command: [/bin/store, --dir, $(GRID_POD_DATA)]\n  env: [{ name: DB, value: $(GRID_POD_DATA)/db }]\n  autoscale: { targetCPU: 60, min: 3, max: 5 }\n  rollout: { minReadySeconds: 4 }'],
+    ['persistent storage at a mountPath the program finds by itself (postgres)', 'storage: { persistent: true, mountPath: /var/lib/postgresql/data }'],
     ['a bridge container on its own port, probes with every field', 'network: bridge\n  port: 3000\n  readinessProbe: { httpGet: { path: /ready }, initialDelaySeconds: 2, periodSeconds: 3, timeoutSeconds: 4, successThreshold: 2, failureThreshold: 5 }'],
   ])('%s', (_name, extra) => {
     const [original] = parse(`apiVersion: v1\nkind: Service\nmetadata: { name: api, labels: { team: a } }\nspec:\n  replicas: 3\n  image: reg.example/api:1\n  ${extra}\n`, 'application/yaml');
     const [back] = roundTrip([original]);
     expect(back.spec).toEqual(original.spec);
     expect(back.metadata).toEqual(original.metadata);
+  });
+});
+
+describe('Grid → Kubernetes → Grid, a docker service without mountPath', () => {
+  // Export mounts its claim at /data with GRID_POD_DATA=/data; import cannot tell whether the program reads the
+  // variable or writes to /data by itself, so it mounts the directory there: both programs keep their data, and
+  // the variable still names it. A second round trip changes nothing.
+  it('comes back with mountPath /data, then stays', () => {
+    const [original] = parse('apiVersion: v1\nkind: Service\nmetadata: { name: api }\nspec:\n  image: reg.example/api:1\n  runtime: docker\n  command: [/bin/store, --dir, $(GRID_POD_DATA)]\n  storage: { persistent: true }\n', 'application/yaml');
+    const [back] = roundTrip([original]);
+    expect(back.spec).toEqual({ ...original.spec, storage: { persistent: true, mountPath: '/data' } });
+    expect(roundTrip([back])).toEqual([back]);
+  });
+
+  it('a process service comes back as it was (nothing is mounted into a process)', () => {
+    const [original] = parse('apiVersion: v1\nkind: Service\nmetadata: { name: api }\nspec:\n  command: [node, store.js, $(GRID_POD_DATA)]\n  storage: { persistent: true }\n', 'application/yaml');
+    const [back] = roundTrip([original]);
+    expect(back.spec).toEqual(original.spec);
   });
 });
 
