@@ -97,9 +97,9 @@ describeWithDocker('docker runtime: persistent storage (real engine)', () => {
     expect((await applyYaml(g, store('nstore', '{ persistent: true }', NAMED_IMAGE))).status).toBe(200);
     const events = await expectEventually(async () => {
       const list = (await json<{ events: { reason: string; message: string }[] }>(`${g.url}/events?service=nstore&type=pod.volumeNotOwned`)).body.events;
-      return list.length > 0 && list;
+      return list.length > 0 ? list : undefined;
     }, 30_000);
-    expect(events[0]).toMatchObject({ reason: 'VolumeOwnerUnknown', message: expect.stringContaining("image grid-e2e-store-named:test runs as user 'grid', a name") });
+    expect(events![0]).toMatchObject({ reason: 'VolumeOwnerUnknown', message: expect.stringContaining("image grid-e2e-store-named:test runs as user 'grid', a name") });
     expect(fs.statSync(path.join(dataDir, 'pods', 'nstore-0')).uid).toBe(0);
     // The container cannot write it and crash-loops; the note is made once per pod, not once per restart.
     await expectEventually(async () => (await podsOf(g, 'nstore'))[0]?.restarts >= 2, 30_000);
