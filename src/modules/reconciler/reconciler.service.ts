@@ -100,6 +100,10 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.bus.on('spec.deleted', (e) => {
       if (e.purge) this.purges.add(e.service);
     });
+    this.bus.on('volumes.purgeRequested', (e) => {
+      this.purges.add(e.service);
+      this.queue.add(e.service);
+    });
     for (const name of ['spec.applied', 'spec.deleted'] as const) {
       this.bus.on(name, (e) => {
         this.dependents = undefined;

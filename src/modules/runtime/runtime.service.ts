@@ -19,6 +19,7 @@ import { PodAdmission } from './pod-admission.js';
 import { adoptPods, type AdoptionResult, type TemplateLookup } from './pod-adoption.js';
 import { shutdownPods } from './pod-shutdown.js';
 import { purgeVolumes } from './pod-volumes.js';
+import { readVolumes, volumeViews, type VolumeView } from './volume-list.js';
 import type { RuntimeDeps } from './runtime-deps.js';
 
 export type { PodTemplate } from './pod.types.js';
@@ -150,6 +151,16 @@ export class RuntimeService implements BeforeApplicationShutdown {
         events.record({ type: 'volumes.purgeFailed', service, reason: 'PurgeFailed', message: `could not remove every data directory of ${service}: ${e.message}`, explain: `Service ${service} was deleted with purge=true but removing its data failed; remove pods/${service}-<ordinal> under the data dir by hand` });
       },
     );
+  }
+
+  /** GET /volumes: every data directory under <data dir>/pods and the pod holding it, if any. */
+  async volumes(serviceExists: (service: string) => boolean): Promise<VolumeView[]> {
+    return volumeViews(await readVolumes(this.deps.config.dataDir), this.store.all(), serviceExists);
+  }
+
+  /** The data directories of one service as `pods/<service>-<ordinal>`, without walking their contents. */
+  async volumePaths(service: string): Promise<string[]> {
+    return (await readVolumes(this.deps.config.dataDir, false)).filter((v) => v.service === service).map((v) => `pods/${v.name}`);
   }
 
   /** Chaos: kill at once, no drain. The reconciler replaces the pod. */
