@@ -59,7 +59,7 @@ export function describeTree(root: Command): { commands: CommandInfo[]; valueOpt
 
 /** The kinds each command's `<kind>`/`[type]` argument takes, as the user types them. */
 const KINDS_OF: Record<string, string[]> = {
-  get: ['services', 'pods', 'failovergroups', 'events'],
+  get: ['services', 'pods', 'failovergroups', 'events', 'volumes'],
   describe: ['service', 'pod', 'failovergroup'],
   delete: ['service', 'failovergroup'],
   top: ['pods', 'services'],
