@@ -220,3 +220,44 @@ describe('spec.storage.persistent', () => {
     expect(again.body.message).toBe("service 'store' not found, and it left no data directories");
   });
 });
+
+describe("README's storage example (Trust under faults › State that survives)", () => {
+  afterAll(cleanupAll);
+
+  /** The first yaml block of the section, as a reader copies it. */
+  function readmeExample(): string {
+    const readme = fs.readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### State that survives pod restarts'));
+    const m = /```yaml\n([\s\S]*?)```/.exec(section);
+    if (!m) throw new Error('no yaml block in the section');
+    return m[1];
+  }
+
+  it('applies as written on a real Grid beside the demo shop, keeps a write across a kill, and names no demo service', async () => {
+    const yaml = readmeExample();
+    const name = /name: ([a-z0-9-]+)/.exec(yaml)![1];
+    const demoNames = [...fs.readFileSync('examples/shop.yaml', 'utf8').matchAll(/^  name: ([a-z0-9-]+)$/gm), ...fs.readFileSync('examples/demo.yaml', 'utf8').matchAll(/^  name: ([a-z0-9-]+)$/gm)].map((x) => x[1]);
+    expect(demoNames).toContain('store');
+    expect(demoNames).not.toContain(name);
+
+    const g = await startGrid();
+    expect((await applyYaml(g, yaml)).status).toBe(200);
+    const ready = async () => {
+      const ps = ((await json<{ pods: Pod[] }>(`${g.url}/state`)).body.pods).filter((p) => p.service === name);
+      if (ps.length !== 1 || !ps[0].ready) throw new Error(`not ready: ${JSON.stringify(ps.map((p) => p.state))}`);
+      return ps[0];
+    };
+    const first = await expectEventually(ready, 20000);
+    const written = await json(`${g.url}/gateway/${name}/v1/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'milk' }) });
+    expect(written.status).toBe(201);
+    expect(fs.readFileSync(path.join(g.dataDir, 'pods', `${name}-0`, 'store.jsonl'), 'utf8')).toContain('milk');
+
+    expect((await json(`${g.url}/chaos/kill?pod=${first.id}`, { method: 'POST' })).status).toBe(200);
+    await expectEventually(async () => {
+      const p = await ready();
+      if (p.id === first.id) throw new Error('not replaced yet');
+      return p;
+    }, 20000);
+    expect((await json(`${g.url}/gateway/${name}/v1/notes`)).body).toMatchObject({ items: [{ text: 'milk' }], count: 1 });
+  });
+});
