@@ -165,7 +165,8 @@ describe('gridctl apply, delete, diff, config', () => {
 
     const listed = await expectEventually(async () => {
       const rows = parseTable((await run(['get', 'volumes'])).stdout);
-      return rows.length === 2 && rows.every((r) => r.STATUS === 'Bound') && rows;
+      if (rows.length !== 2 || rows.some((r) => r.STATUS !== 'Bound')) throw new Error(`not bound yet: ${JSON.stringify(rows)}`);
+      return rows;
     }, 15000);
     expect(listed.map((r) => [r.NAME, r.SERVICE, r.ORDINAL, r.STATUS, r.SIZE])).toEqual([
       ['db2-0', 'db2', '0', 'Bound', '0B'],
