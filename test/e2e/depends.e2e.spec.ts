@@ -60,6 +60,25 @@ describe('spec.dependsOn', () => {
     expect((await json(`${g.url}/events?service=api&type=spec.waiting`)).body.events).toHaveLength(1);
   });
 
+  it('does not report db not ready while it scales up with its one pod answering', async () => {
+    await expectEventually(() => readyPods(g, 'api', 1), 15000);
+    expect((await json(`${g.url}/scale?service=db&replicas=3`, { method: 'POST' })).status).toBe(200);
+
+    // The Available condition of db turns False (minimum 3 of 3) while its new pods start; api must not take that for db failing.
+    let dbUnavailable = 0;
+    const apiConditions = new Set<string>();
+    await expectEventually(async () => {
+      const [db, api] = await Promise.all([condition(g, 'db', 'Available'), condition(g, 'api', 'DependenciesReady')]);
+      if (db?.status === 'False') dbUnavailable++;
+      apiConditions.add(`${api?.status} ${api?.reason}`);
+      return readyPods(g, 'db', 3);
+    }, 20000);
+
+    expect(dbUnavailable).toBeGreaterThan(0);
+    expect([...apiConditions]).toEqual(['True DependenciesMet']);
+    expect((await json(`${g.url}/events?service=api&type=spec.dependencyNotReady`)).body.events).toEqual([]);
+  });
+
   it('refuses a cycle through a stored service with a 400 naming it, and stores nothing', async () => {
     const before = (await json(`${g.url}/services`)).body;
 

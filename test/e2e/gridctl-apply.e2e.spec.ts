@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gridctl, parseTable, type CliOptions } from '../utils/cli.js';
-import { cleanupAll, json, startGrid, type GridHandle } from '../utils/grid.js';
+import { cleanupAll, expectEventually, json, startGrid, type GridHandle } from '../utils/grid.js';
 
 const KEY = 'gridctl-apply-e2e-key-0123456789abcdef';
 
@@ -156,6 +156,35 @@ describe('gridctl apply, delete, diff, config', () => {
     expect([other.code, other.stderr]).toEqual([1, 'error: (stdin) (document 2): kind: must be Service or FailoverGroup to delete (got "Pod")\n']);
     expect(await stored()).toHaveProperty('web');
     expect((await run(['delete', 'pods', 'x'])).code).toBe(2);
+  });
+
+  it('delete says where a persistent service\'s data is kept; get volumes lists it; delete --purge removes what a deleted service left', async () => {
+    const persistent = `${service('db2', 2)}  storage: { persistent: true }\n`;
+    await run(['apply', '-f', '-'], { input: persistent });
+    await expectEventually(() => fs.existsSync(path.join(g.dataDir, 'pods', 'db2-1')), 15000);
+
+    const listed = await expectEventually(async () => {
+      const rows = parseTable((await run(['get', 'volumes'])).stdout);
+      if (rows.length !== 2 || rows.some((r) => r.STATUS !== 'Bound')) throw new Error(`not bound yet: ${JSON.stringify(rows)}`);
+      return rows;
+    }, 15000);
+    expect(listed.map((r) => [r.NAME, r.SERVICE, r.ORDINAL, r.STATUS, r.SIZE])).toEqual([
+      ['db2-0', 'db2', '0', 'Bound', '0B'],
+      ['db2-1', 'db2', '1', 'Bound', '0B'],
+    ]);
+
+    const plain = await run(['delete', 'svc', 'db2']);
+    expect([plain.code, plain.stdout, plain.stderr]).toEqual([0, 'service "db2" deleted (data kept in pods/db2-0, pods/db2-1; delete --purge removes it)\n', '']);
+    await expectEventually(async () => parseTable((await run(['get', 'vol', '--service', 'db2'])).stdout).every((r) => r.STATUS === 'Released'), 15000);
+    const again = await run(['delete', 'svc', 'db2']);
+    expect([again.code, again.stderr]).toEqual([1, 'error: service "db2" not found; its data directories pods/db2-0, pods/db2-1 are kept (delete --purge removes them)\n']);
+
+    const purged = await run(['delete', 'svc', 'db2', '--purge']);
+    expect([purged.code, purged.stdout, purged.stderr]).toEqual([0, 'service "db2" was already deleted; its data pods/db2-0, pods/db2-1 is removed once its pods are gone\n', '']);
+    await expectEventually(() => !fs.existsSync(path.join(g.dataDir, 'pods', 'db2-0')) && !fs.existsSync(path.join(g.dataDir, 'pods', 'db2-1')), 15000);
+    expect((await run(['get', 'volumes'])).stdout).not.toContain('db2');
+    const none = await run(['delete', 'svc', 'db2', '--purge']);
+    expect([none.code, none.stderr]).toEqual([1, 'error: service "db2" not found\n']);
   });
 
   it('delete takes the TYPE/NAME lines get -o name prints, as `get … -o name | xargs gridctl delete`', async () => {

@@ -76,7 +76,7 @@ describe('gridctl completion', () => {
     expect(await complete('gridctl rollout ')).toEqual(expect.arrayContaining(['status', 'promote', 'abort', 'undo', 'history']));
     expect(await complete('gridctl get pods --out')).toEqual(['--output']);
     expect(await complete('gridctl completion ')).toEqual(['bash', 'zsh']);
-    expect(await complete('gridctl get ')).toEqual(['events', 'failovergroups', 'pods', 'services']);
+    expect(await complete('gridctl get ')).toEqual(['events', 'failovergroups', 'pods', 'services', 'volumes']);
     expect(await complete('gridctl describe ')).toEqual(['failovergroup', 'pod', 'service']);
     expect(await complete('gridctl delete s')).toEqual(['service']);
     const flags = await complete('gridctl get pods --');

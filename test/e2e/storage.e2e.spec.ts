@@ -152,10 +152,26 @@ describe('spec.storage.persistent', () => {
     expect(await call(after.get(0)!, 'GET', '/data')).toBe('first\n');
   });
 
-  it('keeps the directories when the service is deleted; applying it again finds the data', async () => {
-    expect((await json(`${g.url}/services/store`, { method: 'DELETE' })).body).toEqual({ deleted: 'store', purge: false });
+  it('lists the directories with GET /volumes: size and the pod holding each', async () => {
+    const byOrdinal = await settled(g, 2, 2);
+
+    const { body } = await json<{ volumes: Record<string, unknown>[] }>(`${g.url}/volumes`);
+
+    expect(body.volumes).toEqual([0, 1].map((o) => ({ name: `store-${o}`, path: `pods/store-${o}`, service: 'store', ordinal: o, bytes: fs.statSync(path.join(volumes, `store-${o}`, 'data.txt'), { throwIfNoEntry: false })?.size ?? 0, status: 'Bound', pod: byOrdinal.get(o)!.id, serviceExists: true, createdAt: expect.any(String) })));
+    expect(body.volumes[0].bytes).toBe('first\n'.length);
+    expect((await json(`${g.url}/volumes?service=other`)).body).toEqual({ volumes: [] });
+    expect((await json(`${g.url}/volumes?servic=store`)).status).toBe(400);
+  });
+
+  it('keeps the directories when the service is deleted, and says which; applying it again finds the data', async () => {
+    expect((await json(`${g.url}/services/store`, { method: 'DELETE' })).body).toEqual({ deleted: 'store', purge: false, volumes: ['pods/store-0', 'pods/store-1'] });
     await expectEventually(async () => (await pods(g)).length === 0, 15000);
     expect(fs.readdirSync(volumes).sort()).toEqual(['store-0', 'store-1']);
+    const released = (await json<{ volumes: Record<string, unknown>[] }>(`${g.url}/volumes`)).body.volumes;
+    expect(released.map((v) => [v.name, v.status, v.pod, v.serviceExists])).toEqual([
+      ['store-0', 'Released', null, false],
+      ['store-1', 'Released', null, false],
+    ]);
 
     expect((await applyYaml(g, spec('v2', 1))).status).toBe(200);
 
@@ -164,7 +180,7 @@ describe('spec.storage.persistent', () => {
   });
 
   it('refuses a bad purge value and changes nothing', async () => {
-    for (const [query, field] of [['purge=yes', 'purge'], ['purge=true&purge=true', 'purge'], ['purg=true', 'purg']]) {
+    for (const [query, field] of [['purge=yes', 'purge'], ['purge=1', 'purge'], ['purge=TRUE', 'purge'], ['purge=true&purge=true', 'purge'], ['purg=true', 'purg']]) {
       const r = await json(`${g.url}/services/store?${query}`, { method: 'DELETE' });
       expect(r.status).toBe(400);
       expect(JSON.stringify(r.body)).toContain(field);
@@ -173,7 +189,7 @@ describe('spec.storage.persistent', () => {
   });
 
   it('removes the directories with ?purge=true once the pods are gone', async () => {
-    expect((await json(`${g.url}/services/store?purge=true`, { method: 'DELETE' })).body).toEqual({ deleted: 'store', purge: true });
+    expect((await json(`${g.url}/services/store?purge=true`, { method: 'DELETE' })).body).toEqual({ deleted: 'store', purge: true, volumes: ['pods/store-0', 'pods/store-1'] });
 
     await expectEventually(() => fs.readdirSync(volumes).length === 0, 15000);
     expect(await pods(g)).toEqual([]);
@@ -205,5 +221,69 @@ describe('spec.storage.persistent', () => {
     // The purge was the deleted incarnation's: the new one's events do not claim it.
     expect((await json(`${g.url}/events?service=store&type=volumes.purged`)).body.events).toEqual([]);
     expect((await all()).map((e) => e.message)).toEqual(['removed the data directories store-0, store-1', 'removed the data directories store-0']);
+  });
+
+  it('removes the data a deleted service left behind with ?purge=true; 404 once there is none', async () => {
+    expect((await applyYaml(g, spec('v3', 1))).status).toBe(200);
+    await settled(g, 1, (await json(`${g.url}/services/store`)).body.revision);
+    expect((await json(`${g.url}/services/store`, { method: 'DELETE' })).status).toBe(200);
+    await expectEventually(async () => (await pods(g)).length === 0, 15000);
+
+    const plain = await json(`${g.url}/services/store`, { method: 'DELETE' });
+    expect(plain.status).toBe(404);
+    expect(plain.body.message).toBe("service 'store' not found; its data directories pods/store-0 are kept (delete with purge=true removes them)");
+    expect(fs.readdirSync(volumes)).toEqual(['store-0']);
+
+    const purge = await json(`${g.url}/services/store?purge=true`, { method: 'DELETE' });
+    expect(purge).toMatchObject({ status: 202, body: { deleted: null, purge: true, volumes: ['pods/store-0'] } });
+    await expectEventually(() => fs.readdirSync(volumes).length === 0, 15000);
+    expect((await json(`${g.url}/volumes`)).body).toEqual({ volumes: [] });
+    const purged = (await json(`${g.url}/events?service=store&type=volumes.purged`)).body.events as { message: string }[];
+    expect(purged.at(-1)!.message).toBe('removed the data directories store-0');
+
+    const again = await json(`${g.url}/services/store?purge=true`, { method: 'DELETE' });
+    expect(again.status).toBe(404);
+    expect(again.body.message).toBe("service 'store' not found, and it left no data directories");
+  });
+});
+
+describe("README's storage example (Trust under faults › State that survives)", () => {
+  afterAll(cleanupAll);
+
+  /** The first yaml block of the section, as a reader copies it. */
+  function readmeExample(): string {
+    const readme = fs.readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### State that survives pod restarts'));
+    const m = /```yaml\n([\s\S]*?)```/.exec(section);
+    if (!m) throw new Error('no yaml block in the section');
+    return m[1];
+  }
+
+  it('applies as written on a real Grid beside the demo shop, keeps a write across a kill, and names no demo service', async () => {
+    const yaml = readmeExample();
+    const name = /name: ([a-z0-9-]+)/.exec(yaml)![1];
+    const demoNames = [...fs.readFileSync('examples/shop.yaml', 'utf8').matchAll(/^  name: ([a-z0-9-]+)$/gm), ...fs.readFileSync('examples/demo.yaml', 'utf8').matchAll(/^  name: ([a-z0-9-]+)$/gm)].map((x) => x[1]);
+    expect(demoNames).toContain('store');
+    expect(demoNames).not.toContain(name);
+
+    const g = await startGrid();
+    expect((await applyYaml(g, yaml)).status).toBe(200);
+    const ready = async () => {
+      const ps = ((await json<{ pods: Pod[] }>(`${g.url}/state`)).body.pods).filter((p) => p.service === name);
+      if (ps.length !== 1 || !ps[0].ready) throw new Error(`not ready: ${JSON.stringify(ps.map((p) => p.state))}`);
+      return ps[0];
+    };
+    const first = await expectEventually(ready, 20000);
+    const written = await json(`${g.url}/gateway/${name}/v1/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'milk' }) });
+    expect(written.status).toBe(201);
+    expect(fs.readFileSync(path.join(g.dataDir, 'pods', `${name}-0`, 'store.jsonl'), 'utf8')).toContain('milk');
+
+    expect((await json(`${g.url}/chaos/kill?pod=${first.id}`, { method: 'POST' })).status).toBe(200);
+    await expectEventually(async () => {
+      const p = await ready();
+      if (p.id === first.id) throw new Error('not replaced yet');
+      return p;
+    }, 20000);
+    expect((await json(`${g.url}/gateway/${name}/v1/notes`)).body).toMatchObject({ items: [{ text: 'milk' }], count: 1 });
   });
 });

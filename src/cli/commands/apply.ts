@@ -89,18 +89,37 @@ export async function deleteCommand(ctx: Ctx, kindArg: string | undefined, names
     // A failover group has no data of its own to purge.
     const purge = ctx.opts.purge === true && t.kind === 'service' ? '?purge=true' : '';
     try {
-      const r = await ctx.client.request('DELETE', `/${route}/${encodeURIComponent(t.name)}${purge}`, { accept: [404] });
+      const r = await ctx.client.request<DeleteAnswer>('DELETE', `/${route}/${encodeURIComponent(t.name)}${purge}`, { accept: [404] });
       if (r.status === 404) {
         if (ctx.opts.ignoreNotFound === true) continue;
-        throw notFound(t.kind, t.name);
+        // Grid's answer says when the name left data behind, and how to remove it.
+        const message = (r.data as { message?: unknown } | undefined)?.message;
+        const kept = typeof message === 'string' ? /; its data directories .*/.exec(message)?.[0] : undefined;
+        throw kept ? new CliError(`${t.kind} "${t.name}" not found${kept.replace('delete with purge=true', 'delete --purge')}`) : notFound(t.kind, t.name);
       }
-      ctx.out.write(`${t.kind} "${t.name}" deleted${purge ? ' (its data directories are removed once its pods are gone)' : ''}\n`);
+      ctx.out.write(`${deletedLine(t.kind, t.name, r.data)}\n`);
     } catch (e) {
       // kubectl goes on with the other names and fails at the end.
       code = printError(e);
     }
   }
   return code;
+}
+
+/** DELETE /services/:name's answer (a group's has no volumes). */
+interface DeleteAnswer {
+  deleted?: string | null;
+  purge?: boolean;
+  volumes?: string[];
+}
+
+/** What a delete did to the object and to the data directories it keeps or removes. */
+export function deletedLine(kind: string, name: string, a: DeleteAnswer | undefined): string {
+  const volumes = a?.volumes ?? [];
+  if (a?.deleted === null) return `${kind} "${name}" was already deleted; its data ${volumes.join(', ')} is removed once its pods are gone`;
+  if (volumes.length === 0) return `${kind} "${name}" deleted`;
+  if (a?.purge) return `${kind} "${name}" deleted (its data ${volumes.join(', ')} is removed once its pods are gone)`;
+  return `${kind} "${name}" deleted (data kept in ${volumes.join(', ')}; delete --purge removes it)`;
 }
 
 /**

@@ -12,11 +12,11 @@ export type NameKind = 'services' | 'pods' | 'failovergroups';
 
 const NAME_KINDS: NameKind[] = ['services', 'pods', 'failovergroups'];
 
-/** The kind whose names a word (a kind alias, or an argument named `group`) asks for; events have no names to offer. */
+/** The kind whose names a word (a kind alias, or an argument named `group`) asks for; events and volumes have no names to offer (no command takes a volume by name but get). */
 export function kindOf(word: string): NameKind | undefined {
   if (word === 'group') return 'failovergroups';
   const k = kindNamed(word);
-  return k === 'events' ? undefined : k;
+  return k === 'events' || k === 'volumes' ? undefined : k;
 }
 
 export interface CommandInfo {
@@ -59,7 +59,7 @@ export function describeTree(root: Command): { commands: CommandInfo[]; valueOpt
 
 /** The kinds each command's `<kind>`/`[type]` argument takes, as the user types them. */
 const KINDS_OF: Record<string, string[]> = {
-  get: ['services', 'pods', 'failovergroups', 'events'],
+  get: ['services', 'pods', 'failovergroups', 'events', 'volumes'],
   describe: ['service', 'pod', 'failovergroup'],
   delete: ['service', 'failovergroup'],
   top: ['pods', 'services'],

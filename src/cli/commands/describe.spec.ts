@@ -1,4 +1,4 @@
-import { eventsSection, formatPod, healthCheckText, probeLine, replicasLine, rolloutSection, stepText } from './describe.js';
+import { eventsSection, formatPod, formatService, healthCheckText, probeLine, replicasLine, rolloutSection, stepText, strategyLine } from './describe.js';
 import type { PodDetail, ServiceDetail } from './get-rows.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
@@ -81,8 +81,34 @@ describe(formatPod.name, () => {
     expect(last).toMatch(lastExit ? /Error$/ : /<none>$/);
   });
 
+  it.each([
+    [0, 'Ordinal:        0 (data: pods/web-0)'],
+    [null, 'Ordinal:        <none>'],
+  ])('shows the ordinal %p of a persistent service\'s pod and its data directory', (ordinal, line) => {
+    const lines = formatPod({ ...pod, ordinal }, [], NOW).split('\n');
+
+    expect(lines).toContain(line);
+  });
+
   it('lists the last exit\'s details indented under it', () => {
     const text = formatPod({ ...pod, lastExit: { at: NOW - 5000, code: 1, signal: null, reason: 'Error', message: 'boom' } }, [], NOW);
     expect(text).toMatch(/^Last exit:\s+Error\n  Exit code:\s+1\n  Signal:\s+<none>\n  At:\s+\S+ \(5s ago\)\n  Message:\s+boom$/m);
   });
+});
+
+describe(formatService.name, () => {
+  const svc = (spec: Partial<ServiceDetail['spec']>): ServiceDetail => ({ name: 'db', generation: 1, observedGeneration: 1, revision: 1, version: 'v1', desired: 1, actual: 1, ready: 1, runtime: 'process', conditions: [], createdAt: new Date(NOW).toISOString(), pods: [], spec: { replicas: 1, command: ['node', 'db.js'], ...spec } }) as unknown as ServiceDetail;
+  const line = (s: ServiceDetail, field: string) => formatService(s, null, [], NOW).split('\n').find((l) => l.startsWith(`${field}:`));
+
+  it.each<[string, Partial<ServiceDetail['spec']>, string]>([
+    ['a Rolling service: its maxSurge and maxUnavailable', {}, 'Rolling (maxSurge 25%, maxUnavailable 25%, minReadySeconds 0)'],
+    ['a persistent service: one pod at a time whatever the spec says', { storage: { persistent: true }, rollout: { strategy: 'Rolling', maxSurge: '25%', maxUnavailable: '25%', minReadySeconds: 5 } }, 'Rolling (one pod at a time: persistent storage; minReadySeconds 5)'],
+  ])('Strategy of %s', (_, spec, want) => expect(strategyLine(svc(spec))).toBe(want));
+
+  it.each<[string, Partial<ServiceDetail['spec']>, string, RegExp]>([
+    ['Storage of a persistent service', { storage: { persistent: true } }, 'Storage', /^Storage:\s+persistent: pods\/db-<ordinal> under the data dir, as GRID_POD_DATA \(gridctl get volumes --service db\)$/],
+    ['Storage of one without', {}, 'Storage', /^Storage:\s+<none>$/],
+    ['DependsOn with each condition', { dependsOn: [{ service: 'disk', condition: 'Started' }, { service: 'net' }] }, 'DependsOn', /^DependsOn:\s+disk \(Started\), net \(Available\)$/],
+    ['DependsOn of none', {}, 'DependsOn', /^DependsOn:\s+<none>$/],
+  ])('%s', (_, spec, field, want) => expect(line(svc(spec), field)).toMatch(want));
 });

@@ -120,12 +120,19 @@ export function eventsSection(events: GridEvent[], now: number): string {
   return `Events:\n${indent([header, ...body].join('\n'))}`;
 }
 
-function strategyLine(s: ServiceDetail): string {
+export function strategyLine(s: ServiceDetail): string {
   const r = s.spec.rollout ?? {};
   const strategy = r.strategy ?? 'Rolling';
+  // Grid rolls a persistent service with maxSurge 0, maxUnavailable 1 whatever the spec says: an ordinal's directory takes one pod at a time.
+  if (s.spec.storage?.persistent === true) return `Rolling (one pod at a time: persistent storage; minReadySeconds ${r.minReadySeconds ?? 0})`;
   if (strategy === 'Rolling') return `Rolling (maxSurge ${r.maxSurge ?? '25%'}, maxUnavailable ${r.maxUnavailable ?? '25%'}, minReadySeconds ${r.minReadySeconds ?? 0})`;
   if (strategy === 'Canary') return `Canary (${(r.steps ?? []).length} steps${r.analysis ? ', with analysis' : ''})`;
   return strategy;
+}
+
+/** `persistent: pods/db-<ordinal> (GRID_POD_DATA)`; none for a service whose pods keep nothing. */
+export function storageLine(s: ServiceDetail): string | undefined {
+  return s.spec.storage?.persistent === true ? `persistent: pods/${s.name}-<ordinal> under the data dir, as GRID_POD_DATA (gridctl get volumes --service ${s.name})` : undefined;
 }
 
 /** A canary step as the spec says it: `setWeight 25%`, `pause 20s`, `pause (until promoted)`. */
@@ -183,6 +190,8 @@ export function formatService(s: ServiceDetail, rollout: RolloutStatus | null, e
       [s.spec.image ? 'Image' : 'Command', workload(s.spec)],
       ['Replicas', replicasLine(s)],
       ['Strategy', strategyLine(s)],
+      ['Storage', storageLine(s)],
+      ['DependsOn', (s.spec.dependsOn ?? []).map((d) => `${d.service} (${d.condition ?? 'Available'})`).join(', ')],
       ['Readiness', probeLine(s.spec.readinessProbe)],
       ['Liveness', probeLine(s.spec.livenessProbe)],
       ['Startup', probeLine(s.spec.startupProbe)],
@@ -219,6 +228,7 @@ export function formatPod(p: PodDetail, events: GridEvent[], now: number): strin
       ['Revision', p.revision],
       ['Version', p.version],
       ['Runtime', p.runtime],
+      ['Ordinal', p.ordinal === null || p.ordinal === undefined ? undefined : `${p.ordinal} (data: pods/${p.service}-${p.ordinal})`],
       ['State', p.state + (p.message ? ` (${p.message})` : '')],
       ['Ready', `${p.ready ? 'True' : 'False'} (${readyString(p.ready)})`],
       ['Restarts', p.restarts],

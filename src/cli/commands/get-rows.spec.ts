@@ -1,4 +1,4 @@
-import { alignRows, columnWidths, eventObject, eventRows, eventSeverity, groupRows, podRows, readyString, restartsString, rowSignature, serviceRows, sinceParam, topServiceRows, typeMatches, workload, type GridEvent, type GroupDetail, type ServiceDetail, type StatePod } from './get-rows.js';
+import { alignRows, columnWidths, eventObject, eventRows, eventSeverity, groupRows, podRows, readyString, restartsString, rowSignature, serviceRows, sinceParam, sizeString, topServiceRows, typeMatches, volumeRows, workload, type GridEvent, type GroupDetail, type ServiceDetail, type StatePod, type VolumeView } from './get-rows.js';
 import { UsageError } from '../errors.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
@@ -62,7 +62,8 @@ describe(podRows.name, () => {
     ['a ready pod', pod(), undefined, false, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1']],
     ['a crash-looping pod with its last exit', pod({ ready: false, state: 'CrashLoopBackOff', restarts: 3 }), NOW - 45_000, false, ['web-abc', '0/1', 'CrashLoopBackOff', '3 (45s ago)', '65s', 'v1']],
     ['restarts without a known exit time', pod({ restarts: 2 }), undefined, false, ['web-abc', '1/1', 'Ready', '2', '65s', 'v1']],
-    ['wide', pod({ runtime: 'sim', pid: null, port: null }), undefined, true, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1', 'web', '', '', '12%', 'sim']],
+    ['wide', pod({ runtime: 'sim', pid: null, port: null }), undefined, true, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1', 'web', '', '', '', '12%', 'sim']],
+    ['wide: the ordinal of a persistent service\'s pod', pod({ ordinal: 1, pid: 42, port: 9000 }), undefined, true, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1', 'web', 1, 42, 9000, '12%', 'process']],
   ])('%s', (_, p, exitAt, wide, row) => {
     const sut = podRows([p], wide, NOW, new Map(exitAt === undefined ? [] : [[p.id, exitAt]]));
     expect(sut.rows).toEqual([row]);
@@ -207,4 +208,30 @@ describe(alignRows.name, () => {
     expect(alignRows([['web-b', 'Running', '1s']], widths)).toEqual(['web-b   Running   1s']);
     expect(alignRows([['web-c', '', '\u001b[2J']], widths)).toEqual(['web-c   <none>    \\x1b[2J']);
   });
+});
+
+describe(volumeRows.name, () => {
+  const vol = (v: Partial<VolumeView> = {}): VolumeView => ({ name: 'db-0', path: 'pods/db-0', service: 'db', ordinal: 0, bytes: 2048, status: 'Bound', pod: 'db-x1', serviceExists: true, createdAt: new Date(NOW - 120_000).toISOString(), ...v });
+
+  it.each<[string, VolumeView, boolean, unknown[]]>([
+    ['a bound directory', vol(), false, ['db-0', 'db', 0, 'Bound', '2Ki', '2m']],
+    ['left behind by a deleted service, wide', vol({ name: 'db2-1', service: 'db2', ordinal: 1, status: 'Released', pod: null, serviceExists: false, bytes: 0 }), true, ['db2-1', 'db2', 1, 'Released', '0B', '2m', '<none>', 'no (delete --purge removes the data)']],
+    ['wide: the pod holding it', vol(), true, ['db-0', 'db', 0, 'Bound', '2Ki', '2m', 'db-x1', 'yes']],
+  ])('%s', (_, v, wide, row) => {
+    const sut = volumeRows([v], wide, NOW);
+
+    expect(sut.headers.slice(0, 6)).toEqual(['NAME', 'SERVICE', 'ORDINAL', 'STATUS', 'SIZE', 'AGE']);
+    expect(sut.rows).toEqual([row]);
+  });
+});
+
+describe(sizeString.name, () => {
+  it.each([
+    [0, '0B'],
+    [1023, '1023B'],
+    [1024, '1Ki'],
+    [1536, '1.5Ki'],
+    [10 * 1024 * 1024, '10Mi'],
+    [3.45 * 1024 * 1024 * 1024, '3.5Gi'],
+  ])('%d → %s', (bytes, want) => expect(sizeString(bytes)).toBe(want));
 });

@@ -33,6 +33,8 @@ export interface ServiceDetail extends ServiceSummary {
     startupProbe?: Probe;
     autoscale?: Record<string, unknown>;
     terminationGracePeriodSeconds?: number;
+    storage?: { persistent?: boolean };
+    dependsOn?: Array<{ service: string; condition?: string }>;
   };
   pods: StatePod[];
   inSync?: boolean;
@@ -151,7 +153,7 @@ export function workload(spec: ServiceDetail['spec'] | undefined): string {
 }
 
 const POD_HEADERS = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'VERSION'];
-const POD_WIDE = ['SERVICE', 'PID', 'PORT', 'CPU', 'RUNTIME'];
+const POD_WIDE = ['SERVICE', 'ORDINAL', 'PID', 'PORT', 'CPU', 'RUNTIME'];
 
 /** `get pods`; a pod's last exit time comes with it (`lastExitAt`), or from `lastExits` (epoch ms) where it was looked up. */
 export function podRows(pods: StatePod[], wide: boolean, now: number, lastExits: Map<string, number> = new Map()): Rows {
@@ -161,10 +163,52 @@ export function podRows(pods: StatePod[], wide: boolean, now: number, lastExits:
     volatile: [3, 4],
     rows: pods.map((p) => {
       const row: Cell[] = [p.id, readyString(p.ready), p.state, restartsString(p.restarts, lastExits.get(p.id) ?? (p.lastExitAt ? Date.parse(p.lastExitAt) : undefined), now), podAge(p, now), p.version];
-      if (wide) row.push(p.service, p.pid ?? '', p.port ?? '', `${p.cpu}%`, p.runtime);
+      if (wide) row.push(p.service, p.ordinal ?? '', p.pid ?? '', p.port ?? '', `${p.cpu}%`, p.runtime);
       return row;
     }),
   };
+}
+
+/** GET /volumes: one data directory of a persistent service. */
+export interface VolumeView {
+  name: string;
+  path: string;
+  service: string;
+  ordinal: number;
+  bytes: number;
+  status: string;
+  pod: string | null;
+  serviceExists: boolean;
+  createdAt: string;
+}
+
+const VOLUME_HEADERS = ['NAME', 'SERVICE', 'ORDINAL', 'STATUS', 'SIZE', 'AGE'];
+
+/** `get volumes`, as `kubectl get pvc`: Bound to a pod or Released; -o wide says which pod and whether the service is still applied. */
+export function volumeRows(volumes: VolumeView[], wide: boolean, now: number): Rows {
+  return {
+    headers: wide ? [...VOLUME_HEADERS, 'POD', 'SERVICE-APPLIED'] : VOLUME_HEADERS,
+    keys: volumes.map((v) => v.name),
+    volatile: [4, 5],
+    rows: volumes.map((v) => {
+      const row: Cell[] = [v.name, v.service, v.ordinal, v.status, sizeString(v.bytes), ageSince(v.createdAt, now)];
+      if (wide) row.push(v.pod ?? '<none>', v.serviceExists ? 'yes' : 'no (delete --purge removes the data)');
+      return row;
+    }),
+  };
+}
+
+/** Bytes as kubectl writes quantities: 512B, 12Ki, 3.4Mi, 2Gi. */
+export function sizeString(bytes: number): string {
+  const units = ['Ki', 'Mi', 'Gi', 'Ti'];
+  if (bytes < 1024) return `${bytes}B`;
+  let n = bytes / 1024;
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n < 10 ? Math.round(n * 10) / 10 : Math.round(n)}${units[i]}`;
 }
 
 /** A Grid pod is one process or container, so READY is 1/1 or 0/1. */

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { examples, online } from '../run.js';
 
-const KINDS = 'services (svc), pods (po), failovergroups (fg), events (ev)';
+const KINDS = 'services (svc), pods (po), failovergroups (fg), events (ev), volumes (vol, pvc)';
 
 export function registerGet(program: Command): void {
   examples(
@@ -14,9 +14,9 @@ export function registerGet(program: Command): void {
       .argument('[names...]', 'objects of TYPE (an event by its id), or more TYPE/NAME')
       .option('-o, --output <format>', 'wide | json | yaml | name (json/yaml: the server\'s answer; with -w one object per change)')
       .option('-w, --watch', 'after the table, print rows again as they change (with -o json|yaml|name: the objects that changed; Ctrl-C ends)')
-      .option('--service <name>', 'only the pods or events of this service')
+      .option('--service <name>', 'only the pods, events or volumes of this service')
       .action(online(async (ctx, first: string, rest: string[]) => (await import('./get.js')).getCommand(ctx, [first, ...rest]))),
-    ['gridctl get services', 'gridctl get pods --service web -o wide', 'gridctl get svc web -o yaml', 'gridctl get service/web pod/web-x1y2z', 'gridctl get pods -w', 'gridctl get pods -w -o json', 'gridctl get fg -o wide', 'gridctl get services -o name'],
+    ['gridctl get services', 'gridctl get pods --service web -o wide', 'gridctl get svc web -o yaml', 'gridctl get service/web pod/web-x1y2z', 'gridctl get pods -w', 'gridctl get pods -w -o json', 'gridctl get fg -o wide', 'gridctl get services -o name', 'gridctl get volumes'],
   );
 
   examples(

@@ -16,6 +16,7 @@ import {
   serviceRows,
   sinceParam,
   typeMatches,
+  volumeRows,
   type GridEvent,
   type GroupDetail,
   type GroupSummary,
@@ -25,6 +26,7 @@ import {
   type ServiceDetail,
   type ServiceSummary,
   type StatePod,
+  type VolumeView,
 } from './get-rows.js';
 
 export type { Kind };
@@ -66,7 +68,7 @@ export async function getCommand(ctx: Ctx, args: string[]): Promise<CommandResul
   const refs = parseResourceArgs(args);
   const format = parseOutput(ctx.opts.output as string | undefined);
   const service = ctx.opts.service as string | undefined;
-  if (service !== undefined && refs.some((r) => r.kind !== 'pods' && r.kind !== 'events')) throw new UsageError('--service: only with pods or events');
+  if (service !== undefined && refs.some((r) => r.kind !== 'pods' && r.kind !== 'events' && r.kind !== 'volumes')) throw new UsageError('--service: only with pods, events or volumes');
   const options = (r: ResourceRef): GetOptions => ({ kind: r.kind, name: r.name, service, wide: format === 'wide', explain: format === 'wide', limit: 100 });
   if (refs.length === 1) return show(ctx, options(refs[0]), format, ctx.opts.watch === true);
   if (ctx.opts.watch === true) throw new UsageError('-w: watch one TYPE, or one TYPE and one NAME');
@@ -223,6 +225,13 @@ export async function readKind(ctx: Ctx, o: GetOptions): Promise<Read> {
         items: list.groups,
         rows: async () => groupRows(await detailsOf(ctx, list.groups.map((g) => g.name), (n) => `/failover/${encodeURIComponent(n)}`), new Map(list.groups.map((g) => [g.name, g.lastSwitch])), now(), o.wide),
       };
+    }
+    case 'volumes': {
+      // /volumes has no lookup by name; there are few, so NAME is found in the list.
+      const body = await ctx.client.get<{ volumes: VolumeView[] }>('/volumes', { service: o.service });
+      const volumes = o.name ? body.volumes.filter((v) => v.name === o.name) : body.volumes;
+      if (o.name && volumes.length === 0) throw notFound('volumes', o.name);
+      return { data: o.name ? volumes[0] : body, names: volumes.map((v) => v.name), items: volumes, rows: async () => volumeRows(volumes, o.wide, now()) };
     }
     case 'events': {
       // /events has no lookup by id, so NAME (an event id) is looked for among the newest 1000.

@@ -15,7 +15,7 @@ describe(kindOf.name, () => {
   ])('%s → %s', (raw, want) => expect(kindOf(raw)).toBe(want));
 
   it.each([
-    ['deploy', undefined, "unknown resource type 'deploy': one of services (svc), pods (po), failovergroups (fg), events (ev)"],
+    ['deploy', undefined, "unknown resource type 'deploy': one of services (svc), pods (po), failovergroups (fg), events (ev), volumes (vol, pvc)"],
     ['events', ['services', 'pods', 'failovergroups'] as const, "unknown resource type 'events': one of services (svc), pods (po), failovergroups (fg)"],
   ])('%s is a usage error listing the allowed types', (raw, allowed, message) => {
     expect(() => kindOf(raw, allowed)).toThrow(new UsageError(message));

@@ -2,19 +2,21 @@
 // them, so what `gridctl get … -o name` prints can be passed back to any of them. Pure: no I/O.
 import { UsageError } from '../errors.js';
 
-export type Kind = 'services' | 'pods' | 'failovergroups' | 'events';
+export type Kind = 'services' | 'pods' | 'failovergroups' | 'events' | 'volumes';
 
 const KINDS: Record<string, Kind> = {
   services: 'services', service: 'services', svc: 'services',
   pods: 'pods', pod: 'pods', po: 'pods',
   failovergroups: 'failovergroups', failovergroup: 'failovergroups', fg: 'failovergroups',
   events: 'events', event: 'events', ev: 'events',
+  // Grid's data directories are what kubectl calls PersistentVolumeClaims.
+  volumes: 'volumes', volume: 'volumes', vol: 'volumes', pvc: 'volumes',
 };
 
 /** What -o name and "not found" call each kind. */
-export const SINGULAR: Record<Kind, string> = { services: 'service', pods: 'pod', failovergroups: 'failovergroup', events: 'event' };
+export const SINGULAR: Record<Kind, string> = { services: 'service', pods: 'pod', failovergroups: 'failovergroup', events: 'event', volumes: 'volume' };
 
-const ALIASES: Record<Kind, string> = { services: 'services (svc)', pods: 'pods (po)', failovergroups: 'failovergroups (fg)', events: 'events (ev)' };
+const ALIASES: Record<Kind, string> = { services: 'services (svc)', pods: 'pods (po)', failovergroups: 'failovergroups (fg)', events: 'events (ev)', volumes: 'volumes (vol, pvc)' };
 
 /** One object (`name` set) or every object of a kind (`name` absent). */
 export interface ResourceRef {

@@ -87,6 +87,11 @@ export function decideRolloutStatus(r: RolloutJson, svc: ServiceJson, now: numbe
   if (svc.observedGeneration === null || svc.observedGeneration < svc.generation) {
     return waiting(`Waiting for rollout "${name}" spec update to be observed (generation ${svc.generation}, observed ${svc.observedGeneration ?? 'none'})...`);
   }
+  // A service waiting for spec.dependsOn starts no pod; its replica counts alone would say nothing of why.
+  const deps = svc.conditions.find((c) => c.type === 'DependenciesReady');
+  if (deps?.status === 'False' && deps.reason === 'WaitingForDependency') {
+    return waiting(`Waiting for rollout "${name}" to start: ${deps.message} (spec.dependsOn)...`);
+  }
   if (!r.canary || r.canary.revision !== svc.revision) {
     return waiting(`Waiting for rollout "${name}" of revision ${svc.revision} (${svc.version}) to start...`);
   }

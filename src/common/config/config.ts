@@ -162,6 +162,20 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
   return n;
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: MIB, g: 1024 * MIB };
+
+/** A size as Docker's json-file log driver takes its max-size: bytes, or k, m, g (binary, as Docker counts them). */
+function size(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return def;
+  const m = /^(\d{1,16})([kmg]?)$/i.exec(raw);
+  const range = `${min}..${max} bytes`;
+  if (!m) throw new ConfigError(name, `must be a size such as 10m, 512k, 1g or 1048576 (bytes; units k, m, g as Docker's max-size), ${range} (got "${env[name]}")`);
+  const n = Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()];
+  if (n < min || n > max) throw new ConfigError(name, `must be ${range} (got ${raw} = ${n} bytes)`);
+  return n;
+}
+
 const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000 };
 
 /** A duration as Prometheus writes its retention (`15d`, `720h`, `1y`); `0` means no limit. */
@@ -329,7 +343,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), machine:
       maxCount: int(env, 'GRID_EVENTS_RETENTION_COUNT', DEFAULT_EVENTS_RETENTION_COUNT, 0, 1_000_000_000) || undefined,
     },
     podLogs: {
-      maxBytes: int(env, 'GRID_POD_LOG_MAX_BYTES', 10 * MIB, 1024, 1024 * 1024 * MIB),
+      maxBytes: size(env, 'GRID_POD_LOG_MAX_BYTES', 10 * MIB, 1024, 1024 * 1024 * MIB),
       maxFiles: int(env, 'GRID_POD_LOG_MAX_FILES', 2, 1, 100),
     },
   };

@@ -19,6 +19,8 @@ export interface EventMap {
   'spec.applied': { service: string; uid: string; generation: number; revision: number; templateChanged: boolean };
   /** purge: the service's persistent data directories go too, once its pods are gone. */
   'spec.deleted': { service: string; uid: string; purge: boolean };
+  /** DELETE ?purge=true of a service no longer applied: the data directories it left go once none of its pods is left. */
+  'volumes.purgeRequested': { service: string };
   'pod.changed': { service: string; podId: string; phase: PodPhase; ready: boolean };
   'pod.removed': { service: string; podId: string };
   /**

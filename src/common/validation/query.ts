@@ -45,12 +45,15 @@ export function numberParam(value: unknown, param: string, opts: { min: number; 
   return n;
 }
 
-/** true/false (or 1/0); absent is `def`. Anything else is a 400: a mistyped flag must not quietly mean false. */
+/**
+ * Exactly true or false, as the README and ?full= spell them; absent is `def`. Anything else is a 400:
+ * a mistyped flag must not quietly mean false, and `1` meaning true while `TRUE` is refused read as arbitrary.
+ */
 export function boolParam(value: unknown, param: string, def: boolean): boolean {
   value = single(value, param);
   if (value === undefined) return def;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
   throw GridException.invalid(param, `must be true or false (got "${String(value).slice(0, 40)}")`);
 }
 

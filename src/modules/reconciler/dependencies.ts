@@ -1,6 +1,7 @@
 // Start order as a pure decision: may a service start its first pod, given what its
 // dependencies look like now? The reconciler gathers the view; nothing here reads state.
 import type { Dependency } from '../specs/spec.types.js';
+import type { Pod } from '../runtime/pod.types.js';
 
 /** What the reconciler sees of one dependency; undefined when no such service exists (yet). */
 export interface DependencyView {
@@ -11,6 +12,8 @@ export interface DependencyView {
   availableCondition: boolean;
   /** Pods that are Running or Ready. */
   startedPods: number;
+  /** Pods that ran or served and no longer do (crashed, restarted, lost readiness), as against pods still starting. */
+  failingPods: number;
 }
 
 export interface DependencyGate {
@@ -26,12 +29,22 @@ export interface DependencyGate {
 /**
  * Available needs at least one available pod besides the condition: with the default
  * maxUnavailable of 25%, a 1-replica service is "Available" with 0 pods, which would
- * let a dependent start before its database answers.
+ * let a dependent start before its database answers. The condition alone is not enough the
+ * other way either: scaling 1 → 3 turns it False (minimum 3 of 3, as a Deployment's does)
+ * while the one pod still answers, so a dependency short only of pods still starting, none
+ * of them failing, counts as Available.
  */
 export function meets(d: Dependency, v: DependencyView | undefined): boolean {
   if (!v) return false;
   if (d.condition === 'Started') return v.startedPods > 0;
-  return v.availableCondition && v.availableReplicas > 0;
+  return v.availableReplicas > 0 && (v.availableCondition || v.failingPods === 0);
+}
+
+/** A pod that ran or served and no longer does; a pod still starting for the first time is not failing, a stopping one is not counted. */
+export function isFailing(p: Pod): boolean {
+  if (p.ready || p.phase === 'Terminating') return false;
+  if (p.phase === 'CrashLoopBackOff' || p.phase === 'Failed' || p.phase === 'Exited') return true;
+  return p.restarts > 0 || p.lastExit !== undefined || p.probes.readiness.some((r) => r.ok);
 }
 
 export function dependencyGate(dependsOn: readonly Dependency[], view: (service: string) => DependencyView | undefined): DependencyGate {

@@ -74,7 +74,7 @@ describe(`${plan.name} with spec.storage.persistent`, () => {
     expect(up).toMatchObject({ type: 'create', count: 1, ordinals: [1], reason: 'ScaledUp' });
     expect(up.explain).toContain('1 still stopping');
     expect(down).toMatchObject({ type: 'delete', reason: 'ScaledDown' });
-    expect(down.explain).toContain('data directories are kept');
+    expect(down.explain).toContain('data directories pods/db-1 are kept for a later scale-up (gridctl get volumes lists them)');
   });
 
   it('leaves non-persistent services alone: no ordinals on their creates', () => {

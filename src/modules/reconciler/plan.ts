@@ -304,7 +304,7 @@ function orderedStep(desired: DesiredService, current: Pod[], old: Pod[], all: P
       type: 'delete',
       podIds: condemned.map((p) => p.id),
       reason: 'ScaledDown',
-      explain: `Stopping ${ordinalsOf(condemned)} because ${replicas} replicas are desired, so ordinals from ${replicas} up go (highest first); their data directories are kept`,
+      explain: `Stopping ${ordinalsOf(condemned)} because ${replicas} replicas are desired, so ordinals from ${replicas} up go (highest first); their data directories ${condemned.map((p) => `pods/${p.service}-${p.ordinal}`).join(', ')} are kept for a later scale-up (gridctl get volumes lists them)`,
     };
   }
 

@@ -16,7 +16,7 @@ import { TrafficRouting, TrafficStats } from '../gateway/traffic.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import type { Pod } from '../runtime/pod.types.js';
 import { computeStatus, sameStatus, type ConditionInput, type ServiceStatus } from './status.js';
-import { dependencyGate, type DependencyView } from './dependencies.js';
+import { dependencyGate, isFailing, type DependencyView } from './dependencies.js';
 import { WorkQueue } from './work-queue.js';
 
 const ERROR_BACKOFF_BASE_MS = 100;
@@ -100,6 +100,10 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.bus.on('spec.deleted', (e) => {
       if (e.purge) this.purges.add(e.service);
     });
+    this.bus.on('volumes.purgeRequested', (e) => {
+      this.purges.add(e.service);
+      this.queue.add(e.service);
+    });
     for (const name of ['spec.applied', 'spec.deleted'] as const) {
       this.bus.on(name, (e) => {
         this.dependents = undefined;
@@ -147,11 +151,13 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const rec = this.specs.get(service);
     if (!rec) return undefined;
     const status = this.status(service);
+    const pods = this.runtime.list(service);
     return {
       replicas: this.replicasOf(rec),
       availableReplicas: status?.availableReplicas ?? 0,
       availableCondition: status?.conditions.some((c) => c.type === 'Available' && c.status === 'True') === true,
-      startedPods: this.runtime.list(service).filter((p) => p.phase === 'Running' || p.phase === 'Ready' || p.ready).length,
+      startedPods: pods.filter((p) => p.phase === 'Running' || p.phase === 'Ready' || p.ready).length,
+      failingPods: pods.filter(isFailing).length,
     };
   }
 

@@ -19,6 +19,7 @@ import { PodAdmission } from './pod-admission.js';
 import { adoptPods, type AdoptionResult, type TemplateLookup } from './pod-adoption.js';
 import { shutdownPods } from './pod-shutdown.js';
 import { detachVolumes, leftoverTrash, removeDetached } from './pod-volumes.js';
+import { readVolumes, volumeViews, type VolumeView } from './volume-list.js';
 import type { RuntimeDeps } from './runtime-deps.js';
 
 export type { PodTemplate } from './pod.types.js';
@@ -175,6 +176,16 @@ export class RuntimeService implements BeforeApplicationShutdown {
       // No service: the data is no longer any incarnation's, and the next boot tries again.
       events.record({ type: 'volumes.purgeFailed', reason: 'PurgeFailed', message: `could not delete purged pod data (${e.message}); the next start of Grid tries again`, explain: 'A purged service\'s data directory was moved aside as pods/.purge-<id> but deleting its files failed' });
     });
+  }
+
+  /** GET /volumes: every data directory under <data dir>/pods and the pod holding it, if any. */
+  async volumes(serviceExists: (service: string) => boolean): Promise<VolumeView[]> {
+    return volumeViews(await readVolumes(this.deps.config.dataDir), this.store.all(), serviceExists);
+  }
+
+  /** The data directories of one service as `pods/<service>-<ordinal>`, without walking their contents. */
+  async volumePaths(service: string): Promise<string[]> {
+    return (await readVolumes(this.deps.config.dataDir, false)).filter((v) => v.service === service).map((v) => `pods/${v.name}`);
   }
 
   /** Chaos: kill at once, no drain. The reconciler replaces the pod. */

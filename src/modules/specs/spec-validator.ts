@@ -140,6 +140,13 @@ class Errors {
   }
 }
 
+/** A key spelled as in Compose (`depends_on`) or in another case (`DependsOn`) is a Grid field; say which. */
+function unknownField(key: string, allowed: readonly string[]): string {
+  const norm = (k: string): string => k.replace(/[-_]/g, '').toLowerCase();
+  const near = allowed.find((a) => norm(a) === norm(key));
+  return near ? `unknown field; did you mean ${near}?` : 'unknown field';
+}
+
 /**
  * A mapping at a known path. Reports unknown keys on construction; each
  * getter reports its own errors and returns undefined when the field is
@@ -155,7 +162,7 @@ class Fields {
   ) {
     for (const key of Object.keys(obj)) {
       // An unknown key is named in the path, cut short: a 200 KB key must not come back whole.
-      if (!allowed.includes(key)) this.fail(key.length > 100 ? `${key.slice(0, 100)}…` : key, Object.hasOwn(hints, key) ? hints[key] : 'unknown field');
+      if (!allowed.includes(key)) this.fail(key.length > 100 ? `${key.slice(0, 100)}…` : key, Object.hasOwn(hints, key) ? hints[key] : unknownField(key, allowed));
     }
   }
 
@@ -429,9 +436,26 @@ const SPEC_FIELDS = [
   'storage',
 ] as const;
 
+/** Compose and Kubernetes names for what a Grid spec calls otherwise: a user coming from either gets the Grid field, not just "unknown". */
+const SPEC_HINTS: Readonly<Record<string, string>> = {
+  environment: 'unknown field; did you mean env? (a list of {name, value})',
+  entrypoint: 'unknown field; did you mean command?',
+  args: 'unknown field; did you mean command? (the program and its arguments in one list)',
+  containers: 'unknown field; a Grid service runs one program: give image (or command) and port in spec itself',
+  ports: 'unknown field; did you mean port? (the one port the pod listens on)',
+  healthcheck: 'unknown field; did you mean readinessProbe? ({httpGet: {path}})',
+  volumes: 'unknown field; did you mean storage? ({persistent: true} gives each pod a data directory, $(GRID_POD_DATA))',
+  volumeClaimTemplates: 'unknown field; did you mean storage? ({persistent: true} gives each pod a data directory, $(GRID_POD_DATA))',
+  strategy: 'unknown field; did you mean rollout? ({strategy: Rolling | BlueGreen | Canary})',
+  deploy: 'unknown field; Grid reads replicas, resources and rollout from spec itself',
+  scale: 'unknown field; did you mean replicas?',
+  restart: 'unknown field; Grid always restarts a pod that exits (see restartBackoff)',
+  minReadySeconds: 'unknown field; did you mean rollout.minReadySeconds?',
+};
+
 function readSpec(errors: Errors, top: Fields, options: ParseOptions): ServiceSpec | undefined {
   if (!top.required('spec')) return undefined;
-  const s = top.map('spec', SPEC_FIELDS);
+  const s = top.map('spec', SPEC_FIELDS, SPEC_HINTS);
   if (!s) return undefined;
 
   const replicas = s.int('replicas', 0, 1000) ?? 1;
@@ -508,12 +532,25 @@ function readMountPath(st: Fields, persistent: boolean, runtime: RuntimeName | u
 export const MAX_DEPENDENCIES = 16;
 const DEPENDENCY_CONDITIONS: readonly DependencyCondition[] = ['Available', 'Started'];
 
+const COMPOSE_CONDITIONS: Readonly<Record<string, string>> = { service_healthy: 'did you mean Available? ', service_started: 'did you mean Started? ' };
+
 function readDependsOn(errors: Errors, s: Fields): Dependency[] | undefined {
+  // Compose writes depends_on as a list of names or a mapping by name; say what Grid's form is.
+  const raw = s.raw('dependsOn');
+  if (isMapping(raw)) {
+    const first = Object.keys(raw)[0] ?? 'db';
+    s.fail('dependsOn', `must be a list of mappings like [{service: ${first}}] (got a mapping)`);
+    return undefined;
+  }
   const items = s.array('dependsOn', MAX_DEPENDENCIES);
   if (!items) return undefined;
   const deps: Dependency[] = [];
   const seen = new Set<string>();
   items.forEach((item, i) => {
+    if (typeof item === 'string') {
+      errors.add(join(s.at('dependsOn'), i), `must be a mapping like {service: ${item.length <= 63 && DNS_1123_LABEL.test(item) ? item : 'db'}} ${got(item)}`);
+      return;
+    }
     const d = fieldsAt(errors, join(s.at('dependsOn'), i), item, ['service', 'condition']);
     if (!d) return;
     const name = d.raw('service');
@@ -527,7 +564,7 @@ function readDependsOn(errors: Errors, s: Fields): Dependency[] | undefined {
       ok = false;
     }
     if (!isAbsent(condition) && !DEPENDENCY_CONDITIONS.includes(condition as DependencyCondition)) {
-      d.fail('condition', `must be Available (default: the service's Available condition is True) or Started (one of its pods is Running); a service that does not exist yet is waited for ${got(condition)}`);
+      d.fail('condition', `${typeof condition === 'string' && Object.hasOwn(COMPOSE_CONDITIONS, condition) ? COMPOSE_CONDITIONS[condition] : ''}must be Available (default: the service's Available condition is True) or Started (one of its pods is Running); a service that does not exist yet is waited for ${got(condition)}`);
       ok = false;
     }
     if (!ok) return;

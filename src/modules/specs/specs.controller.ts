@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiConsumes, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Mutating } from '../../common/auth/api-key.guard.js';
 import { boolParam, requiredName } from '../../common/validation/query.js';
 import { GridException } from '../../common/errors/grid.exception.js';
@@ -56,17 +57,19 @@ export class SpecsController {
   @Mutating()
   @ApiOperation({
     summary: 'Delete a service; its pods are drained and stopped',
-    description: 'The data directories of a persistent service (spec.storage.persistent, `<data dir>/pods/<name>-<ordinal>`) are kept, as Kubernetes keeps a StatefulSet\'s PersistentVolumeClaims, so applying the service again finds its data; with `purge=true` they are removed once its pods are gone (a `volumes.purged` event says which).',
+    description: 'The data directories of a persistent service (spec.storage.persistent, `<data dir>/pods/<name>-<ordinal>`) are kept, as Kubernetes keeps a StatefulSet\'s PersistentVolumeClaims, so applying the service again finds its data; with `purge=true` they are removed once its pods are gone (a `volumes.purged` event says which). `purge=true` on a name no longer applied removes the data directories it left behind (GET /volumes lists them): 202.',
   })
   @ApiQuery({ name: 'purge', required: false, description: '`true` or `false` (default): also remove the service\'s persistent data directories once its pods are gone' })
-  @ApiOkResponse({ description: '{ deleted: name, purge: boolean }' })
+  @ApiOkResponse({ description: '{ deleted: name, purge: boolean, volumes: ["pods/<name>-<ordinal>", …] } (the directories kept, or removed with purge)' })
+  @ApiAcceptedResponse({ description: '{ deleted: null, purge: true, volumes: [...] }: no such service, but the data it left behind is removed once none of its pods is left' })
   @ApiBadRequestResponse({ description: 'a bad name, a purge that is not true or false, or an unknown query parameter' })
-  @ApiNotFoundResponse({ description: 'no such service' })
-  async remove(@Param('name') name: string, @Query() query: Record<string, unknown>) {
+  @ApiNotFoundResponse({ description: 'no such service (and, with purge=true, no data directories of that name either)' })
+  async remove(@Param('name') name: string, @Query() query: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply) {
     for (const k of Object.keys(query ?? {})) if (k !== 'purge') throw GridException.invalid(k.slice(0, 40), 'is not a parameter of DELETE /services/:name (only purge)');
     const purge = boolParam(query?.purge, 'purge', false);
-    await this.specs.delete(requiredName(name, 'name'), purge);
-    return { deleted: name, purge };
+    const result = await this.specs.delete(requiredName(name, 'name'), purge);
+    if (result.deleted === null) reply.status(202);
+    return result;
   }
 
   @Delete('failovergroups/:name')

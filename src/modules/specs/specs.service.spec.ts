@@ -3,7 +3,7 @@ import type { GridConfig } from '../../common/config/config.js';
 import type { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from './specs.service.js';
 
-const runtime = { has: () => true, unavailableReason: () => undefined } as unknown as RuntimeService;
+const runtime = { has: () => true, unavailableReason: () => undefined, volumePaths: async () => [] } as unknown as RuntimeService;
 const config = { workDir: process.cwd(), failoverUrlAllowlist: ['http://127.0.0.1:9000'] } as GridConfig;
 
 function manifest(name: string, spec: Record<string, unknown> = {}): string {

@@ -105,6 +105,13 @@ export { versionOf } from './version-of.js';
  * reconciler's hot path and written through to SQLite in one transaction per request,
  * so a request either applies every document or none.
  */
+/** DELETE /services/:name: which service went (null: only data it left behind) and its data directories, as `pods/<name>-<ordinal>`. */
+export interface DeleteResult {
+  deleted: string | null;
+  purge: boolean;
+  volumes: string[];
+}
+
 @Injectable()
 export class SpecsService implements OnModuleInit {
   private readonly services = new Map<string, ServiceRecord>();
@@ -469,9 +476,24 @@ export class SpecsService implements OnModuleInit {
     });
   }
 
-  /** purge: remove its persistent data directories once its pods are gone (else they are kept, as PVCs are). */
-  delete(name: string, purge = false): Promise<void> {
-    return this.serial(() => this.deleteNow(name, purge));
+  /**
+   * purge: remove its persistent data directories once its pods are gone (else they are kept, as PVCs are).
+   * A purge of a service no longer applied removes the data it left behind (`deleted: null`); a name
+   * with neither service nor data is not found. `volumes` names the directories kept or to be removed.
+   */
+  delete(name: string, purge = false): Promise<DeleteResult> {
+    return this.serial(async () => {
+      const volumes = await this.runtime.volumePaths(name);
+      if (this.services.has(name)) {
+        await this.deleteNow(name, purge);
+        return { deleted: name, purge, volumes };
+      }
+      const kept = volumes.length > 0 ? `; its data directories ${volumes.join(', ')} are kept (delete with purge=true removes them)` : '';
+      if (!purge || volumes.length === 0) throw new GridException(GridErrorCode.NotFound, `service '${name}' not found${purge ? ', and it left no data directories' : kept}`);
+      this.events.record({ type: 'volumes.purgeRequested', service: name, reason: 'PurgeRequested', message: `removing the data directories ${volumes.join(', ')} left by ${name}`, explain: `Service ${name} is no longer applied and a purge was asked for, so the data it left behind is removed once none of its pods is left` });
+      this.bus.emit('volumes.purgeRequested', { service: name });
+      return { deleted: null, purge, volumes };
+    });
   }
 
   private async deleteNow(name: string, purge: boolean): Promise<void> {
