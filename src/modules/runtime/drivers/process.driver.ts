@@ -368,7 +368,7 @@ export async function rotateLog(file: string, limits: PodLogLimits, log: Rotatio
   let dst: fs.promises.FileHandle | undefined;
   try {
     src = await fs.promises.open(file, 'r');
-    dst = await fs.promises.open(rotated(file, 1), 'w');
+    dst = await fs.promises.open(rotated(file, 1), 'w', 0o600);
     const buf = Buffer.allocUnsafe(ROTATE_CHUNK);
     let copied = 0;
     let endsLine = true;
