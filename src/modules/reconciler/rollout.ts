@@ -512,7 +512,7 @@ function secs(ms: number): string {
 function chaosStep(s: RolloutState, input: RolloutInput, d: RolloutDecision, c: ChaosStep, wake: (ms: number) => void): boolean {
   const { spec, replicas, now } = input;
   const stepNo = s.stepIndex + 1;
-  const at = `step ${stepNo}/${spec.rollout.steps.length}`;
+  const at = `step ${stepNo}`;
   const want = canaryReplicas(replicas, s.weight);
   const cur = s.chaos;
   if (!cur) {
