@@ -613,9 +613,14 @@ function chaosResult(s: RolloutState, d: RolloutDecision, reason: string, messag
   });
 }
 
+/** An answer counts only for the step that asked and still waits for it (not one promoted past, retried or aborted). */
+function answerable(state: RolloutState | undefined, a: ChaosAction): state is RolloutState & { chaos: ChaosStepState } {
+  return state !== undefined && state.phase === 'Progressing' && state.stepIndex === a.step && state.chaos?.step === a.step && state.chaos.startedAt === undefined && state.chaos.error === undefined;
+}
+
 /** The port answered: the experiment is in effect on these pods (with their restart counts now). Undefined when the step is over already. */
 export function chaosStarted(state: RolloutState | undefined, a: ChaosAction, pods: { id: string; restarts: number }[], now: number): { state: RolloutState; event: RolloutEvent } | undefined {
-  if (!state || state.phase !== 'Progressing' || state.chaos?.step !== a.step || state.chaos.startedAt !== undefined) return undefined;
+  if (!answerable(state, a)) return undefined;
   const ids = pods.map((p) => p.id);
   const target = ids.length > 0 ? `canary ${podList(ids)}` : `canary ${a.version}`;
   const what =
@@ -638,7 +643,7 @@ export function chaosStarted(state: RolloutState | undefined, a: ChaosAction, po
 
 /** The port refused or failed; the next pass aborts with this. */
 export function chaosFailed(state: RolloutState | undefined, a: ChaosAction, error: string): RolloutState | undefined {
-  if (!state || state.phase !== 'Progressing' || state.chaos?.step !== a.step || state.chaos.startedAt !== undefined) return undefined;
+  if (!answerable(state, a)) return undefined;
   return { ...state, chaos: { ...state.chaos, error } };
 }
 
