@@ -124,4 +124,35 @@ describe('Canary chaos step on the process runtime', () => {
       return true;
     }, 15000);
   }, 90000);
+
+  it('a Grid SIGKILLed while the step waits resumes it after the restart with the same pods and deadline', async () => {
+    const mark = path.join(tmp, 'no-more-ready-after-crash');
+    const steps = '- setWeight: 50\n- pause: {}\n- chaos: { kill: 1, recoverWithin: 10s }';
+    const first = await startGrid({ env: { TICK_MS: '200' } });
+    await applyYaml(first, spec('crashy', 'v1', steps));
+    await expectEventually(() => readyPods(first, 'crashy', 2), 15000);
+    await applyYaml(first, spec('crashy', 'v2', steps, { mark }));
+    await expectEventually(async () => (await rollout(first, 'crashy')).phase === 'Paused', 20000);
+    fs.writeFileSync(mark, '');
+    expect((await json(`${first.url}/services/crashy/rollout/promote`, { method: 'POST' })).status).toBe(200);
+    const before = await expectEventually(async () => {
+      const c = (await rollout(first, 'crashy')).chaos;
+      return c?.phase === 'Running' ? c : undefined;
+    }, 15000);
+
+    await first.kill();
+    const second = await startGrid({ dataDir: first.dataDir, env: { TICK_MS: '200' } });
+
+    const resumed = (await rollout(second, 'crashy')).chaos;
+    expect(resumed).toMatchObject({ step: 3, kind: 'kill', phase: 'Running', pods: before.pods });
+    // The same deadline: what was left before the crash, less the time the restart took (never a fresh 10 s).
+    expect(resumed.secondsLeft).toBeLessThanOrEqual(before.secondsLeft);
+    const aborted = await expectEventually(async () => {
+      const r = await rollout(second, 'crashy');
+      return r.phase === 'Aborted' ? r : undefined;
+    }, 20000);
+    expect(aborted.abort.message).toBe(`canary pod ${before.pods[0]} killed at step 3 was not replaced by a Ready pod within 10 s (0/1 Ready)`);
+    const started = (await chaosEvents(second, 'crashy')).filter((e) => e.reason === 'ChaosStepStarted');
+    expect(started).toHaveLength(1);
+  }, 90000);
 });
