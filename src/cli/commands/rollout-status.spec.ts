@@ -67,6 +67,18 @@ describe(decideRolloutStatus.name, () => {
       { done: false, exitCode: 0, line: /step 2\/4, weight 25%, pause 10s \(v2\)/ },
     ],
     [
+      'canary at a chaos step: what it injected and what it waits for',
+      rollout({
+        strategy: 'Canary',
+        step: { number: 3, of: 5, current: { chaos: { kill: 1, recoverWithin: 60 } } },
+        chaos: { step: 3, kind: 'kill', phase: 'Running', pods: ['api-x7'], waitingFor: 'a Ready replacement for killed pod api-x7 (1/2 Ready)', secondsLeft: 42 },
+        canaryWeight: 50,
+      }),
+      service({ status: { replicas: 5, updatedReplicas: 1, availableReplicas: 4 } }),
+      undefined,
+      { done: false, exitCode: 0, line: /^Rollout "api" at step 3\/5, weight 50%: chaos kill on v2, waiting for a Ready replacement for killed pod api-x7 \(1\/2 Ready\) \(42 s left\)\.\.\.$/ },
+    ],
+    [
       'canary paused at a step: says how to promote',
       rollout({ strategy: 'Canary', phase: 'Paused', pauseReason: 'Step', step: { number: 2, of: 2, current: { pause: {} } }, canaryWeight: 10 }),
       service(),

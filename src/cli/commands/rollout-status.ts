@@ -23,7 +23,9 @@ export interface RolloutJson {
   strategy: 'Rolling' | 'BlueGreen' | 'Canary';
   phase: 'Progressing' | 'Paused' | 'Aborted' | 'Completed';
   pauseReason: 'Step' | 'Manual' | 'AwaitingPromotion' | null;
-  step: { number: number; of: number; current: { setWeight?: number; pause?: { duration?: number } } | null } | null;
+  step: { number: number; of: number; current: { setWeight?: number; pause?: { duration?: number }; chaos?: Record<string, unknown> } | null } | null;
+  /** A chaos step in progress (servers before issue 16 send none). */
+  chaos?: { step: number; kind: string; phase: string; pods: string[]; waitingFor: string; secondsLeft: number | null } | null;
   canaryWeight: number;
   stable: TemplateRef | null;
   canary: TemplateRef | null;
@@ -119,6 +121,7 @@ export function decideRolloutStatus(r: RolloutJson, svc: ServiceJson, now: numbe
     if (r.pauseReason === 'AwaitingPromotion') return waiting(`Rollout "${name}": preview of ${r.canary.version} is ready, waiting for promotion: \`gridctl rollout promote ${name}\``);
     return waiting(`Rollout "${name}" paused at${stepText(r)}: promote it with \`gridctl rollout promote ${name}\` (or abort: \`gridctl rollout abort ${name}\`)`);
   }
+  if (r.strategy === 'Canary' && r.chaos) return waiting(`Rollout "${name}" at${stepText(r)}: chaos ${r.chaos.kind} on ${r.canary.version}, waiting for ${r.chaos.waitingFor}${r.chaos.secondsLeft !== null ? ` (${r.chaos.secondsLeft} s left)` : ''}...`);
   if (r.strategy === 'Canary') return waiting(`Waiting for rollout "${name}" to finish:${stepText(r)} (${r.canary.version}), ${updated} of ${want} replicas updated, ${available} available...`);
   if (r.strategy === 'BlueGreen') return waiting(`Waiting for rollout "${name}" to finish: ${r.canaryWeight >= 100 ? `traffic on ${r.canary.version}, old version scaling down` : `preview ${r.canary.version} coming up`}, ${available} of ${want} replicas available...`);
   return waiting(rollingLine(name, st, want));

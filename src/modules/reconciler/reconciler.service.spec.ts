@@ -11,6 +11,8 @@ import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
 import { ControllerStateEntity } from './controller-state.entity.js';
 import { ControllerStateRepository } from './controller-state.repository.js';
+import { Experiments } from '../chaos/experiments.js';
+import { RolloutChaos } from './rollout-chaos.js';
 import { ReconcilerService } from './reconciler.service.js';
 
 /**
@@ -70,7 +72,7 @@ describe(ReconcilerService.name, () => {
     const state = new ControllerStateRepository(store.ds.getRepository(ControllerStateEntity), store.clock, store.metrics);
     await state.onModuleInit();
     traffic = new RecordingTraffic();
-    sut = new ReconcilerService(specs, state, runtime, store.events, store.bus, store.metrics, traffic, traffic, store.clock, config, new SchedulerRegistry());
+    sut = new ReconcilerService(specs, state, runtime, store.events, store.bus, store.metrics, traffic, traffic, store.clock, config, new SchedulerRegistry(), new RolloutChaos(runtime, new Experiments(store.clock), store.clock));
     await sut.onApplicationBootstrap();
   });
 

@@ -10,7 +10,8 @@ import { ControllerStateRepository } from './controller-state.repository.js';
 import { effectiveReplicas, type AutoscaleState } from './controller-state.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { plan, type DesiredService, type PodAction } from './plan.js';
-import { command, startRollout, stepRollout, type RolloutCommand, type RolloutState } from './rollout.js';
+import { chaosFailed, chaosLost, chaosStarted, command, describeChaos, runChaos, startRollout, stepRollout, type ChaosAction, type RolloutCommand, type RolloutState } from './rollout.js';
+import { RolloutChaos } from './rollout-chaos.js';
 import { autoscale, emptyHpaState, type HpaState } from './autoscaler.js';
 import { TrafficRouting, TrafficStats } from '../gateway/traffic.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
@@ -63,6 +64,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GRID_CONFIG) private readonly config: GridConfig,
     private readonly scheduler: SchedulerRegistry,
+    private readonly chaos: RolloutChaos,
   ) {
     this.queue = new WorkQueue(
       (key) => this.process(key),
@@ -76,8 +78,9 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     for (const name of this.state.services()) if (!this.specs.get(name)) this.state.delete(name);
     for (const s of this.specs.list()) {
       const r = this.state.get(s.name).rollout;
-      // The gateway's ejection counters start from zero with this process: take a new baseline.
-      if (r && r.phase !== 'Completed') this.saveRollout(s.name, { ...r, analysis: { ...r.analysis, ejections: -1 } });
+      // The gateway's ejection counters start from zero with this process: take a new baseline. A chaos experiment
+      // asked for before the restart will get no answer now: chaosLost makes its step ask again.
+      if (r && r.phase !== 'Completed') this.saveRollout(s.name, chaosLost({ ...r, analysis: { ...r.analysis, ejections: -1 } }));
       else this.specs.pinRevisions(s.name, r ? [r.stable.revision, r.canary.revision] : []);
     }
     // Pods of a revision no longer kept (revisionHistoryLimit) have no template: they are stopped, not adopted.
@@ -243,6 +246,32 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.specs.pinRevisions(service, [rollout.stable.revision, rollout.canary.revision]);
   }
 
+  /** The current chaos step of a Canary rollout and what it waits for (GET /services/:name/rollout). */
+  chaosOf(rec: ServiceRecord) {
+    return describeChaos(this.rolloutOf(rec.name), rec.manifest.spec, this.runtime.list(rec.name), this.replicasOf(rec), this.clock.now());
+  }
+
+  /**
+   * Carries out a chaos step's experiment (asynchronously: reconcile never waits on I/O) and records the
+   * pods it hit in the rollout state, flushed at once: a restart must find the step in effect, not lost.
+   */
+  private startChaos(service: string, action: ChaosAction): void {
+    runChaos(this.chaos.portFor(service, action.step), action)
+      .then(async (ids) => {
+        const pods = ids.map((id) => ({ id, restarts: this.runtime.get(id)?.restarts ?? 0 }));
+        const r = chaosStarted(this.rolloutOf(service), action, pods, this.clock.now());
+        if (!r) return;
+        this.saveRollout(service, r.state);
+        this.events.record({ ...r.event, service });
+        await this.state.flush();
+      })
+      .catch((e: Error) => {
+        const next = chaosFailed(this.rolloutOf(service), action, e.message);
+        if (next) this.saveRollout(service, next);
+      })
+      .finally(() => this.enqueue(service));
+  }
+
   /** Operator command on a service's rollout (promote/abort/retry/pause/resume). */
   async command(service: string, cmd: RolloutCommand): Promise<{ message: string; rollout: RolloutState }> {
     const s = this.specs.require(service);
@@ -334,6 +363,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     }
     this.routing.setWeights(key, decision.weights);
     this.routing.setPreview(key, decision.preview);
+    if (decision.chaos) this.startChaos(key, decision.chaos);
 
     const target = this.templateOf(rec, decision.target.template.revision);
     if (!target) {

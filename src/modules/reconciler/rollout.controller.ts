@@ -20,7 +20,7 @@ export class RolloutController {
 
   @Get('services/:name/rollout')
   @ApiOperation({ summary: 'Rollout status: strategy, step, weights, analysis results so far, and history' })
-  @ApiOkResponse({ description: '{ service, strategy, phase, step, weights, stable, canary, analysis, history }' })
+  @ApiOkResponse({ description: '{ service, strategy, phase, step, chaos (the current chaos step: kind, phase, pods, waitingFor, secondsLeft), weights, stable, canary, analysis, history }' })
   @ApiNotFoundResponse({ description: 'no such service' })
   get(@Param('name') name: string) {
     const s = this.specs.require(requiredName(name, 'name'));
@@ -33,6 +33,8 @@ export class RolloutController {
       pauseReason: r?.pauseReason ?? null,
       // 1-based, as the events count steps; null outside a Canary rollout in progress.
       step: r && r.phase !== 'Completed' && r.strategy === 'Canary' ? { number: Math.min(r.stepIndex + 1, steps.length), of: steps.length, current: steps[r.stepIndex] ?? null } : null,
+      // A chaos step in progress: its experiment, the pods it hit, and what the rollout waits for.
+      chaos: this.reconciler.chaosOf(s),
       canaryWeight: r?.weight ?? 100,
       weights: this.routing.weightsOf(s.name) ?? null,
       stable: r?.stable ?? null,

@@ -1,7 +1,7 @@
 // Rollout strategies as one pure state machine (Rolling, BlueGreen, Canary), in the
 // manner of Argo Rollouts but fed by the gateway's own per-version numbers. No I/O:
 // the reconciler passes pods, stats and `now`, and applies what comes back.
-import type { AnalysisSpec, ServiceSpec } from '../specs/spec.types.js';
+import type { AnalysisSpec, ChaosFaults, ChaosStep, ServiceSpec } from '../specs/spec.types.js';
 import type { Pod } from '../runtime/pod.types.js';
 import { isAvailable } from './plan.js';
 
@@ -22,6 +22,45 @@ export interface AnalysisRun {
   result: 'Successful' | 'Failed' | 'Inconclusive';
   message: string;
 }
+
+/**
+ * A Canary chaos step in progress, persisted with the rollout so a Grid restart resumes it: asked for
+ * (requestedAt), then in effect (startedAt, with the pods it hit and their restart counts then).
+ */
+export interface ChaosStepState {
+  /** The stepIndex of the chaos step this belongs to. */
+  step: number;
+  kind: 'kill' | 'pause' | 'faults';
+  requestedAt: number;
+  /** When the experiment took effect: the recovery (or duration) clock starts here. */
+  startedAt?: number;
+  pods?: { id: string; restarts: number }[];
+  /** Why the experiment could not be carried out. */
+  error?: string;
+}
+
+/** What the machine asks the reconciler to do on the canary version only; `step` ties the answer back to the step. */
+export type ChaosAction =
+  | { kind: 'kill'; step: number; version: string; count: number }
+  | { kind: 'pause'; step: number; version: string; count: number; seconds: number }
+  | { kind: 'faults'; step: number; version: string; faults: ChaosFaults; seconds: number };
+
+/** How the reconciler carries out a ChaosAction (ChaosService underneath); each answers the pods it hit. */
+export interface ChaosPort {
+  kill(version: string, count: number): Promise<string[]>;
+  pause(version: string, count: number, seconds: number): Promise<string[]>;
+  faults(version: string, f: ChaosFaults, seconds: number): Promise<void>;
+}
+
+export async function runChaos(port: ChaosPort, a: ChaosAction): Promise<string[]> {
+  if (a.kind === 'kill') return port.kill(a.version, a.count);
+  if (a.kind === 'pause') return port.pause(a.version, a.count, a.seconds);
+  await port.faults(a.version, a.faults, a.seconds);
+  return [];
+}
+
+/** The port must answer within this; an answer lost (a restart in between) is asked again, see chaosLost. */
+export const CHAOS_START_TIMEOUT_MS = 30_000;
 
 export interface RolloutState {
   strategy: ServiceSpec['rollout']['strategy'];
@@ -47,6 +86,7 @@ export interface RolloutState {
   abort?: { at: number; reason: string; message: string };
   deadlineExceeded?: boolean;
   completedAt?: number;
+  chaos?: ChaosStepState;
 }
 
 export interface WindowNumbers {
@@ -97,6 +137,8 @@ export interface RolloutDecision {
   requeueAfterMs?: number;
   progressing?: { status: 'True' | 'False'; reason: string; message: string };
   degraded?: { status: 'True' | 'False'; reason: string; message: string };
+  /** Start this experiment now (the state already records that it was asked for). */
+  chaos?: ChaosAction;
 }
 
 const HISTORY = 20;
@@ -192,7 +234,8 @@ export function stepRollout(state: RolloutState, input: RolloutInput): RolloutDe
   // Paused, or waiting out a timer (a timed pause step; BlueGreen's autoPromotionSeconds/scaleDownDelaySeconds with green fully up), is not a stall.
   const steps = spec.rollout.steps;
   const timedWait =
-    (s.strategy === 'Canary' && !s.fullPromote && s.stepIndex < steps.length && 'pause' in steps[s.stepIndex]) ||
+    // A chaos step is bounded by its own recoverWithin / duration.
+    (s.strategy === 'Canary' && !s.fullPromote && s.stepIndex < steps.length && ('pause' in steps[s.stepIndex] || 'chaos' in steps[s.stepIndex])) ||
     (s.strategy === 'BlueGreen' && s.previewReadyAt !== undefined && canaryAvail >= replicas);
   if (s.phase === 'Paused' || timedWait) s.lastProgressAt = now;
   const deadlineMs = spec.rollout.progressDeadlineSeconds * 1000;
@@ -358,6 +401,8 @@ function canary(s: RolloutState, input: RolloutInput, d: RolloutDecision, canary
   const stableW = (w: number) => ({ [s.stable.version]: 100 - w, [s.canary.version]: w });
 
   if (s.fullPromote) s.stepIndex = steps.length;
+  // Promoted past a chaos step, or its answer came for a step that is over: it no longer holds anything.
+  if (s.chaos && s.chaos.step !== s.stepIndex) s.chaos = undefined;
   if (s.phase === 'Paused' && s.pauseReason === 'Manual') {
     if (s.stepIndex < steps.length) d.keep = [{ template: s.canary, replicas: canaryReplicas(replicas, s.weight) }];
     else {
@@ -416,6 +461,15 @@ function canary(s: RolloutState, input: RolloutInput, d: RolloutDecision, canary
     }
     d.keep = [{ template: s.canary, replicas: canaryReplicas(replicas, s.weight) }];
     d.weights = stableW(s.weight);
+    if ('chaos' in step) {
+      const passed = chaosStep(s, input, d, step.chaos, wake);
+      if (!passed) return d;
+      s.chaos = undefined;
+      s.stepIndex++;
+      s.stepStartedAt = now;
+      s.lastProgressAt = now;
+      continue;
+    }
     if (step.pause.duration === undefined || s.phase === 'Paused') {
       if (s.phase !== 'Paused') {
         s.phase = 'Paused';
@@ -434,6 +488,201 @@ function canary(s: RolloutState, input: RolloutInput, d: RolloutDecision, canary
     s.lastProgressAt = now;
   }
   return d;
+}
+
+const KIND_WORDS = { kill: 'killed', pause: 'paused', faults: 'faults' } as const;
+
+function chaosKind(c: ChaosStep): ChaosStepState['kind'] {
+  return 'kill' in c ? 'kill' : 'pause' in c ? 'pause' : 'faults';
+}
+
+function podList(ids: string[]): string {
+  return `pod${ids.length === 1 ? '' : 's'} ${ids.join(', ')}`;
+}
+
+function secs(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/**
+ * One Canary chaos step: ask for the experiment once the canary is at its size, wait for it to take
+ * effect, then hold until the canary recovered (or the faults ran their time). True once it passed;
+ * otherwise d says what to do (wait, start the experiment, or abort). Analysis keeps running around it.
+ */
+function chaosStep(s: RolloutState, input: RolloutInput, d: RolloutDecision, c: ChaosStep, wake: (ms: number) => void): boolean {
+  const { spec, replicas, now } = input;
+  const stepNo = s.stepIndex + 1;
+  const at = `step ${stepNo}`;
+  const want = canaryReplicas(replicas, s.weight);
+  const cur = s.chaos;
+  if (!cur) {
+    // Rehearse on a canary that is whole: a failure injected while it is still coming up proves nothing.
+    if (availableOf(input.pods, s.canary, spec.rollout.minReadySeconds, now) < want) return false;
+    const count = 'kill' in c ? c.kill : 'pause' in c ? c.pause : 0;
+    if (count > want) {
+      const msg = `chaos ${chaosKind(c)} ${count} at ${at}: the canary ${s.canary.version} has only ${want} pod${want === 1 ? '' : 's'} at weight ${s.weight}%`;
+      chaosResult(s, d, 'ChaosStepInvalid', msg, false);
+      abortNow(s, input, 'ChaosStepFailed', msg, d);
+      return false;
+    }
+    const action: ChaosAction =
+      'kill' in c
+        ? { kind: 'kill', step: s.stepIndex, version: s.canary.version, count: c.kill }
+        : 'pause' in c
+          ? { kind: 'pause', step: s.stepIndex, version: s.canary.version, count: c.pause, seconds: c.seconds }
+          : { kind: 'faults', step: s.stepIndex, version: s.canary.version, faults: c.faults, seconds: c.duration };
+    s.chaos = { step: s.stepIndex, kind: action.kind, requestedAt: now };
+    d.chaos = action;
+    wake(CHAOS_START_TIMEOUT_MS);
+    return false;
+  }
+  if (cur.error !== undefined || (cur.startedAt === undefined && now - cur.requestedAt >= CHAOS_START_TIMEOUT_MS)) {
+    const msg = `chaos ${cur.kind} at ${at} could not be carried out: ${cur.error ?? `no answer within ${CHAOS_START_TIMEOUT_MS / 1000} s`}`;
+    chaosResult(s, d, 'ChaosStepFailed', msg, false);
+    abortNow(s, input, 'ChaosStepFailed', msg, d);
+    return false;
+  }
+  if (cur.startedAt === undefined) {
+    wake(cur.requestedAt + CHAOS_START_TIMEOUT_MS - now);
+    return false;
+  }
+  const elapsed = now - cur.startedAt;
+  if ('faults' in c) {
+    const due = cur.startedAt + c.duration * 1000;
+    if (now < due) {
+      wake(due - now);
+      return false;
+    }
+    chaosResult(s, d, 'ChaosStepPassed', `canary ${s.canary.version} went through ${c.duration} s of injected faults at ${at} within its analysis thresholds`, true);
+    return true;
+  }
+  const ids = (cur.pods ?? []).map((p) => p.id);
+  const what = `canary ${podList(ids)} ${KIND_WORDS[cur.kind]}${'pause' in c ? ` ${c.seconds} s` : ''}`;
+  if ('pause' in c && !spec.livenessProbe) {
+    const msg = `${what} was not restarted: no liveness probe`;
+    chaosResult(s, d, 'ChaosNotRecovered', msg, false);
+    abortNow(s, input, 'ChaosNotRecovered', msg, d);
+    return false;
+  }
+  const r = recovery(s.canary, input.pods, spec.rollout.minReadySeconds, now, cur, want);
+  if (r.recovered) {
+    const how = cur.kind === 'kill' ? `replaced by a Ready pod` : `restarted by its liveness probe and Ready again`;
+    chaosResult(s, d, 'ChaosStepPassed', `${what} at ${at} was ${how} in ${secs(elapsed)} (${r.ready}/${want} Ready)`, true);
+    return true;
+  }
+  const deadline = cur.startedAt + c.recoverWithin * 1000;
+  if (now < deadline) {
+    wake(deadline - now);
+    return false;
+  }
+  const msg =
+    cur.kind === 'kill'
+      ? `${what} at ${at} was not replaced by a Ready pod within ${c.recoverWithin} s (${r.ready}/${want} Ready)`
+      : `${what} at ${at} was not restarted by its liveness probe and Ready within ${c.recoverWithin} s (${r.ready}/${want} Ready)`;
+  chaosResult(s, d, 'ChaosNotRecovered', msg, false);
+  abortNow(s, input, 'ChaosNotRecovered', msg, d);
+  return false;
+}
+
+/**
+ * Recovered: every pod hit is gone (kill) or has restarted since (pause) — a paused pod replaced
+ * outright counts too — and the canary has its `want` available pods, none of them one still down.
+ */
+function recovery(canary: TemplateRef, pods: Pod[], minReady: number, now: number, cur: ChaosStepState, want: number): { recovered: boolean; ready: number } {
+  const hit = new Map((cur.pods ?? []).map((p) => [p.id, p.restarts]));
+  let ready = 0;
+  let pending = false;
+  for (const p of pods) {
+    if (p.templateHash !== canary.templateHash || p.phase === 'Terminating') continue;
+    const before = hit.get(p.id);
+    const back = before === undefined || (cur.kind === 'pause' && p.restarts > before);
+    if (!back) pending = true;
+    else if (isAvailable(p, minReady, now)) ready++;
+  }
+  return { recovered: !pending && ready >= want, ready };
+}
+
+function chaosResult(s: RolloutState, d: RolloutDecision, reason: string, message: string, passed: boolean): void {
+  d.events.push({
+    type: 'rollout.chaos',
+    reason,
+    message,
+    explain: passed
+      ? `The canary ${s.canary.version} survived the rehearsed failure, so the rollout goes on to its next step`
+      : `The canary ${s.canary.version} did not get through the rehearsed failure, so it is not promoted: the rollout is aborted and ${s.stable.version} takes all traffic`,
+  });
+}
+
+/** An answer counts only for the step that asked and still waits for it (not one promoted past, retried or aborted). */
+function answerable(state: RolloutState | undefined, a: ChaosAction): state is RolloutState & { chaos: ChaosStepState } {
+  return state !== undefined && state.phase === 'Progressing' && state.stepIndex === a.step && state.chaos?.step === a.step && state.chaos.startedAt === undefined && state.chaos.error === undefined;
+}
+
+/** The port answered: the experiment is in effect on these pods (with their restart counts now). Undefined when the step is over already. */
+export function chaosStarted(state: RolloutState | undefined, a: ChaosAction, pods: { id: string; restarts: number }[], now: number): { state: RolloutState; event: RolloutEvent } | undefined {
+  if (!answerable(state, a)) return undefined;
+  const ids = pods.map((p) => p.id);
+  const target = ids.length > 0 ? `canary ${podList(ids)}` : `canary ${a.version}`;
+  const what =
+    a.kind === 'kill'
+      ? `killed ${target}`
+      : a.kind === 'pause'
+        ? `paused ${target} for ${a.seconds} s`
+        : `injecting faults into ${a.version}'s requests for ${a.seconds} s (${faultWords(a.faults)})`;
+  const waits =
+    a.kind === 'kill'
+      ? 'The rollout holds until a replacement is Ready'
+      : a.kind === 'pause'
+        ? 'The rollout holds until its liveness probe restarts it and it is Ready again'
+        : 'Analysis judges the requests that were not faulted; the rollout goes on when the faults end';
+  return {
+    state: { ...state, chaos: { ...state.chaos, startedAt: now, pods } },
+    event: { type: 'rollout.chaos', reason: 'ChaosStepStarted', message: `step ${a.step + 1}: ${what}`, explain: `A chaos step rehearses a failure on the canary before it is promoted. ${waits}` },
+  };
+}
+
+/** The port refused or failed; the next pass aborts with this. */
+export function chaosFailed(state: RolloutState | undefined, a: ChaosAction, error: string): RolloutState | undefined {
+  if (!answerable(state, a)) return undefined;
+  return { ...state, chaos: { ...state.chaos, error } };
+}
+
+/**
+ * After a restart: an experiment asked for but never answered may or may not have happened, and
+ * no answer will come; forgetting the request makes the step ask again, so it is rehearsed, never skipped.
+ * One already in effect keeps its pods and its clock.
+ */
+export function chaosLost(state: RolloutState): RolloutState {
+  const c = state.chaos;
+  if (!c || c.startedAt !== undefined || c.error !== undefined) return state;
+  return { ...state, chaos: undefined };
+}
+
+function faultWords(f: ChaosFaults): string {
+  const parts: string[] = [];
+  if (f.delayPercent > 0 && f.delayMs > 0) parts.push(`${f.delayMs} ms delay on ${f.delayPercent}%`);
+  if (f.abortPercent > 0) parts.push(`${f.abortStatus} on ${f.abortPercent}%`);
+  return parts.join(', ');
+}
+
+/** The current chaos step as GET /services/:name/rollout shows it, with what it waits for. */
+export function describeChaos(state: RolloutState | undefined, spec: ServiceSpec, pods: Pod[], replicas: number, now: number): { step: number; kind: string; phase: 'Requested' | 'Running'; pods: string[]; waitingFor: string; secondsLeft: number | null } | null {
+  if (!state || state.strategy !== 'Canary' || state.phase === 'Completed' || state.phase === 'Aborted') return null;
+  const step = spec.rollout.steps[state.stepIndex];
+  if (!step || !('chaos' in step)) return null;
+  const c = step.chaos;
+  const cur = state.chaos?.step === state.stepIndex ? state.chaos : undefined;
+  const want = canaryReplicas(replicas, state.weight);
+  const base = { step: state.stepIndex + 1, kind: chaosKind(c) };
+  if (!cur) return { ...base, phase: 'Requested', pods: [], waitingFor: `the canary to have ${want} available pod${want === 1 ? '' : 's'} before the experiment starts`, secondsLeft: null };
+  if (cur.startedAt === undefined) return { ...base, phase: 'Requested', pods: [], waitingFor: 'the experiment to take effect', secondsLeft: Math.max(0, Math.ceil((cur.requestedAt + CHAOS_START_TIMEOUT_MS - now) / 1000)) };
+  const ids = (cur.pods ?? []).map((p) => p.id);
+  const endsAt = cur.startedAt + ('faults' in c ? c.duration : c.recoverWithin) * 1000;
+  const secondsLeft = Math.max(0, Math.ceil((endsAt - now) / 1000));
+  if ('faults' in c) return { ...base, phase: 'Running', pods: ids, waitingFor: `the faults to end (${faultWords(c.faults)}) while analysis keeps judging the other requests`, secondsLeft };
+  const r = recovery(state.canary, pods, spec.rollout.minReadySeconds, now, cur, want);
+  const what = 'kill' in c ? `a Ready replacement for killed ${podList(ids)}` : `${podList(ids)} to be restarted by its liveness probe and Ready`;
+  return { ...base, phase: 'Running', pods: ids, waitingFor: `${what} (${r.ready}/${want} Ready)`, secondsLeft };
 }
 
 export type RolloutCommand = 'promote' | 'promoteFull' | 'abort' | 'retry' | 'pause' | 'resume';
@@ -466,7 +715,7 @@ export function command(state: RolloutState | undefined, cmd: RolloutCommand, no
     case 'retry':
       if (s.phase !== 'Aborted') return { error: `only an aborted rollout can be retried (it is ${s.phase})` };
       return {
-        state: { ...s, phase: 'Progressing', pauseReason: undefined, abort: undefined, stepIndex: 0, weight: 0, fullPromote: undefined, promotedAt: undefined, previewReadyAt: undefined, deadlineExceeded: undefined, stepStartedAt: now, startedAt: now, lastProgressAt: now, progressMark: 0, analysis: { lastAt: now, failures: 0, ejections: s.analysis.ejections, runs: [] } },
+        state: { ...s, phase: 'Progressing', pauseReason: undefined, abort: undefined, chaos: undefined, stepIndex: 0, weight: 0, fullPromote: undefined, promotedAt: undefined, previewReadyAt: undefined, deadlineExceeded: undefined, stepStartedAt: now, startedAt: now, lastProgressAt: now, progressMark: 0, analysis: { lastAt: now, failures: 0, ejections: s.analysis.ejections, runs: [] } },
         message: `retrying the rollout of ${s.canary.version} from the first step`,
       };
     case 'pause':

@@ -8,7 +8,7 @@ describe('examples/', () => {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
 
   it('has the seed examples and the demos', () => {
-    expect(files).toEqual(expect.arrayContaining(['api-v1.yaml', 'api-v2.yaml', 'api-canary.yaml', 'demo.yaml', 'shop.yaml', 'canary-demo.yaml']));
+    expect(files).toEqual(expect.arrayContaining(['api-v1.yaml', 'api-v2.yaml', 'api-canary.yaml', 'demo.yaml', 'shop.yaml', 'canary-demo.yaml', 'canary-chaos.yaml']));
   });
 
   it.each(files)('%s applies as written', (f) => {

@@ -450,9 +450,23 @@ describe('parseManifests', () => {
         'step with both setWeight and pause',
         (m) => canary(m, [{ setWeight: 25, pause: {} }]),
         'spec.rollout.steps[0]',
-        'must have exactly one of setWeight or pause',
+        'must have exactly one of setWeight, pause or chaos',
       ],
-      ['empty step', (m) => canary(m, [{}]), 'spec.rollout.steps[0]', 'must have exactly one of setWeight or pause'],
+      ['empty step', (m) => canary(m, [{}]), 'spec.rollout.steps[0]', 'must have exactly one of setWeight, pause or chaos'],
+      ['chaos with kill and pause', (m) => canary(m, [{ chaos: { kill: 1, pause: 1, seconds: 5 } }]), 'spec.rollout.steps[0].chaos', 'must have exactly one of kill, pause or faults (got kill and pause)'],
+      ['chaos with nothing', (m) => canary(m, [{ chaos: {} }]), 'spec.rollout.steps[0].chaos', 'must have exactly one of kill, pause or faults (got none)'],
+      ['chaos: null', (m) => canary(m, [{ chaos: null }]), 'spec.rollout.steps[0].chaos', 'must be a mapping with one of kill, pause or faults'],
+      ['chaos kill 0', (m) => canary(m, [{ chaos: { kill: 0 } }]), 'spec.rollout.steps[0].chaos.kill', 'must be an integer 1..1000 (got 0)'],
+      ['chaos kill with seconds', (m) => canary(m, [{ chaos: { kill: 1, seconds: 5 } }]), 'spec.rollout.steps[0].chaos.seconds', 'only a pause experiment has seconds'],
+      ['chaos pause without seconds', (m) => canary(m, [{ chaos: { pause: 1 } }]), 'spec.rollout.steps[0].chaos.seconds', 'is required with pause'],
+      ['chaos pause 2h', (m) => canary(m, [{ chaos: { pause: 1, seconds: '2h' } }]), 'spec.rollout.steps[0].chaos.seconds', 'at most 3600s'],
+      ['chaos recoverWithin 0', (m) => canary(m, [{ chaos: { kill: 1, recoverWithin: 0 } }]), 'spec.rollout.steps[0].chaos.recoverWithin', 'greater than 0'],
+      ['chaos faults without duration', (m) => canary(m, [{ chaos: { faults: { abortPercent: 10 } } }]), 'spec.rollout.steps[0].chaos.duration', 'is required with faults'],
+      ['chaos faults with recoverWithin', (m) => canary(m, [{ chaos: { faults: { abortPercent: 10 }, duration: '30s', recoverWithin: '10s' } }]), 'spec.rollout.steps[0].chaos.recoverWithin', 'only kill and pause'],
+      ['chaos faults that inject nothing', (m) => canary(m, [{ chaos: { faults: { delayMs: 200 }, duration: '30s' } }]), 'spec.rollout.steps[0].chaos.faults', 'injects nothing'],
+      ['chaos faults delayPercent 150', (m) => canary(m, [{ chaos: { faults: { delayMs: 200, delayPercent: 150 }, duration: '30s' } }]), 'spec.rollout.steps[0].chaos.faults.delayPercent', 'must be a number 0..100 (got 150)'],
+      ['chaos faults abortStatus 200', (m) => canary(m, [{ chaos: { faults: { abortPercent: 5, abortStatus: 200 }, duration: '30s' } }]), 'spec.rollout.steps[0].chaos.faults.abortStatus', 'must be an integer 400..599 (got 200)'],
+      ['chaos unknown field', (m) => canary(m, [{ chaos: { kill: 1, signal: 'KILL' } }]), 'spec.rollout.steps[0].chaos.signal', 'unknown field'],
       ['step as a string', (m) => canary(m, ['pause']), 'spec.rollout.steps[0]', 'must be a mapping (got string "pause")'],
       [
         'setWeight 101',
@@ -822,6 +836,19 @@ describe('parseManifests', () => {
       const sut = specOf((m) => canary(m, [{ pause: { duration } }]));
 
       expect(sut.rollout.steps).toEqual([{ pause: { duration: seconds } }]);
+    });
+
+    it('reads chaos steps with their defaults (recoverWithin 60 s, abortStatus 503)', () => {
+      const sut = specOf((m) =>
+        canary(m, [{ setWeight: 20 }, { chaos: { kill: 1 } }, { chaos: { pause: 1, seconds: '10s', recoverWithin: '2m' } }, { chaos: { faults: { delayMs: 200, delayPercent: 50 }, duration: '30s' } }]),
+      );
+
+      expect(sut.rollout.steps).toEqual([
+        { setWeight: 20 },
+        { chaos: { kill: 1, recoverWithin: 60 } },
+        { chaos: { pause: 1, seconds: 10, recoverWithin: 120 } },
+        { chaos: { faults: { delayMs: 200, delayPercent: 50, abortPercent: 0, abortStatus: 503 }, duration: 30 } },
+      ]);
     });
 
     it.each([

@@ -9,6 +9,8 @@ import type {
   AnalysisSpec,
   AutoscaleSpec,
   CanaryStep,
+  ChaosFaults,
+  ChaosStep,
   Dependency,
   DependencyCondition,
   EnvVar,
@@ -79,6 +81,8 @@ const DURATION_UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, 
 // Upper bounds the brief leaves open; they keep timers below setTimeout's
 // 2^31 ms limit and reject values that can only be typos.
 const MAX_PAUSE_SECONDS = 86_400;
+/** A chaos experiment's length and recovery bound: an hour, as the faults API's own limit. */
+const MAX_CHAOS_SECONDS = 3600;
 const MAX_LONG_SECONDS = 86_400;
 
 // execve(2) on Linux refuses (E2BIG) one argv/envp string longer than MAX_ARG_STRLEN
@@ -1140,12 +1144,17 @@ function readSteps(errors: Errors, r: Fields, strategy: RolloutStrategy): Canary
   if (!items) return [];
   const steps: CanaryStep[] = [];
   items.forEach((item, i) => {
-    const step = fieldsAt(errors, join(r.at('steps'), i), item, ['setWeight', 'pause']);
+    const step = fieldsAt(errors, join(r.at('steps'), i), item, ['setWeight', 'pause', 'chaos']);
     if (!step) return;
-    const hasWeight = Object.hasOwn(item as Obj, 'setWeight');
-    const hasPause = Object.hasOwn(item as Obj, 'pause');
-    if (hasWeight === hasPause) {
-      errors.add(step.path, `must have exactly one of setWeight or pause`);
+    const kinds = ['setWeight', 'pause', 'chaos'].filter((k) => Object.hasOwn(item as Obj, k));
+    if (kinds.length !== 1) {
+      errors.add(step.path, `must have exactly one of setWeight, pause or chaos`);
+      return;
+    }
+    const hasWeight = kinds[0] === 'setWeight';
+    if (kinds[0] === 'chaos') {
+      const chaos = readChaosStep(errors, step);
+      if (chaos) steps.push({ chaos });
       return;
     }
     if (hasWeight) {
@@ -1170,6 +1179,54 @@ function readSteps(errors: Errors, r: Fields, strategy: RolloutStrategy): Canary
     if (seconds !== undefined) steps.push({ pause: { duration: seconds } });
   });
   return steps;
+}
+
+/**
+ * `chaos: {kill: 1}`, `{pause: 1, seconds: 10}` or `{faults: {...}, duration: 30s}`. Whether the canary has
+ * that many pods depends on the replicas at the time, so the count is checked when the step runs.
+ */
+function readChaosStep(errors: Errors, step: Fields): ChaosStep | undefined {
+  const c = step.map('chaos', ['kill', 'pause', 'seconds', 'faults', 'duration', 'recoverWithin']);
+  if (!c) {
+    if (isAbsent(step.raw('chaos'))) step.fail('chaos', 'must be a mapping with one of kill, pause or faults');
+    return undefined;
+  }
+  const kinds = (['kill', 'pause', 'faults'] as const).filter((k) => c.has(k));
+  if (kinds.length !== 1) {
+    errors.add(c.path, `must have exactly one of kill, pause or faults (got ${kinds.length === 0 ? 'none' : kinds.join(' and ')})`);
+    return undefined;
+  }
+  const kind = kinds[0];
+  if (kind !== 'pause' && c.has('seconds')) c.fail('seconds', 'only a pause experiment has seconds');
+  if (kind !== 'faults' && c.has('duration')) c.fail('duration', 'only a faults experiment has a duration (kill and pause end when the canary recovers)');
+  // Faults take effect and lift on their own; nothing has to recover from them.
+  if (kind === 'faults' && c.has('recoverWithin')) c.fail('recoverWithin', 'only kill and pause experiments wait for the canary to recover');
+  const recoverWithin = duration(c, 'recoverWithin', MAX_CHAOS_SECONDS, false) ?? 60;
+  if (kind === 'kill') {
+    const kill = c.int('kill', 1, 1000);
+    return kill === undefined ? undefined : { kill, recoverWithin };
+  }
+  if (kind === 'pause') {
+    const pause = c.int('pause', 1, 1000);
+    if (!c.required('seconds', 'is required with pause: how long the pod stays stopped')) return undefined;
+    const seconds = duration(c, 'seconds', MAX_CHAOS_SECONDS, false);
+    return pause === undefined || seconds === undefined ? undefined : { pause, seconds, recoverWithin };
+  }
+  const f = c.map('faults', ['delayMs', 'delayPercent', 'abortPercent', 'abortStatus']);
+  if (!c.required('duration', 'is required with faults: how long they are injected')) return undefined;
+  const seconds = duration(c, 'duration', MAX_CHAOS_SECONDS, false);
+  if (!f) return undefined;
+  const faults: ChaosFaults = {
+    delayMs: f.int('delayMs', 0, 60_000) ?? 0,
+    delayPercent: f.num('delayPercent', 0, 100) ?? 0,
+    abortPercent: f.num('abortPercent', 0, 100) ?? 0,
+    abortStatus: f.int('abortStatus', 400, 599) ?? 503,
+  };
+  if (faults.abortPercent === 0 && (faults.delayPercent === 0 || faults.delayMs === 0)) {
+    errors.add(f.path, 'injects nothing: set abortPercent, or delayMs with delayPercent');
+    return undefined;
+  }
+  return seconds === undefined ? undefined : { faults, duration: seconds };
 }
 
 function readAnalysis(r: Fields): AnalysisSpec | undefined {

@@ -41,9 +41,24 @@ export interface AutoscaleSpec {
 
 export type RolloutStrategy = 'Rolling' | 'BlueGreen' | 'Canary';
 
+/** Gateway faults a chaos step injects on the canary's requests (as Envoy's fault filter). */
+export interface ChaosFaults {
+  delayMs: number; // default 0
+  delayPercent: number; // default 0
+  abortPercent: number; // default 0
+  abortStatus: number; // default 503
+}
+
+/** A rehearsed failure on the canary only; kill and pause wait up to recoverWithin seconds (default 60) for it to recover. */
+export type ChaosStep =
+  | { kill: number; recoverWithin: number }
+  | { pause: number; seconds: number; recoverWithin: number }
+  | { faults: ChaosFaults; duration: number }; // duration in seconds
+
 export type CanaryStep =
   | { setWeight: number }
-  | { pause: { duration?: number } }; // duration in seconds; absent = wait for promote
+  | { pause: { duration?: number } } // duration in seconds; absent = wait for promote
+  | { chaos: ChaosStep };
 
 export interface AnalysisSpec {
   intervalSeconds: number; // default 10

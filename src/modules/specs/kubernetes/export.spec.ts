@@ -166,6 +166,13 @@ describe(exportManifests.name, () => {
     expect(r.warnings).toEqual(expect.arrayContaining([expect.stringContaining('minRequests (20)'), expect.stringContaining('traffic router'), expect.stringContaining("point its queries at your ingress's or mesh's request metrics")]));
   });
 
+  it('Canary: chaos steps are left out of the Argo steps, with a warning', () => {
+    const r = sut([manifest('api', {}, { strategy: 'Canary', steps: [{ setWeight: 25 }, { chaos: { kill: 1, recoverWithin: 60 } }, { pause: {} }] })]);
+
+    expect(find(r.objects, 'Rollout', 'api').spec.strategy.canary.steps).toEqual([{ setWeight: 25 }, { pause: {} }]);
+    expect(r.warnings).toEqual(expect.arrayContaining([expect.stringContaining('api: 1 chaos step(s) of spec.rollout.steps are not exported')]));
+  });
+
   it("warns when a spec uses what Grid gives its pods (GRID_URL's gateway) and a cluster does not", () => {
     const r = sut([manifest('front', { env: [{ name: 'API', value: '$(GRID_URL)/gateway/api' }] }), manifest('plain')]);
     expect(r.warnings.filter((w) => w.includes('GRID_URL'))).toEqual([expect.stringMatching(/^front: uses GRID_URL, which Grid gives its pods and a cluster does not/)]);

@@ -211,6 +211,8 @@ function warnService(m: ServiceManifest, out: ExportResult): void {
     }
     else out.warnings.push(`${name}: spec.rollout.analysis is not exported for the ${spec.rollout.strategy} strategy (Grid analyses only Canary steps)`);
   }
+  const chaosSteps = spec.rollout.steps.filter((s) => 'chaos' in s).length;
+  if (chaosSteps > 0) out.warnings.push(`${name}: ${chaosSteps} chaos step(s) of spec.rollout.steps are not exported: Argo Rollouts has no step that injects failure into the canary (a Chaos Mesh or Litmus experiment run from an analysis job comes closest)`);
   if (spec.rollout.strategy === 'Canary') out.warnings.push(`${name}: Argo Rollouts without a traffic router approximates the canary weights by pod counts; Grid's gateway splits requests exactly`);
   if (spec.runtime === 'process') {
     if (spec.workingDir) out.warnings.push(`${name}: spec.workingDir (${spec.workingDir}) is a directory of Grid's machine and is not exported; the image's WORKDIR applies`);
@@ -309,7 +311,8 @@ function argoStrategy(name: string, spec: ServiceSpec): Record<string, unknown> 
       },
     };
   }
-  const steps = r.steps.map((s) => ('setWeight' in s ? { setWeight: s.setWeight } : { pause: s.pause.duration !== undefined ? { duration: `${s.pause.duration}s` } : {} }));
+  // Chaos steps have no Argo equivalent (warned in warnService): the rollout there skips them.
+  const steps = r.steps.flatMap((s): ({ setWeight: number } | { pause: { duration?: string } })[] => ('setWeight' in s ? [{ setWeight: s.setWeight }] : 'pause' in s ? [{ pause: s.pause.duration !== undefined ? { duration: `${s.pause.duration}s` } : {} }] : []));
   return {
     canary: {
       maxSurge: r.maxSurge,

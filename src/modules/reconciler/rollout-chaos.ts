@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
+import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
+import { Experiments } from '../chaos/experiments.js';
+import { RuntimeService } from '../runtime/runtime.service.js';
+import type { ChaosPort } from './rollout.js';
+
+/**
+ * The rollout's chaos step carried out through the chaos module: the pure machine decides, this
+ * acts on the canary version's pods and registers each experiment with Experiments (the one owner
+ * of "what chaos is running"), marked as started by a rollout.
+ */
+@Injectable()
+export class RolloutChaos {
+  constructor(
+    private readonly runtime: RuntimeService,
+    private readonly experiments: Experiments,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  portFor(service: string, step: number): ChaosPort {
+    return {
+      kill: (version, count) => this.kill(service, version, count, step),
+      // Wired by the lead once ChaosService.pause / startFaults (the pause and faults branches) are merged.
+      pause: () => Promise.reject(new GridException(GridErrorCode.Unavailable, `chaos pause in a rollout step is not wired yet in this build`)),
+      faults: () => Promise.reject(new GridException(GridErrorCode.Unavailable, `chaos faults in a rollout step are not wired yet in this build`)),
+    };
+  }
+
+  /** Kills `count` Ready pods of one version, oldest first, the way ChaosService.killPod does (runtime.kill: no drain, no grace). */
+  private async kill(service: string, version: string, count: number, step: number): Promise<string[]> {
+    const ready = this.runtime
+      .list(service)
+      .filter((p) => p.version === version && p.ready && p.phase !== 'Terminating')
+      .sort((a, b) => a.createdAt - b.createdAt);
+    if (ready.length < count) throw GridException.invalid('chaos.kill', `asks for ${count} Ready ${version} pods of ${service}, ${ready.length} are Ready`);
+    const ids = ready.slice(0, count).map((p) => p.id);
+    await Promise.all(ids.map((id) => this.runtime.kill(id, `Pod ${id} was killed by chaos step ${step + 1} of ${service}'s rollout: the canary must replace it with a Ready pod before it is promoted`)));
+    const now = this.clock.now();
+    // Every experiment goes through the registry; a kill is over as soon as it is done.
+    this.experiments.add({ kind: 'kill', service, version, pods: ids, params: { count }, endsAt: now, origin: 'rollout' }, () => undefined);
+    return ids;
+  }
+}
