@@ -26,7 +26,8 @@ export function seedArgv(argv: string[]): string[] {
   // The first operand names the command; every global option but --version/--help takes a value.
   let at = 2;
   while (at < argv.length && argv[at].startsWith('-')) at += argv[at].includes('=') || ['--version', '-h', '--help'].includes(argv[at]) ? 1 : 2;
-  if (argv[at] !== 'register') return argv;
+  // After register and chaos (a version of the service, as in `chaos faults api --version v2`), --version is not gridctl's own.
+  if (argv[at] !== 'register' && argv[at] !== 'chaos') return argv;
   return argv.map((a, i) => (i <= at ? a : a === '--version' ? '--service-version' : a.startsWith('--version=') ? `--service-version=${a.slice(10)}` : a));
 }
 
@@ -62,10 +63,43 @@ export function registerOps(program: Command): void {
     ],
   );
 
-  const chaos = examples(program.command('chaos').description('Break things on purpose: kill pods, or flip a demo-service pod\'s chaos toggles'), [
+  const chaos = examples(program.command('chaos').description('Break things on purpose: kill pods, inject faults at the gateway, or flip a demo-service pod\'s chaos toggles'), [
     'gridctl chaos kill web --count 2',
+    'gridctl chaos faults web --abort-percent 25 --duration 2m',
     'gridctl chaos crash web-8411u',
   ]);
+  examples(
+    chaos
+      .command('faults')
+      .description("Inject faults at the gateway into SERVICE's requests (any runtime): abort a share with a status, delay a share; ends on its own after --duration")
+      .argument('<service>', 'the service whose requests to fault')
+      .option('--service-version <v>', "only requests picked to this version's pods (a canary's); --version after chaos means the same")
+      .option('--abort-percent <n>', 'share of requests the gateway answers itself, 0..100')
+      .option('--abort-status <code>', 'their status, 400..599 (default 503)')
+      .option('--delay-ms <ms>', 'how long delayed requests are held, 1..60000')
+      .option('--delay-percent <n>', 'share of requests delayed, 0..100')
+      .option('--duration <d>', 'how long the experiment runs, 1s..1h (default 60s)')
+      .option('-o, --output <format>', 'json|yaml')
+      .action(online(async (ctx, service: string) => (await impl()).chaosFaultsCommand(ctx, service))),
+    ['gridctl chaos faults api --abort-percent 25 --abort-status 503', 'gridctl chaos faults api --version v2 --delay-ms 200 --delay-percent 50 --duration 30s'],
+  );
+  examples(
+    chaos
+      .command('experiments')
+      .description('Running chaos experiments (faults, paused pods, …) with their time left')
+      .option('-o, --output <format>', 'json|yaml')
+      .action(online(async (ctx) => (await impl()).chaosExperimentsCommand(ctx))),
+    ['gridctl chaos experiments', 'gridctl chaos experiments -o json'],
+  );
+  examples(
+    chaos
+      .command('stop')
+      .description('End a running chaos experiment now (faults lifted, paused pods resumed)')
+      .argument('<id>', 'experiment id, as `gridctl chaos experiments` lists it')
+      .option('-o, --output <format>', 'json|yaml')
+      .action(online(async (ctx, id: string) => (await impl()).chaosStopCommand(ctx, id))),
+    ['gridctl chaos stop faults-1a2b3c4d'],
+  );
   examples(
     chaos
       .command('kill')

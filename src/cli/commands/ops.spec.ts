@@ -1,5 +1,5 @@
 import { seedArgv } from './ops.cmd.js';
-import { alertsUnknown, auditRows, chaosKillCommand, podRefusal, sinceParam, switchLine, toggleLine, toggleQuery } from './ops.js';
+import { alertsUnknown, auditRows, chaosKillCommand, experimentDetails, faultsBody, podRefusal, sinceParam, switchLine, toggleLine, toggleQuery } from './ops.js';
 import { actionLine, historyRows, parseDuration, unknownSubcommand } from './rollout.js';
 import type { Ctx } from '../run.js';
 
@@ -13,6 +13,7 @@ describe(seedArgv.name, () => {
     [['--version'], ['--version']],
     [['get', 'register', '--version'], ['get', 'register', '--version']],
     [['rollout', '--service', 'x', '--to-version', 'v2'], ['rollout', '--service', 'x', '--to-version', 'v2']],
+    [['chaos', 'faults', 'api', '--version', 'v2'], ['chaos', 'faults', 'api', '--service-version', 'v2']],
   ])('%j', (args, want) => {
     expect(sut([...n, ...args])).toEqual([...n, ...want]);
   });
@@ -175,4 +176,24 @@ describe(historyRows.name, () => {
       ['2', 'v2', '*', ''],
     ]);
   });
+});
+
+describe(faultsBody.name, () => {
+  const sut = faultsBody;
+
+  it.each<[Record<string, unknown>, Record<string, unknown>]>([
+    [{ abortPercent: '25', abortStatus: '503' }, { service: 'api', abortPercent: 25, abortStatus: 503 }],
+    [{ serviceVersion: 'v2', delayMs: '200', delayPercent: '12.5', duration: '2m' }, { service: 'api', version: 'v2', delayMs: 200, delayPercent: 12.5, durationSeconds: 120 }],
+    [{ abortPercent: 'lots', duration: '30' }, { service: 'api', abortPercent: 'lots', durationSeconds: 30 }],
+  ])('%j', (opts, want) => expect(sut('api', opts)).toEqual(want));
+
+  it.each(['1500ms', '2h', '0s', 'soon'])('refuses --duration %s', (d) => expect(() => sut('api', { abortPercent: '5', duration: d })).toThrow('--duration'));
+});
+
+describe(experimentDetails.name, () => {
+  it.each<[Parameters<typeof experimentDetails>[0], string]>([
+    [{ kind: 'faults', params: { abortPercent: 25, abortStatus: 503, delayMs: 0, delayPercent: 0 } }, 'abort 25% with 503'],
+    [{ kind: 'faults', params: { abortPercent: 0, abortStatus: 503, delayMs: 200, delayPercent: 50 } }, 'delay 50% by 200ms'],
+    [{ kind: 'pause', params: { seconds: 10 }, pods: ['api-1', 'api-2'] }, 'pods api-1,api-2'],
+  ])('%j', (e, want) => expect(experimentDetails(e)).toBe(want));
 });

@@ -3,6 +3,7 @@ import type { Ctx } from '../run.js';
 import { ApiError, CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
 import { ageSince, paint, parseOutput, printData, table } from '../output.js';
 import { registerSpec, type ServiceManifest } from './dsr.js';
+import { parseDuration } from './rollout.js';
 import type { AuditEntry } from '../../common/api/types.js';
 
 export function intFlag(raw: unknown, flag: string, min: number, max: number): number {
@@ -169,6 +170,92 @@ export async function chaosToggleCommand(ctx: Ctx, toggle: string, pod: string):
   else if (ok) ctx.out.write(`${line}\n`);
   if (!ok) ctx.err.write(`${paint(line, 'red', ctx.color)}\n`);
   return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+/** POST /chaos/faults fields and the flags that set them: a 400 naming a field is reported with its flag. */
+const FAULT_FLAGS: Array<[field: string, opt: string, flag: string]> = [
+  ['abortPercent', 'abortPercent', '--abort-percent'],
+  ['abortStatus', 'abortStatus', '--abort-status'],
+  ['delayMs', 'delayMs', '--delay-ms'],
+  ['delayPercent', 'delayPercent', '--delay-percent'],
+  ['version', 'serviceVersion', '--version'],
+];
+
+interface ExperimentRow {
+  id: string;
+  kind: string;
+  service: string;
+  version?: string;
+  pods?: string[];
+  params: Record<string, number | string>;
+  secondsLeft: number;
+  origin: string;
+}
+
+/** What an experiment does, in a few words (the table's DETAILS column and the start line). */
+export function experimentDetails(e: Pick<ExperimentRow, 'kind' | 'params' | 'pods'>): string {
+  const p = e.params;
+  if (e.kind === 'faults') {
+    const parts: string[] = [];
+    if (Number(p.abortPercent) > 0) parts.push(`abort ${p.abortPercent}% with ${p.abortStatus}`);
+    if (Number(p.delayPercent) > 0) parts.push(`delay ${p.delayPercent}% by ${p.delayMs}ms`);
+    return parts.join(', ');
+  }
+  return e.pods?.length ? `pods ${e.pods.join(',')}` : Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ');
+}
+
+/** The request body of `chaos faults`, from its flags (numbers as given: the server checks the ranges and names the field). */
+export function faultsBody(service: string, opts: Record<string, unknown>): Record<string, unknown> {
+  const body: Record<string, unknown> = { service };
+  for (const [field, opt] of FAULT_FLAGS) {
+    const v = opts[opt];
+    if (v === undefined) continue;
+    body[field] = field !== 'version' && /^[-+]?\d+(\.\d+)?$/.test(String(v)) ? Number(v) : v;
+  }
+  if (opts.duration !== undefined) {
+    const ms = parseDuration(String(opts.duration), '--duration');
+    if (ms % 1000 !== 0 || ms < 1000 || ms > 3_600_000) throw new UsageError(`--duration: must be whole seconds from 1s to 1h (got '${String(opts.duration)}')`);
+    body.durationSeconds = ms / 1000;
+  }
+  return body;
+}
+
+export async function chaosFaultsCommand(ctx: Ctx, service: string): Promise<number> {
+  const body = faultsBody(service, ctx.opts);
+  let res: ExperimentRow & { endsAt: number; startedAt: number };
+  try {
+    res = await ctx.client.post('/chaos/faults', { body });
+  } catch (e) {
+    const field = e instanceof ApiError ? e.body?.errors?.[0] : undefined;
+    const flag = field && FAULT_FLAGS.find(([f]) => f === field.path)?.[2];
+    if (field && (flag || field.path === 'durationSeconds')) throw new UsageError(`${flag ?? '--duration'}: ${field.message}`);
+    throw e;
+  }
+  const fmt = dataFormat(ctx);
+  if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
+  const scope = res.version ? `${res.service} (version ${res.version})` : res.service;
+  ctx.out.write(`experiment/${res.id} started: ${experimentDetails(res)} of the requests to ${scope} for ${Math.round((res.endsAt - res.startedAt) / 1000)}s (gridctl chaos stop ${res.id} ends it sooner)\n`);
+  return EXIT_OK;
+}
+
+export async function chaosExperimentsCommand(ctx: Ctx): Promise<number> {
+  const res = await ctx.client.get<{ experiments: ExperimentRow[] }>('/chaos/experiments');
+  const fmt = dataFormat(ctx);
+  if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
+  if (res.experiments.length === 0) {
+    ctx.out.write('No chaos experiment is running.\n');
+    return EXIT_OK;
+  }
+  ctx.out.write(`${table(['ID', 'KIND', 'SERVICE', 'VERSION', 'ORIGIN', 'LEFT', 'DETAILS'], res.experiments.map((e) => [e.id, e.kind, e.service, e.version, e.origin, `${e.secondsLeft}s`, experimentDetails(e)]))}\n`);
+  return EXIT_OK;
+}
+
+export async function chaosStopCommand(ctx: Ctx, id: string): Promise<number> {
+  const res = await ctx.client.delete<ExperimentRow>(`/chaos/experiments/${enc(id)}`);
+  const fmt = dataFormat(ctx);
+  if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
+  ctx.out.write(`experiment/${res.id} stopped (${res.kind} on ${res.service})\n`);
+  return EXIT_OK;
 }
 
 /** `alerts foo`: alerts has one subcommand. */

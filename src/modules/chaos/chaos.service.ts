@@ -1,9 +1,32 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { request } from 'undici';
+import { CLOCK, type Clock } from '../../common/clock/clock.js';
+import { EventBus } from '../../common/events/event-bus.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 import { EventsService } from '../events/events.service.js';
+import { checkFaultSettings, type FaultCounts, type FaultSettings } from '../gateway/faults.js';
+import { TrafficFaults } from '../gateway/traffic.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
+import { Experiments, type Experiment, type ExperimentView } from './experiments.js';
+
+/** A fault experiment as POST /chaos/faults and a rollout's chaos step give it (absent settings take their defaults). */
+export interface FaultInput extends FaultSettings {
+  service: string;
+  version?: string;
+}
+
+/** A running fault experiment with the gateway's counts so far. */
+export type FaultExperimentView = ExperimentView & { counts: FaultCounts };
+
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function describeFaults(p: { abortPercent: number; abortStatus: number; delayMs: number; delayPercent: number }): string {
+  const parts: string[] = [];
+  if (p.abortPercent > 0) parts.push(`aborts ${p.abortPercent}% with ${p.abortStatus}`);
+  if (p.delayPercent > 0) parts.push(`delays ${p.delayPercent}% by ${p.delayMs} ms`);
+  return parts.join(' and ');
+}
 
 export const POD_TOGGLES = ['cpu', 'corrupt', 'crash', 'fail', 'slow', 'liveness', 'unready', 'reset'] as const;
 export type PodToggle = (typeof POD_TOGGLES)[number];
@@ -24,12 +47,83 @@ const TOGGLE_EXPLAIN: Record<PodToggle, (id: string) => string> = {
 };
 
 @Injectable()
-export class ChaosService {
+export class ChaosService implements OnModuleInit {
   constructor(
     private readonly specs: SpecsService,
     private readonly runtime: RuntimeService,
     private readonly events: EventsService,
+    private readonly experiments: Experiments,
+    private readonly faults: TrafficFaults,
+    private readonly bus: EventBus,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  onModuleInit(): void {
+    // A deleted service takes its fault experiments with it: a new service of that name starts clean.
+    this.bus.on('spec.deleted', async (e) => {
+      for (const x of this.experiments.list({ service: e.service, kind: 'faults' })) await this.experiments.stop(x.id);
+    });
+  }
+
+  /**
+   * Starts a fault experiment: the gateway aborts and/or delays exact shares of the service's
+   * requests (of one version's, when given) until it ends on its own after durationSeconds, or is
+   * stopped. Those requests are counted apart and kept out of what canary analysis reads.
+   */
+  startFaults(input: FaultInput, origin: 'api' | 'rollout'): Experiment {
+    const checked = checkFaultSettings(input);
+    if ('path' in checked) throw GridException.invalid(checked.path, checked.message);
+    if (input.version !== undefined && (typeof input.version !== 'string' || !VERSION.test(input.version))) {
+      throw GridException.invalid('version', `must be a version name such as "v2" (letters, digits, . _ -; got "${String(input.version).slice(0, 40)}")`);
+    }
+    const service = input.service;
+    this.specs.require(service);
+    const { durationSeconds, ...settings } = checked;
+    const scope = input.version === undefined ? `service ${service}` : `version ${input.version} of service ${service}`;
+    const what = describeFaults(settings);
+    let id = '';
+    const e = this.experiments.add(
+      { kind: 'faults', service, version: input.version, params: { ...checked }, endsAt: this.clock.now() + durationSeconds * 1000, origin },
+      () => this.faultsEnded(id, service, scope, what),
+    );
+    id = e.id;
+    this.faults.addFault({ id, service, version: input.version, ...settings });
+    this.events.record({
+      type: 'chaos.faultsStarted',
+      service,
+      reason: 'FaultsStarted',
+      message: `fault experiment ${id} on ${scope}: the gateway ${what} for ${durationSeconds} s (${origin === 'api' ? 'POST /chaos/faults' : "a rollout's chaos step"})`,
+      explain:
+        `The gateway now ${what} of the requests to ${scope}, without calling the pod for the aborted ones: clients see what a failing dependency looks like. ` +
+        `These requests are counted apart (/traffic faults, grid_gateway_faults_total) and left out of canary analysis; the experiment ends on its own in ${durationSeconds} s`,
+    });
+    return e;
+  }
+
+  private faultsEnded(id: string, service: string, scope: string, what: string): void {
+    const c = this.faults.removeFault(id) ?? { seen: 0, aborted: 0, delayed: 0 };
+    this.events.record({
+      type: 'chaos.faultsEnded',
+      service,
+      reason: 'FaultsEnded',
+      message: `fault experiment ${id} on ${scope} ended: of ${c.seen} requests, ${c.aborted} aborted and ${c.delayed} delayed`,
+      explain: `The gateway stopped injecting faults into the requests to ${scope} (it ${what}): every request is proxied as it is again`,
+    });
+  }
+
+  /** Running fault experiments, with the gateway's counts so far. */
+  listFaults(): FaultExperimentView[] {
+    return this.experiments.list({ kind: 'faults' }).map((e) => ({ ...e, counts: this.faults.faultCounts(e.id) ?? { seen: 0, aborted: 0, delayed: 0 } }));
+  }
+
+  /** Ends a running experiment now (`kind`: only of that kind); 404 when none runs with that id. */
+  async stopExperiment(id: string, kind?: 'faults'): Promise<Experiment> {
+    const e = this.experiments.get(id);
+    if (!e || (kind !== undefined && e.kind !== kind)) throw GridException.notFound(kind === undefined ? 'experiment' : `${kind} experiment`, id);
+    const stopped = await this.experiments.stop(id);
+    if (!stopped) throw GridException.notFound('experiment', id);
+    return stopped;
+  }
 
   async kill(service: string, count: number) {
     this.specs.require(service);

@@ -6,17 +6,17 @@ import { SpecsModule } from '../specs/specs.module.js';
 import { GatewayService } from './gateway.service.js';
 import { GatewayController } from './gateway.controller.js';
 import { BroadcastController } from './broadcast.controller.js';
-import { TrafficRouting, TrafficStats } from './traffic.js';
+import { TrafficFaults, TrafficRouting, TrafficStats } from './traffic.js';
 
 /**
- * Routes and traffic numbers. Others get the narrow TrafficStats/TrafficRouting
+ * Routes and traffic numbers. Others get the narrow TrafficStats/TrafficRouting/TrafficFaults
  * views; main.ts reaches GatewayService through app.get() (it needs no export)
  * to attach the fast path and the dedicated listener.
  */
 @Module({
   imports: [SpecsModule, RuntimeModule, EventsModule, MetricsModule],
-  providers: [GatewayService, { provide: TrafficStats, useExisting: GatewayService }, { provide: TrafficRouting, useExisting: GatewayService }],
+  providers: [GatewayService, { provide: TrafficStats, useExisting: GatewayService }, { provide: TrafficRouting, useExisting: GatewayService }, { provide: TrafficFaults, useExisting: GatewayService }],
   controllers: [GatewayController, BroadcastController],
-  exports: [TrafficStats, TrafficRouting],
+  exports: [TrafficStats, TrafficRouting, TrafficFaults],
 })
 export class GatewayModule {}

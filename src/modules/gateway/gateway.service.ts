@@ -14,7 +14,8 @@ import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.ty
 import { GatewayProxy, type GatewaySelection } from './proxy.js';
 import { routeGatewayUrl } from './routing.js';
 import { WireProxy, type WireRouter } from './wire-proxy.js';
-import { TrafficRouting, TrafficStats, type AliasTarget } from './traffic.js';
+import { TrafficFaults, TrafficRouting, TrafficStats, type AliasTarget } from './traffic.js';
+import { FAULT_ABORT, FAULT_DELAY, faultHeader, type FaultCounts, type FaultHit, type FaultRule } from './faults.js';
 import { JSON_CONTENT_TYPE, MAIN_PORT_SANDBOX, MAIN_PORT_SANDBOX_LINE, errorBody, noReadyPods } from './http-semantics.js';
 import { hardenServer, onClientError, strictRequest, strictServerOptions, takeConnections } from './node-server.js';
 import type { VersionTotals, WindowStats } from './stats.js';
@@ -49,7 +50,7 @@ function firstHost(raw: string[]): string {
  * Service does during a rolling update); rollouts override them with exact weights.
  */
 @Injectable()
-export class GatewayService implements TrafficStats, TrafficRouting, OnModuleInit, OnApplicationShutdown {
+export class GatewayService implements TrafficStats, TrafficRouting, TrafficFaults, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(GatewayService.name);
   private readonly proxy: GatewayProxy;
   private readonly routes = new Map<string, GatewayRoute>();
@@ -96,6 +97,10 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
         });
       },
       observe: (service, version, status, seconds) => this.observe(service, version, status, seconds),
+      onFault: (service, version, kind) => {
+        if ((kind & FAULT_ABORT) !== 0) this.metrics.gatewayFaults.inc({ service, version, kind: 'abort' });
+        if ((kind & FAULT_DELAY) !== 0) this.metrics.gatewayFaults.inc({ service, version, kind: 'delay' });
+      },
     });
   }
 
@@ -197,6 +202,18 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     return this.ejectionCounts.get(`${service}\u0000${version}`) ?? 0;
   }
 
+  addFault(rule: FaultRule): void {
+    this.proxy.core.faults.add(rule);
+  }
+
+  removeFault(id: string): FaultCounts | undefined {
+    return this.proxy.core.faults.remove(id);
+  }
+
+  faultCounts(id: string): FaultCounts | undefined {
+    return this.proxy.core.faults.counts(id);
+  }
+
   window(service: string, version: string, sinceMs: number): WindowStats {
     return this.proxy.stats.window(service, version, sinceMs, this.clock.now());
   }
@@ -274,6 +291,21 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
   private simulate(req: http.IncomingMessage, res: http.ServerResponse, service: string, path: string): void {
     req.resume();
     const s = this.proxy.select(service);
+    const core = this.proxy.core;
+    // Fault experiments apply to simulated pods too: the gateway answers for them, so it injects the fault itself.
+    const hit = s && core.faults.size !== 0 ? core.fault(service, s.version) : undefined;
+    if (hit === undefined || (hit.kind & FAULT_DELAY) === 0) return this.simulatedAnswer(req, res, service, path, s, hit);
+    const timer = setTimeout(() => this.simulatedAnswer(req, res, service, path, s, hit), hit.fault.rule.delayMs);
+    res.on('close', () => clearTimeout(timer));
+  }
+
+  private simulatedAnswer(req: http.IncomingMessage, res: http.ServerResponse, service: string, path: string, s: GatewaySelection | undefined, hit: FaultHit | undefined): void {
+    if (res.destroyed) return;
+    if (s && hit && (hit.kind & FAULT_ABORT) !== 0) {
+      const a = hit.fault.answer;
+      res.writeHead(a.status, a.reason, { 'content-type': JSON_CONTENT_TYPE, 'x-grid-fault': faultHeader(hit.kind), 'x-grid-version': s.version }).end(a.body);
+      return;
+    }
     const t0 = performance.now();
     const body = s ? JSON.stringify({ service, version: s.version, pod: s.endpoint.podId, path, method: req.method, simulated: true }) : errorBody(503, noReadyPods(service));
     const status = s ? 200 : 503;
@@ -281,9 +313,12 @@ export class GatewayService implements TrafficStats, TrafficRouting, OnModuleIni
     if (s) {
       headers['x-grid-pod'] = s.endpoint.podId;
       headers['x-grid-version'] = s.version;
-      const ms = performance.now() - t0;
-      this.proxy.stats.record(service, s.version, status, ms, this.clock.now());
-      this.observe(service, s.version, status, ms / 1000);
+      if (hit) headers['x-grid-fault'] = 'delay';
+      else {
+        const ms = performance.now() - t0;
+        this.proxy.stats.record(service, s.version, status, ms, this.clock.now());
+        this.observe(service, s.version, status, ms / 1000);
+      }
     }
     res.writeHead(status, headers).end(body);
   }

@@ -4,6 +4,7 @@
 // attempt can fail and what the gateway answers then are decided here once, so
 // the two paths cannot drift apart. Tables are built once at load; the hot
 // loops only index them.
+import { STATUS_CODES } from 'node:http';
 
 /**
  * Hop-by-hop headers (RFC 9110 7.6.1, with the obsolete Proxy-Connection and the
@@ -185,6 +186,18 @@ export function reasonPhrase(status: GatewayErrorStatus): string {
 /** The JSON body of an answer of the gateway's own, in the shape Nest's errors have. */
 export function errorBody(status: GatewayErrorStatus, message: string): string {
   return JSON.stringify({ statusCode: status, error: REASON[status], message });
+}
+
+/** An abort a fault experiment injects: any status 400..599, the body in the shape of the gateway's own answers. */
+export interface FaultAnswer {
+  status: number;
+  reason: string;
+  body: string;
+}
+
+export function faultAnswer(status: number, message: string): FaultAnswer {
+  const reason = STATUS_CODES[status] ?? (status < 500 ? 'Client Error' : 'Server Error');
+  return { status, reason, body: JSON.stringify({ statusCode: status, error: reason, message }) };
 }
 
 /** Content type of the answers above (and of the answers for simulated pods). */

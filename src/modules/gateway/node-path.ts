@@ -50,8 +50,10 @@ import {
   RS_REQUEST_ID,
   serviceNotFound,
   upstreamFailure,
+  type FaultAnswer,
   type GatewayErrorStatus,
 } from './http-semantics.js';
+import { FAULT_ABORT, faultHeader } from './faults.js';
 import { newRequestId, type ProxyCore, type UpstreamConnections } from './proxy-core.js';
 
 export interface NodePathOptions {
@@ -120,6 +122,29 @@ function sendJson(res: ServerResponse, status: GatewayErrorStatus, message: stri
   extra.push('content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(body)));
   res.writeHead(status, extra);
   res.end(body);
+}
+
+/** An abort a fault experiment injected (no pod was called). */
+function sendFault(res: ServerResponse, answer: FaultAnswer, kind: number, version: string, requestId: string): void {
+  if (res.destroyed) return;
+  res.writeHead(answer.status, answer.reason, [
+    'content-type',
+    JSON_CONTENT_TYPE,
+    'content-length',
+    String(Buffer.byteLength(answer.body)),
+    'x-grid-fault',
+    faultHeader(kind),
+    'x-grid-version',
+    version,
+    'x-request-id',
+    requestId,
+  ]);
+  res.end(answer.body);
+}
+
+/** A held (fault-delayed) exchange's time is up: it is aborted or sent. */
+function onHoldEnd(ex: Exchange, answer: FaultAnswer): void {
+  ex.holdEnded(answer);
 }
 
 const kExchange = Symbol('gateway.exchange');
@@ -241,6 +266,12 @@ export class NodePath implements UpstreamConnections {
       sendJson(res, 503, noReadyPods(service), []);
       return;
     }
+    const hit = core.faults.size === 0 ? undefined : core.fault(service, selected.backend.version);
+    if (hit !== undefined && hit.kind === FAULT_ABORT) {
+      const id = req.headers['x-request-id'];
+      sendFault(res, hit.fault.answer, hit.kind, selected.backend.version, typeof id === 'string' && id !== '' ? id : newRequestId());
+      return;
+    }
 
     const raw = req.rawHeaders;
     let headers: string[] = [];
@@ -319,10 +350,12 @@ export class NodePath implements UpstreamConnections {
       requestId,
       selected.backend,
       selected.endpoint,
+      hit === undefined ? 0 : hit.kind,
     );
     (res as ResponseWithExchange)[kExchange] = ex;
     res.on('close', onResponseClose);
-    this.dispatch(ex);
+    if (hit === undefined) this.dispatch(ex);
+    else ex.hold(hit.fault.rule.delayMs, hit.fault.answer);
   }
 
   dispatch(ex: Exchange): void {
@@ -375,6 +408,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   held: Buffer | null = null;
   clientGone = false;
   done = false;
+  /** A fault delay in progress: no pod is claimed or called until it ends. */
+  private holdTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly node: NodePath,
@@ -390,7 +425,25 @@ class Exchange implements Dispatcher.DispatchHandler {
     readonly requestId: string,
     public backend: VersionBackend,
     public endpoint: GatewayEndpoint,
+    /** FAULT_ABORT/FAULT_DELAY bits a fault experiment set on this request; 0 for a real one. */
+    readonly fault: number,
   ) {}
+
+  /** Holds the request `ms` (a fault delay), then aborts it with `answer` (FAULT_ABORT set too) or dispatches it. */
+  hold(ms: number, answer: FaultAnswer): void {
+    this.holdTimer = setTimeout(onHoldEnd, ms, this, answer);
+  }
+
+  holdEnded(answer: FaultAnswer): void {
+    this.holdTimer = null;
+    if (this.done) return;
+    if ((this.fault & FAULT_ABORT) !== 0) {
+      this.done = true;
+      sendFault(this.res, answer, this.fault, this.backend.version, this.requestId);
+      return;
+    }
+    this.node.dispatch(this);
+  }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abort = abort;
@@ -432,6 +485,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.remaining = contentLength >= 0 ? contentLength : -1;
     const headers = connection === '' || isPlainConnection(connection) ? out : dropConnectionListed(out, connection);
     headers.push('x-grid-pod', this.endpoint.podId, 'x-grid-version', this.backend.version);
+    if (this.fault !== 0) headers.push('x-grid-fault', 'delay');
     if (!hasRequestId) headers.push('x-request-id', this.requestId);
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
@@ -512,6 +566,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.done = true;
     const extra = ['x-request-id', this.requestId, 'x-grid-pod', podId, 'x-grid-version', this.backend.version];
+    if (this.fault !== 0) extra.push('x-grid-fault', 'delay');
     let status: GatewayErrorStatus;
     if (kind === F_BAD_REQUEST) {
       status = 400;
@@ -526,6 +581,13 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   clientClosed(): void {
     if (this.done) return;
+    if (this.holdTimer !== null) {
+      // Gone during a fault delay: nothing was claimed or sent.
+      clearTimeout(this.holdTimer);
+      this.holdTimer = null;
+      this.done = true;
+      return;
+    }
     this.clientGone = true;
     this.abort?.(CLIENT_GONE);
   }

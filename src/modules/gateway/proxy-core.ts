@@ -5,6 +5,7 @@
 // closes them.
 import { performance } from 'node:perf_hooks';
 import type { GatewayEndpoint, GatewayEvent, GatewayRoute, RouteLookup, VersionBackend } from './gateway.types.js';
+import { FAULT_ABORT, FAULT_DELAY, FaultTable, type FaultHit } from './faults.js';
 import { EndpointPicker, WeightedVersionPicker, type LbMode, type PodPredicate } from './lb.js';
 import { OutlierDetector, type OutlierOptions } from './outlier.js';
 import { VersionStats } from './stats.js';
@@ -20,6 +21,8 @@ export interface ProxyCoreOptions {
   onEvent?: (e: GatewayEvent) => void;
   /** Called once per proxied request, e.g. to feed a prom-client histogram. */
   observe?: (service: string, version: string, status: number, seconds: number) => void;
+  /** Called once per request a fault rule aborted or delayed (`kind`: FAULT_ABORT and/or FAULT_DELAY bits), e.g. for grid_gateway_faults_total. */
+  onFault?: (service: string, version: string, kind: number) => void;
 }
 
 // Unique per process without crypto per request.
@@ -39,6 +42,8 @@ export interface Attempt {
   endpoint: GatewayEndpoint;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
+  /** FAULT_ABORT/FAULT_DELAY bits of an injected fault; 0 for a real request. */
+  readonly fault: number;
 }
 
 /** One path's upstream connections (undici pools, the fast path's sockets), pruned and closed by the core. */
@@ -59,6 +64,9 @@ export class ProxyCore {
   readonly onEvent: ((e: GatewayEvent) => void) | undefined;
   readonly observe: ((service: string, version: string, status: number, seconds: number) => void) | undefined;
   readonly upstreamTimeoutMs: number;
+  /** Running fault experiments; the paths read `faults.size` first, so without any a request pays one field read. */
+  readonly faults = new FaultTable();
+  private readonly onFault: ((service: string, version: string, kind: number) => void) | undefined;
   private readonly inflightByPod = new Map<string, number>();
   private readonly drainWaiters = new Map<string, Set<(drained: boolean) => void>>();
   /** Version of each ejected pod, for the 'returned' event. */
@@ -75,6 +83,7 @@ export class ProxyCore {
     this.endpoints = new EndpointPicker(options.lb ?? 'round-robin', (podId) => this.inflightByPod.get(podId) ?? 0);
     this.onEvent = options.onEvent;
     this.observe = options.observe;
+    this.onFault = options.onFault;
     this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? 30_000;
   }
 
@@ -189,7 +198,22 @@ export class ProxyCore {
     return true;
   }
 
+  /**
+   * The fault a running experiment injects into a request picked to a pod of `version`, counted
+   * apart (stats, metrics); undefined for a request to serve as it is. Asked after the pick, so a
+   * version-scoped fault sees exactly its version's requests.
+   */
+  fault(service: string, version: string): FaultHit | undefined {
+    const hit = this.faults.decide(service, version);
+    if (hit === undefined) return undefined;
+    this.stats.recordFault(service, version, (hit.kind & FAULT_ABORT) !== 0, (hit.kind & FAULT_DELAY) !== 0, this.now());
+    this.onFault?.(service, version, hit.kind);
+    return hit;
+  }
+
+  /** The request is over: a real one enters the numbers analysis reads; a faulted one was counted when it was decided. */
   finish(ex: Attempt, status: number): void {
+    if (ex.fault !== 0) return;
     const latencyMs = performance.now() - ex.startedAt;
     this.stats.record(ex.service, ex.backend.version, status, latencyMs, this.now());
     this.observe?.(ex.service, ex.backend.version, status, latencyMs / 1000);

@@ -47,6 +47,17 @@ describe(VersionStats.name, () => {
     expect(sut.window('api', 'v1', T0, T0)).toMatchObject({ p50Ms: p50, p99Ms: p99 });
   });
 
+  it('counts faulted requests apart: they stay out of the window analysis reads and out of the totals', () => {
+    const sut = new VersionStats();
+    sut.record('api', 'v2', 200, 3, T0);
+    sut.recordFault('api', 'v2', true, false, T0);
+    sut.recordFault('api', 'v2', true, true, T0);
+    sut.recordFault('api', 'v2', false, true, T0);
+
+    expect(sut.window('api', 'v2', T0, T0)).toMatchObject({ requests: 1, errors5xx: 0, errorRate: 0 });
+    expect(sut.totals('api')[0]).toMatchObject({ requests: 1, errors5xx: 0, faults: { aborted: 2, delayed: 2 } });
+  });
+
   it('returns zeros for an unknown version', () => {
     const sut = new VersionStats();
 

@@ -39,6 +39,8 @@ export interface VersionTotals {
   p99Ms: number;
   maxMs: number;
   histogram: { boundsMs: readonly number[]; counts: number[] };
+  /** Requests the gateway faulted on purpose (chaos experiments): counted here only, never in the numbers above. */
+  faults: { aborted: number; delayed: number };
 }
 
 class Series {
@@ -47,6 +49,8 @@ class Series {
   lastSecond = -1;
   errors5xx = 0;
   connectErrors = 0;
+  faultsAborted = 0;
+  faultsDelayed = 0;
   maxMs = 0;
   /** Index = status / 100; index 0 unused. */
   readonly byClass = [0, 0, 0, 0, 0, 0];
@@ -109,6 +113,17 @@ export class VersionStats {
     slots[base + S_HIST + b]++;
   }
 
+  /**
+   * A request faulted on purpose (aborted, delayed or both): counted apart and kept
+   * out of requests, errors and latency, so canary analysis judges only real requests.
+   */
+  recordFault(service: string, version: string, aborted: boolean, delayed: boolean, now: number): void {
+    const s = this.get(service, version);
+    if (aborted) s.faultsAborted++;
+    if (delayed) s.faultsDelayed++;
+    s.lastSecond = Math.floor(now / 1000);
+  }
+
   recordConnectError(service: string, version: string): void {
     this.get(service, version).connectErrors++;
   }
@@ -163,6 +178,7 @@ export class VersionStats {
         p99Ms: percentile(s.hist, s.requests, 0.99, s.maxMs),
         maxMs: s.maxMs,
         histogram: { boundsMs: LATENCY_BUCKETS_MS, counts: Array.from(s.hist) },
+        faults: { aborted: s.faultsAborted, delayed: s.faultsDelayed },
       });
     }
     return out;

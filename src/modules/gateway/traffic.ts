@@ -1,5 +1,6 @@
 // The gateway's narrow interfaces. Other modules inject these abstract classes (Nest
 // tokens), never GatewayService itself, so nothing walks through the gateway's fields.
+import type { FaultCounts, FaultRule } from './faults.js';
 import type { WindowStats } from './stats.js';
 
 /** Read view of the gateway's per-version numbers (canary analysis reads these). */
@@ -27,4 +28,17 @@ export abstract class TrafficRouting {
    * whose connection it refused. undefined removes the alias.
    */
   abstract setAlias(name: string, targets: readonly AliasTarget[] | undefined): void;
+}
+
+/**
+ * Fault injection (chaos experiments): the rules the gateway applies to requests after it picked
+ * their pod. The chaos module owns the experiments and their expiry; the gateway only applies them.
+ */
+export abstract class TrafficFaults {
+  /** Starts applying a rule (replacing one with the same id). */
+  abstract addFault(rule: FaultRule): void;
+  /** Stops applying a rule; its final counts, or undefined when it was not applied. */
+  abstract removeFault(id: string): FaultCounts | undefined;
+  /** A running rule's counts so far. */
+  abstract faultCounts(id: string): FaultCounts | undefined;
 }

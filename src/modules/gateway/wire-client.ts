@@ -12,8 +12,10 @@ import {
   noReadyPods,
   reasonPhrase,
   serviceNotFound,
+  type FaultAnswer,
   type GatewayErrorStatus,
 } from './http-semantics.js';
+import { FAULT_ABORT, faultHeader } from './faults.js';
 import { newRequestId } from './proxy-core.js';
 import { FALLBACK, HS_CR, HS_CRLF, HS_CRLFCR, HS_END, HS_NONE, INCOMPLETE, MAX_REQUEST_HEAD, findHeadEnd, parseRequestHead, scanHeadBytes, type RequestHead } from './wire.js';
 import type { WireProxy, WireRoute } from './wire-proxy.js';
@@ -250,6 +252,8 @@ export class ClientConn implements ConnActivity {
     if (route === undefined) return this.reply(404, serviceNotFound(target.service), head.close, requestId);
     const selected = core.pick(route);
     if (selected === undefined) return this.reply(503, noReadyPods(target.service), head.close, requestId);
+    const hit = core.faults.size === 0 ? undefined : core.fault(target.service, selected.backend.version);
+    if (hit !== undefined && hit.kind === FAULT_ABORT) return this.faultReply(hit.fault.answer, hit.kind, selected.backend.version, head.close, requestId);
     const method = head.method;
     const forwardedFor = head.xff === '' ? this.remote : head.xff + ', ' + this.remote;
     const tail =
@@ -276,9 +280,11 @@ export class ClientConn implements ConnActivity {
       method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || head.idempotencyKey,
       requestId,
       head.close,
+      hit === undefined ? 0 : hit.kind,
     );
     this.ex = ex;
-    ex.send(false);
+    if (hit === undefined) ex.send(false);
+    else ex.hold(hit.fault.rule.delayMs, hit.fault.answer);
   }
 
   /** The Forwarded line (RFC 7239) for a request with this Host: the client's own was dropped (wire.ts). */
@@ -304,6 +310,26 @@ export class ClientConn implements ConnActivity {
     this.socket.write(jsonReply(status, message, 'x-request-id: ' + requestId + '\r\n' + extra, close), 'latin1');
     if (close) {
       // Requests pipelined behind a `Connection: close` one are not served.
+      this.buf = null;
+      this.parts = null;
+      this.queued = null;
+      this.socket.end();
+    }
+  }
+
+  /** An abort a fault experiment injected (no pod was called). */
+  faultReply(answer: FaultAnswer, kind: number, version: string, close: boolean, requestId: string): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(
+      `HTTP/1.1 ${answer.status} ${answer.reason}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(answer.body)}\r\n` +
+        `x-grid-fault: ${faultHeader(kind)}\r\nx-grid-version: ${version}\r\nx-request-id: ${requestId}\r\n` +
+        this.proxy.responseLines +
+        (close ? 'connection: close\r\n' : '') +
+        '\r\n' +
+        answer.body,
+      'latin1',
+    );
+    if (close) {
       this.buf = null;
       this.parts = null;
       this.queued = null;

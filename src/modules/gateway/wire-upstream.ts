@@ -3,7 +3,8 @@
 // failures retried or answered as the node path does (http-semantics.ts).
 import { performance } from 'node:perf_hooks';
 import type { GatewayEndpoint, GatewayRoute, VersionBackend } from './gateway.types.js';
-import { F_CONNECT, F_TIMEOUT, F_UPSTREAM, upstreamFailure } from './http-semantics.js';
+import { FAULT_ABORT, faultHeader } from './faults.js';
+import { F_CONNECT, F_TIMEOUT, F_UPSTREAM, upstreamFailure, type FaultAnswer } from './http-semantics.js';
 import type { Attempt } from './proxy-core.js';
 import {
   ChunkedScanner,
@@ -26,6 +27,11 @@ const SMALL_BODY = 16 * 1024;
 function errorCode(err: Error | null): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'ECONNRESET';
+}
+
+/** A held (fault-delayed) exchange's time is up: it is aborted or sent. */
+function onHoldEnd(ex: Exchange, answer: FaultAnswer): void {
+  ex.holdEnded(answer);
 }
 
 /** One client request on the fast path, over at most two upstream attempts (plus a fresh-connection resend after a stale keep-alive one). */
@@ -51,6 +57,8 @@ export class Exchange implements Attempt {
   closeClient: boolean;
   done = false;
   status = 0;
+  /** A fault delay in progress: no pod is claimed or called until it ends. */
+  private holdTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly conn: ClientConn,
@@ -66,8 +74,29 @@ export class Exchange implements Attempt {
     readonly idempotent: boolean,
     readonly requestId: string,
     closeRequested: boolean,
+    /** FAULT_ABORT/FAULT_DELAY bits a fault experiment set on this request; 0 for a real one. */
+    readonly fault: number,
   ) {
     this.closeClient = closeRequested;
+  }
+
+  /** Holds the request `ms` (a fault delay), then aborts it with `answer` (FAULT_ABORT set too) or sends it. */
+  hold(ms: number, answer: FaultAnswer): void {
+    this.holdTimer = setTimeout(onHoldEnd, ms, this, answer);
+  }
+
+  holdEnded(answer: FaultAnswer): void {
+    this.holdTimer = null;
+    if (this.done) return;
+    if ((this.fault & FAULT_ABORT) !== 0) {
+      this.done = true;
+      this.conn.faultReply(answer, this.fault, this.backend.version, this.closeClient, this.requestId);
+      this.conn.finished(this.closeClient);
+      return;
+    }
+    // The upstream timeout counts from here: the hold was Grid's, not the pod's.
+    this.lastActivity = performance.now();
+    this.send(false);
   }
 
   /** Sends the request to the current endpoint; `fresh` forces a new connection. */
@@ -169,6 +198,7 @@ export class Exchange implements Attempt {
       res.lines +
       proxy.upstreams.gridLines(this.upstream![kPool], this.endpoint, this.backend) +
       proxy.responseLines +
+      (this.fault === 0 ? '' : 'x-grid-fault: delay\r\n') +
       (res.hasRequestId ? '' : 'x-request-id: ' + this.requestId + '\r\n') +
       (this.closeClient ? 'connection: close\r\n\r\n' : '\r\n');
     const client = this.conn.socket;
@@ -301,6 +331,12 @@ export class Exchange implements Attempt {
   clientGone(): void {
     if (this.done) return;
     this.done = true;
+    if (this.holdTimer !== null) {
+      // Gone during a fault delay: nothing was claimed or sent.
+      clearTimeout(this.holdTimer);
+      this.holdTimer = null;
+      return;
+    }
     const proxy = this.conn.proxy;
     const s = this.upstream;
     this.upstream = null;
@@ -361,7 +397,7 @@ export class Exchange implements Attempt {
       return;
     }
     this.done = true;
-    const extra = proxy.upstreams.gridLines(proxy.upstreams.poolOfEndpoint(this.endpoint), this.endpoint, this.backend);
+    const extra = proxy.upstreams.gridLines(proxy.upstreams.poolOfEndpoint(this.endpoint), this.endpoint, this.backend) + (this.fault === 0 ? '' : 'x-grid-fault: delay\r\n');
     const answer = upstreamFailure(kind, this.service, podId, code, this.retried, proxy.upstreamTimeoutMs);
     this.conn.reply(answer.status, answer.message, this.closeClient, this.requestId, extra);
     core.finish(this, answer.status);

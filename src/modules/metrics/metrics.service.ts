@@ -134,6 +134,13 @@ export class MetricsService {
     labelNames: ['stage'],
     registers: [this.registry],
   });
+  /** Requests a chaos fault experiment aborted or delayed at the gateway: counted here, not in grid_gateway_requests_total. */
+  readonly gatewayFaults = new Counter({
+    name: 'grid_gateway_faults_total',
+    help: 'Requests the gateway aborted or delayed on purpose (fault injection, POST /chaos/faults), by kind (abort, delay); they are not in grid_gateway_requests_total.',
+    labelNames: ['service', 'version', 'kind'],
+    registers: [this.registry],
+  });
   /** Per-request gateway counts; exported as the two grid_gateway_* metrics below at scrape time. */
   readonly gateway = new GatewayRequestStats(GATEWAY_DURATION_BUCKETS);
   readonly gatewayRequests = new ScrapeTimeMetric('grid_gateway_requests_total', 'Requests proxied by the gateway.', 'counter', () => this.gateway.counterValues(), this.registry);

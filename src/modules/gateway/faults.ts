@@ -1,0 +1,189 @@
+// Fault injection at the gateway, as Envoy's fault filter does it: a rule aborts
+// a share of a service's requests with a status of its own, and delays a share
+// before they are proxied. Pure: no I/O, no clock; the paths (wire-client.ts,
+// node-path.ts, the simulated answers) ask `decide` after the pod pick, so a
+// version-scoped rule sees only the requests that version's pods would serve.
+//
+// Envoy draws each share at random; here they are exact: the n-th request a rule
+// sees is in a share of p % iff floor(n·p/100) > floor((n−1)·p/100), so any N
+// consecutive requests hold floor(N·p/100) or one more of them, spread evenly,
+// and a test can count them exactly. Abort and delay are decided independently
+// (a request can be delayed and then aborted, as in Envoy).
+import { faultAnswer, type FaultAnswer } from './http-semantics.js';
+
+/** A share of requests, in basis points (1/100 of a percent): integer arithmetic keeps the shares exact. */
+const BP_PER_PERCENT = 100;
+const BP_ALL = 100 * BP_PER_PERCENT;
+
+export const FAULT_ABORT = 1;
+export const FAULT_DELAY = 2;
+
+export const MAX_FAULT_DELAY_MS = 60_000;
+export const MAX_FAULT_SECONDS = 3600;
+export const DEFAULT_FAULT_SECONDS = 60;
+export const DEFAULT_ABORT_STATUS = 503;
+
+/** One running fault experiment as the gateway applies it. */
+export interface FaultRule {
+  /** The experiment's id (it names the experiment in the aborted answers). */
+  id: string;
+  service: string;
+  /** Only requests picked to this version's pods; all of the service's when absent. */
+  version?: string;
+  abortPercent: number;
+  abortStatus: number;
+  delayMs: number;
+  delayPercent: number;
+}
+
+export interface FaultCounts {
+  /** Requests the rule decided on. */
+  seen: number;
+  aborted: number;
+  delayed: number;
+}
+
+/** The settings of a fault experiment, as the API and a rollout's chaos step give them (absent = default). */
+export interface FaultSettings {
+  abortPercent?: number;
+  abortStatus?: number;
+  delayMs?: number;
+  delayPercent?: number;
+  durationSeconds?: number;
+}
+
+export type CheckedFaultSettings = Required<FaultSettings>;
+
+/** Whether the n-th request (n ≥ 1) falls in an exact share of `bp` basis points. */
+export function inShare(n: number, bp: number): boolean {
+  return Math.floor((n * bp) / BP_ALL) > Math.floor(((n - 1) * bp) / BP_ALL);
+}
+
+function percent(value: number | undefined, field: string): number | { path: string; message: string } {
+  if (value === undefined) return 0;
+  const bp = value * BP_PER_PERCENT;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100 || Math.abs(bp - Math.round(bp)) > 1e-6) {
+    return { path: field, message: `must be a number 0..100 with at most two decimals (got ${String(value)})` };
+  }
+  return value;
+}
+
+function integer(value: number | undefined, field: string, min: number, max: number, def: number): number | { path: string; message: string } {
+  if (value === undefined) return def;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return { path: field, message: `must be an integer ${min}..${max} (got ${String(value)})` };
+  return value;
+}
+
+/** Fills in the defaults and checks the ranges; a problem names the field. */
+export function checkFaultSettings(s: FaultSettings): CheckedFaultSettings | { path: string; message: string } {
+  const abortPercent = percent(s.abortPercent, 'abortPercent');
+  if (typeof abortPercent !== 'number') return abortPercent;
+  const delayPercent = percent(s.delayPercent, 'delayPercent');
+  if (typeof delayPercent !== 'number') return delayPercent;
+  if (abortPercent === 0 && delayPercent === 0) return { path: 'abortPercent', message: 'abortPercent or delayPercent must be above 0 (a fault that touches no request is not an experiment)' };
+  const abortStatus = integer(s.abortStatus, 'abortStatus', 400, 599, DEFAULT_ABORT_STATUS);
+  if (typeof abortStatus !== 'number') return abortStatus;
+  const delayMs = integer(s.delayMs, 'delayMs', delayPercent > 0 ? 1 : 0, MAX_FAULT_DELAY_MS, 0);
+  if (typeof delayMs !== 'number') return delayMs;
+  if (delayPercent > 0 && delayMs === 0) return { path: 'delayMs', message: `is required (1..${MAX_FAULT_DELAY_MS}) when delayPercent is above 0` };
+  const durationSeconds = integer(s.durationSeconds, 'durationSeconds', 1, MAX_FAULT_SECONDS, DEFAULT_FAULT_SECONDS);
+  if (typeof durationSeconds !== 'number') return durationSeconds;
+  return { abortPercent, abortStatus, delayMs, delayPercent, durationSeconds };
+}
+
+/** A rule being applied: its shares in basis points and its counter. */
+export class ActiveFault {
+  readonly abortBp: number;
+  readonly delayBp: number;
+  readonly counts: FaultCounts = { seen: 0, aborted: 0, delayed: 0 };
+  /** The aborted requests' answer, built once. */
+  readonly answer: FaultAnswer;
+
+  constructor(readonly rule: FaultRule) {
+    this.abortBp = Math.round(rule.abortPercent * BP_PER_PERCENT);
+    this.delayBp = Math.round(rule.delayPercent * BP_PER_PERCENT);
+    this.answer = faultAnswer(rule.abortStatus, abortMessage(rule.id));
+  }
+}
+
+/** What `decide` answers for a faulted request: the rule, and FAULT_ABORT and/or FAULT_DELAY. */
+export interface FaultHit {
+  fault: ActiveFault;
+  kind: number;
+}
+
+/**
+ * The gateway's running fault rules by service. `size` is what the hot path reads: with no rule
+ * running a request costs one field read. When several rules match a request, the one scoped to
+ * its version wins over a service-wide one, and among those the latest added: one rule decides,
+ * and only its counter moves.
+ */
+export class FaultTable {
+  size = 0;
+  private readonly byService = new Map<string, ActiveFault[]>();
+
+  add(rule: FaultRule): void {
+    this.remove(rule.id);
+    let list = this.byService.get(rule.service);
+    if (list === undefined) this.byService.set(rule.service, (list = []));
+    list.push(new ActiveFault(rule));
+    this.size++;
+  }
+
+  /** Lifts one rule; its final counts, or undefined when it was not there. */
+  remove(id: string): FaultCounts | undefined {
+    for (const [service, list] of this.byService) {
+      const i = list.findIndex((f) => f.rule.id === id);
+      if (i < 0) continue;
+      const [gone] = list.splice(i, 1);
+      if (list.length === 0) this.byService.delete(service);
+      this.size--;
+      return gone.counts;
+    }
+    return undefined;
+  }
+
+  counts(id: string): FaultCounts | undefined {
+    for (const list of this.byService.values()) for (const f of list) if (f.rule.id === id) return { ...f.counts };
+    return undefined;
+  }
+
+  /** The fault for a request of `service` picked to a pod of `version`, counted; undefined when none applies. */
+  decide(service: string, version: string): FaultHit | undefined {
+    const list = this.byService.get(service);
+    if (list === undefined) return undefined;
+    let chosen: ActiveFault | undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const f = list[i];
+      const v = f.rule.version;
+      if (v === version) {
+        chosen = f;
+        break;
+      }
+      if (v === undefined && chosen === undefined) chosen = f;
+    }
+    if (chosen === undefined) return undefined;
+    const c = chosen.counts;
+    const n = ++c.seen;
+    let kind = 0;
+    if (chosen.abortBp > 0 && inShare(n, chosen.abortBp)) {
+      kind |= FAULT_ABORT;
+      c.aborted++;
+    }
+    if (chosen.delayBp > 0 && inShare(n, chosen.delayBp)) {
+      kind |= FAULT_DELAY;
+      c.delayed++;
+    }
+    return kind === 0 ? undefined : { fault: chosen, kind };
+  }
+}
+
+/** The message of an injected abort: says it was Grid's doing, and which experiment. */
+export function abortMessage(id: string): string {
+  return `fault injected by Grid (experiment ${id})`;
+}
+
+/** The X-Grid-Fault value of a faulted response. */
+export function faultHeader(kind: number): string {
+  return kind === FAULT_ABORT ? 'abort' : kind === FAULT_DELAY ? 'delay' : 'delay, abort';
+}
