@@ -2,7 +2,9 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import * as os from 'node:os';
 import { openTestStore, removeStore, type TestStore } from '../../../test/utils/database.js';
 import { loadConfig } from '../../common/config/config.js';
-import { TrafficRouting, TrafficStats } from '../gateway/traffic.js';
+import { TrafficFaults, TrafficRouting, TrafficStats } from '../gateway/traffic.js';
+import type { FaultRule } from '../gateway/faults.js';
+import { ChaosService } from '../chaos/chaos.service.js';
 import type { WindowStats } from '../gateway/stats.js';
 import { SimDriver } from '../runtime/drivers/sim.driver.js';
 import { PodEntity } from '../runtime/pod.entity.js';
@@ -19,7 +21,8 @@ import { ReconcilerService } from './reconciler.service.js';
  * The gateway's side, recorded: the gateway's own specs test routing; here what matters is
  * what the reconciler tells it (weights, preview) and what it reads (traffic numbers).
  */
-class RecordingTraffic implements TrafficStats, TrafficRouting {
+class RecordingTraffic implements TrafficStats, TrafficRouting, TrafficFaults {
+  readonly faults = new Map<string, FaultRule>();
   readonly weights = new Map<string, Record<string, number> | undefined>();
   readonly previews = new Map<string, string | undefined>();
   numbers: WindowStats = { requests: 0, errors5xx: 0, errorRate: 0, p50Ms: 0, p99Ms: 0 };
@@ -40,6 +43,15 @@ class RecordingTraffic implements TrafficStats, TrafficRouting {
   }
   setAlias(): void {
     // Failover's part of the interface; the reconciler never sets aliases.
+  }
+  addFault(rule: FaultRule): void {
+    this.faults.set(rule.id, rule);
+  }
+  removeFault(id: string) {
+    return this.faults.delete(id) ? { seen: 0, aborted: 0, delayed: 0 } : undefined;
+  }
+  faultCounts(id: string) {
+    return this.faults.has(id) ? { seen: 0, aborted: 0, delayed: 0 } : undefined;
   }
 }
 
@@ -72,7 +84,8 @@ describe(ReconcilerService.name, () => {
     const state = new ControllerStateRepository(store.ds.getRepository(ControllerStateEntity), store.clock, store.metrics);
     await state.onModuleInit();
     traffic = new RecordingTraffic();
-    sut = new ReconcilerService(specs, state, runtime, store.events, store.bus, store.metrics, traffic, traffic, store.clock, config, new SchedulerRegistry(), new RolloutChaos(runtime, new Experiments(store.clock), store.clock));
+    const experiments = new Experiments(store.clock);
+    sut = new ReconcilerService(specs, state, runtime, store.events, store.bus, store.metrics, traffic, traffic, store.clock, config, new SchedulerRegistry(), new RolloutChaos(runtime, experiments, new ChaosService(specs, runtime, store.events, experiments, traffic, store.bus, store.clock), store.clock));
     await sut.onApplicationBootstrap();
   });
 

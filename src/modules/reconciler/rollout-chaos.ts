@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
+import { ChaosService } from '../chaos/chaos.service.js';
 import { Experiments } from '../chaos/experiments.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import type { ChaosPort } from './rollout.js';
@@ -15,15 +16,18 @@ export class RolloutChaos {
   constructor(
     private readonly runtime: RuntimeService,
     private readonly experiments: Experiments,
+    private readonly chaos: ChaosService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   portFor(service: string, step: number): ChaosPort {
     return {
       kill: (version, count) => this.kill(service, version, count, step),
-      // Wired by the lead once ChaosService.pause / startFaults (the pause and faults branches) are merged.
+      // Wired by the lead once ChaosService.pause (the pause branch) is merged.
       pause: () => Promise.reject(new GridException(GridErrorCode.Unavailable, `chaos pause in a rollout step is not wired yet in this build`)),
-      faults: () => Promise.reject(new GridException(GridErrorCode.Unavailable, `chaos faults in a rollout step are not wired yet in this build`)),
+      faults: async (version, f, seconds) => {
+        this.chaos.startFaults({ service, version, ...f, durationSeconds: seconds }, 'rollout');
+      },
     };
   }
 
