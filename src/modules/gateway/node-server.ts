@@ -44,7 +44,8 @@ export interface StrictServerOptions {
  * gap in a body is hardenServer's), and llhttp's strict mode stated rather than assumed.
  */
 export function strictServerOptions(options: StrictServerOptions = {}): http.ServerOptions {
-  const requestTimeout = options.requestTimeoutMs ?? CLIENT_REQUEST_MAX_MS;
+  // A head timeout set above the whole-request bound raises the bound rather than being cut short by it.
+  const requestTimeout = options.requestTimeoutMs ?? Math.max(CLIENT_REQUEST_MAX_MS, options.headTimeoutMs ?? 0);
   // Node refuses a headersTimeout above requestTimeout.
   const headersTimeout = Math.min(options.headTimeoutMs ?? CLIENT_HEAD_TIMEOUT_MS, requestTimeout);
   return {
