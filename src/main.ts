@@ -14,6 +14,9 @@ import { GridLogger } from './common/logging/grid-logger.js';
 import { SpecsService } from './modules/specs/specs.service.js';
 import { GatewayService } from './modules/gateway/gateway.service.js';
 import { hardenServer, onClientError, strictServerOptions } from './modules/gateway/node-server.js';
+import type { ConnectionCap } from './modules/gateway/connection-cap.js';
+import { connectionBudget, openFilesSoftLimit, reservedFds } from './modules/gateway/client-limits.js';
+import { MetricsService } from './modules/metrics/metrics.service.js';
 import { AuthService, isLoopback } from './modules/auth/auth.service.js';
 import { guardRawRoutes } from './modules/auth/raw-routes.js';
 import { hashPasswordCommand } from './modules/auth/hash-password.command.js';
@@ -29,20 +32,22 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
   // wants the untouched request stream, and skipping the router saves CPU per request.
   let intercept: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
   let server: http.Server | undefined;
+  let cap: ConnectionCap | undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     return503OnClosing: false,
     // One answer per connection: not a second one after the guard's refusal (node-server.ts).
     clientErrorHandler: onClientError,
-    // Strict HTTP/1.1 for the API as for the gateway (node-server.ts): a request's head and body
-    // must arrive within GRID_CLIENT_REQUEST_TIMEOUT_MS (30 s, then 408); responses such as SSE streams are not bounded.
+    // Strict HTTP/1.1 for the API as for the gateway (node-server.ts): a request's head must arrive
+    // within GRID_CLIENT_REQUEST_TIMEOUT_MS, its body without a gap over GRID_CLIENT_BODY_TIMEOUT_MS
+    // (30 s each, then 408); responses such as SSE streams are not bounded.
     // At most GRID_MAX_CONNECTIONS connections, for the API and the gateway together; at the cap the cheapest to lose is closed for a newcomer (connection-cap.ts).
     serverFactory: (handler: http.RequestListener) => {
-      server = http.createServer(strictServerOptions({ requestTimeoutMs: config.clientRequestTimeoutMs, idleTimeoutMs: config.clientIdleTimeoutMs }), (req, res) => {
+      server = http.createServer(strictServerOptions({ headTimeoutMs: config.clientHeadTimeoutMs, idleTimeoutMs: config.clientIdleTimeoutMs }), (req, res) => {
         if (intercept?.(req, res)) return;
         handler(req, res);
       });
-      hardenServer(server, config.maxConnections);
+      cap = hardenServer(server, config.maxConnections, { listener: 'main port', bodyTimeoutMs: config.clientBodyTimeoutMs });
       return server;
     },
   });
@@ -56,6 +61,7 @@ export async function createGrid(config: GridConfig, logger = GridLogger.forProc
   // YAML, and anything else a plain `curl --data-binary @file` sends, reaches /apply as text.
   fastify.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
   fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  if (cap) app.get(MetricsService).watchConnections('main', cap);
   const gateway = app.get(GatewayService);
   intercept = gateway.interceptor();
   // Plain gateway requests do not even reach node:http: the raw-socket fast path takes them first.
@@ -138,6 +144,15 @@ function mkdirp(dir: string, mode: number): void {
   }
 }
 
+/** This process's open-files soft limit (ulimit -n); undefined where /proc is not Linux's. */
+function openFilesLimit(): number | undefined {
+  try {
+    return openFilesSoftLimit(fs.readFileSync('/proc/self/limits', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 function isGrid(pid: number): boolean {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.js');
@@ -204,6 +219,10 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   Logger.overrideLogger(logger);
   const log = new Logger('Grid');
   if (dataDirWarning) log.warn(dataDirWarning);
+  const budget = connectionBudget(config.maxConnections, config.maxConnectionsSet, config.gatewayPort === undefined ? 1 : 2, reservedFds(config.maxPods), openFilesLimit());
+  if (budget.warn) log.warn(budget.message);
+  else if (budget.message) log.log(budget.message);
+  config = { ...config, maxConnections: budget.maxConnections };
   const app = await createGrid(config, logger);
   try {
     // Init runs here, before the port is bound: a bad GRID_USERS_FILE or an open Grid on a public address stops the boot (AuthService.bootCheck).

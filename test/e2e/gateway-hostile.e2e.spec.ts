@@ -81,6 +81,7 @@ describe('the gateway under hostile clients', () => {
       env: {
         GRID_GATEWAY_PORT: '0',
         GRID_CLIENT_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS),
+        GRID_CLIENT_BODY_TIMEOUT_MS: String(TIMEOUT_MS),
         GRID_CLIENT_SEND_TIMEOUT_MS: String(TIMEOUT_MS),
         GRID_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
       },
@@ -100,20 +101,11 @@ describe('the gateway under hostile clients', () => {
   });
 
   it.each([
-    ['main port', 'head', 'fast path'],
-    ['dedicated listener', 'head', 'fast path'],
-    ['main port', 'body', 'fast path'],
-    ['main port', 'big body', 'node path'],
-    ['dedicated listener', 'big body', 'node path'],
-  ])('%s: a slowloris %s (%s) is answered 408 and closed after the request timeout', async (where, what) => {
+    ['main port', 'fast path'],
+    ['dedicated listener', 'fast path'],
+  ])('%s: a slowloris head (%s) is answered 408 and closed after the head timeout', async (where) => {
     const base = bases.find(([w]) => w === where)![1];
-    const u = new URL(base);
-    const path = u.pathname;
-    const head =
-      what === 'head'
-        ? `GET ${path}/ HTTP/1.1\r\nHost: t\r\n`
-        : `POST ${path}/ HTTP/1.1\r\nHost: t\r\nContent-Length: ${what === 'body' ? 1000 : 100_000}\r\n\r\n`;
-    const c = slowloris(base, head, what === 'head' ? 'X-a: b\r\n' : 'x');
+    const c = slowloris(base, `GET ${new URL(base).pathname}/ HTTP/1.1\r\nHost: t\r\n`, 'X-a: b\r\n');
     await c.connected();
     const since = Date.now();
 
@@ -121,6 +113,48 @@ describe('the gateway under hostile clients', () => {
     expect(Date.now() - since).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
     // A 408 when the client could still be answered; a reset is allowed too.
     if (c.bytes > 0) expect(c.text).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it.each([
+    ['main port', 'fast path', 0],
+    ['dedicated listener', 'fast path', 0],
+    ['main port', 'node path', 70_000],
+    ['dedicated listener', 'node path', 70_000],
+  ])('%s: a steady upload (a byte per 200 ms) lasting over twice the head timeout (%s) is answered 200', async (where, _path, upfront) => {
+    const base = bases.find(([w]) => w === where)![1];
+    const dripped = Math.ceil((2.5 * TIMEOUT_MS) / 200);
+    const c = new Raw(base);
+    await c.connected();
+    const since = Date.now();
+    c.socket.write(`POST ${new URL(base).pathname}/ HTTP/1.1\r\nHost: t\r\nContent-Length: ${upfront + dripped}\r\n\r\n${'u'.repeat(upfront)}`);
+    for (let i = 0; i < dripped; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(c.closed).toBe(false);
+      c.socket.write('x');
+    }
+
+    await expectEventually(() => c.text.includes('\r\n\r\n'), 5_000, 50);
+    expect(c.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(Date.now() - since).toBeGreaterThan(2 * TIMEOUT_MS);
+  });
+
+  it.each([
+    ['main port', 'fast path', 1000],
+    ['dedicated listener', 'fast path', 1000],
+    ['main port', 'node path', 100_000],
+    ['dedicated listener', 'node path', 100_000],
+  ])('%s: an upload that stalls (%s) is answered 408 and closed after the body timeout, with no response started before', async (where, _path, length) => {
+    const base = bases.find(([w]) => w === where)![1];
+    const c = new Raw(base);
+    await c.connected();
+    // Part of the body, quickly, then nothing.
+    c.socket.write(`POST ${new URL(base).pathname}/ HTTP/1.1\r\nHost: t\r\nContent-Length: ${length}\r\n\r\n${'u'.repeat(length === 1000 ? 500 : 70_000)}`);
+    const since = Date.now();
+
+    await expectEventually(() => c.closed, TIMEOUT_MS + 8000, 100);
+    expect(Date.now() - since).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
+    expect(c.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(c.text).toContain(`request body stalled: no bytes for ${TIMEOUT_MS} ms`);
   });
 
   it.each([
@@ -186,6 +220,14 @@ describe('the gateway under hostile clients', () => {
       expect(more.slice(-50).filter((c) => c.closed)).toHaveLength(0);
       // The idle keep-alive connection outranks every one that never spoke.
       expect(await viaKeepAlive()).toBe(200);
+      // Visible: counted by listener and reason, and logged.
+      const metrics = await (await fetch(`${g.url}/metrics`)).text();
+      const shed = /^grid_client_connections_shed_total\{listener="main",reason="unused"\} (\d+)$/m.exec(metrics);
+      expect(Number(shed?.[1])).toBeGreaterThanOrEqual(50);
+      expect(metrics).toMatch(/^grid_client_connections\{listener="main"\} \d+$/m);
+      expect(metrics).toMatch(/^grid_client_connections_refused_total\{listener="main"\} 0$/m);
+      expect(metrics).toMatch(/^grid_client_connections_shed_total\{listener="gateway",reason="unused"\} 0$/m);
+      await expectEventually(() => /main port: at or near its connection cap \(GRID_MAX_CONNECTIONS=2600, \d+ open\): \d+ connections closed to make room/.test(g.output()), 5_000, 100);
 
       for (const c of [...idle, ...more]) c.socket.destroy();
       await expectEventually(async () => (await fetch(`${g.url}/gateway/big/`).then((x) => x.text().then(() => x.status)).catch(() => 0)) === 200, 10_000, 100);

@@ -25,14 +25,18 @@ export interface GridConfig {
   /** Serve plain HTTP/1.1 gateway requests on the raw-socket fast path (wire-proxy.ts); false = node:http only. */
   gatewayFastPath: boolean;
   gatewayLb: 'round-robin' | 'least-request';
-  /** A request's head and body must arrive within this long of its first byte, else 408 (both ports; slowloris). */
-  clientRequestTimeoutMs: number;
+  /** A request's head must arrive within this long of its first byte, else 408 (both ports; slowloris). GRID_CLIENT_REQUEST_TIMEOUT_MS. */
+  clientHeadTimeoutMs: number;
+  /** Once a request's head is in, the longest gap between two reads of its body, else 408. */
+  clientBodyTimeoutMs: number;
   /** A client connection with no request in progress, including one that never sent a byte, is closed after this long. */
   clientIdleTimeoutMs: number;
   /** A client whose send buffer stays full (it reads nothing of a response) this long is cut. */
   clientSendTimeoutMs: number;
-  /** Client connections each listener keeps open; one more is closed as it is accepted. */
+  /** Client connections each listener keeps open; at the cap the cheapest open one is closed for a newcomer. */
   maxConnections: number;
+  /** GRID_MAX_CONNECTIONS was set (a default cap is lowered to fit the open-files limit; a set one only warned about). */
+  maxConnectionsSet: boolean;
   /** Simulated runtime: time from create to Ready. */
   simStartDelayMs: number;
   /** How many recent events the SSE stream replays on connect. */
@@ -318,10 +322,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), machine:
     gatewayFastPath: bool(env, 'GRID_GATEWAY_FAST_PATH', true),
     gatewayLb: oneOf(env, 'GRID_GATEWAY_LB', 'round-robin', ['round-robin', 'least-request'] as const),
     // The gateway's client limits (src/modules/gateway/client-limits.ts has why these defaults).
-    clientRequestTimeoutMs: int(env, 'GRID_CLIENT_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    // The name predates the body timeout: it bounded head and body together, and cut slow uploads.
+    clientHeadTimeoutMs: int(env, 'GRID_CLIENT_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    clientBodyTimeoutMs: int(env, 'GRID_CLIENT_BODY_TIMEOUT_MS', 30_000, 100, 3_600_000),
     clientIdleTimeoutMs: int(env, 'GRID_CLIENT_IDLE_TIMEOUT_MS', 65_000, 100, 3_600_000),
     clientSendTimeoutMs: int(env, 'GRID_CLIENT_SEND_TIMEOUT_MS', 60_000, 100, 3_600_000),
     maxConnections: int(env, 'GRID_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    maxConnectionsSet: env.GRID_MAX_CONNECTIONS !== undefined && env.GRID_MAX_CONNECTIONS !== '',
     simStartDelayMs: int(env, 'GRID_SIM_START_DELAY_MS', 300, 0, 600_000),
     sseReplay: int(env, 'GRID_SSE_REPLAY', 50, 0, 10_000),
     logLevel: oneOf(env, 'GRID_LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),

@@ -19,6 +19,9 @@ const clients: Client[] = [];
 const held: http.ServerResponse[] = [];
 /** The server's side of each connection, in accept order. */
 const accepted: net.Socket[] = [];
+/** What the cap logged. */
+const warnings: string[] = [];
+const BODY_TIMEOUT_MS = 300;
 
 async function connect(): Promise<Client> {
   const socket = net.connect({ host: '127.0.0.1', port });
@@ -51,9 +54,10 @@ beforeEach(async () => {
     if (strictRequest(req, res)) return;
     req.resume();
     if (req.url === '/hold') held.push(res);
+    else if (req.method === 'POST') req.on('end', () => res.end('got it'));
     else res.end('ok');
   });
-  sut = hardenServer(server, 3);
+  sut = hardenServer(server, 3, { listener: 'test port', warn: (m) => warnings.push(m), bodyTimeoutMs: BODY_TIMEOUT_MS });
   server.on('connection', (s: net.Socket) => accepted.push(s));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as net.AddressInfo).port;
@@ -63,6 +67,7 @@ afterEach(async () => {
   for (const res of held.splice(0)) res.destroy();
   for (const c of clients.splice(0)) c.socket.destroy();
   accepted.length = 0;
+  warnings.length = 0;
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
 });
@@ -83,6 +88,8 @@ describe('ConnectionCap (a hardened server at its connection cap)', () => {
     const first = await arrive(3);
     await until(() => idle.closed);
     expect([busy.closed, slowloris.closed, first.closed]).toEqual([false, false, false]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^test port: at or near its connection cap \(GRID_MAX_CONNECTIONS=3, \d open\): 1 connections closed to make room \(0 never sent a byte, 1 idle keep-alive, 0 receiving a request\)/);
 
     // first has not spoken, but only just connected: as if its request were arriving, and younger than the slowloris.
     const second = await arrive(3);
@@ -101,6 +108,8 @@ describe('ConnectionCap (a hardened server at its connection cap)', () => {
     expect([busy.closed, second.closed, third.closed]).toEqual([false, false, false]);
     expect(sut.refused).toBe(1);
     expect(sut.shed).toEqual([0, 1, 2]);
+    // At most one line a minute: the rest are in the next one.
+    expect(warnings).toHaveLength(1);
 
     // The held requests are still answered.
     held[0].end('late');
@@ -139,5 +148,30 @@ describe('ConnectionCap (a hardened server at its connection cap)', () => {
     await until(() => silent.closed);
     expect([spoke.closed, third.closed]).toEqual([false, false]);
     expect(sut.shed).toEqual([1, 0, 0]);
+  });
+});
+
+describe('hardenServer (a request body that stalls)', () => {
+  it('serves a body arriving slowly but steadily, for longer than the body timeout in all', async () => {
+    const c = await connect();
+    c.socket.write('POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n');
+    const startedAt = Date.now();
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, BODY_TIMEOUT_MS / 3));
+      c.socket.write('b');
+    }
+    await until(() => c.text.includes('got it'));
+    expect(c.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(Date.now() - startedAt).toBeGreaterThan(2 * BODY_TIMEOUT_MS);
+  });
+
+  it('answers 408 and closes when no body bytes come for the body timeout, before any response started', async () => {
+    const c = await connect();
+    const startedAt = Date.now();
+    c.socket.write('POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\nbb');
+    await until(() => c.closed);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 20);
+    expect(c.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(c.text).toContain(`request body stalled: no bytes for ${BODY_TIMEOUT_MS} ms`);
   });
 });

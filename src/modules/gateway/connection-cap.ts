@@ -7,9 +7,31 @@
 // (one per shedBatch newcomers) and, above PRESSURE_THRESHOLD, at most once per sweep period.
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { kActivity, PRESSURE_THRESHOLD, SHED_UNUSED, shedBatch, shedOrder, shedView, unusedTimeoutMs, type ConnActivity, type ShedInput, type ShedRank } from './client-limits.js';
+import { Logger } from '@nestjs/common';
+import {
+  capWarning,
+  capWarningDelay,
+  kActivity,
+  PRESSURE_THRESHOLD,
+  SHED_UNUSED,
+  shedBatch,
+  shedOrder,
+  shedView,
+  unusedTimeoutMs,
+  type CapClosures,
+  type ConnActivity,
+  type ShedInput,
+  type ShedRank,
+} from './client-limits.js';
 
 type TrackedSocket = net.Socket & { [kActivity]?: ConnActivity };
+
+export interface ConnectionCapOptions {
+  /** What the listener is called in its log lines and metrics ('main', 'gateway'). */
+  listener?: string;
+  /** Where the closures are reported, at most once per CAP_WARNING_PERIOD_MS (default: Nest's logger). */
+  warn?: (message: string) => void;
+}
 
 export class ConnectionCap {
   /** Open connections and when each was accepted, in accept order. */
@@ -24,11 +46,24 @@ export class ConnectionCap {
   readonly shed = [0, 0, 0];
   /** Newcomers refused because every open connection had a request in flight. */
   refused = 0;
+  readonly listener: string;
+  private readonly warn: (message: string) => void;
+  /** The counts as of the last warning, and when it was logged (performance.now()). */
+  private warned: CapClosures = { shed: [0, 0, 0], refused: 0 };
+  private warnedAt: number | undefined;
+  private warnTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly maxConnections: number,
     private readonly idleTimeoutMs: number,
+    options: ConnectionCapOptions = {},
   ) {
+    this.listener = options.listener ?? 'listener';
+    if (options.warn) this.warn = options.warn;
+    else {
+      const logger = new Logger('ConnectionCap');
+      this.warn = (m) => logger.warn(m);
+    }
     this.batch = shedBatch(maxConnections);
     this.sweepPeriodMs = Math.max(50, Math.min(1_000, Math.floor(unusedTimeoutMs(idleTimeoutMs, maxConnections, maxConnections) / 4)));
   }
@@ -44,6 +79,7 @@ export class ConnectionCap {
     if (open.size >= this.maxConnections && !this.shedOne(now)) {
       this.refused++;
       socket.destroy();
+      this.closedSome(now);
       return false;
     }
     open.set(socket, now);
@@ -65,6 +101,7 @@ export class ConnectionCap {
         this.open.delete(socket);
         this.shed[view.rank]++;
         socket.destroy();
+        this.closedSome(now);
         return true;
       }
       if (attempt === 0) this.pick(now);
@@ -85,6 +122,7 @@ export class ConnectionCap {
   private closeUnused(now: number): void {
     this.lastSweep = now;
     const timeout = unusedTimeoutMs(this.idleTimeoutMs, this.open.size, this.maxConnections);
+    const before = this.shed[SHED_UNUSED];
     for (const [socket, acceptedAt] of this.open) {
       // Accept order: the rest are younger.
       if (now - acceptedAt <= timeout) break;
@@ -94,6 +132,31 @@ export class ConnectionCap {
       this.shed[SHED_UNUSED]++;
       socket.destroy();
     }
+    if (this.shed[SHED_UNUSED] > before) this.closedSome(now);
+  }
+
+  /**
+   * Connections were closed or refused: logged now if the last line is a period old, else once
+   * the period is over, with everything since. Closures at the cap were silent before: an operator
+   * saw clients reset and nothing in Grid's log.
+   */
+  private closedSome(now: number): void {
+    if (this.warnTimer !== undefined) return;
+    const delay = capWarningDelay(this.warnedAt, now);
+    if (delay === 0) return this.report(now);
+    this.warnTimer = setTimeout(() => {
+      this.warnTimer = undefined;
+      this.report(performance.now());
+    }, delay);
+    this.warnTimer.unref();
+  }
+
+  private report(now: number): void {
+    const current: CapClosures = { shed: [...this.shed], refused: this.refused };
+    const message = capWarning(this.listener, this.maxConnections, this.open.size, this.warned, current);
+    this.warned = current;
+    this.warnedAt = now;
+    if (message !== undefined) this.warn(message);
   }
 
   private input(socket: TrackedSocket): ShedInput {

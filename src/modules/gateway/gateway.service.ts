@@ -378,13 +378,15 @@ export class GatewayService implements TrafficStats, TrafficRouting, TrafficFaul
     // After the server's connection cap, which counts a connection whichever path serves it.
     const nodeHttp = takeConnections(server, (socket) => wire.handle(socket));
     if (nodeHttp === undefined) return undefined;
-    // The server's own keep-alive and headers timeouts apply on the fast path too.
+    // The server's own keep-alive, headers and request timeouts apply on the fast path too.
     const wire = new WireProxy({
       core: this.proxy.core,
       fallback: nodeHttp,
       router,
       clientIdleMs: server.keepAliveTimeout,
       headersTimeoutMs: server.headersTimeout,
+      requestTimeoutMs: server.requestTimeout,
+      bodyTimeoutMs: this.config.clientBodyTimeoutMs,
       sendTimeoutMs: this.config.clientSendTimeoutMs,
       responseLines,
     });
@@ -410,12 +412,13 @@ export class GatewayService implements TrafficStats, TrafficRouting, TrafficFaul
   async listenDedicated(): Promise<string | undefined> {
     const config = this.config;
     if (config.gatewayPort === undefined) return undefined;
-    const server = http.createServer(strictServerOptions({ requestTimeoutMs: config.clientRequestTimeoutMs, idleTimeoutMs: config.clientIdleTimeoutMs }), (req, res) => {
+    const server = http.createServer(strictServerOptions({ headTimeoutMs: config.clientHeadTimeoutMs, idleTimeoutMs: config.clientIdleTimeoutMs }), (req, res) => {
       if (strictRequest(req, res)) return;
       const target = this.dedicatedTarget(req.url ?? '/', firstHost(req.rawHeaders));
       this.serve(req, res, target.service, target.path);
     });
-    hardenServer(server, config.maxConnections);
+    const cap = hardenServer(server, config.maxConnections, { listener: 'gateway port', bodyTimeoutMs: config.clientBodyTimeoutMs });
+    this.metrics.watchConnections('gateway', cap);
     server.on('clientError', onClientError);
     if (config.gatewayFastPath) this.attachFastPath(server, (url, host, preview) => this.fastTarget(this.dedicatedTarget(url, host), preview));
     await new Promise<void>((resolve, reject) => {

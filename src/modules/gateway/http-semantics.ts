@@ -87,14 +87,6 @@ export const MAIN_PORT_SANDBOX_LINE = 'content-security-policy: ' + MAIN_PORT_SA
 
 export const MAX_REQUEST_HEADER_LINES = 100;
 
-/**
- * The request's whole head and body must arrive within this long of its first
- * byte (slowloris, and a body dripped a byte at a time); then the gateway
- * answers 408 and closes. The default (GRID_CLIENT_REQUEST_TIMEOUT_MS sets it):
- * a 64 KiB body (the most the fast path buffers) still gets 2 KiB/s.
- */
-export const REQUEST_TIMEOUT_MS = 30_000;
-
 /** Whether a value may be written into an HTTP head as it is: no CR, LF, NUL or other control byte (HTAB aside), nothing outside latin1. */
 export function isSafeHeaderValue(value: string): boolean {
   for (let i = 0; i < value.length; i++) {

@@ -13,33 +13,47 @@
 import type * as http from 'node:http';
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { CLIENT_IDLE_TIMEOUT_MS, kActivity, MAX_CLIENT_CONNECTIONS, type ConnActivity } from './client-limits.js';
-import { ConnectionCap } from './connection-cap.js';
+import {
+  bodyStalled,
+  CLIENT_BODY_TIMEOUT_MS,
+  CLIENT_HEAD_TIMEOUT_MS,
+  CLIENT_IDLE_TIMEOUT_MS,
+  CLIENT_REQUEST_MAX_MS,
+  kActivity,
+  MAX_CLIENT_CONNECTIONS,
+  type ConnActivity,
+} from './client-limits.js';
+import { ConnectionCap, type ConnectionCapOptions } from './connection-cap.js';
 import { errorBody, JSON_CONTENT_TYPE, reasonPhrase, type GatewayErrorStatus } from './http-semantics.js';
-
-/** A request's whole head and body must arrive within this long (Node's requestTimeout; 408 after). Responses are not bounded by it. */
-export const REQUEST_TIMEOUT_MS = 30_000;
 /** More request headers than this: 431 (Node would drop the rest silently). */
 export const MAX_REQUEST_HEADERS = 1000;
 /** Longest line the guard keeps; llhttp refuses heads over maxHeaderSize (16 KiB) long before. */
 const MAX_LINE = 64 * 1024;
 
 export interface StrictServerOptions {
-  /** Default REQUEST_TIMEOUT_MS (GRID_CLIENT_REQUEST_TIMEOUT_MS). */
+  /** A request head must arrive within this long of its first byte: default CLIENT_HEAD_TIMEOUT_MS (GRID_CLIENT_REQUEST_TIMEOUT_MS). */
+  headTimeoutMs?: number;
+  /** The whole request, head and body: default CLIENT_REQUEST_MAX_MS (tests shorten it). Responses are not bounded by it. */
   requestTimeoutMs?: number;
   /** Keep-alive: default CLIENT_IDLE_TIMEOUT_MS (GRID_CLIENT_IDLE_TIMEOUT_MS). */
   idleTimeoutMs?: number;
 }
 
-/** Options for http.createServer: the bound on receiving a request, and llhttp's strict mode stated rather than assumed. */
+/**
+ * Options for http.createServer: the bounds on receiving a request's head and the whole of it (a
+ * gap in a body is hardenServer's), and llhttp's strict mode stated rather than assumed.
+ */
 export function strictServerOptions(options: StrictServerOptions = {}): http.ServerOptions {
-  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  // A head timeout set above the whole-request bound raises the bound rather than being cut short by it.
+  const requestTimeout = options.requestTimeoutMs ?? Math.max(CLIENT_REQUEST_MAX_MS, options.headTimeoutMs ?? 0);
+  // Node refuses a headersTimeout above requestTimeout.
+  const headersTimeout = Math.min(options.headTimeoutMs ?? CLIENT_HEAD_TIMEOUT_MS, requestTimeout);
   return {
     requestTimeout,
-    headersTimeout: requestTimeout,
+    headersTimeout,
     keepAliveTimeout: options.idleTimeoutMs ?? CLIENT_IDLE_TIMEOUT_MS,
-    // Node checks both timeouts on this period: the bound is requestTimeout plus at most one period.
-    connectionsCheckingInterval: Math.min(5_000, Math.max(10, Math.floor(requestTimeout / 4))),
+    // Node checks both timeouts on this period: each bound is its timeout plus at most one period.
+    connectionsCheckingInterval: Math.min(5_000, Math.max(10, Math.floor(headersTimeout / 4))),
     insecureHTTPParser: false,
     requireHostHeader: true,
     joinDuplicateHeaders: false,
@@ -58,13 +72,19 @@ type GuardedSocket = net.Socket & { [kGuard]?: ConnectionGuard; [kActivity]?: Co
 const kServe = Symbol('grid.serveConnection');
 type HardenedServer = http.Server & { [kServe]?: (socket: net.Socket) => void };
 
+export interface HardenOptions extends ConnectionCapOptions {
+  /** Once a head is in, the longest gap between two reads of its body: default CLIENT_BODY_TIMEOUT_MS (GRID_CLIENT_BODY_TIMEOUT_MS). */
+  bodyTimeoutMs?: number;
+}
+
 /**
  * Makes `server` strict and bounded: at most `maxConnections` open (ConnectionCap: at the cap the
  * cheapest connection is closed for the newcomer), one more header than MAX_REQUEST_HEADERS is kept
- * (so that a cut is visible), and every connection node:http serves gets a ConnectionGuard. Call
- * before anything else takes the server's connections (takeConnections).
+ * (so that a cut is visible), a body that stalls is answered 408 (BodyWatch), and every connection
+ * node:http serves gets a ConnectionGuard. Call before anything else takes the server's
+ * connections (takeConnections).
  */
-export function hardenServer(server: http.Server, maxConnections = MAX_CLIENT_CONNECTIONS): ConnectionCap {
+export function hardenServer(server: http.Server, maxConnections = MAX_CLIENT_CONNECTIONS, options: HardenOptions = {}): ConnectionCap {
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   const listeners = server.listeners('connection');
@@ -72,17 +92,18 @@ export function hardenServer(server: http.Server, maxConnections = MAX_CLIENT_CO
   const nodeHttp = listeners[0] as (socket: net.Socket) => void;
   server.removeListener('connection', nodeHttp);
   const hardened = server as HardenedServer;
+  const bodies = new BodyWatch(Math.min(options.bodyTimeoutMs ?? CLIENT_BODY_TIMEOUT_MS, server.requestTimeout || Infinity));
   hardened[kServe] = function strictConnection(socket: net.Socket) {
     nodeHttp.call(server, socket);
     // After node:http's listener: a 'data' listener added now makes node:http read
     // through JS (it unconsumes its parser), and prepending puts the guard first.
-    const guard = new ConnectionGuard();
+    const guard = new ConnectionGuard({ bodies, socket });
     (socket as GuardedSocket)[kGuard] = guard;
     (socket as GuardedSocket)[kActivity] = guard;
     socket.prependListener('data', (chunk: Buffer) => guard.feed(chunk));
   };
   // Not net.Server's maxConnections: that refuses the newcomer before anything can look at who holds the slots.
-  const cap = new ConnectionCap(maxConnections, server.keepAliveTimeout);
+  const cap = new ConnectionCap(maxConnections, server.keepAliveTimeout, options);
   server.on('connection', (socket: net.Socket) => {
     if (cap.admit(socket)) hardened[kServe]!(socket);
   });
@@ -101,6 +122,54 @@ export function takeConnections(server: http.Server, serve: (socket: net.Socket)
   hardened[kServe] = serve;
   return previous;
 }
+
+/**
+ * The body gap of the node path (GRID_CLIENT_BODY_TIMEOUT_MS; the fast path's is in its sweep):
+ * node:http bounds only the head (headersTimeout) and the whole request (requestTimeout), so a
+ * legitimate upload slower than the whole-request bound was cut, and a stalled one waited it out.
+ * Connections whose body is arriving are checked on one timer, running only while there are any.
+ */
+export class BodyWatch {
+  private readonly guards = new Map<ConnectionGuard, net.Socket>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly periodMs: number;
+
+  constructor(readonly bodyTimeoutMs: number) {
+    this.periodMs = Math.max(10, Math.min(1_000, Math.floor(bodyTimeoutMs / 4)));
+  }
+
+  add(guard: ConnectionGuard, socket: net.Socket): void {
+    this.guards.set(guard, socket);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.sweep(), this.periodMs);
+      this.timer.unref();
+    }
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const [guard, socket] of this.guards) {
+      if (!guard.receivingBody() || socket.destroyed) {
+        this.guards.delete(guard);
+        guard.watched = false;
+      } else if (socket.isPaused()) {
+        // Paused by Grid, not the client: the pod reads the body slower than it comes, or pipelined requests are held.
+        guard.bodyReadAt = now;
+      } else if (bodyStalled(guard.bodyReadAt, now, this.bodyTimeoutMs)) {
+        this.guards.delete(guard);
+        guard.watched = false;
+        onClientError(Object.assign(new Error(`request body stalled: no bytes for ${this.bodyTimeoutMs} ms`), { code: BODY_TIMEOUT }), socket);
+      }
+    }
+    if (this.guards.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+/** The code of the error BodyWatch hands onClientError. */
+const BODY_TIMEOUT = 'GRID_BODY_TIMEOUT';
 
 const L_REQUEST = 0;
 const L_HEADER = 1;
@@ -140,6 +209,18 @@ export class ConnectionGuard implements ConnActivity {
   private since = 0;
   /** performance.now() when the outstanding requests were last all answered (or the guard was made). */
   idle = performance.now();
+  /** performance.now() of the last read that ended inside a body (or its head). */
+  bodyReadAt = 0;
+  /** In its BodyWatch's set. */
+  watched = false;
+
+  /** `bodies` watches the gaps in this connection's request bodies (none in unit tests of the framing). */
+  constructor(private readonly watch?: { bodies: BodyWatch; socket: net.Socket }) {}
+
+  /** The head of the request being received is in; its body is not all in yet. */
+  receivingBody(): boolean {
+    return this.state >= L_CHUNK_SIZE && this.state <= B_CHUNK;
+  }
 
   /** For the connection cap: the request whose head or body is arriving, unless one before it is still being answered. */
   receivingSince(): number {
@@ -163,6 +244,18 @@ export class ConnectionGuard implements ConnActivity {
   }
 
   feed(buf: Buffer): void {
+    this.scan(buf);
+    // Only reads that end inside a body (a request wholly in one read costs nothing here).
+    if (this.receivingBody() && this.watch !== undefined) {
+      this.bodyReadAt = performance.now();
+      if (!this.watched) {
+        this.watched = true;
+        this.watch.bodies.add(this, this.watch.socket);
+      }
+    }
+  }
+
+  private scan(buf: Buffer): void {
     // Once per request (a chunk that starts one), not per chunk of it.
     if (this.state === L_REQUEST && this.line === '') this.since = performance.now();
     let i = 0;
@@ -412,8 +505,9 @@ export function onClientError(err: NodeJS.ErrnoException, socket: net.Socket): v
     return;
   }
   if (guard) guard.refused = true;
-  const status: GatewayErrorStatus = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const message = status === 408 ? 'the request was not received in time' : status === 431 ? 'request head too large' : `malformed request (${err.code ?? 'parse error'})`;
+  const status: GatewayErrorStatus = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === BODY_TIMEOUT ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message =
+    err.code === BODY_TIMEOUT ? err.message : status === 408 ? 'the request was not received in time' : status === 431 ? 'request head too large' : `malformed request (${err.code ?? 'parse error'})`;
   const body = errorBody(status, `request refused: ${message}`);
   if (socket.writable) {
     socket.end(

@@ -3,7 +3,7 @@
 // the subset handed with the bytes read so far to the fallback http.Server.
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { kActivity, type ConnActivity } from './client-limits.js';
+import { kActivity, timeoutMessage, type ClientVerdict, type ConnActivity } from './client-limits.js';
 import {
   errorBody,
   forwardedFor,
@@ -96,6 +96,8 @@ export class ClientConn implements ConnActivity {
   lastActive = performance.now();
   /** performance.now() when the first bytes of an unfinished request arrived; 0 when none are waiting. */
   headSince = 0;
+  /** performance.now() when body bytes of the unfinished request last arrived (or its head ended); 0 while its head is arriving. */
+  bodyReadAt = 0;
   /** performance.now() (as of a sweep) since when the send buffer has been full without a 'drain'; 0 when not. */
   stalledSince = 0;
   /**
@@ -171,7 +173,11 @@ export class ClientConn implements ConnActivity {
       // Only the new bytes are scanned; the state carries what the bytes before them ended with.
       this.headState = scanHeadBytes(chunk, 0, this.headState);
       if (this.headState < HS_END && this.waiting <= MAX_REQUEST_HEAD) return;
-    } else if (this.waiting < head.headEnd + head.contentLength) return;
+    } else if (this.waiting < head.headEnd + head.contentLength) {
+      // The body gap (GRID_CLIENT_BODY_TIMEOUT_MS) restarts: a slow upload is served, a stalled one is not.
+      this.bodyReadAt = performance.now();
+      return;
+    }
     // The head ended, can no longer be one, grew too large, or the body is complete: parsed from here as one buffer.
     this.join();
     this.next();
@@ -189,8 +195,12 @@ export class ClientConn implements ConnActivity {
   /** Starts collecting parts behind buf, an unfinished request (its head too, unless `head` is false). */
   private wait(buf: Buffer, head: boolean): void {
     this.waiting = buf.length;
-    if (this.headSince === 0) this.headSince = performance.now();
-    if (!head) return;
+    const now = performance.now();
+    if (this.headSince === 0) this.headSince = now;
+    if (!head) {
+      this.bodyReadAt = now;
+      return;
+    }
     // What buf ends with (it holds no CRLFCRLF and, being a plausible head, no bare CR or LF).
     const n = buf.length;
     this.headState = buf[n - 1] === 13 ? (n >= 3 && buf[n - 2] === 10 && buf[n - 3] === 13 ? HS_CRLFCR : HS_CR) : buf[n - 1] === 10 ? HS_CRLF : HS_NONE;
@@ -238,6 +248,7 @@ export class ClientConn implements ConnActivity {
       if (route === undefined) return this.handOff();
       this.pendingHead = null;
       this.headSince = 0;
+      this.bodyReadAt = 0;
       this.scanFrom = 0;
       const body = head.contentLength > 0 ? buf.subarray(head.headEnd, total) : null;
       this.buf = buf.length > total ? buf.subarray(total) : null;
@@ -296,12 +307,13 @@ export class ClientConn implements ConnActivity {
     return this.forwardedLine;
   }
 
-  /** The request did not arrive in full within the proxy's request timeout: 408, and the connection closes. */
-  requestTimedOut(): void {
+  /** The request arriving was too slow (its head, a gap in its body, or the whole: `verdict`): 408, and the connection closes. */
+  requestTimedOut(verdict: ClientVerdict): void {
     this.headSince = 0;
+    this.bodyReadAt = 0;
     this.pendingHead = null;
     this.parts = null;
-    this.reply(408, `request head and body not received within ${this.proxy.requestTimeoutMs} ms`, true, newRequestId());
+    this.reply(408, timeoutMessage(verdict, this.proxy.limits), true, newRequestId());
   }
 
   /** An answer of the gateway's own (no pod involved). */

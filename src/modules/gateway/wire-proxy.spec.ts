@@ -266,7 +266,7 @@ async function connect(): Promise<RawClient> {
 
 interface StartOptions {
   proxy?: Partial<GatewayProxyOptions>;
-  wire?: Partial<Pick<WireProxyOptions, 'upstreamTimeoutMs' | 'connectTimeoutMs' | 'clientIdleMs' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'sendTimeoutMs' | 'maxIdlePerUpstream' | 'warn'>>;
+  wire?: Partial<Pick<WireProxyOptions, 'upstreamTimeoutMs' | 'connectTimeoutMs' | 'clientIdleMs' | 'headersTimeoutMs' | 'bodyTimeoutMs' | 'requestTimeoutMs' | 'sendTimeoutMs' | 'maxIdlePerUpstream' | 'warn'>>;
   router?: WireRouter;
 }
 
@@ -1059,12 +1059,12 @@ describe('WireProxy', () => {
     });
 
     it.each([
-      { what: 'request head', bytes: 'GET /gateway/api/x HTTP/1.1\r\nHost: t\r\n' },
-      { what: 'request body', bytes: 'POST /gateway/api/x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n012' },
-    ])('closes a connection whose $what is not complete within headersTimeoutMs', async ({ bytes }) => {
+      { what: 'request head', bytes: 'GET /gateway/api/x HTTP/1.1\r\nHost: t\r\n', limit: 'headersTimeoutMs' },
+      { what: 'request body', bytes: 'POST /gateway/api/x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n012', limit: 'bodyTimeoutMs' },
+    ])('closes a connection whose $what stops arriving for $limit', async ({ bytes, limit }) => {
       const up = await rawUpstream('p1', (_req, socket) => socket.write(ok('x')));
       setRoute('api', ['v1', 100, [up.endpoint]]);
-      await start({ wire: { ...fast, headersTimeoutMs: 200, clientIdleMs: 60_000 } });
+      await start({ wire: { ...fast, [limit]: 200, clientIdleMs: 60_000 } });
       const c = await connect();
 
       await c.write(bytes);
@@ -1073,6 +1073,25 @@ describe('WireProxy', () => {
 
       expect(c.closedAt - sentAt).toBeGreaterThanOrEqual(190);
       expect(up.conns).toHaveLength(0);
+    });
+
+    it('serves a body arriving steadily for longer than the head and body timeouts, each gap within the body timeout', async () => {
+      const up = await rawUpstream('p1', (_req, socket) => socket.write(ok('x')));
+      setRoute('api', ['v1', 100, [up.endpoint]]);
+      await start({ wire: { ...fast, headersTimeoutMs: 200, bodyTimeoutMs: 200, clientIdleMs: 60_000 } });
+      const c = await connect();
+      const startedAt = performance.now();
+
+      await c.write('POST /gateway/api/x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n');
+      for (const b of '0123456789') {
+        await new Promise((resolve) => setTimeout(resolve, 70));
+        await c.write(b);
+      }
+      const [r] = await c.responses(1);
+
+      expect(r.status).toBe(200);
+      expect(performance.now() - startedAt).toBeGreaterThan(400);
+      expect(c.closed).toBe(false);
     });
 
     it('does not cut the end of a response still queued for a slow client when the idle timeout passes', async () => {

@@ -23,8 +23,18 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
-import { CLIENT_IDLE_TIMEOUT_MS, CLIENT_SEND_TIMEOUT_MS, clientVerdict, IDLE_TIMED_OUT, KEEP, REQUEST_TIMED_OUT, type ClientLimits } from './client-limits.js';
-import { REQUEST_TIMEOUT_MS } from './http-semantics.js';
+import {
+  CLIENT_BODY_TIMEOUT_MS,
+  CLIENT_HEAD_TIMEOUT_MS,
+  CLIENT_IDLE_TIMEOUT_MS,
+  CLIENT_REQUEST_MAX_MS,
+  CLIENT_SEND_TIMEOUT_MS,
+  clientVerdict,
+  IDLE_TIMED_OUT,
+  KEEP,
+  SEND_TIMED_OUT,
+  type ClientLimits,
+} from './client-limits.js';
 import type { ProxyCore, UpstreamConnections } from './proxy-core.js';
 import { serveClient, type ClientConn } from './wire-client.js';
 import { WirePools } from './wire-pool.js';
@@ -51,11 +61,13 @@ export interface WireProxyOptions {
   connectTimeoutMs?: number;
   /** Idle client keep-alive connections are closed after this long (Node server's keepAliveTimeout as Grid sets it). */
   clientIdleMs?: number;
-  /** A request head must arrive within this long (Node's headersTimeout). */
+  /** A request head must arrive within this long of its first byte (Node's headersTimeout; CLIENT_HEAD_TIMEOUT_MS). */
   headersTimeoutMs?: number;
+  /** Once the head is in, the longest gap between two reads of body bytes (CLIENT_BODY_TIMEOUT_MS). */
+  bodyTimeoutMs?: number;
   /** Header lines (each ending CRLF) added to every proxied response: MAIN_PORT_SANDBOX_LINE on the main port. */
   responseLines?: string;
-  /** A request's head and body must arrive within this long of its first byte, else 408 (REQUEST_TIMEOUT_MS; tests shorten it). */
+  /** A request's head and body must arrive within this long of its first byte, else 408 (Node's requestTimeout; CLIENT_REQUEST_MAX_MS; tests shorten it). */
   requestTimeoutMs?: number;
   /** A client whose send buffer stays full this long without draining is cut (CLIENT_SEND_TIMEOUT_MS). */
   sendTimeoutMs?: number;
@@ -73,9 +85,8 @@ export class WireProxy implements UpstreamConnections {
   readonly fallback: (socket: net.Socket) => void;
   readonly upstreamTimeoutMs: number;
   readonly connectTimeoutMs: number;
-  /** The bound on receiving one request: the smaller of the headers timeout and REQUEST_TIMEOUT_MS. */
-  readonly requestTimeoutMs: number;
-  private readonly limits: ClientLimits;
+  /** The bounds on receiving a request (none above requestTimeoutMs), and on idle and unread connections. */
+  readonly limits: ClientLimits;
   readonly upstreams: WirePools;
   readonly responseLines: string;
   readonly conns = new Set<ClientConn>();
@@ -95,14 +106,16 @@ export class WireProxy implements UpstreamConnections {
     this.responseLines = options.responseLines ?? '';
     this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? options.core.upstreamTimeoutMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
-    this.requestTimeoutMs = Math.min(options.headersTimeoutMs ?? 60_000, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+    const requestTimeoutMs = options.requestTimeoutMs ?? CLIENT_REQUEST_MAX_MS;
+    const headTimeoutMs = Math.min(options.headersTimeoutMs ?? CLIENT_HEAD_TIMEOUT_MS, requestTimeoutMs);
+    const bodyTimeoutMs = Math.min(options.bodyTimeoutMs ?? CLIENT_BODY_TIMEOUT_MS, requestTimeoutMs);
     const sendTimeoutMs = options.sendTimeoutMs ?? CLIENT_SEND_TIMEOUT_MS;
-    this.limits = { requestTimeoutMs: this.requestTimeoutMs, idleTimeoutMs: options.clientIdleMs ?? CLIENT_IDLE_TIMEOUT_MS, sendTimeoutMs };
+    this.limits = { headTimeoutMs, bodyTimeoutMs, requestTimeoutMs, idleTimeoutMs: options.clientIdleMs ?? CLIENT_IDLE_TIMEOUT_MS, sendTimeoutMs };
     const logger = options.warn === undefined ? new Logger(WireProxy.name) : undefined;
     this.upstreams = new WirePools(options.maxIdlePerUpstream ?? 256, options.warn ?? ((m) => logger!.warn(m)));
     this.core.addConnections(this);
     // Timeouts are checked by one coarse sweep instead of a timer per request.
-    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(this.upstreamTimeoutMs, this.connectTimeoutMs, this.requestTimeoutMs, sendTimeoutMs) / 4)));
+    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(this.upstreamTimeoutMs, this.connectTimeoutMs, headTimeoutMs, bodyTimeoutMs, sendTimeoutMs) / 4)));
     this.sweeper = setInterval(() => this.sweep(), period);
     this.sweeper.unref();
   }
@@ -140,13 +153,16 @@ export class WireProxy implements UpstreamConnections {
       if (conn.stalledSince === 0 && socket.writableNeedDrain) conn.stalledSince = now;
       const ex = conn.ex;
       const unsent = socket.writableLength;
-      const verdict = clientVerdict({ inFlight: ex !== null, headSince: conn.headSince, lastActive: conn.lastActive, unsent, stalledSince: conn.stalledSince }, limits, now);
+      const verdict = clientVerdict(
+        { inFlight: ex !== null, headSince: conn.headSince, bodyReadAt: conn.bodyReadAt, lastActive: conn.lastActive, unsent, stalledSince: conn.stalledSince },
+        limits,
+        now,
+      );
       if (verdict === KEEP) ex?.checkTimeout(now);
-      else if (verdict === REQUEST_TIMED_OUT) conn.requestTimedOut();
-      else {
-        if (verdict !== IDLE_TIMED_OUT) this.sendTimeouts++;
+      else if (verdict === IDLE_TIMED_OUT || verdict === SEND_TIMED_OUT) {
+        if (verdict === SEND_TIMED_OUT) this.sendTimeouts++;
         socket.destroy();
-      }
+      } else conn.requestTimedOut(verdict);
     }
   }
 

@@ -19,7 +19,7 @@ class ScrapeTimeMetric {
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly type: 'counter' | 'histogram',
+    readonly type: 'counter' | 'gauge' | 'histogram',
     private readonly values: () => MetricValue[],
     registry: Registry,
   ) {
@@ -33,6 +33,19 @@ class ScrapeTimeMetric {
   /** Registry.resetMetrics(): these mirror monotonic counts kept elsewhere. */
   reset(): void {}
 }
+
+/** What a listener's connection cap counts (the gateway's ConnectionCap), read at scrape time. */
+export interface ListenerConnections {
+  /** Connections open now. */
+  readonly size: number;
+  /** Connections closed to make room, by reason: never sent a byte, idle keep-alive, receiving a request. */
+  readonly shed: readonly number[];
+  /** Newcomers refused because every connection had a request in flight. */
+  readonly refused: number;
+}
+
+/** The reason label of grid_client_connections_shed_total, by index of ListenerConnections.shed. */
+const SHED_REASONS = ['unused', 'idle', 'receiving'] as const;
 
 class GatewaySeries {
   readonly codes = new Map<number, number>();
@@ -151,6 +164,34 @@ export class MetricsService {
     () => this.gateway.histogramValues(),
     this.registry,
   );
+
+  private readonly listeners = new Map<string, ListenerConnections>();
+  readonly clientConnections = new ScrapeTimeMetric(
+    'grid_client_connections',
+    'Client connections open, by listener (main: the API and /gateway/*; gateway: GRID_GATEWAY_PORT).',
+    'gauge',
+    () => [...this.listeners].map(([listener, c]) => ({ value: c.size, labels: { listener } })),
+    this.registry,
+  );
+  readonly clientConnectionsShed = new ScrapeTimeMetric(
+    'grid_client_connections_shed_total',
+    'Client connections closed to make room at or near the connection cap (GRID_MAX_CONNECTIONS), by listener and reason: unused (never sent a byte), idle (keep-alive), receiving (a request still arriving).',
+    'counter',
+    () => [...this.listeners].flatMap(([listener, c]) => SHED_REASONS.map((reason, i) => ({ value: c.shed[i] ?? 0, labels: { listener, reason } }))),
+    this.registry,
+  );
+  readonly clientConnectionsRefused = new ScrapeTimeMetric(
+    'grid_client_connections_refused_total',
+    'New client connections refused at the connection cap because every open one had a request in flight, by listener.',
+    'counter',
+    () => [...this.listeners].map(([listener, c]) => ({ value: c.refused, labels: { listener } })),
+    this.registry,
+  );
+
+  /** Exports a listener's connection counts as the grid_client_connections* metrics. */
+  watchConnections(listener: string, connections: ListenerConnections): void {
+    this.listeners.set(listener, connections);
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
