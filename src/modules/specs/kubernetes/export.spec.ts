@@ -222,7 +222,7 @@ describe(exportManifests.name, () => {
         serviceName: 'store-headless',
         replicas: 2,
         selector: { matchLabels: { 'app.kubernetes.io/name': 'store' } },
-        podManagementPolicy: 'OrderedReady',
+        podManagementPolicy: 'Parallel',
         updateStrategy: { type: 'RollingUpdate' },
         minReadySeconds: 0,
         revisionHistoryLimit: 10,

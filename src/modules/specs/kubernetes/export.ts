@@ -133,8 +133,9 @@ function exportService(m: ServiceManifest, index: number, opts: ExportOptions, o
         replicas: spec.replicas,
         selector: { matchLabels: selector },
         template,
-        // Highest ordinal first, one pod at a time, each Ready before the next: Grid's update of a persistent service.
-        podManagementPolicy: 'OrderedReady',
+        // Grid starts a persistent service's pods together (Parallel), and updates them highest ordinal
+        // first, one at a time (RollingUpdate), each Ready before the next.
+        podManagementPolicy: 'Parallel',
         updateStrategy: { type: 'RollingUpdate' },
         minReadySeconds: spec.rollout.minReadySeconds,
         revisionHistoryLimit: spec.revisionHistoryLimit,
