@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import { dockerInstanceId } from '../../src/modules/runtime/drivers/docker-instance.js';
 import { applyYaml, cleanupAll, expectEventually, json, podsOf, readyPods, startGrid, tempDataDir, type GridHandle } from '../utils/grid.js';
+import { buildDemoImage, containersWith, describeWithDocker, docker, E2E_IMAGE, removeContainersWith } from '../utils/docker.js';
 
 /** Process pods of the demo service; `live` adds a quick liveness probe (2 failures, 1 s apart, 1 s timeout). */
 function spec(name: string, opts: { live: boolean; replicas?: number; version?: string; grace?: number }): string {
@@ -179,5 +181,64 @@ describe('a pod paused when Grid is SIGKILLed', () => {
     expect((await pod(g2, p.id)).paused).toBe(false);
     const ev = (await json(`${g2.url}/events?service=orphan&type=pod.resumed`)).body.events;
     expect(ev).toEqual([expect.objectContaining({ pod: p.id, reason: 'ResumedAtAdoption' })]);
+  });
+});
+
+describeWithDocker('POST /chaos/pause on docker pods (docker pause/unpause)', () => {
+  // Made here, not when the file is read: an earlier block's cleanupAll removes every data dir made before it runs.
+  let dataDir = '';
+  let instance = '';
+  const paused = () => containersWith(instance).filter((id) => docker('inspect', '-f', '{{.State.Paused}}', id) === 'true');
+
+  beforeAll(() => {
+    buildDemoImage();
+    dataDir = tempDataDir();
+    instance = `grid.instance=${dockerInstanceId(dataDir)}`;
+  });
+  afterAll(async () => {
+    await cleanupAll();
+    removeContainersWith(instance);
+  });
+
+  function dockerSpec(name: string, live: boolean): string {
+    return `apiVersion: v1
+kind: Service
+metadata: { name: ${name} }
+spec:
+  replicas: 1
+  runtime: docker
+  image: ${E2E_IMAGE}
+  port: 8080
+  imagePullPolicy: Never
+  env: [{ name: VERSION, value: v1 }]
+  readinessProbe: { httpGet: { path: /health/ready }, periodSeconds: 1, failureThreshold: 1 }
+${live ? '  livenessProbe: { httpGet: { path: /health/live }, periodSeconds: 1, failureThreshold: 2, timeoutSeconds: 1 }\n' : ''}  restartBackoff: { initialSeconds: 0.5, maxSeconds: 2 }
+  terminationGracePeriodSeconds: 2
+`;
+  }
+
+  it('a paused container with a liveness probe is restarted by it; one paused when Grid is SIGKILLed is unpaused at adoption', async () => {
+    const g1 = await startGrid({ dataDir });
+    expect((await applyYaml(g1, dockerSpec('dhung', true))).status).toBe(200);
+    expect((await applyYaml(g1, dockerSpec('dstill', false))).status).toBe(200);
+    const [hung] = await expectEventually(() => readyPods(g1, 'dhung', 1), 30000);
+    const [still] = await expectEventually(() => readyPods(g1, 'dstill', 1), 30000);
+    expect((await pause(g1, 'service=dhung&seconds=60')).status).toBe(200);
+    expect((await pause(g1, 'service=dstill&seconds=600')).status).toBe(200);
+    expect(paused()).toHaveLength(2);
+
+    const after = await expectEventually(async () => {
+      const p = await pod(g1, hung.id);
+      return p.restarts === 1 && p.ready ? p : undefined;
+    }, 20000);
+    expect(after).toMatchObject({ paused: false, lastExit: expect.objectContaining({ reason: 'LivenessProbeFailed' }) });
+    expect(paused()).toHaveLength(1);
+
+    await g1.kill();
+    const g2 = await startGrid({ dataDir });
+    const [back] = await expectEventually(() => readyPods(g2, 'dstill', 1), 20000);
+    expect(back.id).toBe(still.id);
+    expect(paused()).toEqual([]);
+    expect((await json(`${g2.url}/events?service=dstill&type=pod.resumed`)).body.events).toEqual([expect.objectContaining({ pod: still.id, reason: 'ResumedAtAdoption' })]);
   });
 });
