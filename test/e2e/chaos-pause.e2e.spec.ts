@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { dockerInstanceId } from '../../src/modules/runtime/drivers/docker-instance.js';
 import { applyYaml, cleanupAll, expectEventually, json, podsOf, readyPods, startGrid, tempDataDir, type GridHandle } from '../utils/grid.js';
+import { gridctl } from '../utils/cli.js';
 import { buildDemoImage, containersWith, describeWithDocker, docker, E2E_IMAGE, removeContainersWith } from '../utils/docker.js';
 
 /** Process pods of the demo service; `live` adds a quick liveness probe (2 failures, 1 s apart, 1 s timeout). */
@@ -63,6 +64,8 @@ describe('POST /chaos/pause on process pods', () => {
     expect(res.body).toMatchObject({ kind: 'pause', service: 'hung', pods: [before.id], origin: 'api', params: { count: 1, seconds: 8 } });
     expect(procState(before.pid!)).toBe('T');
     expect((await pod(g, before.id)).paused).toBe(true);
+    const audit = (await json(`${g.url}/audit?action=chaos.pause`)).body.entries;
+    expect(audit[0]).toMatchObject({ action: 'chaos.pause', target: 'hung', summary: 'service=hung seconds=8' });
     const paused = (await json(`${g.url}/events?service=hung&type=chaos.paused`)).body.events;
     expect(paused[0].explain).toContain('its liveness probe should fail after about 3 s');
 
@@ -134,6 +137,19 @@ describe('POST /chaos/pause on process pods', () => {
     const killed = await json(`${g.url}/chaos/kill?service=mixed&version=v1`, { method: 'POST' });
     expect(killed.body).toEqual({ service: 'mixed', version: 'v1', killed: [v1.id], requested: 1 });
     expect((await json(`${g.url}/services/mixed`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it('gridctl chaos pause SERVICE --version V --seconds S pauses that version\'s pod and names it', async () => {
+    expect((await applyYaml(g, spec('cli', { live: false }))).status).toBe(200);
+    const [p] = await expectEventually(() => readyPods(g, 'cli', 1), 15000);
+    const r = await gridctl(['chaos', 'pause', 'cli', '--version', 'v1', '--seconds', '2'], { url: g.url });
+    expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(new RegExp(`^pod/${p.id} paused until \\S+Z\nexperiment pause-[0-9a-f]{8}: `))]);
+    expect(procState(p.pid!)).toBe('T');
+    const other = await gridctl(['chaos', 'pause', 'cli', '--version', 'v9'], { url: g.url });
+    expect([other.code, other.stderr]).toEqual([1, expect.stringContaining('no running pod of version v9')]);
+    expect((await gridctl(['chaos', 'pause', 'cli', '--seconds', '0'], { url: g.url })).code).toBe(2);
+    await expectEventually(() => procState(p.pid!) === 'S' || procState(p.pid!) === 'R', 10000);
+    expect((await json(`${g.url}/services/cli`, { method: 'DELETE' })).status).toBe(200);
   });
 
   it('refuses bad input with a 4xx naming the field, and sim services naming their runtime', async () => {
