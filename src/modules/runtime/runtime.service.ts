@@ -217,12 +217,13 @@ export class RuntimeService implements BeforeApplicationShutdown {
     return paused;
   }
 
-  /** Thaws the pods still paused; returns them (a pod restarted or removed meanwhile has no frozen process left). */
+  /** Thaws the pods still paused; returns them (a pod restarted, stopping or removed meanwhile has no frozen process left). */
   async resumePods(podIds: string[]): Promise<string[]> {
     const resumed: string[] = [];
     for (const id of podIds) {
       const pod = this.store.get(id);
-      if (!pod?.paused) continue;
+      // A terminating pod's stop has already continued it (SIGCONT after SIGTERM), and its driver may have let it go.
+      if (!pod?.paused || pod.phase === 'Terminating') continue;
       await this.drivers.get(pod.runtime)?.resume?.(id);
       this.store.patch(pod, { paused: undefined });
       resumed.push(id);
