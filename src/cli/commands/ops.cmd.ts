@@ -20,14 +20,16 @@ const TOGGLES: Array<[string, string, [string, string] | undefined]> = [
 /**
  * The DSR seed writes `register --service S --version v1`, but commander reads program options
  * anywhere on the line, so gridctl's own --version would print 0.1.0 and exit. After `register`
- * the flag means the service's version: rename it before commander parses.
+ * (and `chaos pause`/`chaos kill`, which pick a canary's pods by version) the flag means the
+ * service's version: rename it before commander parses.
  */
 export function seedArgv(argv: string[]): string[] {
   // The first operand names the command; every global option but --version/--help takes a value.
   let at = 2;
   while (at < argv.length && argv[at].startsWith('-')) at += argv[at].includes('=') || ['--version', '-h', '--help'].includes(argv[at]) ? 1 : 2;
-  // After register and chaos (a version of the service, as in `chaos faults api --version v2`), --version is not gridctl's own.
-  if (argv[at] !== 'register' && argv[at] !== 'chaos') return argv;
+  // After register, and after chaos pause/kill/faults (a version of the service, as in `chaos faults api --version v2`), --version is not gridctl's own.
+  if (argv[at] === 'chaos' && ['pause', 'kill', 'faults'].includes(argv[at + 1])) at++;
+  else if (argv[at] !== 'register') return argv;
   return argv.map((a, i) => (i <= at ? a : a === '--version' ? '--service-version' : a.startsWith('--version=') ? `--service-version=${a.slice(10)}` : a));
 }
 
@@ -63,8 +65,9 @@ export function registerOps(program: Command): void {
     ],
   );
 
-  const chaos = examples(program.command('chaos').description('Break things on purpose: kill pods, inject faults at the gateway, or flip a demo-service pod\'s chaos toggles'), [
+  const chaos = examples(program.command('chaos').description('Break things on purpose: kill or pause pods, inject faults at the gateway, or flip a demo-service pod\'s chaos toggles'), [
     'gridctl chaos kill web --count 2',
+    'gridctl chaos pause web --seconds 20',
     'gridctl chaos faults web --abort-percent 25 --duration 2m',
     'gridctl chaos crash web-8411u',
   ]);
@@ -106,10 +109,24 @@ export function registerOps(program: Command): void {
       .description('Kill pods at once (no drain): --count pods of SERVICE, or one --pod; the reconciler replaces them')
       .argument('[service]', 'service whose pods to kill (Ready ones first)')
       .option('--count <n>', 'how many, 1..1000 (default 1)')
+      .option('--service-version <version>', "only this version's pods (--version after `chaos kill` means the same)")
       .option('--pod <id>', 'kill exactly this pod instead')
       .option('-o, --output <format>', 'json|yaml')
       .action(online(async (ctx, service: string | undefined) => (await impl()).chaosKillCommand(ctx, service))),
-    ['gridctl chaos kill api --count 2', 'gridctl chaos kill --pod api-7f3c2'],
+    ['gridctl chaos kill api --count 2', 'gridctl chaos kill api --version v2', 'gridctl chaos kill --pod api-7f3c2'],
+  );
+  examples(
+    chaos
+      .command('pause')
+      .description('Freeze pods (SIGSTOP; docker pause) for --seconds, as a hung process: a liveness probe should catch it; process and docker services only')
+      .argument('[service]', 'service whose running pods to pause (Ready ones first)')
+      .option('--count <n>', 'how many, 1..1000 (default 1)')
+      .option('--seconds <s>', 'how long, 1..600 (default 10); then whatever was not restarted resumes')
+      .option('--service-version <version>', "only this version's pods (--version after `chaos pause` means the same)")
+      .option('--pod <id>', 'pause exactly this pod instead')
+      .option('-o, --output <format>', 'json|yaml')
+      .action(online(async (ctx, service: string | undefined) => (await impl()).chaosPauseCommand(ctx, service))),
+    ['gridctl chaos pause api --seconds 30', 'gridctl chaos pause api --count 2 --version v2', 'gridctl chaos pause --pod api-7f3c2 --seconds 5'],
   );
   for (const [toggle, description, flag] of TOGGLES) {
     const c = chaos.command(toggle).description(`POST /pods/POD/chaos/${toggle}: ${description}`).argument('<pod>', 'pod id').option('-o, --output <format>', 'json|yaml');

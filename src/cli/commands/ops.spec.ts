@@ -14,6 +14,9 @@ describe(seedArgv.name, () => {
     [['get', 'register', '--version'], ['get', 'register', '--version']],
     [['rollout', '--service', 'x', '--to-version', 'v2'], ['rollout', '--service', 'x', '--to-version', 'v2']],
     [['chaos', 'faults', 'api', '--version', 'v2'], ['chaos', 'faults', 'api', '--service-version', 'v2']],
+    [['chaos', 'pause', 'api', '--version', 'v2'], ['chaos', 'pause', 'api', '--service-version', 'v2']],
+    [['chaos', 'kill', 'api', '--version=v2'], ['chaos', 'kill', 'api', '--service-version=v2']],
+    [['chaos', 'crash', '--version'], ['chaos', 'crash', '--version']],
   ])('%j', (args, want) => {
     expect(sut([...n, ...args])).toEqual([...n, ...want]);
   });

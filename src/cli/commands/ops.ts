@@ -76,12 +76,30 @@ export async function chaosKillCommand(ctx: Ctx, service: string | undefined): P
   const pod = ctx.opts.pod as string | undefined;
   if ((pod === undefined) === (service === undefined)) throw new UsageError(pod === undefined ? 'chaos kill: give a SERVICE (with --count N) or --pod ID' : 'chaos kill: give a SERVICE or --pod ID, not both');
   if (pod !== undefined && ctx.opts.count !== undefined) throw new UsageError('chaos kill: --count goes with a SERVICE, not --pod');
+  const version = ctx.opts.serviceVersion as string | undefined;
+  if (pod !== undefined && version !== undefined) throw new UsageError('chaos kill: --version goes with a SERVICE, not --pod');
   const count = ctx.opts.count === undefined ? undefined : intFlag(ctx.opts.count, '--count', 1, 1000);
-  const res = await ctx.client.post<{ service: string; killed: string[]; requested: number }>('/chaos/kill', { query: pod !== undefined ? { pod } : { service, count } });
+  const res = await ctx.client.post<{ service: string; killed: string[]; requested: number }>('/chaos/kill', { query: pod !== undefined ? { pod } : { service, count, version } });
   const fmt = dataFormat(ctx);
   if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
   for (const id of res.killed) ctx.out.write(`pod/${id} killed\n`);
   if (res.killed.length < res.requested) ctx.out.write(`${res.requested - res.killed.length} fewer than asked: ${res.service} had only ${res.killed.length} pods to kill\n`);
+  return EXIT_OK;
+}
+
+export async function chaosPauseCommand(ctx: Ctx, service: string | undefined): Promise<number> {
+  const pod = ctx.opts.pod as string | undefined;
+  const version = ctx.opts.serviceVersion as string | undefined;
+  if ((pod === undefined) === (service === undefined)) throw new UsageError(pod === undefined ? 'chaos pause: give a SERVICE (with --count N) or --pod ID' : 'chaos pause: give a SERVICE or --pod ID, not both');
+  if (pod !== undefined && (ctx.opts.count !== undefined || version !== undefined)) throw new UsageError('chaos pause: --count and --version go with a SERVICE, not --pod');
+  const count = ctx.opts.count === undefined ? undefined : intFlag(ctx.opts.count, '--count', 1, 1000);
+  const seconds = ctx.opts.seconds === undefined ? undefined : intFlag(ctx.opts.seconds, '--seconds', 1, 600);
+  const res = await ctx.client.post<{ id: string; service: string; pods: string[]; endsAt: number }>('/chaos/pause', { query: pod !== undefined ? { pod, seconds } : { service, count, seconds, version } });
+  const fmt = dataFormat(ctx);
+  if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
+  const until = new Date(res.endsAt).toISOString();
+  for (const id of res.pods) ctx.out.write(`pod/${id} paused until ${until}\n`);
+  ctx.out.write(`experiment ${res.id}: events say what its liveness probe should do (gridctl events --service ${res.service})\n`);
   return EXIT_OK;
 }
 

@@ -45,6 +45,8 @@ export interface PodView {
   ordinal: number | null;
   state: string;
   ready: boolean;
+  /** Frozen by POST /chaos/pause until the experiment ends (a Grid before issue 16 leaves it out). */
+  paused?: boolean;
   restarts: number;
   ageSeconds: number;
   createdAt: string;

@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Mutating } from '../../common/auth/api-key.guard.js';
 import { intParam, numberParam, requiredName } from '../../common/validation/query.js';
 import { GridException } from '../../common/errors/grid.exception.js';
-import { ChaosService, POD_TOGGLES, TOGGLE_PARAMS, type PodToggle } from './chaos.service.js';
+import { CHAOS_MAX_PODS, ChaosService, PAUSE_MAX_SECONDS, POD_TOGGLES, TOGGLE_PARAMS, type PodToggle } from './chaos.service.js';
 import { TrafficService } from './traffic.service.js';
 import { MAX_RPS, MAX_SECONDS } from './traffic-plan.js';
 
@@ -58,15 +58,45 @@ export class ChaosController {
   @ApiOperation({ summary: 'Kill pods at once (no drain): `count` of a service, or one `pod` by id; the reconciler replaces them' })
   @ApiQuery({ name: 'service', required: false, description: 'kill `count` pods of this service (Ready ones first)' })
   @ApiQuery({ name: 'count', required: false, description: '1..1000, default 1' })
+  @ApiQuery({ name: 'version', required: false, description: "only this version's pods (a canary's)" })
   @ApiQuery({ name: 'pod', required: false, description: 'kill exactly this pod (instead of service)' })
   @ApiBadRequestResponse({ description: 'bad parameter' })
   @ApiNotFoundResponse({ description: 'no such service or pod' })
-  kill(@Query('service') service?: string, @Query('count') count?: string, @Query('pod') pod?: string) {
+  async kill(@Query('service') service?: string, @Query('count') count?: string, @Query('pod') pod?: string, @Query('version') version?: string) {
     if (pod !== undefined) {
-      if (service !== undefined || count !== undefined) throw GridException.invalid('pod', 'give either pod, or service (and count), not both');
+      if (service !== undefined || count !== undefined || version !== undefined) throw GridException.invalid('pod', 'give either pod, or service (with count and version), not both');
       return this.chaos.killPod(requiredName(pod, 'pod'));
     }
-    return this.chaos.kill(requiredName(service, 'service'), intParam(count, 'count', { min: 1, max: 1000, def: 1 }));
+    const name = requiredName(service, 'service');
+    const n = intParam(count, 'count', { min: 1, max: CHAOS_MAX_PODS, def: 1 });
+    const v = versionParam(version);
+    const { pods } = await this.chaos.killPods({ service: name, version: v, count: n }, 'api');
+    return { service: name, ...(v !== undefined ? { version: v } : {}), killed: pods, requested: n };
+  }
+
+  @Post('chaos/pause')
+  @HttpCode(200)
+  @Mutating()
+  @ApiOperation({
+    summary: 'Freeze pods for a while (SIGSTOP, docker pause), as a hung process: its liveness probe should catch it and Grid restart it',
+    description:
+      'Process and docker services only (a sim pod has no process to freeze: 400). `count` running pods of the service (Ready ones first), or one `pod`, are frozen for `seconds`, then resumed unless they were restarted meanwhile. The answer is the experiment (id, pods, endsAt); it is listed in GET /chaos/experiments until it ends, and the pods show `paused: true`.',
+  })
+  @ApiQuery({ name: 'service', required: false, description: 'pause `count` running pods of this service' })
+  @ApiQuery({ name: 'count', required: false, description: `1..${CHAOS_MAX_PODS}, default 1` })
+  @ApiQuery({ name: 'seconds', required: false, description: `1..${PAUSE_MAX_SECONDS}, default 10` })
+  @ApiQuery({ name: 'version', required: false, description: "only this version's pods (a canary's)" })
+  @ApiQuery({ name: 'pod', required: false, description: 'pause exactly this pod (instead of service)' })
+  @ApiBadRequestResponse({ description: 'bad parameter, or a service on the sim runtime' })
+  @ApiNotFoundResponse({ description: 'no such service or pod' })
+  @ApiConflictResponse({ description: 'no running pod to pause (all starting, backing off or already paused)' })
+  pause(@Query('service') service?: string, @Query('count') count?: string, @Query('seconds') seconds?: string, @Query('version') version?: string, @Query('pod') pod?: string) {
+    const secs = intParam(seconds, 'seconds', { min: 1, max: PAUSE_MAX_SECONDS, def: 10 });
+    if (pod !== undefined) {
+      if (service !== undefined || count !== undefined || version !== undefined) throw GridException.invalid('pod', 'give either pod, or service (with count and version), not both');
+      return this.chaos.pausePod(requiredName(pod, 'pod'), secs, 'api');
+    }
+    return this.chaos.pause({ service: requiredName(service, 'service'), version: versionParam(version), count: intParam(count, 'count', { min: 1, max: CHAOS_MAX_PODS, def: 1 }), seconds: secs }, 'api');
   }
 
   @Get('pods/:id/chaos')
@@ -110,4 +140,12 @@ export class ChaosController {
   load(@Query('service') service?: string, @Query('cpu') cpu?: string) {
     return this.chaos.load(requiredName(service, 'service'), numberParam(cpu, 'cpu', { min: 0, max: 100 }));
   }
+}
+
+/** A version label as pods carry it (an image tag, VERSION, r<revision>); absent means every version. */
+function versionParam(value: unknown): string | undefined {
+  if (Array.isArray(value)) throw GridException.invalid('version', `must be given once (got ${value.length} values)`);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(value)) throw GridException.invalid('version', `must be a version label such as v2 (letters, digits, . _ + -; got "${String(value).slice(0, 40)}")`);
+  return value;
 }

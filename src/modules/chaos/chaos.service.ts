@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { request } from 'undici';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { EventBus } from '../../common/events/event-bus.js';
@@ -6,9 +6,11 @@ import { GridErrorCode, GridException } from '../../common/errors/grid.exception
 import { EventsService } from '../events/events.service.js';
 import { checkFaultSettings, type FaultCounts, type FaultSettings } from '../gateway/faults.js';
 import { TrafficFaults } from '../gateway/traffic.js';
+import type { Pod } from '../runtime/pod.types.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
 import { Experiments, type Experiment, type ExperimentView } from './experiments.js';
+import { pickPods } from './pick-pods.js';
 
 /** A fault experiment as POST /chaos/faults and a rollout's chaos step give it (absent settings take their defaults). */
 export interface FaultInput extends FaultSettings {
@@ -27,6 +29,26 @@ function describeFaults(p: { abortPercent: number; abortStatus: number; delayMs:
   if (p.delayPercent > 0) parts.push(`delays ${p.delayPercent}% by ${p.delayMs} ms`);
   return parts.join(' and ');
 }
+
+/** A pause lasts 1..PAUSE_MAX_SECONDS: long enough for any liveness probe to notice, short enough that a forgotten one ends. */
+export const PAUSE_MAX_SECONDS = 600;
+export const CHAOS_MAX_PODS = 1000;
+
+export interface PauseInput {
+  service: string;
+  /** Only this version's pods (a canary's). */
+  version?: string;
+  count: number;
+  seconds: number;
+}
+
+export interface KillInput {
+  service: string;
+  version?: string;
+  count: number;
+}
+
+type Origin = 'api' | 'rollout';
 
 export const POD_TOGGLES = ['cpu', 'corrupt', 'crash', 'fail', 'slow', 'liveness', 'unready', 'reset'] as const;
 export type PodToggle = (typeof POD_TOGGLES)[number];
@@ -48,6 +70,8 @@ const TOGGLE_EXPLAIN: Record<PodToggle, (id: string) => string> = {
 
 @Injectable()
 export class ChaosService implements OnModuleInit {
+  private readonly logger = new Logger(ChaosService.name);
+
   constructor(
     private readonly specs: SpecsService,
     private readonly runtime: RuntimeService,
@@ -126,16 +150,106 @@ export class ChaosService implements OnModuleInit {
   }
 
   async kill(service: string, count: number) {
-    this.specs.require(service);
-    // Ready pods first: killing what serves traffic is the interesting failure.
-    const pods = this.runtime
-      .list(service)
-      .filter((p) => p.phase !== 'Terminating')
-      .sort((a, b) => Number(b.ready) - Number(a.ready) || a.createdAt - b.createdAt)
-      .slice(0, count);
-    const ids = pods.map((p) => p.id);
-    await Promise.all(ids.map((id) => this.runtime.kill(id, `Pod ${id} was killed on purpose (POST /chaos/kill); the reconciler will notice the missing replica and start a replacement`)));
-    return { service, killed: ids, requested: count };
+    const { pods } = await this.killPods({ service, count }, 'api');
+    return { service, killed: pods, requested: count };
+  }
+
+  /** Kills `count` pods of the service (of `version` only, when given), Ready ones first; the reconciler replaces them. */
+  async killPods(input: KillInput, origin: Origin): Promise<{ pods: string[] }> {
+    checkCount(input.count);
+    this.specs.require(input.service);
+    const ids = pickPods(this.runtime.list(input.service), { kind: 'kill', count: input.count, version: input.version }).map((p) => p.id);
+    const by = origin === 'api' ? 'on purpose (POST /chaos/kill)' : "by the rollout's chaos step";
+    await Promise.all(ids.map((id) => this.runtime.kill(id, `Pod ${id} was killed ${by}; the reconciler will notice the missing replica and start a replacement`)));
+    return { pods: ids };
+  }
+
+  /**
+   * Freezes `count` running pods of the service (SIGSTOP of the process group; docker pause) for `seconds`,
+   * as a hung process: alive, holding its port, answering nothing. Its liveness probe should catch it and
+   * Grid restart it; the experiment resumes whatever is still frozen when it ends (or is stopped).
+   */
+  async pause(input: PauseInput, origin: Origin): Promise<Experiment> {
+    checkCount(input.count);
+    checkSeconds(input.seconds);
+    this.pausable(input.service);
+    const picked = pickPods(this.runtime.list(input.service), { kind: 'pause', count: input.count, version: input.version });
+    if (picked.length === 0) {
+      const of = input.version !== undefined ? ` of version ${input.version}` : '';
+      throw new GridException(GridErrorCode.Conflict, `service '${input.service}' has no running pod${of} to pause (${describePods(this.runtime.list(input.service))})`);
+    }
+    return this.freeze(input.service, input.version, picked.map((p) => p.id), input.seconds, { count: input.count, seconds: input.seconds }, origin);
+  }
+
+  /** Freezes exactly this pod for `seconds` (POST /chaos/pause?pod=). */
+  async pausePod(id: string, seconds: number, origin: Origin): Promise<Experiment> {
+    checkSeconds(seconds);
+    const pod = this.runtime.get(id);
+    if (!pod) throw GridException.notFound('pod', id);
+    this.pausable(pod.service);
+    if (pod.paused) throw new GridException(GridErrorCode.Conflict, `pod ${id} is already paused`);
+    if (pod.phase !== 'Running' && pod.phase !== 'Ready') throw new GridException(GridErrorCode.Conflict, `pod ${id} has no running process to pause (it is ${pod.phase})`);
+    return this.freeze(pod.service, undefined, [id], seconds, { pod: id, seconds }, origin);
+  }
+
+  private pausable(service: string): void {
+    const runtime = this.specs.require(service).manifest.spec.runtime;
+    // A sim pod has no process to freeze, and sim does not run the spec's liveness probe: a simulated pause would prove nothing about it.
+    if (runtime === 'sim') throw GridException.invalid('service', `'${service}' runs on the sim runtime, whose pods have no process to freeze; pause needs a process or docker service (to rehearse a liveness restart on sim, set SIM_LIVENESS_FAIL_AFTER_MS)`);
+    const down = this.runtime.unavailableReason(runtime);
+    if (down) throw new GridException(GridErrorCode.Unavailable, `the ${runtime} runtime cannot pause pods now: ${down}`);
+  }
+
+  private async freeze(service: string, version: string | undefined, ids: string[], seconds: number, params: Record<string, number | string>, origin: Origin): Promise<Experiment> {
+    let paused: string[];
+    try {
+      paused = await this.runtime.pausePods(ids);
+    } catch (e) {
+      // Some may be frozen already: no experiment would ever thaw them.
+      await this.runtime.resumePods(ids).catch((r: Error) => this.logger.error(`resuming after a failed pause of ${ids.join(', ')}: ${r.message}`));
+      throw new GridException(GridErrorCode.BadGateway, `could not pause ${ids.join(', ')}: ${(e as Error).message}`);
+    }
+    if (paused.length === 0) throw new GridException(GridErrorCode.Conflict, `none of ${ids.join(', ')} could be paused: they stopped or restarted meanwhile`);
+    const by = origin === 'api' ? 'POST /chaos/pause' : "the rollout's chaos step";
+    const e = this.experiments.add({ kind: 'pause', service, version, pods: paused, params, endsAt: this.clock.now() + seconds * 1000, origin }, () => this.thaw(e, paused));
+    for (const id of paused) {
+      const pod = this.runtime.get(id);
+      this.events.record({
+        type: 'chaos.paused',
+        service,
+        pod: id,
+        reason: 'ChaosPaused',
+        message: `pod ${id} paused for ${seconds} s by ${by} (experiment ${e.id})`,
+        explain: pod ? pauseExplain(pod, seconds) : `Pod ${id} is frozen for ${seconds} s`,
+      });
+    }
+    return e;
+  }
+
+  /** The experiment's undo: runs from a timer, so it reports its failures rather than throwing them. */
+  private async thaw(e: Experiment, ids: string[]): Promise<void> {
+    let resumed: string[] = [];
+    try {
+      resumed = await this.runtime.resumePods(ids);
+    } catch (err) {
+      this.logger.error(`resuming ${ids.join(', ')} (experiment ${e.id}): ${(err as Error).message}`);
+      this.events.record({ type: 'chaos.resumeFailed', service: e.service, reason: 'ResumeFailed', message: `could not resume ${ids.join(', ')} (experiment ${e.id}): ${(err as Error).message}`, explain: `The pause of ${ids.join(', ')} ended but Grid could not continue every pod; one left frozen is restarted by its liveness probe, if it has one, else delete the pod` });
+      return;
+    }
+    const secs = Math.round((this.clock.now() - e.startedAt) / 1000);
+    for (const id of ids) {
+      const back = resumed.includes(id);
+      this.events.record({
+        type: 'chaos.resumed',
+        service: e.service,
+        pod: id,
+        reason: back ? 'ChaosResumed' : 'ChaosEnded',
+        message: back ? `pod ${id} resumed after ${secs} s (experiment ${e.id})` : `pause of pod ${id} ended after ${secs} s (experiment ${e.id}); its frozen process was already gone`,
+        explain: back
+          ? `Pod ${id} runs again after ${secs} s frozen, and nothing restarted it meanwhile: it answers again and takes traffic once its readiness probe passes`
+          : `Pod ${id} was restarted or removed while it was frozen (its liveness probe caught it, or it was stopped), so there was nothing left to resume`,
+      });
+    }
   }
 
   async killPod(id: string) {
@@ -229,4 +343,33 @@ export class ChaosService implements OnModuleInit {
     });
     return { service, cpu, totalDemand: demand };
   }
+}
+
+function checkCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > CHAOS_MAX_PODS) throw GridException.invalid('count', `must be an integer 1..${CHAOS_MAX_PODS} (got ${count})`);
+}
+
+function checkSeconds(seconds: number): void {
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > PAUSE_MAX_SECONDS) throw GridException.invalid('seconds', `must be an integer 1..${PAUSE_MAX_SECONDS} (got ${seconds})`);
+}
+
+/** "2 Starting, 1 CrashLoopBackOff": why nothing could be paused. */
+function describePods(pods: readonly Pod[]): string {
+  if (pods.length === 0) return 'it has no pods';
+  const by = new Map<string, number>();
+  for (const p of pods) {
+    const k = p.paused ? 'paused' : p.phase;
+    by.set(k, (by.get(k) ?? 0) + 1);
+  }
+  return [...by].map(([k, n]) => `${n} ${k}`).join(', ');
+}
+
+/** What the pause should lead to, from the pod's own probes: the sentence a user reads in the event. */
+export function pauseExplain(pod: Pick<Pod, 'id' | 'template'>, seconds: number): string {
+  const { livenessProbe: live, readinessProbe: ready } = pod.template.spec;
+  const unready = ready ? `; its readiness probe takes it out of the gateway after about ${ready.failureThreshold * ready.periodSeconds} s` : '';
+  if (!live) return `Pod ${pod.id} is frozen for ${seconds} s with no liveness probe: Grid cannot tell it is hung, so it stays frozen until the pause ends${unready}`;
+  const after = live.failureThreshold * live.periodSeconds + live.timeoutSeconds;
+  const late = after >= seconds ? `; the pause ends first, so it will probably not be restarted` : '';
+  return `Pod ${pod.id} is frozen for ${seconds} s: its liveness probe should fail after about ${after} s (${live.failureThreshold} failures, one every ${live.periodSeconds} s, each timing out after ${live.timeoutSeconds} s) and Grid restart it${late}${unready}`;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
-import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
+import { GridException } from '../../common/errors/grid.exception.js';
 import { ChaosService } from '../chaos/chaos.service.js';
 import { Experiments } from '../chaos/experiments.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
@@ -23,8 +23,7 @@ export class RolloutChaos {
   portFor(service: string, step: number): ChaosPort {
     return {
       kill: (version, count) => this.kill(service, version, count, step),
-      // Wired by the lead once ChaosService.pause (the pause branch) is merged.
-      pause: () => Promise.reject(new GridException(GridErrorCode.Unavailable, `chaos pause in a rollout step is not wired yet in this build`)),
+      pause: async (version, count, seconds) => (await this.chaos.pause({ service, version, count, seconds }, 'rollout')).pods ?? [],
       faults: async (version, f, seconds) => {
         this.chaos.startFaults({ service, version, ...f, durationSeconds: seconds }, 'rollout');
       },

@@ -2,6 +2,7 @@ import type { RuntimeName } from '../specs/spec.types.js';
 import type { PodEntity } from './pod.entity.js';
 import { LABEL_ORDINAL, type Pod, type PodTemplate } from './pod.types.js';
 import type { RuntimeDeps } from './runtime-deps.js';
+import type { PodDriver } from './drivers/pod-driver.js';
 
 /** Stopping a live orphan (its service is gone) gets this long before SIGKILL. */
 const ORPHAN_GRACE_MS = 5000;
@@ -49,6 +50,7 @@ export async function adoptPods(d: RuntimeDeps, templateFor: TemplateLookup): Pr
     d.store.add(pod);
     d.admission.adopted(pod.id);
     d.events.record({ type: 'pod.adopted', service: pod.service, pod: pod.id, reason: 'Adopted', message: `adopted pod ${pod.id} (pid ${pod.pid}, port ${pod.port})`, explain: `Pod ${pod.id} kept running while Grid restarted, so Grid took it over instead of starting a duplicate` });
+    await resumeIfFrozen(d, driver!, pod);
     if (driver!.probesOverHttp) d.probes.start(pod, t.spec);
   }
   for (const driver of d.drivers.values()) {
@@ -59,6 +61,22 @@ export async function adoptPods(d: RuntimeDeps, templateFor: TemplateLookup): Pr
     }
   }
   return result;
+}
+
+/**
+ * A Grid killed while a pod was paused (POST /chaos/pause) leaves its process stopped, and no experiment
+ * is left to continue it: without a liveness probe nothing would. Resume it before its probes start.
+ */
+async function resumeIfFrozen(d: RuntimeDeps, driver: PodDriver, pod: Pod): Promise<void> {
+  try {
+    if (!(await driver.isPaused?.(pod.id))) return;
+    await driver.resume!(pod.id);
+  } catch (e) {
+    d.logger.error(`resuming adopted pod ${pod.id} (pid ${pod.pid}): ${(e as Error).message}`);
+    d.events.record({ type: 'pod.resumeFailed', service: pod.service, pod: pod.id, reason: 'ResumeFailed', message: `adopted pod ${pod.id} may still be frozen: ${(e as Error).message}`, explain: `Pod ${pod.id} was paused when the previous Grid stopped, and Grid could not check or continue it; its liveness probe, if it has one, will restart it` });
+    return;
+  }
+  d.events.record({ type: 'pod.resumed', service: pod.service, pod: pod.id, reason: 'ResumedAtAdoption', message: `adopted pod ${pod.id} was frozen (paused); resumed it`, explain: `Pod ${pod.id} was paused by a chaos experiment when the previous Grid stopped, so nothing would have continued it; Grid resumed it on adoption` });
 }
 
 /** The driver failed to check the pod: that is not "gone", so say so and name the process an operator may have to stop. */

@@ -55,7 +55,7 @@ export class PodLifecycle {
     if (!pod || pod.phase === 'Terminating' || this.stopping) return;
     const restarts = pod.restarts + 1;
     // startedAt goes too: a start that fails must not be measured against the previous run (that reset the backoff).
-    this.d.store.patch(pod, { restarts, backoffStep, backoffUntil: undefined, phase: 'Pending', ready: false, readySince: undefined, port: undefined, pid: undefined, startedAt: undefined });
+    this.d.store.patch(pod, { restarts, backoffStep, backoffUntil: undefined, phase: 'Pending', ready: false, readySince: undefined, port: undefined, pid: undefined, startedAt: undefined, paused: undefined });
     this.d.events.record({ type: 'pod.restarted', service: pod.service, pod: pod.id, reason, message: `restarting pod ${pod.id} (restart ${restarts})`, explain });
     // It kept its node slot while it was down; only the start is paced.
     if (takesCapacity(pod.runtime)) this.startPaced(pod);
@@ -330,7 +330,7 @@ export class PodLifecycle {
   private onExit(pod: Pod, exit: Omit<PodExit, 'at'>, phase: 'Exited' | 'Failed'): void {
     this.freeStartSlot(pod.id);
     this.d.probes.stop(pod.id);
-    this.d.store.patch(pod, { phase, ready: false, readySince: undefined, pid: undefined, lastExit: { ...exit, at: this.d.clock.now() } });
+    this.d.store.patch(pod, { phase, ready: false, readySince: undefined, pid: undefined, paused: undefined, lastExit: { ...exit, at: this.d.clock.now() } });
     const code = exit.code !== null ? ` with code ${exit.code}` : exit.signal ? ` by ${exit.signal}` : '';
     this.d.events.record({
       type: phase === 'Failed' ? 'pod.failed' : 'pod.exited',

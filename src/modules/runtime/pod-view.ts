@@ -13,6 +13,8 @@ export function podView(pod: Pod, now: number, cpu: number) {
     ordinal: pod.ordinal ?? null,
     state: pod.phase,
     ready: pod.ready,
+    /** Frozen by POST /chaos/pause (SIGSTOP, docker pause) until the experiment ends. */
+    paused: pod.paused === true,
     restarts: pod.restarts,
     ageSeconds: Math.max(0, Math.round((now - pod.createdAt) / 1000)),
     createdAt: new Date(pod.createdAt).toISOString(),

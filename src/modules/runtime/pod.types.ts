@@ -61,6 +61,8 @@ export interface Pod {
   template: PodTemplate;
   labels: Record<string, string>;
   message?: string;
+  /** Its process (or container) is frozen on purpose (POST /chaos/pause) until resumed; cleared when the process goes. */
+  paused?: boolean;
   probes: Record<ProbeKind, ProbeSample[]>;
 }
 

@@ -193,6 +193,44 @@ export class RuntimeService implements BeforeApplicationShutdown {
     return this.lifecycle.kill(podId, explain);
   }
 
+  /**
+   * Chaos: freeze each pod's process or container (SIGSTOP, docker pause) where it stands, as a hung
+   * process. Returns the pods now paused; those already paused, not running, or gone are skipped.
+   * The pod stays `paused` until resumePods, or until its process goes (a restart or a stop ends a paused process too).
+   */
+  async pausePods(podIds: string[]): Promise<string[]> {
+    const paused: string[] = [];
+    for (const id of podIds) {
+      const pod = this.store.get(id);
+      if (!pod || pod.paused || (pod.phase !== 'Running' && pod.phase !== 'Ready')) continue;
+      const driver = this.drivers.get(pod.runtime);
+      if (!driver?.pause) throw new Error(`the ${pod.runtime} runtime cannot pause pods`);
+      const run = pod.restarts;
+      await driver.pause(id);
+      // A pause that raced a restart froze the old process, which is being stopped anyway.
+      const live = this.store.get(id);
+      if (live === pod && live.restarts === run && live.phase !== 'Terminating') {
+        this.store.patch(pod, { paused: true });
+        paused.push(id);
+      }
+    }
+    return paused;
+  }
+
+  /** Thaws the pods still paused; returns them (a pod restarted, stopping or removed meanwhile has no frozen process left). */
+  async resumePods(podIds: string[]): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const id of podIds) {
+      const pod = this.store.get(id);
+      // A terminating pod's stop has already continued it (SIGCONT after SIGTERM), and its driver may have let it go.
+      if (!pod?.paused || pod.phase === 'Terminating') continue;
+      await this.drivers.get(pod.runtime)?.resume?.(id);
+      this.store.patch(pod, { paused: undefined });
+      resumed.push(id);
+    }
+    return resumed;
+  }
+
   /** After a restart of Grid: adopt recorded pods still running, before the first reconcile. */
   adopt(templateFor: TemplateLookup): Promise<AdoptionResult> {
     return adoptPods(this.deps, templateFor);

@@ -23,6 +23,8 @@ interface Box {
   containerId: string;
   /** Set once Grid asked it to stop: its exit is then expected and not reported as a crash. */
   stopping: boolean;
+  /** Frozen by pause() (the cgroup freezer): a stop thaws it first, so the container sees its SIGTERM and has its grace period. */
+  paused?: boolean;
   cpu: number;
   lastNs?: number;
   lastAt?: number;
@@ -311,6 +313,7 @@ export class DockerDriver implements PodDriver {
     if (box) {
       box.stopping = true;
       const c = this.docker.getContainer(box.containerId);
+      if (box.paused) await this.unpause(box).catch((e: Error) => this.logger.warn(e.message));
       try {
         await within(graceMs + STOP_SLACK_MS, c.stop({ t: Math.ceil(graceMs / 1000) }), `docker stop of ${shortId(box.containerId)}`);
       } catch (e) {
@@ -332,6 +335,44 @@ export class DockerDriver implements PodDriver {
       this.forget(box);
     }
     await this.removeDead(podId);
+  }
+
+  async pause(podId: string): Promise<void> {
+    const box = this.running(podId);
+    try {
+      await this.docker.getContainer(box.containerId).pause();
+    } catch (e) {
+      // 409: already paused (by hand, or a pause whose answer was lost) — what was asked for.
+      if (statusOf(e) !== 409) throw new Error(`pausing container ${shortId(box.containerId)}: ${messageOf(e)}`);
+    }
+    box.paused = true;
+  }
+
+  async resume(podId: string): Promise<void> {
+    await this.unpause(this.running(podId));
+  }
+
+  async isPaused(podId: string): Promise<boolean> {
+    const box = this.boxes.get(podId);
+    if (!box) return false;
+    const info = await this.docker.getContainer(box.containerId).inspect();
+    return info.State.Paused === true;
+  }
+
+  private async unpause(box: Box): Promise<void> {
+    try {
+      await this.docker.getContainer(box.containerId).unpause();
+    } catch (e) {
+      // 409: not paused (any more); 404: gone. Either way nothing is frozen.
+      if (statusOf(e) !== 409 && statusOf(e) !== 404) throw new Error(`unpausing container ${shortId(box.containerId)}: ${messageOf(e)}`);
+    }
+    box.paused = false;
+  }
+
+  private running(podId: string): Box {
+    const box = this.boxes.get(podId);
+    if (!box || box.stopping) throw new Error(`pod ${podId} has no running container`);
+    return box;
   }
 
   release(podId: string): void {

@@ -68,6 +68,14 @@ export interface PodDriver {
   stop(podId: string, graceMs: number): Promise<void>;
   /** Immediate, ungraceful kill (chaos). */
   kill(podId: string): Promise<void>;
+  /**
+   * Chaos: freeze the pod's process (group) or container in place, as a hung process, and thaw it.
+   * Absent where there is nothing to freeze (sim). A stop of a paused pod must still end it.
+   */
+  pause?(podId: string): Promise<void>;
+  resume?(podId: string): Promise<void>;
+  /** Whether the pod's process or container is frozen now (a Grid killed during a pause leaves it so). */
+  isPaused?(podId: string): Promise<boolean>;
   /** CPU use in percent of one core, if the driver can measure it. */
   cpu(podId: string): number | undefined;
   /** Drivers that simulate CPU: each ready pod of the service now uses `percent`; returns the total demand. */

@@ -8,6 +8,7 @@ import type { RuntimeName } from '../../specs/spec.types.js';
 import { expandVars } from '../expand-vars.js';
 import type { AdoptCandidate, DriverSink, PodDriver, PodStartSpec, StartedPod } from './pod-driver.js';
 import { faultOf } from '../../storage/storage-state.js';
+import { isFrozenState, procStateOf } from './proc-state.js';
 import { strayGroups, type ProcessSighting, type StrayPod } from './stray-pods.js';
 import { RotationLog, type RotationState } from '../log-follow.js';
 
@@ -206,6 +207,8 @@ export class ProcessDriver implements PodDriver {
     if (!proc) return;
     proc.stopping = true;
     this.signal(proc, 'SIGTERM');
+    // A paused (SIGSTOPped) process keeps SIGTERM pending until it runs again: continue it, or it would sit out the whole grace period.
+    this.signal(proc, 'SIGCONT');
     const timer = setTimeout(() => this.signal(proc, 'SIGKILL'), graceMs);
     await proc.exited;
     clearTimeout(timer);
@@ -220,6 +223,31 @@ export class ProcessDriver implements PodDriver {
     this.signal(proc, 'SIGKILL');
     await proc.exited;
     if (this.procs.get(podId) === proc) this.procs.delete(podId);
+  }
+
+  /** SIGSTOP to the pod's process group: every process of the pod freezes, as a hung one, and answers nothing. */
+  async pause(podId: string): Promise<void> {
+    this.signal(this.running(podId), 'SIGSTOP');
+  }
+
+  async resume(podId: string): Promise<void> {
+    this.signal(this.running(podId), 'SIGCONT');
+  }
+
+  async isPaused(podId: string): Promise<boolean> {
+    const proc = this.procs.get(podId);
+    if (!proc) return false;
+    try {
+      return isFrozenState(procStateOf(fs.readFileSync(`/proc/${proc.pid}/stat`, 'utf8')));
+    } catch {
+      return false;
+    }
+  }
+
+  private running(podId: string): Proc {
+    const proc = this.procs.get(podId);
+    if (!proc || proc.stopping) throw new Error(`pod ${podId} has no running process`);
+    return proc;
   }
 
   private cancelStart(podId: string): void {
