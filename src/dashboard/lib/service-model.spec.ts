@@ -131,6 +131,7 @@ describe(rolloutText.name, () => {
       step: 'step 4/5 · pause until promoted · canary 50%',
       analysis: '1 runs · 1 failed · last Failed: 42 req, 50% 5xx, p99 13 ms',
       abort: null,
+      chaos: null,
     });
   });
   it.each([
@@ -142,6 +143,26 @@ describe(rolloutText.name, () => {
     expect(rolloutText({ ...base, phase: 'Aborted', pauseReason: null, abort: { at: 1, reason: 'AnalysisFailed', message: 'error rate 50% > 5%' } })).toMatchObject({ phase: 'Aborted', abort: 'AnalysisFailed: error rate 50% > 5%' });
   });
   it('is null without a status', () => expect(rolloutText(null)).toBeNull());
+  it.each([
+    [{ chaos: { kill: 1, recoverWithin: 60 } }, 'step 4/5 · chaos kill 1 · canary 50%'],
+    [{ chaos: { pause: 1, seconds: 5, recoverWithin: 60 } }, 'step 4/5 · chaos pause 1 for 5 s · canary 50%'],
+    [{ chaos: { faults: { delayMs: 200, delayPercent: 50, abortPercent: 0, abortStatus: 503 }, duration: 30 } }, 'step 4/5 · chaos faults (delay 200 ms on 50%) for 30 s · canary 50%'],
+  ])('chaos step %j in words, not JSON', (current, text) => expect(rolloutText({ ...base, step: { number: 4, of: 5, current } })!.step).toBe(text));
+  it('says what a running chaos step waits for, its time left counting down between reads', () => {
+    const r: RolloutStatus = {
+      ...base,
+      phase: 'Progressing',
+      pauseReason: null,
+      step: { number: 3, of: 5, current: { chaos: { kill: 1, recoverWithin: 60 } } },
+      chaos: { step: 3, kind: 'kill', phase: 'Running', pods: ['api-x7'], waitingFor: 'a Ready replacement for killed pod api-x7 (1/2 Ready)', secondsLeft: 42 },
+    };
+    expect(rolloutText(r)!.chaos).toBe('chaos kill 1 on v2 — waiting for a Ready replacement for killed pod api-x7 (1/2 Ready), 42 s left');
+    expect(rolloutText(r, 2500)!.chaos).toMatch(/, 40 s left$/);
+    expect(rolloutText(r, 60_000)!.chaos).toMatch(/, time is up$/);
+    expect(rolloutText({ ...r, chaos: { ...r.chaos!, phase: 'Requested', waitingFor: 'the canary to have 2 available pods before the experiment starts', secondsLeft: null } })!.chaos).toBe(
+      'chaos kill 1 on v2 — waiting for the canary to have 2 available pods before the experiment starts',
+    );
+  });
   it('says nothing about analysis before its first run', () => expect(rolloutText({ ...base, analysis: { failures: 0, runs: [] } })!.analysis).toBeNull());
 });
 

@@ -1,6 +1,7 @@
 // Pure shaping for the services, pod drawer and traffic views: desired-vs-actual rows, the
 // weight bar, rollout wording, number formatting. No DOM, no fetch: table-tested in the spec.
 import type { DiffEntry, PodView, ServiceDetail } from '../../common/api/types.js';
+import { chaosStepWords, rolloutChaosText, secondsLeftNow, type ChaosStepSpec, type RolloutChaos } from './chaos-model.js';
 
 export interface DiffRow {
   field: string;
@@ -116,6 +117,8 @@ export interface RolloutStatus {
   abort: { at: number; reason: string; message: string } | null;
   analysis: { failures: number; runs: { at: string; version: string; requests: number; errorRate: number; p99Ms: number; result: string; message: string }[] } | null;
   history?: { revision: number; version: string; current: boolean }[];
+  /** The current chaos step and what it waits for (a Grid before issue 16 leaves it out). */
+  chaos?: RolloutChaos | null;
 }
 
 export interface RolloutText {
@@ -123,6 +126,8 @@ export interface RolloutText {
   step: string | null;
   analysis: string | null;
   abort: string | null;
+  /** A running chaos step in words, its time left counted down from when the status was read. */
+  chaos: string | null;
 }
 
 function stepWords(s: Record<string, unknown> | null): string {
@@ -132,10 +137,12 @@ function stepWords(s: Record<string, unknown> | null): string {
     const d = (s.pause as { duration?: unknown }).duration;
     return d ? `pause ${typeof d === 'number' ? `${d}s` : d}` : 'pause until promoted';
   }
+  if (s.chaos && typeof s.chaos === 'object') return chaosStepWords(s.chaos as ChaosStepSpec);
   return Object.keys(s)[0] ?? '';
 }
 
-export function rolloutText(r: RolloutStatus | null): RolloutText | null {
+/** `elapsedMs`: how long ago the status was read, so a chaos step's time left counts down between reads. */
+export function rolloutText(r: RolloutStatus | null, elapsedMs = 0): RolloutText | null {
   if (!r) return null;
   const phase = r.pauseReason ? `${r.phase} (${r.pauseReason})` : r.phase;
   const step = r.step ? `step ${r.step.number}/${r.step.of}${r.step.current ? ` · ${stepWords(r.step.current)}` : ''} · canary ${r.canaryWeight}%` : null;
@@ -145,7 +152,11 @@ export function rolloutText(r: RolloutStatus | null): RolloutText | null {
     analysis = `${r.analysis.runs.length} runs · ${r.analysis.failures} failed · last ${last.result}: ${last.requests} req, ${formatPct(last.errorRate)} 5xx, p99 ${formatMs(last.p99Ms)}`;
   }
   const abort = r.abort ? `${r.abort.reason}: ${r.abort.message}` : null;
-  return { phase, step, analysis, abort };
+  const cur = r.step?.current?.chaos;
+  const chaos = r.chaos
+    ? rolloutChaosText(cur && typeof cur === 'object' ? (cur as ChaosStepSpec) : null, r.chaos, r.canary?.version ?? null, r.chaos.secondsLeft === null ? null : secondsLeftNow(r.chaos.secondsLeft, 0, elapsedMs))
+    : null;
+  return { phase, step, analysis, abort, chaos };
 }
 
 export function formatAge(seconds: number | null | undefined): string {
