@@ -13,6 +13,7 @@ import { FailoverView } from './views/failover.js';
 import { AlertsView } from './views/alerts.js';
 import { AuditView } from './views/audit.js';
 import { ApplyView } from './views/apply.js';
+import { ChaosView } from './views/chaos.js';
 import { HelpButton } from './views/help.js';
 import { TourButton } from './views/tour.js';
 import { DemoButton } from './views/demo.js';
@@ -24,6 +25,7 @@ const VIEWS = [
   { id: 'events', label: 'Events', View: EventsView },
   { id: 'failover', label: 'Failover', View: FailoverView },
   { id: 'alerts', label: 'Alerts', View: AlertsView },
+  { id: 'chaos', label: 'Chaos', View: ChaosView },
   { id: 'audit', label: 'Audit', View: AuditView },
   { id: 'apply', label: 'Apply YAML', View: ApplyView },
 ] as const;
@@ -131,7 +133,7 @@ function WhoAmIBadge() {
   const signOut = () => {
     setCredentials(null);
     stop();
-    setState({ me: null, needLogin: true, loginError: null, state: null, services: new Map(), events: [] });
+    setState({ me: null, needLogin: true, loginError: null, state: null, services: new Map(), events: [], experiments: null });
   };
   const label = me.kind === 'anonymous' ? (me.authRequired.mutate ? 'anonymous · read-only' : 'open (no users or keys)') : `${me.name} · ${me.role}`;
   return (

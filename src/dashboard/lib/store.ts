@@ -1,9 +1,11 @@
 // The dashboard's one store. State comes from /state (every 5 s), per-service details (after
-// that service's events, at most once a second) and the event stream. Nothing polls faster
+// that service's events, at most once a second), running chaos experiments (after chaos events,
+// at most once a second; every 5 s while any runs) and the event stream. Nothing polls faster
 // than every 5 s; events only make the next refresh come sooner.
 import { useEffect, useState } from 'preact/hooks';
 import { get, ApiError } from './api.js';
 import { openStream, type StreamHandle } from './sse.js';
+import type { ExperimentView } from './chaos-model.js';
 import type { GridEvent, ServiceDetail, StateSnapshot, WhoAmI } from '../../common/api/types.js';
 
 export interface DashState {
@@ -17,6 +19,8 @@ export interface DashState {
   connected: 'live' | 'reconnecting';
   /** Bumped on every event so views that read other routes (failover, alerts, audit) know to refresh. */
   eventSeq: number;
+  /** GET /chaos/experiments and when it answered (performance.now()), which the countdowns run from; null until read or on a Grid without it. */
+  experiments: { list: readonly ExperimentView[]; at: number } | null;
 }
 
 export const EVENTS_KEPT = 500;
@@ -32,6 +36,7 @@ let current: DashState = {
   events: [],
   connected: 'reconnecting',
   eventSeq: 0,
+  experiments: null,
 };
 const listeners = new Set<() => void>();
 let notifyQueued = false;
@@ -126,9 +131,40 @@ export async function refreshState(): Promise<void> {
   }
 }
 
+// A Grid without GET /chaos/experiments (404) is not asked again.
+let experimentsMissing = false;
+let experimentsTimer: ReturnType<typeof setTimeout> | null = null;
+let experimentsLast = 0;
+
+export async function refreshExperiments(): Promise<void> {
+  if (experimentsMissing) return;
+  experimentsLast = performance.now();
+  try {
+    const r = await get<{ experiments: ExperimentView[] }>('/chaos/experiments');
+    setState({ experiments: { list: r.experiments, at: performance.now() } });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) experimentsMissing = true;
+  }
+}
+
+/** At most one read a second however many chaos events arrive. */
+function scheduleExperimentsRefresh(): void {
+  if (experimentsTimer || experimentsMissing) return;
+  experimentsTimer = setTimeout(() => {
+    experimentsTimer = null;
+    void refreshExperiments();
+  }, Math.max(0, SERVICE_REFRESH_MS - (performance.now() - experimentsLast)));
+}
+
+/** An experiment starts or ends with one of these; a rollout's chaos step with rollout.chaos. */
+function isChaosEvent(type: string): boolean {
+  return type.startsWith('chaos.') || type === 'rollout.chaos';
+}
+
 /** /state, then the details of every service: new ones are read by refreshState, the rest here. */
 export async function refreshAll(): Promise<void> {
   const known = [...current.services.keys()];
+  void refreshExperiments();
   await refreshState();
   await Promise.all(known.filter((n) => current.services.has(n)).map((n) => refreshService(n)));
 }
@@ -151,6 +187,7 @@ let poll: ReturnType<typeof setInterval> | null = null;
 function onEvent(e: GridEvent): void {
   const events = current.events.length >= EVENTS_KEPT ? [...current.events.slice(current.events.length - EVENTS_KEPT + 1), e] : [...current.events, e];
   setState({ events, eventSeq: current.eventSeq + 1 });
+  if (isChaosEvent(e.type)) scheduleExperimentsRefresh();
   if (e.type === 'spec.deleted' && e.service) {
     // Gone: reading it again would only be a 404.
     forget(e.service);
@@ -173,7 +210,11 @@ export function start(): void {
   stop();
   let wasLive = false;
   void refreshAll();
-  poll = setInterval(() => void refreshState(), POLL_MS);
+  poll = setInterval(() => {
+    void refreshState();
+    // While one runs: its end has an event too, this only keeps the time left honest if one was missed.
+    if (current.experiments?.list.length) void refreshExperiments();
+  }, POLL_MS);
   stream = openStream('/events/stream?replay=200', {
     onMessage: (m) => {
       if (m.event !== 'grid') return;
@@ -198,4 +239,6 @@ export function stop(): void {
   stream = null;
   if (poll) clearInterval(poll);
   poll = null;
+  if (experimentsTimer) clearTimeout(experimentsTimer);
+  experimentsTimer = null;
 }

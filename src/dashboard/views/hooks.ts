@@ -82,3 +82,15 @@ export function useCanAct(): { canAct: boolean; why: string | undefined } {
   const canAct = !!me?.canAct;
   return { canAct, why: canAct ? undefined : `Read-only: ${me?.name ?? 'you'} ${me?.role === 'viewer' ? 'is a viewer' : 'cannot change state'}; sign in as an operator to act.` };
 }
+
+/** performance.now(), re-read every `everyMs` while `enabled` (a countdown that ticks on this page, between reads of the server). */
+export function useNow(enabled: boolean, everyMs = 1000): number {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    if (!enabled) return;
+    setNow(performance.now());
+    const id = setInterval(() => setNow(performance.now()), everyMs);
+    return () => clearInterval(id);
+  }, [enabled, everyMs]);
+  return now;
+}

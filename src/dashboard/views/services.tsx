@@ -23,8 +23,9 @@ import {
 } from '../lib/service-model.js';
 import { explainReason } from '../lib/condition-reasons.js';
 import { ServiceCharts } from './charts.js';
+import { ChaosBadges, ChaosForm } from './chaos.js';
 import { PodDrawer } from './pod-drawer.js';
-import { useCanAct, useThrottledGet } from './hooks.js';
+import { useCanAct, useNow, useThrottledGet } from './hooks.js';
 
 const enc = encodeURIComponent;
 
@@ -107,6 +108,7 @@ const ServiceCard = memo(function ServiceCard({ name, onOpenPod }: { name: strin
           {strategy}
         </span>
         {d.autoscaler && <span class="badge" title="an autoscaler sets the replica count">autoscaled</span>}
+        <ChaosBadges service={name} />
         <span class={`svc-ready num ${live.filter((p) => p.ready).length === d.desired ? 'ok' : 'warn'}`} title="ready pods / desired replicas">
           <span data-testid="ready">
             {d.ready}/{d.desired}
@@ -152,12 +154,21 @@ function WeightBar({ segs, exact }: { segs: WeightSegment[]; exact: boolean }) {
 }
 
 function RolloutLine({ r, strategy }: { r: RolloutStatus | null; strategy: string }) {
-  const t = rolloutText(r);
+  // When this status was read: a chaos step's time left counts down from it until the next read.
+  const readAt = useMemo(() => performance.now(), [r]);
+  const now = useNow(!!r?.chaos && r.chaos.secondsLeft !== null);
+  const t = rolloutText(r, now - readAt);
   return (
     <div class="rollout" data-testid="rollout" data-phase={r?.phase ?? ''}>
       <span class={`ro-phase ro-${(r?.phase ?? 'unknown').toLowerCase()}`}>{t ? t.phase : 'rollout status loading'}</span>
       <span class="muted"> · {strategy}</span>
       {t?.step && <span class="num"> · {t.step}</span>}
+      {t?.chaos && (
+        <div class="num ro-chaos" data-testid="rollout-chaos">
+          <span aria-hidden="true">⚡ </span>
+          {t.chaos}
+        </div>
+      )}
       {t?.analysis && <div class="num muted ro-analysis">analysis: {t.analysis}</div>}
       {t?.abort && (
         <div class="error ro-abort" role="status">
@@ -231,7 +242,7 @@ function PodTiles({ pods, onOpen }: { pods: PodView[]; onOpen: (id: string) => v
     <div class={`pods${compact ? ' compact' : ''}`} role="list" aria-label={`${pods.length} pods`}>
       {pods.length === 0 && <span class="muted">no pods</span>}
       {pods.map((p) => (
-        <PodTile key={p.id} id={p.id} phase={p.state} version={p.version} restarts={p.restarts} age={formatAge(p.ageSeconds)} cpu={formatCpu(p.cpu)} lat={formatMs(p.probeLatencyMs)} msg={p.message} compact={compact} onOpen={onOpen} />
+        <PodTile key={p.id} id={p.id} phase={p.state} paused={!!p.paused} version={p.version} restarts={p.restarts} age={formatAge(p.ageSeconds)} cpu={formatCpu(p.cpu)} lat={formatMs(p.probeLatencyMs)} msg={p.message} compact={compact} onOpen={onOpen} />
       ))}
     </div>
   );
@@ -247,14 +258,15 @@ function PodTiles({ pods, onOpen }: { pods: PodView[]; onOpen: (id: string) => v
   );
 }
 
-const PodTile = memo(function PodTile(p: { id: string; phase: string; version: string; restarts: number; age: string; cpu: string; lat: string; msg: string | null; compact: boolean; onOpen: (id: string) => void }) {
+const PodTile = memo(function PodTile(p: { id: string; phase: string; paused: boolean; version: string; restarts: number; age: string; cpu: string; lat: string; msg: string | null; compact: boolean; onOpen: (id: string) => void }) {
   const short = p.id.includes('-') ? p.id.slice(p.id.lastIndexOf('-') + 1) : p.id;
-  const label = `pod ${p.id}, ${p.phase}, ${p.version}, ${podNumbersText(p.restarts, p.age, p.cpu, p.lat)}`;
+  // A frozen pod keeps its phase until its probes notice: say both, since "Ready" alone would mislead.
+  const label = `pod ${p.id}, ${p.phase}${p.paused ? ', paused by chaos' : ''}, ${p.version}, ${podNumbersText(p.restarts, p.age, p.cpu, p.lat)}`;
   if (p.compact) {
     return (
       <div role="listitem" class="pod-item">
-        <button type="button" class="pod mini" data-testid="pod" data-pod={p.id} data-phase={p.phase} data-version={p.version} style={{ '--pc': phaseVar(p.phase) }} title={`${label}${p.msg ? ` · ${p.msg}` : ''}`} aria-label={label} onClick={() => p.onOpen(p.id)}>
-          <span aria-hidden="true">{phaseGlyph(p.phase)}</span>
+        <button type="button" class="pod mini" data-testid="pod" data-pod={p.id} data-phase={p.phase} data-paused={p.paused ? 'true' : undefined} data-version={p.version} style={{ '--pc': phaseVar(p.phase) }} title={`${label}${p.msg ? ` · ${p.msg}` : ''}`} aria-label={label} onClick={() => p.onOpen(p.id)}>
+          <span aria-hidden="true">{p.paused ? '⏸' : phaseGlyph(p.phase)}</span>
           {p.restarts > 0 && <sup class="num">{p.restarts}</sup>}
         </button>
       </div>
@@ -268,6 +280,7 @@ const PodTile = memo(function PodTile(p: { id: string; phase: string; version: s
         data-testid="pod"
         data-pod={p.id}
         data-phase={p.phase}
+        data-paused={p.paused ? 'true' : undefined}
         data-version={p.version}
         style={{ '--pc': phaseVar(p.phase) }}
         title={`${label}${p.msg ? ` · ${p.msg}` : ''}`}
@@ -281,7 +294,10 @@ const PodTile = memo(function PodTile(p: { id: string; phase: string; version: s
           <span class="pod-id mono">{short}</span>
           <span class="pod-ver">{p.version}</span>
         </span>
-        <span class="pod-phase">{p.phase}</span>
+        <span class="pod-phase">
+          {p.phase}
+          {p.paused && <span class="pod-paused"> · ⏸ paused</span>}
+        </span>
         <span class="pod-nums num">
           ↻{p.restarts} · {p.age} · {p.cpu} · {p.lat}
         </span>
@@ -301,6 +317,8 @@ function CardActions({ d, r }: { d: ServiceDetail; r: RolloutStatus | null }) {
   const inFlight = phase === 'Progressing' || phase === 'Paused';
   const revisions = r?.history?.length ?? (Array.isArray(d.history) ? d.history.length : 0);
   const t = (ok: boolean, reason: string) => (!canAct ? why : ok ? undefined : reason);
+  const [form, setForm] = useState<'faults' | 'pause' | null>(null);
+  const closeForm = useCallback(() => setForm(null), []);
 
   // Grid's /scale takes a delta (DASHBOARD.md says replicas=): a delta also composes with an autoscaler.
   const scale = (delta: number) => act(`scale ${name} ${delta > 0 ? '+' : ''}${delta} (to ${d.desired + delta})`, 'POST', '/scale', { query: { service: name, delta } });
@@ -330,6 +348,12 @@ function CardActions({ d, r }: { d: ServiceDetail; r: RolloutStatus | null }) {
       <button type="button" data-testid="cpu-load" disabled={!canAct || !sim} title={t(sim, 'CPU load is simulated on the sim runtime only')} onClick={load} aria-pressed={loaded}>
         {loaded ? 'CPU load off' : 'CPU load'}
       </button>
+      <button type="button" data-testid="inject-faults" disabled={!canAct} title={why} onClick={() => setForm('faults')}>
+        Inject faults…
+      </button>
+      <button type="button" data-testid="pause-pod" disabled={!canAct || sim || live.length === 0} title={t(!sim && live.length > 0, sim ? 'a sim pod has no process to pause' : 'no pod to pause')} onClick={() => setForm('pause')}>
+        Pause a pod…
+      </button>
       <span class="sep" aria-hidden="true" />
       <button type="button" data-testid="rollout-promote" disabled={!canAct || !inFlight} title={t(inFlight, 'no rollout in progress')} onClick={() => rollout('promote')}>
         Promote
@@ -346,6 +370,7 @@ function CardActions({ d, r }: { d: ServiceDetail; r: RolloutStatus | null }) {
       <button type="button" data-testid="delete-service" class="danger" disabled={!canAct} title={why} onClick={del}>
         Delete
       </button>
+      {form && <ChaosForm kind={form} service={name} onClose={closeForm} />}
     </div>
   );
 }
