@@ -266,7 +266,7 @@ const PodTile = memo(function PodTile(p: { id: string; phase: string; paused: bo
     return (
       <div role="listitem" class="pod-item">
         <button type="button" class="pod mini" data-testid="pod" data-pod={p.id} data-phase={p.phase} data-paused={p.paused ? 'true' : undefined} data-version={p.version} style={{ '--pc': phaseVar(p.phase) }} title={`${label}${p.msg ? ` · ${p.msg}` : ''}`} aria-label={label} onClick={() => p.onOpen(p.id)}>
-          <span aria-hidden="true">{p.paused ? '⏸' : phaseGlyph(p.phase)}</span>
+          <span aria-hidden="true">{p.paused ? '‖' : phaseGlyph(p.phase)}</span>
           {p.restarts > 0 && <sup class="num">{p.restarts}</sup>}
         </button>
       </div>
@@ -296,7 +296,7 @@ const PodTile = memo(function PodTile(p: { id: string; phase: string; paused: bo
         </span>
         <span class="pod-phase">
           {p.phase}
-          {p.paused && <span class="pod-paused"> · ⏸ paused</span>}
+          {p.paused && <span class="pod-paused"> · ‖ paused</span>}
         </span>
         <span class="pod-nums num">
           ↻{p.restarts} · {p.age} · {p.cpu} · {p.lat}
