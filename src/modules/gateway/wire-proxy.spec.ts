@@ -1191,7 +1191,6 @@ describe('WireProxy', () => {
       await windowOf(300);
       const served = up.requests.length;
       const queued = serverSide!.writableLength;
-      console.log("DBG", served, queued);
 
       // (Before: 1,100 served and 5 MiB queued in the gateway after 300 ms, growing.)
       expect({ servedBelowAll: served < n, queuedUnder1MiB: queued < MIB }).toEqual({ servedBelowAll: true, queuedUnder1MiB: true });
