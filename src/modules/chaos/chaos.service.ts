@@ -30,6 +30,24 @@ function describeFaults(p: { abortPercent: number; abortStatus: number; delayMs:
   return parts.join(' and ');
 }
 
+/** The FaultsStarted explanation: what each kind of faulted request becomes in the numbers (a delay-only rule aborts nothing). */
+export function faultsExplain(p: { abortPercent: number; abortStatus: number; delayMs: number; delayPercent: number }, scope: string, durationSeconds: number): string {
+  const what = describeFaults(p);
+  const sentences: string[] = [];
+  if (p.abortPercent > 0) {
+    sentences.push(
+      `The gateway now ${what} of the requests to ${scope}, without calling the pod for the aborted ones: clients see what a failing dependency looks like. ` +
+        `Aborted requests are counted apart (/traffic faults, grid_gateway_faults_total) and left out of canary analysis`,
+    );
+  } else {
+    sentences.push(`The gateway now ${what} of the requests to ${scope} before proxying them: clients see what a slow dependency looks like`);
+  }
+  if (p.delayPercent > 0) {
+    sentences.push(`Delayed requests are counted in /traffic faults and still reach the pod, so its answers count as usual, their latency measured without the injected ${p.delayMs} ms`);
+  }
+  return `${sentences.join('. ')}; the experiment ends on its own in ${durationSeconds} s`;
+}
+
 /** A pause lasts 1..PAUSE_MAX_SECONDS: long enough for any liveness probe to notice, short enough that a forgotten one ends. */
 export const PAUSE_MAX_SECONDS = 600;
 export const CHAOS_MAX_PODS = 1000;
@@ -92,7 +110,7 @@ export class ChaosService implements OnModuleInit {
   /**
    * Starts a fault experiment: the gateway aborts and/or delays exact shares of the service's
    * requests (of one version's, when given) until it ends on its own after durationSeconds, or is
-   * stopped. Those requests are counted apart and kept out of what canary analysis reads.
+   * stopped. Those requests are counted apart; aborted ones are kept out of what canary analysis reads.
    */
   startFaults(input: FaultInput, origin: 'api' | 'rollout'): Experiment {
     const checked = checkFaultSettings(input);
@@ -117,9 +135,7 @@ export class ChaosService implements OnModuleInit {
       service,
       reason: 'FaultsStarted',
       message: `fault experiment ${id} on ${scope}: the gateway ${what} for ${durationSeconds} s (${origin === 'api' ? 'POST /chaos/faults' : "a rollout's chaos step"})`,
-      explain:
-        `The gateway now ${what} of the requests to ${scope}, without calling the pod for the aborted ones: clients see what a failing dependency looks like. ` +
-        `These requests are counted apart (/traffic faults, grid_gateway_faults_total) and left out of canary analysis; the experiment ends on its own in ${durationSeconds} s`,
+      explain: faultsExplain(settings, scope, durationSeconds),
     });
     return e;
   }

@@ -59,7 +59,7 @@ export class FaultsController {
     summary: "Inject faults at the gateway into a service's requests (or one version's): abort a share with a status, delay a share",
     description:
       `As Envoy's fault filter, with exact shares: of every 100 requests the rule sees, exactly abortPercent are answered abortStatus by the gateway (the pod is not called; header x-grid-fault: abort) and delayPercent are held delayMs before they are proxied (x-grid-fault: delay). ` +
-      `Faulted requests are counted apart (/traffic faults, grid_gateway_faults_total) and left out of canary analysis and outlier ejection. The experiment ends on its own after durationSeconds (default 60, at most ${MAX_FAULT_SECONDS}). Fields as a JSON body or as query parameters.`,
+      `Faulted requests are counted apart (/traffic faults, grid_gateway_faults_total); aborted ones are left out of canary analysis and outlier ejection, delayed ones stay in (the pod's answer is real) with their latency measured after the injected delay. The experiment ends on its own after durationSeconds (default 60, at most ${MAX_FAULT_SECONDS}). Fields as a JSON body or as query parameters.`,
   })
   @ApiBody({
     required: false,
