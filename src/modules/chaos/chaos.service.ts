@@ -10,6 +10,7 @@ import type { Pod } from '../runtime/pod.types.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
 import { Experiments, type Experiment, type ExperimentView } from './experiments.js';
+import { conflictMessage, faultConflict, unknownVersion } from './fault-scope.js';
 import { pickPods } from './pick-pods.js';
 
 /** A fault experiment as POST /chaos/faults and a rollout's chaos step give it (absent settings take their defaults). */
@@ -119,7 +120,14 @@ export class ChaosService implements OnModuleInit {
       throw GridException.invalid('version', `must be a version name such as "v2" (letters, digits, . _ -; got "${String(input.version).slice(0, 40)}")`);
     }
     const service = input.service;
-    this.specs.require(service);
+    const record = this.specs.require(service);
+    if (input.version !== undefined) {
+      const known = [record.version, ...this.specs.revisionsOf(service).map((r) => r.version), ...this.runtime.list(service).map((p) => p.version)];
+      const missing = unknownVersion(service, input.version, known);
+      if (missing !== undefined) throw new GridException(GridErrorCode.NotFound, missing);
+    }
+    const other = faultConflict(this.experiments.list({ service, kind: 'faults' }), input.version);
+    if (other !== undefined) throw new GridException(GridErrorCode.Conflict, conflictMessage(service, other));
     const { durationSeconds, ...settings } = checked;
     const scope = input.version === undefined ? `service ${service}` : `version ${input.version} of service ${service}`;
     const what = describeFaults(settings);

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Mutating } from '../../common/auth/api-key.guard.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { requiredName } from '../../common/validation/query.js';
@@ -79,7 +79,8 @@ export class FaultsController {
   })
   @ApiCreatedResponse({ description: 'the experiment: { id, kind: faults, service, version?, params, startedAt, endsAt, origin }' })
   @ApiBadRequestResponse({ description: 'a bad field, named (at least one of abortPercent and delayPercent must be above 0)' })
-  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiNotFoundResponse({ description: 'no such service, or no such version of it (the message lists the versions it has)' })
+  @ApiConflictResponse({ description: 'a running fault experiment already covers these requests (the same version, or either one service-wide); the message names it and how to stop it' })
   start(@Body() body: unknown, @Query() query: Record<string, unknown>) {
     return this.chaos.startFaults(faultInput(body, query), 'api');
   }

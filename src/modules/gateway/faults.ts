@@ -114,8 +114,9 @@ export interface FaultHit {
 
 /**
  * The gateway's running fault rules by service. `size` is what the hot path reads: with no rule
- * running a request costs one field read. When several rules match a request, the one scoped to
- * its version wins over a service-wide one, and among those the latest added: one rule decides,
+ * running a request costs one field read. The chaos service never starts two rules that cover the
+ * same requests (chaos/fault-scope.ts); should the table hold such rules anyway, the one scoped to
+ * the version wins over a service-wide one, and among those the latest added: one rule decides,
  * and only its counter moves.
  */
 export class FaultTable {
