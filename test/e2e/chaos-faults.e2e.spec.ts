@@ -169,9 +169,12 @@ describe('fault injection at the gateway (POST /chaos/faults, real process pods)
       [{ service: 'shop', abortPercent: 10, version: 'v 2' }, 'version'],
       [{ service: 'shop', abortPercent: 10, color: 'red' }, 'color'],
       [{ abortPercent: 10 }, 'service'],
+      [{ service: ['shop'], abortPercent: 10 }, 'service'],
+      [{ service: { a: 1 }, abortPercent: 10 }, 'service'],
     ] as const) {
       const r = await post(body);
       expect([r.status, r.body.message]).toEqual([400, expect.stringMatching(new RegExp(`^${field}: `))]);
+      if (typeof body.service !== 'string' && body.service !== undefined) expect(r.body.message).toBe('service: must be a string such as "api"');
     }
     expect((await post({ service: 'nope', abortPercent: 10 })).status).toBe(404);
     const typo = await post({ service: 'shop', version: 'v9', abortPercent: 10 });
@@ -182,7 +185,7 @@ describe('fault injection at the gateway (POST /chaos/faults, real process pods)
     // The same fields as query parameters.
     const q = await post(undefined, '?service=shop&abortPercent=10&abortStatus=429&durationSeconds=30');
     expect(q.status).toBe(201);
-    expect(q.body).toMatchObject({ kind: 'faults', service: 'shop', params: { abortPercent: 10, abortStatus: 429, delayMs: 0, delayPercent: 0, durationSeconds: 30 } });
+    expect(q.body).toMatchObject({ kind: 'faults', service: 'shop', version: null, params: { abortPercent: 10, abortStatus: 429, delayMs: 0, delayPercent: 0, durationSeconds: 30 } });
     expect((await json(`${g.url}/chaos/experiments/${q.body.id}`, { method: 'DELETE' })).status).toBe(200);
   });
 

@@ -28,6 +28,8 @@ function faultInput(body: unknown, query: Record<string, unknown>): FaultInput {
     fields = parsed as Record<string, unknown>;
   }
   for (const k of Object.keys(fields)) if (!FIELDS.includes(k)) throw GridException.invalid(k.slice(0, 40), `is not a fault field (allowed: ${FIELDS.join(', ')})`);
+  // A JSON array or object is not a name; requiredName's "given once" speaks of repeated query parameters.
+  if (fields.service !== undefined && typeof fields.service !== 'string' && fields !== query) throw GridException.invalid('service', 'must be a string such as "api"');
   const input: FaultInput = { service: requiredName(fields.service, 'service') };
   const version = fields.version;
   if (version !== undefined && version !== '') {
@@ -77,12 +79,14 @@ export class FaultsController {
       },
     },
   })
-  @ApiCreatedResponse({ description: 'the experiment: { id, kind: faults, service, version?, params, startedAt, endsAt, origin }' })
-  @ApiBadRequestResponse({ description: 'a bad field, named (at least one of abortPercent and delayPercent must be above 0)' })
+  @ApiCreatedResponse({ description: 'the experiment: { id, kind: faults, service, version (null when service-wide), params, startedAt, endsAt, origin }' })
+  @ApiBadRequestResponse({ description: 'a bad field, named (give abortPercent or delayPercent above 0)' })
   @ApiNotFoundResponse({ description: 'no such service, or no such version of it (the message lists the versions it has)' })
   @ApiConflictResponse({ description: 'a running fault experiment already covers these requests (the same version, or either one service-wide); the message names it and how to stop it' })
   start(@Body() body: unknown, @Query() query: Record<string, unknown>) {
-    return this.chaos.startFaults(faultInput(body, query), 'api');
+    const e = this.chaos.startFaults(faultInput(body, query), 'api');
+    // Always present, as documented: null says service-wide.
+    return { ...e, version: e.version ?? null };
   }
 
   @Get('faults')
