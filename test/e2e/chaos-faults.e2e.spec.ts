@@ -169,19 +169,41 @@ describe('fault injection at the gateway (POST /chaos/faults, real process pods)
       [{ service: 'shop', abortPercent: 10, version: 'v 2' }, 'version'],
       [{ service: 'shop', abortPercent: 10, color: 'red' }, 'color'],
       [{ abortPercent: 10 }, 'service'],
+      [{ service: ['shop'], abortPercent: 10 }, 'service'],
+      [{ service: { a: 1 }, abortPercent: 10 }, 'service'],
     ] as const) {
       const r = await post(body);
       expect([r.status, r.body.message]).toEqual([400, expect.stringMatching(new RegExp(`^${field}: `))]);
+      if (typeof body.service !== 'string' && body.service !== undefined) expect(r.body.message).toBe('service: must be a string such as "api"');
     }
     expect((await post({ service: 'nope', abortPercent: 10 })).status).toBe(404);
+    const typo = await post({ service: 'shop', version: 'v9', abortPercent: 10 });
+    expect([typo.status, typo.body.message]).toEqual([404, expect.stringMatching(/version 'v9' of service 'shop' not found: it has v1\b/)]);
     expect((await json(`${g.url}/chaos/experiments`)).body.experiments).toEqual([]);
     expect((await json(`${g.url}/chaos/faults/faults-00000000`, { method: 'DELETE' })).status).toBe(404);
 
     // The same fields as query parameters.
     const q = await post(undefined, '?service=shop&abortPercent=10&abortStatus=429&durationSeconds=30');
     expect(q.status).toBe(201);
-    expect(q.body).toMatchObject({ kind: 'faults', service: 'shop', params: { abortPercent: 10, abortStatus: 429, delayMs: 0, delayPercent: 0, durationSeconds: 30 } });
+    expect(q.body).toMatchObject({ kind: 'faults', service: 'shop', version: null, params: { abortPercent: 10, abortStatus: 429, delayMs: 0, delayPercent: 0, durationSeconds: 30 } });
     expect((await json(`${g.url}/chaos/experiments/${q.body.id}`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it('refuses a second fault rule on requests a running one covers (409 naming it), starting nothing', async () => {
+    const post = (body: unknown) => json(`${g.url}/chaos/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const id = await startFaults(g, { service: 'shop', version: 'v1', abortPercent: 10 });
+    for (const body of [
+      { service: 'shop', version: 'v1', delayMs: 100, delayPercent: 50 },
+      { service: 'shop', abortPercent: 50 },
+    ]) {
+      const r = await post(body);
+      expect([r.status, r.body.message]).toEqual([409, `${id} already injects faults into shop v1; stop it first (DELETE /chaos/experiments/${id})`]);
+    }
+    expect((await json(`${g.url}/chaos/experiments`)).body.experiments.map((e: { id: string }) => e.id)).toEqual([id]);
+    await stop(g, id);
+    const wide = await startFaults(g, { service: 'shop', abortPercent: 10 });
+    expect((await post({ service: 'shop', version: 'v1', abortPercent: 10 })).body.message).toMatch(new RegExp(`^${wide} already injects faults into shop \\(every version\\)`));
+    await stop(g, wide);
   });
 
   it('faults only the version it names (a canary at 50 %)', async () => {

@@ -1,5 +1,5 @@
 import { seedArgv } from './ops.cmd.js';
-import { alertsUnknown, auditRows, chaosKillCommand, experimentDetails, faultsBody, podRefusal, sinceParam, switchLine, toggleLine, toggleQuery } from './ops.js';
+import { alertsUnknown, auditRows, chaosKillCommand, experimentDetails, faultsBody, podRefusal, sinceParam, switchLine, toggleLine, toggleQuery, faultFlagMessage } from './ops.js';
 import { actionLine, historyRows, parseDuration, unknownSubcommand } from './rollout.js';
 import type { Ctx } from '../run.js';
 
@@ -191,6 +191,22 @@ describe(faultsBody.name, () => {
   ])('%j', (opts, want) => expect(sut('api', opts)).toEqual(want));
 
   it.each(['1500ms', '2h', '0s', 'soon'])('refuses --duration %s', (d) => expect(() => sut('api', { abortPercent: '5', duration: d })).toThrow('--duration'));
+
+  it.each([
+    ['100ms', 100],
+    ['1s', 1000],
+    ['200', 200],
+  ])('takes --delay-ms %s', (d, ms) => expect(sut('api', { delayPercent: '50', delayMs: d })).toMatchObject({ delayMs: ms }));
+
+  it('says --delay-ms is milliseconds when it is neither a number nor a duration', () => expect(() => sut('api', { delayPercent: '50', delayMs: 'soon' })).toThrow(/--delay-ms: milliseconds, e.g. 200/));
+});
+
+describe(faultFlagMessage.name, () => {
+  it.each([
+    ['give abortPercent or delayPercent above 0 (a fault that touches no request is not an experiment)', 'give --abort-percent or --delay-percent above 0 (a fault that touches no request is not an experiment)'],
+    ['is required (1..60000) when delayPercent is above 0', 'is required (1..60000) when --delay-percent is above 0'],
+    ['must be an integer 1..3600 (got 0)', 'must be an integer 1..3600 (got 0)'],
+  ])('%s', (message, want) => expect(faultFlagMessage(message)).toBe(want));
 });
 
 describe(experimentDetails.name, () => {

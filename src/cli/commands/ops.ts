@@ -230,12 +230,25 @@ export function faultsBody(service: string, opts: Record<string, unknown>): Reco
     if (v === undefined) continue;
     body[field] = field !== 'version' && /^[-+]?\d+(\.\d+)?$/.test(String(v)) ? Number(v) : v;
   }
+  // --delay-ms reads like a duration flag: take 100ms or 1s as well as 100.
+  if (typeof body.delayMs === 'string') {
+    const raw = body.delayMs;
+    if (!/^\d+(\.\d+)?(ms|s)$/.test(raw.trim())) throw new UsageError(`--delay-ms: milliseconds, e.g. 200 (or a duration such as 200ms or 1s; got '${raw}')`);
+    body.delayMs = parseDuration(raw.trim(), '--delay-ms');
+  }
   if (opts.duration !== undefined) {
     const ms = parseDuration(String(opts.duration), '--duration');
     if (ms % 1000 !== 0 || ms < 1000 || ms > 3_600_000) throw new UsageError(`--duration: must be whole seconds from 1s to 1h (got '${String(opts.duration)}')`);
     body.durationSeconds = ms / 1000;
   }
   return body;
+}
+
+/** A server message about fault fields, in the flags' words ("give abortPercent or delayPercent" -> "give --abort-percent or --delay-percent"). */
+export function faultFlagMessage(message: string): string {
+  let out = message;
+  for (const [field, , flag] of FAULT_FLAGS) out = out.replace(new RegExp(`\\b${field}\\b`, 'g'), flag);
+  return out.replace(/\bdurationSeconds\b/g, '--duration');
 }
 
 export async function chaosFaultsCommand(ctx: Ctx, service: string): Promise<number> {
@@ -246,7 +259,7 @@ export async function chaosFaultsCommand(ctx: Ctx, service: string): Promise<num
   } catch (e) {
     const field = e instanceof ApiError ? e.body?.errors?.[0] : undefined;
     const flag = field && FAULT_FLAGS.find(([f]) => f === field.path)?.[2];
-    if (field && (flag || field.path === 'durationSeconds')) throw new UsageError(`${flag ?? '--duration'}: ${field.message}`);
+    if (field && (flag || field.path === 'durationSeconds')) throw new UsageError(`${flag ?? '--duration'}: ${faultFlagMessage(field.message)}`);
     throw e;
   }
   const fmt = dataFormat(ctx);
@@ -269,7 +282,13 @@ export async function chaosExperimentsCommand(ctx: Ctx): Promise<number> {
 }
 
 export async function chaosStopCommand(ctx: Ctx, id: string): Promise<number> {
-  const res = await ctx.client.delete<ExperimentRow>(`/chaos/experiments/${enc(id)}`);
+  let res: ExperimentRow;
+  try {
+    res = await ctx.client.delete<ExperimentRow>(`/chaos/experiments/${enc(id)}`);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) throw new CliError(`${e.message} (see gridctl chaos experiments)`, EXIT_FAILED);
+    throw e;
+  }
   const fmt = dataFormat(ctx);
   if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
   ctx.out.write(`experiment/${res.id} stopped (${res.kind} on ${res.service})\n`);

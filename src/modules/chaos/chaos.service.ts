@@ -10,6 +10,7 @@ import type { Pod } from '../runtime/pod.types.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
 import { Experiments, type Experiment, type ExperimentView } from './experiments.js';
+import { conflictMessage, faultConflict, unknownVersion } from './fault-scope.js';
 import { pickPods } from './pick-pods.js';
 
 /** A fault experiment as POST /chaos/faults and a rollout's chaos step give it (absent settings take their defaults). */
@@ -28,6 +29,24 @@ function describeFaults(p: { abortPercent: number; abortStatus: number; delayMs:
   if (p.abortPercent > 0) parts.push(`aborts ${p.abortPercent}% with ${p.abortStatus}`);
   if (p.delayPercent > 0) parts.push(`delays ${p.delayPercent}% by ${p.delayMs} ms`);
   return parts.join(' and ');
+}
+
+/** The FaultsStarted explanation: what each kind of faulted request becomes in the numbers (a delay-only rule aborts nothing). */
+export function faultsExplain(p: { abortPercent: number; abortStatus: number; delayMs: number; delayPercent: number }, scope: string, durationSeconds: number): string {
+  const what = describeFaults(p);
+  const sentences: string[] = [];
+  if (p.abortPercent > 0) {
+    sentences.push(
+      `The gateway now ${what} of the requests to ${scope}, without calling the pod for the aborted ones: clients see what a failing dependency looks like. ` +
+        `Aborted requests are counted apart (/traffic faults, grid_gateway_faults_total) and left out of canary analysis`,
+    );
+  } else {
+    sentences.push(`The gateway now ${what} of the requests to ${scope} before proxying them: clients see what a slow dependency looks like`);
+  }
+  if (p.delayPercent > 0) {
+    sentences.push(`Delayed requests are counted in /traffic faults and still reach the pod, so its answers count as usual, their latency measured without the injected ${p.delayMs} ms`);
+  }
+  return `${sentences.join('. ')}; the experiment ends on its own in ${durationSeconds} s`;
 }
 
 /** A pause lasts 1..PAUSE_MAX_SECONDS: long enough for any liveness probe to notice, short enough that a forgotten one ends. */
@@ -92,7 +111,7 @@ export class ChaosService implements OnModuleInit {
   /**
    * Starts a fault experiment: the gateway aborts and/or delays exact shares of the service's
    * requests (of one version's, when given) until it ends on its own after durationSeconds, or is
-   * stopped. Those requests are counted apart and kept out of what canary analysis reads.
+   * stopped. Those requests are counted apart; aborted ones are kept out of what canary analysis reads.
    */
   startFaults(input: FaultInput, origin: 'api' | 'rollout'): Experiment {
     const checked = checkFaultSettings(input);
@@ -101,7 +120,14 @@ export class ChaosService implements OnModuleInit {
       throw GridException.invalid('version', `must be a version name such as "v2" (letters, digits, . _ -; got "${String(input.version).slice(0, 40)}")`);
     }
     const service = input.service;
-    this.specs.require(service);
+    const record = this.specs.require(service);
+    if (input.version !== undefined) {
+      const known = [record.version, ...this.specs.revisionsOf(service).map((r) => r.version), ...this.runtime.list(service).map((p) => p.version)];
+      const missing = unknownVersion(service, input.version, known);
+      if (missing !== undefined) throw new GridException(GridErrorCode.NotFound, missing);
+    }
+    const other = faultConflict(this.experiments.list({ service, kind: 'faults' }), input.version);
+    if (other !== undefined) throw new GridException(GridErrorCode.Conflict, conflictMessage(service, other));
     const { durationSeconds, ...settings } = checked;
     const scope = input.version === undefined ? `service ${service}` : `version ${input.version} of service ${service}`;
     const what = describeFaults(settings);
@@ -117,9 +143,7 @@ export class ChaosService implements OnModuleInit {
       service,
       reason: 'FaultsStarted',
       message: `fault experiment ${id} on ${scope}: the gateway ${what} for ${durationSeconds} s (${origin === 'api' ? 'POST /chaos/faults' : "a rollout's chaos step"})`,
-      explain:
-        `The gateway now ${what} of the requests to ${scope}, without calling the pod for the aborted ones: clients see what a failing dependency looks like. ` +
-        `These requests are counted apart (/traffic faults, grid_gateway_faults_total) and left out of canary analysis; the experiment ends on its own in ${durationSeconds} s`,
+      explain: faultsExplain(settings, scope, durationSeconds),
     });
     return e;
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Mutating } from '../../common/auth/api-key.guard.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { requiredName } from '../../common/validation/query.js';
@@ -28,6 +28,8 @@ function faultInput(body: unknown, query: Record<string, unknown>): FaultInput {
     fields = parsed as Record<string, unknown>;
   }
   for (const k of Object.keys(fields)) if (!FIELDS.includes(k)) throw GridException.invalid(k.slice(0, 40), `is not a fault field (allowed: ${FIELDS.join(', ')})`);
+  // A JSON array or object is not a name; requiredName's "given once" speaks of repeated query parameters.
+  if (fields.service !== undefined && typeof fields.service !== 'string' && fields !== query) throw GridException.invalid('service', 'must be a string such as "api"');
   const input: FaultInput = { service: requiredName(fields.service, 'service') };
   const version = fields.version;
   if (version !== undefined && version !== '') {
@@ -59,7 +61,7 @@ export class FaultsController {
     summary: "Inject faults at the gateway into a service's requests (or one version's): abort a share with a status, delay a share",
     description:
       `As Envoy's fault filter, with exact shares: of every 100 requests the rule sees, exactly abortPercent are answered abortStatus by the gateway (the pod is not called; header x-grid-fault: abort) and delayPercent are held delayMs before they are proxied (x-grid-fault: delay). ` +
-      `Faulted requests are counted apart (/traffic faults, grid_gateway_faults_total) and left out of canary analysis and outlier ejection. The experiment ends on its own after durationSeconds (default 60, at most ${MAX_FAULT_SECONDS}). Fields as a JSON body or as query parameters.`,
+      `Faulted requests are counted apart (/traffic faults, grid_gateway_faults_total); aborted ones are left out of canary analysis and outlier ejection, delayed ones stay in (the pod's answer is real) with their latency measured after the injected delay. The experiment ends on its own after durationSeconds (default 60, at most ${MAX_FAULT_SECONDS}). Fields as a JSON body or as query parameters.`,
   })
   @ApiBody({
     required: false,
@@ -77,11 +79,14 @@ export class FaultsController {
       },
     },
   })
-  @ApiCreatedResponse({ description: 'the experiment: { id, kind: faults, service, version?, params, startedAt, endsAt, origin }' })
-  @ApiBadRequestResponse({ description: 'a bad field, named (at least one of abortPercent and delayPercent must be above 0)' })
-  @ApiNotFoundResponse({ description: 'no such service' })
+  @ApiCreatedResponse({ description: 'the experiment: { id, kind: faults, service, version (null when service-wide), params, startedAt, endsAt, origin }' })
+  @ApiBadRequestResponse({ description: 'a bad field, named (give abortPercent or delayPercent above 0)' })
+  @ApiNotFoundResponse({ description: 'no such service, or no such version of it (the message lists the versions it has)' })
+  @ApiConflictResponse({ description: 'a running fault experiment already covers these requests (the same version, or either one service-wide); the message names it and how to stop it' })
   start(@Body() body: unknown, @Query() query: Record<string, unknown>) {
-    return this.chaos.startFaults(faultInput(body, query), 'api');
+    const e = this.chaos.startFaults(faultInput(body, query), 'api');
+    // Always present, as documented: null says service-wide.
+    return { ...e, version: e.version ?? null };
   }
 
   @Get('faults')

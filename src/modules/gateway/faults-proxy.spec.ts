@@ -1,5 +1,6 @@
 // Fault delays on both proxy paths: a client that leaves during the hold cancels its request
-// (the pod never sees it), and a held request claims no pod while it waits.
+// (the pod never sees it), a held request claims no pod while it waits, and a delayed request
+// that reached the pod is in the numbers analysis reads, latency counted after the hold.
 import http from 'node:http';
 import net from 'node:net';
 import type { GatewayRoute } from './gateway.types.js';
@@ -30,6 +31,7 @@ beforeEach(async () => {
   seen = [];
   upstream = http.createServer((req, res) => {
     seen.push(req.url!);
+    if (req.url === '/fail') res.statusCode = 500;
     res.end('ok');
   });
   const upPort = await listen(upstream);
@@ -62,6 +64,16 @@ describe.each(['fast', 'node'] as const)('a fault delay on the %s path', (path) 
     expect(res.headers.get('x-grid-fault')).toBe('delay');
     expect(await res.text()).toBe('ok');
     expect(seen).toEqual(['/stayed']);
-    expect(gateway.stats.totals('api')[0]).toMatchObject({ requests: 0, faults: { aborted: 0, delayed: 2 } });
+    expect(gateway.stats.totals('api')[0]).toMatchObject({ requests: 1, faults: { aborted: 0, delayed: 2 } });
+  });
+
+  it("counts a delayed request's real answer (a pod's 500 too) in requests and errors, its latency without the injected delay", async () => {
+    const port = ports[path];
+    const answers = [await fetch(`http://127.0.0.1:${port}/fail`), await fetch(`http://127.0.0.1:${port}/fine`)];
+    expect(answers.map((r) => [r.status, r.headers.get('x-grid-fault')])).toEqual([[500, 'delay'], [200, 'delay']]);
+    const t = gateway.stats.totals('api')[0];
+    expect(t).toMatchObject({ requests: 2, errors5xx: 1, byCode: { '200': 1, '500': 1 }, faults: { aborted: 0, delayed: 2 } });
+    expect(t.maxMs).toBeLessThan(DELAY_MS);
+    expect(gateway.stats.window('api', 'v1', 0, Date.now())).toMatchObject({ requests: 2, errors5xx: 1 });
   });
 });

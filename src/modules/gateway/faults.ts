@@ -80,7 +80,7 @@ export function checkFaultSettings(s: FaultSettings): CheckedFaultSettings | { p
   if (typeof abortPercent !== 'number') return abortPercent;
   const delayPercent = percent(s.delayPercent, 'delayPercent');
   if (typeof delayPercent !== 'number') return delayPercent;
-  if (abortPercent === 0 && delayPercent === 0) return { path: 'abortPercent', message: 'abortPercent or delayPercent must be above 0 (a fault that touches no request is not an experiment)' };
+  if (abortPercent === 0 && delayPercent === 0) return { path: 'abortPercent', message: 'give abortPercent or delayPercent above 0 (a fault that touches no request is not an experiment)' };
   const abortStatus = integer(s.abortStatus, 'abortStatus', 400, 599, DEFAULT_ABORT_STATUS);
   if (typeof abortStatus !== 'number') return abortStatus;
   const delayMs = integer(s.delayMs, 'delayMs', delayPercent > 0 ? 1 : 0, MAX_FAULT_DELAY_MS, 0);
@@ -114,8 +114,9 @@ export interface FaultHit {
 
 /**
  * The gateway's running fault rules by service. `size` is what the hot path reads: with no rule
- * running a request costs one field read. When several rules match a request, the one scoped to
- * its version wins over a service-wide one, and among those the latest added: one rule decides,
+ * running a request costs one field read. The chaos service never starts two rules that cover the
+ * same requests (chaos/fault-scope.ts); should the table hold such rules anyway, the one scoped to
+ * the version wins over a service-wide one, and among those the latest added: one rule decides,
  * and only its counter moves.
  */
 export class FaultTable {

@@ -313,12 +313,11 @@ export class GatewayService implements TrafficStats, TrafficRouting, TrafficFaul
     if (s) {
       headers['x-grid-pod'] = s.endpoint.podId;
       headers['x-grid-version'] = s.version;
+      // A delayed answer is still the pod's answer (t0 is taken after the delay, which its latency leaves out).
       if (hit) headers['x-grid-fault'] = 'delay';
-      else {
-        const ms = performance.now() - t0;
-        this.proxy.stats.record(service, s.version, status, ms, this.clock.now());
-        this.observe(service, s.version, status, ms / 1000);
-      }
+      const ms = performance.now() - t0;
+      this.proxy.stats.record(service, s.version, status, ms, this.clock.now());
+      this.observe(service, s.version, status, ms / 1000);
     }
     res.writeHead(status, headers).end(body);
   }

@@ -395,7 +395,8 @@ export class NodePath implements UpstreamConnections {
 
 /** One client request: undici's handler for each upstream attempt (at most two). */
 class Exchange implements Dispatcher.DispatchHandler {
-  readonly startedAt = performance.now();
+  /** Moved to the end of a fault delay, so the pod's latency leaves the injected delay out. */
+  startedAt = performance.now();
   abort: ((err?: Error) => void) | null = null;
   resume: (() => void) | null = null;
   status = 0;
@@ -442,6 +443,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       sendFault(this.res, answer, this.fault, this.backend.version, this.requestId);
       return;
     }
+    // The latency counts from here: the hold was Grid's, not the pod's.
+    this.startedAt = performance.now();
     this.node.dispatch(this);
   }
 

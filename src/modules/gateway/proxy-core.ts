@@ -40,7 +40,7 @@ export interface Attempt {
   readonly route: GatewayRoute;
   backend: VersionBackend;
   endpoint: GatewayEndpoint;
-  /** performance.now() when the request arrived. */
+  /** performance.now() when the request arrived, or when its fault delay ended: latency leaves the injected delay out. */
   readonly startedAt: number;
   /** FAULT_ABORT/FAULT_DELAY bits of an injected fault; 0 for a real request. */
   readonly fault: number;
@@ -211,9 +211,12 @@ export class ProxyCore {
     return hit;
   }
 
-  /** The request is over: a real one enters the numbers analysis reads; a faulted one was counted when it was decided. */
+  /**
+   * The request is over: it enters the numbers analysis reads. An aborted one never gets here (the pod
+   * was not called); a delayed one does, as Envoy keeps delayed requests in its upstream stats: the pod's
+   * answer is real, and its latency counts from the end of the hold (startedAt moves then).
+   */
   finish(ex: Attempt, status: number): void {
-    if (ex.fault !== 0) return;
     const latencyMs = performance.now() - ex.startedAt;
     this.stats.record(ex.service, ex.backend.version, status, latencyMs, this.now());
     this.observe?.(ex.service, ex.backend.version, status, latencyMs / 1000);

@@ -39,7 +39,11 @@ export interface VersionTotals {
   p99Ms: number;
   maxMs: number;
   histogram: { boundsMs: readonly number[]; counts: number[] };
-  /** Requests the gateway faulted on purpose (chaos experiments): counted here only, never in the numbers above. */
+  /**
+   * Requests the gateway faulted on purpose (chaos experiments). Aborted ones are counted here only,
+   * never in the numbers above; delayed ones are in them too (the pod's answer is real), with their
+   * latency counted from the end of the injected delay.
+   */
   faults: { aborted: number; delayed: number };
 }
 
@@ -114,8 +118,9 @@ export class VersionStats {
   }
 
   /**
-   * A request faulted on purpose (aborted, delayed or both): counted apart and kept
-   * out of requests, errors and latency, so canary analysis judges only real requests.
+   * A request faulted on purpose (aborted, delayed or both), counted apart. An aborted one stays out
+   * of requests, errors and latency (the pod never saw it); a delayed one that reached the pod is
+   * also `record`ed when it ends, like any request.
    */
   recordFault(service: string, version: string, aborted: boolean, delayed: boolean, now: number): void {
     const s = this.get(service, version);

@@ -36,7 +36,8 @@ function onHoldEnd(ex: Exchange, answer: FaultAnswer): void {
 
 /** One client request on the fast path, over at most two upstream attempts (plus a fresh-connection resend after a stale keep-alive one). */
 export class Exchange implements Attempt {
-  readonly startedAt = performance.now();
+  /** Moved to the end of a fault delay, so the pod's latency leaves the injected delay out. */
+  startedAt = performance.now();
   upstream: UpstreamSocket | null = null;
   reused = false;
   /** performance.now() of the last upstream activity seen by the timeout sweep (or of the send). */
@@ -94,8 +95,9 @@ export class Exchange implements Attempt {
       this.conn.finished(this.closeClient);
       return;
     }
-    // The upstream timeout counts from here: the hold was Grid's, not the pod's.
-    this.lastActivity = performance.now();
+    // The upstream timeout and the latency count from here: the hold was Grid's, not the pod's.
+    this.startedAt = performance.now();
+    this.lastActivity = this.startedAt;
     this.send(false);
   }
 
