@@ -121,31 +121,35 @@ export interface FaultHit {
 export class FaultTable {
   size = 0;
   private readonly byService = new Map<string, ActiveFault[]>();
+  /** The same rules by id: counts and remove find a rule without walking every rule (GET /chaos/faults asks once per experiment). */
+  private readonly byId = new Map<string, ActiveFault>();
 
   add(rule: FaultRule): void {
     this.remove(rule.id);
     let list = this.byService.get(rule.service);
     if (list === undefined) this.byService.set(rule.service, (list = []));
-    list.push(new ActiveFault(rule));
+    const f = new ActiveFault(rule);
+    list.push(f);
+    this.byId.set(rule.id, f);
     this.size++;
   }
 
   /** Lifts one rule; its final counts, or undefined when it was not there. */
   remove(id: string): FaultCounts | undefined {
-    for (const [service, list] of this.byService) {
-      const i = list.findIndex((f) => f.rule.id === id);
-      if (i < 0) continue;
-      const [gone] = list.splice(i, 1);
-      if (list.length === 0) this.byService.delete(service);
-      this.size--;
-      return gone.counts;
-    }
-    return undefined;
+    const gone = this.byId.get(id);
+    if (gone === undefined) return undefined;
+    this.byId.delete(id);
+    const service = gone.rule.service;
+    const list = this.byService.get(service) ?? [];
+    list.splice(list.indexOf(gone), 1);
+    if (list.length === 0) this.byService.delete(service);
+    this.size--;
+    return gone.counts;
   }
 
   counts(id: string): FaultCounts | undefined {
-    for (const list of this.byService.values()) for (const f of list) if (f.rule.id === id) return { ...f.counts };
-    return undefined;
+    const f = this.byId.get(id);
+    return f === undefined ? undefined : { ...f.counts };
   }
 
   /** The fault for a request of `service` picked to a pod of `version`, counted; undefined when none applies. */
