@@ -30,8 +30,8 @@ function describeFaults(p: { abortPercent: number; abortStatus: number; delayMs:
   return parts.join(' and ');
 }
 
-/** A pause lasts 1..PAUSE_MAX_SECONDS: long enough for any liveness probe to notice, short enough that a forgotten one ends. */
-export const PAUSE_MAX_SECONDS = 600;
+import { PAUSE_MAX_SECONDS } from '../../common/chaos-limits.js';
+export { PAUSE_MAX_SECONDS };
 export const CHAOS_MAX_PODS = 1000;
 
 export interface PauseInput {
