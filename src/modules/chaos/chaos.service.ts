@@ -49,8 +49,8 @@ export function faultsExplain(p: { abortPercent: number; abortStatus: number; de
   return `${sentences.join('. ')}; the experiment ends on its own in ${durationSeconds} s`;
 }
 
-/** A pause lasts 1..PAUSE_MAX_SECONDS: long enough for any liveness probe to notice, short enough that a forgotten one ends. */
-export const PAUSE_MAX_SECONDS = 600;
+import { PAUSE_MAX_SECONDS } from '../../common/chaos-limits.js';
+export { PAUSE_MAX_SECONDS };
 export const CHAOS_MAX_PODS = 1000;
 
 export interface PauseInput {
@@ -225,6 +225,8 @@ export class ChaosService implements OnModuleInit {
   }
 
   private async freeze(service: string, version: string | undefined, ids: string[], seconds: number, params: Record<string, number | string>, origin: Origin): Promise<Experiment> {
+    // Refused before anything is frozen; add checks again, as other experiments may start while pods freeze.
+    this.experiments.admit(service);
     let paused: string[];
     try {
       paused = await this.runtime.pausePods(ids);
@@ -235,7 +237,13 @@ export class ChaosService implements OnModuleInit {
     }
     if (paused.length === 0) throw new GridException(GridErrorCode.Conflict, `none of ${ids.join(', ')} could be paused: they stopped or restarted meanwhile`);
     const by = origin === 'api' ? 'POST /chaos/pause' : "the rollout's chaos step";
-    const e = this.experiments.add({ kind: 'pause', service, version, pods: paused, params, endsAt: this.clock.now() + seconds * 1000, origin }, () => this.thaw(e, paused));
+    let e: Experiment;
+    try {
+      e = this.experiments.add({ kind: 'pause', service, version, pods: paused, params, endsAt: this.clock.now() + seconds * 1000, origin }, () => this.thaw(e, paused));
+    } catch (refused) {
+      await this.runtime.resumePods(paused).catch((r: Error) => this.logger.error(`resuming ${paused.join(', ')} after the pause was refused: ${r.message}`));
+      throw refused;
+    }
     for (const id of paused) {
       const pod = this.runtime.get(id);
       this.events.record({

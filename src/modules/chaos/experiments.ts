@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { CLOCK, type Clock, type ClockTimer } from '../../common/clock/clock.js';
+import { GridErrorCode, GridException } from '../../common/errors/grid.exception.js';
 
 /** What a chaos experiment does: gateway faults, paused pod processes, or killed pods. */
 export type ExperimentKind = 'faults' | 'pause' | 'kill';
@@ -25,6 +26,10 @@ export interface Experiment {
   origin: 'api' | 'rollout';
 }
 
+/** At most this many experiments run at once on one service, and in all: each holds a timer and a gateway rule, and lists of them are read on every GET. */
+export const MAX_EXPERIMENTS_PER_SERVICE = 100;
+export const MAX_EXPERIMENTS = 1000;
+
 export interface ExperimentView extends Experiment {
   secondsLeft: number;
 }
@@ -41,8 +46,27 @@ export class Experiments {
 
   constructor(@Inject(CLOCK) private readonly clock: Clock) {}
 
-  /** Registers an experiment that has already taken effect; `undo` ends it. */
+  /**
+   * Throws 429 naming the limit when one more experiment on `service` would pass it. Callers whose
+   * experiment takes effect before `add` (a pause freezes first) ask this before they act.
+   */
+  admit(service: string): void {
+    if (this.running.size >= MAX_EXPERIMENTS) {
+      throw new GridException(GridErrorCode.TooManyRequests, `${this.running.size} chaos experiments are running, the most Grid allows at once (${MAX_EXPERIMENTS}): stop some (DELETE /chaos/experiments/:id) or wait for them to end`);
+    }
+    let onService = 0;
+    for (const r of this.running.values()) if (r.e.service === service) onService++;
+    if (onService >= MAX_EXPERIMENTS_PER_SERVICE) {
+      throw new GridException(GridErrorCode.TooManyRequests, `${onService} chaos experiments are running on service '${service}', the most Grid allows on one service (${MAX_EXPERIMENTS_PER_SERVICE}): stop some (DELETE /chaos/experiments/:id) or wait for them to end`);
+    }
+  }
+
+  /**
+   * Registers an experiment that takes effect now; `undo` ends it. Past the limits (see `admit`)
+   * it throws and registers nothing; one that is already over (a kill) is only recorded, never refused.
+   */
   add(e: Omit<Experiment, 'id' | 'startedAt'>, undo: () => void | Promise<void>): Experiment {
+    if (e.endsAt > this.clock.now()) this.admit(e.service);
     const id = `${e.kind}-${randomBytes(4).toString('hex')}`;
     const full: Experiment = { ...e, id, startedAt: this.clock.now() };
     const timer = this.clock.setTimeout(() => void this.stop(id), Math.max(0, e.endsAt - full.startedAt));

@@ -18,10 +18,7 @@ const BP_ALL = 100 * BP_PER_PERCENT;
 export const FAULT_ABORT = 1;
 export const FAULT_DELAY = 2;
 
-export const MAX_FAULT_DELAY_MS = 60_000;
-export const MAX_FAULT_SECONDS = 3600;
-export const DEFAULT_FAULT_SECONDS = 60;
-export const DEFAULT_ABORT_STATUS = 503;
+export { MAX_FAULT_DELAY_MS, MAX_FAULT_SECONDS, DEFAULT_FAULT_SECONDS, DEFAULT_ABORT_STATUS, checkFaultSettings, type FaultSettings, type CheckedFaultSettings } from '../../common/chaos-limits.js';
 
 /** One running fault experiment as the gateway applies it. */
 export interface FaultRule {
@@ -43,52 +40,9 @@ export interface FaultCounts {
   delayed: number;
 }
 
-/** The settings of a fault experiment, as the API and a rollout's chaos step give them (absent = default). */
-export interface FaultSettings {
-  abortPercent?: number;
-  abortStatus?: number;
-  delayMs?: number;
-  delayPercent?: number;
-  durationSeconds?: number;
-}
-
-export type CheckedFaultSettings = Required<FaultSettings>;
-
 /** Whether the n-th request (n ≥ 1) falls in an exact share of `bp` basis points. */
 export function inShare(n: number, bp: number): boolean {
   return Math.floor((n * bp) / BP_ALL) > Math.floor(((n - 1) * bp) / BP_ALL);
-}
-
-function percent(value: number | undefined, field: string): number | { path: string; message: string } {
-  if (value === undefined) return 0;
-  const bp = value * BP_PER_PERCENT;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100 || Math.abs(bp - Math.round(bp)) > 1e-6) {
-    return { path: field, message: `must be a number 0..100 with at most two decimals (got ${String(value)})` };
-  }
-  return value;
-}
-
-function integer(value: number | undefined, field: string, min: number, max: number, def: number): number | { path: string; message: string } {
-  if (value === undefined) return def;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return { path: field, message: `must be an integer ${min}..${max} (got ${String(value)})` };
-  return value;
-}
-
-/** Fills in the defaults and checks the ranges; a problem names the field. */
-export function checkFaultSettings(s: FaultSettings): CheckedFaultSettings | { path: string; message: string } {
-  const abortPercent = percent(s.abortPercent, 'abortPercent');
-  if (typeof abortPercent !== 'number') return abortPercent;
-  const delayPercent = percent(s.delayPercent, 'delayPercent');
-  if (typeof delayPercent !== 'number') return delayPercent;
-  if (abortPercent === 0 && delayPercent === 0) return { path: 'abortPercent', message: 'give abortPercent or delayPercent above 0 (a fault that touches no request is not an experiment)' };
-  const abortStatus = integer(s.abortStatus, 'abortStatus', 400, 599, DEFAULT_ABORT_STATUS);
-  if (typeof abortStatus !== 'number') return abortStatus;
-  const delayMs = integer(s.delayMs, 'delayMs', delayPercent > 0 ? 1 : 0, MAX_FAULT_DELAY_MS, 0);
-  if (typeof delayMs !== 'number') return delayMs;
-  if (delayPercent > 0 && delayMs === 0) return { path: 'delayMs', message: `is required (1..${MAX_FAULT_DELAY_MS}) when delayPercent is above 0` };
-  const durationSeconds = integer(s.durationSeconds, 'durationSeconds', 1, MAX_FAULT_SECONDS, DEFAULT_FAULT_SECONDS);
-  if (typeof durationSeconds !== 'number') return durationSeconds;
-  return { abortPercent, abortStatus, delayMs, delayPercent, durationSeconds };
 }
 
 /** A rule being applied: its shares in basis points and its counter. */
@@ -122,31 +76,35 @@ export interface FaultHit {
 export class FaultTable {
   size = 0;
   private readonly byService = new Map<string, ActiveFault[]>();
+  /** The same rules by id: counts and remove find a rule without walking every rule (GET /chaos/faults asks once per experiment). */
+  private readonly byId = new Map<string, ActiveFault>();
 
   add(rule: FaultRule): void {
     this.remove(rule.id);
     let list = this.byService.get(rule.service);
     if (list === undefined) this.byService.set(rule.service, (list = []));
-    list.push(new ActiveFault(rule));
+    const f = new ActiveFault(rule);
+    list.push(f);
+    this.byId.set(rule.id, f);
     this.size++;
   }
 
   /** Lifts one rule; its final counts, or undefined when it was not there. */
   remove(id: string): FaultCounts | undefined {
-    for (const [service, list] of this.byService) {
-      const i = list.findIndex((f) => f.rule.id === id);
-      if (i < 0) continue;
-      const [gone] = list.splice(i, 1);
-      if (list.length === 0) this.byService.delete(service);
-      this.size--;
-      return gone.counts;
-    }
-    return undefined;
+    const gone = this.byId.get(id);
+    if (gone === undefined) return undefined;
+    this.byId.delete(id);
+    const service = gone.rule.service;
+    const list = this.byService.get(service) ?? [];
+    list.splice(list.indexOf(gone), 1);
+    if (list.length === 0) this.byService.delete(service);
+    this.size--;
+    return gone.counts;
   }
 
   counts(id: string): FaultCounts | undefined {
-    for (const list of this.byService.values()) for (const f of list) if (f.rule.id === id) return { ...f.counts };
-    return undefined;
+    const f = this.byId.get(id);
+    return f === undefined ? undefined : { ...f.counts };
   }
 
   /** The fault for a request of `service` picked to a pod of `version`, counted; undefined when none applies. */

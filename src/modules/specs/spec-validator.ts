@@ -5,6 +5,7 @@ import { resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { importDocuments, type ImportNote } from './kubernetes/import.js';
 import { join } from './field-path.js';
+import { checkFaultSettings, MAX_FAULT_DELAY_MS, MAX_FAULT_SECONDS, MIN_RECOVER_SECONDS, PAUSE_MAX_SECONDS } from '../../common/chaos-limits.js';
 import type {
   AnalysisSpec,
   AutoscaleSpec,
@@ -274,6 +275,15 @@ function parseDuration(value: unknown): number | undefined {
   let seconds = 0;
   for (const [, amount, unit] of value.matchAll(DURATION_PART)) seconds += Number(amount) * DURATION_UNIT_SECONDS[unit];
   return seconds;
+}
+
+/** A duration the chaos service takes as whole seconds min..max: what /apply accepts, a rollout can run. */
+function wholeSeconds(f: Fields, key: string, min: number, max: number): number | undefined {
+  const seconds = duration(f, key, max, false);
+  if (seconds === undefined) return undefined;
+  if (Number.isInteger(seconds) && seconds >= min) return seconds;
+  f.fail(key, `must be whole seconds ${min}..${max} such as 30s or 5m ${got(f.raw(key))}`);
+  return undefined;
 }
 
 function duration(f: Fields, key: string, max: number, allowZero: boolean): number | undefined {
@@ -1201,7 +1211,7 @@ function readChaosStep(errors: Errors, step: Fields): ChaosStep | undefined {
   if (kind !== 'faults' && c.has('duration')) c.fail('duration', 'only a faults experiment has a duration (kill and pause end when the canary recovers)');
   // Faults take effect and lift on their own; nothing has to recover from them.
   if (kind === 'faults' && c.has('recoverWithin')) c.fail('recoverWithin', 'only kill and pause experiments wait for the canary to recover');
-  const recoverWithin = duration(c, 'recoverWithin', MAX_CHAOS_SECONDS, false) ?? 60;
+  const recoverWithin = wholeSeconds(c, 'recoverWithin', MIN_RECOVER_SECONDS, MAX_CHAOS_SECONDS) ?? 60;
   if (kind === 'kill') {
     const kill = c.int('kill', 1, 1000);
     return kill === undefined ? undefined : { kill, recoverWithin };
@@ -1209,21 +1219,27 @@ function readChaosStep(errors: Errors, step: Fields): ChaosStep | undefined {
   if (kind === 'pause') {
     const pause = c.int('pause', 1, 1000);
     if (!c.required('seconds', 'is required with pause: how long the pod stays stopped')) return undefined;
-    const seconds = duration(c, 'seconds', MAX_CHAOS_SECONDS, false);
+    const seconds = wholeSeconds(c, 'seconds', 1, PAUSE_MAX_SECONDS);
     return pause === undefined || seconds === undefined ? undefined : { pause, seconds, recoverWithin };
   }
   const f = c.map('faults', ['delayMs', 'delayPercent', 'abortPercent', 'abortStatus']);
   if (!c.required('duration', 'is required with faults: how long they are injected')) return undefined;
-  const seconds = duration(c, 'duration', MAX_CHAOS_SECONDS, false);
+  const seconds = wholeSeconds(c, 'duration', 1, MAX_FAULT_SECONDS);
   if (!f) return undefined;
   const faults: ChaosFaults = {
-    delayMs: f.int('delayMs', 0, 60_000) ?? 0,
+    delayMs: f.int('delayMs', 0, MAX_FAULT_DELAY_MS) ?? 0,
     delayPercent: f.num('delayPercent', 0, 100) ?? 0,
     abortPercent: f.num('abortPercent', 0, 100) ?? 0,
     abortStatus: f.int('abortStatus', 400, 599) ?? 503,
   };
   if (faults.abortPercent === 0 && (faults.delayPercent === 0 || faults.delayMs === 0)) {
     errors.add(f.path, 'injects nothing: set abortPercent, or delayMs with delayPercent');
+    return undefined;
+  }
+  // The chaos service's own check (two decimals at most, delayMs with delayPercent): a step /apply takes is one it runs.
+  const checked = checkFaultSettings({ ...faults, delayMs: f.has('delayMs') ? faults.delayMs : undefined, durationSeconds: seconds ?? 1 });
+  if ('path' in checked) {
+    f.fail(checked.path, checked.message);
     return undefined;
   }
   return seconds === undefined ? undefined : { faults, duration: seconds };
