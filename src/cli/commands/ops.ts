@@ -91,10 +91,10 @@ export async function chaosPauseCommand(ctx: Ctx, service: string | undefined): 
   const pod = ctx.opts.pod as string | undefined;
   const version = ctx.opts.serviceVersion as string | undefined;
   if ((pod === undefined) === (service === undefined)) throw new UsageError(pod === undefined ? 'chaos pause: give a SERVICE (with --count N) or --pod ID' : 'chaos pause: give a SERVICE or --pod ID, not both');
-  if (pod !== undefined && (ctx.opts.count !== undefined || version !== undefined)) throw new UsageError('chaos pause: --count and --version go with a SERVICE, not --pod');
+  if (pod !== undefined && (ctx.opts.count !== undefined || version !== undefined || ctx.opts.all !== undefined)) throw new UsageError('chaos pause: --count, --version and --all go with a SERVICE, not --pod');
   const count = ctx.opts.count === undefined ? undefined : intFlag(ctx.opts.count, '--count', 1, 1000);
   const seconds = ctx.opts.seconds === undefined ? undefined : intFlag(ctx.opts.seconds, '--seconds', 1, 600);
-  const res = await ctx.client.post<{ id: string; service: string; pods: string[]; endsAt: number }>('/chaos/pause', { query: pod !== undefined ? { pod, seconds } : { service, count, seconds, version } });
+  const res = await ctx.client.post<{ id: string; service: string; pods: string[]; endsAt: number }>('/chaos/pause', { query: pod !== undefined ? { pod, seconds } : { service, count, seconds, version, all: ctx.opts.all ? 'true' : undefined } });
   const fmt = dataFormat(ctx);
   if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
   const until = new Date(res.endsAt).toISOString();
