@@ -65,7 +65,7 @@ describe('POST /chaos/pause on process pods', () => {
     expect((await applyYaml(g, spec('hung', { live: true }))).status).toBe(200);
     const [before] = await expectEventually(() => readyPods(g, 'hung', 1), 15000);
     const res = await pause(g, 'service=hung&all=true&seconds=8');
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ kind: 'pause', service: 'hung', pods: [before.id], origin: 'api', params: { count: 1, seconds: 8 }, requested: 1 });
     await frozen(before.pid!);
     expect((await pod(g, before.id)).paused).toBe(true);
@@ -103,7 +103,7 @@ describe('POST /chaos/pause on process pods', () => {
     expect(((await podsOf(g, 'frozen')) as unknown as { paused: boolean }[]).some((p) => p.paused)).toBe(false);
     const t0 = Date.now();
     const res = await pause(g, 'service=frozen&count=1&seconds=4');
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(201);
     expect(res.body.requested).toBe(1);
     const [id] = res.body.pods as string[];
     const target = ready.find((p) => p.id === id)!;
@@ -131,7 +131,7 @@ describe('POST /chaos/pause on process pods', () => {
   it('a paused pod deleted with its service ends at once, not after its 30 s grace period (the stop continues it)', async () => {
     expect((await applyYaml(g, spec('held', { live: false, grace: 30 }))).status).toBe(200);
     const [p] = await expectEventually(() => readyPods(g, 'held', 1), 15000);
-    expect((await pause(g, 'service=held&all=true&seconds=600')).status).toBe(200);
+    expect((await pause(g, 'service=held&all=true&seconds=600')).status).toBe(201);
     await frozen(p.pid!);
     const t0 = Date.now();
     expect((await json(`${g.url}/services/held`, { method: 'DELETE' })).status).toBe(200);
@@ -177,12 +177,17 @@ describe('POST /chaos/pause on process pods', () => {
       ['service=simmed&version=%20x', 400, 'version: must be a version label'],
       ['pod=simmed-x&service=simmed', 400, 'pod: give either pod'],
       ['pod=nope-12345', 404, "pod 'nope-12345' not found"],
+      ['service=simmed&foo=1', 400, 'foo: is not a parameter of this route'],
+      ['service=simmed&cout=2', 400, 'cout: is not a parameter of this route'],
     ];
     for (const [q, status, message] of cases) {
       const r = await pause(g, q);
       expect([q, r.status, r.body.message]).toEqual([q, status, expect.stringContaining(message)]);
     }
     expect((await json(`${g.url}/chaos/kill?pod=x-1&version=v1`, { method: 'POST' })).status).toBe(400);
+    const killTypo = await json(`${g.url}/chaos/kill?service=simmed&foo=1`, { method: 'POST' });
+    expect([killTypo.status, killTypo.body.message]).toEqual([400, expect.stringContaining('foo: is not a parameter of this route')]);
+    expect((await podsOf(g, 'simmed')).length).toBe(1);
     expect((await json(`${g.url}/events?type=chaos.paused&service=simmed`)).body.events).toEqual([]);
     expect((await json(`${g.url}/services/simmed`, { method: 'DELETE' })).status).toBe(200);
   });
@@ -196,7 +201,7 @@ describe('a pod paused when Grid is SIGKILLed', () => {
     const g1 = await startGrid({ dataDir });
     expect((await applyYaml(g1, spec('orphan', { live: false }))).status).toBe(200);
     const [p] = await expectEventually(() => readyPods(g1, 'orphan', 1), 15000);
-    expect((await pause(g1, 'service=orphan&all=true&seconds=600')).status).toBe(200);
+    expect((await pause(g1, 'service=orphan&all=true&seconds=600')).status).toBe(201);
     await frozen(p.pid!);
     await g1.kill();
     await frozen(p.pid!);
@@ -251,8 +256,8 @@ ${live ? '  livenessProbe: { httpGet: { path: /health/live }, periodSeconds: 1, 
     expect((await applyYaml(g1, dockerSpec('dstill', false))).status).toBe(200);
     const [hung] = await expectEventually(() => readyPods(g1, 'dhung', 1), 30000);
     const [still] = await expectEventually(() => readyPods(g1, 'dstill', 1), 30000);
-    expect((await pause(g1, 'service=dhung&all=true&seconds=60')).status).toBe(200);
-    expect((await pause(g1, 'service=dstill&all=true&seconds=600')).status).toBe(200);
+    expect((await pause(g1, 'service=dhung&all=true&seconds=60')).status).toBe(201);
+    expect((await pause(g1, 'service=dstill&all=true&seconds=600')).status).toBe(201);
     expect(paused()).toHaveLength(2);
 
     const after = await expectEventually(async () => {

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Mutating } from '../../common/auth/api-key.guard.js';
 import { intParam, numberParam, requiredName } from '../../common/validation/query.js';
 import { GridException } from '../../common/errors/grid.exception.js';
@@ -62,7 +62,8 @@ export class ChaosController {
   @ApiQuery({ name: 'pod', required: false, description: 'kill exactly this pod (instead of service)' })
   @ApiBadRequestResponse({ description: 'bad parameter' })
   @ApiNotFoundResponse({ description: 'no such service or pod' })
-  async kill(@Query('service') service?: string, @Query('count') count?: string, @Query('pod') pod?: string, @Query('version') version?: string) {
+  async kill(@Query() query: Record<string, unknown>, @Query('service') service?: string, @Query('count') count?: string, @Query('pod') pod?: string, @Query('version') version?: string) {
+    knownParams(query, KILL_PARAMS);
     if (pod !== undefined) {
       if (service !== undefined || count !== undefined || version !== undefined) throw GridException.invalid('pod', 'give either pod, or service (with count and version), not both');
       return this.chaos.killPod(requiredName(pod, 'pod'));
@@ -75,7 +76,7 @@ export class ChaosController {
   }
 
   @Post('chaos/pause')
-  @HttpCode(200)
+  @HttpCode(201)
   @Mutating()
   @ApiOperation({
     summary: 'Freeze pods for a while (SIGSTOP, docker pause), as a hung process: its liveness probe should catch it and Grid restart it',
@@ -90,8 +91,10 @@ export class ChaosController {
   @ApiQuery({ name: 'pod', required: false, description: 'pause exactly this pod (instead of service)' })
   @ApiBadRequestResponse({ description: 'bad parameter, or a service on the sim runtime' })
   @ApiNotFoundResponse({ description: 'no such service or pod' })
+  @ApiCreatedResponse({ description: 'the experiment started, with `requested`' })
   @ApiConflictResponse({ description: 'no running pod to pause (all starting, backing off or already paused)' })
-  pause(@Query('service') service?: string, @Query('count') count?: string, @Query('seconds') seconds?: string, @Query('version') version?: string, @Query('pod') pod?: string, @Query('all') all?: string) {
+  pause(@Query() query: Record<string, unknown>, @Query('service') service?: string, @Query('count') count?: string, @Query('seconds') seconds?: string, @Query('version') version?: string, @Query('pod') pod?: string, @Query('all') all?: string) {
+    knownParams(query, PAUSE_PARAMS);
     const secs = intParam(seconds, 'seconds', { min: 1, max: PAUSE_MAX_SECONDS, def: 10 });
     if (pod !== undefined) {
       if (service !== undefined || count !== undefined || version !== undefined || all !== undefined) throw GridException.invalid('pod', 'give either pod, or service (with count, version and all), not both');
@@ -143,6 +146,14 @@ export class ChaosController {
   load(@Query('service') service?: string, @Query('cpu') cpu?: string) {
     return this.chaos.load(requiredName(service, 'service'), numberParam(cpu, 'cpu', { min: 0, max: 100 }));
   }
+}
+
+const KILL_PARAMS = ['service', 'count', 'version', 'pod'];
+const PAUSE_PARAMS = ['service', 'count', 'seconds', 'version', 'pod', 'all'];
+
+/** A misspelt parameter (`cout=3`) would otherwise be ignored and the experiment run with its default: refuse it, as /chaos/faults does. */
+function knownParams(query: Record<string, unknown> | undefined, allowed: readonly string[]): void {
+  for (const k of Object.keys(query ?? {})) if (!allowed.includes(k)) throw GridException.invalid(k.slice(0, 40), `is not a parameter of this route (allowed: ${allowed.join(', ')})`);
 }
 
 /** A version label as pods carry it (an image tag, VERSION, r<revision>); absent means every version. */
