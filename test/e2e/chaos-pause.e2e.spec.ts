@@ -155,7 +155,7 @@ describe('POST /chaos/pause on process pods', () => {
     expect((await applyYaml(g, spec('cli', { live: false }))).status).toBe(200);
     const [p] = await expectEventually(() => readyPods(g, 'cli', 1), 15000);
     const r = await gridctl(['chaos', 'pause', 'cli', '--version', 'v1', '--all', '--seconds', '2'], { url: g.url });
-    expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(new RegExp(`^pod/${p.id} paused until \\S+Z\nexperiment pause-[0-9a-f]{8}: `))]);
+    expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(new RegExp(`^pod/${p.id} paused until \\S+Z\nexperiment pause-[0-9a-f]{8}: Pod ${p.id} is frozen for 2 s with no liveness probe: Grid cannot tell it is hung`))]);
     await frozen(p.pid!);
     const other = await gridctl(['chaos', 'pause', 'cli', '--version', 'v9'], { url: g.url });
     expect([other.code, other.stderr]).toEqual([1, expect.stringContaining('no running pod of version v9')]);
