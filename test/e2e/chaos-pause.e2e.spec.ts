@@ -64,13 +64,13 @@ describe('POST /chaos/pause on process pods', () => {
   it('freezes a pod with a liveness probe, which restarts it (LivenessProbeFailed) and leaves no stopped process behind', async () => {
     expect((await applyYaml(g, spec('hung', { live: true }))).status).toBe(200);
     const [before] = await expectEventually(() => readyPods(g, 'hung', 1), 15000);
-    const res = await pause(g, 'service=hung&seconds=8');
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ kind: 'pause', service: 'hung', pods: [before.id], origin: 'api', params: { count: 1, seconds: 8 } });
+    const res = await pause(g, 'service=hung&all=true&seconds=8');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ kind: 'pause', service: 'hung', pods: [before.id], origin: 'api', params: { count: 1, seconds: 8 }, requested: 1 });
     await frozen(before.pid!);
     expect((await pod(g, before.id)).paused).toBe(true);
     const audit = (await json(`${g.url}/audit?action=chaos.pause`)).body.entries;
-    expect(audit[0]).toMatchObject({ action: 'chaos.pause', target: 'hung', summary: 'service=hung seconds=8' });
+    expect(audit[0]).toMatchObject({ action: 'chaos.pause', target: 'hung', summary: 'service=hung all=true seconds=8' });
     const paused = (await json(`${g.url}/events?service=hung&type=chaos.paused`)).body.events;
     expect(paused[0].explain).toContain('its liveness probe should fail after about 3 s');
 
@@ -95,9 +95,16 @@ describe('POST /chaos/pause on process pods', () => {
   it('without a liveness probe the pod stays frozen for `seconds`, then resumes the same process and answers again', async () => {
     expect((await applyYaml(g, spec('frozen', { live: false, replicas: 2 }))).status).toBe(200);
     const ready = await expectEventually(() => readyPods(g, 'frozen', 2), 15000);
+    // More pods than run, or every pod of the service without all=true: a 400 naming the parameter, and nothing frozen.
+    const tooMany = await pause(g, 'service=frozen&count=5');
+    expect([tooMany.status, tooMany.body.message]).toEqual([400, expect.stringContaining('count: asks for 5, frozen has 2 running pods')]);
+    const outage = await pause(g, 'service=frozen&count=2');
+    expect([outage.status, outage.body.message]).toEqual([400, expect.stringMatching(/^all: .*would freeze every pod of frozen \(2 of 2\).*PodDisruptionBudget/)]);
+    expect(((await podsOf(g, 'frozen')) as unknown as { paused: boolean }[]).some((p) => p.paused)).toBe(false);
     const t0 = Date.now();
     const res = await pause(g, 'service=frozen&count=1&seconds=4');
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(201);
+    expect(res.body.requested).toBe(1);
     const [id] = res.body.pods as string[];
     const target = ready.find((p) => p.id === id)!;
     await frozen(target.pid!);
@@ -124,7 +131,7 @@ describe('POST /chaos/pause on process pods', () => {
   it('a paused pod deleted with its service ends at once, not after its 30 s grace period (the stop continues it)', async () => {
     expect((await applyYaml(g, spec('held', { live: false, grace: 30 }))).status).toBe(200);
     const [p] = await expectEventually(() => readyPods(g, 'held', 1), 15000);
-    expect((await pause(g, 'service=held&seconds=600')).status).toBe(200);
+    expect((await pause(g, 'service=held&all=true&seconds=600')).status).toBe(201);
     await frozen(p.pid!);
     const t0 = Date.now();
     expect((await json(`${g.url}/services/held`, { method: 'DELETE' })).status).toBe(200);
@@ -147,8 +154,8 @@ describe('POST /chaos/pause on process pods', () => {
   it('gridctl chaos pause SERVICE --version V --seconds S pauses that version\'s pod and names it', async () => {
     expect((await applyYaml(g, spec('cli', { live: false }))).status).toBe(200);
     const [p] = await expectEventually(() => readyPods(g, 'cli', 1), 15000);
-    const r = await gridctl(['chaos', 'pause', 'cli', '--version', 'v1', '--seconds', '2'], { url: g.url });
-    expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(new RegExp(`^pod/${p.id} paused until \\S+Z\nexperiment pause-[0-9a-f]{8}: `))]);
+    const r = await gridctl(['chaos', 'pause', 'cli', '--version', 'v1', '--all', '--seconds', '2'], { url: g.url });
+    expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(new RegExp(`^pod/${p.id} paused until \\S+Z\nexperiment pause-[0-9a-f]{8}: Pod ${p.id} is frozen for 2 s with no liveness probe: Grid cannot tell it is hung`))]);
     await frozen(p.pid!);
     const other = await gridctl(['chaos', 'pause', 'cli', '--version', 'v9'], { url: g.url });
     expect([other.code, other.stderr]).toEqual([1, expect.stringContaining('no running pod of version v9')]);
@@ -170,12 +177,17 @@ describe('POST /chaos/pause on process pods', () => {
       ['service=simmed&version=%20x', 400, 'version: must be a version label'],
       ['pod=simmed-x&service=simmed', 400, 'pod: give either pod'],
       ['pod=nope-12345', 404, "pod 'nope-12345' not found"],
+      ['service=simmed&foo=1', 400, 'foo: is not a parameter of this route'],
+      ['service=simmed&cout=2', 400, 'cout: is not a parameter of this route'],
     ];
     for (const [q, status, message] of cases) {
       const r = await pause(g, q);
       expect([q, r.status, r.body.message]).toEqual([q, status, expect.stringContaining(message)]);
     }
     expect((await json(`${g.url}/chaos/kill?pod=x-1&version=v1`, { method: 'POST' })).status).toBe(400);
+    const killTypo = await json(`${g.url}/chaos/kill?service=simmed&foo=1`, { method: 'POST' });
+    expect([killTypo.status, killTypo.body.message]).toEqual([400, expect.stringContaining('foo: is not a parameter of this route')]);
+    expect((await podsOf(g, 'simmed')).length).toBe(1);
     expect((await json(`${g.url}/events?type=chaos.paused&service=simmed`)).body.events).toEqual([]);
     expect((await json(`${g.url}/services/simmed`, { method: 'DELETE' })).status).toBe(200);
   });
@@ -189,7 +201,7 @@ describe('a pod paused when Grid is SIGKILLed', () => {
     const g1 = await startGrid({ dataDir });
     expect((await applyYaml(g1, spec('orphan', { live: false }))).status).toBe(200);
     const [p] = await expectEventually(() => readyPods(g1, 'orphan', 1), 15000);
-    expect((await pause(g1, 'service=orphan&seconds=600')).status).toBe(200);
+    expect((await pause(g1, 'service=orphan&all=true&seconds=600')).status).toBe(201);
     await frozen(p.pid!);
     await g1.kill();
     await frozen(p.pid!);
@@ -244,8 +256,8 @@ ${live ? '  livenessProbe: { httpGet: { path: /health/live }, periodSeconds: 1, 
     expect((await applyYaml(g1, dockerSpec('dstill', false))).status).toBe(200);
     const [hung] = await expectEventually(() => readyPods(g1, 'dhung', 1), 30000);
     const [still] = await expectEventually(() => readyPods(g1, 'dstill', 1), 30000);
-    expect((await pause(g1, 'service=dhung&seconds=60')).status).toBe(200);
-    expect((await pause(g1, 'service=dstill&seconds=600')).status).toBe(200);
+    expect((await pause(g1, 'service=dhung&all=true&seconds=60')).status).toBe(201);
+    expect((await pause(g1, 'service=dstill&all=true&seconds=600')).status).toBe(201);
     expect(paused()).toHaveLength(2);
 
     const after = await expectEventually(async () => {

@@ -62,6 +62,9 @@ describe(podRows.name, () => {
     ['a ready pod', pod(), undefined, false, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1']],
     ['a crash-looping pod with its last exit', pod({ ready: false, state: 'CrashLoopBackOff', restarts: 3 }), NOW - 45_000, false, ['web-abc', '0/1', 'CrashLoopBackOff', '3 (45s ago)', '65s', 'v1']],
     ['restarts without a known exit time', pod({ restarts: 2 }), undefined, false, ['web-abc', '1/1', 'Ready', '2', '65s', 'v1']],
+    ['a paused pod, frozen by a chaos pause, while still Ready', pod({ paused: true }), undefined, false, ['web-abc', '1/1', 'Paused', '0', '65s', 'v1']],
+    ['a paused pod its readiness probe has taken out', pod({ paused: true, state: 'Running', ready: false }), undefined, false, ['web-abc', '0/1', 'Paused', '0', '65s', 'v1']],
+    ['a pod no longer paused', pod({ paused: false }), undefined, false, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1']],
     ['wide', pod({ runtime: 'sim', pid: null, port: null }), undefined, true, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1', 'web', '', '', '', '12%', 'sim']],
     ['wide: the ordinal of a persistent service\'s pod', pod({ ordinal: 1, pid: 42, port: 9000 }), undefined, true, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1', 'web', 1, 42, 9000, '12%', 'process']],
   ])('%s', (_, p, exitAt, wide, row) => {

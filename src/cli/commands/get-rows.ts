@@ -162,7 +162,7 @@ export function podRows(pods: StatePod[], wide: boolean, now: number, lastExits:
     keys: pods.map((p) => p.id),
     volatile: [3, 4],
     rows: pods.map((p) => {
-      const row: Cell[] = [p.id, readyString(p.ready), p.state, restartsString(p.restarts, lastExits.get(p.id) ?? (p.lastExitAt ? Date.parse(p.lastExitAt) : undefined), now), podAge(p, now), p.version];
+      const row: Cell[] = [p.id, readyString(p.ready), podStatus(p), restartsString(p.restarts, lastExits.get(p.id) ?? (p.lastExitAt ? Date.parse(p.lastExitAt) : undefined), now), podAge(p, now), p.version];
       if (wide) row.push(p.service, p.ordinal ?? '', p.pid ?? '', p.port ?? '', `${p.cpu}%`, p.runtime);
       return row;
     }),
@@ -209,6 +209,11 @@ export function sizeString(bytes: number): string {
     i++;
   }
   return `${n < 10 ? Math.round(n * 10) / 10 : Math.round(n)}${units[i]}`;
+}
+
+/** STATUS: the pod's phase, or `Paused` while a chaos pause has it frozen (its phase still reads Running or Ready: docker ps says "(Paused)" likewise). */
+export function podStatus(p: Pick<StatePod, 'state' | 'paused'>): string {
+  return p.paused && p.state !== 'Terminating' ? 'Paused' : p.state;
 }
 
 /** A Grid pod is one process or container, so READY is 1/1 or 0/1. */
@@ -303,7 +308,7 @@ export function topPodRows(pods: StatePod[]): Rows {
     headers: ['NAME', 'CPU(%)', 'SERVICE', 'VERSION', 'STATUS'],
     keys: pods.map((p) => p.id),
     volatile: [],
-    rows: pods.map((p) => [p.id, p.cpu, p.service, p.version, p.state]),
+    rows: pods.map((p) => [p.id, p.cpu, p.service, p.version, podStatus(p)]),
   };
 }
 

@@ -122,6 +122,7 @@ export function registerOps(program: Command): void {
       .argument('[service]', 'service whose running pods to pause (Ready ones first)')
       .option('--count <n>', 'how many, 1..1000 (default 1)')
       .option('--seconds <s>', 'how long, 1..600 (default 10); then whatever was not restarted resumes')
+      .option('--all', 'every running pod (of --version, when given); needed for a pause that would freeze the whole service')
       .option('--service-version <version>', "only this version's pods (--version after `chaos pause` means the same)")
       .option('--pod <id>', 'pause exactly this pod instead')
       .option('-o, --output <format>', 'json|yaml')

@@ -1,5 +1,5 @@
 import { seedArgv } from './ops.cmd.js';
-import { alertsUnknown, auditRows, chaosKillCommand, experimentDetails, faultsBody, podRefusal, sinceParam, switchLine, toggleLine, toggleQuery, faultFlagMessage } from './ops.js';
+import { alertsUnknown, auditRows, chaosKillCommand, experimentDetails, originLabel, pauseExplanation, faultsBody, podRefusal, sinceParam, switchLine, toggleLine, toggleQuery, faultFlagMessage } from './ops.js';
 import { actionLine, historyRows, parseDuration, unknownSubcommand } from './rollout.js';
 import type { Ctx } from '../run.js';
 
@@ -215,4 +215,21 @@ describe(experimentDetails.name, () => {
     [{ kind: 'faults', params: { abortPercent: 0, abortStatus: 503, delayMs: 200, delayPercent: 50 } }, 'delay 50% by 200ms'],
     [{ kind: 'pause', params: { seconds: 10 }, pods: ['api-1', 'api-2'] }, 'pods api-1,api-2'],
   ])('%j', (e, want) => expect(experimentDetails(e)).toBe(want));
+});
+
+describe(originLabel.name, () => {
+  it.each([
+    ['api', 'manual'],
+    ['rollout', 'rollout'],
+  ])('%s → %s', (origin, want) => expect(originLabel(origin)).toBe(want));
+});
+
+describe(pauseExplanation.name, () => {
+  const frozen = (pod: string, id: string, explain: string) => ({ message: `pod ${pod} paused for 10 s by POST /chaos/pause (experiment ${id})`, explain });
+
+  it.each<[string, Array<{ message: string; explain: string }>, string]>([
+    ['the explanation of its pod, inline', [frozen('nolive-1', 'pause-1', 'Pod nolive-1 is frozen for 10 s with no liveness probe: Grid cannot tell it is hung')], 'experiment pause-1: Pod nolive-1 is frozen for 10 s with no liveness probe: Grid cannot tell it is hung'],
+    ['one line per pod, not another experiment\'s', [frozen('a-1', 'pause-1', 'A'), frozen('a-2', 'pause-2', 'other'), frozen('a-3', 'pause-1', 'B')], 'experiment pause-1: A\n  B'],
+    ['no event found: where to look', [], 'experiment pause-1: gridctl events --service nolive says what the pods\' probes should do'],
+  ])('%s', (_name, events, want) => expect(pauseExplanation('pause-1', 'nolive', events)).toBe(want));
 });

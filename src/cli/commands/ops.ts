@@ -4,7 +4,7 @@ import { ApiError, CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors.
 import { ageSince, paint, parseOutput, printData, table } from '../output.js';
 import { registerSpec, type ServiceManifest } from './dsr.js';
 import { parseDuration } from './rollout.js';
-import type { AuditEntry } from '../../common/api/types.js';
+import type { AuditEntry, GridEvent } from '../../common/api/types.js';
 
 export function intFlag(raw: unknown, flag: string, min: number, max: number): number {
   const s = String(raw);
@@ -91,16 +91,28 @@ export async function chaosPauseCommand(ctx: Ctx, service: string | undefined): 
   const pod = ctx.opts.pod as string | undefined;
   const version = ctx.opts.serviceVersion as string | undefined;
   if ((pod === undefined) === (service === undefined)) throw new UsageError(pod === undefined ? 'chaos pause: give a SERVICE (with --count N) or --pod ID' : 'chaos pause: give a SERVICE or --pod ID, not both');
-  if (pod !== undefined && (ctx.opts.count !== undefined || version !== undefined)) throw new UsageError('chaos pause: --count and --version go with a SERVICE, not --pod');
+  if (pod !== undefined && (ctx.opts.count !== undefined || version !== undefined || ctx.opts.all !== undefined)) throw new UsageError('chaos pause: --count, --version and --all go with a SERVICE, not --pod');
   const count = ctx.opts.count === undefined ? undefined : intFlag(ctx.opts.count, '--count', 1, 1000);
   const seconds = ctx.opts.seconds === undefined ? undefined : intFlag(ctx.opts.seconds, '--seconds', 1, 600);
-  const res = await ctx.client.post<{ id: string; service: string; pods: string[]; endsAt: number }>('/chaos/pause', { query: pod !== undefined ? { pod, seconds } : { service, count, seconds, version } });
+  const res = await ctx.client.post<{ id: string; service: string; pods: string[]; endsAt: number }>('/chaos/pause', { query: pod !== undefined ? { pod, seconds } : { service, count, seconds, version, all: ctx.opts.all ? 'true' : undefined } });
   const fmt = dataFormat(ctx);
   if (fmt !== 'table') return printData(res, fmt, ctx.out).then(() => EXIT_OK);
   const until = new Date(res.endsAt).toISOString();
   for (const id of res.pods) ctx.out.write(`pod/${id} paused until ${until}\n`);
-  ctx.out.write(`experiment ${res.id}: events say what its liveness probe should do (gridctl events --service ${res.service})\n`);
+  const events = await ctx.client.get<{ events: GridEvent[] }>('/events', { service: res.service, type: 'chaos.paused' }).catch(() => ({ events: [] }));
+  ctx.out.write(`${pauseExplanation(res.id, res.service, events.events)}\n`);
   return EXIT_OK;
+}
+
+/**
+ * What should happen to the paused pods, from their own probes: the `chaos.paused` events of this
+ * experiment say it (with no liveness probe, that nothing will restart them), so the user reads it
+ * here rather than being sent to look.
+ */
+export function pauseExplanation(id: string, service: string, events: ReadonlyArray<Pick<GridEvent, 'message' | 'explain'>>): string {
+  const explains = events.filter((e) => e.message.endsWith(`(experiment ${id})`)).map((e) => e.explain);
+  if (explains.length === 0) return `experiment ${id}: gridctl events --service ${service} says what the pods' probes should do`;
+  return `experiment ${id}: ${explains.join('\n  ')}`;
 }
 
 /** The toggle flags, checked here so a bad value costs no request and says which flag: [flag, query key, check]. */
@@ -277,8 +289,13 @@ export async function chaosExperimentsCommand(ctx: Ctx): Promise<number> {
     ctx.out.write('No chaos experiment is running.\n');
     return EXIT_OK;
   }
-  ctx.out.write(`${table(['ID', 'KIND', 'SERVICE', 'VERSION', 'ORIGIN', 'LEFT', 'DETAILS'], res.experiments.map((e) => [e.id, e.kind, e.service, e.version, e.origin, `${e.secondsLeft}s`, experimentDetails(e)]))}\n`);
+  ctx.out.write(`${table(['ID', 'KIND', 'SERVICE', 'VERSION', 'ORIGIN', 'LEFT', 'DETAILS'], res.experiments.map((e) => [e.id, e.kind, e.service, e.version, originLabel(e.origin), `${e.secondsLeft}s`, experimentDetails(e)]))}\n`);
   return EXIT_OK;
+}
+
+/** The ORIGIN column: the server's `api` (started through the API by hand) would read as a service named api. */
+export function originLabel(origin: string): string {
+  return origin === 'api' ? 'manual' : origin;
 }
 
 export async function chaosStopCommand(ctx: Ctx, id: string): Promise<number> {

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Mutating } from '../../common/auth/api-key.guard.js';
 import { intParam, numberParam, requiredName } from '../../common/validation/query.js';
 import { GridException } from '../../common/errors/grid.exception.js';
@@ -62,7 +62,8 @@ export class ChaosController {
   @ApiQuery({ name: 'pod', required: false, description: 'kill exactly this pod (instead of service)' })
   @ApiBadRequestResponse({ description: 'bad parameter' })
   @ApiNotFoundResponse({ description: 'no such service or pod' })
-  async kill(@Query('service') service?: string, @Query('count') count?: string, @Query('pod') pod?: string, @Query('version') version?: string) {
+  async kill(@Query() query: Record<string, unknown>, @Query('service') service?: string, @Query('count') count?: string, @Query('pod') pod?: string, @Query('version') version?: string) {
+    knownParams(query, KILL_PARAMS);
     if (pod !== undefined) {
       if (service !== undefined || count !== undefined || version !== undefined) throw GridException.invalid('pod', 'give either pod, or service (with count and version), not both');
       return this.chaos.killPod(requiredName(pod, 'pod'));
@@ -75,7 +76,7 @@ export class ChaosController {
   }
 
   @Post('chaos/pause')
-  @HttpCode(200)
+  @HttpCode(201)
   @Mutating()
   @ApiOperation({
     summary: 'Freeze pods for a while (SIGSTOP, docker pause), as a hung process: its liveness probe should catch it and Grid restart it',
@@ -83,20 +84,25 @@ export class ChaosController {
       'Process and docker services only (a sim pod has no process to freeze: 400). `count` running pods of the service (Ready ones first), or one `pod`, are frozen for `seconds`, then resumed unless they were restarted meanwhile. The answer is the experiment (id, pods, endsAt); it is listed in GET /chaos/experiments until it ends, and the pods show `paused: true`.',
   })
   @ApiQuery({ name: 'service', required: false, description: 'pause `count` running pods of this service' })
-  @ApiQuery({ name: 'count', required: false, description: `1..${CHAOS_MAX_PODS}, default 1` })
+  @ApiQuery({ name: 'count', required: false, description: `1..${CHAOS_MAX_PODS}, at most the running pods (else 400); default 1, or every running pod with all=true` })
+  @ApiQuery({ name: 'all', required: false, description: 'true permits freezing every running pod of the service (a full outage); without it such a pause is a 400' })
   @ApiQuery({ name: 'seconds', required: false, description: `1..${PAUSE_MAX_SECONDS}, default 10` })
   @ApiQuery({ name: 'version', required: false, description: "only this version's pods (a canary's)" })
   @ApiQuery({ name: 'pod', required: false, description: 'pause exactly this pod (instead of service)' })
   @ApiBadRequestResponse({ description: 'bad parameter, or a service on the sim runtime' })
   @ApiNotFoundResponse({ description: 'no such service or pod' })
+  @ApiCreatedResponse({ description: 'the experiment started, with `requested`' })
   @ApiConflictResponse({ description: 'no running pod to pause (all starting, backing off or already paused)' })
-  pause(@Query('service') service?: string, @Query('count') count?: string, @Query('seconds') seconds?: string, @Query('version') version?: string, @Query('pod') pod?: string) {
+  pause(@Query() query: Record<string, unknown>, @Query('service') service?: string, @Query('count') count?: string, @Query('seconds') seconds?: string, @Query('version') version?: string, @Query('pod') pod?: string, @Query('all') all?: string) {
+    knownParams(query, PAUSE_PARAMS);
     const secs = intParam(seconds, 'seconds', { min: 1, max: PAUSE_MAX_SECONDS, def: 10 });
     if (pod !== undefined) {
-      if (service !== undefined || count !== undefined || version !== undefined) throw GridException.invalid('pod', 'give either pod, or service (with count and version), not both');
+      if (service !== undefined || count !== undefined || version !== undefined || all !== undefined) throw GridException.invalid('pod', 'give either pod, or service (with count, version and all), not both');
       return this.chaos.pausePod(requiredName(pod, 'pod'), secs, 'api');
     }
-    return this.chaos.pause({ service: requiredName(service, 'service'), version: versionParam(version), count: intParam(count, 'count', { min: 1, max: CHAOS_MAX_PODS, def: 1 }), seconds: secs }, 'api');
+    if (all !== undefined && all !== 'true' && all !== 'false') throw GridException.invalid('all', `must be true or false (got "${String(all).slice(0, 40)}")`);
+    const n = count === undefined ? undefined : intParam(count, 'count', { min: 1, max: CHAOS_MAX_PODS, def: 1 });
+    return this.chaos.pause({ service: requiredName(service, 'service'), version: versionParam(version), count: n, seconds: secs, all: all === 'true' }, 'api');
   }
 
   @Get('pods/:id/chaos')
@@ -140,6 +146,14 @@ export class ChaosController {
   load(@Query('service') service?: string, @Query('cpu') cpu?: string) {
     return this.chaos.load(requiredName(service, 'service'), numberParam(cpu, 'cpu', { min: 0, max: 100 }));
   }
+}
+
+const KILL_PARAMS = ['service', 'count', 'version', 'pod'];
+const PAUSE_PARAMS = ['service', 'count', 'seconds', 'version', 'pod', 'all'];
+
+/** A misspelt parameter (`cout=3`) would otherwise be ignored and the experiment run with its default: refuse it, as /chaos/faults does. */
+function knownParams(query: Record<string, unknown> | undefined, allowed: readonly string[]): void {
+  for (const k of Object.keys(query ?? {})) if (!allowed.includes(k)) throw GridException.invalid(k.slice(0, 40), `is not a parameter of this route (allowed: ${allowed.join(', ')})`);
 }
 
 /** A version label as pods carry it (an image tag, VERSION, r<revision>); absent means every version. */

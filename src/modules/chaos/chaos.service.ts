@@ -11,7 +11,7 @@ import { RuntimeService } from '../runtime/runtime.service.js';
 import { SpecsService } from '../specs/specs.service.js';
 import { Experiments, type Experiment, type ExperimentView } from './experiments.js';
 import { conflictMessage, faultConflict, unknownVersion } from './fault-scope.js';
-import { pickPods } from './pick-pods.js';
+import { pickPods, planPause } from './pick-pods.js';
 
 /** A fault experiment as POST /chaos/faults and a rollout's chaos step give it (absent settings take their defaults). */
 export interface FaultInput extends FaultSettings {
@@ -57,8 +57,11 @@ export interface PauseInput {
   service: string;
   /** Only this version's pods (a canary's). */
   version?: string;
-  count: number;
+  /** Default 1; every running pod of the scope with `all`. */
+  count?: number;
   seconds: number;
+  /** Permits a pause that leaves the service no running pod (a full outage). */
+  all?: boolean;
 }
 
 export interface KillInput {
@@ -193,27 +196,30 @@ export class ChaosService implements OnModuleInit {
    * as a hung process: alive, holding its port, answering nothing. Its liveness probe should catch it and
    * Grid restart it; the experiment resumes whatever is still frozen when it ends (or is stopped).
    */
-  async pause(input: PauseInput, origin: Origin): Promise<Experiment> {
-    checkCount(input.count);
+  async pause(input: PauseInput, origin: Origin): Promise<Experiment & { requested: number }> {
+    if (input.count !== undefined) checkCount(input.count);
     checkSeconds(input.seconds);
     this.pausable(input.service);
-    const picked = pickPods(this.runtime.list(input.service), { kind: 'pause', count: input.count, version: input.version });
-    if (picked.length === 0) {
+    const plan = planPause(this.runtime.list(input.service), input);
+    if ('field' in plan) throw GridException.invalid(plan.field, plan.problem);
+    if (plan.pods.length === 0) {
       const of = input.version !== undefined ? ` of version ${input.version}` : '';
       throw new GridException(GridErrorCode.Conflict, `service '${input.service}' has no running pod${of} to pause (${describePods(this.runtime.list(input.service))})`);
     }
-    return this.freeze(input.service, input.version, picked.map((p) => p.id), input.seconds, { count: input.count, seconds: input.seconds }, origin);
+    const requested = plan.pods.length;
+    const e = await this.freeze(input.service, input.version, plan.pods.map((p) => p.id), input.seconds, { count: requested, seconds: input.seconds }, origin);
+    return { ...e, requested };
   }
 
   /** Freezes exactly this pod for `seconds` (POST /chaos/pause?pod=). */
-  async pausePod(id: string, seconds: number, origin: Origin): Promise<Experiment> {
+  async pausePod(id: string, seconds: number, origin: Origin): Promise<Experiment & { requested: number }> {
     checkSeconds(seconds);
     const pod = this.runtime.get(id);
     if (!pod) throw GridException.notFound('pod', id);
     this.pausable(pod.service);
     if (pod.paused) throw new GridException(GridErrorCode.Conflict, `pod ${id} is already paused`);
     if (pod.phase !== 'Running' && pod.phase !== 'Ready') throw new GridException(GridErrorCode.Conflict, `pod ${id} has no running process to pause (it is ${pod.phase})`);
-    return this.freeze(pod.service, undefined, [id], seconds, { pod: id, seconds }, origin);
+    return { ...(await this.freeze(pod.service, undefined, [id], seconds, { pod: id, seconds }, origin)), requested: 1 };
   }
 
   private pausable(service: string): void {
