@@ -62,6 +62,8 @@ describe(podRows.name, () => {
     ['a ready pod', pod(), undefined, false, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1']],
     ['a crash-looping pod with its last exit', pod({ ready: false, state: 'CrashLoopBackOff', restarts: 3 }), NOW - 45_000, false, ['web-abc', '0/1', 'CrashLoopBackOff', '3 (45s ago)', '65s', 'v1']],
     ['restarts without a known exit time', pod({ restarts: 2 }), undefined, false, ['web-abc', '1/1', 'Ready', '2', '65s', 'v1']],
+    ['a paused pod (POST /chaos/pause): frozen, whatever its phase', pod({ ready: false, state: 'Running', paused: true }), undefined, false, ['web-abc', '0/1', 'Paused', '0', '65s', 'v1']],
+    ['a paused pod being stopped', pod({ ready: false, state: 'Terminating', paused: true }), undefined, false, ['web-abc', '0/1', 'Terminating', '0', '65s', 'v1']],
     ['wide', pod({ runtime: 'sim', pid: null, port: null }), undefined, true, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1', 'web', '', '', '', '12%', 'sim']],
     ['wide: the ordinal of a persistent service\'s pod', pod({ ordinal: 1, pid: 42, port: 9000 }), undefined, true, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1', 'web', 1, 42, 9000, '12%', 'process']],
   ])('%s', (_, p, exitAt, wide, row) => {

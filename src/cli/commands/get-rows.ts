@@ -155,14 +155,14 @@ export function workload(spec: ServiceDetail['spec'] | undefined): string {
 const POD_HEADERS = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'VERSION'];
 const POD_WIDE = ['SERVICE', 'ORDINAL', 'PID', 'PORT', 'CPU', 'RUNTIME'];
 
-/** `get pods`; a pod's last exit time comes with it (`lastExitAt`), or from `lastExits` (epoch ms) where it was looked up. */
+/** `get pods` (STATUS `Paused` for a pod a chaos experiment froze: its phase alone would say Running or Ready); a pod's last exit time comes with it (`lastExitAt`), or from `lastExits` (epoch ms) where it was looked up. */
 export function podRows(pods: StatePod[], wide: boolean, now: number, lastExits: Map<string, number> = new Map()): Rows {
   return {
     headers: wide ? [...POD_HEADERS, ...POD_WIDE] : POD_HEADERS,
     keys: pods.map((p) => p.id),
     volatile: [3, 4],
     rows: pods.map((p) => {
-      const row: Cell[] = [p.id, readyString(p.ready), p.state, restartsString(p.restarts, lastExits.get(p.id) ?? (p.lastExitAt ? Date.parse(p.lastExitAt) : undefined), now), podAge(p, now), p.version];
+      const row: Cell[] = [p.id, readyString(p.ready), p.paused && p.state !== 'Terminating' ? 'Paused' : p.state, restartsString(p.restarts, lastExits.get(p.id) ?? (p.lastExitAt ? Date.parse(p.lastExitAt) : undefined), now), podAge(p, now), p.version];
       if (wide) row.push(p.service, p.ordinal ?? '', p.pid ?? '', p.port ?? '', `${p.cpu}%`, p.runtime);
       return row;
     }),
