@@ -263,6 +263,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
         if (!r) return;
         this.saveRollout(service, r.state);
         this.events.record({ ...r.event, service });
+        // Which pods a step hit is what a user reads after a crash, too: the event is written with the state, not later.
+        this.events.flush();
         await this.state.flush();
       })
       .catch((e: Error) => {

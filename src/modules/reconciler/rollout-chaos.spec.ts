@@ -281,10 +281,11 @@ describe('Canary chaos step', () => {
       if ('error' in r) throw new Error(r.error);
       return r.state;
     };
+    const PAST = 'the rollout of v2 is past the chaos step that started it';
     it.each([
-      { name: 'while its step runs', f: (sim: Sim) => sim.at(10).step().state, want: { version: 'v2', why: '' } },
-      { name: 'while asked for but not answered yet', f: () => atChaosStep({ chaos: { kill: 1, recoverWithin: 60 } }).sim.state, want: { version: 'v2', why: '' } },
-      { name: 'paused by an operator on the step', f: (sim: Sim) => cmd(sim, 'pause'), want: { version: 'v2', why: '' } },
+      { name: 'while its step runs', f: (sim: Sim) => sim.at(10).step().state, want: { version: 'v2', since: T0 + S, why: PAST } },
+      { name: 'while asked for but not answered yet', f: () => atChaosStep({ chaos: { kill: 1, recoverWithin: 60 } }).sim.state, want: { version: 'v2', since: T0 + S, why: PAST } },
+      { name: 'paused by an operator on the step', f: (sim: Sim) => cmd(sim, 'pause'), want: { version: 'v2', since: T0 + S, why: PAST } },
       { name: 'the step passed', f: (sim: Sim) => sim.at(31).step().state, want: { why: 'the rollout of v2 is past the chaos step that started it' } },
       { name: 'promoted past the step', f: (sim: Sim) => cmd(sim, 'promote'), want: { why: 'the rollout of v2 is past the chaos step that started it' } },
       { name: 'promoted fully', f: (sim: Sim) => ((sim.state = cmd(sim, 'promoteFull')), sim.step().state), want: { why: 'the rollout of v2 is past the chaos step that started it' } },

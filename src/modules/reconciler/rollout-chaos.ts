@@ -38,10 +38,10 @@ export class RolloutChaos {
    * Ends at once every experiment the service's rollout started, except those `kept` allows (see rolloutChaosKept).
    * Level-triggered, like the rest of reconcile: an experiment whose answer came after its step was over is caught on the next pass.
    */
-  endStarted(service: string, kept: { version?: string; why: string }): void {
+  endStarted(service: string, kept: { version?: string; since?: number; why: string }): void {
     for (const e of this.experiments.list({ service })) {
       // A kill is over once done; it stays listed only until its zero-length timer fires.
-      if (e.origin !== 'rollout' || e.kind === 'kill' || (kept.version !== undefined && e.version === kept.version)) continue;
+      if (e.origin !== 'rollout' || e.kind === 'kill' || (kept.version !== undefined && e.version === kept.version && e.startedAt >= (kept.since ?? 0))) continue;
       const left = e.secondsLeft;
       this.experiments
         .stop(e.id)
