@@ -1,4 +1,4 @@
-import { eventsSection, formatPod, formatService, healthCheckText, probeLine, replicasLine, rolloutSection, stepText, strategyLine } from './describe.js';
+import { eventsSection, formatPod, formatService, healthCheckText, probeLine, replicasLine, rolloutSection, stepsLine, stepText, strategyLine } from './describe.js';
 import type { PodDetail, ServiceDetail } from './get-rows.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
@@ -55,6 +55,12 @@ describe(stepText.name, () => {
     [{ setWeight: 25 }, 'setWeight 25%'],
     [{ pause: { duration: 20 } }, 'pause 20s'],
     [{ pause: {} }, 'pause (until promoted)'],
+    [{ chaos: { kill: 1, recoverWithin: 60 } }, 'chaos kill 1 (recover within 60s)'],
+    [{ chaos: { pause: 1, seconds: 10, recoverWithin: 30 } }, 'chaos pause 1 for 10s (recover within 30s)'],
+    [{ chaos: { faults: { abortPercent: 50, abortStatus: 503, delayMs: 0, delayPercent: 0 }, duration: 30 } }, 'chaos faults for 30s: abort 50% with 503'],
+    [{ chaos: { faults: { abortPercent: 10, abortStatus: 500, delayMs: 200, delayPercent: 50 }, duration: 5 } }, 'chaos faults for 5s: abort 10% with 500, delay 50% by 200 ms'],
+    [{ chaos: { kill: 1, recoverWithin: '2m' } }, 'chaos kill 1 (recover within 2m)'],
+    [{ chaos: { surprise: 1 } }, '{"chaos":{"surprise":1}}'],
     [{ experiment: 1 }, '{"experiment":1}'],
   ])('%j → %s', (step, want) => expect(stepText(step)).toBe(want));
 });
@@ -104,6 +110,12 @@ describe(formatService.name, () => {
     ['a Rolling service: its maxSurge and maxUnavailable', {}, 'Rolling (maxSurge 25%, maxUnavailable 25%, minReadySeconds 0)'],
     ['a persistent service: one pod at a time whatever the spec says', { storage: { persistent: true }, rollout: { strategy: 'Rolling', maxSurge: '25%', maxUnavailable: '25%', minReadySeconds: 5 } }, 'Rolling (one pod at a time: persistent storage; minReadySeconds 5)'],
   ])('Strategy of %s', (_, spec, want) => expect(strategyLine(svc(spec))).toBe(want));
+
+  it('lists a Canary\'s steps in order, chaos steps in words', () => {
+    const s = svc({ rollout: { strategy: 'Canary', steps: [{ setWeight: 20 }, { chaos: { kill: 1, recoverWithin: 60 } }, { pause: { duration: 10 } }] } });
+    expect(line(s, 'Steps')).toMatch(/^Steps:\s+1\. setWeight 20%; 2\. chaos kill 1 \(recover within 60s\); 3\. pause 10s$/);
+    expect(stepsLine(svc({}))).toBeUndefined();
+  });
 
   it.each<[string, Partial<ServiceDetail['spec']>, string, RegExp]>([
     ['Storage of a persistent service', { storage: { persistent: true } }, 'Storage', /^Storage:\s+persistent: pods\/db-<ordinal> under the data dir, as GRID_POD_DATA \(gridctl get volumes --service db\)$/],

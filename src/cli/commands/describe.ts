@@ -135,14 +135,41 @@ export function storageLine(s: ServiceDetail): string | undefined {
   return s.spec.storage?.persistent === true ? `persistent: pods/${s.name}-<ordinal> under the data dir, as GRID_POD_DATA (gridctl get volumes --service ${s.name})` : undefined;
 }
 
-/** A canary step as the spec says it: `setWeight 25%`, `pause 20s`, `pause (until promoted)`. */
+/** A canary step as the spec says it: `setWeight 25%`, `pause 20s`, `pause (until promoted)`, `chaos kill 1 (recover within 60s)`. */
 export function stepText(step: Record<string, unknown>): string {
   if (typeof step.setWeight === 'number') return `setWeight ${step.setWeight}%`;
   if (step.pause && typeof step.pause === 'object') {
     const d = (step.pause as { duration?: unknown }).duration;
     return typeof d === 'number' ? `pause ${d}s` : 'pause (until promoted)';
   }
+  if (step.chaos && typeof step.chaos === 'object') return chaosText(step.chaos as Record<string, unknown>) ?? JSON.stringify(step);
   return JSON.stringify(step);
+}
+
+/** Seconds as the server gives them (a number), or a duration a user wrote ("30s") as it is. */
+function secondsText(v: unknown): string {
+  return typeof v === 'number' ? `${v}s` : String(v);
+}
+
+function chaosText(c: Record<string, unknown>): string | undefined {
+  const recover = c.recoverWithin !== undefined ? ` (recover within ${secondsText(c.recoverWithin)})` : '';
+  if (typeof c.kill === 'number') return `chaos kill ${c.kill}${recover}`;
+  if (typeof c.pause === 'number') return `chaos pause ${c.pause} for ${secondsText(c.seconds)}${recover}`;
+  if (c.faults && typeof c.faults === 'object') {
+    const f = c.faults as { abortPercent?: number; abortStatus?: number; delayMs?: number; delayPercent?: number };
+    const parts: string[] = [];
+    if (f.abortPercent) parts.push(`abort ${f.abortPercent}% with ${f.abortStatus ?? 503}`);
+    if (f.delayPercent && f.delayMs) parts.push(`delay ${f.delayPercent}% by ${f.delayMs} ms`);
+    return `chaos faults for ${secondsText(c.duration)}: ${parts.join(', ')}`;
+  }
+  return undefined;
+}
+
+/** A Canary's steps in order, numbered as the rollout counts them; undefined for other strategies. */
+export function stepsLine(s: ServiceDetail): string | undefined {
+  const r = s.spec.rollout;
+  if (r?.strategy !== 'Canary' || !Array.isArray(r.steps) || r.steps.length === 0) return undefined;
+  return (r.steps as Record<string, unknown>[]).map((step, i) => `${i + 1}. ${stepText(step)}`).join('; ');
 }
 
 /** A failover group's check in words: `GET /health every 5s, timeout 2s, expect 200-399, 3 failures down, 2 successes up`. */
@@ -190,6 +217,7 @@ export function formatService(s: ServiceDetail, rollout: RolloutStatus | null, e
       [s.spec.image ? 'Image' : 'Command', workload(s.spec)],
       ['Replicas', replicasLine(s)],
       ['Strategy', strategyLine(s)],
+      ['Steps', stepsLine(s)],
       ['Storage', storageLine(s)],
       ['DependsOn', (s.spec.dependsOn ?? []).map((d) => `${d.service} (${d.condition ?? 'Available'})`).join(', ')],
       ['Readiness', probeLine(s.spec.readinessProbe)],

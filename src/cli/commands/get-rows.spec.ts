@@ -65,6 +65,7 @@ describe(podRows.name, () => {
     ['a paused pod, frozen by a chaos pause, while still Ready', pod({ paused: true }), undefined, false, ['web-abc', '1/1', 'Paused', '0', '65s', 'v1']],
     ['a paused pod its readiness probe has taken out', pod({ paused: true, state: 'Running', ready: false }), undefined, false, ['web-abc', '0/1', 'Paused', '0', '65s', 'v1']],
     ['a pod no longer paused', pod({ paused: false }), undefined, false, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1']],
+    ['a paused pod being stopped', pod({ ready: false, state: 'Terminating', paused: true }), undefined, false, ['web-abc', '0/1', 'Terminating', '0', '65s', 'v1']],
     ['wide', pod({ runtime: 'sim', pid: null, port: null }), undefined, true, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1', 'web', '', '', '', '12%', 'sim']],
     ['wide: the ordinal of a persistent service\'s pod', pod({ ordinal: 1, pid: 42, port: 9000 }), undefined, true, ['web-abc', '1/1', 'Ready', '0', '65s', 'v1', 'web', 1, 42, 9000, '12%', 'process']],
   ])('%s', (_, p, exitAt, wide, row) => {

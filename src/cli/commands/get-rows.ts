@@ -155,7 +155,7 @@ export function workload(spec: ServiceDetail['spec'] | undefined): string {
 const POD_HEADERS = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'VERSION'];
 const POD_WIDE = ['SERVICE', 'ORDINAL', 'PID', 'PORT', 'CPU', 'RUNTIME'];
 
-/** `get pods`; a pod's last exit time comes with it (`lastExitAt`), or from `lastExits` (epoch ms) where it was looked up. */
+/** `get pods` (STATUS `Paused` for a pod a chaos experiment froze: its phase alone would say Running or Ready); a pod's last exit time comes with it (`lastExitAt`), or from `lastExits` (epoch ms) where it was looked up. */
 export function podRows(pods: StatePod[], wide: boolean, now: number, lastExits: Map<string, number> = new Map()): Rows {
   return {
     headers: wide ? [...POD_HEADERS, ...POD_WIDE] : POD_HEADERS,

@@ -71,6 +71,8 @@ describe(ReconcilerService.name, () => {
   let specs: SpecsService;
   let runtime: RuntimeService;
   let traffic: RecordingTraffic;
+  let experiments: Experiments;
+  let chaos: ChaosService;
   let sut: ReconcilerService;
 
   beforeEach(async () => {
@@ -84,8 +86,9 @@ describe(ReconcilerService.name, () => {
     const state = new ControllerStateRepository(store.ds.getRepository(ControllerStateEntity), store.clock, store.metrics);
     await state.onModuleInit();
     traffic = new RecordingTraffic();
-    const experiments = new Experiments(store.clock);
-    sut = new ReconcilerService(specs, state, runtime, store.events, store.bus, store.metrics, traffic, traffic, store.clock, config, new SchedulerRegistry(), new RolloutChaos(runtime, experiments, new ChaosService(specs, runtime, store.events, experiments, traffic, store.bus, store.clock), store.clock));
+    experiments = new Experiments(store.clock);
+    chaos = new ChaosService(specs, runtime, store.events, experiments, traffic, store.bus, store.clock);
+    sut = new ReconcilerService(specs, state, runtime, store.events, store.bus, store.metrics, traffic, traffic, store.clock, config, new SchedulerRegistry(), new RolloutChaos(runtime, experiments, chaos, store.events, store.clock));
     await sut.onApplicationBootstrap();
   });
 
@@ -205,6 +208,43 @@ describe(ReconcilerService.name, () => {
     await advance(30_000);
 
     expect(sut.autoscaleOf('api')?.last).toMatchObject({ verdict: 'ScaledDown', current: 4, desired: 1 });
+  });
+
+  describe.each([
+    { how: 'aborted', end: () => sut.command('api', 'abort'), why: 'the rollout of v2 was aborted' },
+    { how: 'promoted past the step', end: () => sut.command('api', 'promote'), why: 'the rollout of v2 is past the chaos step that started it' },
+    { how: 'completed at once (promote full)', end: () => sut.command('api', 'promoteFull'), why: 'the rollout of v2 is past the chaos step that started it' },
+    { how: 'deleted', end: () => specs.delete('api'), why: 'the service was deleted' },
+  ])('a rollout $how during its faults step', ({ end, why }) => {
+    it('ends the experiment it started at once, long before its own end', async () => {
+      const canary = (v: string) => `  replicas: 2
+  image: local://demo@${v}
+  rollout:
+    strategy: Canary
+    steps: [{ setWeight: 50 }, { chaos: { faults: { abortPercent: 50 }, duration: 600s } }]
+`;
+      await apply('api', canary('v1'));
+      await advance(START_MS);
+      await apply('api', canary('v2'));
+      await advance(START_MS);
+      await advance(0);
+      // An operator's own experiment on the same service is not the rollout's to end.
+      const own = chaos.startFaults({ service: 'api', abortPercent: 10, abortStatus: 503, delayMs: 0, delayPercent: 0, durationSeconds: 600 }, 'api');
+      const started = experiments.list({ service: 'api' }).find((e) => e.origin === 'rollout');
+      expect(started).toMatchObject({ kind: 'faults', version: 'v2', secondsLeft: 600 });
+      expect(traffic.faults.has(started!.id)).toBe(true);
+      await advance(1000);
+      expect(experiments.get(started!.id)).toBeDefined();
+
+      await end();
+      await advance(0);
+
+      expect(experiments.list({ service: 'api' }).filter((e) => e.origin === 'rollout')).toEqual([]);
+      expect(experiments.get(own.id)).toBeDefined();
+      expect(traffic.faults.has(started!.id)).toBe(false);
+      const ended = store.events.query({ service: 'api', type: 'rollout.chaos', limit: 50 }).find((e) => e.reason === 'ChaosEnded');
+      expect(ended?.message).toBe(`ended faults experiment ${started!.id} on version v2 with 599 s left: ${why}`);
+    });
   });
 
   it('removes the pods and forgets its state when the service is deleted', async () => {

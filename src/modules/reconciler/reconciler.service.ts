@@ -10,7 +10,7 @@ import { ControllerStateRepository } from './controller-state.repository.js';
 import { effectiveReplicas, type AutoscaleState } from './controller-state.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { plan, type DesiredService, type PodAction } from './plan.js';
-import { chaosFailed, chaosLost, chaosStarted, command, describeChaos, runChaos, startRollout, stepRollout, type ChaosAction, type RolloutCommand, type RolloutState } from './rollout.js';
+import { chaosFailed, chaosLost, chaosStarted, command, describeChaos, rolloutChaosKept, runChaos, startRollout, stepRollout, type ChaosAction, type RolloutCommand, type RolloutState } from './rollout.js';
 import { RolloutChaos } from './rollout-chaos.js';
 import { autoscale, emptyHpaState, type HpaState } from './autoscaler.js';
 import { TrafficRouting, TrafficStats } from '../gateway/traffic.js';
@@ -263,6 +263,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
         if (!r) return;
         this.saveRollout(service, r.state);
         this.events.record({ ...r.event, service });
+        // Which pods a step hit is what a user reads after a crash, too: the event is written with the state, not later.
+        this.events.flush();
         await this.state.flush();
       })
       .catch((e: Error) => {
@@ -325,6 +327,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const rec = this.specs.get(key);
     const pods = this.runtime.list(key);
     if (!rec) {
+      this.chaos.endStarted(key, rolloutChaosKept(undefined));
       this.state.delete(key);
       // Only once every pod is gone, stopping ones too: a process still writing must not lose its directory under it.
       if (pods.length === 0 && this.purges.delete(key)) this.runtime.purgeVolumes(key);
@@ -363,6 +366,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     }
     this.routing.setWeights(key, decision.weights);
     this.routing.setPreview(key, decision.preview);
+    this.chaos.endStarted(key, rolloutChaosKept(decision.state));
     if (decision.chaos) this.startChaos(key, decision.chaos);
 
     const target = this.templateOf(rec, decision.target.template.revision);

@@ -8,6 +8,7 @@ import {
   chaosStarted,
   command,
   describeChaos,
+  rolloutChaosKept,
   startRollout,
   stepRollout,
   type RolloutDecision,
@@ -267,5 +268,34 @@ describe('Canary chaos step', () => {
     sim.carryOut(d, (p) => sim.kill(p.id));
 
     expect(sim.at(601 + 1).step().state.phase).toBe('Progressing');
+  });
+
+  describe(rolloutChaosKept.name, () => {
+    const kept = (f: (sim: Sim) => RolloutState | undefined) => {
+      const { sim, d } = atChaosStep({ chaos: { faults: { delayMs: 0, delayPercent: 0, abortPercent: 50, abortStatus: 503 }, duration: 30 } });
+      sim.carryOut(d, () => undefined);
+      return rolloutChaosKept(f(sim));
+    };
+    const cmd = (sim: Sim, c: 'abort' | 'promote' | 'promoteFull' | 'pause') => {
+      const r = command(sim.state, c, sim.now);
+      if ('error' in r) throw new Error(r.error);
+      return r.state;
+    };
+    const PAST = 'the rollout of v2 is past the chaos step that started it';
+    it.each([
+      { name: 'while its step runs', f: (sim: Sim) => sim.at(10).step().state, want: { version: 'v2', since: T0 + S, why: PAST } },
+      { name: 'while asked for but not answered yet', f: () => atChaosStep({ chaos: { kill: 1, recoverWithin: 60 } }).sim.state, want: { version: 'v2', since: T0 + S, why: PAST } },
+      { name: 'paused by an operator on the step', f: (sim: Sim) => cmd(sim, 'pause'), want: { version: 'v2', since: T0 + S, why: PAST } },
+      { name: 'the step passed', f: (sim: Sim) => sim.at(31).step().state, want: { why: 'the rollout of v2 is past the chaos step that started it' } },
+      { name: 'promoted past the step', f: (sim: Sim) => cmd(sim, 'promote'), want: { why: 'the rollout of v2 is past the chaos step that started it' } },
+      { name: 'promoted fully', f: (sim: Sim) => ((sim.state = cmd(sim, 'promoteFull')), sim.step().state), want: { why: 'the rollout of v2 is past the chaos step that started it' } },
+      { name: 'aborted by an operator', f: (sim: Sim) => cmd(sim, 'abort'), want: { why: 'the rollout of v2 was aborted' } },
+      { name: 'aborted by analysis', f: (sim: Sim) => ({ ...sim.state, phase: 'Aborted' as const }), want: { why: 'the rollout of v2 was aborted' } },
+      { name: 'completed', f: (sim: Sim) => ({ ...sim.state, phase: 'Completed' as const }), want: { why: 'the rollout of v2 completed' } },
+      { name: 'the port failed', f: (sim: Sim) => ({ ...sim.state, chaos: { ...sim.state.chaos!, error: 'x' } }), want: { why: 'the rollout of v2 is past the chaos step that started it' } },
+      { name: 'the service deleted', f: () => undefined, want: { why: 'the service was deleted' } },
+    ])('keeps the rollout\'s experiments only on its chaos step: $name', ({ f, want }) => {
+      expect(kept(f)).toEqual(want);
+    });
   });
 });

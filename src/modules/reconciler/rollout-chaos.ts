@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CLOCK, type Clock } from '../../common/clock/clock.js';
 import { GridException } from '../../common/errors/grid.exception.js';
 import { ChaosService } from '../chaos/chaos.service.js';
 import { Experiments } from '../chaos/experiments.js';
+import { EventsService } from '../events/events.service.js';
 import { RuntimeService } from '../runtime/runtime.service.js';
 import type { ChaosPort } from './rollout.js';
 
@@ -13,10 +14,13 @@ import type { ChaosPort } from './rollout.js';
  */
 @Injectable()
 export class RolloutChaos {
+  private readonly logger = new Logger(RolloutChaos.name);
+
   constructor(
     private readonly runtime: RuntimeService,
     private readonly experiments: Experiments,
     private readonly chaos: ChaosService,
+    private readonly events: EventsService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -28,6 +32,32 @@ export class RolloutChaos {
         this.chaos.startFaults({ service, version, ...f, durationSeconds: seconds }, 'rollout');
       },
     };
+  }
+
+  /**
+   * Ends at once every experiment the service's rollout started, except those `kept` allows (see rolloutChaosKept).
+   * Level-triggered, like the rest of reconcile: an experiment whose answer came after its step was over is caught on the next pass.
+   */
+  endStarted(service: string, kept: { version?: string; since?: number; why: string }): void {
+    for (const e of this.experiments.list({ service })) {
+      // A kill is over once done; it stays listed only until its zero-length timer fires.
+      if (e.origin !== 'rollout' || e.kind === 'kill' || (kept.version !== undefined && e.version === kept.version && e.startedAt >= (kept.since ?? 0))) continue;
+      const left = e.secondsLeft;
+      this.experiments
+        .stop(e.id)
+        .then((stopped) => {
+          if (!stopped) return;
+          const on = e.pods?.length ? `pod${e.pods.length === 1 ? '' : 's'} ${e.pods.join(', ')}` : `version ${e.version ?? 'all'}`;
+          this.events.record({
+            type: 'rollout.chaos',
+            service,
+            reason: 'ChaosEnded',
+            message: `ended ${e.kind} experiment ${e.id} on ${on} with ${left} s left: ${kept.why}`,
+            explain: `An experiment a rollout's chaos step started lasts only while the rollout is on that step: ${kept.why}, so Grid ended it now${e.kind === 'pause' ? ' (the paused processes still there were resumed)' : ' (the gateway stopped injecting its faults)'}`,
+          });
+        })
+        .catch((err: Error) => this.logger.error(`ending experiment ${e.id} of ${service}: ${err.message}`));
+    }
   }
 
   /** Kills `count` Ready pods of one version, oldest first, the way ChaosService.killPod does (runtime.kill: no drain, no grace). */

@@ -658,6 +658,22 @@ export function chaosLost(state: RolloutState): RolloutState {
   return { ...state, chaos: undefined };
 }
 
+/**
+ * Which of the experiments this rollout started may still run: those on its canary version, and only while
+ * the rollout stands on the chaos step that asked for them (started `since` it asked). Anything else ends them at once (`why` says what
+ * happened): a faults experiment must not go on failing requests of a canary that was rolled back, nor a
+ * paused pod stay frozen after the step that froze it is over.
+ */
+export function rolloutChaosKept(state: RolloutState | undefined): { version?: string; since?: number; why: string } {
+  if (!state) return { why: 'the service was deleted' };
+  if (state.phase === 'Aborted') return { why: `the rollout of ${state.canary.version} was aborted` };
+  if (state.phase === 'Completed') return { why: `the rollout of ${state.canary.version} completed` };
+  const c = state.chaos;
+  // Started since this step asked: an experiment of an earlier chaos step on the same version (one step passed, the next began in the same pass) ends.
+  if (c && c.step === state.stepIndex && c.error === undefined) return { version: state.canary.version, since: c.requestedAt, why: `the rollout of ${state.canary.version} is past the chaos step that started it` };
+  return { why: `the rollout of ${state.canary.version} is past the chaos step that started it` };
+}
+
 function faultWords(f: ChaosFaults): string {
   const parts: string[] = [];
   if (f.delayPercent > 0 && f.delayMs > 0) parts.push(`${f.delayMs} ms delay on ${f.delayPercent}%`);
