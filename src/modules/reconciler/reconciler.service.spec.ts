@@ -228,8 +228,8 @@ describe(ReconcilerService.name, () => {
       await apply('api', canary('v2'));
       await advance(START_MS);
       await advance(0);
-      // An operator's own experiment on the same service is not the rollout's to end.
-      const own = chaos.startFaults({ service: 'api', abortPercent: 10, abortStatus: 503, delayMs: 0, delayPercent: 0, durationSeconds: 600 }, 'api');
+      // An operator's own experiment on the same service (the stable version: one rule per request) is not the rollout's to end.
+      const own = chaos.startFaults({ service: 'api', version: 'v1', abortPercent: 10, abortStatus: 503, delayMs: 0, delayPercent: 0, durationSeconds: 600 }, 'api');
       const started = experiments.list({ service: 'api' }).find((e) => e.origin === 'rollout');
       expect(started).toMatchObject({ kind: 'faults', version: 'v2', secondsLeft: 600 });
       expect(traffic.faults.has(started!.id)).toBe(true);
