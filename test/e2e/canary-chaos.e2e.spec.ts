@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { applyYaml, cleanupAll, expectEventually, json, podsOf, readyPods, startGrid, type GridHandle } from '../utils/grid.js';
+import { applyYaml, cleanupAll, expectEventually, type GridHandle, json, podsOf, procState, readyPods, startGrid } from '../utils/grid.js';
 
 // Runs the demo service unless the file MARK names exists: then the process lives but never listens,
 // so a pod started after the test creates the file can never get Ready (a canary that cannot recover).
@@ -44,17 +44,6 @@ ${steps
   .map((l) => `      ${l}`)
   .join('\n')}
 `;
-}
-
-/** The state letter of /proc/<pid>/stat (T: stopped by a signal); undefined once the process is gone or a zombie. */
-function procState(pid: number): string | undefined {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = s.slice(s.lastIndexOf(')') + 2)[0];
-    return state === 'Z' || state === 'X' ? undefined : state;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Grid's child processes (its pods) that are stopped by a signal. */

@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
 import { dockerInstanceId } from '../../src/modules/runtime/drivers/docker-instance.js';
-import { applyYaml, cleanupAll, expectEventually, json, podsOf, readyPods, startGrid, tempDataDir, type GridHandle } from '../utils/grid.js';
+import { applyYaml, cleanupAll, expectEventually, type GridHandle, json, podsOf, procState, readyPods, startGrid, tempDataDir } from '../utils/grid.js';
 import { gridctl } from '../utils/cli.js';
 import { buildDemoImage, containersWith, describeWithDocker, docker, E2E_IMAGE, removeContainersWith } from '../utils/docker.js';
 
@@ -18,17 +17,6 @@ spec:
 ${opts.live ? '  livenessProbe: { httpGet: { path: /health/live }, periodSeconds: 1, failureThreshold: 2, timeoutSeconds: 1 }\n' : ''}  restartBackoff: { initialSeconds: 0.5, maxSeconds: 2 }
   terminationGracePeriodSeconds: ${opts.grace ?? 3}
 `;
-}
-
-/** The state letter of /proc/<pid>/stat (T: stopped by a signal); undefined once the process is gone or a zombie. */
-function procState(pid: number): string | undefined {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = s.slice(s.lastIndexOf(')') + 2)[0];
-    return state === 'Z' || state === 'X' ? undefined : state;
-  } catch {
-    return undefined;
-  }
 }
 
 /** SIGSTOP returns before the kernel has stopped its target: on a busy machine /proc shows T a moment later. */

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import { procStateOf } from '../../src/modules/runtime/drivers/proc-state.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -136,6 +137,16 @@ export function sameProcess(pid: number, procStart: string | null): boolean {
     return procStart === null || rest[19] === procStart;
   } catch {
     return false;
+  }
+}
+
+/** The state letter of /proc/<pid>/stat (T: stopped by a signal); undefined once the process is gone or a zombie. */
+export function procState(pid: number): string | undefined {
+  try {
+    const state = procStateOf(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return state === 'Z' || state === 'X' ? undefined : state;
+  } catch {
+    return undefined;
   }
 }
 
